@@ -1,0 +1,58 @@
+// The server's settings: command-line flags, each with a MESHMEET_* twin in
+// the environment (the flag wins). Names and units are part of the contract
+// in shared/protocol.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/log.hpp"
+
+namespace meshmeet::server {
+
+struct Config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string db;           // default: <binary>/../data/meshmeet.db
+  std::string static_dir;   // default: <binary>/../web
+  std::string tls_cert;
+  std::string tls_key;
+  std::vector<std::string> allow_origins;  // empty: own origin + localhost
+  std::size_t room_cap = 8;
+  std::size_t per_ip = 20;
+  double resume_grace = 15;
+  double heartbeat_interval = 10;
+  double heartbeat_timeout = 30;
+  std::size_t max_frame = 65536;
+  std::string geoip;
+  double msg_rate = 50;     // burst is 4×
+  double create_rate = 60;  // per IP per minute; 0 = unlimited
+  double join_timeout = 10;
+  std::size_t max_body = 4096;
+  std::size_t send_queue = 1 << 20;
+  std::string create_token;
+  std::vector<std::string> ice_servers;
+  std::vector<std::string> trusted_proxies;
+  LogLevel log_level = LogLevel::Info;
+};
+
+enum class Command { Serve, Meetings, Help, Version };
+
+struct ParsedArgs {
+  Command command = Command::Serve;
+  Config config;
+  std::string error;  // non-empty: print it with the usage and exit 2
+};
+
+// `env` looks up an environment variable (nullptr when unset); injected so
+// tests need not touch the process environment.
+ParsedArgs parse_args(int argc, const char* const* argv, const char* (*env)(const char*));
+
+std::string usage();
+
+// The directory holding the running binary, for defaults found next to it.
+std::string executable_dir();
+
+}  // namespace meshmeet::server

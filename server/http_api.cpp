@@ -1,0 +1,287 @@
+#include "server/http_api.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include <openssl/crypto.h>
+
+#include "protocol/messages.hpp"
+#include "server/log.hpp"
+
+namespace meshmeet::server {
+
+using protocol::ErrorCode;
+
+namespace {
+
+constexpr int kMeetingIdBits = 130;  // 26 base32 characters
+constexpr std::size_t kMaxUserAgent = 512;
+
+std::string_view content_type(std::string_view path) {
+  auto dot = path.rfind('.');
+  std::string_view ext = dot == std::string_view::npos ? "" : path.substr(dot);
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json";
+  if (ext == ".wasm") return "application/wasm";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".ts") return "text/plain; charset=utf-8";
+  return "application/octet-stream";
+}
+
+bool equal_secret(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Splits "scheme://host[:port]" into scheme and host (without port); false
+// when it is not of that shape.
+bool split_origin(std::string_view origin, std::string& scheme, std::string& host, std::string& host_port) {
+  auto sep = origin.find("://");
+  if (sep == std::string_view::npos) return false;
+  scheme = lower(origin.substr(0, sep));
+  host_port = lower(origin.substr(sep + 3));
+  if (host_port.empty() || host_port.find('/') != std::string::npos) return false;
+  if (host_port.front() == '[') {
+    auto close = host_port.find(']');
+    if (close == std::string::npos) return false;
+    host = host_port.substr(0, close + 1);
+  } else {
+    host = host_port.substr(0, host_port.find(':'));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool origin_allowed(std::string_view origin, std::string_view host_header, const std::vector<std::string>& allow_list) {
+  const std::string o = lower(origin);
+  if (o == "null") return false;  // sandboxed frames and file:// pages: never trusted
+  if (!allow_list.empty()) {
+    for (const auto& allowed : allow_list)
+      if (allowed == "*" || lower(allowed) == o) return true;
+    return false;
+  }
+  std::string scheme, host, host_port;
+  if (!split_origin(origin, scheme, host, host_port)) return false;
+  if (scheme != "http" && scheme != "https") return false;
+  if (host == "localhost" || host == "127.0.0.1" || host == "[::1]") return true;
+  return host_port == lower(host_header);
+}
+
+std::string client_address(const std::string& peer, std::string_view forwarded_for,
+                           const std::vector<std::string>& trusted_proxies) {
+  if (forwarded_for.empty() || std::find(trusted_proxies.begin(), trusted_proxies.end(), peer) == trusted_proxies.end())
+    return peer;
+  auto comma = forwarded_for.rfind(',');
+  std::string_view last = comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1);
+  while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+  while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
+  return last.empty() || last.size() > 64 ? peer : std::string(last);
+}
+
+HttpApi::HttpApi(const Config& config, MeetingStore& store, RoomRegistry& rooms, const GeoIp* geoip, Metrics& metrics,
+                 RandomSource& random, std::function<Gauges()> gauges)
+    : config_(config), store_(store), rooms_(rooms), geoip_(geoip), metrics_(metrics), random_(random),
+      gauges_(std::move(gauges)) {}
+
+HttpResponse HttpApi::error(http::status status, ErrorCode code, std::string_view message, unsigned version,
+                            bool keep_alive) {
+  metrics_.error(code);
+  HttpResponse res{status, version};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(keep_alive);
+  res.body() = protocol::serialize_http_error(code, message);
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse HttpApi::not_allowed(const HttpRequest& req, const char* allow) {
+  auto res = error(http::status::method_not_allowed, ErrorCode::MethodNotAllowed,
+                   "method not allowed here; allowed: " + std::string(allow), req.version(), req.keep_alive());
+  res.set(http::field::allow, allow);
+  return res;
+}
+
+HttpResponse HttpApi::handle(const HttpRequest& req, const std::string& client_ip, TimePoint now) {
+  ++metrics_.http_requests;
+  std::string_view target(req.target().data(), req.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  const auto method = req.method();
+  const bool get = method == http::verb::get || method == http::verb::head;
+
+  auto plain = [&](http::status status, std::string body, std::string_view type) {
+    HttpResponse res{status, req.version()};
+    res.set(http::field::content_type, type);
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+  };
+
+  if (path == "/api/meetings") {
+    if (method != http::verb::post) return not_allowed(req, "POST");
+    return create_meeting(req, client_ip, now);
+  }
+  if (path.rfind("/api/meetings/", 0) == 0) {
+    if (!get) return not_allowed(req, "GET, HEAD");
+    return get_meeting(req, path.substr(14));
+  }
+  if (path == "/healthz") {
+    if (!get) return not_allowed(req, "GET, HEAD");
+    return shutting_down_ ? plain(http::status::service_unavailable, "shutting down", "text/plain")
+                          : plain(http::status::ok, "ok", "text/plain");
+  }
+  if (path == "/metrics") {
+    if (!get) return not_allowed(req, "GET, HEAD");
+    return plain(http::status::ok, metrics_.render(gauges_()), "text/plain; version=0.0.4; charset=utf-8");
+  }
+  if (path == "/ws") {
+    if (!get) return not_allowed(req, "GET");
+    auto res = error(http::status::upgrade_required, ErrorCode::BadRequest, "this endpoint speaks WebSocket only",
+                     req.version(), req.keep_alive());
+    res.set(http::field::upgrade, "websocket");
+    res.set(http::field::connection, "Upgrade");
+    return res;
+  }
+  if (path.rfind("/api/", 0) == 0 || path == "/api")
+    return error(ErrorCode::NotFound, "no such endpoint", req.version(), req.keep_alive());
+  if (!get) return not_allowed(req, "GET, HEAD");
+  return static_file(req, path);
+}
+
+HttpResponse HttpApi::create_meeting(const HttpRequest& req, const std::string& client_ip, TimePoint now) {
+  const unsigned v = req.version();
+  const bool ka = req.keep_alive();
+  if (!config_.create_token.empty()) {
+    auto auth = req[http::field::authorization];
+    std::string_view header(auth.data(), auth.size());
+    const std::string_view bearer = "Bearer ";
+    if (header.substr(0, bearer.size()) != bearer || !equal_secret(header.substr(bearer.size()), config_.create_token))
+      return error(ErrorCode::Unauthorized, "creating meetings needs the operator's token", v, ka);
+  }
+  if (config_.create_rate > 0) {
+    auto [it, fresh] =
+        create_buckets_.try_emplace(client_ip, config_.create_rate / 60.0, std::max(1.0, config_.create_rate), now);
+    if (!it->second.take(now)) {
+      auto res = error(ErrorCode::RateLimited, "too many meetings created from this address; try again in a minute",
+                       v, ka);
+      res.set(http::field::retry_after, "60");
+      return res;
+    }
+  }
+  auto parsed = protocol::parse_create_meeting(req.body());
+  if (!parsed.ok()) return error(parsed.error().code, parsed.error().message, v, ka);
+
+  NewMeeting m;
+  m.id = random_id(random_, kMeetingIdBits);
+  m.name = parsed.value().name;
+  m.created_at = rfc3339_now();
+  m.creator_ip = client_ip;
+  auto ua = req[http::field::user_agent];
+  m.user_agent = std::string(ua.data(), std::min(ua.size(), kMaxUserAgent));
+  if (geoip_) {
+    auto where = geoip_->lookup(client_ip);
+    m.country = std::move(where.country);
+    m.city = std::move(where.city);
+  }
+  std::string db_error;
+  if (!store_.create(m, db_error)) {
+    Log::error("meeting-store-failed", {{"error", db_error}});
+    HttpResponse res{http::status::service_unavailable, v};
+    res.set(http::field::content_type, "application/json");
+    res.keep_alive(ka);
+    res.body() = R"({"error":{"code":"unavailable","message":"the meeting could not be stored; try again"}})";
+    res.prepare_payload();
+    return res;
+  }
+  ++metrics_.meetings_created;
+  Log::info("meeting-created", {{"meeting", id_prefix(m.id)}});
+
+  HttpResponse res{http::status::created, v};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.set(http::field::location, "/api/meetings/" + m.id);
+  res.keep_alive(ka);
+  res.body() = protocol::serialize_created_meeting({m.id, m.name, m.created_at, std::nullopt});
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse HttpApi::get_meeting(const HttpRequest& req, std::string_view id) {
+  std::optional<StoredMeeting> found;
+  if (protocol::is_meeting_id(id)) found = store_.find(id);
+  if (!found) return error(ErrorCode::MeetingNotFound, "no such meeting", req.version(), req.keep_alive());
+  HttpResponse res{http::status::ok, req.version()};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = protocol::serialize_meeting_info({std::string(id), found->name, found->created_at, rooms_.participants(id)});
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse HttpApi::static_file(const HttpRequest& req, std::string_view path) {
+  std::string file;
+  if (path == "/" || (path.rfind("/m/", 0) == 0 && protocol::is_meeting_id(path.substr(3)))) {
+    file = "/index.html";  // the app opens the meeting itself, known or not
+  } else {
+    // Only plain names: no dot-files, no parent steps, no encoded tricks.
+    bool ok = path.size() > 1 && path.size() < 256;
+    for (std::size_t i = 0; ok && i < path.size(); ++i) {
+      char c = path[i];
+      ok = std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '_' || c == '.';
+      if (c == '.' && i > 0 && path[i - 1] == '/') ok = false;
+    }
+    if (!ok) return error(ErrorCode::NotFound, "not found", req.version(), req.keep_alive());
+    file = std::string(path);
+  }
+  const std::string full = config_.static_dir + file;
+  struct stat st;
+  if (::stat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return error(ErrorCode::NotFound, "not found", req.version(), req.keep_alive());
+  std::ifstream in(full, std::ios::binary);
+  std::ostringstream body;
+  body << in.rdbuf();
+
+  HttpResponse res{http::status::ok, req.version()};
+  res.set(http::field::content_type, content_type(file));
+  res.set("X-Content-Type-Options", "nosniff");
+  // Meeting links are secrets: never leak them to other sites.
+  res.set("Referrer-Policy", "no-referrer");
+  if (file == "/index.html") {
+    res.set(http::field::cache_control, "no-cache");
+    res.set("Content-Security-Policy",
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ws: wss:; "
+            "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; style-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'");
+  } else {
+    res.set(http::field::cache_control, "no-cache");
+  }
+  res.keep_alive(req.keep_alive());
+  res.body() = body.str();
+  res.prepare_payload();
+  if (req.method() == http::verb::head) res.body().clear();
+  return res;
+}
+
+void HttpApi::sweep(TimePoint now) {
+  for (auto it = create_buckets_.begin(); it != create_buckets_.end();)
+    it = it->second.full(now) ? create_buckets_.erase(it) : std::next(it);
+}
+
+}  // namespace meshmeet::server

@@ -1,0 +1,73 @@
+// Everything the server answers over plain HTTP: the meetings API, health,
+// metrics and the static web app. No sockets here: a parsed request in, a
+// response out, so the fuzzer and the tests can drive it directly.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "protocol/error_code.hpp"
+#include "server/clock.hpp"
+#include "server/config.hpp"
+#include "server/geoip.hpp"
+#include "server/meeting_store.hpp"
+#include "server/metrics.hpp"
+#include "server/room_registry.hpp"
+#include "server/token_bucket.hpp"
+
+namespace meshmeet::server {
+
+namespace http = boost::beast::http;
+using HttpRequest = http::request<http::string_body>;
+using HttpResponse = http::response<http::string_body>;
+
+class HttpApi {
+ public:
+  HttpApi(const Config& config, MeetingStore& store, RoomRegistry& rooms, const GeoIp* geoip, Metrics& metrics,
+          RandomSource& random, std::function<Gauges()> gauges);
+
+  HttpResponse handle(const HttpRequest& request, const std::string& client_ip, TimePoint now);
+
+  // A response carrying one of the protocol's errors.
+  HttpResponse error(http::status status, protocol::ErrorCode code, std::string_view message, unsigned version,
+                     bool keep_alive);
+  HttpResponse error(protocol::ErrorCode code, std::string_view message, unsigned version, bool keep_alive) {
+    return error(static_cast<http::status>(protocol::http_status(code)), code, message, version, keep_alive);
+  }
+
+  void start_shutdown() { shutting_down_ = true; }
+  // Forgets per-IP creation buckets that are full again.
+  void sweep(TimePoint now);
+
+ private:
+  HttpResponse create_meeting(const HttpRequest& request, const std::string& client_ip, TimePoint now);
+  HttpResponse get_meeting(const HttpRequest& request, std::string_view id);
+  HttpResponse static_file(const HttpRequest& request, std::string_view path);
+  HttpResponse not_allowed(const HttpRequest& request, const char* allow);
+
+  const Config& config_;
+  MeetingStore& store_;
+  RoomRegistry& rooms_;
+  const GeoIp* geoip_;
+  Metrics& metrics_;
+  RandomSource& random_;
+  std::function<Gauges()> gauges_;
+  std::unordered_map<std::string, TokenBucket> create_buckets_;
+  bool shutting_down_ = false;
+};
+
+// The WebSocket Origin rule of shared/protocol.md. `host` is the request's
+// Host header. An empty `allow_list` means the default: the server's own
+// origin and localhost, 127.0.0.1, [::1] on any port, http or https.
+bool origin_allowed(std::string_view origin, std::string_view host, const std::vector<std::string>& allow_list);
+
+// The client's address: the peer's, or, when the peer is a trusted proxy,
+// the last address of X-Forwarded-For.
+std::string client_address(const std::string& peer, std::string_view forwarded_for,
+                           const std::vector<std::string>& trusted_proxies);
+
+}  // namespace meshmeet::server

@@ -1,0 +1,108 @@
+// meshmeet-server: serve meetings, or print the creation audit.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "server/config.hpp"
+#include "server/geoip.hpp"
+#include "server/log.hpp"
+#include "server/meeting_store.hpp"
+#include "server/server.hpp"
+
+using namespace meshmeet::server;
+
+namespace {
+
+constexpr int kUsageExit = 2;
+
+int fail(const std::string& message) {
+  std::cerr << "meshmeet-server: " << message << "\n";
+  return kUsageExit;
+}
+
+bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
+int print_audit(const Config& config) {
+  if (!readable(config.db)) return fail("cannot read database " + config.db);
+  std::string error;
+  auto store = MeetingStore::open(config.db, /*read_only=*/true, error);
+  if (!store) return fail(error);
+  std::cout << "id\tcreated_at\tname\tip\tcountry\tcity\tuser_agent\n";
+  auto clean = [](std::string s) {
+    for (auto& c : s)
+      if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+    return s;
+  };
+  for (const auto& row : store->audit())
+    std::cout << row.id_prefix << "…\t" << row.created_at << '\t' << clean(row.name) << '\t' << row.creator_ip << '\t'
+              << row.country << '\t' << clean(row.city) << '\t' << clean(row.user_agent) << '\n';
+  return 0;
+}
+
+// Sockets are file descriptors: take every one the hard limit allows.
+void raise_open_file_limit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ParsedArgs args = parse_args(argc, argv, [](const char* name) -> const char* { return std::getenv(name); });
+  if (!args.error.empty()) {
+    std::cerr << "meshmeet-server: " << args.error << "\n\n" << usage();
+    return kUsageExit;
+  }
+  Config& config = args.config;
+  switch (args.command) {
+    case Command::Help: std::cout << usage(); return 0;
+    case Command::Version: std::cout << "meshmeet-server 0.1.0 (signaling protocol v1)\n"; return 0;
+    case Command::Meetings: return print_audit(config);
+    case Command::Serve: break;
+  }
+  Log::set_level(config.log_level);
+
+  std::optional<boost::asio::ssl::context> tls;
+  if (!config.tls_cert.empty()) {
+    if (!readable(config.tls_cert)) return fail("cannot read --tls-cert " + config.tls_cert);
+    if (!readable(config.tls_key)) return fail("cannot read --tls-key " + config.tls_key);
+    tls.emplace(boost::asio::ssl::context::tls_server);
+    tls->set_options(boost::asio::ssl::context::default_workarounds | boost::asio::ssl::context::no_sslv2 |
+                     boost::asio::ssl::context::no_sslv3 | boost::asio::ssl::context::no_tlsv1 |
+                     boost::asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    tls->use_certificate_chain_file(config.tls_cert, ec);
+    if (ec) return fail("--tls-cert " + config.tls_cert + ": " + ec.message());
+    tls->use_private_key_file(config.tls_key, boost::asio::ssl::context::pem, ec);
+    if (ec) return fail("--tls-key " + config.tls_key + ": " + ec.message());
+  }
+
+  std::unique_ptr<GeoIp> geoip;
+  if (!config.geoip.empty()) {
+    std::string error;
+    geoip = GeoIp::open(config.geoip, error);
+    if (!geoip) return fail("--geoip " + error);
+  }
+
+  std::string error;
+  auto store = MeetingStore::open(config.db, /*read_only=*/false, error);
+  if (!store) return fail(error);
+
+  raise_open_file_limit();
+  boost::asio::io_context io(1);
+  Server server(io, config, std::move(store), std::move(geoip), std::move(tls));
+  if (!server.listen(error)) return fail(error);
+  server.start();
+  io.run();
+  Log::info("stopped");
+  return 0;
+}

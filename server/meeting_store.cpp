@@ -1,0 +1,139 @@
+#include "server/meeting_store.hpp"
+
+#include <sys/stat.h>
+
+#include <ctime>
+
+#include <sqlite3.h>
+
+#include "server/secrets.hpp"
+
+namespace meshmeet::server {
+namespace {
+
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meetings (
+  id_sha256   BLOB PRIMARY KEY,
+  id_prefix   TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  creator_ip  TEXT NOT NULL,
+  user_agent  TEXT NOT NULL,
+  country     TEXT NOT NULL DEFAULT '',
+  city        TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+)sql";
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t ? std::string(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string();
+}
+
+void make_parent_dirs(const std::string& path) {
+  for (std::size_t i = 1; i < path.size(); ++i)
+    if (path[i] == '/') ::mkdir(path.substr(0, i).c_str(), 0700);
+}
+
+}  // namespace
+
+std::unique_ptr<MeetingStore> MeetingStore::open(const std::string& path, bool read_only, std::string& error) {
+  if (!read_only && path != ":memory:") make_parent_dirs(path);
+  sqlite3* db = nullptr;
+  int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    error = "cannot open database " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return nullptr;
+  }
+  std::unique_ptr<MeetingStore> store(new MeetingStore(db));
+  sqlite3_busy_timeout(db, 2000);
+  if (!read_only) {
+    // WAL with synchronous=NORMAL: a committed meeting survives a crash of
+    // this process (kill -9); only an OS crash could lose the last commits.
+    const char* setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+    char* message = nullptr;
+    if (sqlite3_exec(db, setup, nullptr, nullptr, &message) != SQLITE_OK ||
+        sqlite3_exec(db, kSchema, nullptr, nullptr, &message) != SQLITE_OK) {
+      error = "cannot set up database " + path + ": " + (message ? message : "unknown error");
+      sqlite3_free(message);
+      return nullptr;
+    }
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO meetings (id_sha256, id_prefix, name, created_at, creator_ip, user_agent, "
+                           "country, city) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           -1, &store->insert_, nullptr) != SQLITE_OK) {
+      error = std::string("cannot prepare insert: ") + sqlite3_errmsg(db);
+      return nullptr;
+    }
+  }
+  if (sqlite3_prepare_v2(db, "SELECT name, created_at FROM meetings WHERE id_sha256 = ?1", -1, &store->select_,
+                         nullptr) != SQLITE_OK) {
+    error = std::string("cannot read database ") + path + ": " + sqlite3_errmsg(db);
+    return nullptr;
+  }
+  return store;
+}
+
+MeetingStore::~MeetingStore() {
+  sqlite3_finalize(insert_);
+  sqlite3_finalize(select_);
+  sqlite3_close(db_);  // checkpoints the WAL when it is the last connection
+}
+
+bool MeetingStore::create(const NewMeeting& m, std::string& error) {
+  const Digest key = sha256(m.id);
+  const std::string prefix = m.id.substr(0, 6);
+  sqlite3_reset(insert_);
+  sqlite3_clear_bindings(insert_);
+  sqlite3_bind_blob(insert_, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  sqlite3_bind_text(insert_, 2, prefix.data(), static_cast<int>(prefix.size()), SQLITE_STATIC);
+  sqlite3_bind_text(insert_, 3, m.name.data(), static_cast<int>(m.name.size()), SQLITE_STATIC);
+  sqlite3_bind_text(insert_, 4, m.created_at.data(), static_cast<int>(m.created_at.size()), SQLITE_STATIC);
+  sqlite3_bind_text(insert_, 5, m.creator_ip.data(), static_cast<int>(m.creator_ip.size()), SQLITE_STATIC);
+  sqlite3_bind_text(insert_, 6, m.user_agent.data(), static_cast<int>(m.user_agent.size()), SQLITE_STATIC);
+  sqlite3_bind_text(insert_, 7, m.country.data(), static_cast<int>(m.country.size()), SQLITE_STATIC);
+  sqlite3_bind_text(insert_, 8, m.city.data(), static_cast<int>(m.city.size()), SQLITE_STATIC);
+  const int rc = sqlite3_step(insert_);
+  sqlite3_reset(insert_);
+  if (rc != SQLITE_DONE) {
+    error = sqlite3_errmsg(db_);
+    return false;
+  }
+  return true;
+}
+
+std::optional<StoredMeeting> MeetingStore::find(std::string_view id) {
+  const Digest key = sha256(id);
+  sqlite3_reset(select_);
+  sqlite3_bind_blob(select_, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  std::optional<StoredMeeting> out;
+  if (sqlite3_step(select_) == SQLITE_ROW) out = StoredMeeting{column_text(select_, 0), column_text(select_, 1)};
+  sqlite3_reset(select_);
+  return out;
+}
+
+std::vector<AuditRow> MeetingStore::audit() {
+  std::vector<AuditRow> rows;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT id_prefix, created_at, name, creator_ip, country, city, user_agent FROM meetings "
+                         "ORDER BY created_at, id_prefix",
+                         -1, &s, nullptr) != SQLITE_OK)
+    return rows;
+  while (sqlite3_step(s) == SQLITE_ROW)
+    rows.push_back({column_text(s, 0), column_text(s, 1), column_text(s, 2), column_text(s, 3), column_text(s, 4),
+                    column_text(s, 5), column_text(s, 6)});
+  sqlite3_finalize(s);
+  return rows;
+}
+
+std::string rfc3339_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace meshmeet::server

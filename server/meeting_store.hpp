@@ -1,0 +1,67 @@
+// Meetings on disk (SQLite, WAL, prepared statements only): a meeting and
+// the creator audit survive restarts and kill -9. Participants never come here.
+//
+// Rows are keyed by the SHA-256 of the meeting id; the id itself is not
+// stored, only a short prefix for the operator, so the database holds no
+// joinable link.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace meshmeet::server {
+
+struct NewMeeting {
+  std::string id;
+  std::string name;
+  std::string created_at;  // RFC 3339 UTC
+  std::string creator_ip;
+  std::string user_agent;
+  std::string country;     // empty without --geoip or when unknown
+  std::string city;
+};
+
+struct StoredMeeting {
+  std::string name;
+  std::string created_at;
+};
+
+struct AuditRow {
+  std::string id_prefix;
+  std::string created_at;
+  std::string name;
+  std::string creator_ip;
+  std::string country;
+  std::string city;
+  std::string user_agent;
+};
+
+class MeetingStore {
+ public:
+  // Opens (creating if needed) the database; on failure returns nullptr and
+  // sets `error`. `read_only` is for the audit command.
+  static std::unique_ptr<MeetingStore> open(const std::string& path, bool read_only, std::string& error);
+  ~MeetingStore();
+  MeetingStore(const MeetingStore&) = delete;
+  MeetingStore& operator=(const MeetingStore&) = delete;
+
+  bool create(const NewMeeting& meeting, std::string& error);
+  std::optional<StoredMeeting> find(std::string_view id);
+  std::vector<AuditRow> audit();
+
+ private:
+  explicit MeetingStore(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* select_ = nullptr;
+};
+
+// Now as RFC 3339 UTC with seconds, e.g. 2026-11-25T09:45:30Z.
+std::string rfc3339_now();
+
+}  // namespace meshmeet::server

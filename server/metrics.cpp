@@ -1,0 +1,119 @@
+#include "server/metrics.hpp"
+
+#include <cstdio>
+
+namespace meshmeet::server {
+
+std::string_view to_string(DisconnectReason reason) {
+  switch (reason) {
+    case DisconnectReason::Left: return "left";
+    case DisconnectReason::Removed: return "removed";
+    case DisconnectReason::JoinTimeout: return "join-timeout";
+    case DisconnectReason::Heartbeat: return "heartbeat";
+    case DisconnectReason::SlowConsumer: return "slow-consumer";
+    case DisconnectReason::TooLarge: return "too-large";
+    case DisconnectReason::BadUtf8: return "bad-utf8";
+    case DisconnectReason::Binary: return "binary";
+    case DisconnectReason::TooManyConnections: return "too-many-connections";
+    case DisconnectReason::Dropped: return "dropped";
+    case DisconnectReason::Replaced: return "replaced";
+    case DisconnectReason::Shutdown: return "shutdown";
+  }
+  return "dropped";
+}
+
+void Metrics::join_latency(Duration d) {
+  const double s = to_seconds(d);
+  for (std::size_t i = 0; i < kJoinBuckets.size(); ++i)
+    if (s <= kJoinBuckets[i]) ++join_buckets_[i];
+  ++join_count_;
+  join_sum_ += s;
+}
+
+namespace {
+
+void line(std::string& out, const char* name, std::uint64_t value) {
+  out += name;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+}  // namespace
+
+std::string Metrics::render(const Gauges& g) const {
+  std::string out;
+  out.reserve(4096);
+  header(out, "meshmeet_connections", "gauge", "Open WebSocket connections.");
+  line(out, "meshmeet_connections", g.connections);
+  header(out, "meshmeet_participants", "gauge", "Participants in meetings, held slots included.");
+  line(out, "meshmeet_participants", g.participants);
+  header(out, "meshmeet_meetings_active", "gauge", "Meetings with at least one participant.");
+  line(out, "meshmeet_meetings_active", g.meetings_active);
+  header(out, "meshmeet_meetings_created_total", "counter", "Meetings created.");
+  line(out, "meshmeet_meetings_created_total", meetings_created);
+  header(out, "meshmeet_messages_in_total", "counter", "WebSocket messages received.");
+  line(out, "meshmeet_messages_in_total", messages_in);
+  header(out, "meshmeet_messages_out_total", "counter", "WebSocket messages sent.");
+  line(out, "meshmeet_messages_out_total", messages_out);
+  header(out, "meshmeet_http_requests_total", "counter", "HTTP requests answered.");
+  line(out, "meshmeet_http_requests_total", http_requests);
+  header(out, "meshmeet_resumes_total", "counter", "Participants that resumed their slot.");
+  line(out, "meshmeet_resumes_total", resumes);
+  header(out, "meshmeet_resume_expired_total", "counter", "Held slots whose resume grace ran out.");
+  line(out, "meshmeet_resume_expired_total", resume_expired);
+  header(out, "meshmeet_rate_limited_messages_total", "counter", "Messages dropped by the per-connection rate limit.");
+  line(out, "meshmeet_rate_limited_messages_total", rate_limited_messages);
+  header(out, "meshmeet_held_signals_dropped_total", "counter", "Signals for a held slot dropped because its queue was full.");
+  line(out, "meshmeet_held_signals_dropped_total", g.held_signals_dropped);
+
+  header(out, "meshmeet_errors_total", "counter", "Protocol errors sent, by code (HTTP and WebSocket).");
+  for (auto code : protocol::kAllErrorCodes) {
+    out += "meshmeet_errors_total{code=\"";
+    out += to_string(code);
+    out += "\"} ";
+    out += std::to_string(errors(code));
+    out += '\n';
+  }
+  header(out, "meshmeet_disconnects_total", "counter", "WebSocket connections ended, by reason.");
+  for (int i = 0; i < kDisconnectReasons; ++i) {
+    out += "meshmeet_disconnects_total{reason=\"";
+    out += to_string(static_cast<DisconnectReason>(i));
+    out += "\"} ";
+    out += std::to_string(disconnects_[static_cast<std::size_t>(i)]);
+    out += '\n';
+  }
+
+  header(out, "meshmeet_join_latency_seconds", "histogram", "From receiving join to sending welcome.");
+  for (std::size_t i = 0; i < kJoinBuckets.size(); ++i) {
+    char le[32];
+    std::snprintf(le, sizeof le, "%g", kJoinBuckets[i]);
+    out += "meshmeet_join_latency_seconds_bucket{le=\"";
+    out += le;
+    out += "\"} ";
+    out += std::to_string(join_buckets_[i]);
+    out += '\n';
+  }
+  out += "meshmeet_join_latency_seconds_bucket{le=\"+Inf\"} " + std::to_string(join_count_) + "\n";
+  char sum[64];
+  std::snprintf(sum, sizeof sum, "%.9f", join_sum_);
+  out += "meshmeet_join_latency_seconds_sum ";
+  out += sum;
+  out += '\n';
+  line(out, "meshmeet_join_latency_seconds_count", join_count_);
+  return out;
+}
+
+}  // namespace meshmeet::server

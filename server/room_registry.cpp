@@ -1,0 +1,191 @@
+#include "server/room_registry.hpp"
+
+#include <algorithm>
+
+namespace meshmeet::server {
+
+using protocol::Error;
+using protocol::ErrorCode;
+using protocol::LeaveReason;
+
+namespace {
+constexpr int kPeerIdBits = 60;
+constexpr int kResumeTokenBits = 160;
+
+Message make_message(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
+}  // namespace
+
+LocalRoomRegistry::LocalRoomRegistry(RoomSettings settings, Delivery& delivery, RandomSource& random)
+    : settings_(std::move(settings)), delivery_(delivery), random_(random) {}
+
+LocalRoomRegistry::Member* LocalRoomRegistry::find_by_conn(Room& room, ConnId conn) {
+  for (auto& m : room.members)
+    if (m.conn == conn) return &m;
+  return nullptr;
+}
+
+JoinOutcome LocalRoomRegistry::join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join, TimePoint) {
+  const Digest key = sha256(meeting.id);
+
+  if (join.resume) {
+    auto it = by_token_.find(sha256(*join.resume));
+    if (it == by_token_.end() || it->second->key != key)
+      return {Error{ErrorCode::BadResume, "resume token unknown, expired or for another meeting", "join"}};
+    Room& room = *it->second;
+    const Digest token = it->first;
+    auto member = std::find_if(room.members.begin(), room.members.end(), [&](const Member& m) { return m.token == token; });
+    if (member->conn != 0) {
+      // The old socket still looks open: the resume wins, silently.
+      by_conn_.erase(member->conn);
+      delivery_.retire(member->conn);
+    }
+    member->conn = conn;
+    member->held_until = {};
+    by_conn_[conn] = &room;
+    welcome(room, *member, *join.resume);
+    for (auto& message : member->held_signals) delivery_.send(conn, std::move(message));
+    member->held_signals.clear();
+    member->held_signals.shrink_to_fit();
+    member->held_bytes = 0;
+    return {std::nullopt, true};
+  }
+
+  auto [it, created] = rooms_.try_emplace(key);
+  Room& room = it->second;
+  if (created) {
+    room.meeting = meeting;
+    room.key = key;
+    room.members.reserve(std::min<std::size_t>(settings_.room_cap, 8));
+  }
+  if (room.members.size() >= settings_.room_cap) {
+    if (created) rooms_.erase(it);
+    return {Error{ErrorCode::MeetingFull, "the meeting is full (" + std::to_string(settings_.room_cap) + " participants)", "join"}};
+  }
+
+  Member member;
+  do {
+    member.id = random_id(random_, kPeerIdBits);
+  } while (std::any_of(room.members.begin(), room.members.end(), [&](const Member& m) { return m.id == member.id; }));
+  member.name = join.name;
+  std::string token = random_id(random_, kResumeTokenBits);
+  member.token = sha256(token);
+  member.conn = conn;
+  room.members.push_back(std::move(member));
+  Member& joined = room.members.back();
+  by_token_[joined.token] = &room;
+  by_conn_[conn] = &room;
+  ++participants_;
+
+  welcome(room, joined, token);
+  broadcast(room, joined, make_message(protocol::serialize(protocol::ServerMessage{protocol::PeerJoined{{joined.id, joined.name}}})));
+  return {};
+}
+
+void LocalRoomRegistry::welcome(Room& room, Member& member, const std::string& token) {
+  protocol::Welcome w;
+  w.self = member.id;
+  w.resume = token;
+  w.meeting_id = room.meeting.id;
+  w.meeting_name = room.meeting.name;
+  w.peers.reserve(room.members.size() - 1);
+  for (const auto& m : room.members)
+    if (&m != &member) w.peers.push_back({m.id, m.name});
+  w.ice_servers = settings_.ice_servers;
+  w.heartbeat_interval_ms = settings_.heartbeat_interval_ms;
+  w.heartbeat_timeout_ms = settings_.heartbeat_timeout_ms;
+  delivery_.send(member.conn, make_message(protocol::serialize(protocol::ServerMessage{std::move(w)})));
+}
+
+void LocalRoomRegistry::broadcast(Room& room, const Member& except, Message message) {
+  // Held slots are skipped: a resumed client reconciles from welcome.peers.
+  for (const auto& m : room.members)
+    if (&m != &except && m.conn != 0) delivery_.send(m.conn, message);
+}
+
+std::optional<Error> LocalRoomRegistry::signal(ConnId from, const protocol::Signal& signal) {
+  auto it = by_conn_.find(from);
+  if (it == by_conn_.end()) return Error{ErrorCode::NotJoined, "join a meeting first", "signal"};
+  Room& room = *it->second;
+  Member* sender = find_by_conn(room, from);
+  Member* target = nullptr;
+  for (auto& m : room.members)
+    if (m.id == signal.to && &m != sender) target = &m;
+  if (!target) return Error{ErrorCode::UnknownPeer, "no such peer in this meeting", "signal"};
+
+  Message message = make_message(protocol::serialize_signal_from(sender->id, signal.data));
+  if (target->conn != 0) {
+    delivery_.send(target->conn, std::move(message));
+  } else if (target->held_signals.size() < settings_.held_queue_messages &&
+             target->held_bytes + message->size() <= settings_.held_queue_bytes) {
+    target->held_bytes += message->size();
+    target->held_signals.push_back(std::move(message));
+  } else {
+    ++dropped_held_signals_;  // the resumed client renegotiates anyway
+  }
+  return std::nullopt;
+}
+
+void LocalRoomRegistry::erase_member(Room& room, std::size_t index, LeaveReason reason) {
+  Member gone = std::move(room.members[index]);
+  room.members.erase(room.members.begin() + static_cast<std::ptrdiff_t>(index));
+  by_token_.erase(gone.token);
+  if (gone.conn != 0) by_conn_.erase(gone.conn);
+  --participants_;
+  if (room.members.empty()) {
+    const Digest key = room.key;  // a copy: erase must not read the key it destroys
+    rooms_.erase(key);
+    return;
+  }
+  Message left = make_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{gone.id, reason}}));
+  for (const auto& m : room.members)
+    if (m.conn != 0) delivery_.send(m.conn, left);
+}
+
+void LocalRoomRegistry::remove(ConnId conn, LeaveReason reason) {
+  auto it = by_conn_.find(conn);
+  if (it == by_conn_.end()) return;
+  Room& room = *it->second;
+  for (std::size_t i = 0; i < room.members.size(); ++i)
+    if (room.members[i].conn == conn) return erase_member(room, i, reason);
+}
+
+void LocalRoomRegistry::hold(ConnId conn, LeaveReason reason, TimePoint now) {
+  auto it = by_conn_.find(conn);
+  if (it == by_conn_.end()) return;
+  Room& room = *it->second;
+  Member* member = find_by_conn(room, conn);
+  if (settings_.resume_grace <= Duration::zero()) return remove(conn, reason);
+  by_conn_.erase(it);
+  member->conn = 0;
+  member->held_until = now + settings_.resume_grace;
+  member->held_reason = reason;
+  holds_.push_back({member->held_until, member->token});
+}
+
+ExpireOutcome LocalRoomRegistry::expire(TimePoint now) {
+  ExpireOutcome outcome;
+  while (!holds_.empty() && holds_.front().until <= now) {
+    Hold hold = holds_.front();
+    holds_.pop_front();
+    auto it = by_token_.find(hold.token);
+    if (it == by_token_.end()) continue;  // left cleanly meanwhile
+    Room& room = *it->second;
+    for (std::size_t i = 0; i < room.members.size(); ++i) {
+      Member& m = room.members[i];
+      // Still held, and by this very hold (not resumed and dropped again later).
+      if (m.token == hold.token && m.conn == 0 && m.held_until == hold.until) {
+        (m.held_reason == LeaveReason::Timeout ? outcome.timed_out : outcome.disconnected)++;
+        erase_member(room, i, m.held_reason);
+        break;
+      }
+    }
+  }
+  return outcome;
+}
+
+std::uint32_t LocalRoomRegistry::participants(std::string_view meeting_id) const {
+  auto it = rooms_.find(sha256(meeting_id));
+  return it == rooms_.end() ? 0 : static_cast<std::uint32_t>(it->second.members.size());
+}
+
+}  // namespace meshmeet::server

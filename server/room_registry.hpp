@@ -1,0 +1,144 @@
+// The live roster of every meeting: who is in, who is held for a resume, and
+// where each relayed message goes. Participants live here and nowhere else;
+// nothing about them reaches disk or logs.
+//
+// RoomRegistry is the seam for scale-out: this process's in-memory registry
+// now, a Redis-backed one (shared rosters, pub/sub relays) next. The registry
+// owns no sockets and reads no clock: it is told what happened and when, and
+// asks its Delivery to carry messages out.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "protocol/messages.hpp"
+#include "server/clock.hpp"
+#include "server/secrets.hpp"
+
+namespace meshmeet::server {
+
+using ConnId = std::uint64_t;                          // one WebSocket connection; 0 = none
+using Message = std::shared_ptr<const std::string>;    // one serialized message, shared by its recipients
+
+// What the registry asks of the transport, which owns the sockets.
+class Delivery {
+ public:
+  virtual ~Delivery() = default;
+  virtual void send(ConnId conn, Message message) = 0;
+  // The connection's participant was taken over by a resume on another
+  // socket: close it without telling anyone.
+  virtual void retire(ConnId conn) = 0;
+};
+
+struct MeetingRecord {
+  std::string id;
+  std::string name;
+};
+
+struct RoomSettings {
+  std::size_t room_cap = 8;
+  Duration resume_grace = seconds(15);
+  std::size_t held_queue_messages = 256;         // signals kept for a held slot…
+  std::size_t held_queue_bytes = 512 * 1024;     // …and their total size
+  std::string ice_servers = "[]";                // welcome.iceServers, JSON
+  std::uint32_t heartbeat_interval_ms = 10000;
+  std::uint32_t heartbeat_timeout_ms = 30000;
+};
+
+struct JoinOutcome {
+  std::optional<protocol::Error> error;  // set when the join was refused
+  bool resumed = false;
+};
+
+// What happened during expire(): slots whose grace ran out.
+struct ExpireOutcome {
+  std::size_t disconnected = 0;
+  std::size_t timed_out = 0;
+};
+
+class RoomRegistry {
+ public:
+  virtual ~RoomRegistry() = default;
+
+  // `meeting` exists (the caller asked the store). On success the welcome,
+  // then any signals queued for a resumed slot, go to `conn`, and everyone
+  // else hears peer-joined (not for a resume).
+  virtual JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join, TimePoint now) = 0;
+
+  // Relays to a peer of the sender's meeting; errors are unknown-peer.
+  virtual std::optional<protocol::Error> signal(ConnId from, const protocol::Signal& signal) = 0;
+
+  // A clean departure (leave, close frame, removal): the others hear at once.
+  virtual void remove(ConnId conn, protocol::LeaveReason reason) = 0;
+
+  // An unclean drop or missed heartbeat: the slot is held for the resume
+  // grace, silently; `reason` is what the others hear if it is not resumed.
+  virtual void hold(ConnId conn, protocol::LeaveReason reason, TimePoint now) = 0;
+
+  // Ends held slots whose grace is over.
+  virtual ExpireOutcome expire(TimePoint now) = 0;
+
+  virtual std::uint32_t participants(std::string_view meeting_id) const = 0;
+  virtual std::size_t participant_count() const = 0;
+  virtual std::size_t active_meetings() const = 0;
+  virtual std::size_t dropped_held_signals() const = 0;
+};
+
+// The registry of a single server process.
+class LocalRoomRegistry final : public RoomRegistry {
+ public:
+  LocalRoomRegistry(RoomSettings settings, Delivery& delivery, RandomSource& random);
+
+  JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join, TimePoint now) override;
+  std::optional<protocol::Error> signal(ConnId from, const protocol::Signal& signal) override;
+  void remove(ConnId conn, protocol::LeaveReason reason) override;
+  void hold(ConnId conn, protocol::LeaveReason reason, TimePoint now) override;
+  ExpireOutcome expire(TimePoint now) override;
+  std::uint32_t participants(std::string_view meeting_id) const override;
+  std::size_t participant_count() const override { return participants_; }
+  std::size_t active_meetings() const override { return rooms_.size(); }
+  std::size_t dropped_held_signals() const override { return dropped_held_signals_; }
+
+ private:
+  struct Member {
+    std::string id;
+    std::string name;
+    Digest token;                   // SHA-256 of the resume token
+    ConnId conn = 0;                // 0 while held
+    TimePoint held_until{};
+    protocol::LeaveReason held_reason = protocol::LeaveReason::Disconnected;
+    std::vector<Message> held_signals;
+    std::size_t held_bytes = 0;
+  };
+  struct Room {
+    MeetingRecord meeting;
+    Digest key;
+    std::vector<Member> members;  // oldest first; at most room_cap
+  };
+  struct Hold {
+    TimePoint until;
+    Digest token;
+  };
+
+  Member* find_by_conn(Room& room, ConnId conn);
+  void welcome(Room& room, Member& member, const std::string& token);
+  void broadcast(Room& room, const Member& except, Message message);
+  void erase_member(Room& room, std::size_t index, protocol::LeaveReason reason);
+
+  RoomSettings settings_;
+  Delivery& delivery_;
+  RandomSource& random_;
+  std::unordered_map<Digest, Room, DigestHash> rooms_;           // by SHA-256 of the meeting id
+  std::unordered_map<Digest, Room*, DigestHash> by_token_;       // by SHA-256 of the resume token
+  std::unordered_map<ConnId, Room*> by_conn_;
+  std::deque<Hold> holds_;                                       // in expiry order: the grace is one constant
+  std::size_t participants_ = 0;
+  std::size_t dropped_held_signals_ = 0;
+};
+
+}  // namespace meshmeet::server

@@ -1,0 +1,576 @@
+#include "server/server.hpp"
+
+#include <algorithm>
+#include <deque>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include "protocol/messages.hpp"
+#include "server/log.hpp"
+
+namespace meshmeet::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using protocol::ErrorCode;
+using protocol::LeaveReason;
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+namespace {
+
+constexpr auto kHttpIdleTimeout = std::chrono::seconds(30);
+constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
+constexpr auto kCloseHandshakeTimeout = std::chrono::seconds(5);
+constexpr std::size_t kHttpHeaderLimit = 16 * 1024;
+constexpr auto kShutdownDeadline = std::chrono::seconds(3);
+
+Message make_message(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
+
+std::string error_text(ErrorCode code, std::string_view message, std::string_view ref) {
+  return protocol::serialize(protocol::ServerMessage{
+      protocol::ErrorMessage{code, std::string(message), std::string(ref)}});
+}
+
+// Where a WebSocket connection stands. Each connection is one of these; the
+// registry is told about a joined participant exactly once, on the way out
+// of Joined.
+enum class ConnectionState {
+  Accepting,  // upgrade handshake in progress
+  Unjoined,   // open, no welcome yet
+  Joined,     // a participant of a meeting
+  Closing,    // our close frame is queued or sent; the registry already knows
+  Gone,       // socket torn down; nothing more happens
+};
+
+// ---------------------------------------------------------------------------
+// A WebSocket connection, over plain TCP or TLS.
+
+template <class Stream>
+class WebSocketConnection final : public Connection,
+                                  public std::enable_shared_from_this<WebSocketConnection<Stream>> {
+ public:
+  WebSocketConnection(Server& server, Stream&& stream, std::string ip)
+      : server_(server),
+        ws_(std::move(stream)),
+        ip_(std::move(ip)),
+        bucket_(server.config().msg_rate, server.config().msg_rate * 4, Clock::now()) {}
+
+  ~WebSocketConnection() override {
+    if (id_ != 0) server_.detach(id_, ip_);
+  }
+
+  void start(HttpRequest request) {
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = kCloseHandshakeTimeout;
+    timeouts.idle_timeout = websocket::stream_base::none();  // our own heartbeat decides
+    timeouts.keep_alive_pings = false;
+    ws_.set_option(timeouts);
+    // --max-frame is enforced here, message by message, so that the client
+    // hears `too-large` before the 1009 close.
+    ws_.read_message_max(0);
+    ws_.auto_fragment(false);
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::pong || kind == websocket::frame_type::ping) last_heard_ = Clock::now();
+    });
+    upgrade_ = std::move(request);
+    ws_.async_accept(upgrade_, beast::bind_front_handler(&WebSocketConnection::on_accept, this->shared_from_this()));
+  }
+
+  void send(Message message) override {
+    if (state_ == ConnectionState::Gone || state_ == ConnectionState::Closing) return;
+    if (queued_bytes_ + message->size() > server_.config().send_queue) return slow_consumer();
+    queued_bytes_ += message->size();
+    queue_.push_back(std::move(message));
+    write_next();
+  }
+
+  void retire() override {
+    if (state_ == ConnectionState::Gone) return;
+    server_.metrics().disconnect(DisconnectReason::Replaced);
+    teardown();
+  }
+
+  void tick(TimePoint now) override {
+    if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
+    const Config& c = server_.config();
+    if (state_ == ConnectionState::Unjoined && now - opened_ >= seconds(c.join_timeout)) {
+      server_.metrics().disconnect(DisconnectReason::JoinTimeout);
+      return close_after_flush(websocket::close_code::policy_error);
+    }
+    if (now - last_heard_ >= seconds(c.heartbeat_timeout)) {
+      server_.metrics().disconnect(DisconnectReason::Heartbeat);
+      if (state_ == ConnectionState::Joined) server_.rooms().hold(id_, LeaveReason::Timeout, now);
+      return teardown();
+    }
+    if (!ping_in_flight_ && now - last_ping_ >= seconds(c.heartbeat_interval)) {
+      ping_in_flight_ = true;
+      last_ping_ = now;
+      ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
+    }
+  }
+
+  void shutdown() override {
+    if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
+    server_.metrics().disconnect(DisconnectReason::Shutdown);
+    close_after_flush(websocket::close_code::going_away);
+  }
+
+ private:
+  void on_accept(beast::error_code ec) {
+    upgrade_ = {};
+    if (ec) return;
+    auto [id, open_from_ip] = server_.attach(this, ip_);
+    id_ = id;
+    opened_ = last_heard_ = last_ping_ = Clock::now();
+    state_ = ConnectionState::Unjoined;
+    if (open_from_ip > server_.config().per_ip) {
+      server_.metrics().disconnect(DisconnectReason::TooManyConnections);
+      send_error(ErrorCode::TooManyConnections, "too many connections from this address", "");
+      close_after_flush(websocket::close_code::policy_error);
+    }
+    read_next();
+  }
+
+  void read_next() {
+    const std::size_t max = server_.config().max_frame;
+    const std::size_t room = max + 1 - std::min(buffer_.size(), max);
+    ws_.async_read_some(buffer_, room, beast::bind_front_handler(&WebSocketConnection::on_read, this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec);
+    if (buffer_.size() > server_.config().max_frame) {
+      buffer_ = {};
+      return violation(ErrorCode::TooLarge, "message larger than " + std::to_string(server_.config().max_frame) + " bytes",
+                       DisconnectReason::TooLarge, websocket::close_code::too_big);
+    }
+    if (!ws_.is_message_done()) return read_next();
+    if (!ws_.got_text()) {
+      buffer_.consume(buffer_.size());
+      return violation(ErrorCode::BadMessage, "binary messages are not part of the protocol", DisconnectReason::Binary,
+                       websocket::close_code::unknown_data);
+    }
+    auto data = buffer_.cdata();
+    handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    buffer_.consume(buffer_.size());
+    if (buffer_.capacity() > 4096) buffer_ = {};  // idle connections keep no big buffers
+    if (state_ != ConnectionState::Gone) read_next();
+  }
+
+  void on_read_error(beast::error_code ec) {
+    const ConnectionState was = state_;
+    state_ = ConnectionState::Gone;
+    if (was == ConnectionState::Gone || was == ConnectionState::Closing || was == ConnectionState::Accepting) return;
+    if (ec == websocket::error::closed) {
+      // Any close frame from the client, whatever its code, is a clean leave.
+      server_.metrics().disconnect(DisconnectReason::Left);
+      if (was == ConnectionState::Joined) server_.rooms().remove(id_, LeaveReason::Left);
+    } else if (ec.category() == websocket::make_error_code(websocket::error::closed).category()) {
+      // Beast refused a frame (bad UTF-8 → 1007, protocol violation → 1002)
+      // and has closed: a message-level violation.
+      server_.metrics().disconnect(ec == websocket::error::bad_frame_payload ? DisconnectReason::BadUtf8
+                                                                             : DisconnectReason::Removed);
+      if (was == ConnectionState::Joined) server_.rooms().remove(id_, LeaveReason::Removed);
+    } else {
+      // TCP gone without a close frame: hold the slot for a resume.
+      server_.metrics().disconnect(DisconnectReason::Dropped);
+      if (was == ConnectionState::Joined) server_.rooms().hold(id_, LeaveReason::Disconnected, Clock::now());
+    }
+  }
+
+  // A message-level violation: error, removal without grace, close `code`.
+  void violation(ErrorCode code, std::string_view message, DisconnectReason reason, websocket::close_code close) {
+    if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
+    server_.metrics().disconnect(reason);
+    send_error(code, message, "");
+    if (state_ == ConnectionState::Joined) server_.rooms().remove(id_, LeaveReason::Removed);
+    close_after_flush(close);
+  }
+
+  void handle(std::string_view text) {
+    const TimePoint now = Clock::now();
+    last_heard_ = now;
+    ++server_.metrics().messages_in;
+    if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
+
+    if (!bucket_.take(now)) {
+      ++server_.metrics().rate_limited_messages;
+      if (!last_rate_error_ || now - *last_rate_error_ >= std::chrono::seconds(1)) {
+        last_rate_error_ = now;
+        send_error(ErrorCode::RateLimited, "slow down: too many messages", "");
+      }
+      return;
+    }
+    auto parsed = protocol::parse_client_message(text);
+    if (!parsed.ok()) return send_error(parsed.error().code, parsed.error().message, parsed.error().ref);
+    const bool joined = state_ == ConnectionState::Joined;
+    auto& message = parsed.value();
+
+    if (auto* join = std::get_if<protocol::Join>(&message)) {
+      if (joined) return send_error(ErrorCode::AlreadyJoined, "this connection has joined already", "join");
+      std::optional<StoredMeeting> meeting;
+      if (protocol::is_meeting_id(join->meeting)) meeting = server_.store().find(join->meeting);
+      if (!meeting) return send_error(ErrorCode::MeetingNotFound, "no such meeting", "join");
+      auto outcome = server_.rooms().join(id_, MeetingRecord{join->meeting, meeting->name}, *join, now);
+      if (outcome.error) return send_error(outcome.error->code, outcome.error->message, "join");
+      state_ = ConnectionState::Joined;
+      server_.metrics().join_latency(Clock::now() - now);
+      if (outcome.resumed) ++server_.metrics().resumes;
+      return;
+    }
+    if (auto* ping = std::get_if<protocol::Ping>(&message))
+      return send(make_message(protocol::serialize(protocol::ServerMessage{protocol::Pong{ping->t}})));
+    if (!joined)
+      return send_error(ErrorCode::NotJoined, "join a meeting first", protocol::type_name(message));
+    if (auto* signal = std::get_if<protocol::Signal>(&message)) {
+      if (auto e = server_.rooms().signal(id_, *signal)) send_error(e->code, e->message, "signal");
+      return;
+    }
+    if (std::holds_alternative<protocol::Leave>(message)) {
+      server_.metrics().disconnect(DisconnectReason::Left);
+      server_.rooms().remove(id_, LeaveReason::Left);
+      close_after_flush(websocket::close_code::normal);
+    }
+  }
+
+  void send_error(ErrorCode code, std::string_view message, std::string_view ref) {
+    server_.metrics().error(code);
+    send(make_message(error_text(code, message, ref)));
+  }
+
+  void close_after_flush(websocket::close_code code) {
+    if (state_ == ConnectionState::Gone || state_ == ConnectionState::Closing) return;
+    state_ = ConnectionState::Closing;
+    close_code_ = code;
+    if (!writing_) start_close();
+  }
+
+  void start_close() {
+    ws_.async_close(*close_code_, [self = this->shared_from_this()](beast::error_code) {
+      // The read loop sees the end; make sure the socket goes even if the
+      // peer never answers our close frame.
+      self->teardown();
+    });
+  }
+
+  void write_next() {
+    if (writing_ || queue_.empty()) return;
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(asio::buffer(*queue_.front()),
+                    beast::bind_front_handler(&WebSocketConnection::on_write, this->shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (ec) return teardown();
+    queued_bytes_ -= queue_.front()->size();
+    queue_.pop_front();
+    ++server_.metrics().messages_out;
+    if (state_ == ConnectionState::Closing && queue_.empty()) return start_close();
+    if (state_ == ConnectionState::Gone) return;
+    write_next();
+  }
+
+  // The bounded send queue is full: the reader is not keeping up. Never
+  // buffer without bound: drop the connection as unclean, so its slot is
+  // held for a resume. Deferred, because send() runs inside the registry.
+  void slow_consumer() {
+    const bool joined = state_ == ConnectionState::Joined;
+    state_ = ConnectionState::Gone;
+    asio::post(server_.io(), [self = this->shared_from_this(), joined] {
+      self->server_.metrics().disconnect(DisconnectReason::SlowConsumer);
+      if (joined) self->server_.rooms().hold(self->id_, LeaveReason::Disconnected, Clock::now());
+      self->close_socket();
+    });
+  }
+
+  void teardown() {
+    state_ = ConnectionState::Gone;
+    close_socket();
+  }
+
+  void close_socket() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  Server& server_;
+  websocket::stream<Stream> ws_;
+  std::string ip_;
+  HttpRequest upgrade_;
+  beast::flat_buffer buffer_;
+  ConnId id_ = 0;
+  ConnectionState state_ = ConnectionState::Accepting;
+  TimePoint opened_{}, last_heard_{}, last_ping_{};
+  TokenBucket bucket_;
+  std::optional<TimePoint> last_rate_error_;
+  std::deque<Message> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool ping_in_flight_ = false;
+  std::optional<websocket::close_code> close_code_;
+};
+
+// ---------------------------------------------------------------------------
+// An HTTP connection: answers requests until it upgrades to WebSocket.
+
+template <class Stream>
+class HttpSession final : public HttpConnection, public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  HttpSession(Server& server, Stream&& stream, std::string peer_ip)
+      : server_(server), stream_(std::move(stream)), peer_ip_(std::move(peer_ip)) {
+    server_.attach_http(this);
+  }
+  ~HttpSession() override { server_.detach_http(this); }
+
+  void run() { read_next(); }
+
+  void shutdown() override {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(stream_).socket().close(ignored);
+  }
+
+ private:
+  void read_next() {
+    parser_.emplace();
+    parser_->body_limit(server_.config().max_body);
+    parser_->header_limit(kHttpHeaderLimit);
+    beast::get_lowest_layer(stream_).expires_after(kHttpIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::body_limit) {
+      auto& req = parser_->get();
+      return respond(server_.api().error(ErrorCode::TooLarge,
+                                         "request body larger than " + std::to_string(server_.config().max_body) + " bytes",
+                                         req.version(), false));
+    }
+    if (ec == http::error::end_of_stream || ec) return shutdown();
+
+    HttpRequest req = parser_->release();
+    parser_.reset();
+    auto forwarded = req["X-Forwarded-For"];
+    const std::string client_ip = client_address(peer_ip_, std::string_view(forwarded.data(), forwarded.size()),
+                                                 server_.config().trusted_proxies);
+    std::string_view target(req.target().data(), req.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+
+    if (websocket::is_upgrade(req) && path == "/ws" && !server_.shutting_down()) {
+      auto origin = req[http::field::origin];
+      auto host = req[http::field::host];
+      if (req.find(http::field::origin) != req.end() &&
+          !origin_allowed(std::string_view(origin.data(), origin.size()), std::string_view(host.data(), host.size()),
+                          server_.config().allow_origins)) {
+        return respond(server_.api().error(ErrorCode::ForbiddenOrigin, "this origin may not open meetings here",
+                                           req.version(), false));
+      }
+      std::make_shared<WebSocketConnection<Stream>>(server_, std::move(stream_), client_ip)->start(std::move(req));
+      return;
+    }
+    respond(server_.api().handle(req, client_ip, Clock::now()));
+  }
+
+  void respond(HttpResponse response) {
+    response_ = std::make_unique<HttpResponse>(std::move(response));
+    response_->set(http::field::server, "meshmeet");
+    http::async_write(stream_, *response_, beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    const bool keep_alive = response_ && response_->keep_alive();
+    response_.reset();
+    if (ec || !keep_alive || server_.shutting_down()) return shutdown();
+    read_next();
+  }
+
+  Server& server_;
+  Stream stream_;
+  std::string peer_ip_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::unique_ptr<HttpResponse> response_;
+};
+
+std::string address_of(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+RoomSettings room_settings(const Config& c) {
+  RoomSettings s;
+  s.room_cap = c.room_cap;
+  s.resume_grace = seconds(c.resume_grace);
+  s.heartbeat_interval_ms = static_cast<std::uint32_t>(c.heartbeat_interval * 1000 + 0.5);
+  s.heartbeat_timeout_ms = static_cast<std::uint32_t>(c.heartbeat_timeout * 1000 + 0.5);
+  std::string ice = "[";
+  for (std::size_t i = 0; i < c.ice_servers.size(); ++i)
+    ice += (i ? "," : "") + std::string(R"({"urls":)") + protocol::quote_json(c.ice_servers[i]) + "}";
+  ice += "]";
+  s.ice_servers = ice;
+  return s;
+}
+
+Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore> store, std::unique_ptr<GeoIp> geoip,
+               std::optional<asio::ssl::context> tls)
+    : io_(io),
+      config_(std::move(config)),
+      store_(std::move(store)),
+      geoip_(std::move(geoip)),
+      tls_(std::move(tls)),
+      rooms_(room_settings(config_), *this, random_),
+      api_(config_, *store_, rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
+      acceptor_(io),
+      sweep_timer_(io),
+      accept_retry_timer_(io),
+      signals_(io, SIGTERM, SIGINT) {
+  double period = std::min({0.25, config_.heartbeat_interval / 4, config_.join_timeout / 4});
+  if (config_.resume_grace > 0) period = std::min(period, config_.resume_grace / 4);
+  sweep_period_ = seconds(std::max(0.01, period));
+}
+
+Server::~Server() = default;
+
+bool Server::listen(std::string& error) {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(config_.host, ec);
+  if (ec) {
+    error = "--host: not an IP address: " + config_.host;
+    return false;
+  }
+  tcp::endpoint endpoint(address, config_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error = "cannot listen on " + config_.host + ":" + std::to_string(config_.port) + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+void Server::start() {
+  Log::info("listening", {{"host", config_.host},
+                          {"port", static_cast<unsigned>(acceptor_.local_endpoint().port())},
+                          {"tls", tls_.has_value()}});
+  signals_.async_wait([this](beast::error_code ec, int signal) {
+    if (ec) return;
+    Log::info("shutdown", {{"signal", signal}});
+    shutdown();
+  });
+  accept();
+  sweep();
+}
+
+void Server::accept() {
+  acceptor_.async_accept(io_, [this](beast::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
+}
+
+void Server::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (shutting_down_ || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    // Out of file descriptors, most likely: back off instead of spinning.
+    Log::warn("accept-failed", {{"error", ec.message()}});
+    accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
+    accept_retry_timer_.async_wait([this](beast::error_code e) {
+      if (!e && !shutting_down_) accept();
+    });
+    return;
+  }
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::string ip = address_of(socket);
+  if (tls_) {
+    auto stream = std::make_shared<TlsStream>(std::move(socket), *tls_);
+    beast::get_lowest_layer(*stream).expires_after(kTlsHandshakeTimeout);
+    stream->async_handshake(asio::ssl::stream_base::server, [this, stream, ip](beast::error_code e) mutable {
+      if (e) return;
+      std::make_shared<HttpSession<TlsStream>>(*this, std::move(*stream), std::move(ip))->run();
+    });
+  } else {
+    std::make_shared<HttpSession<PlainStream>>(*this, PlainStream(std::move(socket)), std::move(ip))->run();
+  }
+  accept();
+}
+
+void Server::sweep() {
+  const TimePoint now = Clock::now();
+  for (auto& [id, connection] : connections_) connection->tick(now);
+  const auto expired = rooms_.expire(now);
+  metrics_.resume_expired += expired.disconnected + expired.timed_out;
+  api_.sweep(now);
+  if (shutting_down_ &&
+      ((connections_.empty() && http_connections_.empty()) || (shutdown_deadline_ && now >= *shutdown_deadline_))) {
+    io_.stop();
+    return;
+  }
+  sweep_timer_.expires_after(sweep_period_);
+  sweep_timer_.async_wait([this](beast::error_code ec) {
+    if (!ec) sweep();
+  });
+}
+
+void Server::shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  shutdown_deadline_ = Clock::now() + kShutdownDeadline;
+  api_.start_shutdown();
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+  accept_retry_timer_.cancel();
+  for (auto& [id, connection] : connections_) connection->shutdown();
+  std::vector<HttpConnection*> http(http_connections_.begin(), http_connections_.end());
+  for (auto* connection : http) connection->shutdown();
+}
+
+void Server::send(ConnId conn, Message message) {
+  auto it = connections_.find(conn);
+  if (it != connections_.end()) it->second->send(std::move(message));
+}
+
+void Server::retire(ConnId conn) {
+  auto it = connections_.find(conn);
+  if (it != connections_.end()) it->second->retire();
+}
+
+std::pair<ConnId, std::size_t> Server::attach(Connection* connection, const std::string& ip) {
+  const ConnId id = next_conn_++;
+  connections_.emplace(id, connection);
+  return {id, ++per_ip_[ip]};
+}
+
+void Server::detach(ConnId conn, const std::string& ip) {
+  connections_.erase(conn);
+  auto it = per_ip_.find(ip);
+  if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+}
+
+Gauges Server::gauges() const {
+  return Gauges{connections_.size(), rooms_.participant_count(), rooms_.active_meetings(), rooms_.dropped_held_signals()};
+}
+
+}  // namespace meshmeet::server

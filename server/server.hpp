@@ -1,0 +1,108 @@
+// The network side: one Asio event loop serving HTTP, WebSocket and (with
+// TLS) HTTPS on one port. It owns the sockets and the clock, and turns what
+// happens on them into calls on the room registry and the HTTP API.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "server/config.hpp"
+#include "server/geoip.hpp"
+#include "server/http_api.hpp"
+#include "server/meeting_store.hpp"
+#include "server/metrics.hpp"
+#include "server/room_registry.hpp"
+
+namespace meshmeet::server {
+
+// What the server needs from a live WebSocket connection.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual void send(Message message) = 0;
+  virtual void retire() = 0;                // replaced by a resume elsewhere: close silently
+  virtual void tick(TimePoint now) = 0;     // heartbeat and join timeout
+  virtual void shutdown() = 0;              // server going away: close with 1001
+};
+
+// What the server needs from a plain HTTP connection.
+class HttpConnection {
+ public:
+  virtual ~HttpConnection() = default;
+  virtual void shutdown() = 0;
+};
+
+class Server final : public Delivery {
+ public:
+  Server(boost::asio::io_context& io, Config config, std::unique_ptr<MeetingStore> store, std::unique_ptr<GeoIp> geoip,
+         std::optional<boost::asio::ssl::context> tls);
+  ~Server() override;
+
+  // Binds the listening socket; false with `error` set when it cannot.
+  bool listen(std::string& error);
+  // Starts accepting, the housekeeping timer and the SIGTERM/SIGINT handler.
+  void start();
+  // Stops accepting and closes every connection (WebSocket with 1001).
+  void shutdown();
+
+  // Delivery
+  void send(ConnId conn, Message message) override;
+  void retire(ConnId conn) override;
+
+  // For connections.
+  const Config& config() const { return config_; }
+  RoomRegistry& rooms() { return rooms_; }
+  MeetingStore& store() { return *store_; }
+  Metrics& metrics() { return metrics_; }
+  HttpApi& api() { return api_; }
+  boost::asio::io_context& io() { return io_; }
+  bool shutting_down() const { return shutting_down_; }
+
+  // A WebSocket connection opened for `ip`; returns its id and how many are
+  // now open from that address (the per-IP cap is the caller's to enforce).
+  std::pair<ConnId, std::size_t> attach(Connection* connection, const std::string& ip);
+  void detach(ConnId conn, const std::string& ip);
+  void attach_http(HttpConnection* connection) { http_connections_.insert(connection); }
+  void detach_http(HttpConnection* connection) { http_connections_.erase(connection); }
+
+ private:
+  void accept();
+  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  void sweep();
+  Gauges gauges() const;
+
+  boost::asio::io_context& io_;
+  Config config_;
+  std::unique_ptr<MeetingStore> store_;
+  std::unique_ptr<GeoIp> geoip_;
+  std::optional<boost::asio::ssl::context> tls_;
+  SystemRandom random_;
+  Metrics metrics_;
+  LocalRoomRegistry rooms_;
+  HttpApi api_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer sweep_timer_;
+  boost::asio::steady_timer accept_retry_timer_;
+  boost::asio::signal_set signals_;
+  Duration sweep_period_;
+  std::unordered_map<ConnId, Connection*> connections_;
+  std::unordered_set<HttpConnection*> http_connections_;
+  std::unordered_map<std::string, std::size_t> per_ip_;
+  ConnId next_conn_ = 1;
+  bool shutting_down_ = false;
+  std::optional<TimePoint> shutdown_deadline_;
+};
+
+// Room settings as the flags give them.
+RoomSettings room_settings(const Config& config);
+
+}  // namespace meshmeet::server

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds the server, unit tests and tools into build/ (the server lands at
+# build/bin/meshmeet-server, the web app at build/web).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+if [ ! -f build/CMakeCache.txt ]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+fi
+cmake --build build -j"$jobs"

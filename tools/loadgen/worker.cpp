@@ -1,0 +1,694 @@
+// One worker process: a slice of whole meetings, one single-threaded
+// io_context, every socket bound to this worker's own 127.0.0.x source address.
+//
+// Life of a participant: TCP connect -> WebSocket upgrade -> `join` ->
+// `welcome` -> for every peer (from welcome.peers, or a later peer-joined) one
+// ~3 KB description (offer from the newcomer, answer from the one already
+// there) plus --candidates ICE candidates as `signal` messages -> `ping` every
+// heartbeat interval -> (if it is in the leaving half) `leave`, else it waits
+// for `peer-left` of each leaver of its meeting -> clean close.
+//
+// Talks to the parent over two pipes: commands in ("leave\n", "quit\n"),
+// JSON lines out ({"ev":"ramped",...} then {"ev":"result",...}).
+#include "common.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <deque>
+#include <memory>
+#include <string_view>
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+namespace lg {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+
+namespace {
+
+using WS = websocket::stream<tcp::socket>;
+
+enum class St { Idle, Connecting, Upgrading, Joining, Joined, Leaving, Closing, Done, Failed };
+
+struct PeerSeen {
+    std::string id;
+    int64_t last_seq = -1;
+};
+
+struct Part {
+    int gidx = 0;
+    int meeting = 0;  // local meeting index
+    int slot = 0;
+    bool leaver = false;
+    St st = St::Idle;
+    bool terminal = false;  // joined or given up (counted once)
+    bool ever_joined = false;
+    std::unique_ptr<WS> ws;
+    std::unique_ptr<websocket::response_type> res;
+    beast::flat_buffer rbuf;
+    std::deque<std::string> wq;
+    bool writing = false;
+    bool want_close = false;
+    int64_t t_sched = 0, t_start = 0, t_upgrade = 0, t_join = 0, t_leave = 0, next_ping = 0;
+    std::string self;
+    std::vector<PeerSeen> peers;
+    int64_t sig_expected = 0, sig_rx = 0;
+    uint64_t left_mask = 0;
+    int64_t seq = 0;
+};
+
+void write_all(int fd, const std::string& s) {
+    size_t off = 0;
+    while (off < s.size()) {
+        ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        off += size_t(n);
+    }
+}
+
+class Worker {
+public:
+    explicit Worker(const WorkerSetup& s)
+        : S(s), O(s.opt), ramp_timer_(ioc_), sweep_timer_(ioc_), leave_timer_(ioc_), ctl_(ioc_, s.ctl_fd) {
+        base_ns_ = S.t0_ns - 1000000000LL;
+        net::ip::address_v4 a = net::ip::make_address_v4(O.host == "localhost" ? "127.0.0.1" : O.host);
+        server_ep_ = tcp::endpoint(a, uint16_t(O.port));
+        host_hdr_ = O.host + ":" + std::to_string(O.port);
+        src_ = net::ip::make_address_v4(O.source_base + std::to_string(O.source_first + S.index));
+        hb_interval_ns_ = int64_t(O.ping_interval * 1e9);
+        const double per_s = O.rate;
+        for (const auto& m : S.meetings) {
+            const int mi = int(members_.size());
+            members_.emplace_back();
+            meeting_ids_.push_back(m.id);
+            for (int k = 0; k < m.members; k++) {
+                auto p = std::make_unique<Part>();
+                p->gidx = m.first_global + k;
+                p->meeting = mi;
+                p->slot = k;
+                p->leaver = (k % 2) == 1;  // slots 1, 3, ...: half of each meeting leaves
+                p->t_sched = S.t0_ns + int64_t(double(p->gidx) * 1e9 / per_s);
+                members_[size_t(mi)].push_back(int(parts_.size()));
+                parts_.push_back(std::move(p));
+            }
+        }
+        // Descriptions are the same size for everyone; build a few and reuse
+        // them round-robin (the server treats data as opaque).
+        for (int v = 0; v < 8; v++) {
+            const uint64_t seed = uint64_t(S.index) * 1000 + uint64_t(v);
+            offers_.push_back(json_escape(make_sdp(seed, true)));
+            answers_.push_back(json_escape(make_sdp(seed, false)));
+            std::vector<std::string> cs;
+            for (auto& c : make_candidates(seed, O.candidates)) cs.push_back(json_escape(c));
+            cands_.push_back(std::move(cs));
+        }
+    }
+
+    [[noreturn]] void run() {
+        read_ctl();
+        ramp_tick();
+        sweep();
+        ioc_.run();
+        _exit(4);  // not reached: finish() exits
+    }
+
+private:
+    // ---------- helpers ----------
+    static net::steady_timer::time_point tp(int64_t ns) {
+        return net::steady_timer::time_point(std::chrono::nanoseconds(ns));
+    }
+    void err(const std::string& kind) { errors_[kind]++; }
+    int64_t rel(int64_t ns) const { return ns - base_ns_; }
+
+    void mark_terminal(Part& p) {
+        if (p.terminal) return;
+        p.terminal = true;
+        terminal_++;
+        if (terminal_ == parts_.size()) t_all_terminal_ = now_ns();
+    }
+
+    void hard_close(Part& p) {
+        if (!p.ws) return;
+        beast::error_code ec;
+        p.ws->next_layer().close(ec);
+    }
+
+    void give_up(size_t i, const std::string& kind) {
+        Part& p = *parts_[i];
+        err(kind);
+        p.st = St::Failed;
+        mark_terminal(p);
+        hard_close(p);
+    }
+
+    // ---------- ramp ----------
+    void ramp_tick() {
+        const int64_t now = now_ns();
+        while (next_start_ < parts_.size() && parts_[next_start_]->t_sched <= now) start(next_start_++);
+        if (next_start_ < parts_.size()) {
+            ramp_timer_.expires_at(tp(parts_[next_start_]->t_sched));
+            ramp_timer_.async_wait([this](beast::error_code ec) {
+                if (!ec) ramp_tick();
+            });
+        }
+    }
+
+    void start(size_t i) {
+        Part& p = *parts_[i];
+        p.st = St::Connecting;
+        p.t_start = now_ns();
+        p.ws = std::make_unique<WS>(ioc_);
+        auto& sock = p.ws->next_layer();
+        beast::error_code ec;
+        sock.open(tcp::v4(), ec);
+        if (ec) return give_up(i, "connect-failed:" + ec.message());
+        if (O.bind_source) {
+            int one = 1;
+            ::setsockopt(sock.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+            sock.bind(tcp::endpoint(src_, 0), ec);
+            if (ec) return give_up(i, "connect-failed:bind " + ec.message());
+        }
+        sock.async_connect(server_ep_, [this, i](beast::error_code ec2) { on_connect(i, ec2); });
+    }
+
+    void on_connect(size_t i, beast::error_code ec) {
+        Part& p = *parts_[i];
+        if (p.st != St::Connecting) return;
+        if (ec) return give_up(i, "connect-failed:" + ec.message());
+        const int64_t now = now_ns();
+        h_connect_.add(now - p.t_start);
+        p.ws->next_layer().set_option(tcp::no_delay(true), ec);
+        websocket::stream_base::timeout to{};
+        to.handshake_timeout = std::chrono::milliseconds(int64_t(O.join_timeout * 1000));
+        to.idle_timeout = websocket::stream_base::none();
+        to.keep_alive_pings = false;
+        p.ws->set_option(to);
+        p.ws->set_option(websocket::stream_base::decorator([](websocket::request_type& r) {
+            r.set(beast::http::field::user_agent, "meshmeet-loadgen/1");
+        }));
+        p.ws->read_message_max(1 << 20);
+        p.ws->auto_fragment(false);
+        p.ws->text(true);
+        p.st = St::Upgrading;
+        p.t_upgrade = now;
+        p.res = std::make_unique<websocket::response_type>();
+        p.ws->async_handshake(*p.res, host_hdr_, O.path, [this, i](beast::error_code ec2) { on_upgrade(i, ec2); });
+    }
+
+    void on_upgrade(size_t i, beast::error_code ec) {
+        Part& p = *parts_[i];
+        if (p.st != St::Upgrading) return;
+        if (ec) {
+            std::string why = ec.message();
+            if (ec == websocket::error::upgrade_declined && p.res) why = "http-" + std::to_string(p.res->result_int());
+            p.res.reset();
+            return give_up(i, "upgrade-failed:" + why);
+        }
+        p.res.reset();
+        h_upgrade_.add(now_ns() - p.t_upgrade);
+        p.st = St::Joining;
+        std::string msg = "{\"type\":\"join\",\"meeting\":" + json_escape(meeting_ids_[size_t(p.meeting)]) +
+                          ",\"name\":\"lg " + std::to_string(p.gidx) + "\"}";
+        p.t_join = now_ns();
+        send(i, std::move(msg));
+        read(i);
+    }
+
+    // ---------- I/O ----------
+    void send(size_t i, std::string msg) {
+        Part& p = *parts_[i];
+        msgs_sent_++;
+        bytes_sent_ += msg.size();
+        p.wq.push_back(std::move(msg));
+        if (!p.writing) write_next(i);
+    }
+
+    void write_next(size_t i) {
+        Part& p = *parts_[i];
+        p.writing = true;
+        p.ws->async_write(net::buffer(p.wq.front()), [this, i](beast::error_code ec, std::size_t) {
+            Part& q = *parts_[i];
+            q.writing = false;
+            if (!q.wq.empty()) q.wq.pop_front();
+            if (ec) {
+                q.wq.clear();
+                if (q.want_close) finish_close(i);
+                return;  // the read side reports the failure
+            }
+            if (!q.wq.empty()) return write_next(i);
+            if (q.want_close) do_close(i);
+        });
+    }
+
+    void request_close(size_t i) {
+        Part& p = *parts_[i];
+        p.want_close = true;
+        if (!p.writing) do_close(i);
+    }
+
+    void do_close(size_t i) {
+        parts_[i]->ws->async_close(websocket::close_code::normal, [this, i](beast::error_code) { finish_close(i); });
+    }
+
+    void finish_close(size_t i) {
+        Part& p = *parts_[i];
+        if (p.st == St::Closing) {
+            p.st = St::Done;
+            closing_outstanding_--;
+            hard_close(p);
+        }
+    }
+
+    void read(size_t i) {
+        Part& p = *parts_[i];
+        p.ws->async_read(p.rbuf, [this, i](beast::error_code ec, std::size_t) { on_read(i, ec); });
+    }
+
+    void on_read(size_t i, beast::error_code ec) {
+        Part& p = *parts_[i];
+        if (ec) {
+            const bool closed = (ec == websocket::error::closed);
+            const int code = closed ? int(p.ws->reason().code) : -1;
+            switch (p.st) {
+                case St::Leaving:
+                    if (closed && code == 1000) leave_closed_ok_++;
+                    else err("leave-close:" + (closed ? "close-" + std::to_string(code) : ec.message()));
+                    leave_closed_++;
+                    p.st = St::Done;
+                    hard_close(p);
+                    return;
+                case St::Closing:
+                case St::Done:
+                case St::Failed:
+                case St::Idle:
+                    return;
+                case St::Joining:
+                case St::Connecting:
+                case St::Upgrading:
+                    return give_up(i, "join-closed:" + (closed ? "close-" + std::to_string(code) : ec.message()));
+                case St::Joined:
+                    err("unexpected-close:" + (closed ? "close-" + std::to_string(code) : ec.message()));
+                    p.st = St::Failed;
+                    hard_close(p);
+                    return;
+            }
+            return;
+        }
+        const auto data = p.rbuf.cdata();
+        handle(i, std::string_view(static_cast<const char*>(data.data()), data.size()));
+        p.rbuf.consume(p.rbuf.size());
+        if (p.st == St::Joining || p.st == St::Joined || p.st == St::Leaving || p.st == St::Closing) read(i);
+    }
+
+    // ---------- protocol ----------
+    static const std::string* str_field(const json& j, const char* k) {
+        auto it = j.find(k);
+        if (it == j.end() || !it->is_string()) return nullptr;
+        return &it->get_ref<const std::string&>();
+    }
+
+    void handle(size_t i, std::string_view msg) {
+        Part& p = *parts_[i];
+        msgs_recv_++;
+        bytes_recv_ += msg.size();
+        const int64_t now = now_ns();
+        json j = json::parse(msg.begin(), msg.end(), nullptr, false);
+        if (j.is_discarded() || !j.is_object()) return err("bad-server-message:not-json-object");
+        const std::string* type = str_field(j, "type");
+        if (!type) return err("bad-server-message:no-type");
+
+        if (*type == "signal") {
+            if (p.st != St::Joined && p.st != St::Leaving) return;
+            const std::string* from = str_field(j, "from");
+            auto d = j.find("data");
+            if (!from || d == j.end() || !d->is_object()) return err("bad-server-message:signal");
+            sig_rx_total_++;
+            p.sig_rx++;
+            PeerSeen* ps = nullptr;
+            for (auto& x : p.peers)
+                if (x.id == *from) ps = &x;
+            if (!ps) signal_from_unknown_++;
+            auto t = d->find("t");
+            if (t != d->end() && t->is_number()) {
+                const int64_t lat = now - (base_ns_ + t->get<int64_t>());
+                h_relay_.add(lat);
+                if (d->contains("description")) h_relay_sdp_.add(lat);
+            }
+            auto s = d->find("seq");
+            if (ps && s != d->end() && s->is_number_integer()) {
+                const int64_t seq = s->get<int64_t>();
+                if (seq <= ps->last_seq) out_of_order_++;
+                ps->last_seq = seq;
+            }
+            return;
+        }
+        if (*type == "welcome") {
+            if (p.st != St::Joining) return err("bad-server-message:unexpected-welcome");
+            const std::string* self = str_field(j, "self");
+            if (!self) return err("bad-server-message:welcome");
+            p.self = *self;
+            h_join_.add(now - p.t_join);
+            h_total_.add(now - p.t_sched);
+            p.st = St::Joined;
+            p.ever_joined = true;
+            joined_++;
+            last_welcome_ns_ = now;
+            mark_terminal(p);
+            if (hb_interval_ns_ == 0) {
+                auto hb = j.find("heartbeat");
+                if (hb != j.end() && hb->is_object() && hb->contains("interval") && (*hb)["interval"].is_number())
+                    hb_interval_ns_ = int64_t((*hb)["interval"].get<double>() * 1e6);
+                if (hb_interval_ns_ <= 0) hb_interval_ns_ = 10000000000LL;
+            }
+            p.next_ping = now + hb_interval_ns_;
+            auto peers = j.find("peers");
+            if (peers != j.end() && peers->is_array())
+                for (const auto& e : *peers) {
+                    const std::string* id = e.is_object() ? str_field(e, "id") : nullptr;
+                    if (!id) continue;
+                    if (add_peer(p, *id)) negotiate(i, *id, true);
+                }
+            return;
+        }
+        if (*type == "peer-joined") {
+            if (p.st != St::Joined) return;
+            auto pj = j.find("peer");
+            const std::string* id = (pj != j.end() && pj->is_object()) ? str_field(*pj, "id") : nullptr;
+            if (!id) return err("bad-server-message:peer-joined");
+            if (add_peer(p, *id)) negotiate(i, *id, false);
+            return;
+        }
+        if (*type == "pong") {
+            auto t = j.find("t");
+            if (t != j.end() && t->is_number()) h_pong_.add(now - (base_ns_ + int64_t(t->get<double>())));
+            return;
+        }
+        if (*type == "peer-left") {
+            if (p.st != St::Joined || phase_ == Phase::Close || phase_ == Phase::Finished) return;
+            const std::string* id = str_field(j, "peer");
+            const std::string* reason = str_field(j, "reason");
+            if (!id) return err("bad-server-message:peer-left");
+            const std::string why = reason ? *reason : "?";
+            for (int li : members_[size_t(p.meeting)]) {
+                Part& l = *parts_[size_t(li)];
+                if (l.self != *id) continue;
+                if (l.leaver && l.t_leave > 0) {
+                    if (p.leaver) return;  // a leaver that has not left yet: not checked
+                    const uint64_t bit = 1ULL << (l.slot & 63);
+                    if (p.left_mask & bit) {
+                        peer_left_dup_++;
+                    } else {
+                        p.left_mask |= bit;
+                        peer_left_delivered_++;
+                        h_peer_left_.add(now - l.t_leave);
+                        if (why != "left") err("peer-left-wrong-reason:" + why);
+                    }
+                    return;
+                }
+                break;
+            }
+            err("unexpected-peer-left:" + why);
+            return;
+        }
+        if (*type == "error") {
+            const std::string* code = str_field(j, "code");
+            const std::string c = code ? *code : "?";
+            if (p.st == St::Joining) return give_up(i, "join-error:" + c);
+            err("server-error:" + c);
+            return;
+        }
+        err("bad-server-message:unknown-type");
+    }
+
+    bool add_peer(Part& p, const std::string& id) {
+        for (auto& x : p.peers)
+            if (x.id == id) return false;
+        p.peers.push_back(PeerSeen{id, -1});
+        p.sig_expected += 1 + O.candidates;
+        return true;
+    }
+
+    // One description (offer from the newcomer, answer from the one already
+    // there) and the candidates, each a separate `signal`, like trickle ICE.
+    void negotiate(size_t i, const std::string& to, bool offer) {
+        Part& p = *parts_[i];
+        const std::string to_esc = json_escape(to);
+        const size_t v = size_t(p.gidx) % offers_.size();
+        auto head = [&](int64_t seq) {
+            return "{\"type\":\"signal\",\"to\":" + to_esc + ",\"data\":{\"t\":" + std::to_string(rel(now_ns())) +
+                   ",\"seq\":" + std::to_string(seq);
+        };
+        {
+            std::string m = head(p.seq++);
+            m += ",\"description\":{\"type\":\"";
+            m += offer ? "offer" : "answer";
+            m += "\",\"sdp\":";
+            m += offer ? offers_[v] : answers_[v];
+            m += "}}}";
+            send(i, std::move(m));
+            sig_sent_++;
+        }
+        for (int c = 0; c < O.candidates; c++) {
+            std::string m = head(p.seq++);
+            m += ",\"candidate\":{\"candidate\":";
+            m += cands_[v][size_t(c)];
+            m += ",\"sdpMid\":\"" + std::to_string(c % 2) + "\",\"sdpMLineIndex\":" + std::to_string(c % 2) + "}}}";
+            send(i, std::move(m));
+            sig_sent_++;
+        }
+    }
+
+    // ---------- control pipe ----------
+    void read_ctl() {
+        net::async_read_until(ctl_, ctl_buf_, '\n', [this](beast::error_code ec, std::size_t n) {
+            if (ec) _exit(3);  // parent is gone
+            std::string line(static_cast<const char*>(ctl_buf_.data().data()), n);
+            ctl_buf_.consume(n);
+            while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+            if (line == "leave" && phase_ == Phase::Hold) start_leave();
+            else if (line == "quit") start_close();
+            read_ctl();
+        });
+    }
+
+    void emit(const json& j) { write_all(S.out_fd, j.dump() + "\n"); }
+
+    // ---------- leave ----------
+    void start_leave() {
+        phase_ = Phase::Leave;
+        t_leave_start_ = now_ns();
+        for (size_t i = 0; i < parts_.size(); i++)
+            if (parts_[i]->leaver && parts_[i]->st == St::Joined) leave_order_.push_back(i);
+        double lr = (O.leave_rate > 0 ? O.leave_rate : O.rate) / double(std::max(1, O.workers));
+        if (lr <= 0) lr = 1000;
+        leave_step_ns_ = int64_t(1e9 / lr);
+        leave_tick();
+    }
+
+    void leave_tick() {
+        const int64_t now = now_ns();
+        while (next_leave_ < leave_order_.size() &&
+               t_leave_start_ + int64_t(next_leave_) * leave_step_ns_ <= now)
+            do_leave(leave_order_[next_leave_++]);
+        if (next_leave_ < leave_order_.size()) {
+            leave_timer_.expires_at(tp(t_leave_start_ + int64_t(next_leave_) * leave_step_ns_));
+            leave_timer_.async_wait([this](beast::error_code ec) {
+                if (!ec) leave_tick();
+            });
+        } else {
+            t_last_leave_ = now_ns();
+        }
+    }
+
+    void do_leave(size_t i) {
+        Part& p = *parts_[i];
+        if (p.st != St::Joined) return;
+        p.st = St::Leaving;
+        p.t_leave = now_ns();
+        leaves_sent_++;
+        for (int mi : members_[size_t(p.meeting)]) {
+            const Part& m = *parts_[size_t(mi)];
+            if (!m.leaver && m.st == St::Joined) peer_left_expected_++;
+        }
+        send(i, "{\"type\":\"leave\"}");
+    }
+
+    // ---------- close ----------
+    void start_close() {
+        if (phase_ == Phase::Close || phase_ == Phase::Finished) return;
+        phase_ = Phase::Close;
+        t_close_start_ = now_ns();
+        for (size_t i = 0; i < parts_.size(); i++) {
+            Part& p = *parts_[i];
+            if (p.st == St::Joined) {
+                p.st = St::Closing;
+                closing_outstanding_++;
+                request_close(i);
+            } else if (p.st == St::Leaving) {
+                err("leave-not-closed");
+                p.st = St::Done;
+                hard_close(p);
+            } else if (p.st == St::Connecting || p.st == St::Upgrading || p.st == St::Joining) {
+                give_up(i, "timeout:" + std::string(p.st == St::Connecting ? "connect" : p.st == St::Upgrading ? "upgrade" : "join"));
+            }
+        }
+    }
+
+    // ---------- periodic ----------
+    void sweep() {
+        const int64_t now = now_ns();
+        const int64_t jt = int64_t(O.join_timeout * 1e9);
+        for (size_t i = 0; i < parts_.size(); i++) {
+            Part& p = *parts_[i];
+            switch (p.st) {
+                case St::Connecting:
+                case St::Upgrading:
+                case St::Joining:
+                    if (now - p.t_sched > jt)
+                        give_up(i, std::string("timeout:") +
+                                       (p.st == St::Connecting ? "connect" : p.st == St::Upgrading ? "upgrade" : "join"));
+                    break;
+                case St::Joined:
+                    if (phase_ != Phase::Close && now >= p.next_ping) {
+                        p.next_ping += hb_interval_ns_;
+                        if (p.next_ping < now) p.next_ping = now + hb_interval_ns_;
+                        send(i, "{\"type\":\"ping\",\"t\":" + std::to_string(rel(now)) + "}");
+                        pings_sent_++;
+                    }
+                    break;
+                default:
+                    break;
+            }
+        }
+        if (phase_ == Phase::Ramp && terminal_ == parts_.size()) {
+            int64_t outstanding = 0;
+            for (auto& pp : parts_)
+                if (pp->st == St::Joined) outstanding += std::max<int64_t>(0, pp->sig_expected - pp->sig_rx);
+            const bool timed_out = now - t_all_terminal_ > int64_t(O.settle * 1e9);
+            if (outstanding == 0 || timed_out) {
+                int64_t missing = 0, expected = 0;
+                for (auto& pp : parts_)
+                    if (pp->ever_joined) {
+                        missing += std::max<int64_t>(0, pp->sig_expected - pp->sig_rx);
+                        expected += pp->sig_expected;
+                    }
+                sig_missing_ = missing;
+                sig_expected_ = expected;
+                t_settled_ = now;
+                phase_ = Phase::Hold;
+                emit(json{{"ev", "ramped"}, {"worker", S.index}, {"joined", joined_},
+                          {"participants", parts_.size()}, {"last_welcome_ns", last_welcome_ns_},
+                          {"settled_ns", now}, {"settle_timed_out", timed_out && outstanding > 0},
+                          {"signals_missing", missing}});
+            }
+        }
+        if (phase_ == Phase::Leave && next_leave_ >= leave_order_.size() && t_last_leave_ > 0) {
+            const bool all_in = peer_left_delivered_ >= peer_left_expected_ && leave_closed_ >= leaves_sent_;
+            if (all_in || now - t_last_leave_ > int64_t(O.leave_wait * 1e9)) start_close();
+        }
+        if (phase_ == Phase::Close &&
+            (closing_outstanding_ <= 0 || now - t_close_start_ > 5000000000LL)) {
+            if (closing_outstanding_ > 0) err("close-not-acknowledged");
+            finish();
+        }
+        sweep_timer_.expires_after(std::chrono::milliseconds(50));
+        sweep_timer_.async_wait([this](beast::error_code ec) {
+            if (!ec) sweep();
+        });
+    }
+
+    [[noreturn]] void finish() {
+        phase_ = Phase::Finished;
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        const double cpu = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                           double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+        json errs = json::object();
+        for (auto& [k, v] : errors_) errs[k] = v;
+        json r{{"ev", "result"},
+               {"worker", S.index},
+               {"source", O.bind_source ? src_.to_string() : std::string("any")},
+               {"participants", parts_.size()},
+               {"joined", joined_},
+               {"errors", errs},
+               {"last_welcome_ns", last_welcome_ns_},
+               {"settled_ns", t_settled_},
+               {"signals", {{"sent", sig_sent_}, {"received", sig_rx_total_}, {"expected", sig_expected_},
+                            {"missing", sig_missing_}, {"out_of_order", out_of_order_},
+                            {"from_unknown_peer", signal_from_unknown_}}},
+               {"peer_left", {{"expected", peer_left_expected_}, {"delivered", peer_left_delivered_},
+                              {"duplicate", peer_left_dup_}}},
+               {"leave", {{"sent", leaves_sent_}, {"closed", leave_closed_}, {"closed_1000", leave_closed_ok_}}},
+               {"messages", {{"sent", msgs_sent_}, {"received", msgs_recv_}, {"bytes_sent", bytes_sent_},
+                             {"bytes_received", bytes_recv_}, {"pings", pings_sent_}}},
+               {"cpu_s", cpu},
+               {"maxrss_kb", ru.ru_maxrss},
+               {"hist", {{"connect", h_connect_.to_json()}, {"upgrade", h_upgrade_.to_json()},
+                         {"join", h_join_.to_json()}, {"total", h_total_.to_json()},
+                         {"relay", h_relay_.to_json()}, {"relay_sdp", h_relay_sdp_.to_json()},
+                         {"pong", h_pong_.to_json()}, {"peer_left", h_peer_left_.to_json()}}}};
+        emit(r);
+        ::close(S.out_fd);
+        _exit(0);
+    }
+
+    enum class Phase { Ramp, Hold, Leave, Close, Finished };
+
+    const WorkerSetup& S;
+    const Options& O;
+    net::io_context ioc_{1};
+    net::steady_timer ramp_timer_, sweep_timer_, leave_timer_;
+    net::posix::stream_descriptor ctl_;
+    net::streambuf ctl_buf_;
+    tcp::endpoint server_ep_;
+    std::string host_hdr_;
+    net::ip::address_v4 src_;
+    int64_t base_ns_ = 0;
+    int64_t hb_interval_ns_ = 0;
+    std::vector<std::unique_ptr<Part>> parts_;
+    std::vector<std::vector<int>> members_;
+    std::vector<std::string> meeting_ids_;
+    std::vector<std::string> offers_, answers_;
+    std::vector<std::vector<std::string>> cands_;
+    size_t next_start_ = 0;
+    size_t terminal_ = 0;
+    Phase phase_ = Phase::Ramp;
+    int64_t t_all_terminal_ = 0, t_settled_ = 0, last_welcome_ns_ = 0;
+    int64_t t_leave_start_ = 0, t_last_leave_ = 0, leave_step_ns_ = 1000000, t_close_start_ = 0;
+    std::vector<size_t> leave_order_;
+    size_t next_leave_ = 0;
+    int64_t closing_outstanding_ = 0;
+
+    std::map<std::string, uint64_t> errors_;
+    uint64_t joined_ = 0;
+    uint64_t sig_sent_ = 0, sig_rx_total_ = 0, out_of_order_ = 0, signal_from_unknown_ = 0;
+    int64_t sig_missing_ = 0, sig_expected_ = 0;
+    uint64_t peer_left_expected_ = 0, peer_left_delivered_ = 0, peer_left_dup_ = 0;
+    uint64_t leaves_sent_ = 0, leave_closed_ = 0, leave_closed_ok_ = 0;
+    uint64_t msgs_sent_ = 0, msgs_recv_ = 0, bytes_sent_ = 0, bytes_recv_ = 0, pings_sent_ = 0;
+    Histogram h_connect_, h_upgrade_, h_join_, h_total_, h_relay_, h_relay_sdp_, h_pong_, h_peer_left_;
+};
+
+}  // namespace
+
+void run_worker(const WorkerSetup& setup) {
+    // The Worker object is big (many participants): keep it off the stack.
+    auto* w = new Worker(setup);
+    w->run();
+}
+
+}  // namespace lg
