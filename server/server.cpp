@@ -96,7 +96,7 @@ class WebSocketConnection final : public Connection,
 
   void retire() override {
     if (state_ == ConnectionState::Gone) return;
-    server_.metrics().disconnect(DisconnectReason::Replaced);
+    ended(DisconnectReason::Replaced);
     teardown();
   }
 
@@ -104,11 +104,11 @@ class WebSocketConnection final : public Connection,
     if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
     const Config& c = server_.config();
     if (state_ == ConnectionState::Unjoined && now - opened_ >= seconds(c.join_timeout)) {
-      server_.metrics().disconnect(DisconnectReason::JoinTimeout);
+      ended(DisconnectReason::JoinTimeout);
       return close_after_flush(websocket::close_code::policy_error);
     }
     if (now - last_heard_ >= seconds(c.heartbeat_timeout)) {
-      server_.metrics().disconnect(DisconnectReason::Heartbeat);
+      ended(DisconnectReason::Heartbeat);
       if (state_ == ConnectionState::Joined) server_.rooms().hold(id_, LeaveReason::Timeout, now);
       return teardown();
     }
@@ -121,11 +121,19 @@ class WebSocketConnection final : public Connection,
 
   void shutdown() override {
     if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
-    server_.metrics().disconnect(DisconnectReason::Shutdown);
+    ended(DisconnectReason::Shutdown);
     close_after_flush(websocket::close_code::going_away);
   }
 
  private:
+  // Counts and logs why this connection ended (never who it was).
+  void ended(DisconnectReason reason) {
+    server_.metrics().disconnect(reason);
+    if (Log::enabled(LogLevel::Debug))
+      Log::debug("disconnect", {{"conn", static_cast<unsigned long long>(id_)}, {"reason", to_string(reason)},
+                                {"queued", static_cast<unsigned long long>(queued_bytes_)}});
+  }
+
   void on_accept(beast::error_code ec) {
     upgrade_ = {};
     if (ec) return;
@@ -134,7 +142,7 @@ class WebSocketConnection final : public Connection,
     opened_ = last_heard_ = last_ping_ = Clock::now();
     state_ = ConnectionState::Unjoined;
     if (open_from_ip > server_.config().per_ip) {
-      server_.metrics().disconnect(DisconnectReason::TooManyConnections);
+      ended(DisconnectReason::TooManyConnections);
       send_error(ErrorCode::TooManyConnections, "too many connections from this address", "");
       close_after_flush(websocket::close_code::policy_error);
     }
@@ -173,17 +181,17 @@ class WebSocketConnection final : public Connection,
     if (was == ConnectionState::Gone || was == ConnectionState::Closing || was == ConnectionState::Accepting) return;
     if (ec == websocket::error::closed) {
       // Any close frame from the client, whatever its code, is a clean leave.
-      server_.metrics().disconnect(DisconnectReason::Left);
+      ended(DisconnectReason::Left);
       if (was == ConnectionState::Joined) server_.rooms().remove(id_, LeaveReason::Left);
     } else if (ec.category() == websocket::make_error_code(websocket::error::closed).category()) {
       // Beast refused a frame (bad UTF-8 → 1007, protocol violation → 1002)
       // and has closed: a message-level violation.
-      server_.metrics().disconnect(ec == websocket::error::bad_frame_payload ? DisconnectReason::BadUtf8
+      ended(ec == websocket::error::bad_frame_payload ? DisconnectReason::BadUtf8
                                                                              : DisconnectReason::Removed);
       if (was == ConnectionState::Joined) server_.rooms().remove(id_, LeaveReason::Removed);
     } else {
       // TCP gone without a close frame: hold the slot for a resume.
-      server_.metrics().disconnect(DisconnectReason::Dropped);
+      ended(DisconnectReason::Dropped);
       if (was == ConnectionState::Joined) server_.rooms().hold(id_, LeaveReason::Disconnected, Clock::now());
     }
   }
@@ -191,7 +199,7 @@ class WebSocketConnection final : public Connection,
   // A message-level violation: error, removal without grace, close `code`.
   void violation(ErrorCode code, std::string_view message, DisconnectReason reason, websocket::close_code close) {
     if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
-    server_.metrics().disconnect(reason);
+    ended(reason);
     send_error(code, message, "");
     if (state_ == ConnectionState::Joined) server_.rooms().remove(id_, LeaveReason::Removed);
     close_after_flush(close);
@@ -237,7 +245,7 @@ class WebSocketConnection final : public Connection,
       return;
     }
     if (std::holds_alternative<protocol::Leave>(message)) {
-      server_.metrics().disconnect(DisconnectReason::Left);
+      ended(DisconnectReason::Left);
       server_.rooms().remove(id_, LeaveReason::Left);
       close_after_flush(websocket::close_code::normal);
     }
@@ -289,7 +297,7 @@ class WebSocketConnection final : public Connection,
     const bool joined = state_ == ConnectionState::Joined;
     state_ = ConnectionState::Gone;
     asio::post(server_.io(), [self = this->shared_from_this(), joined] {
-      self->server_.metrics().disconnect(DisconnectReason::SlowConsumer);
+      self->ended(DisconnectReason::SlowConsumer);
       if (joined) self->server_.rooms().hold(self->id_, LeaveReason::Disconnected, Clock::now());
       self->close_socket();
     });
@@ -424,6 +432,8 @@ RoomSettings room_settings(const Config& c) {
   RoomSettings s;
   s.room_cap = c.room_cap;
   s.resume_grace = seconds(c.resume_grace);
+  // What a resumed client is handed at once must fit its own send queue.
+  s.held_queue_bytes = std::min<std::size_t>(s.held_queue_bytes, c.send_queue / 2);
   s.heartbeat_interval_ms = static_cast<std::uint32_t>(c.heartbeat_interval * 1000 + 0.5);
   s.heartbeat_timeout_ms = static_cast<std::uint32_t>(c.heartbeat_timeout * 1000 + 0.5);
   std::string ice = "[";

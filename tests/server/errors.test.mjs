@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  T, FAST, startServer, finish, createMeeting, get, metrics, mval, Client, RawWs, fakeId, sleep, waitFor,
+  T, FAST, startServer, finish, finishAll, createMeeting, get, metrics, mval, Client, RawWs, fakeId, sleep, waitFor,
 } from './harness.mjs';
 
 const MAX = 1024;
@@ -18,7 +18,7 @@ before(async () => {
   ]);
 }, T);
 
-after(async () => { await finish(srv, rate, dflt); }, T);
+after(async () => { await finishAll(srv, rate, dflt); }, T);
 
 const connect = (s = srv, opts) => Client.connect(s.wsUrl, opts);
 

@@ -239,7 +239,10 @@ async function launch(srv, timeoutMs = 10000) {
   }
 }
 
-/** Run the binary to completion (CLI tests). Returns {code, signal, stdout, stderr}. */
+/**
+ * Run the binary to completion (CLI tests). Returns {code, signal, stdout,
+ * stderr, timedOut}; after timeoutMs the process is SIGKILLed (timedOut true).
+ */
 export function runBinary(args, { env = {}, timeoutMs = 10000, input } = {}) {
   return new Promise((res, rej) => {
     const fullEnv = { ...process.env, ...env };
@@ -252,15 +255,16 @@ export function runBinary(args, { env = {}, timeoutMs = 10000, input } = {}) {
     let stderr = '';
     p.stdout.on('data', (d) => { stdout += d; });
     p.stderr.on('data', (d) => { stderr += d; });
+    let timedOut = false;
     const timer = setTimeout(() => {
+      timedOut = true;
       p.kill('SIGKILL');
-      rej(new Error(`${BIN} ${args.join(' ')} did not exit within ${timeoutMs} ms\nstderr: ${stderr}`));
     }, timeoutMs);
     p.once('error', (e) => { clearTimeout(timer); liveProcs.delete(p); rej(e); });
     p.once('close', (code, signal) => {
       clearTimeout(timer);
       liveProcs.delete(p);
-      res({ code, signal, stdout, stderr });
+      res({ code, signal, stdout, stderr, timedOut });
     });
     if (input !== undefined) p.stdin.end(input); else p.stdin.end();
   });
@@ -674,6 +678,8 @@ export class RawWs {
     this.fragments = null;
     this.closeFrame = null; // {code, reason}
     this.autoPong = false;
+    this.autoCloseReply = true;
+    this.sentClose = false;
     this.ended = new Promise((res) => {
       sock.once('close', () => {
         this.endedAt = Date.now();
@@ -780,6 +786,11 @@ export class RawWs {
       const code = f.payload.length >= 2 ? f.payload.readUInt16BE(0) : null;
       this.closeFrame = { code, reason: f.payload.subarray(2).toString('utf8') };
       this._push({ kind: 'close', ...this.closeFrame });
+      // complete the closing handshake like a real client (echo the code), then end
+      if (this.autoCloseReply && !this.sentClose) {
+        this.sendFrame(0x8, code === null ? Buffer.alloc(0) : f.payload.subarray(0, 2));
+        this.sock.end();
+      }
       return;
     }
     if (f.opcode === 0x1 || f.opcode === 0x2) {
@@ -857,6 +868,7 @@ export class RawWs {
   sendBinary(b) { this.sendFrame(0x2, b); }
 
   sendClose(code, reason = '') {
+    this.sentClose = true;
     let p = Buffer.alloc(0);
     if (code !== undefined) {
       p = Buffer.alloc(2 + Buffer.byteLength(reason));
@@ -963,8 +975,8 @@ export function makeStaticDir(marker = 'MESHMEET-TEST-APP') {
 }
 
 /**
- * For a file's `after` hook: stop the given servers checking that each was
- * still running and exits 0 on SIGTERM, then end every other server/client.
+ * Stop the given servers, checking that each was still running and exits 0 on
+ * SIGTERM (a crash or hang fails the caller). Other servers are left alone.
  */
 export async function finish(...srvs) {
   const problems = [];
@@ -976,11 +988,28 @@ export async function finish(...srvs) {
       problems.push(e.message);
     }
   }
-  await cleanup();
   if (problems.length) throw new Error(problems.join('\n---\n'));
+}
+
+/** For a file's `after` hook: finish(...srvs), then end every other server and client. */
+export async function finishAll(...srvs) {
+  try {
+    await finish(...srvs);
+  } finally {
+    await cleanup();
+  }
 }
 
 /** Consume and return messages matching pred that arrive within ms (for "nothing happens" checks). */
 export function quiet(client, pred, ms) {
   return client.collect(pred, ms);
+}
+
+/** Header of `meshmeet-server meetings --db FILE`. */
+export const AUDIT_HEADER = 'id\tcreated_at\tname\tip\tcountry\tcity\tuser_agent';
+
+/** Parse the `meetings` audit output: {header, rows: [[7 columns]…]}. */
+export function parseAudit(stdout) {
+  const lines = stdout.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.length > 0);
+  return { header: lines[0], rows: lines.slice(1).map((l) => l.split('\t')) };
 }

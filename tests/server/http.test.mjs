@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {
-  T, FAST, ID_RE, RFC3339_UTC_RE, startServer, finish, createMeetingRaw, createMeeting, get, request,
+  T, FAST, ID_RE, RFC3339_UTC_RE, startServer, finish, finishAll, createMeetingRaw, createMeeting, get, request,
   metrics, mval, hasMetric, Client, fakeId, makeStaticDir, sleep, withTimeout, waitFor,
 } from './harness.mjs';
 
@@ -15,7 +15,7 @@ before(async () => {
   srv = await startServer([...FAST, '--create-rate', '0', '--static', makeStaticDir(MARKER)]);
 }, T);
 
-after(async () => { await finish(srv); }, T);
+after(async () => { await finishAll(srv); }, T);
 
 function assertError(res, status, code) {
   assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status}: ${res.text}`);

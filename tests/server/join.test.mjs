@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  T, FAST, startServer, finish, createMeeting, get, metrics, mval, Client, fakeId, sleep,
+  T, FAST, startServer, finish, finishAll, createMeeting, get, metrics, mval, Client, fakeId, sleep,
 } from './harness.mjs';
 
 const STUN = 'stun:stun.example.org:3478';
@@ -17,7 +17,7 @@ before(async () => {
   ]);
 }, T);
 
-after(async () => { await finish(srv, cap2); }, T);
+after(async () => { await finishAll(srv, cap2); }, T);
 
 const connect = (s = srv, opts) => Client.connect(s.wsUrl, opts);
 

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  T, FAST, startServer, finish, createMeeting, get, metrics, mval, Client, RawWs, sleep, waitFor, fakeId,
+  T, FAST, startServer, finish, finishAll, createMeeting, get, metrics, mval, Client, RawWs, sleep, waitFor, fakeId,
 } from './harness.mjs';
 
 let srv; // FAST timings
@@ -16,7 +16,7 @@ before(async () => {
   ]);
 }, T);
 
-after(async () => { await finish(srv, cap2); }, T);
+after(async () => { await finishAll(srv, cap2); }, T);
 
 const GRACE = 1000;
 

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  T, FAST, startServer, finish, createMeeting, Client, sleep, metrics, mval,
+  T, FAST, startServer, finish, finishAll, createMeeting, Client, sleep, metrics, mval,
 } from './harness.mjs';
 
 let srv;
@@ -11,7 +11,7 @@ before(async () => {
   srv = await startServer([...FAST, '--msg-rate', '2000']);
 }, T);
 
-after(async () => { await finish(srv); }, T);
+after(async () => { await finishAll(srv); }, T);
 
 async function pair(names = ['alice', 'bob']) {
   const m = await createMeeting(srv.url, {});

@@ -1,0 +1,203 @@
+// Command line: --help, bad flags/values/files → exit 2, MESHMEET_* env twins.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { join } from 'node:path';
+import { writeFileSync, existsSync } from 'node:fs';
+import {
+  T, startServer, finish, finishAll, createMeeting, createMeetingRaw, get, Client, runBinary, tempDir, tryUpgrade,
+  makeStaticDir, sleep,
+} from './harness.mjs';
+
+after(async () => { await finishAll(); }, T);
+
+const PROTOCOL_FLAGS = [
+  '--host', '--port', '--db', '--static', '--tls-cert', '--tls-key', '--allow-origin', '--room-cap', '--per-ip',
+  '--resume-grace', '--heartbeat-interval', '--heartbeat-timeout', '--max-frame', '--geoip', '--msg-rate', '--create-rate',
+];
+const EXTRA_FLAGS = ['--join-timeout', '--max-body', '--send-queue', '--create-token', '--ice-server', '--trust-proxy', '--log-level'];
+
+/** Args that make a run harmless if a bad flag were ignored: never bind 8080, temp db. */
+function safe(extra) {
+  const out = [...extra];
+  const has = (f) => extra.some((a) => a === f || a.startsWith(`${f}=`));
+  if (!has('--host')) out.push('--host', '127.0.0.1');
+  if (!has('--port')) out.push('--port', '0');
+  if (!has('--db')) out.push('--db', join(tempDir(), 'cli.db'));
+  return out;
+}
+
+async function expectExit2(args, env = {}) {
+  const r = await runBinary(args, { env, timeoutMs: 5000 });
+  const what = `${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}${args.join(' ')}`;
+  assert.ok(!r.timedOut, `${what}: did not exit (server started?)`);
+  assert.equal(r.code, 2, `${what}: exit code ${r.code}, stderr: ${r.stderr.slice(0, 300)}`);
+  assert.ok(r.stderr.trim().length > 0, `${what}: a message on stderr`);
+  return r;
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+test('--help lists every flag of the protocol table (and the documented extras), exit 0', T, async () => {
+  const r = await runBinary(['--help'], { timeoutMs: 5000 });
+  assert.ok(!r.timedOut);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout + r.stderr;
+  for (const f of [...PROTOCOL_FLAGS, ...EXTRA_FLAGS]) {
+    assert.ok(new RegExp(`${f}(?![a-z-])`).test(out), `--help mentions ${f}`);
+  }
+  assert.ok(/meetings/.test(out), '--help mentions the meetings subcommand');
+});
+
+test('unknown flag → stderr message, exit 2', T, async () => {
+  for (const args of [['--no-such-flag'], ['--roomcap', '3'], ['--room-cap=3x'], ['-z']]) {
+    const r = await expectExit2(safe(args));
+    if (args[0].startsWith('--no-such')) assert.match(r.stderr, /no-such-flag/, 'names the bad flag');
+  }
+});
+
+test('bad values → stderr message, exit 2', T, async () => {
+  const bad = [
+    ['--port', 'abc'], ['--port', '70000'], ['--port', '-1'],
+    ['--room-cap', 'abc'], ['--room-cap', '-3'], ['--per-ip', 'many'],
+    ['--resume-grace', 'soon'], ['--resume-grace', '-1'], ['--heartbeat-interval', 'x'], ['--heartbeat-timeout', '-2'],
+    ['--max-frame', '12abc'], ['--msg-rate', 'fast'], ['--create-rate', '-5'], ['--join-timeout', 'never'],
+    ['--max-body', 'big'], ['--send-queue', 'x'], ['--log-level', 'loud'],
+  ];
+  for (const args of bad) await expectExit2(safe(args));
+});
+
+test('a flag missing its value → exit 2', T, async () => {
+  await expectExit2([...safe([]), '--room-cap']);
+  await expectExit2(['--host', '127.0.0.1', '--db', join(tempDir(), 'x.db'), '--port']);
+});
+
+test('unreadable --tls-cert/--tls-key, --geoip → exit 2', T, async () => {
+  const dir = tempDir();
+  await expectExit2(safe(['--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem']));
+  await expectExit2(safe(['--geoip', '/nonexistent/db.mmdb']));
+  const junk = join(dir, 'junk');
+  writeFileSync(junk, 'this is not a certificate nor a maxmind db\n'.repeat(10));
+  await expectExit2(safe(['--tls-cert', junk, '--tls-key', junk]));
+  await expectExit2(safe(['--geoip', junk]));
+});
+
+test('cannot bind → exit 2', T, async () => {
+  const s = await startServer(['--resume-grace', '1']);
+  try {
+    await expectExit2(['--host', '127.0.0.1', '--port', String(s.port), '--db', join(tempDir(), 'bind.db')]);
+  } finally {
+    await finish(s);
+  }
+});
+
+test('bad environment values → exit 2', T, async () => {
+  await expectExit2(safe([]), { MESHMEET_ROOM_CAP: 'abc' });
+  await expectExit2(safe([]), { MESHMEET_RESUME_GRACE: 'soon' });
+});
+
+test('MESHMEET_* environment twins work (port, db, static, room cap, heartbeat, ice, token, frame, join timeout, origin)', T, async () => {
+  const port = await freePort();
+  const dir = tempDir();
+  const db = join(dir, 'env.db');
+  const staticDir = makeStaticDir('MESHMEET-ENV-APP');
+  const s = await startServer([], {
+    env: {
+      MESHMEET_PORT: String(port),
+      MESHMEET_HOST: '127.0.0.1',
+      MESHMEET_DB: db,
+      MESHMEET_STATIC: staticDir,
+      MESHMEET_ROOM_CAP: '1',
+      MESHMEET_HEARTBEAT_INTERVAL: '0.5',
+      MESHMEET_HEARTBEAT_TIMEOUT: '1.5',
+      MESHMEET_ICE_SERVER: 'stun:env.example:3478',
+      MESHMEET_CREATE_TOKEN: 'envtok',
+      MESHMEET_MAX_FRAME: '1024',
+      MESHMEET_JOIN_TIMEOUT: '1',
+      MESHMEET_ALLOW_ORIGIN: 'https://a.example',
+      MESHMEET_RESUME_GRACE: '1',
+    },
+  });
+  try {
+    assert.equal(s.port, port, 'MESHMEET_PORT');
+    assert.ok(existsSync(db), 'MESHMEET_DB');
+    const root = await get(s.url, '/');
+    assert.ok(root.text.includes('MESHMEET-ENV-APP'), 'MESHMEET_STATIC');
+    assert.equal((await createMeetingRaw(s.url, {})).status, 401, 'MESHMEET_CREATE_TOKEN');
+    const m = await createMeeting(s.url, { name: 'env' }, { headers: { Authorization: 'Bearer envtok' } });
+    const a = await Client.connect(s.wsUrl);
+    const w = await a.join(m.id, 'alice');
+    assert.deepEqual(w.heartbeat, { interval: 500, timeout: 1500 }, 'MESHMEET_HEARTBEAT_*');
+    assert.deepEqual(w.iceServers, [{ urls: 'stun:env.example:3478' }], 'MESHMEET_ICE_SERVER');
+    const b = await Client.connect(s.wsUrl);
+    assert.equal((await b.tryJoin(m.id, 'bob')).code, 'meeting-full', 'MESHMEET_ROOM_CAP=1');
+    const big = { type: 'ping', pad: 'x'.repeat(1100) };
+    a.send(big);
+    assert.equal((await a.waitClosed()).code, 1009, 'MESHMEET_MAX_FRAME=1024');
+    assert.equal((await b.waitClosed(3000)).code, 1008, 'MESHMEET_JOIN_TIMEOUT=1');
+    assert.equal((await tryUpgrade(s.url, { Origin: 'http://localhost:3000' })).status, 403, 'MESHMEET_ALLOW_ORIGIN');
+    assert.equal((await tryUpgrade(s.url, { Origin: 'https://a.example' })).status, 101, 'MESHMEET_ALLOW_ORIGIN');
+  } finally {
+    await finish(s);
+  }
+});
+
+test('MESHMEET_PER_IP, MESHMEET_CREATE_RATE, MESHMEET_MSG_RATE twins', T, async () => {
+  const s = await startServer(['--resume-grace', '1'], {
+    env: { MESHMEET_PER_IP: '1', MESHMEET_CREATE_RATE: '1', MESHMEET_MSG_RATE: '1' },
+  });
+  try {
+    assert.equal((await createMeetingRaw(s.url, {})).status, 201);
+    assert.equal((await createMeetingRaw(s.url, {})).status, 429, 'MESHMEET_CREATE_RATE=1');
+    const a = await Client.connect(s.wsUrl);
+    const b = await Client.connect(s.wsUrl);
+    assert.equal((await b.waitClosed(2000)).code, 1008, 'MESHMEET_PER_IP=1');
+    for (let i = 0; i < 10; i++) a.send({ type: 'ping', t: i }); // burst 4×1
+    await sleep(300);
+    assert.ok(a.pending('pong').length <= 5, `MESHMEET_MSG_RATE=1: ${a.pending('pong').length} pongs`);
+    assert.equal(a.pending('error')[0]?.code, 'rate-limited');
+    a.close(1000);
+  } finally {
+    await finish(s);
+  }
+});
+
+test('a flag beats its environment twin', T, async () => {
+  const s = await startServer(['--room-cap', '3', '--resume-grace', '1'], { env: { MESHMEET_ROOM_CAP: '1' } });
+  try {
+    const m = await createMeeting(s.url, {});
+    const a = await Client.connect(s.wsUrl);
+    await a.join(m.id, 'a');
+    const b = await Client.connect(s.wsUrl);
+    const r = await b.tryJoin(m.id, 'b');
+    assert.equal(r.type, 'welcome', `--room-cap 3 must win over MESHMEET_ROOM_CAP=1: ${JSON.stringify(r)}`);
+    a.close(1000);
+    b.close(1000);
+  } finally {
+    await finish(s);
+  }
+});
+
+test('--port 0 picks a free port and logs it', T, async () => {
+  const s = await startServer(['--resume-grace', '1']);
+  try {
+    const l = s.logs().find((j) => j.event === 'listening');
+    assert.equal(l.host, '127.0.0.1');
+    assert.ok(Number.isInteger(l.port) && l.port > 0);
+    assert.equal(l.tls, false);
+    assert.equal(l.level, 'info');
+    assert.ok(!Number.isNaN(Date.parse(l.t)), `t is a timestamp: ${l.t}`);
+    assert.equal((await get(s.url, '/healthz')).status, 200);
+  } finally {
+    await finish(s);
+  }
+});

@@ -1,0 +1,156 @@
+// Persistence: meetings survive restarts, the operator audit, shutdown behaviour.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import {
+  T, FAST, startServer, finish, finishAll, createMeeting, get, Client, runBinary, sleep, tempDir, parseAudit, AUDIT_HEADER as HEADER,
+} from './harness.mjs';
+
+after(async () => { await finishAll(); }, T);
+
+
+test('a meeting survives a SIGTERM restart; the roster does not', T, async () => {
+  const srv = await startServer(FAST);
+  try {
+    const m1 = await createMeeting(srv.url, { name: 'Survivor ☀️' });
+    const m2 = await createMeeting(srv.url, {});
+    const a = await Client.connect(srv.wsUrl);
+    const w = await a.join(m1.id, 'alice');
+    const port1 = srv.port;
+    const exit = await srv.stop();
+    assert.equal(exit.code, 0, 'SIGTERM → exit 0');
+    await a.waitClosed(3000);
+    await srv.restart();
+    assert.notEqual(srv.port, 0);
+    void port1;
+    for (const m of [m1, m2]) {
+      const r = await get(srv.url, `/api/meetings/${m.id}`);
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json, { id: m.id, name: m.name, createdAt: m.createdAt, participants: 0 });
+    }
+    // the resume token died with the process (participants are never persisted)
+    const b = await Client.connect(srv.wsUrl);
+    const res = await b.tryJoin(m1.id, 'alice', w.resume);
+    assert.equal(res.code, 'bad-resume');
+    const wb = await b.join(m1.id, 'alice');
+    assert.deepEqual(wb.peers, []);
+    b.close(1000);
+  } finally {
+    await finish(srv);
+  }
+});
+
+test('a meeting survives kill -9 right after its 201', T, async () => {
+  const srv = await startServer(FAST);
+  try {
+    const m = await createMeeting(srv.url, { name: 'crash-safe' });
+    await srv.kill9();
+    await srv.restart();
+    const r = await get(srv.url, `/api/meetings/${m.id}`);
+    assert.equal(r.status, 200, 'a 201 means the meeting is durable');
+    assert.equal(r.json.name, 'crash-safe');
+    assert.equal(r.json.createdAt, m.createdAt);
+  } finally {
+    await finish(srv);
+  }
+});
+
+test('`meetings --db FILE` prints the audit: ip, user agent, never the full id', T, async () => {
+  const srv = await startServer(FAST);
+  const ua = 'meshmeet-audit-test/1.0 (+persistence)';
+  let m;
+  let m2;
+  try {
+    m = await createMeeting(srv.url, { name: 'Audited' }, { headers: { 'User-Agent': ua } });
+    m2 = await createMeeting(srv.url, { name: 'From two' }, { headers: { 'User-Agent': 'other-agent/2' }, localAddress: '127.0.0.2' });
+  } finally {
+    await finish(srv);
+  }
+  const r = await runBinary(['meetings', '--db', srv.dbPath]);
+  assert.equal(r.code, 0, r.stderr);
+  const { header, rows } = parseAudit(r.stdout);
+  assert.equal(header, HEADER);
+  assert.equal(rows.length, 2, r.stdout);
+  for (const row of rows) assert.equal(row.length, 7, `7 tab-separated columns: ${JSON.stringify(row)}`);
+  const row = rows.find((x) => x[2] === 'Audited');
+  assert.ok(row, r.stdout);
+  const [id, createdAt, name, ip, , , userAgent] = row;
+  assert.ok(id.endsWith('…'), `id column ends with …: ${id}`);
+  const prefix = id.slice(0, -1);
+  assert.ok(prefix.length >= 1 && prefix.length < m.id.length, `a strict prefix: ${id}`);
+  assert.ok(m.id.startsWith(prefix), 'prefix of the real id');
+  assert.ok(!r.stdout.includes(m.id) && !r.stdout.includes(m2.id), 'never the full id');
+  assert.ok(!r.stderr.includes(m.id));
+  assert.ok(Math.abs(Date.parse(createdAt) - Date.parse(m.createdAt)) < 2000, `created_at ${createdAt} vs ${m.createdAt}`);
+  assert.equal(name, 'Audited');
+  assert.equal(ip, '127.0.0.1');
+  assert.equal(userAgent, ua);
+  const row2 = rows.find((x) => x[2] === 'From two');
+  assert.equal(row2[3], '127.0.0.2');
+  assert.equal(row2[6], 'other-agent/2');
+});
+
+test('participants are never written to disk', T, async () => {
+  const srv = await startServer(FAST);
+  const secretName = 'zq-participant-name-7f3a9';
+  const secretData = 'zq-signal-payload-c41d2';
+  try {
+    const m = await createMeeting(srv.url, { name: 'disk check' });
+    const a = await Client.connect(srv.wsUrl);
+    await a.join(m.id, secretName);
+    const b = await Client.connect(srv.wsUrl);
+    await b.join(m.id, 'other');
+    a.send({ type: 'signal', to: b.self, data: { secretData } });
+    await b.next('signal');
+    a.close(1000);
+    b.close(1000);
+    await sleep(200);
+  } finally {
+    await finish(srv);
+  }
+  const dir = dirname(srv.dbPath);
+  const files = readdirSync(dir);
+  assert.ok(files.length >= 1, 'the db exists');
+  for (const f of files) {
+    const buf = readFileSync(join(dir, f));
+    assert.ok(!buf.includes(secretName), `${f} contains a participant name`);
+    assert.ok(!buf.includes(secretData), `${f} contains signal data`);
+  }
+});
+
+test('SIGTERM closes joined sockets with 1001 and exits 0', T, async () => {
+  const srv = await startServer(FAST);
+  const m = await createMeeting(srv.url, {});
+  const a = await Client.connect(srv.wsUrl);
+  await a.join(m.id, 'alice');
+  const b = await Client.connect(srv.wsUrl);
+  await b.join(m.id, 'bob');
+  const unjoined = await Client.connect(srv.wsUrl);
+  const t0 = Date.now();
+  const exit = await srv.stop(8000);
+  assert.ok(!exit.hung, 'exited without SIGKILL');
+  assert.equal(exit.code, 0);
+  assert.equal(exit.signal, null);
+  const [ca, cb, cu] = await Promise.all([a.waitClosed(2000), b.waitClosed(2000), unjoined.waitClosed(2000)]);
+  assert.equal(ca.code, 1001);
+  assert.equal(cb.code, 1001);
+  assert.equal(cu.code, 1001);
+  assert.ok(Date.now() - t0 < 5000, 'prompt shutdown');
+  await finish();
+});
+
+test('the db given with --db is used (a fresh path is created)', T, async () => {
+  const dir = tempDir();
+  const flat = join(dir, 'flat.sqlite');
+  const srv = await startServer([...FAST, '--db', flat]);
+  try {
+    await createMeeting(srv.url, { name: 'db path' });
+  } finally {
+    await finish(srv);
+  }
+  assert.ok(readdirSync(dir).includes('flat.sqlite'));
+  const r = await runBinary(['meetings', '--db', flat]);
+  assert.equal(r.code, 0);
+  assert.ok(r.stdout.includes('db path'));
+});
