@@ -1,1 +1,769 @@
+// server/room_registry: the live roster, driven sans-I/O with a recording
+// Delivery, a seeded RandomSource and a virtual clock.
 #include <doctest/doctest.h>
+
+#include <memory>
+#include <ostream>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/messages.hpp"
+#include "server/room_registry.hpp"
+
+// doctest prints enums as numbers unless an overload found by ADL says otherwise.
+namespace meshmeet::protocol {
+inline doctest::String toString(ErrorCode code) {
+  const auto text = to_string(code);
+  return doctest::String(text.data(), static_cast<doctest::String::size_type>(text.size()));
+}
+inline doctest::String toString(LeaveReason reason) {
+  const auto text = to_string(reason);
+  return doctest::String(text.data(), static_cast<doctest::String::size_type>(text.size()));
+}
+}  // namespace meshmeet::protocol
+
+using namespace meshmeet::server;
+using meshmeet::protocol::ErrorCode;
+using meshmeet::protocol::LeaveReason;
+namespace proto = meshmeet::protocol;
+
+namespace {
+
+// Everything the registry asked the transport to do, in order.
+class RecordingDelivery final : public Delivery {
+ public:
+  struct Sent {
+    ConnId conn;
+    std::string text;
+  };
+  void send(ConnId conn, Message message) override {
+    REQUIRE(message != nullptr);
+    sent.push_back({conn, *message});
+  }
+  void retire(ConnId conn) override { retired.push_back(conn); }
+
+  std::vector<std::string> to(ConnId conn) const {
+    std::vector<std::string> out;
+    for (const auto& s : sent)
+      if (s.conn == conn) out.push_back(s.text);
+    return out;
+  }
+  std::vector<proto::ServerMessage> parsed_to(ConnId conn) const {
+    std::vector<proto::ServerMessage> out;
+    for (const auto& text : to(conn)) {
+      auto parsed = proto::parse_server_message(text);
+      INFO("sent to " << conn << ": " << text);
+      REQUIRE(parsed.ok());
+      out.push_back(parsed.value());
+    }
+    return out;
+  }
+  void clear() {
+    sent.clear();
+    retired.clear();
+  }
+
+  std::vector<Sent> sent;
+  std::vector<ConnId> retired;
+};
+
+class SeededRandom final : public RandomSource {
+ public:
+  explicit SeededRandom(std::uint64_t seed) : engine_(seed) {}
+  void fill(std::uint8_t* out, std::size_t size) override {
+    for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::uint8_t>(engine_());
+  }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+// Time only moves when a test says so.
+struct VirtualClock {
+  TimePoint now = TimePoint{} + std::chrono::hours(1000);
+  void advance(double s) { now += seconds(s); }
+};
+
+template <class T>
+T as(const proto::ServerMessage& m) {
+  REQUIRE(std::holds_alternative<T>(m));
+  return std::get<T>(m);
+}
+
+const MeetingRecord kMeeting{"abcdefghijklmnopqrstuvwxyz", "Standup"};
+const MeetingRecord kOther{"zyxwvutsrqponmlkjihgfedcba", "Other"};
+
+struct Joined {
+  ConnId conn;
+  std::string id;
+  std::string token;
+  std::string name;
+};
+
+struct Fixture {
+  explicit Fixture(RoomSettings s = RoomSettings{}) : settings(std::move(s)) {
+    rooms = std::make_unique<LocalRoomRegistry>(settings, delivery, random);
+  }
+
+  // A fresh join that must succeed; returns who joined as seen in its welcome.
+  Joined join(ConnId conn, const std::string& name, const MeetingRecord& meeting = kMeeting) {
+    const std::size_t before = delivery.sent.size();
+    auto outcome = rooms->join(conn, meeting, proto::Join{meeting.id, name, std::nullopt}, clock.now);
+    REQUIRE_MESSAGE(!outcome.error, "join refused: " << outcome.error->code);
+    CHECK_FALSE(outcome.resumed);
+    REQUIRE(delivery.sent.size() > before);
+    REQUIRE(delivery.sent[before].conn == conn);
+    auto parsed = proto::parse_server_message(delivery.sent[before].text);
+    REQUIRE(parsed.ok());
+    auto welcome = as<proto::Welcome>(parsed.value());
+    return {conn, welcome.self, welcome.resume, name};
+  }
+
+  JoinOutcome resume(ConnId conn, const std::string& token, const MeetingRecord& meeting = kMeeting,
+                     const std::string& name = "") {
+    return rooms->join(conn, meeting, proto::Join{meeting.id, name, token}, clock.now);
+  }
+
+  std::optional<proto::Error> signal(const Joined& from, const std::string& to, const std::string& data) {
+    return rooms->signal(from.conn, proto::Signal{to, data});
+  }
+
+  RoomSettings settings;
+  RecordingDelivery delivery;
+  SeededRandom random{20260101};
+  VirtualClock clock;
+  std::unique_ptr<LocalRoomRegistry> rooms;
+};
+
+std::optional<ErrorCode> code_of(const std::optional<proto::Error>& e) {
+  return e ? std::optional<ErrorCode>(e->code) : std::nullopt;
+}
+
+bool is_base32(const std::string& s) {
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7'))) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("registry: welcome shape, peers oldest first") {
+  RoomSettings s;
+  s.ice_servers = R"([{"urls":"stun:stun.example.org:3478"}])";
+  s.heartbeat_interval_ms = 7000;
+  s.heartbeat_timeout_ms = 21000;
+  Fixture f(s);
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.delivery.clear();
+  const auto cy = f.join(3, "Cy");
+
+  auto to_cy = f.delivery.to(3);
+  REQUIRE(to_cy.size() == 1);  // just the welcome
+  auto raw = nlohmann::ordered_json::parse(to_cy[0]);
+  std::vector<std::string> keys;
+  for (auto it = raw.begin(); it != raw.end(); ++it) keys.push_back(it.key());
+  CHECK(keys == std::vector<std::string>{"type", "self", "resume", "meeting", "peers", "iceServers", "heartbeat"});
+  CHECK(raw["type"] == "welcome");
+  CHECK(raw["meeting"] == nlohmann::ordered_json{{"id", kMeeting.id}, {"name", "Standup"}});
+  CHECK(raw["iceServers"] == nlohmann::ordered_json::parse(s.ice_servers));
+  CHECK(raw["heartbeat"] == nlohmann::ordered_json{{"interval", 7000}, {"timeout", 21000}});
+
+  auto w = as<proto::Welcome>(proto::parse_server_message(to_cy[0]).value());
+  CHECK(w.self == cy.id);
+  CHECK(w.peers == std::vector<proto::PeerInfo>{{ada.id, "Ada"}, {bob.id, "Bob"}});
+
+  // Ids: 60-bit peer ids (12 base32 chars), 160-bit tokens (32), all distinct.
+  std::set<std::string> ids{ada.id, bob.id, cy.id}, tokens{ada.token, bob.token, cy.token};
+  CHECK(ids.size() == 3);
+  CHECK(tokens.size() == 3);
+  for (const auto& j : {ada, bob, cy}) {
+    CHECK(j.id.size() == 12);
+    CHECK(is_base32(j.id));
+    CHECK(j.token.size() == 32);
+    CHECK(is_base32(j.token));
+    CHECK(j.token != j.id);
+  }
+  CHECK(f.rooms->participants(kMeeting.id) == 3);
+  CHECK(f.rooms->participant_count() == 3);
+  CHECK(f.rooms->active_meetings() == 1);
+}
+
+TEST_CASE("registry: the first participant sees an empty roster") {
+  Fixture f;
+  f.join(1, "");
+  auto w = as<proto::Welcome>(f.delivery.parsed_to(1).at(0));
+  CHECK(w.peers.empty());
+  CHECK(w.meeting_id == kMeeting.id);
+  CHECK(w.ice_servers == "[]");
+  CHECK(w.heartbeat_interval_ms == 10000);
+  CHECK(w.heartbeat_timeout_ms == 30000);
+}
+
+TEST_CASE("registry: peer-joined goes to the others only") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  f.delivery.clear();
+  const auto bob = f.join(2, "Bob");
+  REQUIRE(f.delivery.to(1).size() == 1);
+  CHECK(as<proto::PeerJoined>(f.delivery.parsed_to(1)[0]).peer == proto::PeerInfo{bob.id, "Bob"});
+  CHECK(f.delivery.to(2).size() == 1);  // welcome only
+  f.delivery.clear();
+  const auto cy = f.join(3, "Cy");
+  for (ConnId other : {ConnId{1}, ConnId{2}}) {
+    auto msgs = f.delivery.parsed_to(other);
+    REQUIRE(msgs.size() == 1);
+    CHECK(as<proto::PeerJoined>(msgs[0]).peer == proto::PeerInfo{cy.id, "Cy"});
+  }
+  CHECK(f.delivery.to(3).size() == 1);
+  CHECK(f.delivery.sent.size() == 3);
+  (void)ada;
+}
+
+TEST_CASE("registry: a newcomer's peer-joined precedes its first signal") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  f.delivery.clear();
+  const auto bob = f.join(2, "Bob");
+  CHECK_FALSE(f.signal(bob, ada.id, R"({"sdp":"offer"})"));
+  auto msgs = f.delivery.parsed_to(1);
+  REQUIRE(msgs.size() == 2);
+  CHECK(std::holds_alternative<proto::PeerJoined>(msgs[0]));
+  CHECK(as<proto::SignalFrom>(msgs[1]).from == bob.id);
+}
+
+TEST_CASE("registry: meeting-full at the cap, held slots included") {
+  RoomSettings s;
+  s.room_cap = 2;
+  Fixture f(s);
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.delivery.clear();
+  auto outcome = f.rooms->join(3, kMeeting, proto::Join{kMeeting.id, "Cy", std::nullopt}, f.clock.now);
+  REQUIRE(outcome.error.has_value());
+  CHECK(outcome.error->code == ErrorCode::MeetingFull);
+  CHECK(outcome.error->ref == "join");
+  CHECK(f.delivery.sent.empty());  // nobody hears of the refused join
+  CHECK(f.rooms->participants(kMeeting.id) == 2);
+
+  // A held slot still takes its seat.
+  f.rooms->hold(bob.conn, LeaveReason::Disconnected, f.clock.now);
+  outcome = f.rooms->join(3, kMeeting, proto::Join{kMeeting.id, "Cy", std::nullopt}, f.clock.now);
+  REQUIRE(outcome.error.has_value());
+  CHECK(outcome.error->code == ErrorCode::MeetingFull);
+
+  // Once someone is really gone there is room again.
+  f.rooms->remove(ada.conn, LeaveReason::Left);
+  f.join(3, "Cy");
+  CHECK(f.rooms->participants(kMeeting.id) == 2);
+
+  // Another meeting is not affected by this one's cap.
+  f.join(4, "Dee", kOther);
+  f.join(5, "Eve", kOther);
+  CHECK(f.rooms->participants(kOther.id) == 2);
+}
+
+TEST_CASE("registry: a refused join into a new meeting leaves no empty room behind") {
+  RoomSettings s;
+  s.room_cap = 0;
+  Fixture f(s);
+  auto outcome = f.rooms->join(1, kMeeting, proto::Join{kMeeting.id, "", std::nullopt}, f.clock.now);
+  REQUIRE(outcome.error.has_value());
+  CHECK(outcome.error->code == ErrorCode::MeetingFull);
+  CHECK(f.rooms->active_meetings() == 0);
+  CHECK(f.rooms->participant_count() == 0);
+}
+
+TEST_CASE("registry: a signal is relayed with from stamped and data unchanged") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  const auto cy = f.join(3, "Cy");
+  f.delivery.clear();
+  // `data` as the client parser hands it over: compact JSON text.
+  auto parsed = proto::parse_client_message(
+      R"({"type":"signal","to":"x","data":{"type":"offer","sdp":"v=0\r\no=- 46117 2 IN IP4 127.0.0.1\r\n","from":"forged","n":[1,2.5,null],"u":"\u0000\u00e9"}})");
+  REQUIRE(parsed.ok());
+  const std::string data = std::get<proto::Signal>(parsed.value()).data;
+  CHECK_FALSE(f.signal(ada, bob.id, data).has_value());
+  REQUIRE(f.delivery.sent.size() == 1);
+  CHECK(f.delivery.sent[0].conn == bob.conn);
+  CHECK(f.delivery.sent[0].text == R"({"type":"signal","from":")" + ada.id + R"(","data":)" + data + "}");
+  auto relayed = as<proto::SignalFrom>(f.delivery.parsed_to(bob.conn).at(0));
+  CHECK(relayed.from == ada.id);
+  CHECK(relayed.data == data);
+  (void)cy;
+}
+
+TEST_CASE("registry: signals between two peers keep their order") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.delivery.clear();
+  for (int i = 0; i < 50; ++i) CHECK_FALSE(f.signal(ada, bob.id, R"({"n":)" + std::to_string(i) + "}"));
+  auto msgs = f.delivery.parsed_to(bob.conn);
+  REQUIRE(msgs.size() == 50);
+  for (int i = 0; i < 50; ++i) CHECK(as<proto::SignalFrom>(msgs[i]).data == R"({"n":)" + std::to_string(i) + "}");
+}
+
+TEST_CASE("registry: unknown-peer for yourself, a stranger or someone in another meeting") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  const auto other = f.join(3, "Other", kOther);
+  f.delivery.clear();
+  for (const std::string& to : {ada.id, std::string("nobody"), std::string(""), other.id, ada.token}) {
+    INFO("to: " << to);
+    auto e = f.signal(ada, to, "{}");
+    REQUIRE(e.has_value());
+    CHECK(e->code == ErrorCode::UnknownPeer);
+    CHECK(e->ref == "signal");
+  }
+  CHECK(f.delivery.sent.empty());
+  (void)bob;
+}
+
+TEST_CASE("registry: a connection that never joined cannot signal") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  auto e = f.rooms->signal(99, proto::Signal{ada.id, "{}"});
+  REQUIRE(e.has_value());
+  CHECK(e->code == ErrorCode::NotJoined);
+}
+
+TEST_CASE("registry: remove tells the others with the reason; the last one out ends the room") {
+  for (auto reason : {LeaveReason::Left, LeaveReason::Removed}) {
+    CAPTURE(reason);
+    Fixture f;
+    const auto ada = f.join(1, "Ada");
+    const auto bob = f.join(2, "Bob");
+    const auto cy = f.join(3, "Cy");
+    f.delivery.clear();
+    f.rooms->remove(bob.conn, reason);
+    for (ConnId other : {ada.conn, cy.conn}) {
+      auto msgs = f.delivery.parsed_to(other);
+      REQUIRE(msgs.size() == 1);
+      auto left = as<proto::PeerLeft>(msgs[0]);
+      CHECK(left.peer == bob.id);
+      CHECK(left.reason == reason);
+    }
+    CHECK(f.delivery.to(bob.conn).empty());
+    CHECK(f.rooms->participants(kMeeting.id) == 2);
+
+    // Removing again, or an unknown connection, changes nothing.
+    f.delivery.clear();
+    f.rooms->remove(bob.conn, reason);
+    f.rooms->remove(12345, reason);
+    CHECK(f.delivery.sent.empty());
+    // The removed peer is no longer a signal target.
+    auto e = f.signal(ada, bob.id, "{}");
+    REQUIRE(e.has_value());
+    CHECK(e->code == ErrorCode::UnknownPeer);
+    // Nor can it signal.
+    CHECK(code_of(f.rooms->signal(bob.conn, proto::Signal{ada.id, "{}"})) == ErrorCode::NotJoined);
+
+    f.rooms->remove(ada.conn, reason);
+    CHECK(f.rooms->active_meetings() == 1);
+    f.rooms->remove(cy.conn, reason);
+    CHECK(f.rooms->active_meetings() == 0);
+    CHECK(f.rooms->participants(kMeeting.id) == 0);
+    CHECK(f.rooms->participant_count() == 0);
+
+    // The meeting can be joined again from scratch.
+    f.delivery.clear();
+    f.join(4, "Dee");
+    CHECK(as<proto::Welcome>(f.delivery.parsed_to(4).at(0)).peers.empty());
+  }
+}
+
+TEST_CASE("registry: meetings are counted separately") {
+  Fixture f;
+  f.join(1, "a");
+  f.join(2, "b");
+  f.join(3, "c", kOther);
+  CHECK(f.rooms->active_meetings() == 2);
+  CHECK(f.rooms->participants(kMeeting.id) == 2);
+  CHECK(f.rooms->participants(kOther.id) == 1);
+  CHECK(f.rooms->participants("nosuchmeetingnosuchmeeting") == 0);
+  CHECK(f.rooms->participant_count() == 3);
+}
+
+TEST_CASE("registry: hold is silent, the slot still counts, and expiry tells the others") {
+  for (auto reason : {LeaveReason::Disconnected, LeaveReason::Timeout}) {
+    CAPTURE(reason);
+    Fixture f;  // resume grace 15 s
+    const auto ada = f.join(1, "Ada");
+    const auto bob = f.join(2, "Bob");
+    f.delivery.clear();
+    const TimePoint deadline = f.clock.now + f.settings.resume_grace;
+    f.rooms->hold(bob.conn, reason, f.clock.now);
+    CHECK(f.delivery.sent.empty());
+    CHECK(f.rooms->participants(kMeeting.id) == 2);
+    CHECK(f.rooms->participant_count() == 2);
+    CHECK(f.rooms->active_meetings() == 1);
+
+    // A newcomer sees the held slot in its roster.
+    f.clock.advance(1);
+    const auto cy = f.join(3, "Cy");
+    auto w = as<proto::Welcome>(f.delivery.parsed_to(cy.conn).at(0));
+    CHECK(w.peers == std::vector<proto::PeerInfo>{{ada.id, "Ada"}, {bob.id, "Bob"}});
+    CHECK(f.delivery.to(bob.conn).empty());  // the held slot hears no peer-joined
+    f.delivery.clear();
+
+    // Not yet, not even one tick before the grace ends.
+    f.clock.advance(10);
+    auto early = f.rooms->expire(f.clock.now);
+    CHECK(early.disconnected + early.timed_out == 0);
+    f.clock.now = deadline - Duration(1);
+    early = f.rooms->expire(f.clock.now);
+    CHECK(early.disconnected + early.timed_out == 0);
+    CHECK(f.delivery.sent.empty());
+    CHECK(f.rooms->participants(kMeeting.id) == 3);
+
+    // Exactly at the end of the grace.
+    f.clock.now = deadline;
+    auto outcome = f.rooms->expire(f.clock.now);
+    CHECK(outcome.disconnected == (reason == LeaveReason::Disconnected ? 1u : 0u));
+    CHECK(outcome.timed_out == (reason == LeaveReason::Timeout ? 1u : 0u));
+    for (ConnId other : {ada.conn, cy.conn}) {
+      auto msgs = f.delivery.parsed_to(other);
+      REQUIRE(msgs.size() == 1);
+      CHECK(as<proto::PeerLeft>(msgs[0]).peer == bob.id);
+      CHECK(as<proto::PeerLeft>(msgs[0]).reason == reason);
+    }
+    CHECK(f.rooms->participants(kMeeting.id) == 2);
+
+    // Expiring again does nothing.
+    f.delivery.clear();
+    f.clock.advance(100);
+    auto again = f.rooms->expire(f.clock.now);
+    CHECK(again.disconnected + again.timed_out == 0);
+    CHECK(f.delivery.sent.empty());
+  }
+}
+
+TEST_CASE("registry: a room of held slots only lives until they expire") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.rooms->hold(ada.conn, LeaveReason::Disconnected, f.clock.now);
+  f.clock.advance(5);
+  f.rooms->hold(bob.conn, LeaveReason::Timeout, f.clock.now);
+  CHECK(f.rooms->active_meetings() == 1);
+  CHECK(f.rooms->participant_count() == 2);
+  f.delivery.clear();
+  f.clock.advance(10);
+  auto first = f.rooms->expire(f.clock.now);
+  CHECK(first.disconnected == 1);
+  CHECK(f.delivery.sent.empty());  // bob is held: nobody to tell
+  CHECK(f.rooms->participant_count() == 1);
+  f.clock.advance(5);
+  auto second = f.rooms->expire(f.clock.now);
+  CHECK(second.timed_out == 1);
+  CHECK(f.rooms->active_meetings() == 0);
+  CHECK(f.rooms->participant_count() == 0);
+}
+
+TEST_CASE("registry: resume within the grace keeps the id, tells nobody, and delivers queued signals in order") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.rooms->hold(bob.conn, LeaveReason::Disconnected, f.clock.now);
+  f.clock.advance(2);
+  const auto cy = f.join(3, "Cy");  // joins while bob is away
+  f.clock.advance(1);
+  f.rooms->remove(ada.conn, LeaveReason::Left);  // and ada leaves meanwhile
+  f.delivery.clear();
+  for (int i = 1; i <= 3; ++i) CHECK_FALSE(f.signal(cy, bob.id, R"({"n":)" + std::to_string(i) + "}"));
+  CHECK(f.delivery.sent.empty());  // queued, not sent anywhere
+
+  f.clock.advance(10);
+  auto outcome = f.resume(22, bob.token, kMeeting, "Robert");
+  REQUIRE_FALSE(outcome.error.has_value());
+  CHECK(outcome.resumed);
+  auto msgs = f.delivery.parsed_to(22);
+  REQUIRE(msgs.size() == 4);
+  auto w = as<proto::Welcome>(msgs[0]);
+  CHECK(w.self == bob.id);
+  CHECK(w.resume == bob.token);  // the token stays the same across resumes
+  CHECK(w.peers == std::vector<proto::PeerInfo>{{cy.id, "Cy"}});  // reconciled roster
+  for (int i = 1; i <= 3; ++i) {
+    auto s = as<proto::SignalFrom>(msgs[static_cast<std::size_t>(i)]);
+    CHECK(s.from == cy.id);
+    CHECK(s.data == R"({"n":)" + std::to_string(i) + "}");
+  }
+  CHECK(f.delivery.to(cy.conn).empty());  // no peer-joined for a resume
+  CHECK(f.delivery.sent.size() == 4);
+  CHECK(f.rooms->participants(kMeeting.id) == 2);
+
+  // The name from the first join is kept.
+  f.delivery.clear();
+  f.join(4, "Dee");
+  auto dee_welcome = as<proto::Welcome>(f.delivery.parsed_to(4).at(0));
+  CHECK(dee_welcome.peers == std::vector<proto::PeerInfo>{{bob.id, "Bob"}, {cy.id, "Cy"}});
+
+  // The old hold's deadline passes: the resumed participant stays.
+  f.delivery.clear();
+  f.clock.advance(60);
+  auto expired = f.rooms->expire(f.clock.now);
+  CHECK(expired.disconnected + expired.timed_out == 0);
+  CHECK(f.delivery.sent.empty());
+  CHECK(f.rooms->participants(kMeeting.id) == 3);
+
+  // Signals now go straight to the new connection; the queue was emptied.
+  CHECK_FALSE(f.signal(cy, bob.id, R"({"n":4})"));
+  auto direct = f.delivery.parsed_to(22);
+  REQUIRE(direct.size() == 1);
+  CHECK(as<proto::SignalFrom>(direct[0]).data == R"({"n":4})");
+  // And the resumed participant can signal under its old id.
+  f.delivery.clear();
+  CHECK_FALSE(f.rooms->signal(22, proto::Signal{cy.id, R"({"x":1})"}));
+  CHECK(as<proto::SignalFrom>(f.delivery.parsed_to(cy.conn).at(0)).from == bob.id);
+}
+
+TEST_CASE("registry: resuming while the old socket looks open retires it silently") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.delivery.clear();
+  auto outcome = f.resume(3, bob.token);
+  REQUIRE_FALSE(outcome.error.has_value());
+  CHECK(outcome.resumed);
+  CHECK(f.delivery.retired == std::vector<ConnId>{2});
+  CHECK(f.delivery.to(ada.conn).empty());
+  CHECK(f.delivery.to(2).empty());
+  CHECK(as<proto::Welcome>(f.delivery.parsed_to(3).at(0)).self == bob.id);
+  CHECK(f.rooms->participants(kMeeting.id) == 2);
+
+  // The transport later closes the retired socket: that is not a departure.
+  f.delivery.clear();
+  f.rooms->remove(2, LeaveReason::Left);
+  f.rooms->hold(2, LeaveReason::Disconnected, f.clock.now);
+  CHECK(f.delivery.sent.empty());
+  CHECK(f.rooms->participants(kMeeting.id) == 2);
+  f.clock.advance(100);
+  f.rooms->expire(f.clock.now);
+  CHECK(f.rooms->participants(kMeeting.id) == 2);
+
+  // Signals reach the new socket.
+  CHECK_FALSE(f.signal(ada, bob.id, "{}"));
+  CHECK(f.delivery.to(3).size() == 1);
+  CHECK(f.delivery.to(2).empty());
+}
+
+TEST_CASE("registry: bad-resume for an unknown token or another meeting's token") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  const auto other = f.join(2, "Other", kOther);
+  f.delivery.clear();
+  for (const std::string& token : {std::string("unknowntokenunknowntokenunknownt"), std::string(""), ada.id,
+                                   other.token}) {
+    INFO("token: " << token);
+    auto outcome = f.resume(9, token);
+    REQUIRE(outcome.error.has_value());
+    CHECK(outcome.error->code == ErrorCode::BadResume);
+    CHECK(outcome.error->ref == "join");
+    CHECK_FALSE(outcome.resumed);
+  }
+  CHECK(f.delivery.sent.empty());
+  CHECK(f.delivery.retired.empty());
+  CHECK(f.rooms->participants(kMeeting.id) == 1);
+  CHECK(f.rooms->participants(kOther.id) == 1);
+  // The failed attempts did not bind connection 9 to anything.
+  CHECK(code_of(f.rooms->signal(9, proto::Signal{ada.id, "{}"})) == ErrorCode::NotJoined);
+  // The token still works in its own meeting.
+  auto outcome = f.resume(10, other.token, kOther);
+  CHECK_FALSE(outcome.error.has_value());
+  CHECK(outcome.resumed);
+}
+
+TEST_CASE("registry: the token is dead after a clean remove") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.rooms->remove(bob.conn, LeaveReason::Left);
+  f.delivery.clear();
+  auto outcome = f.resume(3, bob.token);
+  REQUIRE(outcome.error.has_value());
+  CHECK(outcome.error->code == ErrorCode::BadResume);
+  CHECK(f.delivery.sent.empty());
+  (void)ada;
+}
+
+TEST_CASE("registry: the token is dead once its room has ended") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  f.rooms->remove(ada.conn, LeaveReason::Left);
+  CHECK(f.rooms->active_meetings() == 0);
+  auto outcome = f.resume(3, ada.token);
+  REQUIRE(outcome.error.has_value());
+  CHECK(outcome.error->code == ErrorCode::BadResume);
+  CHECK(f.rooms->active_meetings() == 0);
+}
+
+TEST_CASE("registry: the token is dead after expiry") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.rooms->hold(bob.conn, LeaveReason::Disconnected, f.clock.now);
+  f.clock.advance(15);
+  f.rooms->expire(f.clock.now);
+  f.delivery.clear();
+  auto outcome = f.resume(3, bob.token);
+  REQUIRE(outcome.error.has_value());
+  CHECK(outcome.error->code == ErrorCode::BadResume);
+  CHECK(f.delivery.sent.empty());
+  CHECK(f.rooms->participants(kMeeting.id) == 1);
+  (void)ada;
+}
+
+TEST_CASE("registry: the held queue is bounded by messages") {
+  RoomSettings s;
+  s.held_queue_messages = 3;
+  Fixture f(s);
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.rooms->hold(bob.conn, LeaveReason::Disconnected, f.clock.now);
+  for (int i = 1; i <= 5; ++i) CHECK_FALSE(f.signal(ada, bob.id, R"({"n":)" + std::to_string(i) + "}"));
+  CHECK(f.rooms->dropped_held_signals() == 2);
+  f.delivery.clear();
+  REQUIRE(f.resume(3, bob.token).resumed);
+  auto msgs = f.delivery.parsed_to(3);
+  REQUIRE(msgs.size() == 4);
+  for (int i = 1; i <= 3; ++i)
+    CHECK(as<proto::SignalFrom>(msgs[static_cast<std::size_t>(i)]).data == R"({"n":)" + std::to_string(i) + "}");
+
+  // A second hold starts with an empty queue of the same bound.
+  f.rooms->hold(3, LeaveReason::Disconnected, f.clock.now);
+  for (int i = 6; i <= 9; ++i) CHECK_FALSE(f.signal(ada, bob.id, R"({"n":)" + std::to_string(i) + "}"));
+  CHECK(f.rooms->dropped_held_signals() == 3);
+  f.delivery.clear();
+  REQUIRE(f.resume(4, bob.token).resumed);
+  CHECK(f.delivery.to(4).size() == 4);
+}
+
+TEST_CASE("registry: the held queue is bounded by bytes") {
+  const std::string data = R"({"sdp":")" + std::string(100, 'x') + "\"}";
+  const std::size_t one = proto::serialize_signal_from("abcdefghijkl", data).size();
+  RoomSettings s;
+  s.held_queue_bytes = 2 * one + one / 2;  // room for two
+  Fixture f(s);
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  REQUIRE(ada.id.size() == 12);
+  f.rooms->hold(bob.conn, LeaveReason::Disconnected, f.clock.now);
+  for (int i = 0; i < 4; ++i) CHECK_FALSE(f.signal(ada, bob.id, data));
+  CHECK(f.rooms->dropped_held_signals() == 2);
+  f.delivery.clear();
+  REQUIRE(f.resume(3, bob.token).resumed);
+  CHECK(f.delivery.to(3).size() == 3);  // welcome + two
+}
+
+TEST_CASE("registry: a resume grace of 0 removes at once") {
+  for (auto reason : {LeaveReason::Disconnected, LeaveReason::Timeout}) {
+    CAPTURE(reason);
+    RoomSettings s;
+    s.resume_grace = Duration::zero();
+    Fixture f(s);
+    const auto ada = f.join(1, "Ada");
+    const auto bob = f.join(2, "Bob");
+    f.delivery.clear();
+    f.rooms->hold(bob.conn, reason, f.clock.now);
+    auto msgs = f.delivery.parsed_to(ada.conn);
+    REQUIRE(msgs.size() == 1);
+    CHECK(as<proto::PeerLeft>(msgs[0]).peer == bob.id);
+    CHECK(as<proto::PeerLeft>(msgs[0]).reason == reason);
+    CHECK(f.rooms->participants(kMeeting.id) == 1);
+    auto outcome = f.resume(3, bob.token);
+    REQUIRE(outcome.error.has_value());
+    CHECK(outcome.error->code == ErrorCode::BadResume);
+    auto expired = f.rooms->expire(f.clock.now + seconds(1));
+    CHECK(expired.disconnected + expired.timed_out == 0);
+  }
+}
+
+TEST_CASE("registry: drop, resume, drop again: only the latest hold counts") {
+  Fixture f;  // grace 15 s
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.rooms->hold(bob.conn, LeaveReason::Timeout, f.clock.now);  // t=0, until 15
+  f.clock.advance(5);
+  REQUIRE(f.resume(3, bob.token).resumed);                      // t=5
+  f.clock.advance(5);
+  f.rooms->hold(3, LeaveReason::Disconnected, f.clock.now);    // t=10, until 25
+  f.delivery.clear();
+
+  f.clock.advance(5);  // t=15: the first hold's deadline
+  auto outcome = f.rooms->expire(f.clock.now);
+  CHECK(outcome.disconnected + outcome.timed_out == 0);
+  CHECK(f.delivery.sent.empty());
+  CHECK(f.rooms->participants(kMeeting.id) == 2);
+
+  // Still resumable between the two deadlines.
+  f.clock.advance(5);  // t=20
+  REQUIRE(f.resume(4, bob.token).resumed);
+  f.clock.advance(1);  // t=21
+  f.rooms->hold(4, LeaveReason::Disconnected, f.clock.now);  // until 36
+  f.delivery.clear();
+  f.clock.advance(4);  // t=25: the second hold's deadline, also superseded
+  outcome = f.rooms->expire(f.clock.now);
+  CHECK(outcome.disconnected + outcome.timed_out == 0);
+  CHECK(f.rooms->participants(kMeeting.id) == 2);
+
+  f.clock.advance(11);  // t=36: the latest hold ends
+  outcome = f.rooms->expire(f.clock.now);
+  CHECK(outcome.disconnected == 1);
+  CHECK(outcome.timed_out == 0);
+  auto msgs = f.delivery.parsed_to(ada.conn);
+  REQUIRE(msgs.size() == 1);
+  CHECK(as<proto::PeerLeft>(msgs[0]).peer == bob.id);
+  CHECK(as<proto::PeerLeft>(msgs[0]).reason == LeaveReason::Disconnected);
+  CHECK(f.rooms->participants(kMeeting.id) == 1);
+}
+
+TEST_CASE("registry: a clean leave after a resume is not undone by an old hold") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.rooms->hold(bob.conn, LeaveReason::Disconnected, f.clock.now);
+  f.clock.advance(1);
+  REQUIRE(f.resume(3, bob.token).resumed);
+  f.delivery.clear();
+  f.rooms->remove(3, LeaveReason::Left);
+  auto msgs = f.delivery.parsed_to(ada.conn);
+  REQUIRE(msgs.size() == 1);
+  CHECK(as<proto::PeerLeft>(msgs[0]).reason == LeaveReason::Left);
+  f.delivery.clear();
+  f.clock.advance(30);
+  auto outcome = f.rooms->expire(f.clock.now);
+  CHECK(outcome.disconnected + outcome.timed_out == 0);
+  CHECK(f.delivery.sent.empty());
+  CHECK(f.rooms->participants(kMeeting.id) == 1);
+}
+
+TEST_CASE("registry: many meetings, joins and departures keep the counts consistent") {
+  RoomSettings s;
+  s.room_cap = 4;
+  Fixture f(s);
+  std::vector<MeetingRecord> meetings;
+  for (int m = 0; m < 10; ++m) meetings.push_back({std::string(25, static_cast<char>('a' + m)), ""});
+  std::vector<Joined> everyone;
+  ConnId next = 1;
+  for (const auto& m : meetings)
+    for (int i = 0; i < 4; ++i) everyone.push_back(f.join(next++, "p", m));
+  CHECK(f.rooms->participant_count() == 40);
+  CHECK(f.rooms->active_meetings() == 10);
+  for (std::size_t i = 0; i < everyone.size(); i += 2) f.rooms->hold(everyone[i].conn, LeaveReason::Timeout, f.clock.now);
+  for (std::size_t i = 1; i < everyone.size(); i += 2) f.rooms->remove(everyone[i].conn, LeaveReason::Left);
+  CHECK(f.rooms->participant_count() == 20);
+  CHECK(f.rooms->active_meetings() == 10);
+  f.clock.advance(15);
+  auto outcome = f.rooms->expire(f.clock.now);
+  CHECK(outcome.timed_out == 20);
+  CHECK(f.rooms->participant_count() == 0);
+  CHECK(f.rooms->active_meetings() == 0);
+}

@@ -232,7 +232,7 @@ struct Child {
     int out_r = -1;
     std::string buf;
     bool ramped = false, done = false, eof = false;
-    json ramped_msg, result;
+    json ramped_msg, result, progress;
 };
 
 std::string fmt_ms(double ns) {
@@ -398,6 +398,7 @@ int main(int argc, char** argv) {
     int n_ramped = 0, n_done = 0;
     int64_t last_progress = now_ns();
     bool crashed = false;
+    long rss_peak_connected = s_ramp0.rss_kb;  // until the leave phase starts
 
     while (n_done < W) {
         std::vector<pollfd> pf;
@@ -441,7 +442,9 @@ int main(int argc, char** argv) {
                 c.buf.erase(0, nl + 1);
                 if (j.is_discarded() || !j.is_object()) continue;
                 const std::string ev = j.value("ev", "");
-                if (ev == "ramped" && !c.ramped) {
+                if (ev == "progress") {
+                    c.progress = j;
+                } else if (ev == "ramped" && !c.ramped) {
                     c.ramped = true;
                     c.ramped_msg = j;
                     n_ramped++;
@@ -458,6 +461,7 @@ int main(int argc, char** argv) {
         }
         ProcSample s = sample_proc(o.server_pid);
         if (s.rss_kb > rss_peak) rss_peak = s.rss_kb;
+        if (!leave_sent && s.rss_kb > rss_peak_connected) rss_peak_connected = s.rss_kb;
         const int64_t now = now_ns();
         if (n_ramped == W && !hold_end) {
             s_ramped = s;
@@ -474,10 +478,19 @@ int main(int argc, char** argv) {
                 if (!c.done && ::write(c.ctl_w, "leave\n", 6) < 0) { /* reported via missing result */ }
             log("hold done; half of the participants leave");
         }
-        if (!o.quiet && now - last_progress > 5000000000LL && !hold_end) {
+        if (!o.quiet && now - last_progress > 3000000000LL && !hold_end) {
             last_progress = now;
-            log("ramping... " + std::to_string(n_ramped) + "/" + std::to_string(W) + " workers settled, server RSS " +
-                std::to_string(s.rss_kb / 1024) + " MB");
+            uint64_t pj = 0, ps = 0;
+            for (auto& c : kids) {
+                const json& pr = c.ramped ? c.ramped_msg : c.progress;
+                if (pr.is_object()) {
+                    pj += pr.value("joined", uint64_t(0));
+                    ps += c.ramped ? pr.value("participants", uint64_t(0)) : pr.value("started", uint64_t(0));
+                }
+            }
+            log("ramping... " + std::to_string(pj) + " joined of " + std::to_string(ps) + " started, " +
+                std::to_string(n_ramped) + "/" + std::to_string(W) + " workers settled" +
+                (o.server_pid > 0 ? ", server RSS " + std::to_string(s.rss_kb / 1024) + " MB" : std::string()));
         }
     }
     s_end = sample_proc(o.server_pid);
@@ -549,7 +562,7 @@ int main(int argc, char** argv) {
         cpu_ramp = s_ramped.cpu_s - s_ramp0.cpu_s;
         cpu_hold = s_hold.ok ? s_hold.cpu_s - s_ramped.cpu_s : 0;
         cpu_leave = s_hold.ok && s_end.ok ? s_end.cpu_s - s_hold.cpu_s : 0;
-        kb_per = joined ? double(rss_peak - s_idle.rss_kb) / double(joined) : 0;
+        kb_per = joined ? double(rss_peak_connected - s_idle.rss_kb) / double(joined) : 0;
         cpu_ms_per_join = joined ? cpu_ramp * 1000 / double(joined) : 0;
         server = json{{"pid", o.server_pid},
                       {"rss_idle_kb", s_idle.rss_kb},
@@ -557,7 +570,8 @@ int main(int argc, char** argv) {
                       {"rss_after_ramp_kb", s_ramped.rss_kb},
                       {"rss_after_hold_kb", s_hold.rss_kb},
                       {"rss_end_kb", s_end.rss_kb},
-                      {"rss_peak_kb", rss_peak},
+                      {"rss_peak_kb", rss_peak_connected},
+                      {"rss_peak_incl_leave_kb", rss_peak},
                       {"hwm_kb", s_end.hwm_kb},
                       {"kb_per_participant", round_to(kb_per, 0.01)},
                       {"cpu_ramp_s", round_to(cpu_ramp, 0.001)},
@@ -622,10 +636,10 @@ int main(int argc, char** argv) {
     out << line;
     if (have_server) {
         std::snprintf(line, sizeof line,
-                      "  server RSS      idle %.1f MB, after ramp %.1f MB, after hold %.1f MB, peak %.1f MB "
-                      "(VmHWM %.1f MB), %.2f KB per participant beyond idle\n",
-                      s_idle.rss_kb / 1024.0, s_ramped.rss_kb / 1024.0, s_hold.rss_kb / 1024.0, rss_peak / 1024.0,
-                      s_end.hwm_kb / 1024.0, kb_per);
+                      "  server RSS      idle %.1f MB, after ramp %.1f MB, after hold %.1f MB, peak while connected "
+                      "%.1f MB (%.2f KB per participant beyond idle); peak incl. leave/close %.1f MB, VmHWM %.1f MB\n",
+                      s_idle.rss_kb / 1024.0, s_ramped.rss_kb / 1024.0, s_hold.rss_kb / 1024.0,
+                      rss_peak_connected / 1024.0, kb_per, rss_peak / 1024.0, s_end.hwm_kb / 1024.0);
         out << line;
         std::snprintf(line, sizeof line,
                       "  server CPU      ramp %.2f s (%.3f ms per join, incl. its signals), hold %.2f s, "

@@ -574,6 +574,11 @@ private:
                     break;
             }
         }
+        if (phase_ == Phase::Ramp && now - last_progress_ns_ >= 2000000000LL) {
+            last_progress_ns_ = now;
+            emit(json{{"ev", "progress"}, {"worker", S.index}, {"joined", joined_}, {"terminal", terminal_},
+                      {"started", next_start_}});
+        }
         if (phase_ == Phase::Ramp && terminal_ == parts_.size()) {
             int64_t outstanding = 0;
             for (auto& pp : parts_)
@@ -672,6 +677,7 @@ private:
     std::vector<size_t> leave_order_;
     size_t next_leave_ = 0;
     int64_t closing_outstanding_ = 0;
+    int64_t last_progress_ns_ = now_ns();
 
     std::map<std::string, uint64_t> errors_;
     uint64_t joined_ = 0;
