@@ -1,0 +1,237 @@
+// meshmeet — mesh video meetings whose server never carries media.
+//
+// The browser connects to every other participant directly (WebRTC, full
+// mesh); a small signaling server creates meetings, keeps the roster and
+// relays negotiation. The decisions are made by a C++ core compiled to
+// WebAssembly; this API is the whole surface.
+//
+//   import { createMeeting, joinMeeting } from 'meshmeet';
+//   const { id } = await createMeeting('https://meet.example.com', { name: 'Standup' });
+//   const localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+//   const meeting = await joinMeeting({ server: 'https://meet.example.com', meeting: id, name: 'Ada', localStream });
+//   meeting.on('track', ({ peer, streams }) => showVideo(peer.id, streams[0]));
+//   meeting.on('peer-left', ({ peer }) => removeVideo(peer.id));
+
+/**
+ * Stable error codes. The first group comes from the signaling server
+ * (shared/protocol.md); the rest from the client.
+ */
+export type ErrorCode =
+  | 'meeting-not-found'
+  | 'meeting-full'
+  | 'too-many-connections'
+  | 'forbidden-origin'
+  | 'rate-limited'
+  | 'unauthorized'
+  | 'too-large'
+  | 'bad-request'
+  | 'bad-json'
+  | 'bad-message'
+  | 'not-joined'
+  | 'already-joined'
+  | 'unknown-peer'
+  | 'bad-resume'
+  /** The server could not be reached (HTTP request failed, or the socket never opened). */
+  | 'server-unreachable'
+  /** The server answered with an error this client does not know. */
+  | 'server-error'
+  /** A connection to one peer could not be made even after restarts and fresh connections. */
+  | 'peer-unreachable'
+  /** sendChat before the meeting is joined. */
+  | 'chat-not-joined'
+  /** sendChat to a peer id that is not in the meeting. */
+  | 'chat-unknown-peer'
+  /** A chat message over 16 KiB. */
+  | 'chat-too-long'
+  /** Too many chat messages waiting for a peer's data channel to open. */
+  | 'chat-queue-full'
+  /** A bad argument to this API. */
+  | 'invalid-argument'
+  /** Input the core could not use (a bug report is welcome). */
+  | 'bad-input';
+
+/** Every error this package throws or emits. */
+export class MeshmeetError extends Error {
+  readonly name: 'MeshmeetError';
+  readonly code: ErrorCode;
+  /** The peer the error is about, when it is about one. */
+  readonly peer?: string;
+  /** The HTTP status, for errors from an HTTP request. */
+  readonly status?: number;
+}
+
+export interface CreatedMeeting {
+  /** The meeting key: whoever holds it can join. 25–40 characters of [a-z0-9_-]. */
+  id: string;
+  name: string;
+  /** RFC 3339 UTC. */
+  createdAt: string;
+  /** Path of the meeting page on the server, e.g. "/m/<id>". */
+  url: string;
+  /** Absolute link to share. */
+  link: string;
+}
+
+export interface CreateMeetingOptions {
+  /** Up to 64 characters; may be empty. */
+  name?: string;
+  /** The operator's creation token, when the server requires one. */
+  token?: string;
+  /** A fetch implementation (defaults to globalThis.fetch). */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Creates a meeting. `serverUrl` is the server's base URL (http, https, ws
+ * or wss). Rejects with MeshmeetError: 'rate-limited', 'unauthorized',
+ * 'bad-request', 'server-unreachable'.
+ */
+export function createMeeting(serverUrl: string, options?: CreateMeetingOptions): Promise<CreatedMeeting>;
+
+export interface MeetingInfo {
+  id: string;
+  name: string;
+  createdAt: string;
+  /** Participants in it now. */
+  participants: number;
+}
+
+/** Looks a meeting up. Rejects with 'meeting-not-found' or 'server-unreachable'. */
+export function getMeeting(serverUrl: string, meetingId: string, options?: { fetch?: typeof fetch }): Promise<MeetingInfo>;
+
+export interface JoinOptions {
+  /** The server's base URL (http, https, ws or wss). */
+  server: string;
+  /** The meeting id. */
+  meeting: string;
+  /** Your name as the others see it (up to 64 characters). */
+  name?: string;
+  /** Camera and/or microphone to send; omit to join receive-only. */
+  localStream?: MediaStream | null;
+  /** STUN/TURN servers; by default, the ones the server hands out. */
+  iceServers?: RTCIceServer[];
+  /** Upload budget in kbit/s shared by the video copies sent to each peer (default 2500). */
+  uplinkKbps?: number;
+  /** An RTCPeerConnection implementation, e.g. from `@roamhq/wrtc` in Node. Default: the global one. */
+  RTCPeerConnection?: typeof RTCPeerConnection;
+  /** A WebSocket implementation, e.g. from `ws` in Node. Default: the global one. */
+  WebSocket?: typeof WebSocket;
+  /** Receives every state transition of the core (debug logging). */
+  logger?: (entry: LogEntry) => void;
+  /** Seed for the jitter of reconnects and restarts (default: random). */
+  seed?: number;
+  /**
+   * Advanced tuning of the core, in milliseconds: reconnectBaseMs,
+   * reconnectCapMs, connectTimeoutMs, connectWatchdogMs,
+   * iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
+   * iceRestartTimeoutMs, maxFreshConnections, statsIntervalMs, audioKbps.
+   */
+  coreOptions?: Record<string, number | boolean | string>;
+}
+
+/**
+ * Joins a meeting and resolves once the server has welcomed you (peers
+ * connect in the background; watch 'peer-state' and 'track'). Rejects with
+ * MeshmeetError: 'meeting-not-found', 'meeting-full', 'too-many-connections',
+ * 'forbidden-origin', 'server-unreachable', 'invalid-argument'.
+ */
+export function joinMeeting(options: JoinOptions): Promise<Meeting>;
+
+export interface Peer {
+  id: string;
+  name: string;
+}
+
+/**
+ * The meeting as this participant sees it:
+ * idle → connecting → joining → joined ⇄ reconnecting → left | failed.
+ * While 'reconnecting', media between peers keeps flowing.
+ */
+export type MeetingState = 'idle' | 'connecting' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'failed';
+
+/** Why a peer left: from the server, or 'gone' (left while we were away), 'rejoined' (we rebuilt the mesh). */
+export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'removed' | 'gone' | 'rejoined';
+
+/** The connection to one peer. */
+export type PeerState =
+  | 'connecting'
+  | 'connected'
+  | 'disconnected'
+  | 'restart-pending'
+  | 'restarting'
+  | 'awaiting-signaling'
+  | 'failed'
+  | 'closed';
+
+export type QualityLevel = 'good' | 'fair' | 'poor';
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn';
+  machine: string;
+  subject: string;
+  from: string;
+  to: string;
+  detail: string;
+}
+
+export interface MeetingEvents {
+  state: { state: MeetingState; attempt: number };
+  /** You are in: after the first join, after a resume ('resumed') or after a fresh rejoin ('rejoined'). */
+  welcomed: { self: string; how: 'fresh' | 'resumed' | 'rejoined' };
+  'peer-joined': Peer;
+  'peer-left': { peer: Peer; reason: LeaveReason };
+  'peer-state': { peer: Peer; state: PeerState };
+  /** A remote track arrived (again after a fresh connection). */
+  track: { peer: Peer; track: MediaStreamTrack; streams: MediaStream[]; kind: 'audio' | 'video' };
+  /** A chat message over the peer-to-peer data channel. `direct`: sent to you only. */
+  chat: { from: Peer; text: string; direct: boolean };
+  /** Every few seconds per connected peer. */
+  quality: { peer: Peer; level: QualityLevel; rttMs: number; loss: number; kbpsIn: number; kbpsOut: number };
+  /**
+   * A short code derived from both ends' DTLS fingerprints. Read it aloud:
+   * if the other side sees a different code, the signaling server swapped
+   * the connection.
+   */
+  'verification-code': { peer: Peer; code: string };
+  error: MeshmeetError;
+}
+
+export class Meeting {
+  /** The meeting id. */
+  readonly id: string;
+  /** The meeting's name (may be empty). */
+  readonly name: string;
+  /** You, as the others see you. */
+  readonly self: Peer;
+  readonly state: MeetingState;
+  readonly microphoneOn: boolean;
+  readonly cameraOn: boolean;
+  /** Everyone else in the meeting now, by id. */
+  readonly peers: ReadonlyMap<string, Peer>;
+
+  /** Subscribes; returns a function that unsubscribes. */
+  on<K extends keyof MeetingEvents>(type: K, listener: (event: MeetingEvents[K]) => void): () => void;
+  off<K extends keyof MeetingEvents>(type: K, listener: (event: MeetingEvents[K]) => void): void;
+
+  /** Leaves: the others see you go at once. Then everything is closed. */
+  leave(): Promise<void>;
+  /** Turns your microphone on or off (the track stays, muted). */
+  setMicrophone(on: boolean): void;
+  /** Turns your camera on or off. */
+  setCamera(on: boolean): void;
+  /** Sends another video track instead (screen share); null stops sending video. */
+  replaceVideoTrack(track: MediaStreamTrack | null): Promise<void>;
+  /** Sends another audio track instead (a different microphone); null stops sending audio. */
+  replaceAudioTrack(track: MediaStreamTrack | null): Promise<void>;
+  /** Chat over the data channels: to everyone, or to one peer id. Up to 16 KiB. */
+  sendChat(text: string, to?: string): void;
+  /** Changes the uplink budget (kbit/s); applies at once to every video sender. */
+  setUplinkBudget(kbps: number): void;
+  /** The live remote tracks of one peer. */
+  remoteTracks(peerId: string): MediaStreamTrack[];
+  /** Closes everything without telling the server; prefer leave(). Idempotent. */
+  dispose(): void;
+}
+
+/** How many C++ client objects are alive (for leak checks in tests). */
+export function liveCoreObjects(): Promise<number>;

@@ -1,0 +1,603 @@
+// meshmeet: mesh video meetings in the browser (and in Node).
+//
+// This file is the whole JavaScript side of the client. The decisions —
+// signaling, reconnection, perfect negotiation, ICE restarts, the uplink
+// budget — live in the C++ core compiled to WebAssembly. This shim owns the
+// browser objects (WebSocket, RTCPeerConnection, timers), feeds what happens
+// to them into the core, and carries out what the core asks for. No WebRTC
+// logic here beyond translating calls and events.
+
+import createCoreModule from './meshmeet-core.mjs';
+
+let corePromise = null;
+function loadCore() {
+  corePromise ??= createCoreModule();
+  return corePromise;
+}
+
+/** An error with a stable `code` (see index.d.ts for the list). */
+export class MeshmeetError extends Error {
+  constructor(code, message, details = {}) {
+    super(message);
+    this.name = 'MeshmeetError';
+    this.code = code;
+    if (details.peer) this.peer = details.peer;
+    if (details.status) this.status = details.status;
+  }
+}
+
+function httpBase(serverUrl) {
+  let url;
+  try {
+    url = new URL(serverUrl, globalThis.location?.href);
+  } catch {
+    throw new MeshmeetError('invalid-argument', `not a URL: ${serverUrl}`);
+  }
+  if (url.protocol === 'ws:') url.protocol = 'http:';
+  if (url.protocol === 'wss:') url.protocol = 'https:';
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new MeshmeetError('invalid-argument', `the server URL must be http(s) or ws(s): ${serverUrl}`);
+  return url.origin;
+}
+
+function socketUrl(serverUrl) {
+  const base = new URL(httpBase(serverUrl));
+  base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  base.pathname = '/ws';
+  return base.href;
+}
+
+async function requestJson(url, init, fetchImpl) {
+  let res;
+  try {
+    res = await fetchImpl(url, init);
+  } catch (e) {
+    throw new MeshmeetError('server-unreachable', `cannot reach ${url}: ${e.message}`);
+  }
+  let body = null;
+  try {
+    body = await res.json();
+  } catch {
+    /* not JSON */
+  }
+  if (!res.ok) {
+    const code = body?.error?.code ?? 'server-error';
+    throw new MeshmeetError(code, body?.error?.message ?? `HTTP ${res.status}`, { status: res.status });
+  }
+  return body;
+}
+
+/** Creates a meeting on the server; resolves to its id, name, creation time and link. */
+export async function createMeeting(serverUrl, options = {}) {
+  const base = httpBase(serverUrl);
+  const headers = { 'Content-Type': 'application/json' };
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  const body = JSON.stringify(options.name === undefined ? {} : { name: options.name });
+  const meeting = await requestJson(`${base}/api/meetings`, { method: 'POST', headers, body }, options.fetch ?? globalThis.fetch);
+  return { ...meeting, link: new URL(meeting.url, base).href };
+}
+
+/** Looks a meeting up: its name and how many are in it now. */
+export async function getMeeting(serverUrl, meetingId, options = {}) {
+  const base = httpBase(serverUrl);
+  return requestJson(`${base}/api/meetings/${encodeURIComponent(meetingId)}`, {}, options.fetch ?? globalThis.fetch);
+}
+
+// Errors that end a join attempt before it succeeds.
+const JOIN_FATAL = new Set(['meeting-not-found', 'meeting-full', 'too-many-connections', 'forbidden-origin']);
+
+/** Joins a meeting; resolves once the server has welcomed us. */
+export async function joinMeeting(options) {
+  if (!options || typeof options !== 'object') throw new MeshmeetError('invalid-argument', 'joinMeeting needs an options object');
+  const { server, meeting } = options;
+  if (typeof server !== 'string' || typeof meeting !== 'string')
+    throw new MeshmeetError('invalid-argument', 'joinMeeting needs `server` and `meeting` strings');
+  const core = await loadCore();
+  const config = {
+    seed: options.seed ?? randomSeed(),
+    uplinkKbps: options.uplinkKbps ?? 2500,
+    debugLog: typeof options.logger === 'function',
+  };
+  if (options.iceServers) config.iceServers = options.iceServers;
+  Object.assign(config, options.coreOptions ?? {});
+  const problem = core.validateConfig(JSON.stringify(config));
+  if (problem) throw new MeshmeetError('invalid-argument', problem);
+  const m = new Meeting(core, config, options);
+  return m._join(socketUrl(server), meeting, options.name ?? '');
+}
+
+function randomSeed() {
+  const words = new Uint32Array(2);
+  globalThis.crypto.getRandomValues(words);
+  return words[0] * 2 ** 21 + (words[1] >>> 11);  // 53 random bits, exact in a double
+}
+
+const now = () => globalThis.performance.now();
+
+// pc.setLocalDescription() with no argument creates the offer or answer the
+// signaling state calls for (what perfect negotiation relies on). Older
+// implementations (node-webrtc) want the description: create it for them.
+async function setLocalDescriptionImplicit(pc) {
+  try {
+    return await pc.setLocalDescription();
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+  }
+  const description = pc.signalingState === 'have-remote-offer' ? await pc.createAnswer() : await pc.createOffer();
+  return pc.setLocalDescription(description);
+}
+
+/**
+ * One participant in one meeting. Events: 'state', 'peer-joined',
+ * 'peer-left', 'peer-state', 'track', 'chat', 'quality', 'verification-code',
+ * 'error'. See index.d.ts.
+ */
+export class Meeting {
+  constructor(core, config, options) {
+    this._client = new core.Client(JSON.stringify(config));
+    this._core = core;
+    this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    this._RTCPeerConnection = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
+    if (!this._WebSocket) throw new MeshmeetError('invalid-argument', 'no WebSocket implementation: pass options.WebSocket');
+    if (!this._RTCPeerConnection)
+      throw new MeshmeetError('invalid-argument', 'no RTCPeerConnection implementation: pass options.RTCPeerConnection');
+    this._logger = options.logger;
+    this._localStream = options.localStream ?? null;
+    this._localTracks = new Map();  // track id → MediaStreamTrack
+    this._sockets = new Map();      // socket handle → WebSocket
+    this._pcs = new Map();          // pc handle → { pc, channel, senders: {audio, video}, peer }
+    this._timers = new Map();       // timer handle → timeout id
+    this._remoteTracks = new Map(); // `${pc}/${track id}` → { track, streams }
+    this._listeners = new Map();
+    this._peers = new Map();        // peer id → { id, name }
+    this._disposed = false;
+    this._pumping = false;
+    this.id = null;
+    this.name = '';
+    this.self = null;
+    this.state = 'idle';
+    this.microphoneOn = true;
+    this.cameraOn = true;
+  }
+
+  // ---- public API --------------------------------------------------------
+
+  /** Peers in the meeting now, by id. */
+  get peers() {
+    return new Map(this._peers);
+  }
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on(type, listener) {
+    if (!this._listeners.has(type)) this._listeners.set(type, new Set());
+    this._listeners.get(type).add(listener);
+    return () => this.off(type, listener);
+  }
+
+  off(type, listener) {
+    this._listeners.get(type)?.delete(listener);
+  }
+
+  /** Leaves the meeting: the others see us go at once. Resolves when done. */
+  async leave() {
+    if (this._disposed) return;
+    const left = new Promise((resolve) => {
+      if (this.state === 'left' || this.state === 'failed') return resolve();
+      const off = this.on('state', ({ state }) => (state === 'left' || state === 'failed') && (off(), resolve()));
+    });
+    this._input((c, t) => c.leave(t));
+    // The leave message goes out before any close frame; wait for the core to
+    // call it done, but never hang on a dead server.
+    await Promise.race([left, new Promise((r) => setTimeout(r, 1000))]);
+    this.dispose();
+  }
+
+  setMicrophone(on) {
+    this.microphoneOn = !!on;
+    this._input((c, t) => c.setMuted(t, 'audio', !on));
+  }
+
+  setCamera(on) {
+    this.cameraOn = !!on;
+    this._input((c, t) => c.setMuted(t, 'video', !on));
+  }
+
+  /** Sends `track` instead of the current outgoing video (screen share); null stops video. */
+  async replaceVideoTrack(track) {
+    this._useLocalTrack('video', track);
+  }
+
+  /** Replaces the outgoing audio track (a different microphone); null stops audio. */
+  async replaceAudioTrack(track) {
+    this._useLocalTrack('audio', track);
+  }
+
+  /** Sends a chat message over the data channels: to everyone, or to one peer id. */
+  sendChat(text, to) {
+    if (typeof text !== 'string') throw new MeshmeetError('invalid-argument', 'chat text must be a string');
+    this._input((c, t) => c.sendChat(t, text, to ?? ''));
+  }
+
+  /** Sets the uplink budget (kbit/s) shared by the video copies we upload. */
+  setUplinkBudget(kbps) {
+    if (!Number.isFinite(kbps) || kbps <= 0) throw new MeshmeetError('invalid-argument', 'kbps must be a positive number');
+    this._input((c, t) => c.setUplinkBudget(t, Math.round(kbps)));
+  }
+
+  /** The remote tracks of a peer that are live now. */
+  remoteTracks(peerId) {
+    const out = [];
+    for (const [key, entry] of this._remoteTracks) {
+      const pc = this._pcs.get(Number(key.split('/')[0]));
+      if (pc?.peer === peerId && entry.track.readyState !== 'ended') out.push(entry.track);
+    }
+    return out;
+  }
+
+  /** Closes everything without telling the server (prefer leave()). Idempotent. */
+  dispose() {
+    if (this._disposed) return;
+    this._disposed = true;
+    for (const id of this._timers.values()) clearTimeout(id);
+    this._timers.clear();
+    for (const ws of this._sockets.values()) this._closeSocket(ws, 1000, 'dispose');
+    this._sockets.clear();
+    for (const entry of this._pcs.values()) this._closePc(entry);
+    this._pcs.clear();
+    this._remoteTracks.clear();
+    this._client.delete();
+    this._client = null;
+    if (this.state !== 'left' && this.state !== 'failed') this._setState('left', 0);
+  }
+
+  // ---- the loop: inputs in, outputs carried out --------------------------
+
+  async _join(url, meetingId, name) {
+    this._selfName = name;
+    const joined = new Promise((resolve, reject) => {
+      this._settle = { resolve, reject };
+    });
+    this._input((c, t) => c.join(t, url, meetingId, name));
+    if (this._localStream) {
+      for (const track of this._localStream.getTracks()) this._useLocalTrack(track.kind, track);
+    }
+    try {
+      await joined;
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+    return this;
+  }
+
+  _useLocalTrack(kind, track) {
+    if (track) this._localTracks.set(track.id, track);
+    this._input((c, t) => c.setLocalTrack(t, kind, track ? track.id : ''));
+  }
+
+  // Every call into C++ goes through here: it checks the object is alive,
+  // then carries out whatever the core asked for.
+  _input(fn) {
+    if (this._disposed || !this._client) return;
+    fn(this._client, now());
+    this._pump();
+  }
+
+  _pump() {
+    if (this._pumping) return;  // an output's side effect fed an input: the outer loop drains it
+    this._pumping = true;
+    try {
+      while (!this._disposed && this._client.hasOutputs()) {
+        for (const out of JSON.parse(this._client.drainOutputs())) {
+          if (this._disposed) break;
+          this._carryOut(out);
+        }
+      }
+    } finally {
+      this._pumping = false;
+    }
+  }
+
+  _carryOut(o) {
+    switch (o.type) {
+      case 'open-socket': return this._openSocket(o.socket, o.url);
+      case 'close-socket': {
+        const ws = this._sockets.get(o.socket);
+        this._sockets.delete(o.socket);
+        if (ws) this._closeSocket(ws, o.code, o.reason);
+        return;
+      }
+      case 'send-text': {
+        const ws = this._sockets.get(o.socket);
+        if (ws && ws.readyState === 1) ws.send(o.text);
+        return;
+      }
+      case 'create-peer-connection': return this._createPc(o);
+      case 'close-peer-connection': {
+        const entry = this._pcs.get(o.pc);
+        this._pcs.delete(o.pc);
+        if (entry) this._closePc(entry);
+        for (const key of [...this._remoteTracks.keys()]) if (key.startsWith(`${o.pc}/`)) this._remoteTracks.delete(key);
+        return;
+      }
+      case 'add-track': {
+        const entry = this._pcs.get(o.pc);
+        const track = this._localTracks.get(o.track);
+        if (!entry || !track) return;
+        const stream = this._localStream ?? undefined;
+        entry.senders[o.kind] = stream ? entry.pc.addTrack(track, stream) : entry.pc.addTrack(track);
+        return;
+      }
+      case 'remove-track': {
+        const entry = this._pcs.get(o.pc);
+        const sender = entry?.senders[o.kind];
+        if (!sender) return;
+        entry.senders[o.kind] = null;
+        try {
+          entry.pc.removeTrack(sender);
+        } catch {
+          /* already closed */
+        }
+        return;
+      }
+      case 'replace-track': {
+        const sender = this._pcs.get(o.pc)?.senders[o.kind];
+        if (sender) sender.replaceTrack(o.track ? this._localTracks.get(o.track) ?? null : null).catch(() => {});
+        return;
+      }
+      case 'set-local-description': return this._setLocalDescription(o);
+      case 'set-remote-description': return this._operation(o.pc, o.op, (pc) => pc.setRemoteDescription({ type: o.descriptionType, sdp: o.sdp }));
+      case 'add-ice-candidate': return this._operation(o.pc, o.op, (pc) => pc.addIceCandidate(o.candidate));
+      case 'restart-ice': {
+        const entry = this._pcs.get(o.pc);
+        if (entry && typeof entry.pc.restartIce === 'function') entry.pc.restartIce();
+        return;
+      }
+      case 'set-sender-parameters': return this._setSenderParameters(o);
+      case 'send-data': {
+        const channel = this._pcs.get(o.pc)?.channel;
+        if (channel && channel.readyState === 'open') channel.send(o.text);
+        return;
+      }
+      case 'get-stats': return this._getStats(o.pc);
+      case 'set-track-enabled': {
+        for (const track of this._localTracks.values()) if (track.kind === o.kind) track.enabled = o.enabled;
+        return;
+      }
+      case 'start-timer': {
+        const id = setTimeout(() => {
+          this._timers.delete(o.timer);
+          this._input((c, t) => c.timerFired(t, o.timer));
+        }, Math.max(0, o.delayMs));
+        this._timers.set(o.timer, id);
+        return;
+      }
+      case 'cancel-timer': {
+        clearTimeout(this._timers.get(o.timer));
+        this._timers.delete(o.timer);
+        return;
+      }
+      // events for the app
+      case 'state': return this._setState(o.state, o.attempt);
+      case 'welcomed': {
+        this.self = { id: o.self, name: this._selfName ?? '' };
+        this.id = o.meetingId;
+        this.name = o.meetingName;
+        if (o.how === 'rejoined') this._peers.clear();
+        if (this._settle) {
+          this._settle.resolve(this);
+          this._settle = null;
+        }
+        return this._emit('welcomed', { self: o.self, how: o.how });
+      }
+      case 'peer-joined': {
+        const peer = { id: o.peer, name: o.name };
+        this._peers.set(o.peer, peer);
+        return this._emit('peer-joined', peer);
+      }
+      case 'peer-left': {
+        const peer = this._peers.get(o.peer) ?? { id: o.peer, name: '' };
+        this._peers.delete(o.peer);
+        return this._emit('peer-left', { peer, reason: o.reason });
+      }
+      case 'peer-state': return this._emit('peer-state', { peer: this._peer(o.peer), state: o.state });
+      case 'track': {
+        const entry = this._remoteTracks.get(`${o.pc}/${o.track}`);
+        if (entry) this._emit('track', { peer: this._peer(o.peer), track: entry.track, streams: entry.streams, kind: o.kind });
+        return;
+      }
+      case 'chat': return this._emit('chat', { from: this._peer(o.from), text: o.text, direct: o.direct });
+      case 'quality':
+        return this._emit('quality', { peer: this._peer(o.peer), level: o.level, rttMs: o.rttMs, loss: o.loss, kbpsIn: o.kbpsIn, kbpsOut: o.kbpsOut });
+      case 'verification-code': return this._emit('verification-code', { peer: this._peer(o.peer), code: o.code });
+      case 'error': {
+        const error = new MeshmeetError(o.code, o.message, { peer: o.peer || undefined });
+        if (this._settle && JOIN_FATAL.has(o.code)) {
+          this._settle.reject(error);
+          this._settle = null;
+          return;
+        }
+        return this._emit('error', error);
+      }
+      case 'log':
+        this._logger?.(o);
+        return;
+      default:
+        this._logger?.({ level: 'warn', machine: 'shim', detail: `unknown output ${o.type}` });
+    }
+  }
+
+  _peer(id) {
+    return this._peers.get(id) ?? { id, name: '' };
+  }
+
+  _setState(state, attempt) {
+    this.state = state;
+    if (state === 'failed' && this._settle) {
+      this._settle.reject(new MeshmeetError('server-unreachable', 'could not join: the signaling server is unreachable'));
+      this._settle = null;
+    }
+    this._emit('state', { state, attempt });
+  }
+
+  _emit(type, detail) {
+    for (const listener of [...(this._listeners.get(type) ?? [])]) {
+      try {
+        listener(detail);
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  // ---- browser objects -----------------------------------------------------
+
+  _openSocket(handle, url) {
+    let ws;
+    try {
+      ws = new this._WebSocket(url);
+    } catch {
+      return this._input((c, t) => c.socketClosed(t, handle, 1006));
+    }
+    this._sockets.set(handle, ws);
+    // Late events from a socket the core has let go of are dropped here, and
+    // ignored by the core too (handles are never reused).
+    const live = () => this._sockets.get(handle) === ws;
+    ws.onopen = () => live() && this._input((c, t) => c.socketOpened(t, handle));
+    ws.onmessage = (e) => live() && typeof e.data === 'string' && this._input((c, t) => c.socketMessage(t, handle, e.data));
+    ws.onclose = (e) => {
+      if (!live()) return;
+      this._sockets.delete(handle);
+      this._input((c, t) => c.socketClosed(t, handle, e.code ?? 1006));
+    };
+    ws.onerror = () => {};
+  }
+
+  _closeSocket(ws, code, reason) {
+    ws.onopen = ws.onmessage = ws.onerror = null;
+    try {
+      if (ws.readyState === 0 || ws.readyState === 1) ws.close(code >= 3000 || code === 1000 ? code : 1000, reason?.slice(0, 100));
+    } catch {
+      /* already closing */
+    }
+  }
+
+  _createPc(o) {
+    const pc = new this._RTCPeerConnection(o.config ?? {});
+    const channel = pc.createDataChannel('meshmeet', { negotiated: true, id: 0 });
+    const entry = { pc, channel, senders: { audio: null, video: null }, peer: o.peer, handle: o.pc };
+    this._pcs.set(o.pc, entry);
+    const live = () => this._pcs.get(o.pc) === entry;
+    const feed = (fn) => live() && this._input(fn);
+    pc.onnegotiationneeded = () => feed((c, t) => c.negotiationNeeded(t, o.pc));
+    pc.onicecandidate = (e) => feed((c, t) => c.iceCandidate(t, o.pc, e.candidate ? JSON.stringify(e.candidate.toJSON?.() ?? e.candidate) : ''));
+    pc.onsignalingstatechange = () => feed((c, t) => c.signalingState(t, o.pc, pc.signalingState));
+    pc.oniceconnectionstatechange = () => feed((c, t) => c.iceConnectionState(t, o.pc, pc.iceConnectionState));
+    pc.onconnectionstatechange = () => feed((c, t) => c.connectionState(t, o.pc, pc.connectionState));
+    pc.ontrack = (e) => {
+      if (!live()) return;
+      this._remoteTracks.set(`${o.pc}/${e.track.id}`, { track: e.track, streams: [...(e.streams ?? [])] });
+      feed((c, t) => c.track(t, o.pc, e.track.id, e.track.kind, e.streams?.[0]?.id ?? ''));
+    };
+    channel.onopen = () => feed((c, t) => c.dataChannelOpen(t, o.pc));
+    channel.onclose = () => feed((c, t) => c.dataChannelClosed(t, o.pc));
+    channel.onmessage = (e) => typeof e.data === 'string' && feed((c, t) => c.dataChannelMessage(t, o.pc, e.data));
+  }
+
+  _closePc(entry) {
+    const { pc, channel } = entry;
+    pc.onnegotiationneeded = pc.onicecandidate = pc.onsignalingstatechange = null;
+    pc.oniceconnectionstatechange = pc.onconnectionstatechange = pc.ontrack = null;
+    channel.onopen = channel.onclose = channel.onmessage = null;
+    try {
+      channel.close();
+    } catch {
+      /* closed */
+    }
+    // close() before dropping: browsers free closed connections slowly and cap their number.
+    try {
+      pc.close();
+    } catch {
+      /* closed */
+    }
+  }
+
+  _operation(handle, op, run) {
+    const entry = this._pcs.get(handle);
+    if (!entry) return;
+    const live = () => this._pcs.get(handle) === entry;
+    Promise.resolve()
+      .then(() => run(entry.pc))
+      .then(
+        () => live() && this._input((c, t) => c.operationDone(t, handle, op)),
+        (e) => live() && this._input((c, t) => c.operationFailed(t, handle, op, e?.name ?? 'Error', e?.message ?? String(e))),
+      );
+  }
+
+  _setLocalDescription(o) {
+    if (o.descriptionType === 'rollback') return this._operation(o.pc, o.op, (pc) => pc.setLocalDescription({ type: 'rollback' }));
+    const entry = this._pcs.get(o.pc);
+    if (!entry) return;
+    const live = () => this._pcs.get(o.pc) === entry;
+    Promise.resolve()
+      .then(() => setLocalDescriptionImplicit(entry.pc))
+      .then(
+        () => {
+          if (!live()) return;
+          const d = entry.pc.localDescription;
+          this._input((c, t) => c.localDescription(t, o.pc, o.op, d?.type ?? '', d?.sdp ?? ''));
+        },
+        (e) => live() && this._input((c, t) => c.operationFailed(t, o.pc, o.op, e?.name ?? 'Error', e?.message ?? String(e))),
+      );
+  }
+
+  _setSenderParameters(o) {
+    const sender = this._pcs.get(o.pc)?.senders[o.kind];
+    if (!sender || typeof sender.getParameters !== 'function') return;
+    const params = sender.getParameters();
+    if (!params.encodings || params.encodings.length === 0) params.encodings = [{}];
+    params.encodings[0].maxBitrate = o.maxBitrateBps;
+    if (o.kind === 'video') params.encodings[0].scaleResolutionDownBy = o.scaleResolutionDownBy;
+    Promise.resolve()
+      .then(() => sender.setParameters(params))
+      .catch((e) => this._logger?.({ level: 'warn', machine: 'shim', detail: `setParameters: ${e?.message ?? e}` }));
+  }
+
+  _getStats(handle) {
+    const entry = this._pcs.get(handle);
+    if (!entry) return;
+    Promise.resolve()
+      .then(() => entry.pc.getStats())
+      .then((report) => {
+        if (this._pcs.get(handle) !== entry) return;
+        let rtt = -1;
+        let lost = 0;
+        let received = 0;
+        let bytesIn = 0;
+        let bytesOut = 0;
+        report.forEach((s) => {
+          if (s.type === 'candidate-pair' && (s.nominated || s.selected) && s.state === 'succeeded' && typeof s.currentRoundTripTime === 'number')
+            rtt = s.currentRoundTripTime * 1000;
+          if (s.type === 'inbound-rtp') {
+            lost += s.packetsLost ?? 0;
+            received += s.packetsReceived ?? 0;
+            bytesIn += s.bytesReceived ?? 0;
+          }
+          if (s.type === 'outbound-rtp') bytesOut += s.bytesSent ?? 0;
+          if (s.type === 'data-channel') {
+            bytesIn += s.bytesReceived ?? 0;
+            bytesOut += s.bytesSent ?? 0;
+          }
+        });
+        this._input((c, t) => c.stats(t, handle, rtt, lost, received, bytesIn, bytesOut));
+      })
+      .catch(() => {});
+  }
+}
+
+/** Live C++ client objects (a leak check for tests). */
+export async function liveCoreObjects() {
+  return (await loadCore()).liveClients();
+}
