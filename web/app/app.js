@@ -1,50 +1,443 @@
-// The plain page the server serves until the full meeting app lands: create
-// a meeting and open its link. It uses only the public HTTP API.
+// The meeting web app. Built only on the npm package's public API
+// (/lib/meshmeet.js), so it doubles as the package's example.
+
+import { createMeeting, getMeeting, joinMeeting } from '/lib/meshmeet.js';
+import { ACCESSIBLE, currentLanguage, onLanguageChange, setLanguage, t, translatePage } from '/i18n.js';
+
 const $ = (id) => document.getElementById(id);
+const server = location.origin;
+const NAME_KEY = 'meshmeet.name';
+const DEVICES_KEY = 'meshmeet.devices';
 
-function showError(text) {
-  $('error').textContent = text;
-  $('error').hidden = false;
+// ---- small view helpers ------------------------------------------------------
+
+function show(viewId) {
+  for (const view of document.querySelectorAll('.view')) view.hidden = view.id !== viewId;
 }
 
-async function createMeeting(event) {
+let toastTimer = 0;
+function toast(text) {
+  const el = $('toast');
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.hidden = true), 2500);
+}
+
+function banner(text) {
+  $('banner').textContent = text ?? '';
+  $('banner').hidden = !text;
+}
+
+function showMessage(text, { retry } = {}) {
+  stopPreview();
+  $('message-text').textContent = text;
+  $('message-retry').hidden = !retry;
+  $('message-retry').onclick = retry ?? null;
+  show('message-view');
+}
+
+async function copy(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // Clipboard API unavailable (http, old browser): select-and-copy fallback.
+    const input = document.createElement('input');
+    input.value = text;
+    document.body.append(input);
+    input.select();
+    document.execCommand?.('copy');
+    input.remove();
+  }
+  toast(t('linkCopied'));
+}
+
+function describeError(error) {
+  switch (error?.code) {
+    case 'meeting-not-found': return t('notFound');
+    case 'meeting-full': return t('full');
+    case 'server-unreachable': return t('unreachable');
+    default: return error?.message || t('unknownError');
+  }
+}
+
+// ---- language --------------------------------------------------------------------
+
+$('language').value = currentLanguage();
+$('language').addEventListener('change', (e) => setLanguage(e.target.value));
+onLanguageChange(() => {
+  translatePage();
+  refreshControls();
+});
+translatePage();
+
+// ---- home: create a meeting ---------------------------------------------------------
+
+function showHome() {
+  show('home-view');
+  $('meeting-name').focus();
+  $('create-form').onsubmit = async (event) => {
+    event.preventDefault();
+    const button = $('create-button');
+    button.disabled = true;
+    button.textContent = t('creating');
+    try {
+      const meeting = await createMeeting(server, { name: $('meeting-name').value.trim() });
+      history.pushState({}, '', meeting.url);
+      await showLobby(meeting.id, { created: true });
+    } catch (error) {
+      toast(describeError(error));
+    } finally {
+      button.disabled = false;
+      button.textContent = t('newMeeting');
+    }
+  };
+}
+
+// ---- lobby: name, preview, devices -------------------------------------------------
+
+let previewStream = null;
+let mediaProblem = null;  // a translation key explaining what media we could not get
+
+function stopPreview() {
+  previewStream?.getTracks().forEach((track) => track.stop());
+  previewStream = null;
+}
+
+function savedDevices() {
+  try {
+    return JSON.parse(localStorage.getItem(DEVICES_KEY) ?? '{}');
+  } catch {
+    return {};
+  }
+}
+
+// Gets the best stream the browser allows: camera and microphone, else one
+// of them, else none (join receive-only). Remembers why in `mediaProblem`.
+async function openMedia() {
+  const devices = savedDevices();
+  const video = { width: { ideal: 640 }, height: { ideal: 480 }, ...(devices.camera ? { deviceId: devices.camera } : {}) };
+  const audio = { echoCancellation: true, noiseSuppression: true, ...(devices.microphone ? { deviceId: devices.microphone } : {}) };
+  mediaProblem = null;
+  if (!navigator.mediaDevices?.getUserMedia) {
+    mediaProblem = 'mediaAbsent';
+    return null;
+  }
+  try {
+    return await navigator.mediaDevices.getUserMedia({ video, audio });
+  } catch (error) {
+    if (error.name === 'NotAllowedError' || error.name === 'SecurityError') {
+      mediaProblem = 'mediaDenied';
+      return null;
+    }
+  }
+  for (const [constraints, problem] of [[{ audio }, 'cameraAbsent'], [{ video }, 'microphoneAbsent']]) {
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia(constraints);
+      mediaProblem = problem;
+      return stream;
+    } catch {
+      /* try the next */
+    }
+  }
+  mediaProblem = 'mediaAbsent';
+  return null;
+}
+
+async function fillDevicePickers() {
+  let devices = [];
+  try {
+    devices = await navigator.mediaDevices.enumerateDevices();
+  } catch {
+    /* none */
+  }
+  const current = {
+    camera: previewStream?.getVideoTracks()[0]?.getSettings().deviceId,
+    microphone: previewStream?.getAudioTracks()[0]?.getSettings().deviceId,
+  };
+  for (const [kind, select, key] of [['videoinput', $('camera-select'), 'camera'], ['audioinput', $('microphone-select'), 'microphone']]) {
+    select.replaceChildren();
+    const list = devices.filter((d) => d.kind === kind && d.deviceId);
+    list.forEach((d, i) => select.append(new Option(d.label || `${t(key)} ${i + 1}`, d.deviceId, false, d.deviceId === current[key])));
+    select.disabled = list.length === 0;
+    select.onchange = async () => {
+      localStorage.setItem(DEVICES_KEY, JSON.stringify({ ...savedDevices(), [key]: select.value }));
+      await startPreview();
+    };
+  }
+}
+
+async function startPreview() {
+  stopPreview();
+  previewStream = await openMedia();
+  $('preview').srcObject = previewStream;
+  const hasVideo = !!previewStream?.getVideoTracks().length;
+  $('preview').hidden = !hasVideo;
+  $('preview-empty').hidden = hasVideo;
+  $('preview-empty').textContent = ($('your-name').value.trim() || t('guest')).slice(0, 1).toUpperCase();
+  $('media-note').hidden = !mediaProblem;
+  $('media-note').textContent = mediaProblem ? t(mediaProblem) : '';
+  await fillDevicePickers();
+}
+
+async function showLobby(meetingId, { created = false } = {}) {
+  let info;
+  try {
+    info = await getMeeting(server, meetingId);
+  } catch (error) {
+    return showMessage(describeError(error), error.code === 'server-unreachable' ? { retry: () => showLobby(meetingId) } : {});
+  }
+  document.title = `${info.name || t('untitled')} · meshmeet`;
+  $('meeting-title').textContent = info.name;
+  $('lobby-title').textContent = info.name || t('untitled');
+  $('lobby-count').textContent = t('participantsNow', info.participants);
+  $('your-name').value = localStorage.getItem(NAME_KEY) ?? '';
+  $('share-link').value = location.href;
+  $('share-copy').onclick = () => copy(location.href);
+  $('share-ready').hidden = !created;
+  show('lobby-view');
+  $('your-name').focus();
+  await startPreview();
+  $('join-form').onsubmit = async (event) => {
+    event.preventDefault();
+    const name = $('your-name').value.trim();
+    localStorage.setItem(NAME_KEY, name);
+    const button = $('join-button');
+    button.disabled = true;
+    button.textContent = t('joining');
+    try {
+      await enterMeeting(meetingId, name, previewStream);
+    } catch (error) {
+      showMessage(describeError(error), error.code === 'meeting-full' || error.code === 'server-unreachable' ? { retry: () => showLobby(meetingId) } : {});
+    } finally {
+      button.disabled = false;
+      button.textContent = t('join');
+    }
+  };
+}
+
+// ---- the meeting ----------------------------------------------------------------------
+
+let meeting = null;
+let localStream = null;
+let cameraTrack = null;
+let screenTrack = null;
+const tiles = new Map();  // peer id → tile element
+let unread = 0;
+
+async function enterMeeting(meetingId, name, stream) {
+  localStream = stream ?? new MediaStream();
+  cameraTrack = localStream.getVideoTracks()[0] ?? null;
+  // `?debug` in the address prints every transition of the core to the console.
+  const logger = new URLSearchParams(location.search).has('debug') ? (entry) => console.debug('meshmeet', JSON.stringify(entry)) : undefined;
+  meeting = await joinMeeting({ server, meeting: meetingId, name, localStream, logger });
+  previewStream = null;  // the meeting owns it now
+
+  $('self-video').srcObject = localStream;
+  $('self-name').textContent = `${name || t('guest')} (${t('you')})`;
+  show('meeting-view');
+  banner(null);
+
+  meeting.on('peer-joined', (peer) => {
+    addTile(peer);
+  });
+  meeting.on('peer-left', ({ peer, reason }) => {
+    removeTile(peer.id);
+    if (reason !== 'rejoined') toast(t('peerLeftToast', peer.name || t('guest')));
+  });
+  meeting.on('track', ({ peer, track }) => {
+    const tile = tiles.get(peer.id) ?? addTile(peer);
+    const video = tile.querySelector('video');
+    // A fresh stream each time: browsers do not always start rendering a
+    // track added to a stream that is already playing.
+    const kept = video.srcObject instanceof MediaStream ? video.srcObject.getTracks().filter((old) => old.kind !== track.kind) : [];
+    video.srcObject = new MediaStream([...kept, track]);
+    video.play?.().catch(() => {});
+    tile.classList.toggle('no-video', !video.srcObject.getVideoTracks().length || tile.dataset.cameraOff === 'true');
+  });
+  meeting.on('peer-media', ({ peer, audio, video }) => {
+    const tile = tiles.get(peer.id);
+    if (!tile) return;
+    tile.querySelector('.mic-off').hidden = audio;
+    tile.dataset.cameraOff = String(!video);
+    tile.classList.toggle('no-video', !video);
+  });
+  meeting.on('quality', ({ peer, level }) => {
+    const mark = tiles.get(peer.id)?.querySelector('.quality');
+    if (!mark) return;
+    mark.dataset.level = level;
+    mark.setAttribute('aria-label', ACCESSIBLE.quality[level]);
+    mark.title = t(`quality.${level}`);
+  });
+  meeting.on('verification-code', ({ peer, code }) => {
+    const tile = tiles.get(peer.id);
+    if (tile) tile.querySelector('.code').textContent = code;
+  });
+  meeting.on('chat', ({ from, text, direct }) => addChat(from.name || t('guest'), text, { direct }));
+  meeting.on('state', ({ state }) => {
+    if (state === 'reconnecting') banner(t('reconnecting'));
+    else if (state === 'joined') banner(null);
+    else if (state === 'failed') showMessage(t('unreachable'), { retry: () => location.reload() });
+  });
+  meeting.on('error', (error) => {
+    if (error.code?.startsWith('chat-')) toast(error.message);
+  });
+
+  // Closing the tab leaves at once: the others see the tile go.
+  window.addEventListener('pagehide', () => meeting?.leave());
+  refreshControls();
+  layout();
+}
+
+function addTile(peer) {
+  if (tiles.has(peer.id)) {
+    tiles.get(peer.id).querySelector('.name').textContent = peer.name || t('guest');
+    return tiles.get(peer.id);
+  }
+  const tile = $('tile-template').content.firstElementChild.cloneNode(true);
+  tile.dataset.tile = peer.id;
+  tile.classList.add('no-video');
+  const video = tile.querySelector('video');
+  video.dataset.peer = peer.id;
+  tile.querySelector('.name').textContent = peer.name || t('guest');
+  tile.querySelector('.avatar').textContent = (peer.name || t('guest')).slice(0, 1).toUpperCase();
+  const verify = tile.querySelector('.verify');
+  verify.textContent = t('verify');
+  verify.setAttribute('aria-label', `Verify ${peer.name || 'guest'}`);
+  verify.onclick = () => {
+    const code = tile.querySelector('.code');
+    code.hidden = !code.hidden;
+    code.title = t('verifyHint');
+  };
+  tiles.set(peer.id, tile);
+  $('grid').append(tile);
+  layout();
+  return tile;
+}
+
+function removeTile(peerId) {
+  const tile = tiles.get(peerId);
+  if (!tile) return;
+  tile.querySelector('video').srcObject = null;
+  tile.remove();
+  tiles.delete(peerId);
+  layout();
+}
+
+function layout() {
+  const count = tiles.size + 1;
+  $('grid').dataset.count = String(Math.min(count, 9));
+  $('alone').hidden = tiles.size > 0;
+}
+
+function addChat(who, text, { direct = false, mine = false } = {}) {
+  const item = document.createElement('li');
+  item.className = mine ? 'mine' : direct ? 'direct' : '';
+  const author = document.createElement('strong');
+  author.textContent = who;
+  const body = document.createElement('span');
+  body.textContent = text;
+  item.append(author, body);
+  $('chat-log').append(item);
+  $('chat-empty').hidden = true;
+  item.scrollIntoView({ block: 'end' });
+  if ($('chat-panel').hidden && !mine) {
+    unread += 1;
+    $('chat-unread').textContent = String(unread);
+    $('chat-unread').hidden = false;
+  }
+}
+
+// The control bar: each button's visible text follows the language; its
+// accessible name is the English word for what it does now.
+function setControl(button, key) {
+  button.setAttribute('aria-label', ACCESSIBLE[key]);
+  button.querySelector('.text').textContent = t(key);
+}
+
+function refreshControls() {
+  if (!meeting) return;
+  setControl($('mic-button'), meeting.microphoneOn ? 'mute' : 'unmute');
+  setControl($('camera-button'), meeting.cameraOn ? 'cameraOff' : 'cameraOn');
+  setControl($('share-button'), screenTrack ? 'stopSharing' : 'shareScreen');
+  $('mic-button').classList.toggle('off', !meeting.microphoneOn);
+  $('camera-button').classList.toggle('off', !meeting.cameraOn);
+  $('share-button').classList.toggle('active', !!screenTrack);
+  $('mic-button').disabled = !localStream?.getAudioTracks().length;
+  $('camera-button').disabled = !cameraTrack;
+  $('share-button').disabled = !navigator.mediaDevices?.getDisplayMedia;
+  document.querySelector('#self-tile .mic-off').hidden = meeting.microphoneOn;
+  $('self-tile').classList.toggle('no-video', !(screenTrack || (cameraTrack && meeting.cameraOn)));
+  $('self-video').classList.toggle('mirrored', !screenTrack);
+}
+
+$('mic-button').onclick = () => {
+  meeting.setMicrophone(!meeting.microphoneOn);
+  refreshControls();
+};
+$('camera-button').onclick = () => {
+  meeting.setCamera(!meeting.cameraOn);
+  refreshControls();
+};
+$('share-button').onclick = async () => {
+  if (screenTrack) return stopSharing();
+  try {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    screenTrack = stream.getVideoTracks()[0];
+    screenTrack.addEventListener('ended', stopSharing);
+    await meeting.replaceVideoTrack(screenTrack);
+    $('self-video').srcObject = new MediaStream([screenTrack, ...localStream.getAudioTracks()]);
+  } catch {
+    toast(t('screenDenied'));
+  }
+  refreshControls();
+};
+async function stopSharing() {
+  if (!screenTrack) return;
+  screenTrack.stop();
+  screenTrack = null;
+  await meeting?.replaceVideoTrack(cameraTrack);
+  $('self-video').srcObject = localStream;
+  refreshControls();
+}
+$('chat-button').onclick = () => {
+  const panel = $('chat-panel');
+  panel.hidden = !panel.hidden;
+  $('chat-button').setAttribute('aria-expanded', String(!panel.hidden));
+  document.body.classList.toggle('chat-open', !panel.hidden);
+  if (!panel.hidden) {
+    unread = 0;
+    $('chat-unread').hidden = true;
+    $('chat-input').focus();
+  }
+};
+$('chat-form').onsubmit = (event) => {
   event.preventDefault();
-  $('error').hidden = true;
-  try {
-    const res = await fetch('/api/meetings', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: $('meeting-name').value }),
-    });
-    const body = await res.json();
-    if (!res.ok) return showError(body.error?.message ?? `Could not create the meeting (${res.status}).`);
-    const link = new URL(body.url, location.href).href;
-    $('meeting-link').href = body.url;
-    $('meeting-link').textContent = link;
-    $('created').hidden = false;
-    $('copy').onclick = () => navigator.clipboard?.writeText(link);
-  } catch {
-    showError('The server cannot be reached. Check your connection and try again.');
-  }
+  const text = $('chat-input').value.trim();
+  if (!text || !meeting) return;
+  meeting.sendChat(text);
+  addChat(t('you'), text, { mine: true });
+  $('chat-input').value = '';
+};
+$('copy-button').onclick = () => copy(location.href);
+$('leave-button').onclick = async () => {
+  await meeting?.leave();
+  meeting = null;
+  localStream?.getTracks().forEach((track) => track.stop());
+  screenTrack?.stop();
+  tiles.clear();
+  banner(null);
+  const meetingId = currentMeetingId();
+  showMessage(t('leftTitle'), { retry: () => location.assign(`/m/${meetingId}`) });
+};
+
+// ---- routing -------------------------------------------------------------------------------
+
+function currentMeetingId() {
+  return location.pathname.match(/^\/m\/([a-z0-9_-]{25,40})$/)?.[1] ?? null;
 }
 
-async function openMeeting(id) {
-  $('meeting').hidden = false;
-  try {
-    const res = await fetch(`/api/meetings/${encodeURIComponent(id)}`);
-    if (res.status === 404) return showError('Meeting not found. Check the link, or create a new meeting.');
-    const meeting = await res.json();
-    $('meeting-title').textContent = meeting.name || 'Meeting';
-    $('meeting-status').textContent = `${meeting.participants} in the meeting now.`;
-  } catch {
-    showError('The server cannot be reached. Check your connection and try again.');
-  }
-}
-
-const match = location.pathname.match(/^\/m\/([a-z0-9_-]{25,40})$/);
-if (match) {
-  openMeeting(match[1]);
-} else {
-  $('home').hidden = false;
-  $('create').addEventListener('submit', createMeeting);
-}
+const meetingId = currentMeetingId();
+if (meetingId) showLobby(meetingId);
+else if (location.pathname.startsWith('/m/')) showMessage(t('notFound'));
+else showHome();

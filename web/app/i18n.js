@@ -1,0 +1,158 @@
+// The page's words in English and Simplified Chinese. The language follows
+// the browser's and can be switched; the choice is remembered on this device.
+
+const STRINGS = {
+  en: {
+    tagline: 'Video meetings that go straight from you to the others. No downloads, no accounts.',
+    meetingNameLabel: 'Meeting name (optional)',
+    meetingNamePlaceholder: 'Weekly sync',
+    newMeeting: 'New meeting',
+    creating: 'Creating…',
+    meetingReady: 'Your meeting is ready. Send this link to the others:',
+    openMeeting: 'Open meeting',
+    copyLink: 'Copy link',
+    linkCopied: 'Link copied',
+    privacyNote: 'Audio and video travel directly between participants; the server only helps you find each other.',
+    yourName: 'Your name',
+    yourNamePlaceholder: 'How the others see you',
+    camera: 'Camera',
+    microphone: 'Microphone',
+    join: 'Join',
+    joining: 'Joining…',
+    participantsNow: (n) => (n === 0 ? 'Nobody is here yet.' : n === 1 ? '1 person is here.' : `${n} people are here.`),
+    you: 'You',
+    guest: 'Guest',
+    untitled: 'Meeting',
+    mute: 'Mute',
+    unmute: 'Unmute',
+    cameraOff: 'Camera off',
+    cameraOn: 'Camera on',
+    shareScreen: 'Share screen',
+    stopSharing: 'Stop sharing',
+    chat: 'Chat',
+    leave: 'Leave',
+    send: 'Send',
+    chatPlaceholder: 'Message everyone',
+    chatEmpty: 'Messages go directly to the others and are not stored anywhere.',
+    verify: 'Verify',
+    verifyHint: 'Read this code aloud: the other person must see the same code.',
+    micOff: 'Microphone off',
+    quality: { good: 'Good connection', fair: 'Fair connection', poor: 'Poor connection' },
+    connecting: 'Connecting…',
+    reconnecting: 'Connection lost — reconnecting…',
+    notFound: 'Meeting not found. Check the link, or start a new meeting.',
+    full: 'This meeting is full. Try again when someone leaves.',
+    unreachable: 'The meeting server cannot be reached. Check your connection and try again.',
+    mediaDenied: 'Camera and microphone are blocked. You can still join and listen; allow them in the browser to be seen and heard.',
+    mediaAbsent: 'No camera or microphone found. You can still join and listen.',
+    cameraAbsent: 'No camera found: you will join with your microphone only.',
+    microphoneAbsent: 'No microphone found: you will join with your camera only.',
+    screenDenied: 'Screen sharing was not started.',
+    leftTitle: 'You left the meeting.',
+    rejoin: 'Rejoin',
+    backHome: 'New meeting',
+    peerLeftToast: (name) => `${name} left`,
+    peerJoinedToast: (name) => `${name} joined`,
+    language: 'Language',
+    waitingForOthers: 'Waiting for others to join. Share the link to invite them.',
+    unknownError: 'Something went wrong.',
+  },
+  zh: {
+    tagline: '视频会议直接在你和其他人之间传输。无需下载，无需注册。',
+    meetingNameLabel: '会议名称（可选）',
+    meetingNamePlaceholder: '每周例会',
+    newMeeting: '新建会议',
+    creating: '正在创建…',
+    meetingReady: '会议已准备好。把这个链接发给其他人：',
+    openMeeting: '进入会议',
+    copyLink: '复制链接',
+    linkCopied: '链接已复制',
+    privacyNote: '音视频直接在参会者之间传输；服务器只负责帮你们找到彼此。',
+    yourName: '你的名字',
+    yourNamePlaceholder: '其他人看到的名字',
+    camera: '摄像头',
+    microphone: '麦克风',
+    join: '加入',
+    joining: '正在加入…',
+    participantsNow: (n) => (n === 0 ? '还没有人加入。' : `已有 ${n} 人在会议中。`),
+    you: '你',
+    guest: '访客',
+    untitled: '会议',
+    mute: '静音',
+    unmute: '取消静音',
+    cameraOff: '关闭摄像头',
+    cameraOn: '打开摄像头',
+    shareScreen: '共享屏幕',
+    stopSharing: '停止共享',
+    chat: '聊天',
+    leave: '离开',
+    send: '发送',
+    chatPlaceholder: '发消息给所有人',
+    chatEmpty: '消息直接发送给其他人，不会保存在任何地方。',
+    verify: '验证',
+    verifyHint: '读出这个验证码：对方看到的必须是同一个验证码。',
+    micOff: '麦克风已关闭',
+    quality: { good: '连接良好', fair: '连接一般', poor: '连接较差' },
+    connecting: '正在连接…',
+    reconnecting: '连接已断开——正在重新连接…',
+    notFound: '找不到这个会议。请检查链接，或新建一个会议。',
+    full: '会议人数已满。请等有人离开后再试。',
+    unreachable: '无法连接会议服务器。请检查网络后重试。',
+    mediaDenied: '摄像头和麦克风被阻止了。你仍然可以加入并收听；在浏览器中允许后，其他人才能看到和听到你。',
+    mediaAbsent: '没有找到摄像头或麦克风。你仍然可以加入并收听。',
+    cameraAbsent: '没有找到摄像头：你将只用麦克风加入。',
+    microphoneAbsent: '没有找到麦克风：你将只用摄像头加入。',
+    screenDenied: '没有开始共享屏幕。',
+    leftTitle: '你已离开会议。',
+    rejoin: '重新加入',
+    backHome: '新建会议',
+    peerLeftToast: (name) => `${name} 已离开`,
+    peerJoinedToast: (name) => `${name} 已加入`,
+    language: '语言',
+    waitingForOthers: '正在等待其他人加入。分享链接来邀请他们。',
+    unknownError: '出了点问题。',
+  },
+};
+
+// Accessible names stay English so assistive tools and tests can rely on them.
+export const ACCESSIBLE = STRINGS.en;
+
+const STORAGE_KEY = 'meshmeet.language';
+
+function initialLanguage() {
+  const saved = globalThis.localStorage?.getItem(STORAGE_KEY);
+  if (saved && STRINGS[saved]) return saved;
+  const preferred = globalThis.navigator?.languages ?? [globalThis.navigator?.language ?? 'en'];
+  return preferred.some((l) => l?.toLowerCase().startsWith('zh')) ? 'zh' : 'en';
+}
+
+let language = initialLanguage();
+const listeners = new Set();
+
+export function t(key, ...args) {
+  const value = key.split('.').reduce((o, k) => o?.[k], STRINGS[language]) ?? key.split('.').reduce((o, k) => o?.[k], STRINGS.en);
+  return typeof value === 'function' ? value(...args) : value;
+}
+
+export function currentLanguage() {
+  return language;
+}
+
+export function setLanguage(next) {
+  if (!STRINGS[next] || next === language) return;
+  language = next;
+  globalThis.localStorage?.setItem(STORAGE_KEY, next);
+  document.documentElement.lang = next === 'zh' ? 'zh-CN' : 'en';
+  for (const fn of listeners) fn(next);
+}
+
+export function onLanguageChange(fn) {
+  listeners.add(fn);
+}
+
+// Fills every [data-i18n] element's text and [data-i18n-placeholder] placeholder.
+export function translatePage(root = document) {
+  document.documentElement.lang = language === 'zh' ? 'zh-CN' : 'en';
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+}
