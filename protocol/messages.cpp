@@ -52,6 +52,9 @@ Parsed<json> parse_json(std::string_view text, ErrorCode shape_error) {
     }
     return true;
   };
+  // nlohmann's lexer takes a raw NUL for the end of input, which would
+  // accept `{"type":"ping"}\0anything`. A raw NUL is never valid JSON.
+  if (text.find('\0') != std::string_view::npos) return error(ErrorCode::BadJson, "not valid JSON (raw NUL byte)");
   json value = json::parse(text.begin(), text.end(), watch, /*allow_exceptions=*/false);
   if (value.is_discarded()) return error(ErrorCode::BadJson, "not valid JSON");
   if (too_deep) return error(shape_error, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
@@ -94,6 +97,10 @@ class Fields {
   std::string ref_;
   ErrorCode code_;
 };
+
+bool is_uint32(const json& v) {
+  return v.is_number_unsigned() && v.get<std::uint64_t>() <= 0xFFFFFFFFull;
+}
 
 std::optional<std::string> number_text(const json* v) {
   if (!v) return std::nullopt;
@@ -238,8 +245,8 @@ Parsed<ServerMessage> parse_server_message(std::string_view text) {
     if (!hb || !hb->is_object()) return f.fail("field 'heartbeat' must be an object");
     auto interval = hb->find("interval");
     auto timeout = hb->find("timeout");
-    if (interval == hb->end() || !interval->is_number_unsigned() || timeout == hb->end() || !timeout->is_number_unsigned())
-      return f.fail("heartbeat interval and timeout must be non-negative integers");
+    if (interval == hb->end() || !is_uint32(*interval) || timeout == hb->end() || !is_uint32(*timeout))
+      return f.fail("heartbeat interval and timeout must be integers from 0 to 2^32-1");
     w.heartbeat_interval_ms = static_cast<std::uint32_t>(interval->get<std::uint64_t>());
     w.heartbeat_timeout_ms = static_cast<std::uint32_t>(timeout->get<std::uint64_t>());
     return ServerMessage{std::move(w)};
@@ -365,7 +372,7 @@ Parsed<MeetingInfo> parse_meeting_info(std::string_view body) {
   if (auto e = f.string("name", m.name, false)) return *e;
   if (auto e = f.string("createdAt", m.created_at, true)) return *e;
   if (const json* p = f.find("participants")) {
-    if (!p->is_number_unsigned()) return f.fail("field 'participants' must be a non-negative integer");
+    if (!is_uint32(*p)) return f.fail("field 'participants' must be an integer from 0 to 2^32-1");
     m.participants = static_cast<std::uint32_t>(p->get<std::uint64_t>());
   }
   return m;

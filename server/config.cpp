@@ -21,7 +21,9 @@ struct Flag {
 };
 
 std::string parse_number(const std::string& text, double min, double max, double& out) {
-  if (text.empty()) return "expects a number";
+  // Plain decimal only: strtod alone would also take hex, "inf" and "nan".
+  if (text.empty() || text.find_first_not_of("0123456789.-+eE") != std::string::npos)
+    return "expects a number, got '" + text + "'";
   char* end = nullptr;
   errno = 0;
   double v = std::strtod(text.c_str(), &end);

@@ -1,0 +1,206 @@
+// server/meeting_store: meetings on disk, keyed by the id's SHA-256; the
+// database never holds a joinable id.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "protocol/messages.hpp"
+#include "server/meeting_store.hpp"
+
+using namespace meshmeet::server;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "meshmeet-store-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string path;
+};
+
+std::unique_ptr<MeetingStore> open_ok(const std::string& path, bool read_only = false) {
+  std::string error;
+  auto store = MeetingStore::open(path, read_only, error);
+  REQUIRE_MESSAGE(store != nullptr, "open " << path << ": " << error);
+  CHECK(error.empty());
+  return store;
+}
+
+NewMeeting sample(const std::string& id, const std::string& name = "Standup") {
+  NewMeeting m;
+  m.id = id;
+  m.name = name;
+  m.created_at = "2026-03-04T05:06:07Z";
+  m.creator_ip = "198.51.100.23";
+  m.user_agent = "Mozilla/5.0 (X11; Linux x86_64) TestAgent/1.0";
+  m.country = "NL";
+  m.city = "Amsterdam";
+  return m;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+const std::string kId = "k7d2mq4xzr5wb3np6yhf2tsgav";   // 26 chars, like a real id
+const std::string kId2 = "a2b3c4d5e6f7g2h3i4j5k6l7mz";
+
+}  // namespace
+
+TEST_CASE("store: create and find by id in a file, parent folders made") {
+  TempDir dir;
+  const std::string path = dir.path + "/data/nested/meshmeet.db";
+  auto store = open_ok(path);
+  CHECK(fs::exists(path));
+  std::string error;
+  REQUIRE(store->create(sample(kId), error));
+  REQUIRE(store->create(sample(kId2, "caf\xC3\xA9 \"quoted\" \xF0\x9F\x98\x80"), error));
+
+  auto found = store->find(kId);
+  REQUIRE(found.has_value());
+  CHECK(found->name == "Standup");
+  CHECK(found->created_at == "2026-03-04T05:06:07Z");
+  auto second = store->find(kId2);
+  REQUIRE(second.has_value());
+  CHECK(second->name == "caf\xC3\xA9 \"quoted\" \xF0\x9F\x98\x80");
+
+  // Only the exact id finds it.
+  CHECK_FALSE(store->find(kId.substr(0, 25)).has_value());
+  CHECK_FALSE(store->find(kId + "a").has_value());
+  CHECK_FALSE(store->find(kId.substr(0, 6)).has_value());
+  CHECK_FALSE(store->find("").has_value());
+  CHECK_FALSE(store->find("zzzzzzzzzzzzzzzzzzzzzzzzzz").has_value());
+}
+
+TEST_CASE("store: the same id twice is refused with an error") {
+  auto store = open_ok(":memory:");
+  std::string error;
+  REQUIRE(store->create(sample(kId), error));
+  CHECK_FALSE(store->create(sample(kId, "other"), error));
+  CHECK_FALSE(error.empty());
+  CHECK(store->find(kId)->name == "Standup");
+  // The store keeps working after a failed insert.
+  error.clear();
+  CHECK(store->create(sample(kId2), error));
+  CHECK(error.empty());
+}
+
+TEST_CASE("store: meetings survive a reopen, read-write and read-only") {
+  TempDir dir;
+  const std::string path = dir.path + "/meshmeet.db";
+  {
+    auto store = open_ok(path);
+    std::string error;
+    REQUIRE(store->create(sample(kId), error));
+  }
+  {
+    auto store = open_ok(path);
+    auto found = store->find(kId);
+    REQUIRE(found.has_value());
+    CHECK(found->name == "Standup");
+    std::string error;
+    REQUIRE(store->create(sample(kId2, "second"), error));
+  }
+  auto reader = open_ok(path, /*read_only=*/true);
+  CHECK(reader->find(kId).has_value());
+  CHECK(reader->find(kId2)->name == "second");
+  CHECK(reader->audit().size() == 2);
+}
+
+TEST_CASE("store: the audit has the creator's details but never the full id") {
+  TempDir dir;
+  const std::string path = dir.path + "/meshmeet.db";
+  {
+    auto store = open_ok(path);
+    std::string error;
+    REQUIRE(store->create(sample(kId), error));
+    REQUIRE(store->create(sample(kId2, "b"), error));
+    auto rows = store->audit();
+    REQUIRE(rows.size() == 2);
+    for (const auto& row : rows) {
+      const std::string& id = row.name == "b" ? kId2 : kId;
+      INFO("prefix: " << row.id_prefix);
+      CHECK_FALSE(row.id_prefix.empty());
+      CHECK(id.rfind(row.id_prefix, 0) == 0);   // a prefix of the id…
+      CHECK(row.id_prefix.size() <= 8);         // …far too short to join with
+      CHECK_FALSE(meshmeet::protocol::is_meeting_id(row.id_prefix));
+      for (const std::string* field : {&row.id_prefix, &row.created_at, &row.name, &row.creator_ip, &row.country,
+                                       &row.city, &row.user_agent})
+        CHECK(field->find(id) == std::string::npos);
+      CHECK(row.created_at == "2026-03-04T05:06:07Z");
+      CHECK(row.creator_ip == "198.51.100.23");
+      CHECK(row.user_agent == "Mozilla/5.0 (X11; Linux x86_64) TestAgent/1.0");
+      CHECK(row.country == "NL");
+      CHECK(row.city == "Amsterdam");
+    }
+  }
+  // Nor do the bytes on disk hold a joinable id.
+  std::string bytes;
+  for (const auto& entry : fs::directory_iterator(dir.path)) bytes += slurp(entry.path().string());
+  REQUIRE_FALSE(bytes.empty());
+  CHECK(bytes.find("Amsterdam") != std::string::npos);  // the audit really is in there
+  CHECK(bytes.find(kId) == std::string::npos);
+  CHECK(bytes.find(kId2) == std::string::npos);
+  CHECK(bytes.find(kId.substr(0, 12)) == std::string::npos);
+}
+
+TEST_CASE("store: read-only open of a missing file fails and creates nothing") {
+  TempDir dir;
+  const std::string path = dir.path + "/missing.db";
+  std::string error;
+  auto store = MeetingStore::open(path, /*read_only=*/true, error);
+  CHECK(store == nullptr);
+  CHECK_FALSE(error.empty());
+  CHECK_FALSE(fs::exists(path));
+  std::string error2;
+  CHECK(MeetingStore::open(dir.path + "/no/such/dir/x.db", true, error2) == nullptr);
+  CHECK_FALSE(error2.empty());
+}
+
+TEST_CASE("store: a path that cannot be a database fails with an error") {
+  TempDir dir;
+  std::string error;
+  CHECK(MeetingStore::open(dir.path, false, error) == nullptr);  // a directory
+  CHECK_FALSE(error.empty());
+  const std::string junk = dir.path + "/junk.db";
+  std::ofstream(junk) << std::string(4096, 'x');
+  error.clear();
+  CHECK(MeetingStore::open(junk, false, error) == nullptr);  // not SQLite
+  CHECK_FALSE(error.empty());
+}
+
+TEST_CASE("store: :memory: works and starts empty") {
+  auto store = open_ok(":memory:");
+  CHECK(store->audit().empty());
+  CHECK_FALSE(store->find(kId).has_value());
+  std::string error;
+  REQUIRE(store->create(sample(kId), error));
+  CHECK(store->find(kId).has_value());
+  CHECK(store->audit().size() == 1);
+}
+
+TEST_CASE("store: rfc3339_now is RFC 3339 UTC with seconds") {
+  const std::string now = rfc3339_now();
+  REQUIRE(now.size() == 20);
+  CHECK(now[4] == '-');
+  CHECK(now[7] == '-');
+  CHECK(now[10] == 'T');
+  CHECK(now[13] == ':');
+  CHECK(now[16] == ':');
+  CHECK(now[19] == 'Z');
+  CHECK(now.substr(0, 2) == "20");
+}
