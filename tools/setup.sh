@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libssl-dev libsqlite3-dev libmaxminddb-dev
   nlohmann-json3-dev doctest-dev
   clang libclang-rt-14-dev   # libFuzzer + ASan/UBSan builds
+  emscripten                 # the client core → WebAssembly
   sqlite3 openssl            # test helpers: inspect the db, make a TLS cert
 )
 

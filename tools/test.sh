@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all_suites="unit server sanitize fuzz"
+all_suites="unit core-wasm server node sanitize fuzz"
 suites=${MESHMEET_SUITES:-$all_suites}
 fuzz_seconds=${MESHMEET_FUZZ_SECONDS:-30}
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -29,7 +29,18 @@ run_suite() {  # name, command...
 wants() { [[ " $suites " == *" $1 "* ]]; }
 
 suite_unit() {
-  ctest --test-dir build --output-on-failure -j"$jobs"
+  ctest --test-dir build --output-on-failure --no-tests=error -j"$jobs"
+}
+
+suite_core-wasm() {
+  # The client core's doctest suite again, compiled to WebAssembly, under Node.
+  ctest --test-dir build-wasm --output-on-failure --no-tests=error
+}
+
+suite_node() {
+  # The built npm package in Node: fake and real (@roamhq/wrtc) WebRTC, npm pack, tsc.
+  MESHMEET_SERVER_BIN=${MESHMEET_SERVER_BIN:-$PWD/build/bin/meshmeet-server} \
+    timeout 900 node --test --test-concurrency=1 tests/node/
 }
 
 suite_server() {
@@ -62,7 +73,8 @@ suite_fuzz() {
     local corpus=build-fuzz/corpus/$name
     mkdir -p "$corpus"
     echo "--- $name for ${fuzz_seconds}s"
-    ASAN_OPTIONS=detect_leaks=1 "$target" -max_total_time="$fuzz_seconds" -max_len=70000 -timeout=10 \
+    mkdir -p build-fuzz/artifacts
+    ASAN_OPTIONS=detect_leaks=1 "$target" -artifact_prefix=build-fuzz/artifacts/ -max_total_time="$fuzz_seconds" -max_len=70000 -timeout=10 \
       -print_final_stats=1 "$corpus" tests/fuzz/seeds/"${name#fuzz-}" 2>&1 | tail -n 12 || ok=1
     [ "${PIPESTATUS[0]}" -eq 0 ] || ok=1
   done
@@ -74,7 +86,7 @@ if ! tools/build.sh; then
   exit 1
 fi
 for s in $all_suites; do
-  wants "$s" && run_suite "$s" "suite_$s"
+  if wants "$s"; then run_suite "$s" "suite_$s"; fi
 done
 
 echo

@@ -197,7 +197,10 @@ async function showLobby(meetingId, { created = false } = {}) {
   $('share-ready').hidden = !created;
   show('lobby-view');
   $('your-name').focus();
-  await startPreview();
+  // The form is live before the camera is: a click on "Join" while the
+  // browser still asks for permission must not submit the form natively
+  // (that reloads the page); it waits for the preview instead.
+  const previewReady = startPreview();
   $('join-form').onsubmit = async (event) => {
     event.preventDefault();
     const name = $('your-name').value.trim();
@@ -206,6 +209,7 @@ async function showLobby(meetingId, { created = false } = {}) {
     button.disabled = true;
     button.textContent = t('joining');
     try {
+      await previewReady;
       await enterMeeting(meetingId, name, previewStream);
     } catch (error) {
       showMessage(describeError(error), error.code === 'meeting-full' || error.code === 'server-unreachable' ? { retry: () => showLobby(meetingId) } : {});
@@ -214,6 +218,7 @@ async function showLobby(meetingId, { created = false } = {}) {
       button.textContent = t('join');
     }
   };
+  await previewReady;
 }
 
 // ---- the meeting ----------------------------------------------------------------------

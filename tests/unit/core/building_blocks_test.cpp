@@ -1,0 +1,322 @@
+// The core's small pieces, each on its own: hashing and the verification
+// code, SDP fields, the uplink split, quality levels, the peer signal
+// format, options, the output JSON and the seeded random source.
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "wasm/core/client.hpp"
+#include "wasm/core/client_config.hpp"
+#include "wasm/core/outputs.hpp"
+#include "wasm/core/peer_signal.hpp"
+#include "wasm/core/quality.hpp"
+#include "wasm/core/random.hpp"
+#include "wasm/core/sdp_fields.hpp"
+#include "wasm/core/uplink_budget.hpp"
+#include "wasm/core/verification_code.hpp"
+
+using namespace meshmeet::core;
+
+namespace {
+
+std::string hex(const std::array<std::uint8_t, 32>& d) {
+  static const char* k = "0123456789abcdef";
+  std::string out;
+  for (auto b : d) {
+    out += k[b >> 4];
+    out += k[b & 15];
+  }
+  return out;
+}
+
+// The shape of a Chrome offer, trimmed.
+const char* kChromeOffer =
+    "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+    "a=msid-semantic: WMS\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:Xk3q\r\na=ice-pwd:8vGnJ4Kf0lXoXbqmbB3vL9bq\r\na=ice-options:trickle\r\n"
+    "a=fingerprint:sha-256 4B:9E:C2:1A:0F:33:71:AA:DE:5C:90:12:34:56:78:9A:BC:DE:F0:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD\r\n"
+    "a=setup:actpass\r\na=mid:0\r\n";
+
+}  // namespace
+
+TEST_CASE("sha256 matches the FIPS 180-2 test vectors") {
+  CHECK(hex(sha256("")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(hex(sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(hex(sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")) ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  // Padding boundaries: 55 bytes fit one block, 64 need a second.
+  CHECK(hex(sha256(std::string(55, 'a'))) == "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+  CHECK(hex(sha256(std::string(64, 'a'))) == "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+  CHECK(hex(sha256(std::string(1000, 'a'))) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+}
+
+TEST_CASE("sdp fields: fingerprint and ice-ufrag as a browser writes them") {
+  CHECK(sdp_fingerprint(kChromeOffer) ==
+        "sha-256 4B:9E:C2:1A:0F:33:71:AA:DE:5C:90:12:34:56:78:9A:BC:DE:F0:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD");
+  CHECK(sdp_ice_ufrag(kChromeOffer) == "Xk3q");
+  // Case of the algorithm and hex digits does not matter; the form is normalized.
+  CHECK(sdp_fingerprint("a=fingerprint:SHA-256 ab:cd\n") == "sha-256 AB:CD");
+  CHECK(sdp_fingerprint("v=0\r\n").empty());
+  CHECK(sdp_ice_ufrag("v=0\r\n").empty());
+}
+
+TEST_CASE("verification code: six digits, the same at both ends, different for another pair") {
+  const std::string a = "sha-256 AA:BB:CC", b = "sha-256 11:22:33", c = "sha-256 11:22:34";
+  const std::string code = verification_code(a, b);
+  CHECK(code == verification_code(b, a));
+  REQUIRE(code.size() == 7);
+  CHECK(code[3] == ' ');
+  for (int i : {0, 1, 2, 4, 5, 6}) CHECK(std::isdigit(static_cast<unsigned char>(code[i])));
+  CHECK(verification_code(a, c) != code);  // a middleman's certificate changes the code
+
+  // Codes spread over the space (no stuck digits).
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) seen.insert(verification_code(a, "sha-256 " + std::to_string(i)));
+  CHECK(seen.size() >= 199);
+}
+
+TEST_CASE("verification code machine: ready once both fingerprints are known, reset by a fresh connection") {
+  CoreContext ctx{ClientConfig{}};
+  VerificationCode v(ctx, "peer");
+  CHECK(v.state() == VerificationState::AwaitingFingerprints);
+  CHECK_FALSE(v.set_local_sdp(kChromeOffer));
+  CHECK(v.set_remote_sdp("a=fingerprint:sha-256 01:02:03\r\n"));
+  CHECK(v.state() == VerificationState::Ready);
+  CHECK_FALSE(v.set_remote_sdp("a=fingerprint:sha-256 01:02:03\r\n"));  // renegotiation: same code, no event
+  v.reset();
+  CHECK(v.state() == VerificationState::AwaitingFingerprints);
+  CHECK(v.code().empty());
+  int events = 0, transitions = 0;
+  for (const auto& o : ctx.drain()) {
+    events += std::holds_alternative<VerificationCodeReady>(o);
+    if (auto* l = std::get_if<LogEntry>(&o)) transitions += l->machine == "verification-code";
+  }
+  CHECK(events == 1);
+  CHECK(transitions == 2);
+}
+
+TEST_CASE("uplink budget: split across video senders, audio keeps its share, resolution follows bitrate") {
+  auto one = split_uplink_budget(2500, 40, 1, true);
+  CHECK(one.max_bitrate_bps == 2460000);
+  CHECK(one.scale_resolution_down_by == 1.0);
+  auto three = split_uplink_budget(2500, 40, 3, true);
+  CHECK(three.max_bitrate_bps == 793000);
+  CHECK(three.scale_resolution_down_by == 2.0);
+  auto seven = split_uplink_budget(2500, 40, 7, true);
+  CHECK(seven.max_bitrate_bps == 317000);
+  CHECK(seven.scale_resolution_down_by == 3.0);
+  // Without a microphone nothing is reserved for audio.
+  CHECK(split_uplink_budget(2500, 40, 7, false).max_bitrate_bps == 357000);
+  // More peers never get more each; the total never exceeds the budget.
+  for (int n = 1; n <= 7; ++n) {
+    auto b = split_uplink_budget(2500, 40, n, true);
+    CHECK(b.max_bitrate_bps * n + 40000 * n <= 2500000);
+    if (n > 1) CHECK(b.max_bitrate_bps < split_uplink_budget(2500, 40, n - 1, true).max_bitrate_bps);
+  }
+  // A tiny budget still leaves a usable floor instead of zero.
+  CHECK(split_uplink_budget(100, 40, 7, true).max_bitrate_bps == 30000);
+  CHECK(split_uplink_budget(100, 40, 7, true).scale_resolution_down_by == 4.0);
+}
+
+TEST_CASE("quality: thresholds, worse at once, better only when it holds") {
+  CHECK(classify(50, 0) == QualityLevel::Good);
+  CHECK(classify(300, 0) == QualityLevel::Fair);
+  CHECK(classify(50, 0.05) == QualityLevel::Fair);
+  CHECK(classify(600, 0) == QualityLevel::Poor);
+  CHECK(classify(50, 0.2) == QualityLevel::Poor);
+
+  CoreContext ctx{ClientConfig{}};
+  QualityMonitor q(ctx, "p");
+  double packets = 0, bytes = 0;
+  std::int64_t t = 0;
+  auto sample = [&](double rtt, double loss) {
+    t += 3000;
+    packets += 300;
+    bytes += 3000 * 600 / 8.0;  // 600 kbps
+    q.on_sample(t, StatsSample{rtt, packets * loss, packets * (1 - loss), bytes, bytes});
+  };
+  sample(40, 0);  // baseline only
+  CHECK(q.level() == QualityLevel::Unknown);
+  sample(40, 0);
+  CHECK(q.level() == QualityLevel::Good);
+  sample(700, 0);
+  CHECK(q.level() == QualityLevel::Poor);  // at once
+  sample(40, 0);
+  CHECK(q.level() == QualityLevel::Poor);  // one good sample is not enough
+  sample(40, 0);
+  CHECK(q.level() == QualityLevel::Good);
+  std::vector<QualityReport> reports;
+  for (const auto& o : ctx.drain())
+    if (auto* r = std::get_if<QualityReport>(&o)) reports.push_back(*r);
+  REQUIRE(reports.size() == 4);
+  CHECK(reports[0].level == "good");
+  CHECK(reports[0].kbps_in == doctest::Approx(600));
+  CHECK(reports[1].level == "poor");
+  CHECK(reports[2].level == "poor");
+  CHECK(reports[3].level == "good");
+}
+
+TEST_CASE("peer signal: round trip and refusal of malformed data") {
+  PeerSignal s;
+  s.gen = 2;
+  s.peer_gen = 1;
+  s.seq = 7;
+  s.description_type = "offer";
+  s.sdp = "v=0\r\n";
+  std::string error;
+  auto back = parse_peer_signal(serialize(s), error);
+  REQUIRE(back);
+  CHECK(back->gen == 2);
+  CHECK(back->peer_gen == 1);
+  CHECK(back->seq == 7);
+  CHECK(back->description_type == "offer");
+  CHECK(back->sdp == "v=0\r\n");
+
+  PeerSignal c;
+  c.gen = 1;
+  c.seq = 1;
+  c.candidate_json = R"({"candidate":"candidate:1 1 udp 1 10.0.0.1 5000 typ host","sdpMid":"0","usernameFragment":"uf"})";
+  auto cb = parse_peer_signal(serialize(c), error);
+  REQUIRE(cb);
+  CHECK_FALSE(cb->is_description());
+  CHECK(cb->candidate_ufrag == "uf");
+
+  for (const char* bad : {"[]", "{}", R"({"v":2,"gen":1,"peerGen":0,"seq":1,"candidate":{"candidate":"x"}})",
+                          R"({"v":1,"gen":0,"peerGen":0,"seq":1,"candidate":{"candidate":"x"}})",
+                          R"({"v":1,"gen":1,"peerGen":0,"seq":1})",
+                          R"({"v":1,"gen":1,"peerGen":0,"seq":1,"candidate":null})",
+                          R"({"v":1,"gen":1,"peerGen":0,"seq":1,"description":{"type":"rollback","sdp":""}})",
+                          R"({"v":1,"gen":1,"peerGen":0,"seq":1,"description":{"type":"offer","sdp":""},"candidate":{"candidate":"x"}})",
+                          "not json"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_peer_signal(bad, error));
+  }
+
+  std::string text;
+  bool direct = false;
+  CHECK(parse_chat(serialize_chat("hi \"there\"", true), text, direct));
+  CHECK(text == "hi \"there\"");
+  CHECK(direct);
+  CHECK_FALSE(parse_chat(R"({"t":"other"})", text, direct));
+}
+
+TEST_CASE("client options from JSON: defaults, overrides, refusals") {
+  std::string error;
+  auto defaults = parse_client_config("", error);
+  REQUIRE(defaults);
+  CHECK(defaults->uplink_kbps == 2500);
+  CHECK(defaults->reconnect_base_ms == 500);
+  CHECK(defaults->reconnect_cap_ms == 10000);
+  auto custom = parse_client_config(R"({"seed":12345678901,"uplinkKbps":1200,"iceServers":[{"urls":"stun:x"}],"debugLog":false})", error);
+  REQUIRE(custom);
+  CHECK(custom->seed == 12345678901ULL);
+  CHECK(custom->uplink_kbps == 1200);
+  CHECK(custom->ice_servers_json == R"([{"urls":"stun:x"}])");
+  CHECK_FALSE(custom->debug_log);
+  for (const char* bad : {"[]", R"({"uplinkKbps":-1})", R"({"uplinkKbps":"x"})", R"({"uplinkKbps":1.5})",
+                          R"({"iceServers":{}})", R"({"debugLog":1})", R"({"uplinkKbps":0})"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_client_config(bad, error));
+    CHECK_FALSE(error.empty());
+  }
+}
+
+TEST_CASE("outputs serialize to JSON objects with a type, ready for the JS shim") {
+  std::vector<Output> outs = {OpenSocket{1, "ws://h/ws"},
+                              CreatePeerConnection{2, "p1", true, R"({"iceServers":[]})"},
+                              SetSenderParameters{2, MediaKind::Video, 800000, 1.5},
+                              StartTimer{3, 500, "reconnect-backoff"},
+                              ErrorEvent{"meeting-full", "full", ""}};
+  auto doc = nlohmann::json::parse(to_json(outs));
+  REQUIRE(doc.is_array());
+  REQUIRE(doc.size() == 5);
+  CHECK(doc[0]["type"] == "open-socket");
+  CHECK(doc[0]["url"] == "ws://h/ws");
+  CHECK(doc[1]["type"] == "create-peer-connection");
+  CHECK(doc[1]["config"]["iceServers"].is_array());
+  CHECK(doc[2]["maxBitrateBps"] == 800000);
+  CHECK(doc[2]["scaleResolutionDownBy"] == 1.5);
+  CHECK(doc[3]["delayMs"] == 500);
+  CHECK(doc[4]["code"] == "meeting-full");
+}
+
+TEST_CASE("seeded random: reproducible per seed, uniform within bounds") {
+  SeededRandom a(42), b(42), c(43);
+  bool differs = false;
+  for (int i = 0; i < 100; ++i) {
+    auto x = a.uniform(0, 500);
+    CHECK(x == b.uniform(0, 500));
+    differs |= x != c.uniform(0, 500);
+    CHECK(x >= 0);
+    CHECK(x <= 500);
+  }
+  CHECK(differs);
+  CHECK(a.uniform(5, 5) == 5);
+}
+
+TEST_CASE("mute toggles the local track, and bad input is an error value, not a crash") {
+  Client client;
+  client.set_muted(0, "audio", true);
+  client.set_local_track(0, "screen", "x");
+  client.send_chat(0, "hi", "");
+  auto outs = client.drain();
+  REQUIRE(outs.size() == 3);
+  auto* mute = std::get_if<SetTrackEnabled>(&outs[0]);
+  REQUIRE(mute);
+  CHECK(mute->kind == MediaKind::Audio);
+  CHECK_FALSE(mute->enabled);
+  CHECK(std::get<ErrorEvent>(outs[1]).code == "bad-input");
+  CHECK(std::get<ErrorEvent>(outs[2]).code == "chat-not-joined");
+}
+
+// The JSON shape of every output is the contract with the JS shim: pin it,
+// so a rename on either side fails a test instead of a call in a browser.
+TEST_CASE("outputs: every type's JSON keys, as the JS shim reads them") {
+  const std::vector<std::pair<Output, std::set<std::string>>> table = {
+      {OpenSocket{1, "u"}, {"socket", "url"}},
+      {CloseSocket{1, 1000, "r"}, {"socket", "code", "reason"}},
+      {SendText{1, "t"}, {"socket", "text"}},
+      {CreatePeerConnection{1, "p", true, "{}"}, {"pc", "peer", "polite", "config"}},
+      {ClosePeerConnection{1}, {"pc"}},
+      {AddTrack{1, MediaKind::Audio, "t"}, {"pc", "kind", "track"}},
+      {RemoveTrack{1, MediaKind::Audio}, {"pc", "kind"}},
+      {ReplaceTrack{1, MediaKind::Video, "t"}, {"pc", "kind", "track"}},
+      {SetLocalDescription{1, 2, ""}, {"pc", "op", "descriptionType"}},
+      {SetRemoteDescription{1, 2, "offer", "s"}, {"pc", "op", "descriptionType", "sdp"}},
+      {AddIceCandidate{1, 2, "{}"}, {"pc", "op", "candidate"}},
+      {RestartIce{1}, {"pc"}},
+      {SetSenderParameters{1, MediaKind::Video, 1, 1.0}, {"pc", "kind", "maxBitrateBps", "scaleResolutionDownBy"}},
+      {SendData{1, "t"}, {"pc", "text"}},
+      {GetStats{1}, {"pc"}},
+      {SetTrackEnabled{MediaKind::Audio, true}, {"kind", "enabled"}},
+      {StartTimer{1, 2, "p"}, {"timer", "delayMs", "purpose"}},
+      {CancelTimer{1}, {"timer"}},
+      {StateChanged{"joined", 0}, {"state", "attempt"}},
+      {Welcomed{"s", "m", "n", "fresh"}, {"self", "meetingId", "meetingName", "how"}},
+      {PeerJoinedEvent{"p", "n"}, {"peer", "name"}},
+      {PeerLeftEvent{"p", "left"}, {"peer", "reason"}},
+      {PeerStateChanged{"p", "connected"}, {"peer", "state"}},
+      {RemoteTrack{"p", 1, "t", MediaKind::Video, "s"}, {"peer", "pc", "track", "kind", "stream"}},
+      {ChatReceived{"p", "t", false}, {"from", "text", "direct"}},
+      {QualityReport{"p", "good", 1, 0, 2, 3}, {"peer", "level", "rttMs", "loss", "kbpsIn", "kbpsOut"}},
+      {VerificationCodeReady{"p", "123 456"}, {"peer", "code"}},
+      {ErrorEvent{"c", "m", "p"}, {"code", "message", "peer"}},
+      {LogEntry{LogLevel::Debug, "m", "s", "a", "b", "d"}, {"level", "machine", "subject", "from", "to", "detail"}},
+  };
+  CHECK(table.size() == std::variant_size_v<Output>);
+  std::set<std::string> types;
+  for (const auto& [output, keys] : table) {
+    auto doc = nlohmann::json::parse(to_json(output));
+    const std::string type = doc["type"];
+    types.insert(type);
+    std::set<std::string> got;
+    for (auto& [k, v] : doc.items())
+      if (k != "type") got.insert(k);
+    INFO(type);
+    CHECK(got == keys);
+  }
+  CHECK(types.size() == table.size());  // every type name distinct
+}

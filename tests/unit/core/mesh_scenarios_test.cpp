@@ -1,0 +1,520 @@
+// Whole meetings in the simulation: real client cores, a model of the
+// signaling server, fake peer connections on a simulated network, virtual
+// time. Every scenario ends by checking what a user would notice: each pair
+// connected exactly once (one pair of connections, paired with each other,
+// data channel open, same verification code at both ends), rosters without
+// ghosts, no stray connection or timer anywhere.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "sim/world.hpp"
+#include "wasm/core/uplink_budget.hpp"
+
+using namespace sim;
+using meshmeet::core::ChatReceived;
+using meshmeet::core::ErrorEvent;
+using meshmeet::core::PeerLeftEvent;
+using meshmeet::core::QualityReport;
+using meshmeet::core::RemoteTrack;
+using meshmeet::core::Welcomed;
+
+namespace {
+
+std::string lines(const std::vector<std::string>& problems) {
+  std::string out;
+  for (const auto& p : problems) out += "\n  - " + p;
+  return out;
+}
+
+#define CHECK_CLEAN(expr)                                   \
+  do {                                                      \
+    const auto problems_ = (expr);                          \
+    CHECK_MESSAGE(problems_.empty(), lines(problems_));     \
+  } while (0)
+
+std::vector<Participant*> crowd(World& w, int n, ParticipantOptions options = {}) {
+  std::vector<Participant*> out;
+  for (int i = 0; i < n; ++i) out.push_back(&w.add("P" + std::to_string(i), options));
+  return out;
+}
+
+void join_all(World& w, const std::vector<Participant*>& people) {
+  for (auto* p : people) p->join(w.meeting);
+}
+
+// Runs until the members form a clean mesh; the virtual time it took, or -1.
+std::int64_t run_until_meshed(World& w, const std::vector<Participant*>& members, std::int64_t limit_ms,
+                              const std::vector<std::string>& outsiders = {}) {
+  const auto start = w.loop.now();
+  while (w.loop.now() - start < limit_ms) {
+    w.run_for(50);
+    if (w.mesh_problems(members, outsiders).empty()) return w.loop.now() - start;
+  }
+  return -1;
+}
+
+// Which fake connection each participant uses for each peer.
+std::map<std::string, std::set<int>> connection_serials(const std::vector<Participant*>& people) {
+  std::map<std::string, std::set<int>> out;
+  for (auto* p : people)
+    for (auto& [handle, pc] : p->pcs) out[p->name()].insert(pc->serial());
+  return out;
+}
+
+int total(const std::vector<Participant*>& people, int Participant::*counter) {
+  int n = 0;
+  for (auto* p : people) n += p->*counter;
+  return n;
+}
+
+Participant* without(const std::vector<Participant*>& people, Participant* gone, std::vector<Participant*>& rest) {
+  rest.clear();
+  for (auto* p : people)
+    if (p != gone) rest.push_back(p);
+  return gone;
+}
+
+}  // namespace
+
+TEST_CASE("mesh: 2 to 8 peers joining at the same instant connect exactly once per pair (glare on every pair)") {
+  for (int n = 2; n <= 8; ++n) {
+    CAPTURE(n);
+    World w(static_cast<std::uint64_t>(n));
+    auto people = crowd(w, n);
+    join_all(w, people);
+    const auto took = run_until_meshed(w, people, 10000);
+    CHECK_MESSAGE(took >= 0, lines(w.mesh_problems(people)));
+    MESSAGE(n << " peers meshed after " << took << " ms of virtual time");
+    CHECK(took < 1500);
+    w.run_for(5000);  // and it stays that way
+    CHECK_CLEAN(w.mesh_problems(people));
+
+    // Everyone offered at once: on every pair the impolite end ignored an offer.
+    const int pairs = n * (n - 1) / 2;
+    CHECK(total(people, &Participant::glare_ignored) >= pairs);
+    CHECK(total(people, &Participant::glare_accepted) >= pairs);
+    // Exactly one connection per peer was ever made: nothing was torn down and redone.
+    for (auto* p : people) CHECK(p->pcs_created == n - 1);
+
+    // Media: each remote camera and microphone arrived; each video sender got its share.
+    const auto budget = meshmeet::core::split_uplink_budget(2500, 40, n - 1, true);
+    for (auto* p : people) {
+      std::set<std::string> tracks;
+      for (const auto& t : p->events_of<RemoteTrack>()) tracks.insert(t.track);
+      for (auto* q : people) {
+        if (q == p) continue;
+        CHECK(tracks.count(q->name() + "-mic"));
+        CHECK(tracks.count(q->name() + "-cam"));
+      }
+      for (auto& [handle, pc] : p->pcs) {
+        CHECK(pc->sender_parameters["video"].first == budget.max_bitrate_bps);
+        CHECK(pc->sender_parameters["video"].second == budget.scale_resolution_down_by);
+      }
+    }
+    CHECK_CLEAN(w.chat_problems(people, "hello"));
+  }
+}
+
+TEST_CASE("mesh: glare resolves with explicit rollback where implicit rollback is missing") {
+  World w(11);
+  ParticipantOptions old_browser;
+  old_browser.pc.implicit_rollback = false;
+  auto people = crowd(w, 4, old_browser);
+  join_all(w, people);
+  CHECK_MESSAGE(run_until_meshed(w, people, 10000) >= 0, lines(w.mesh_problems(people)));
+  CHECK(total(people, &Participant::explicit_rollbacks) >= 1);
+  for (auto* p : people) CHECK(p->pcs_created == 3);
+  CHECK_CLEAN(w.chat_problems(people, "old"));
+}
+
+TEST_CASE("mesh: candidates that overtake their descriptions are queued, not lost") {
+  WorldOptions options(21);
+  options.server.signal_jitter_ms = 150;  // signals reorder among themselves
+  World w(options);
+  auto people = crowd(w, 4);
+  join_all(w, people);
+  CHECK_MESSAGE(run_until_meshed(w, people, 30000) >= 0, lines(w.mesh_problems(people)));
+  CHECK(total(people, &Participant::candidates_queued) > 0);
+  CHECK_CLEAN(w.chat_problems(people, "reordered"));
+}
+
+TEST_CASE("mesh: signaling loss, reordering and duplication still converge") {
+  WorldOptions options(31);
+  options.server.signal_loss = 0.25;
+  options.server.signal_duplicate = 0.2;
+  options.server.signal_jitter_ms = 300;
+  World w(options);
+  auto people = crowd(w, 5);
+  join_all(w, people);
+  // Renegotiations while the network misbehaves: cameras off, then on again.
+  w.run_for(5000);
+  for (auto* p : people) p->set_track("video", "");
+  w.run_for(5000);
+  for (auto* p : people) p->set_track("video", p->name() + "-cam2");
+  w.run_for(10000);
+  // The network heals; the mesh must then complete on its own.
+  w.server.options().signal_loss = 0;
+  w.server.options().signal_duplicate = 0;
+  w.server.options().signal_jitter_ms = 0;
+  CHECK_MESSAGE(run_until_meshed(w, people, 100000) >= 0, lines(w.mesh_problems(people)));
+  CHECK(w.server.lost_signals() > 0);
+  CHECK(w.server.duplicated_signals() > 0);
+  // The last renegotiation won everywhere: every peer receives every camera.
+  for (auto* p : people)
+    for (auto& [handle, pc] : p->pcs) {
+      REQUIRE(pc->current_remote());
+      CHECK(pc->current_remote()->sending.count("video"));
+    }
+  CHECK_CLEAN(w.chat_problems(people, "lossy"));
+}
+
+TEST_CASE("mesh: a signaling outage keeps peer connections up, then every session resumes") {
+  World w(41);
+  auto people = crowd(w, 4);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  const auto before = connection_serials(people);
+  std::map<std::string, std::string> ids;
+  for (auto* p : people) ids[p->name()] = p->id();
+
+  w.server.drop_all();
+  w.server.set_refusing(true);
+  w.run_for(2000);
+  for (auto* p : people) CHECK(p->core().state() == "reconnecting");
+  // Media and data keep flowing without the server.
+  CHECK_CLEAN(w.chat_problems(people, "during the outage"));
+  w.run_for(2000);
+  w.server.set_refusing(false);
+  CHECK_MESSAGE(run_until_meshed(w, people, 30000) >= 0, lines(w.mesh_problems(people)));
+
+  for (auto* p : people) {
+    CHECK(p->id() == ids[p->name()]);  // identity kept
+    CHECK(p->events_of<Welcomed>().back().how == "resumed");
+    CHECK(p->pcs_created == 3);  // no connection was rebuilt
+    CHECK(p->ice_restarts == 0);
+  }
+  CHECK(connection_serials(people) == before);
+  CHECK_CLEAN(w.chat_problems(people, "after the outage"));
+}
+
+TEST_CASE("mesh: a silent server is detected by the heartbeat and sessions resume when it answers again") {
+  World w(43);
+  auto people = crowd(w, 3);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  const auto before = connection_serials(people);
+  w.server.set_blackhole(true);
+  w.run_for(45000);  // longer than the 30 s heartbeat timeout
+  for (auto* p : people) {
+    CHECK(p->core().state() != "joined");
+    const auto states = p->states();
+    CHECK(std::count(states.begin(), states.end(), "reconnecting") >= 1);
+  }
+  w.server.set_blackhole(false);
+  CHECK_MESSAGE(run_until_meshed(w, people, 30000) >= 0, lines(w.mesh_problems(people)));
+  for (auto* p : people) CHECK(p->events_of<Welcomed>().back().how == "resumed");
+  CHECK(connection_serials(people) == before);
+}
+
+TEST_CASE("mesh: resume reconciles the roster with welcome.peers (who left and who came while away)") {
+  World w(45);
+  auto people = crowd(w, 3);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  Participant* away = people[0];
+  Participant* leaver = people[2];
+  const std::string leaver_id = leaver->id();
+  w.server.set_host_unreachable(away->name(), true);  // signaling only: media still flows
+  w.run_for(500);
+  leaver->leave();
+  auto& late = w.add("P3");
+  late.join(w.meeting);
+  w.run_for(3000);
+  w.server.set_host_unreachable(away->name(), false);
+  std::vector<Participant*> members = {people[0], people[1], &late};
+  CHECK_MESSAGE(run_until_meshed(w, members, 30000) >= 0, lines(w.mesh_problems(members)));
+  CHECK(away->events_of<Welcomed>().back().how == "resumed");
+  bool saw_gone = false;
+  for (const auto& e : away->events_of<PeerLeftEvent>()) saw_gone |= e.peer == leaver_id && e.reason == "gone";
+  CHECK(saw_gone);
+  CHECK_CLEAN(w.left_problems(*leaver));
+}
+
+TEST_CASE("mesh: away longer than the grace → bad-resume → rebuilt under a new id, no ghosts") {
+  World w(51);
+  auto people = crowd(w, 4);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  Participant* away = people[0];
+  const std::string old_id = away->id();
+  std::vector<Participant*> others;
+  without(people, away, others);
+  const auto others_before = connection_serials(others);
+
+  // Its network goes: signaling and media.
+  w.server.set_host_unreachable(away->name(), true);
+  for (auto* q : others) w.net.block_hosts(away->name(), q->name(), true);
+  w.run_for(25000);  // > the 15 s resume grace
+  for (auto* q : others) {
+    bool saw = false;
+    for (const auto& e : q->events_of<PeerLeftEvent>()) saw |= e.peer == old_id && e.reason == "disconnected";
+    CHECK(saw);
+  }
+  w.server.set_host_unreachable(away->name(), false);
+  for (auto* q : others) w.net.block_hosts(away->name(), q->name(), false);
+  CHECK_MESSAGE(run_until_meshed(w, people, 30000) >= 0, lines(w.mesh_problems(people)));
+
+  CHECK(away->id() != old_id);
+  CHECK(away->events_of<Welcomed>().back().how == "rejoined");
+  // Rebuilt cleanly: every connection made under the old id is gone.
+  CHECK(away->pcs_created == 6);
+  CHECK(away->pcs_closed == 3);
+  for (auto& [handle, pc] : away->pcs) CHECK(pc->owner_id() == away->id());
+  for (auto* p : people)
+    for (const auto& s : p->core().peers()) CHECK(s.peer != old_id);
+  const auto roster = w.server.roster(w.meeting);
+  CHECK(roster.size() == 4);
+  CHECK(std::find(roster.begin(), roster.end(), old_id) == roster.end());
+  // The others' connections among themselves were never touched.
+  auto others_after = connection_serials(others);
+  for (auto* q : others) {
+    std::set<int> kept;
+    for (auto& [handle, pc] : q->pcs)
+      if (pc->remote_id() != away->id()) kept.insert(pc->serial());
+    CHECK(std::includes(others_before.at(q->name()).begin(), others_before.at(q->name()).end(), kept.begin(), kept.end()));
+  }
+  CHECK_CLEAN(w.chat_problems(people, "rebuilt"));
+}
+
+TEST_CASE("mesh: a server restart forgets every token; all rejoin and the mesh is rebuilt cleanly") {
+  World w(53);
+  auto people = crowd(w, 4);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  std::set<std::string> old_ids;
+  for (auto* p : people) old_ids.insert(p->id());
+  w.server.restart();
+  CHECK_MESSAGE(run_until_meshed(w, people, 30000) >= 0, lines(w.mesh_problems(people)));
+  for (auto* p : people) {
+    CHECK_FALSE(old_ids.count(p->id()));
+    CHECK(p->events_of<Welcomed>().back().how == "rejoined");
+    CHECK(p->pcs_created == 6);  // 3 before, 3 rebuilt
+  }
+  CHECK(w.server.roster(w.meeting).size() == 4);
+  CHECK_CLEAN(w.chat_problems(people, "after restart"));
+}
+
+TEST_CASE("mesh: ICE fails during a long network cut; ICE restarts recover the same connections") {
+  World w(61);
+  auto people = crowd(w, 3);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  const auto before = connection_serials(people);
+  w.net.block_hosts("P0", "P1", true);
+  w.run_for(9000);  // disconnected → 5 s grace → restarts that cannot succeed yet
+  CHECK(total(people, &Participant::ice_restarts) >= 1);
+  w.net.block_hosts("P0", "P1", false);
+  CHECK_MESSAGE(run_until_meshed(w, people, 30000) >= 0, lines(w.mesh_problems(people)));
+  CHECK(connection_serials(people) == before);  // recovered by restart, not rebuilt
+}
+
+TEST_CASE("mesh: ICE restarts that keep failing end in a fresh peer connection") {
+  World w(71);
+  auto people = crowd(w, 3);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  w.net.wedge_current("P0", "P1");  // this pair of connections is dead for good; a new pair works
+  w.run_for(5000);
+  CHECK(people[0]->core().peers().size() == 2);
+  CHECK_MESSAGE(run_until_meshed(w, people, 120000) >= 0, lines(w.mesh_problems(people)));
+  const int restarts = people[0]->ice_restarts + people[1]->ice_restarts;
+  CHECK(restarts >= 3);
+  CHECK(people[0]->pcs_created + people[1]->pcs_created == 2 + 2 + 2);  // one fresh connection at each end
+  CHECK(people[2]->pcs_created == 2);
+  CHECK_CLEAN(w.chat_problems(people, "fresh"));
+}
+
+TEST_CASE("mesh: a peer that stays unreachable is given up on cleanly, the rest stay connected") {
+  World w(73);
+  auto people = crowd(w, 3);
+  w.net.block_hosts("P0", "P1", true);
+  join_all(w, people);
+  w.run_for(400000);
+  for (auto [a, b] : {std::pair{people[0], people[1]}, std::pair{people[1], people[0]}}) {
+    for (const auto& s : a->core().peers()) {
+      if (s.peer != b->id()) continue;
+      CHECK(s.state == "failed");
+      CHECK(s.pc == 0);
+    }
+    bool reported = false;
+    for (const auto& e : a->events_of<ErrorEvent>()) reported |= e.code == "peer-unreachable" && e.peer == b->id();
+    CHECK(reported);
+    CHECK(a->pcs.size() == 1);
+    CHECK(a->sorted_timer_purposes() == std::vector<std::string>{"heartbeat-ping", "server-silence", "stats"});
+    CHECK(a->anomalies.empty());
+  }
+  // P2 is fine with both.
+  for (const auto& s : people[2]->core().peers()) CHECK(s.state == "connected");
+  CHECK(w.net.open_connections().size() == 4);
+}
+
+TEST_CASE("mesh: leaving in the middle of negotiation leaves nothing behind") {
+  World w(81);
+  auto people = crowd(w, 4);
+  join_all(w, people);
+  w.run_for(25);  // offers in flight
+  Participant* leaver = people[3];
+  leaver->leave();
+  std::vector<Participant*> rest;
+  without(people, leaver, rest);
+  CHECK_MESSAGE(run_until_meshed(w, rest, 10000) >= 0, lines(w.mesh_problems(rest)));
+  w.run_for(5000);
+  CHECK_CLEAN(w.left_problems(*leaver));
+  CHECK(w.server.open_connections_of(leaver->name()) == 0);
+  CHECK(w.server.roster(w.meeting).size() == 3);
+  CHECK_CLEAN(w.mesh_problems(rest));
+}
+
+TEST_CASE("mesh: leaving while signaling is away never reconnects; the others drop it after the grace") {
+  World w(83);
+  auto people = crowd(w, 3);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  Participant* leaver = people[0];
+  w.server.set_host_unreachable(leaver->name(), true);
+  w.run_for(1000);
+  leaver->leave();
+  const int opened = leaver->sockets_opened;
+  w.server.set_host_unreachable(leaver->name(), false);
+  w.run_for(30000);
+  CHECK(leaver->sockets_opened == opened);
+  CHECK_CLEAN(w.left_problems(*leaver));
+  std::vector<Participant*> rest;
+  without(people, leaver, rest);
+  CHECK_CLEAN(w.mesh_problems(rest));
+}
+
+TEST_CASE("mesh: a peer that joins but never answers is given up on; everyone else meshes") {
+  World w(91);
+  auto people = crowd(w, 3);
+  // A raw protocol client: joins, then ignores every signal.
+  int silent = 0;
+  silent = w.server.connect("silent", SocketEnds{[&] { w.server.client_send(silent, R"({"type":"join","meeting":")" + w.meeting + R"("})"); },
+                                                 [](const std::string&) {}, [](int) {}});
+  w.run_for(100);
+  const auto roster = w.server.roster(w.meeting);
+  REQUIRE(roster.size() == 1);
+  const std::string silent_id = roster[0];
+  join_all(w, people);
+  w.run_for(120000);
+  CHECK_CLEAN(w.mesh_problems(people, {silent_id}));
+  for (auto* p : people) {
+    bool reported = false;
+    for (const auto& e : p->events_of<ErrorEvent>()) reported |= e.code == "peer-unreachable" && e.peer == silent_id;
+    CHECK(reported);
+    for (const auto& s : p->core().peers())
+      if (s.peer == silent_id) CHECK(s.state == "failed");
+  }
+}
+
+TEST_CASE("mesh: tracks added, replaced and removed renegotiate as needed, connections stay up") {
+  World w(101);
+  auto people = crowd(w, 3);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  Participant* sharer = people[0];
+  auto remote_view = [&](Participant* viewer) -> const FakeDescription* {
+    for (auto& [h, pc] : viewer->pcs)
+      if (pc->remote_id() == sharer->id()) return pc->current_remote();
+    return nullptr;
+  };
+
+  sharer->set_track("video", "P0-screen");  // replaceTrack: no renegotiation needed
+  w.run_for(1000);
+  CHECK_CLEAN(w.mesh_problems(people));
+
+  sharer->set_track("video", "");  // camera off: renegotiate to recvonly
+  w.run_for(1000);
+  CHECK_CLEAN(w.mesh_problems(people));
+  for (auto* viewer : {people[1], people[2]}) {
+    REQUIRE(remote_view(viewer));
+    CHECK_FALSE(remote_view(viewer)->sending.count("video"));
+    CHECK(remote_view(viewer)->sending.count("audio"));
+  }
+
+  sharer->set_track("video", "P0-cam2");  // back on: renegotiate, a new remote track
+  w.run_for(1000);
+  CHECK_CLEAN(w.mesh_problems(people));
+  for (auto* viewer : {people[1], people[2]}) {
+    CHECK(remote_view(viewer)->sending.count("video"));
+    bool seen = false;
+    for (const auto& t : viewer->events_of<RemoteTrack>()) seen |= t.track == "P0-cam2" && t.peer == sharer->id();
+    CHECK(seen);
+  }
+  for (auto* p : people) CHECK(p->pcs_created == 2);
+}
+
+TEST_CASE("mesh: the uplink budget is recomputed on every join and leave and on request") {
+  World w(111);
+  auto people = crowd(w, 4);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  auto shares = [](Participant* p) {
+    std::set<int> out;
+    for (auto& [h, pc] : p->pcs) out.insert(pc->sender_parameters["video"].first);
+    return out;
+  };
+  using meshmeet::core::split_uplink_budget;
+  CHECK(shares(people[0]) == std::set<int>{split_uplink_budget(2500, 40, 3, true).max_bitrate_bps});
+  people[3]->leave();
+  w.run_for(1000);
+  CHECK(shares(people[0]) == std::set<int>{split_uplink_budget(2500, 40, 2, true).max_bitrate_bps});
+  people[0]->set_uplink_budget(1000);
+  w.run_for(100);
+  CHECK(shares(people[0]) == std::set<int>{split_uplink_budget(1000, 40, 2, true).max_bitrate_bps});
+  auto& late = w.add("P4");
+  late.join(w.meeting);
+  w.run_for(2000);
+  CHECK(shares(people[0]) == std::set<int>{split_uplink_budget(1000, 40, 3, true).max_bitrate_bps});
+}
+
+TEST_CASE("mesh: quality levels per peer every few seconds") {
+  World w(121);
+  auto people = crowd(w, 3);
+  w.net.set_link("P0", "P1", {600, 0.0, 500});
+  w.net.set_link("P0", "P2", {40, 0.05, 500});
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  w.run_for(10000);
+  std::map<std::string, std::string> level;
+  int reports = 0;
+  for (const auto& q : people[0]->events_of<QualityReport>()) {
+    level[q.peer] = q.level;
+    ++reports;
+  }
+  CHECK(level[people[1]->id()] == "poor");
+  CHECK(level[people[2]->id()] == "fair");
+  CHECK(reports >= 4);  // ≥ 2 per peer in 10 s at a 3 s interval
+  for (const auto& q : people[1]->events_of<QualityReport>())
+    if (q.peer == people[2]->id()) CHECK(q.level == "good");
+}
+
+TEST_CASE("mesh: a run is a pure function of its seed") {
+  auto trace = [](std::uint64_t seed) {
+    World w(seed);
+    auto people = crowd(w, 5);
+    join_all(w, people);
+    w.run_for(5000);
+    std::string out;
+    for (auto* p : people)
+      for (const auto& e : p->events) out += p->name() + " " + meshmeet::core::to_json(e) + "\n";
+    return out;
+  };
+  const auto a = trace(5), b = trace(5), c = trace(6);
+  CHECK(a == b);
+  CHECK(a != c);
+  CHECK(a.size() > 1000);
+}

@@ -1,0 +1,371 @@
+// Peer negotiation on its own, the test playing the remote peer and the
+// browser's peer connection: the W3C perfect-negotiation rules (who yields in
+// glare, implicit and explicit rollback), trickle ICE queueing and dropping,
+// duplicate and stale signals, connection generations, the ICE restart
+// ladder and track changes.
+#include <doctest/doctest.h>
+
+#include "script_harness.hpp"
+#include "wasm/core/peer_signal.hpp"
+#include "wasm/core/uplink_budget.hpp"
+
+using namespace script;
+
+namespace {
+
+std::string sdp(const std::string& fingerprint, const std::string& ufrag) {
+  return "v=0\r\na=fingerprint:sha-256 " + fingerprint + "\r\na=ice-ufrag:" + ufrag + "\r\n";
+}
+
+std::string description(int gen, int peer_gen, std::uint64_t seq, const std::string& type, const std::string& body) {
+  PeerSignal s;
+  s.gen = gen;
+  s.peer_gen = peer_gen;
+  s.seq = seq;
+  s.description_type = type;
+  s.sdp = body;
+  return serialize(s);
+}
+
+std::string candidate(int gen, int peer_gen, std::uint64_t seq, const std::string& ufrag) {
+  PeerSignal s;
+  s.gen = gen;
+  s.peer_gen = peer_gen;
+  s.seq = seq;
+  s.candidate_json = R"({"candidate":"candidate:)" + std::to_string(seq) +
+                     R"( 1 udp 1 10.0.0.2 9 typ host","sdpMid":"0","usernameFragment":")" + ufrag + R"("})";
+  return serialize(s);
+}
+
+// A joined client with one peer; `self` < `peer` makes it polite.
+struct Pair : Harness {
+  Pair(const std::string& self, const std::string& peer, ClientConfig config = {}) : Harness(std::move(config)), peer(peer) {
+    join_and_welcome(self, {peer});
+    pc = one<CreatePeerConnection>(last).pc;
+  }
+  std::string peer;
+  int pc = 0;
+  std::vector<Output>& from_peer(const std::string& data) {
+    return at(now + 1, [&](Client& c, double t) { c.socket_message(t, socket, signal_from(peer, data)); });
+  }
+  std::vector<Output>& browser(std::function<void(Client&, double)> event) { return at(now + 1, event); }
+  // The signals we sent to the peer in the last batch.
+  std::vector<PeerSignal> sent() {
+    std::vector<PeerSignal> out;
+    for (const auto& s : all<SendText>(last)) {
+      auto msg = parse(s.text);
+      if (msg["type"] != "signal") continue;
+      std::string error;
+      auto signal = parse_peer_signal(msg["data"].dump(), error);
+      REQUIRE(signal);
+      out.push_back(*signal);
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("perfect negotiation: the impolite peer ignores a colliding offer and drops its candidates") {
+  Pair p("b", "a");  // "b" > "a": impolite
+  CHECK_FALSE(p.client.peers()[0].polite);
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  const int offer_op = one<SetLocalDescription>(p.last).op;
+  CHECK(one<SetLocalDescription>(p.last).type.empty());  // implicit: the browser picks offer/answer
+
+  // Glare: their offer arrives while ours is being made.
+  p.from_peer(description(1, 0, 1, "offer", sdp("AA", "ua")));
+  CHECK(all<SetRemoteDescription>(p.last).empty());
+  p.from_peer(candidate(1, 0, 2, "ua"));
+  CHECK(all<AddIceCandidate>(p.last).empty());
+
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, offer_op, "offer", sdp("BB", "ub")); });
+  auto ours = p.sent();
+  REQUIRE(ours.size() == 1);
+  CHECK(ours[0].description_type == "offer");
+  CHECK(ours[0].gen == 1);
+  CHECK(ours[0].peer_gen == 1);  // we heard their connection 1 (and ignored its offer)
+
+  // They yield and answer ours; the dropped candidate stays dropped.
+  p.from_peer(description(1, 1, 3, "answer", sdp("AA", "ua")));
+  auto srd = one<SetRemoteDescription>(p.last);
+  CHECK(srd.type == "answer");
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, srd.op); });
+  CHECK(all<AddIceCandidate>(p.last).empty());
+  CHECK(all<SetLocalDescription>(p.last).empty());
+  // Later candidates of the same ufrag go straight in.
+  p.from_peer(candidate(1, 1, 4, "ua"));
+  CHECK(one<AddIceCandidate>(p.last).pc == p.pc);
+  // Both fingerprints known: a verification code.
+  CHECK(p.client.peers()[0].verification_code.size() == 7);
+}
+
+TEST_CASE("perfect negotiation: the polite peer accepts a colliding offer (implicit rollback) and answers it") {
+  Pair p("a", "b");
+  CHECK(p.client.peers()[0].polite);
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  const int offer_op = one<SetLocalDescription>(p.last).op;
+  p.from_peer(description(1, 0, 1, "offer", sdp("BB", "ub")));
+  auto srd = one<SetRemoteDescription>(p.last);  // chained behind our setLocalDescription in the browser
+  CHECK(srd.type == "offer");
+  CHECK(all<SetLocalDescription>(p.last).empty());  // no explicit rollback needed
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, offer_op, "offer", sdp("AA", "ua")); });
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-remote-offer"); });
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, srd.op); });
+  auto answer_op = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, answer_op, "answer", sdp("AA", "ua")); });
+  auto sent = p.sent();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].description_type == "answer");
+}
+
+TEST_CASE("perfect negotiation: without implicit rollback, the polite peer rolls back explicitly, then at once") {
+  Pair p("a", "b");
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  const int offer_op = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, offer_op, "offer", sdp("AA", "ua")); });
+
+  p.from_peer(description(1, 0, 1, "offer", sdp("BB", "ub")));
+  auto srd = one<SetRemoteDescription>(p.last);
+  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, srd.op, "InvalidStateError", "have-local-offer"); });
+  auto rollback = one<SetLocalDescription>(p.last);
+  CHECK(rollback.type == "rollback");
+  auto retry = one<SetRemoteDescription>(p.last);
+  CHECK(retry.type == "offer");
+  CHECK(retry.sdp == sdp("BB", "ub"));
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, rollback.op); });
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-remote-offer"); });
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, retry.op); });
+  auto answer_op = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, answer_op, "answer", sdp("AA", "ua")); });
+  CHECK(p.sent().at(0).description_type == "answer");
+
+  // The next collision rolls back first, without waiting for a failure.
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  const int second_offer = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, second_offer, "offer", sdp("AA", "ua")); });
+  p.from_peer(description(1, 1, 2, "offer", sdp("BB", "ub")));
+  auto sld = all<SetLocalDescription>(p.last);
+  REQUIRE(sld.size() == 1);
+  CHECK(sld[0].type == "rollback");
+  CHECK(one<SetRemoteDescription>(p.last).type == "offer");
+}
+
+TEST_CASE("trickle ICE: candidates before their description are queued, then added; stale ones dropped") {
+  Pair p("a", "b");
+  p.from_peer(candidate(1, 0, 2, "u1"));  // overtook the offer
+  p.from_peer(candidate(1, 0, 3, "u1"));
+  CHECK(all<AddIceCandidate>(p.last).empty());
+  p.from_peer(description(1, 0, 1, "offer", sdp("BB", "u1")));
+  auto srd = one<SetRemoteDescription>(p.last);
+  CHECK(all<AddIceCandidate>(p.last).empty());  // not before the description is set
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-remote-offer"); });
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, srd.op); });
+  CHECK(all<AddIceCandidate>(p.last).size() == 2);
+  const int answer_op = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, answer_op, "answer", sdp("AA", "ua")); });
+
+  // ICE restart by the peer: a candidate of the new ufrag overtakes the new offer.
+  p.from_peer(candidate(1, 1, 5, "u2"));
+  CHECK(all<AddIceCandidate>(p.last).empty());
+  p.from_peer(description(1, 1, 4, "offer", sdp("BB", "u2")));
+  auto srd2 = one<SetRemoteDescription>(p.last);
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, srd2.op); });
+  auto added = all<AddIceCandidate>(p.last);
+  REQUIRE(added.size() == 1);
+  CHECK(added[0].candidate_json.find("\"u2\"") != std::string::npos);
+  // A late candidate of the retired ufrag is dropped.
+  p.from_peer(candidate(1, 1, 6, "u1"));
+  CHECK(all<AddIceCandidate>(p.last).empty());
+}
+
+TEST_CASE("signals: duplicates and descriptions older than the newest are dropped") {
+  Pair p("a", "b");
+  p.from_peer(description(1, 0, 5, "offer", sdp("BB", "u1")));
+  auto srd = one<SetRemoteDescription>(p.last);
+  p.from_peer(description(1, 0, 5, "offer", sdp("BB", "u1")));  // duplicated by the network
+  CHECK(all<SetRemoteDescription>(p.last).empty());
+  p.from_peer(description(1, 0, 3, "offer", sdp("BB", "u0")));  // reordered: older
+  CHECK(all<SetRemoteDescription>(p.last).empty());
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, srd.op); });
+  CHECK(all<SetLocalDescription>(p.last).size() == 1);
+  // Garbage inside a well-formed signal is dropped, not fatal.
+  p.from_peer(R"({"v":1,"gen":"x"})");
+  CHECK(all<ErrorEvent>(p.last).empty());
+  CHECK(p.client.peers()[0].state == "connecting");
+}
+
+TEST_CASE("generations: a fresh connection from the peer retires ours; late messages for old ones are dropped") {
+  Pair p("a", "b");
+  const int first = p.pc;
+  p.from_peer(description(1, 0, 1, "offer", sdp("BB", "u1")));
+  one<SetRemoteDescription>(p.last);
+  // The peer gave up on its connection 1 and made connection 2.
+  p.from_peer(description(2, 0, 2, "offer", sdp("CC", "u2")));
+  CHECK(one<ClosePeerConnection>(p.last).pc == first);
+  auto created = one<CreatePeerConnection>(p.last);
+  CHECK(created.peer == "b");
+  auto srd = one<SetRemoteDescription>(p.last);
+  CHECK(srd.pc == created.pc);
+  CHECK(p.client.peers()[0].generation == 2);
+  // Late traffic of its connection 1 is dropped.
+  p.from_peer(candidate(1, 1, 3, "u1"));
+  CHECK(all<AddIceCandidate>(p.last).empty());
+  CHECK(all<ClosePeerConnection>(p.last).empty());
+  // So is traffic addressed to our retired connection 1.
+  p.from_peer(candidate(2, 1, 4, "u2"));
+  CHECK(all<AddIceCandidate>(p.last).empty());
+  // What we send now names both generations.
+  p.browser([&](Client& c, double t) { c.operation_done(t, created.pc, srd.op); });
+  const int answer_op = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.local_description(t, created.pc, answer_op, "answer", sdp("AA", "ua")); });
+  auto sent = p.sent().at(0);
+  CHECK(sent.gen == 2);
+  CHECK(sent.peer_gen == 2);
+  // Events of the closed connection are ignored.
+  p.browser([&](Client& c, double t) { c.connection_state(t, first, "connected"); });
+  CHECK(p.client.peers()[0].state == "connecting");
+}
+
+TEST_CASE("recovery: disconnected → grace → ICE restarts with jittered backoff → fresh connection") {
+  Pair p("a", "b");
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "audio", "mic"); });
+  CHECK(one<AddTrack>(p.last).track == "mic");
+  p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); });
+  CHECK(p.client.peers()[0].state == "connected");
+  CHECK_FALSE(p.has_timer("connect-watchdog"));
+
+  // A short blip: back before the grace ends, nothing else happens.
+  p.browser([&](Client& c, double t) { c.ice_connection_state(t, p.pc, "disconnected"); });
+  CHECK(p.client.peers()[0].state == "disconnected");
+  CHECK(p.timer("ice-disconnected-grace").second.due - p.now == 5000);
+  p.browser([&](Client& c, double t) { c.ice_connection_state(t, p.pc, "connected"); });
+  CHECK(p.client.peers()[0].state == "connected");
+  CHECK_FALSE(p.has_timer("ice-disconnected-grace"));
+
+  // A long one: restart after 5 s, up to 3 times, then a fresh connection.
+  p.browser([&](Client& c, double t) { c.ice_connection_state(t, p.pc, "disconnected"); });
+  p.fire("ice-disconnected-grace");
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    CHECK(p.client.peers()[0].state == "restart-pending");
+    CHECK(p.timer("ice-restart-backoff").second.due - p.now <= 1000LL << (attempt - 1));
+    p.fire("ice-restart-backoff");
+    CHECK(one<RestartIce>(p.last).pc == p.pc);
+    CHECK(p.client.peers()[0].state == "restarting");
+    p.fire("ice-restart-watchdog");
+  }
+  CHECK(one<ClosePeerConnection>(p.last).pc == p.pc);
+  auto fresh = one<CreatePeerConnection>(p.last);
+  CHECK(fresh.pc != p.pc);
+  CHECK(p.client.peers()[0].state == "connecting");
+  CHECK(p.client.peers()[0].generation == 2);
+  CHECK(p.has_timer("connect-watchdog"));
+  CHECK(one<AddTrack>(p.last).track == "mic");  // the new connection sends the same tracks
+}
+
+TEST_CASE("recovery: ICE restart waits for signaling, and `failed` restarts at once without the grace") {
+  Pair p("a", "b");
+  p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); });
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_closed(t, p.socket, 1006); });  // signaling away
+  p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "failed"); });
+  CHECK(p.client.peers()[0].state == "awaiting-signaling");
+  CHECK_FALSE(p.has_timer("ice-restart-backoff"));
+  p.fire("reconnect-backoff");
+  const int s = one<OpenSocket>(p.last).socket;
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_opened(t, s); });
+  CHECK(all<RestartIce>(p.last).empty());
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_message(t, s, welcome("a", "tok-a", {"b"})); });
+  p.socket = s;
+  CHECK(p.client.peers()[0].state == "restart-pending");
+  p.fire("ice-restart-backoff");
+  CHECK(one<RestartIce>(p.last).pc == p.pc);
+  p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); });
+  CHECK(p.client.peers()[0].state == "connected");
+  CHECK(all<CreatePeerConnection>(p.last).empty());
+}
+
+TEST_CASE("tracks: add, replace and remove reach every connection; the uplink budget follows") {
+  Pair p("a", "b");
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
+  CHECK(one<AddTrack>(p.last).kind == MediaKind::Video);
+  auto params = one<SetSenderParameters>(p.last);
+  const auto expected = split_uplink_budget(2500, 40, 1, false);
+  CHECK(params.max_bitrate_bps == expected.max_bitrate_bps);
+  CHECK(params.scale_resolution_down_by == expected.scale_resolution_down_by);
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "screen"); });
+  CHECK(one<ReplaceTrack>(p.last).track == "screen");
+  CHECK(all<AddTrack>(p.last).empty());
+  p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 800); });
+  CHECK(one<SetSenderParameters>(p.last).max_bitrate_bps == 800000);
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", ""); });
+  CHECK(one<RemoveTrack>(p.last).kind == MediaKind::Video);
+  // A second peer halves each sender's share.
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam2"); });
+  p.at(p.now + 1, [&](Client& c, double t) {
+    c.socket_message(t, p.socket, R"({"type":"peer-joined","peer":{"id":"c","name":"C"}})");
+  });
+  auto both = all<SetSenderParameters>(p.last);
+  REQUIRE(both.size() == 2);
+  for (const auto& b : both) CHECK(b.max_bitrate_bps == 400000);
+}
+
+TEST_CASE("lost answers: an unanswered offer is rolled back and redone; a late answer to it is dropped") {
+  Pair p("a", "b");
+  auto offer = [&]() {
+    p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+    const int op = one<SetLocalDescription>(p.last).op;
+    p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
+    p.browser([&](Client& c, double t) { c.local_description(t, p.pc, op, "offer", sdp("AA", "ua")); });
+    return p.sent().at(0).seq;
+  };
+  const auto first = offer();
+  CHECK(p.timer("answer-timeout").second.due - p.now == 8000);
+  p.fire("answer-timeout");
+  auto rollback = one<SetLocalDescription>(p.last);
+  CHECK(rollback.type == "rollback");
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, rollback.op); });
+  const auto second = offer();  // the browser's negotiation-needed flag asks again
+  CHECK(second > first);
+
+  PeerSignal late;
+  late.gen = 1;
+  late.seq = 1;
+  late.answers = first;
+  late.description_type = "answer";
+  late.sdp = sdp("BB", "ub");
+  p.from_peer(serialize(late));
+  CHECK(all<SetRemoteDescription>(p.last).empty());
+  late.seq = 2;
+  late.answers = second;
+  p.from_peer(serialize(late));
+  CHECK(one<SetRemoteDescription>(p.last).type == "answer");
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  CHECK_FALSE(p.has_timer("answer-timeout"));
+}
+
+TEST_CASE("lost answers: no rollback while signaling is away; the wait starts over once it is back") {
+  Pair p("a", "b");
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  const int op = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, op, "offer", sdp("AA", "ua")); });
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_closed(t, p.socket, 1006); });
+  p.fire("answer-timeout");
+  CHECK(all<SetLocalDescription>(p.last).empty());  // the server may still deliver it after the resume
+  p.fire("reconnect-backoff");
+  const int s = one<OpenSocket>(p.last).socket;
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_opened(t, s); });
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_message(t, s, welcome("a", "tok-a", {"b"})); });
+  CHECK(p.timer("answer-timeout").second.due - p.now == 8000);
+  p.fire("answer-timeout");
+  CHECK(one<SetLocalDescription>(p.last).type == "rollback");
+}

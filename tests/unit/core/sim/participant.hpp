@@ -1,0 +1,102 @@
+// One meeting participant in the simulation: the real client core plus a
+// fake of the JS shim that carries out its outputs against the fake server,
+// the fake peer connections and the virtual clock, and feeds the results
+// back as inputs. The shim is strict: anything a browser would reject or
+// that would leak (an unknown handle, a timer id reused or cancelled twice,
+// a send on a closed socket) is recorded as an anomaly, and checks fail on
+// anomalies.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/fake_peer_connection.hpp"
+#include "wasm/core/client.hpp"
+
+namespace sim {
+
+class World;
+
+struct ParticipantOptions {
+  meshmeet::core::ClientConfig config;  // seed is derived from the world's unless set here
+  bool seed_given = false;
+  PcOptions pc;
+  bool with_audio = true;
+  bool with_video = true;
+};
+
+class Participant : public PcListener {
+ public:
+  Participant(World& world, std::string name, ParticipantOptions options);
+
+  const std::string& name() const { return name_; }
+  meshmeet::core::Client& core() { return client_; }
+  const std::string& id() const { return client_.self_id(); }
+
+  // ---- the app
+  void join(const std::string& meeting);
+  void leave();
+  void chat(const std::string& text, const std::string& to = {});
+  void set_track(const std::string& kind, const std::string& track);
+  void set_uplink_budget(int kbps);
+
+  // ---- what the app saw
+  std::vector<meshmeet::core::Output> events;  // app-facing outputs only, in order
+  template <class T>
+  std::vector<T> events_of() const {
+    std::vector<T> out;
+    for (const auto& e : events)
+      if (auto* t = std::get_if<T>(&e)) out.push_back(*t);
+    return out;
+  }
+  std::vector<std::string> states() const;
+  std::vector<std::string> error_codes() const;
+
+  // ---- what the shim holds
+  std::map<int, FakePeerConnection*> pcs;       // core handle → open fake connection
+  std::map<int, std::uint64_t> timers;          // core timer → loop event
+  std::map<int, std::string> timer_purposes;    // core timer → purpose
+  std::map<int, int> sockets;                   // core socket → server connection
+  std::map<std::string, bool> track_enabled;
+  std::vector<std::string> anomalies;
+  int pcs_created = 0, pcs_closed = 0, ice_restarts = 0, sockets_opened = 0, texts_sent = 0, logs = 0;
+  int glare_ignored = 0, glare_accepted = 0, candidates_queued = 0, explicit_rollbacks = 0;
+  std::int64_t max_output_batch = 0;
+
+  std::vector<std::string> sorted_timer_purposes() const;
+
+  // ---- PcListener: browser events, forwarded only while the connection is ours
+  void pc_negotiation_needed(FakePeerConnection& pc) override;
+  void pc_signaling_state(FakePeerConnection& pc, const std::string& state) override;
+  void pc_ice_candidate(FakePeerConnection& pc, const std::string& candidate_json) override;
+  void pc_ice_connection_state(FakePeerConnection& pc, const std::string& state) override;
+  void pc_connection_state(FakePeerConnection& pc, const std::string& state) override;
+  void pc_track(FakePeerConnection& pc, const std::string& track, const std::string& kind,
+                const std::string& stream) override;
+  void pc_data_channel_open(FakePeerConnection& pc) override;
+  void pc_data_channel_message(FakePeerConnection& pc, const std::string& text) override;
+  void pc_local_description(FakePeerConnection& pc, int op, const std::string& type, const std::string& sdp) override;
+  void pc_operation_done(FakePeerConnection& pc, int op) override;
+  void pc_operation_failed(FakePeerConnection& pc, int op, const std::string& name, const std::string& message) override;
+
+ private:
+  double now() const;
+  bool ours(const FakePeerConnection& pc) const;
+  template <class F>
+  void feed(F&& input) {
+    input(client_, now());
+    pump();
+  }
+  void pump();
+  void carry_out(meshmeet::core::Output& output);
+  FakePeerConnection* pc(int handle, const char* what);
+
+  World& world_;
+  std::string name_;
+  ParticipantOptions options_;
+  meshmeet::core::Client client_;
+};
+
+}  // namespace sim

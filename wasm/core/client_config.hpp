@@ -1,0 +1,55 @@
+// Options of one meeting client. Every duration is in milliseconds of the
+// caller's clock (the core owns none).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace meshmeet::core {
+
+struct ClientConfig {
+  // Seeds the jitter of reconnects and ICE restarts. The JS shim passes a value
+  // from crypto.getRandomValues; tests pass constants to replay a run.
+  std::uint64_t seed = 1;
+
+  // Uplink budget shared by the video senders (one copy per peer in a mesh);
+  // audio keeps `audio_kbps` per peer off the top.
+  int uplink_kbps = 2500;
+  int audio_kbps = 40;
+
+  // Signaling: reconnect backoff with full jitter, delay = U(0, min(cap, base·2^attempt)).
+  std::int64_t reconnect_base_ms = 500;
+  std::int64_t reconnect_cap_ms = 10000;
+  std::int64_t connect_timeout_ms = 10000;  // socket open, and again join → welcome
+  std::int64_t default_heartbeat_interval_ms = 10000;  // until welcome names the server's
+  std::int64_t default_heartbeat_timeout_ms = 30000;
+  std::size_t signal_buffer_limit = 256;  // signals kept for peers while signaling is away
+
+  // Peer connections.
+  std::int64_t connect_watchdog_ms = 15000;       // a new connection must connect within this
+  std::int64_t answer_timeout_ms = 8000;          // an offer unanswered this long (signaling up) is rolled back and redone
+  std::int64_t ice_disconnected_grace_ms = 5000;  // `disconnected` this long → ICE restart
+  int ice_restart_attempts = 3;                   // then a fresh peer connection
+  std::int64_t ice_restart_base_ms = 1000;        // restart k waits U(0, base·2^(k-1))
+  std::int64_t ice_restart_timeout_ms = 10000;    // a restart that has not connected by then failed
+  int max_fresh_connections = 3;                  // fresh connections in a row before giving up on a peer
+  std::int64_t stats_interval_ms = 3000;          // quality sampling period
+
+  // RTCIceServer array as JSON; when empty, welcome.iceServers is used.
+  std::string ice_servers_json;
+
+  // Transition logs (LogEntry at debug level) in the output queue.
+  bool debug_log = true;
+};
+
+// From a JSON object with camelCase keys (seed, uplinkKbps, audioKbps,
+// reconnectBaseMs, reconnectCapMs, connectTimeoutMs, connectWatchdogMs, answerTimeoutMs,
+// iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
+// iceRestartTimeoutMs, maxFreshConnections, statsIntervalMs, iceServers,
+// debugLog); absent keys keep their defaults, "" counts as {}. On a bad value
+// returns nullopt and sets `error`.
+std::optional<ClientConfig> parse_client_config(std::string_view json, std::string& error);
+
+}  // namespace meshmeet::core

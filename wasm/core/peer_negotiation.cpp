@@ -1,0 +1,605 @@
+#include "wasm/core/peer_negotiation.hpp"
+
+#include <algorithm>
+
+#include "wasm/core/sdp_fields.hpp"
+
+namespace meshmeet::core {
+namespace {
+
+constexpr const char* kMachine = "peer-negotiation";
+constexpr std::size_t kMaxQueuedCandidates = 64;
+constexpr std::size_t kMaxOutbox = 64;
+constexpr std::size_t kSeqWindow = 512;
+
+}  // namespace
+
+std::string_view to_string(PeerState state) {
+  switch (state) {
+    case PeerState::New: return "new";
+    case PeerState::Connecting: return "connecting";
+    case PeerState::Connected: return "connected";
+    case PeerState::Disconnected: return "disconnected";
+    case PeerState::RestartPending: return "restart-pending";
+    case PeerState::Restarting: return "restarting";
+    case PeerState::AwaitingSignaling: return "awaiting-signaling";
+    case PeerState::Failed: return "failed";
+    case PeerState::Closed: return "closed";
+  }
+  return "closed";
+}
+
+PeerNegotiation::PeerNegotiation(CoreContext& ctx, std::string self, std::string peer, std::string ice_servers_json,
+                                 const LocalMedia& media)
+    : ctx_(ctx),
+      self_(std::move(self)),
+      peer_(std::move(peer)),
+      polite_(self_ < peer_),  // fixed per pair: both ends compute the same roles
+      ice_servers_json_(ice_servers_json.empty() ? "[]" : std::move(ice_servers_json)),
+      media_(media),
+      verification_(ctx, peer_) {}
+
+// ---- the lifecycle machine ------------------------------------------------------
+
+void PeerNegotiation::set_state(std::int64_t now, PeerState next, std::string why) {
+  if (next == state_ || state_ == PeerState::Closed) return;
+  ctx_.transition(kMachine, peer_, to_string(state_), to_string(next), std::move(why));
+  state_ = next;
+  arm_state_timer(now);
+  ctx_.emit(PeerStateChanged{peer_, std::string(to_string(next))});
+}
+
+// Each state owns at most one timer; entering a state replaces it.
+void PeerNegotiation::arm_state_timer(std::int64_t now) {
+  (void)now;
+  ctx_.cancel_timer(timer_);
+  const auto& c = ctx_.config();
+  const TimerTag tag{TimerOwner::Peer, peer_};
+  switch (state_) {
+    case PeerState::Connecting:
+      timer_ = ctx_.start_timer(c.connect_watchdog_ms, tag, "connect-watchdog");
+      break;
+    case PeerState::Disconnected:
+      timer_ = ctx_.start_timer(c.ice_disconnected_grace_ms, tag, "ice-disconnected-grace");
+      break;
+    case PeerState::RestartPending: {
+      const std::int64_t ceiling = c.ice_restart_base_ms << std::min(restart_attempts_, 20);
+      timer_ = ctx_.start_timer(ctx_.random().uniform(0, ceiling), tag, "ice-restart-backoff");
+      break;
+    }
+    case PeerState::Restarting:
+      timer_ = ctx_.start_timer(c.ice_restart_timeout_ms, tag, "ice-restart-watchdog");
+      break;
+    default:
+      break;
+  }
+}
+
+void PeerNegotiation::open(std::int64_t now) {
+  if (state_ != PeerState::New) return;
+  create_pc(now);
+  set_state(now, PeerState::Connecting, "opened");
+}
+
+void PeerNegotiation::close(std::int64_t now, std::string why) {
+  close_pc();
+  outbox_.clear();
+  ctx_.cancel_timer(timer_);
+  set_state(now, PeerState::Closed, std::move(why));
+}
+
+void PeerNegotiation::create_pc(std::int64_t now) {
+  (void)now;
+  pc_ = ctx_.new_pc_id();
+  ++gen_;
+  remote_gen_ = 0;
+  seen_seqs_.clear();
+  newest_description_seq_ = 0;
+  making_offer_ = ignore_offer_ = is_setting_remote_answer_pending_ = false;
+  signaling_ = SignalingState::Stable;
+  ops_.clear();
+  ctx_.cancel_timer(answer_timer_);
+  answer_overdue_ = false;
+  last_offer_seq_ = last_remote_offer_seq_ = 0;
+  has_remote_description_ = false;
+  remote_ufrag_.clear();
+  retired_ufrags_.clear();
+  candidates_.clear();
+  ice_ = IceConnectionState::New;
+  connection_ = PeerConnectionState::New;
+  transport_ = Transport::Pending;
+  dc_open_ = false;
+  applied_budget_.reset();
+  verification_.reset();
+  ctx_.emit(CreatePeerConnection{pc_, peer_, polite_, "{\"iceServers\":" + ice_servers_json_ + "}"});
+  for (MediaKind kind : {MediaKind::Audio, MediaKind::Video})
+    if (!media_.track(kind).empty()) ctx_.emit(AddTrack{pc_, kind, media_.track(kind)});
+  apply_budget();
+}
+
+void PeerNegotiation::close_pc() {
+  if (pc_ != 0) ctx_.emit(ClosePeerConnection{pc_});
+  pc_ = 0;
+  ctx_.cancel_timer(answer_timer_);
+  answer_overdue_ = false;
+  ops_.clear();
+  candidates_.clear();
+  dc_open_ = false;
+  making_offer_ = false;
+}
+
+void PeerNegotiation::replace_pc(std::int64_t now, std::string why, Initiator by) {
+  if (by == Initiator::Us) {
+    if (fresh_connections_ >= ctx_.config().max_fresh_connections) {
+      close_pc();
+      set_state(now, PeerState::Failed,
+                why + "; gave up after " + std::to_string(fresh_connections_) + " fresh connections");
+      ctx_.error("peer-unreachable", "no connection to this peer could be established", peer_);
+      return;
+    }
+    ++fresh_connections_;
+  }
+  restart_attempts_ = 0;
+  close_pc();
+  create_pc(now);
+  if (state_ == PeerState::Connecting) {
+    ctx_.transition(kMachine, peer_, to_string(state_), to_string(state_),
+                    "fresh connection " + std::to_string(gen_) + ": " + why);
+    arm_state_timer(now);
+  } else {
+    set_state(now, PeerState::Connecting, "fresh connection " + std::to_string(gen_) + ": " + why);
+  }
+}
+
+void PeerNegotiation::begin_restart(std::int64_t now, std::string why) {
+  if (restart_attempts_ >= ctx_.config().ice_restart_attempts) {
+    replace_pc(now, why + "; ICE restarts exhausted", Initiator::Us);
+    return;
+  }
+  if (!ctx_.signaling_up()) {
+    set_state(now, PeerState::AwaitingSignaling, why + "; ICE restart waits for signaling");
+    return;
+  }
+  set_state(now, PeerState::RestartPending, std::move(why));
+}
+
+void PeerNegotiation::on_timer(std::int64_t now, int timer) {
+  if (timer != 0 && timer == answer_timer_) {
+    answer_timer_ = 0;
+    if (pc_ == 0 || signaling_ != SignalingState::HaveLocalOffer) return;
+    if (!ctx_.signaling_up()) {
+      answer_overdue_ = true;  // the server queues for us; give it time once we are back
+      return;
+    }
+    ctx_.log(LogLevel::Info, kMachine, peer_, {}, {},
+             "no answer within " + std::to_string(ctx_.config().answer_timeout_ms) + " ms: rolling back to offer again");
+    emit_op(PendingOp{OpKind::Rollback, {}});
+    return;
+  }
+  if (timer != timer_ || timer == 0) return;
+  timer_ = 0;
+  const auto& c = ctx_.config();
+  switch (state_) {
+    case PeerState::Connecting:
+      replace_pc(now, "not connected within " + std::to_string(c.connect_watchdog_ms) + " ms", Initiator::Us);
+      break;
+    case PeerState::Disconnected:
+      begin_restart(now, "disconnected for " + std::to_string(c.ice_disconnected_grace_ms) + " ms");
+      break;
+    case PeerState::RestartPending:
+      if (!ctx_.signaling_up()) {
+        set_state(now, PeerState::AwaitingSignaling, "ICE restart waits for signaling");
+        break;
+      }
+      ++restart_attempts_;
+      ctx_.emit(RestartIce{pc_});
+      set_state(now, PeerState::Restarting,
+                "ICE restart " + std::to_string(restart_attempts_) + "/" + std::to_string(c.ice_restart_attempts));
+      break;
+    case PeerState::Restarting:
+      begin_restart(now, "ICE restart did not connect within " + std::to_string(c.ice_restart_timeout_ms) + " ms");
+      break;
+    default:
+      break;
+  }
+}
+
+void PeerNegotiation::on_signaling_up(std::int64_t now) {
+  if (answer_overdue_ && signaling_ == SignalingState::HaveLocalOffer) arm_answer_timer();
+  answer_overdue_ = false;
+  if (state_ == PeerState::AwaitingSignaling) begin_restart(now, "signaling is back");
+}
+
+// connectionState says whether DTLS is up too; iceConnectionState alone is the
+// fallback for implementations that lack connectionState.
+PeerNegotiation::Transport PeerNegotiation::transport() const {
+  if (ice_ == IceConnectionState::Failed || connection_ == PeerConnectionState::Failed) return Transport::Broken;
+  if (ice_ == IceConnectionState::Disconnected || connection_ == PeerConnectionState::Disconnected)
+    return Transport::Down;
+  if (connection_ == PeerConnectionState::Connected) return Transport::Up;
+  if (connection_ == PeerConnectionState::New &&
+      (ice_ == IceConnectionState::Connected || ice_ == IceConnectionState::Completed))
+    return Transport::Up;
+  return Transport::Pending;
+}
+
+void PeerNegotiation::on_transport_change(std::int64_t now) {
+  const Transport t = transport();
+  if (t == transport_) return;
+  transport_ = t;
+  switch (t) {
+    case Transport::Up:
+      if (state_ == PeerState::Connecting || state_ == PeerState::Disconnected || state_ == PeerState::RestartPending ||
+          state_ == PeerState::Restarting || state_ == PeerState::AwaitingSignaling) {
+        restart_attempts_ = 0;
+        fresh_connections_ = 0;
+        set_state(now, PeerState::Connected, "transport up (connection " + std::to_string(gen_) + ")");
+      }
+      break;
+    case Transport::Down:
+      if (state_ == PeerState::Connected) set_state(now, PeerState::Disconnected, "transport disconnected");
+      break;
+    case Transport::Broken:
+      if (state_ == PeerState::Connecting || state_ == PeerState::Connected || state_ == PeerState::Disconnected ||
+          state_ == PeerState::Restarting)
+        begin_restart(now, "transport failed");
+      break;
+    case Transport::Pending:
+      break;
+  }
+}
+
+void PeerNegotiation::on_ice_connection_state(std::int64_t now, IceConnectionState state) {
+  if (state == ice_ || pc_ == 0) return;
+  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "iceConnectionState " + std::string(to_string(state)));
+  ice_ = state;
+  on_transport_change(now);
+}
+
+void PeerNegotiation::on_connection_state(std::int64_t now, PeerConnectionState state) {
+  if (state == connection_ || pc_ == 0) return;
+  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "connectionState " + std::string(to_string(state)));
+  connection_ = state;
+  on_transport_change(now);
+}
+
+void PeerNegotiation::on_signaling_state(std::int64_t now, SignalingState state) {
+  (void)now;
+  signaling_ = state;
+  if (state != SignalingState::HaveLocalOffer) {
+    ctx_.cancel_timer(answer_timer_);
+    answer_overdue_ = false;
+  }
+}
+
+void PeerNegotiation::arm_answer_timer() {
+  ctx_.cancel_timer(answer_timer_);
+  answer_timer_ = ctx_.start_timer(ctx_.config().answer_timeout_ms, TimerTag{TimerOwner::Peer, peer_}, "answer-timeout");
+}
+
+// ---- signals and pairing ----------------------------------------------------------
+
+std::uint64_t PeerNegotiation::send(PeerSignal s) {
+  s.gen = gen_;
+  s.peer_gen = remote_gen_;
+  s.seq = next_seq_++;
+  ctx_.send_signal(peer_, serialize(s));
+  return s.seq;
+}
+
+void PeerNegotiation::adopt(int remote_gen) {
+  remote_gen_ = remote_gen;
+  highest_remote_gen_ = std::max(highest_remote_gen_, remote_gen);
+  seen_seqs_.clear();
+  newest_description_seq_ = 0;
+}
+
+void PeerNegotiation::on_signal(std::int64_t now, const PeerSignal& s) {
+  if (state_ == PeerState::Closed || state_ == PeerState::New) return;
+  auto drop = [&](const char* why) { ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, std::string("signal dropped: ") + why); };
+  if (s.peer_gen != 0 && s.peer_gen != gen_) return drop("meant for an older connection of ours");
+  if (pc_ == 0) {  // gave up: only a fresh connection from the peer revives us
+    if (s.peer_gen != 0 || s.gen <= highest_remote_gen_) return drop("no connection");
+    // Our own give-up count stays: if this one fails too we fail again at
+    // once, so two unreachable peers cannot revive each other forever.
+    replace_pc(now, "the peer made a fresh connection", Initiator::Peer);
+    adopt(s.gen);
+  } else if (remote_gen_ == 0) {
+    if (s.peer_gen != gen_ && s.gen <= highest_remote_gen_) return drop("from a retired connection of the peer");
+    adopt(s.gen);
+  } else if (s.gen < remote_gen_) {
+    return drop("from a retired connection of the peer");
+  } else if (s.gen > remote_gen_) {
+    // A connection pairs with one remote connection for life (DTLS state):
+    // the peer started afresh, so must we.
+    if (s.peer_gen != 0) return drop("conflicting pairing");
+    // Counts toward giving up like one of ours: two ends that cannot reach
+    // each other then give up together instead of taking turns.
+    ++fresh_connections_;
+    replace_pc(now, "the peer made a fresh connection", Initiator::Peer);
+    adopt(s.gen);
+  }
+  if (!seen_seqs_.insert(s.seq).second) return drop("duplicate");
+  while (seen_seqs_.size() > kSeqWindow) seen_seqs_.erase(seen_seqs_.begin());
+  if (s.is_description()) {
+    if (s.seq < newest_description_seq_) return drop("older than a description already seen");
+    newest_description_seq_ = s.seq;
+    handle_description(now, s);
+  } else {
+    handle_candidate(now, s);
+  }
+}
+
+// ---- perfect negotiation (W3C webrtc-pc, "Perfect negotiation example") -------------
+
+int PeerNegotiation::emit_op(PendingOp op) {
+  const int id = ctx_.new_op_id();
+  switch (op.kind) {
+    case OpKind::NegotiationOffer:
+    case OpKind::Answer:
+      ctx_.emit(SetLocalDescription{pc_, id, ""});
+      break;
+    case OpKind::Rollback:
+      ctx_.emit(SetLocalDescription{pc_, id, "rollback"});
+      break;
+    case OpKind::RemoteOffer:
+      ctx_.emit(SetRemoteDescription{pc_, id, "offer", op.sdp});
+      break;
+    case OpKind::RemoteAnswer:
+      ctx_.emit(SetRemoteDescription{pc_, id, "answer", op.sdp});
+      break;
+    case OpKind::Candidate:
+      ctx_.emit(AddIceCandidate{pc_, id, op.sdp});
+      break;
+  }
+  ops_.emplace(id, std::move(op));
+  return id;
+}
+
+void PeerNegotiation::on_negotiation_needed(std::int64_t now) {
+  (void)now;
+  if (pc_ == 0) return;
+  making_offer_ = true;
+  emit_op(PendingOp{OpKind::NegotiationOffer, {}});
+}
+
+void PeerNegotiation::handle_description(std::int64_t now, const PeerSignal& s) {
+  if (s.description_type == "answer" && s.answers != 0 && s.answers != last_offer_seq_) {
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "answer to an offer we no longer have: dropped");
+    return;
+  }
+  const bool ready_for_offer =
+      !making_offer_ && (signaling_ == SignalingState::Stable || is_setting_remote_answer_pending_);
+  const bool offer_collision = s.description_type == "offer" && !ready_for_offer;
+  ignore_offer_ = !polite_ && offer_collision;
+  if (ignore_offer_) {
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "glare: ignoring the peer's offer (we are impolite)");
+    return;
+  }
+  if (offer_collision)
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "glare: accepting the peer's offer (we are polite)");
+  if (s.description_type == "offer") last_remote_offer_seq_ = s.seq;
+  set_remote(now, s.description_type, s.sdp, offer_collision, false);
+}
+
+void PeerNegotiation::set_remote(std::int64_t now, const std::string& type, const std::string& sdp, bool collision,
+                                 bool explicit_rollback) {
+  (void)now;
+  if (collision && implicit_rollback_unsupported_ && !explicit_rollback) {
+    emit_op(PendingOp{OpKind::Rollback, {}});
+    explicit_rollback = true;
+  }
+  is_setting_remote_answer_pending_ = type == "answer";
+  PendingOp op{type == "offer" ? OpKind::RemoteOffer : OpKind::RemoteAnswer, sdp};
+  op.collision = collision;
+  op.explicit_rollback = explicit_rollback;
+  emit_op(std::move(op));
+}
+
+void PeerNegotiation::on_local_description(std::int64_t now, int op, const std::string& type, const std::string& sdp) {
+  (void)now;
+  auto it = ops_.find(op);
+  if (it == ops_.end()) return;
+  const OpKind kind = it->second.kind;
+  ops_.erase(it);
+  if (kind == OpKind::NegotiationOffer) making_offer_ = false;
+  if (type != "offer" && type != "answer") return;
+  verification_.set_local_sdp(sdp);
+  PeerSignal s;
+  s.description_type = type;
+  s.sdp = sdp;
+  if (type == "answer") s.answers = last_remote_offer_seq_;
+  const std::uint64_t seq = send(std::move(s));
+  if (type == "offer") {
+    last_offer_seq_ = seq;
+    arm_answer_timer();
+  }
+}
+
+void PeerNegotiation::on_operation_done(std::int64_t now, int op) {
+  (void)now;
+  auto it = ops_.find(op);
+  if (it == ops_.end()) return;
+  PendingOp done = std::move(it->second);
+  ops_.erase(it);
+  switch (done.kind) {
+    case OpKind::RemoteOffer:
+    case OpKind::RemoteAnswer: {
+      is_setting_remote_answer_pending_ = false;
+      const std::string ufrag = sdp_ice_ufrag(done.sdp);
+      if (!ufrag.empty() && ufrag != remote_ufrag_) {
+        if (!remote_ufrag_.empty()) retired_ufrags_.insert(remote_ufrag_);
+        remote_ufrag_ = ufrag;
+      }
+      has_remote_description_ = true;
+      verification_.set_remote_sdp(done.sdp);
+      flush_candidates();
+      if (done.kind == OpKind::RemoteOffer) emit_op(PendingOp{OpKind::Answer, {}});
+      break;
+    }
+    case OpKind::NegotiationOffer:  // a shim that reports SLD as plain done: no description to send
+      making_offer_ = false;
+      break;
+    default:
+      break;
+  }
+}
+
+void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::string& error_name,
+                                          const std::string& message) {
+  auto it = ops_.find(op);
+  if (it == ops_.end()) return;
+  PendingOp failed = std::move(it->second);
+  ops_.erase(it);
+  const std::string what = error_name + (message.empty() ? "" : ": " + message);
+  switch (failed.kind) {
+    case OpKind::NegotiationOffer:
+      making_offer_ = false;
+      ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "setLocalDescription failed: " + what);
+      break;
+    case OpKind::Answer:
+      ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {}, "could not answer: " + what);
+      break;
+    case OpKind::RemoteOffer:
+      is_setting_remote_answer_pending_ = false;
+      if (failed.collision && !failed.explicit_rollback) {
+        // This implementation has no implicit rollback: roll back explicitly,
+        // as the earlier version of the W3C example did, and from now on at once.
+        implicit_rollback_unsupported_ = true;
+        ctx_.log(LogLevel::Info, kMachine, peer_, {}, {}, "implicit rollback unsupported (" + what + "): rolling back explicitly");
+        set_remote(now, "offer", failed.sdp, true, false);
+      } else {
+        ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {}, "could not apply the peer's offer: " + what);
+      }
+      break;
+    case OpKind::RemoteAnswer:
+      is_setting_remote_answer_pending_ = false;
+      ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "could not apply the peer's answer: " + what);
+      break;
+    case OpKind::Rollback:
+    case OpKind::Candidate:
+      // addIceCandidate errors are expected around glare and restarts (W3C: ignored).
+      ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "operation failed: " + what);
+      break;
+  }
+}
+
+// ---- trickle ICE --------------------------------------------------------------------
+
+void PeerNegotiation::on_ice_candidate(std::int64_t now, const std::string& candidate_json) {
+  (void)now;
+  if (pc_ == 0) return;
+  PeerSignal s;
+  if (!read_candidate(candidate_json, s.candidate_json, s.candidate_ufrag)) return;  // end of candidates
+  send(std::move(s));
+}
+
+void PeerNegotiation::handle_candidate(std::int64_t now, const PeerSignal& s) {
+  (void)now;
+  if (ignore_offer_) return;  // belongs to an offer we ignored: dropped silently
+  if (has_remote_description_ && (s.candidate_ufrag.empty() || s.candidate_ufrag == remote_ufrag_)) {
+    add_candidate(s.candidate_json);
+    return;
+  }
+  if (retired_ufrags_.count(s.candidate_ufrag)) return;  // for a description already replaced
+  // No remote description yet, or one for a later description (ICE restart):
+  // keep it until that description is set.
+  if (candidates_.size() >= kMaxQueuedCandidates) candidates_.pop_front();
+  candidates_.push_back(QueuedCandidate{s.candidate_json, s.candidate_ufrag});
+  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "candidate queued until its description is set");
+}
+
+void PeerNegotiation::add_candidate(const std::string& candidate_json) {
+  emit_op(PendingOp{OpKind::Candidate, candidate_json});
+}
+
+void PeerNegotiation::flush_candidates() {
+  std::deque<QueuedCandidate> keep;
+  for (auto& c : candidates_) {
+    if (c.ufrag.empty() || c.ufrag == remote_ufrag_)
+      add_candidate(c.json);
+    else if (!retired_ufrags_.count(c.ufrag))
+      keep.push_back(std::move(c));
+  }
+  candidates_.swap(keep);
+}
+
+// ---- media, data, stats ---------------------------------------------------------------
+
+void PeerNegotiation::on_track(std::int64_t now, const std::string& track, MediaKind kind, const std::string& stream) {
+  (void)now;
+  if (pc_ == 0) return;
+  ctx_.emit(RemoteTrack{peer_, pc_, track, kind, stream});
+}
+
+void PeerNegotiation::on_local_track_changed(std::int64_t now, MediaKind kind, const std::string& old_track) {
+  (void)now;
+  if (pc_ == 0) return;
+  const std::string& track = media_.track(kind);
+  if (old_track.empty() && !track.empty()) {
+    ctx_.emit(AddTrack{pc_, kind, track});  // negotiationneeded follows
+  } else if (!old_track.empty() && track.empty()) {
+    ctx_.emit(RemoveTrack{pc_, kind});  // negotiationneeded follows
+    if (kind == MediaKind::Video) applied_budget_.reset();
+  } else if (old_track != track) {
+    ctx_.emit(ReplaceTrack{pc_, kind, track});  // renegotiates only if the browser needs it
+  }
+  if (kind == MediaKind::Video) apply_budget();
+}
+
+void PeerNegotiation::set_sender_budget(std::int64_t now, int max_bitrate_bps, double scale) {
+  (void)now;
+  wanted_budget_ = Budget{max_bitrate_bps, scale};
+  apply_budget();
+}
+
+void PeerNegotiation::apply_budget() {
+  if (pc_ == 0 || media_.video_track.empty() || !wanted_budget_) return;
+  if (applied_budget_ && !(*applied_budget_ != *wanted_budget_)) return;
+  ctx_.emit(SetSenderParameters{pc_, MediaKind::Video, wanted_budget_->bps, wanted_budget_->scale});
+  applied_budget_ = wanted_budget_;
+}
+
+void PeerNegotiation::request_stats(std::int64_t now) {
+  (void)now;
+  if (pc_ != 0 && (state_ == PeerState::Connected || state_ == PeerState::Disconnected)) ctx_.emit(GetStats{pc_});
+}
+
+void PeerNegotiation::on_data_channel_open(std::int64_t now) {
+  (void)now;
+  if (pc_ == 0) return;
+  dc_open_ = true;
+  while (!outbox_.empty()) {
+    ctx_.emit(SendData{pc_, std::move(outbox_.front())});
+    outbox_.pop_front();
+  }
+}
+
+void PeerNegotiation::on_data_channel_closed(std::int64_t now) {
+  (void)now;
+  dc_open_ = false;
+}
+
+void PeerNegotiation::on_data_channel_message(std::int64_t now, const std::string& text) {
+  (void)now;
+  std::string body;
+  bool direct = false;
+  if (parse_chat(text, body, direct))
+    ctx_.emit(ChatReceived{peer_, std::move(body), direct});
+  else
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "unknown data-channel message ignored");
+}
+
+bool PeerNegotiation::send_data(std::int64_t now, std::string text) {
+  (void)now;
+  if (state_ == PeerState::Closed) return false;
+  if (dc_open_ && pc_ != 0) {
+    ctx_.emit(SendData{pc_, std::move(text)});
+    return true;
+  }
+  if (outbox_.size() >= kMaxOutbox) return false;
+  outbox_.push_back(std::move(text));
+  return true;
+}
+
+}  // namespace meshmeet::core

@@ -1,0 +1,190 @@
+// One remote peer's connection, from creation to close: W3C webrtc-pc
+// "perfect negotiation" (makingOffer / ignoreOffer /
+// isSettingRemoteAnswerPending, implicit rollback with an explicit-rollback
+// fallback), trickle ICE with early candidates queued, and recovery: ICE
+// restart on `failed` or after `disconnected` for a grace period (only while
+// signaling is up), up to N attempts with jittered backoff, then a fresh peer
+// connection, and after too many fresh connections in a row, giving up.
+//
+// The browser's operations chain serialises the operations this emits, so
+// they are emitted as soon as the W3C example would call them; completions
+// come back as inputs tagged with the operation id.
+//
+// One addition to the W3C example, which assumes signaling never loses a
+// message: an offer left unanswered (while signaling is up) is rolled back,
+// and the browser's negotiation-needed flag makes it again. A message in
+// flight when a socket dies is lost for real, and without this a lost offer
+// or answer would freeze renegotiation (a camera that never comes back).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "wasm/core/context.hpp"
+#include "wasm/core/peer_signal.hpp"
+#include "wasm/core/verification_code.hpp"
+#include "wasm/core/webrtc_types.hpp"
+
+namespace meshmeet::core {
+
+// The connection's life as the user would describe it.
+enum class PeerState {
+  New,                // not opened yet
+  Connecting,         // a peer connection exists and has not connected yet (watchdog running)
+  Connected,          // media and data flow
+  Disconnected,       // ICE/DTLS reported disconnected: waiting a grace period
+  RestartPending,     // an ICE restart is due after a jittered backoff
+  Restarting,         // ICE restart issued, waiting for it to connect
+  AwaitingSignaling,  // a restart is needed but signaling is away
+  Failed,             // gave up after repeated fresh connections; revived by a fresh one from the peer
+  Closed,             // the peer left or we did: terminal
+};
+std::string_view to_string(PeerState state);
+
+// The local tracks every peer connection sends ("" = none).
+struct LocalMedia {
+  std::string audio_track;
+  std::string video_track;
+  const std::string& track(MediaKind kind) const { return kind == MediaKind::Audio ? audio_track : video_track; }
+};
+
+class PeerNegotiation {
+ public:
+  PeerNegotiation(CoreContext& ctx, std::string self, std::string peer, std::string ice_servers_json,
+                  const LocalMedia& media);
+  PeerNegotiation(const PeerNegotiation&) = delete;
+  PeerNegotiation& operator=(const PeerNegotiation&) = delete;
+
+  const std::string& peer() const { return peer_; }
+  bool polite() const { return polite_; }
+  PeerState state() const { return state_; }
+  int pc() const { return pc_; }  // current handle, 0 when none
+  int generation() const { return gen_; }
+  bool data_channel_open() const { return dc_open_; }
+  const std::string& verification_code() const { return verification_.code(); }
+  bool making_offer() const { return making_offer_; }
+
+  void open(std::int64_t now);
+  void close(std::int64_t now, std::string why);
+
+  // ---- from the peer, through signaling
+  void on_signal(std::int64_t now, const PeerSignal& signal);
+
+  // ---- from the current peer connection
+  void on_negotiation_needed(std::int64_t now);
+  void on_local_description(std::int64_t now, int op, const std::string& type, const std::string& sdp);
+  void on_operation_done(std::int64_t now, int op);
+  void on_operation_failed(std::int64_t now, int op, const std::string& error_name, const std::string& message);
+  void on_ice_candidate(std::int64_t now, const std::string& candidate_json);
+  void on_signaling_state(std::int64_t now, SignalingState state);
+  void on_ice_connection_state(std::int64_t now, IceConnectionState state);
+  void on_connection_state(std::int64_t now, PeerConnectionState state);
+  void on_track(std::int64_t now, const std::string& track, MediaKind kind, const std::string& stream);
+  void on_data_channel_open(std::int64_t now);
+  void on_data_channel_closed(std::int64_t now);
+  void on_data_channel_message(std::int64_t now, const std::string& text);
+
+  // ---- from the client
+  void on_timer(std::int64_t now, int timer);
+  void on_signaling_up(std::int64_t now);
+  void on_local_track_changed(std::int64_t now, MediaKind kind, const std::string& old_track);
+  void set_sender_budget(std::int64_t now, int max_bitrate_bps, double scale_resolution_down_by);
+  void request_stats(std::int64_t now);
+  // Queued until the data channel is open; false when the queue is full.
+  bool send_data(std::int64_t now, std::string text);
+
+ private:
+  enum class OpKind { NegotiationOffer, Answer, RemoteOffer, RemoteAnswer, Rollback, Candidate };
+  struct PendingOp {
+    OpKind kind;
+    std::string sdp;         // remote description ops
+    bool collision = false;  // a remote offer that collided with ours (we are polite)
+    bool explicit_rollback = false;  // already retried after an explicit rollback
+  };
+  enum class Transport { Pending, Up, Down, Broken };
+  enum class Initiator { Us, Peer };
+
+  void set_state(std::int64_t now, PeerState next, std::string why);  // the single mutator
+  void arm_state_timer(std::int64_t now);
+  void create_pc(std::int64_t now);
+  void close_pc();
+  void replace_pc(std::int64_t now, std::string why, Initiator by);
+  void begin_restart(std::int64_t now, std::string why);
+  void adopt(int remote_gen);
+  Transport transport() const;
+  void on_transport_change(std::int64_t now);
+
+  std::uint64_t send(PeerSignal signal);  // returns the seq it was sent with
+  void arm_answer_timer();
+  void handle_description(std::int64_t now, const PeerSignal& s);
+  void handle_candidate(std::int64_t now, const PeerSignal& s);
+  void set_remote(std::int64_t now, const std::string& type, const std::string& sdp, bool collision, bool explicit_rollback);
+  void add_candidate(const std::string& candidate_json);
+  void flush_candidates();
+  void apply_budget();
+  int emit_op(PendingOp op);
+
+  CoreContext& ctx_;
+  std::string self_, peer_;
+  bool polite_;
+  std::string ice_servers_json_;
+  const LocalMedia& media_;
+
+  PeerState state_ = PeerState::New;
+  int timer_ = 0;  // the current state's timer, if it has one
+  int answer_timer_ = 0;         // while our offer waits for its answer
+  bool answer_overdue_ = false;  // it expired while signaling was away
+  std::uint64_t last_offer_seq_ = 0;         // seq of the last offer we sent
+  std::uint64_t last_remote_offer_seq_ = 0;  // seq of the last offer of theirs we applied
+  int restart_attempts_ = 0;
+  int fresh_connections_ = 0;  // made by us since the last time we were connected
+
+  // The current peer connection and its pairing with the peer's (see peer_signal.hpp).
+  int pc_ = 0;
+  int gen_ = 0;
+  int remote_gen_ = 0;
+  int highest_remote_gen_ = 0;
+  std::uint64_t next_seq_ = 1;
+  std::set<std::uint64_t> seen_seqs_;
+  std::uint64_t newest_description_seq_ = 0;
+
+  // W3C perfect negotiation.
+  bool making_offer_ = false;
+  bool ignore_offer_ = false;
+  bool is_setting_remote_answer_pending_ = false;
+  bool implicit_rollback_unsupported_ = false;  // learned from a failed implicit rollback
+  SignalingState signaling_ = SignalingState::Stable;
+  std::map<int, PendingOp> ops_;
+
+  // Trickle ICE.
+  bool has_remote_description_ = false;
+  std::string remote_ufrag_;
+  std::set<std::string> retired_ufrags_;
+  struct QueuedCandidate {
+    std::string json;
+    std::string ufrag;
+  };
+  std::deque<QueuedCandidate> candidates_;
+
+  IceConnectionState ice_ = IceConnectionState::New;
+  PeerConnectionState connection_ = PeerConnectionState::New;
+  Transport transport_ = Transport::Pending;
+
+  bool dc_open_ = false;
+  std::deque<std::string> outbox_;
+
+  struct Budget {
+    int bps;
+    double scale;
+    bool operator!=(const Budget& o) const { return bps != o.bps || scale != o.scale; }
+  };
+  std::optional<Budget> wanted_budget_, applied_budget_;
+
+  VerificationCode verification_;
+};
+
+}  // namespace meshmeet::core

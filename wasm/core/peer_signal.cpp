@@ -1,0 +1,118 @@
+#include "wasm/core/peer_signal.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace meshmeet::core {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+bool positive_int(const json& doc, const char* key, std::uint64_t& out, bool allow_zero) {
+  auto it = doc.find(key);
+  if (it == doc.end() || !it->is_number_unsigned()) return false;
+  out = it->get<std::uint64_t>();
+  return (allow_zero || out > 0) && out <= 9007199254740991ULL;
+}
+
+}  // namespace
+
+std::optional<PeerSignal> parse_peer_signal(std::string_view data, std::string& error) {
+  json doc = json::parse(data, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    error = "signal data is not a JSON object";
+    return std::nullopt;
+  }
+  auto v = doc.find("v");
+  if (v == doc.end() || !v->is_number_unsigned() || v->get<std::uint64_t>() != 1) {
+    error = "unsupported signal version";
+    return std::nullopt;
+  }
+  PeerSignal s;
+  std::uint64_t gen = 0, peer_gen = 0;
+  if (!positive_int(doc, "gen", gen, false) || !positive_int(doc, "peerGen", peer_gen, true) ||
+      !positive_int(doc, "seq", s.seq, false) || gen > 1000000 || peer_gen > 1000000) {
+    error = "gen, peerGen and seq must be integers (gen, seq ≥ 1)";
+    return std::nullopt;
+  }
+  if (doc.contains("answers") && !positive_int(doc, "answers", s.answers, true)) {
+    error = "answers must be a non-negative integer";
+    return std::nullopt;
+  }
+  s.gen = static_cast<int>(gen);
+  s.peer_gen = static_cast<int>(peer_gen);
+  auto d = doc.find("description");
+  auto c = doc.find("candidate");
+  if ((d == doc.end()) == (c == doc.end())) {
+    error = "a signal carries exactly one of description and candidate";
+    return std::nullopt;
+  }
+  if (d != doc.end()) {
+    if (!d->is_object()) {
+      error = "description must be an object";
+      return std::nullopt;
+    }
+    auto type = d->find("type");
+    auto sdp = d->find("sdp");
+    if (type == d->end() || !type->is_string() || sdp == d->end() || !sdp->is_string()) {
+      error = "description needs string type and sdp";
+      return std::nullopt;
+    }
+    s.description_type = type->get<std::string>();
+    if (s.description_type != "offer" && s.description_type != "answer") {
+      error = "description type must be offer or answer";
+      return std::nullopt;
+    }
+    s.sdp = sdp->get<std::string>();
+    return s;
+  }
+  if (!read_candidate(dump(*c), s.candidate_json, s.candidate_ufrag)) {
+    error = "candidate must be an object with a string 'candidate'";
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::string serialize(const PeerSignal& s) {
+  json out = {{"v", 1}, {"gen", s.gen}, {"peerGen", s.peer_gen}, {"seq", s.seq}};
+  if (s.answers) out["answers"] = s.answers;
+  if (s.is_description()) {
+    out["description"] = {{"type", s.description_type}, {"sdp", s.sdp}};
+  } else {
+    json c = json::parse(s.candidate_json, nullptr, false);
+    out["candidate"] = c.is_discarded() ? json::object() : c;
+  }
+  return dump(out);
+}
+
+bool read_candidate(std::string_view candidate_json, std::string& compact_json, std::string& ufrag) {
+  json c = json::parse(candidate_json, nullptr, false);
+  if (c.is_discarded() || !c.is_object()) return false;
+  auto line = c.find("candidate");
+  if (line == c.end() || !line->is_string()) return false;
+  ufrag.clear();
+  auto u = c.find("usernameFragment");
+  if (u != c.end() && u->is_string()) ufrag = u->get<std::string>();
+  compact_json = dump(c);
+  return true;
+}
+
+std::string serialize_chat(std::string_view text, bool direct) {
+  return dump(json{{"t", "chat"}, {"text", std::string(text)}, {"direct", direct}});
+}
+
+bool parse_chat(std::string_view data, std::string& text, bool& direct) {
+  json doc = json::parse(data, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return false;
+  auto t = doc.find("t");
+  auto body = doc.find("text");
+  if (t == doc.end() || !t->is_string() || t->get<std::string>() != "chat") return false;
+  if (body == doc.end() || !body->is_string()) return false;
+  text = body->get<std::string>();
+  auto d = doc.find("direct");
+  direct = d != doc.end() && d->is_boolean() && d->get<bool>();
+  return true;
+}
+
+}  // namespace meshmeet::core

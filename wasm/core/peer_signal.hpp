@@ -1,0 +1,56 @@
+// What two cores say to each other inside the protocol's opaque `signal.data`.
+//
+//   {"v":1,"gen":2,"peerGen":1,"seq":7,"description":{"type":"offer","sdp":"v=0…"}}
+//   {"v":1,"gen":2,"peerGen":1,"seq":8,"candidate":{"candidate":"candidate:…","sdpMid":"0",
+//                                                   "sdpMLineIndex":0,"usernameFragment":"…"}}
+//
+// `gen` numbers the sender's peer connections to this receiver (a fresh
+// connection gets the next number); `peerGen` is the receiver's connection
+// the sender's is paired with (0 while it has heard nothing). Together they
+// let both ends agree on which pair of connections a message belongs to, so
+// a fresh connection on one side retires the other side's old one and late
+// messages for retired connections are dropped. `seq` grows by one per
+// message from a sender to a receiver: duplicates and descriptions older
+// than the newest already seen are dropped (a WebSocket never reorders, but
+// a core should not depend on it). An answer names the offer it answers
+// (`answers`), so an answer that arrives after its offer was rolled back and
+// replaced is not applied to the new one.
+//
+//   {"v":1,"gen":2,"peerGen":2,"seq":9,"answers":4,"description":{"type":"answer","sdp":"v=0…"}}
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace meshmeet::core {
+
+struct PeerSignal {
+  int gen = 0;
+  int peer_gen = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t answers = 0;  // on an answer: the `seq` of the offer it answers (0 = unknown)
+  // Exactly one of the two below.
+  std::string description_type;  // "offer" or "answer"
+  std::string sdp;
+  std::string candidate_json;   // an RTCIceCandidateInit as compact JSON
+  std::string candidate_ufrag;  // its usernameFragment, "" when absent
+
+  bool is_description() const { return !description_type.empty(); }
+};
+
+// nullopt (with `error` set) for anything malformed; never throws.
+std::optional<PeerSignal> parse_peer_signal(std::string_view data, std::string& error);
+std::string serialize(const PeerSignal& signal);
+
+// The usernameFragment of an RTCIceCandidateInit in JSON, "" when absent or
+// unreadable; false when `candidate_json` is not an object with a string
+// `candidate` (the browser's end-of-candidates `null` included).
+bool read_candidate(std::string_view candidate_json, std::string& compact_json, std::string& ufrag);
+
+// Chat over the peer data channel: {"t":"chat","text":"…","direct":false}.
+std::string serialize_chat(std::string_view text, bool direct);
+bool parse_chat(std::string_view data, std::string& text, bool& direct);
+
+}  // namespace meshmeet::core

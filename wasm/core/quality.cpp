@@ -1,0 +1,73 @@
+#include "wasm/core/quality.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace meshmeet::core {
+
+std::string_view to_string(QualityLevel level) {
+  switch (level) {
+    case QualityLevel::Unknown: return "unknown";
+    case QualityLevel::Good: return "good";
+    case QualityLevel::Fair: return "fair";
+    case QualityLevel::Poor: return "poor";
+  }
+  return "unknown";
+}
+
+// Thresholds from common practice for interactive video: beyond ~250 ms RTT
+// or ~3 % loss conversation and picture visibly suffer; beyond ~500 ms or
+// ~10 % they break down.
+QualityLevel classify(double rtt_ms, double loss) {
+  if (rtt_ms > 500 || loss > 0.10) return QualityLevel::Poor;
+  if (rtt_ms > 250 || loss > 0.03) return QualityLevel::Fair;
+  return QualityLevel::Good;
+}
+
+void QualityMonitor::set_level(QualityLevel next, std::string why) {
+  if (next == level_) return;
+  ctx_.transition("quality", peer_, to_string(level_), to_string(next), std::move(why));
+  level_ = next;
+}
+
+void QualityMonitor::reset() {
+  last_.reset();
+  candidate_ = QualityLevel::Unknown;
+}
+
+void QualityMonitor::on_sample(std::int64_t now, const StatsSample& s) {
+  if (!last_ || s.packets_received < last_->packets_received || s.bytes_received < last_->bytes_received ||
+      s.bytes_sent < last_->bytes_sent || now <= last_at_) {
+    last_ = s;  // first sample, or counters restarted: a new baseline
+    last_at_ = now;
+    return;
+  }
+  const double seconds = static_cast<double>(now - last_at_) / 1000.0;
+  const double lost = std::max(0.0, s.packets_lost - last_->packets_lost);
+  const double received = s.packets_received - last_->packets_received;
+  const double loss = lost + received > 0 ? lost / (lost + received) : 0.0;
+  const double kbps_in = (s.bytes_received - last_->bytes_received) * 8 / 1000.0 / seconds;
+  const double kbps_out = (s.bytes_sent - last_->bytes_sent) * 8 / 1000.0 / seconds;
+  last_ = s;
+  last_at_ = now;
+
+  const QualityLevel measured = classify(s.rtt_ms, loss);
+  char why[96];
+  std::snprintf(why, sizeof why, "rtt %.0f ms, loss %.1f %%", s.rtt_ms, loss * 100);
+  if (level_ == QualityLevel::Unknown || measured > level_) {  // first level, or worse: at once
+    candidate_ = QualityLevel::Unknown;
+    set_level(measured, why);
+  } else if (measured < level_) {  // better: only when it holds twice
+    if (candidate_ == measured) {
+      candidate_ = QualityLevel::Unknown;
+      set_level(measured, why);
+    } else {
+      candidate_ = measured;
+    }
+  } else {
+    candidate_ = QualityLevel::Unknown;
+  }
+  ctx_.emit(QualityReport{peer_, std::string(to_string(level_)), s.rtt_ms, loss, kbps_in, kbps_out});
+}
+
+}  // namespace meshmeet::core

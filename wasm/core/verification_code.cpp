@@ -1,0 +1,125 @@
+#include "wasm/core/verification_code.hpp"
+
+#include <cstring>
+
+#include "wasm/core/sdp_fields.hpp"
+
+namespace meshmeet::core {
+namespace {
+
+constexpr std::uint32_t kK[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
+    0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+    0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
+    0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+void compress(std::uint32_t h[8], const std::uint8_t block[64]) {
+  std::uint32_t w[64];
+  for (int i = 0; i < 16; ++i)
+    w[i] = (std::uint32_t(block[4 * i]) << 24) | (std::uint32_t(block[4 * i + 1]) << 16) |
+           (std::uint32_t(block[4 * i + 2]) << 8) | std::uint32_t(block[4 * i + 3]);
+  for (int i = 16; i < 64; ++i) {
+    const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+  for (int i = 0; i < 64; ++i) {
+    const std::uint32_t t1 = k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kK[i] + w[i];
+    const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    k = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+}
+
+}  // namespace
+
+std::array<std::uint8_t, 32> sha256(std::string_view data) {
+  std::uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  std::uint8_t block[64];
+  std::size_t i = 0;
+  for (; i + 64 <= data.size(); i += 64) compress(h, reinterpret_cast<const std::uint8_t*>(data.data() + i));
+  std::size_t rest = data.size() - i;
+  std::memset(block, 0, sizeof block);
+  std::memcpy(block, data.data() + i, rest);
+  block[rest] = 0x80;
+  if (rest >= 56) {
+    compress(h, block);
+    std::memset(block, 0, sizeof block);
+  }
+  const std::uint64_t bits = static_cast<std::uint64_t>(data.size()) * 8;
+  for (int b = 0; b < 8; ++b) block[63 - b] = static_cast<std::uint8_t>(bits >> (8 * b));
+  compress(h, block);
+  std::array<std::uint8_t, 32> out{};
+  for (int w = 0; w < 8; ++w)
+    for (int b = 0; b < 4; ++b) out[4 * w + b] = static_cast<std::uint8_t>(h[w] >> (24 - 8 * b));
+  return out;
+}
+
+std::string verification_code(std::string_view fingerprint_a, std::string_view fingerprint_b) {
+  std::string_view lo = fingerprint_a < fingerprint_b ? fingerprint_a : fingerprint_b;
+  std::string_view hi = fingerprint_a < fingerprint_b ? fingerprint_b : fingerprint_a;
+  std::string input = "meshmeet-verification-v1\n";
+  input.append(lo).append("\n").append(hi);
+  const auto digest = sha256(input);
+  std::uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n = (n << 8) | digest[i];
+  std::string digits = std::to_string(n % 1000000);
+  digits.insert(0, 6 - digits.size(), '0');
+  return digits.substr(0, 3) + " " + digits.substr(3);
+}
+
+std::string_view to_string(VerificationState state) {
+  return state == VerificationState::Ready ? "ready" : "awaiting-fingerprints";
+}
+
+void VerificationCode::set_state(VerificationState next, std::string why) {
+  if (next == state_) return;
+  ctx_.transition("verification-code", peer_, to_string(state_), to_string(next), std::move(why));
+  state_ = next;
+}
+
+bool VerificationCode::set_local_sdp(std::string_view sdp) {
+  std::string fp = sdp_fingerprint(sdp);
+  if (fp.empty() || fp == local_) return false;
+  local_ = std::move(fp);
+  return update();
+}
+
+bool VerificationCode::set_remote_sdp(std::string_view sdp) {
+  std::string fp = sdp_fingerprint(sdp);
+  if (fp.empty() || fp == remote_) return false;
+  remote_ = std::move(fp);
+  return update();
+}
+
+void VerificationCode::reset() {
+  local_.clear();
+  remote_.clear();
+  code_.clear();
+  set_state(VerificationState::AwaitingFingerprints, "fresh peer connection");
+}
+
+bool VerificationCode::update() {
+  if (local_.empty() || remote_.empty()) return false;
+  std::string code = verification_code(local_, remote_);
+  if (code == code_) return false;
+  code_ = std::move(code);
+  set_state(VerificationState::Ready, "both fingerprints known");
+  ctx_.emit(VerificationCodeReady{peer_, code_});
+  return true;
+}
+
+}  // namespace meshmeet::core
