@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev doctest-dev
   clang libclang-rt-14-dev   # libFuzzer + ASan/UBSan builds
   emscripten                 # the client core → WebAssembly
+  chromium firefox-esr       # browser tests (driven by playwright-core / puppeteer-core)
   sqlite3 openssl            # test helpers: inspect the db, make a TLS cert
 )
 

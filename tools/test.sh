@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all_suites="unit core-wasm server node sanitize fuzz"
+all_suites="unit core-wasm server node browser sanitize fuzz"
 suites=${MESHMEET_SUITES:-$all_suites}
 fuzz_seconds=${MESHMEET_FUZZ_SECONDS:-30}
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -46,6 +46,12 @@ suite_node() {
 suite_server() {
   MESHMEET_SERVER_BIN=${MESHMEET_SERVER_BIN:-$PWD/build/bin/meshmeet-server} \
     timeout 900 node --test --test-concurrency=2 tests/server/
+}
+
+suite_browser() {
+  # The web app in Debian's Chromium (and Firefox ESR), fake camera and microphone.
+  MESHMEET_SERVER_BIN=${MESHMEET_SERVER_BIN:-$PWD/build/bin/meshmeet-server} \
+    timeout 1500 node --test --test-concurrency=1 tests/browser/
 }
 
 suite_sanitize() {
