@@ -172,13 +172,21 @@ class WebSocketConnection final : public Connection,
     handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
     buffer_.consume(buffer_.size());
     if (buffer_.capacity() > 4096) buffer_ = {};  // idle connections keep no big buffers
-    if (state_ != ConnectionState::Gone) read_next();
+    // Once closing, the close handshake reads by itself: a read of ours
+    // racing it can leave both waiting on each other.
+    if (state_ == ConnectionState::Unjoined || state_ == ConnectionState::Joined) read_next();
   }
 
   void on_read_error(beast::error_code ec) {
     const ConnectionState was = state_;
     state_ = ConnectionState::Gone;
-    if (was == ConnectionState::Gone || was == ConnectionState::Closing || was == ConnectionState::Accepting) return;
+    if (was == ConnectionState::Closing) {
+      // Our close is under way and the read side has ended too (usually the
+      // client's own close frame crossed ours): nothing more can come, so
+      // release the socket now rather than when some timeout fires.
+      return close_socket();
+    }
+    if (was == ConnectionState::Gone || was == ConnectionState::Accepting) return;
     if (ec == websocket::error::closed) {
       // Any close frame from the client, whatever its code, is a clean leave.
       ended(DisconnectReason::Left);

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // meshmeet — mesh video meetings whose server never carries media.
 //
 // The browser connects to every other participant directly (WebRTC, full
@@ -118,6 +119,8 @@ export interface JoinOptions {
   WebSocket?: typeof WebSocket;
   /** Receives every state transition of the core (debug logging). */
   logger?: (entry: LogEntry) => void;
+  /** Give up with 'server-unreachable' when not welcomed within this many ms (default 15000). */
+  joinTimeoutMs?: number;
   /** Seed for the jitter of reconnects and restarts (default: random). */
   seed?: number;
   /**

@@ -92,6 +92,12 @@ export async function joinMeeting(options) {
   const { server, meeting } = options;
   if (typeof server !== 'string' || typeof meeting !== 'string')
     throw new MeshmeetError('invalid-argument', 'joinMeeting needs `server` and `meeting` strings');
+  const url = socketUrl(server);
+  const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+  const PeerConnectionImpl = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
+  if (!WebSocketImpl) throw new MeshmeetError('invalid-argument', 'no WebSocket implementation: pass options.WebSocket');
+  if (!PeerConnectionImpl)
+    throw new MeshmeetError('invalid-argument', 'no RTCPeerConnection implementation: pass options.RTCPeerConnection');
   const core = await loadCore();
   const config = {
     seed: options.seed ?? randomSeed(),
@@ -102,8 +108,8 @@ export async function joinMeeting(options) {
   Object.assign(config, options.coreOptions ?? {});
   const problem = core.validateConfig(JSON.stringify(config));
   if (problem) throw new MeshmeetError('invalid-argument', problem);
-  const m = new Meeting(core, config, options);
-  return m._join(socketUrl(server), meeting, options.name ?? '');
+  const m = new Meeting(core, config, { ...options, WebSocket: WebSocketImpl, RTCPeerConnection: PeerConnectionImpl });
+  return m._join(url, meeting, options.name ?? '', options.joinTimeoutMs ?? 15000);
 }
 
 function randomSeed() {
@@ -134,13 +140,12 @@ async function setLocalDescriptionImplicit(pc) {
  */
 export class Meeting {
   constructor(core, config, options) {
+    // Everything that can be refused was checked by joinMeeting: from here
+    // on the C++ object exists, and dispose() is what frees it.
     this._client = new core.Client(JSON.stringify(config));
     this._core = core;
-    this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
-    this._RTCPeerConnection = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
-    if (!this._WebSocket) throw new MeshmeetError('invalid-argument', 'no WebSocket implementation: pass options.WebSocket');
-    if (!this._RTCPeerConnection)
-      throw new MeshmeetError('invalid-argument', 'no RTCPeerConnection implementation: pass options.RTCPeerConnection');
+    this._WebSocket = options.WebSocket;
+    this._RTCPeerConnection = options.RTCPeerConnection;
     this._logger = options.logger;
     this._localStream = options.localStream ?? null;
     this._localTracks = new Map();  // track id → MediaStreamTrack
@@ -252,11 +257,20 @@ export class Meeting {
 
   // ---- the loop: inputs in, outputs carried out --------------------------
 
-  async _join(url, meetingId, name) {
+  async _join(url, meetingId, name, timeoutMs) {
     this._selfName = name;
+    let timer = 0;
     const joined = new Promise((resolve, reject) => {
       this._settle = { resolve, reject };
+      // The core keeps retrying a server that does not answer (right for a
+      // meeting in progress); a join nobody ever welcomed gives up here.
+      timer = setTimeout(() => {
+        if (!this._settle) return;
+        this._settle = null;
+        reject(new MeshmeetError('server-unreachable', `no answer from the meeting server within ${timeoutMs} ms`));
+      }, timeoutMs);
     });
+    joined.finally(() => clearTimeout(timer)).catch(() => {});
     this._input((c, t) => c.join(t, url, meetingId, name));
     if (this._localStream) {
       for (const track of this._localStream.getTracks()) this._useLocalTrack(track.kind, track);

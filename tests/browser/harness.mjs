@@ -1,0 +1,664 @@
+// Browser test harness for the meshmeet web app.
+//
+// Drives the real server binary (build-server/bin/meshmeet-server, or
+// $MESHMEET_SERVER_BIN), which serves the app and the npm package under /lib/,
+// and real browsers: Debian Chromium through playwright-core, Firefox ESR
+// through puppeteer-core over WebDriver BiDi. No browser is ever downloaded.
+//
+//   const srv = await startServer();
+//   const browser = await launchChromium();
+//   const alice = await newChromiumParticipant(browser, 'Alice');
+//   await joinViaUi(alice, `${srv.url}/m/${id}?debug`, 'Alice');
+//   await waitForDecoding([alice, bob], 1);
+//   ...
+//   await cleanup();   // from an `after` hook: browsers, then servers, then strays
+//
+// Every wait is bounded. A "participant" is { name, kind, page, logs, errors };
+// helpers that take a page also accept a participant.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, mkdirSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = resolve(here, '..', '..');
+export const BIN = process.env.MESHMEET_SERVER_BIN || join(ROOT, 'build-server', 'bin', 'meshmeet-server');
+export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
+export const CHROMIUM = process.env.MESHMEET_CHROMIUM || '/usr/bin/chromium';
+export const FIREFOX = process.env.MESHMEET_FIREFOX || '/usr/bin/firefox-esr';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--auto-select-desktop-capture-source=Entire screen',
+];
+
+export const VIEWPORT = { width: 1280, height: 800 };
+/** Pages nobody photographs get a smaller window: less to composite on 2 cores. */
+export const SMALL_VIEWPORT = { width: 800, height: 600 };
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Reject after ms with a message naming what was awaited. */
+export function withTimeout(promise, ms, what = 'operation') {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, rej) => {
+      timer = setTimeout(() => rej(new Error(`timeout after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Poll fn() until it returns truthy (returns that value) or time runs out. */
+export async function waitFor(fn, ms = 5000, what = 'condition', every = 50) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end)
+      throw new Error(`timeout after ${ms} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await sleep(every);
+  }
+}
+
+/** A meeting id of the right shape that no server has created. */
+export function unknownMeetingId() {
+  return randomBytes(24).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x').slice(0, 32);
+}
+
+// ---------------------------------------------------------------------------
+// Processes we started: killed in cleanup() and, as a last resort, at exit.
+
+const tempDirs = [];
+const servers = new Set();
+const browsers = new Set();
+
+process.on('exit', () => {
+  for (const srv of servers) {
+    try { srv.proc?.kill('SIGKILL'); } catch { /* gone */ }
+  }
+  for (const pid of descendantPids(process.pid)) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  for (const d of tempDirs) {
+    try { rmSync(d, { recursive: true, force: true }); } catch { /* ignore */ }
+  }
+});
+
+export function tempDir(prefix = 'meshmeet-browser-') {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+// ---------------------------------------------------------------------------
+// /proc: our descendants and their CPU time
+
+function procStat(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // fields after the command: state(3) ppid(4) ... utime(14) stime(15)
+    return { pid, comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), ppid: Number(rest[1]), utime: Number(rest[11]), stime: Number(rest[12]) };
+  } catch {
+    return null;
+  }
+}
+
+function allStats() {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const st = procStat(Number(name));
+    if (st) out.push(st);
+  }
+  return out;
+}
+
+/** Pids of every process below `root` (children, grandchildren, …). */
+export function descendantPids(root = process.pid) {
+  let stats;
+  try {
+    stats = allStats();
+  } catch {
+    return [];
+  }
+  const children = new Map();
+  for (const st of stats) {
+    if (!children.has(st.ppid)) children.set(st.ppid, []);
+    children.get(st.ppid).push(st.pid);
+  }
+  const out = [];
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length) {
+    const pid = queue.shift();
+    out.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+const CLK_TCK = 100;  // USER_HZ on Linux
+
+/**
+ * CPU seconds (user+system) used so far by each process below `root`, by pid,
+ * with its command name. Diff two snapshots to get the CPU of an interval.
+ */
+export function cpuSnapshot(root = process.pid) {
+  const snap = new Map();
+  for (const pid of descendantPids(root)) {
+    const st = procStat(pid);
+    if (st) snap.set(pid, { comm: st.comm, cpu: (st.utime + st.stime) / CLK_TCK });
+  }
+  return snap;
+}
+
+/** CPU seconds between two snapshots, summed and grouped by command name. */
+export function cpuBetween(before, after) {
+  let total = 0;
+  const byComm = {};
+  for (const [pid, a] of after) {
+    const d = a.cpu - (before.get(pid)?.cpu ?? 0);
+    total += d;
+    byComm[a.comm] = (byComm[a.comm] ?? 0) + d;
+  }
+  for (const k of Object.keys(byComm)) byComm[k] = Math.round(byComm[k] * 100) / 100;
+  return { total: Math.round(total * 100) / 100, byComm };
+}
+
+// ---------------------------------------------------------------------------
+// The server
+
+/**
+ * Starts the server on 127.0.0.1 with a fresh database (unless opts.db). Extra
+ * flags in `args` (e.g. ['--room-cap', '2']). Returns a handle with url,
+ * port, stop(), kill9(), restart() (same port, same database).
+ */
+export async function startServer(args = [], opts = {}) {
+  if (!existsSync(BIN)) throw new Error(`server binary not found: ${BIN} (build it, or set MESHMEET_SERVER_BIN)`);
+  checkServedAppIsCurrent();
+  const dir = opts.dir ?? tempDir();
+  const srv = {
+    args,
+    db: opts.db ?? join(dir, 'meshmeet.db'),
+    port: opts.port ?? 0,
+    proc: null,
+    lines: [],
+    exit: null,
+    exited: null,
+    get url() { return `http://127.0.0.1:${this.port}`; },
+    logs() {
+      return this.lines.map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
+    },
+    /** SIGTERM; SIGKILL if it has not exited after timeoutMs. */
+    async stop(timeoutMs = 5000) {
+      const p = this.proc;
+      if (!p || this.exit) return (this.proc = null), this.exit;
+      p.kill('SIGTERM');
+      try {
+        await withTimeout(this.exited, timeoutMs, 'server exit after SIGTERM');
+      } catch {
+        p.kill('SIGKILL');
+        await withTimeout(this.exited, 3000, 'server exit after SIGKILL');
+      }
+      this.proc = null;
+      return this.exit;
+    },
+    /** kill -9: no goodbye to anyone. */
+    async kill9() {
+      const p = this.proc;
+      if (!p) return this.exit;
+      if (!this.exit) p.kill('SIGKILL');
+      await withTimeout(this.exited, 3000, 'server exit after SIGKILL');
+      this.proc = null;
+      return this.exit;
+    },
+    /** Starts it again on the same port with the same database (stops it first if running). */
+    async restart() {
+      if (this.proc) await this.stop();
+      await launchServer(this, this.port);
+      return this;
+    },
+  };
+  await launchServer(srv, srv.port);
+  servers.add(srv);
+  return srv;
+}
+
+/**
+ * The server serves <binary dir>/../web, a copy of web/app made by the build.
+ * Testing a stale copy would test the wrong page: fail early and say how to
+ * refresh it (set MESHMEET_ALLOW_STALE_WEB=1 to skip the check).
+ */
+function checkServedAppIsCurrent() {
+  if (process.env.MESHMEET_ALLOW_STALE_WEB) return;
+  const served = join(dirname(BIN), '..', 'web');
+  const source = join(ROOT, 'web', 'app');
+  if (!existsSync(served) || !existsSync(source)) return;
+  const stale = readdirSync(source).filter((f) => {
+    try {
+      return !readFileSync(join(served, f)).equals(readFileSync(join(source, f)));
+    } catch {
+      return true;
+    }
+  });
+  if (!existsSync(join(served, 'lib', 'meshmeet.js'))) stale.push('lib/meshmeet.js (the npm package)');
+  if (stale.length)
+    throw new Error(`the server would serve an old copy of the app (${stale.join(', ')} differ from web/app/): ` +
+      `run \`cmake --build ${join(dirname(BIN), '..')} --target web_app\` first`);
+}
+
+async function launchServer(srv, port, timeoutMs = 10000) {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('MESHMEET_')) delete env[k];
+  const argv = ['--host', '127.0.0.1', '--port', String(port), '--db', srv.db, ...srv.args];
+  srv.exit = null;
+  const proc = spawn(BIN, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  srv.proc = proc;
+  srv.exited = new Promise((res) => proc.once('exit', (code, signal) => res((srv.exit = { code, signal }))));
+  const listening = new Promise((res, rej) => {
+    createInterface({ input: proc.stderr }).on('line', (line) => {
+      srv.lines.push(line);
+      if (process.env.MESHMEET_TEST_VERBOSE) process.stderr.write(`[server ${proc.pid}] ${line}\n`);
+      let j = null;
+      try { j = JSON.parse(line); } catch { /* not JSON */ }
+      if (j?.event === 'listening' && typeof j.port === 'number') res(j);
+    });
+    srv.exited.then((e) => rej(new Error(`server exited before listening (code ${e.code}, signal ${e.signal}):\n${srv.lines.slice(-10).join('\n')}`)));
+  });
+  proc.once('error', () => {});
+  const j = await withTimeout(listening, timeoutMs, 'the server\'s "listening" line').catch((e) => {
+    try { proc.kill('SIGKILL'); } catch { /* gone */ }
+    throw e;
+  });
+  srv.port = j.port;
+}
+
+/** Creates a meeting through the HTTP API (tests that are not about the home page). */
+export async function createMeetingApi(srv, name = '') {
+  const res = await withTimeout(fetch(`${srv.url}/api/meetings`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name }),
+  }), 5000, 'POST /api/meetings');
+  if (!res.ok) throw new Error(`POST /api/meetings: HTTP ${res.status}`);
+  return res.json();
+}
+
+// ---------------------------------------------------------------------------
+// Browsers and participants
+
+/** Launches headless Debian Chromium with the fake camera, microphone and screen. */
+export async function launchChromium(extraArgs = []) {
+  const browser = await withTimeout(chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    timeout: 20000,
+  }), 25000, 'Chromium launch');
+  const handle = { kind: 'chromium', browser, close: () => browser.close() };
+  browsers.add(handle);
+  return browser;
+}
+
+/** Launches headless Firefox ESR (fake media) through puppeteer-core over WebDriver BiDi. */
+export async function launchFirefox() {
+  const { default: puppeteer } = await import('puppeteer-core');
+  const profile = tempDir('meshmeet-firefox-');
+  const browser = await withTimeout(puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    userDataDir: profile,
+    extraPrefsFirefox: {
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      'media.autoplay.default': 0,
+      'media.autoplay.blocking_policy': 0,
+    },
+    timeout: 30000,
+  }), 35000, 'Firefox launch');
+  browsers.add({ kind: 'firefox', browser, close: () => browser.close(), process: browser.process?.() });
+  return browser;
+}
+
+function attachLogs(p) {
+  p.page.on('console', (msg) => {
+    const text = typeof msg.text === 'function' ? msg.text() : String(msg);
+    if (text.startsWith('meshmeet ')) {
+      try {
+        p.logs.push({ at: Date.now(), ...JSON.parse(text.slice('meshmeet '.length)) });
+      } catch {
+        p.logs.push({ at: Date.now(), raw: text });
+      }
+    } else {
+      p.console.push(text);
+    }
+  });
+  p.page.on('pageerror', (e) => p.errors.push(String(e?.message ?? e)));
+}
+
+/** One participant in Chromium: its own browser context, i.e. a fresh profile. */
+export async function newChromiumParticipant(browser, name, { viewport = SMALL_VIEWPORT } = {}) {
+  const context = await browser.newContext({ viewport, locale: 'en-US' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  const p = { name, kind: 'chromium', context, page, logs: [], console: [], errors: [], close: () => context.close() };
+  attachLogs(p);
+  return p;
+}
+
+/** One participant in Firefox (puppeteer page). */
+export async function newFirefoxParticipant(browser, name, { viewport = SMALL_VIEWPORT } = {}) {
+  const page = await browser.newPage();
+  await page.setViewport(viewport).catch(() => {});
+  page.setDefaultTimeout(15000);
+  const p = { name, kind: 'firefox', page, logs: [], console: [], errors: [], close: () => page.close() };
+  attachLogs(p);
+  return p;
+}
+
+const pageOf = (x) => x.page ?? x;
+const isPuppeteer = (page) => typeof page.getByRole !== 'function';
+
+/** Clicks the button whose accessible name is `name` (exactly). */
+export async function clickButton(x, name, timeout = 10000) {
+  const page = pageOf(x);
+  if (!isPuppeteer(page)) return page.getByRole('button', { name, exact: true }).click({ timeout });
+  return page.locator(`::-p-aria([name="${name}"][role="button"])`).setTimeout(timeout).click();
+}
+
+/** Fills the text field labelled `label`. */
+export async function fillLabelled(x, label, text, timeout = 10000) {
+  const page = pageOf(x);
+  if (!isPuppeteer(page)) return page.getByLabel(label, { exact: true }).fill(text, { timeout });
+  return page.locator(`::-p-aria([name="${label}"][role="textbox"])`).setTimeout(timeout).fill(text);
+}
+
+/** Whether a button with that accessible name is visible now. */
+export async function buttonVisible(x, name) {
+  const page = pageOf(x);
+  if (!isPuppeteer(page)) return page.getByRole('button', { name, exact: true }).isVisible();
+  return page.evaluate((n) => [...document.querySelectorAll('button')].some((b) => b.getAttribute('aria-label') === n && b.checkVisibility()), name);
+}
+
+/** Waits until `text` is visible on the page (a substring of a visible element's text). */
+export async function waitForVisibleText(x, text, timeout = 10000) {
+  const page = pageOf(x);
+  return waitFor(
+    () => page.evaluate((t) => {
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (n.textContent.includes(t) && n.parentElement?.checkVisibility({ visibilityProperty: true, opacityProperty: true })) return true;
+      }
+      return false;
+    }, text),
+    timeout,
+    `visible text "${text}"`,
+    100,
+  );
+}
+
+/**
+ * Opens `url` (a meeting page), types the name into "Your name" and clicks
+ * "Join"; resolves once the meeting controls ("Leave") are visible.
+ */
+export async function joinViaUi(x, url, name, { timeout = 20000 } = {}) {
+  const page = pageOf(x);
+  if (url) await page.goto(url, { timeout });
+  await fillLabelled(page, 'Your name', name, timeout);
+  await clickButton(page, 'Join', timeout);
+  await waitFor(() => buttonVisible(page, 'Leave'), timeout, `${name}: the meeting controls after Join`, 100);
+}
+
+/**
+ * Frames decoded so far by each remote tile's video, by peer id:
+ * getVideoPlaybackQuality().totalVideoFrames (Chromium); Firefox leaves that
+ * at 0 for MediaStream sources, so there its frames painted (mozPaintedFrames)
+ * stand in: a visible tile paints every decoded frame.
+ */
+export async function framesDecoded(x) {
+  return pageOf(x).evaluate(() => {
+    const out = {};
+    // Firefox leaves totalVideoFrames (and mozDecodedFrames) at 0 for
+    // MediaStream sources: the frames it painted stand in there.
+    const frames = (v) => v.getVideoPlaybackQuality?.().totalVideoFrames || v.mozDecodedFrames || v.mozPaintedFrames || 0;
+    for (const v of document.querySelectorAll('video[data-peer]')) out[v.dataset.peer] = frames(v);
+    return out;
+  });
+}
+
+/** Each remote tile: peer id, shown name, frames, video size, whether the avatar is up. */
+export async function remoteTiles(x) {
+  return pageOf(x).evaluate(() => [...document.querySelectorAll('video[data-peer]')].map((v) => {
+    const tile = v.closest('.tile');
+    const frames = v.getVideoPlaybackQuality?.().totalVideoFrames || v.mozDecodedFrames || v.mozPaintedFrames || 0;  // see framesDecoded
+    return {
+      peer: v.dataset.peer,
+      name: tile?.querySelector('.name')?.textContent ?? '',
+      frames,
+      width: v.videoWidth,
+      height: v.videoHeight,
+      micOffShown: !!tile?.querySelector('.mic-off')?.checkVisibility(),
+      avatarShown: !!tile?.querySelector('.avatar')?.checkVisibility(),
+      videoShown: v.checkVisibility({ opacityProperty: true }),
+    };
+  }));
+}
+
+/** How many `<video data-peer>` tiles the page shows. */
+export async function remoteTileCount(x) {
+  return pageOf(x).evaluate(() => document.querySelectorAll('video[data-peer]').length);
+}
+
+/**
+ * Waits until every page shows exactly `expected` remote tiles and every
+ * tile's decoded-frame count has grown over `rounds` consecutive sampling
+ * intervals (so video is decoding now, not just once). Resolves to
+ * { ms, tiles } (the last sample per participant); on timeout the error names
+ * who is not decoding whom.
+ */
+export async function waitForDecoding(participants, expected, { timeout = 30000, interval = 700, rounds = 2 } = {}) {
+  const start = Date.now();
+  const streak = new Map();  // participant index → consecutive good intervals
+  let prev = null;
+  let last = null;
+  for (;;) {
+    const now = await Promise.all(participants.map((x) => remoteTiles(x).catch((e) => ({ error: e.message }))));
+    let allGood = true;
+    now.forEach((tiles, i) => {
+      const ok = Array.isArray(tiles) && tiles.length === expected && prev && Array.isArray(prev[i]) &&
+        tiles.every((t) => {
+          const before = prev[i].find((b) => b.peer === t.peer);
+          return before && t.frames > before.frames;
+        });
+      streak.set(i, ok ? (streak.get(i) ?? 0) + 1 : 0);
+      if (streak.get(i) < rounds) allGood = false;
+    });
+    last = now;
+    if (allGood) return { ms: Date.now() - start, tiles: describe(participants, now) };
+    if (Date.now() - start > timeout) {
+      const stuckPairs = [];
+      const problems = participants.map((x, i) => {
+        const tiles = now[i];
+        if (!Array.isArray(tiles)) return `${x.name ?? i}: ${tiles.error}`;
+        const stuck = tiles.filter((t) => {
+          const before = prev?.[i]?.find?.((b) => b.peer === t.peer);
+          return !before || t.frames <= before.frames;
+        });
+        const count = tiles.length === expected ? '' : ` shows ${tiles.length} remote tiles, expected ${expected};`;
+        for (const t of stuck) stuckPairs.push({ at: x.name ?? String(i), from: t.name, peer: t.peer });
+        return count || stuck.length
+          ? `${x.name ?? i}:${count} not decoding from ${stuck.map((t) => `${t.name || t.peer} (frames ${t.frames}, ${t.width}x${t.height})`).join(', ') || '-'}`
+          : null;
+      }).filter(Boolean);
+      const err = new Error(`timeout after ${timeout} ms waiting for video to decode on every page:\n  ${problems.join('\n  ')}`);
+      err.tiles = describe(participants, now);
+      err.stuck = stuckPairs;
+      throw err;
+    }
+    prev = now;
+    await sleep(interval);
+  }
+  function describe(ps, now) {
+    return Object.fromEntries(ps.map((x, i) => [x.name ?? String(i), now[i]]));
+  }
+}
+
+/**
+ * A coarse picture of what one remote tile's video shows: the frame scaled to
+ * 8×6 and grey-levelled, plus its size. For telling camera from screen apart.
+ */
+export async function videoFingerprint(x, selector) {
+  return pageOf(x).evaluate((sel) => {
+    const v = document.querySelector(sel);
+    if (!v || !v.videoWidth) return null;
+    const c = document.createElement('canvas');
+    c.width = 8;
+    c.height = 6;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0, 8, 6);
+    const d = g.getImageData(0, 0, 8, 6).data;
+    const grey = [];
+    for (let i = 0; i < d.length; i += 4) grey.push(Math.round((d[i] + d[i + 1] + d[i + 2]) / 3));
+    return { width: v.videoWidth, height: v.videoHeight, grey };
+  }, selector);
+}
+
+/** Mean absolute difference of two fingerprints' grey levels (0 = same picture). */
+export function fingerprintDistance(a, b) {
+  if (!a || !b) return Infinity;
+  let sum = 0;
+  for (let i = 0; i < a.grey.length; i++) sum += Math.abs(a.grey[i] - b.grey[i]);
+  return sum / a.grey.length;
+}
+
+/** The peer id another participant's page uses for `who` (found by tile name). */
+export async function peerIdOf(x, name) {
+  const tiles = await remoteTiles(x);
+  return tiles.find((t) => t.name === name)?.peer ?? null;
+}
+
+/** Writes a screenshot of the page's viewport to docs/screenshots/<file>. */
+export async function screenshot(x, file) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, file);
+  await pageOf(x).screenshot({ path });
+  return path;
+}
+
+/**
+ * The debug log lines of a participant (from `?debug`) that mention any of
+ * `needles` (e.g. a peer id), last `max` of them, one JSON per line.
+ */
+export function logExcerpt(p, needles = [], max = 40) {
+  const lines = p.logs
+    .filter((e) => needles.length === 0 || needles.some((n) => JSON.stringify(e).includes(n)))
+    .map((e) => JSON.stringify(e));
+  return lines.slice(-max).join('\n');
+}
+
+/** Formats one debug log entry compactly: +ms machine from->to detail. */
+function formatEntry(e, t0) {
+  const move = e.from || e.to ? ` ${e.from || '∅'}->${e.to || '∅'}` : '';
+  return `+${e.at - t0}ms ${e.level ?? ''} ${e.machine ?? ''} ${e.subject ?? ''}${move} ${e.detail ?? e.raw ?? ''}`.replace(/\s+/g, ' ');
+}
+
+/** Formatted entries, runs of the same detail collapsed into one line with a count. */
+function collapse(entries, t0) {
+  const out = [];
+  let last = null;
+  for (const e of entries) {
+    const key = `${e.machine}|${e.from}|${e.to}|${e.detail}`;
+    if (last && last.key === key) {
+      last.count += 1;
+      out[out.length - 1] = `${last.line} (×${last.count})`;
+      continue;
+    }
+    last = { key, count: 1, line: formatEntry(e, t0) };
+    out.push(last.line);
+  }
+  return out;
+}
+
+/**
+ * For a waitForDecoding() failure: each pair that did not decode, with both
+ * sides' debug log lines about the other (from `?debug`). Times are relative
+ * to the first log line of any participant.
+ */
+export async function decodingDiagnostics(participants, err, { maxLines = 30 } = {}) {
+  if (!err?.stuck?.length) return '';
+  const t0 = Math.min(...participants.flatMap((p) => p.logs.map((e) => e.at)));
+  const out = [];
+  const seen = new Set();
+  for (const { at, from, peer } of err.stuck) {
+    const x = participants.find((p) => p.name === at);
+    const y = participants.find((p) => p.name === from);
+    const key = [at, from].sort().join('|');
+    if (!x || seen.has(key)) continue;
+    seen.add(key);
+    const xIdOnY = y ? await peerIdOf(y, at).catch(() => null) : null;
+    out.push(`--- ${at} does not see video from ${from ?? peer} (${at}'s id ${xIdOnY ?? '?'}, ${from}'s id ${peer})`);
+    out.push(`  ${at}'s log about ${from}:`);
+    out.push(...collapse(x.logs.filter((e) => e.subject === peer), t0).slice(-maxLines).map((l) => '    ' + l));
+    if (y && xIdOnY) {
+      out.push(`  ${from}'s log about ${at}:`);
+      out.push(...collapse(y.logs.filter((e) => e.subject === xIdOnY), t0).slice(-maxLines).map((l) => '    ' + l));
+    }
+  }
+  return out.join('\n');
+}
+
+/** Directory where full debug logs of a failed test are written. */
+export const LOG_DIR = process.env.MESHMEET_BROWSER_LOGS || join(tmpdir(), 'meshmeet-browser-logs');
+
+/** Writes every participant's debug log (one JSON per line) to LOG_DIR/<label>-<name>.jsonl. */
+export function saveLogs(participants, label) {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const files = [];
+  for (const p of participants) {
+    const file = join(LOG_DIR, `${label}-${p.name}.jsonl`);
+    writeFileSync(file, p.logs.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    files.push(file);
+  }
+  return files;
+}
+
+/** Closes every browser and server we started; SIGKILLs whatever is left below us. */
+export async function cleanup() {
+  for (const b of [...browsers]) {
+    browsers.delete(b);
+    try {
+      await withTimeout(b.close(), 10000, `${b.kind} close`);
+    } catch {
+      try { b.process?.kill('SIGKILL'); } catch { /* gone */ }
+    }
+  }
+  for (const srv of [...servers]) {
+    servers.delete(srv);
+    try { await srv.stop(3000); } catch { /* killed below */ }
+  }
+  for (const pid of descendantPids(process.pid)) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+}

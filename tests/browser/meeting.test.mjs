@@ -1,0 +1,281 @@
+// A four-party meeting in Debian Chromium, driven through the UI only:
+// home → "New meeting" → lobby → "Join"; video decoding everywhere; mute,
+// camera off, screen share, chat, closing a tab; meeting-not-found and
+// meeting-full messages. Screenshots go to docs/screenshots/.
+//
+//   node --test --test-concurrency=1 tests/browser/
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, fillLabelled, buttonVisible,
+  waitForVisibleText, waitForDecoding, decodingDiagnostics, saveLogs, remoteTiles, remoteTileCount,
+  screenshot, waitFor, sleep, unknownMeetingId, createMeetingApi, cleanup, VIEWPORT,
+} from './harness.mjs';
+
+/** A fresh mesh must show video everywhere within this long after the last "Join". */
+const CONNECT_MS = 10000;
+const TEST = { timeout: 120000 };
+const NAMES = ['Alice', 'Bob', 'Carol', 'Dave'];
+
+/** The tile another page shows for `name`. */
+async function tileOf(page, name) {
+  return (await remoteTiles(page)).find((t) => t.name === name) ?? null;
+}
+
+describe('four-party meeting (Chromium)', () => {
+  let srv;
+  let browser;
+  let meetingUrl;
+  const people = [];  // Alice, Bob, Carol, Dave (Alice created the meeting)
+  const byName = (n) => people.find((p) => p.name === n);
+  let meshUp = false;
+
+  before(async () => {
+    srv = await startServer();
+    browser = await launchChromium();
+  });
+  after(cleanup);
+
+  // Everyone still in the meeting decodes everyone else (a precondition of
+  // the feature tests; its own test is the one below with CONNECT_MS).
+  async function meshReady(timeout = 30000) {
+    const present = people.filter((p) => !p.gone);
+    await waitForDecoding(present, present.length - 1, { timeout });
+  }
+
+  it('home: "New meeting" creates a meeting, opens /m/<id> and shows a link to copy', TEST, async () => {
+    const alice = await newChromiumParticipant(browser, 'Alice', { viewport: VIEWPORT });
+    people.push(alice);
+    const { page } = alice;
+    await page.goto(`${srv.url}/`);
+    await waitFor(() => buttonVisible(page, 'New meeting'), 10000, '"New meeting" on the home page');
+    await sleep(300);  // web fonts and layout settle
+    await screenshot(page, 'home.png');
+
+    await fillLabelled(page, 'Meeting name (optional)', 'Weekly sync');
+    await clickButton(page, 'New meeting');
+    await waitFor(() => /\/m\/[a-z0-9_-]{25,40}$/.test(page.url()), 10000, 'the address to become /m/<id>');
+    meetingUrl = page.url();
+    await waitFor(() => buttonVisible(page, 'Join'), 10000, 'the lobby\'s "Join"');
+    await waitForVisibleText(page, 'Your meeting is ready');
+    assert.equal(await page.getByLabel('Meeting link').inputValue(), meetingUrl, 'the link to share is the meeting address');
+    assert.ok(await buttonVisible(page, 'Copy link'), '"Copy link" next to the link');
+    assert.equal(await page.getByRole('heading', { name: 'Weekly sync' }).count(), 1, 'the lobby is titled with the meeting name');
+  });
+
+  it('four pages join by clicking "Join"; each shows three remote tiles with video decoding', TEST, async (t) => {
+    assert.ok(meetingUrl, 'the home test created a meeting');
+    const alice = people[0];
+    // Alice came from the home page; `?debug` makes her core log to the console like the others'.
+    await alice.page.evaluate(() => history.replaceState(null, '', `${location.pathname}?debug`));
+    for (const name of NAMES.slice(1)) {
+      const p = await newChromiumParticipant(browser, name);
+      people.push(p);
+      await p.page.goto(`${meetingUrl}?debug`);
+    }
+    for (const p of people) await waitFor(() => buttonVisible(p, 'Join'), 10000, `${p.name}: the lobby`);
+    // Everyone in the lobby, then each clicks "Join" in turn.
+    for (const p of people) await joinViaUi(p, null, p.name);
+    const clicked = Date.now();
+
+    let failure = null;
+    try {
+      const r = await waitForDecoding(people, 3, { timeout: CONNECT_MS });
+      t.diagnostic(`all four decoding ${Date.now() - clicked} ms after the last "Join"`);
+      for (const p of people) {
+        const names = (await remoteTiles(p)).map((x) => x.name).sort();
+        assert.deepEqual(names, NAMES.filter((n) => n !== p.name).sort(), `${p.name} shows one tile per other participant`);
+      }
+      assert.ok(r.ms >= 0);
+      meshUp = true;
+    } catch (e) {
+      failure = e;
+      const diag = await decodingDiagnostics(people, e);
+      const files = saveLogs(people, 'meeting-join');
+      t.diagnostic(`full logs: ${files.join(' ')}`);
+      failure.message += `\n${diag}`;
+    }
+    // For the screenshot and the tests after this one, give a slow mesh
+    // time to come up (it does not make this test pass).
+    if (!meshUp) {
+      try {
+        await meshReady(40000);
+        t.diagnostic(`the mesh came up ${Date.now() - clicked} ms after the last "Join"`);
+      } catch (e) {
+        t.diagnostic(`the mesh was still not up 40 s later: ${e.message}`);
+      }
+    }
+    await sleep(500);
+    await screenshot(alice.page, 'meeting-4.png');
+    if (failure) throw failure;
+  });
+
+  it('mute shows on the others', TEST, async () => {
+    await meshReady();
+    const bob = byName('Bob');
+    await clickButton(bob, 'Mute');
+    try {
+      await waitFor(() => buttonVisible(bob, 'Unmute'), 3000, 'Bob\'s button to read "Unmute"');
+      const others = people.filter((p) => p !== bob);
+      for (const p of others) assert.equal((await tileOf(p, 'Bob')).micOffShown, false, `${p.name}: no mute mark on Bob before`);
+      await waitFor(
+        async () => {
+          const marks = await Promise.all(others.map(async (p) => (await tileOf(p, 'Bob'))?.micOffShown));
+          return marks.every(Boolean) || null;
+        },
+        5000,
+        'the microphone-off mark on Bob\'s tile on every other page',
+      ).catch(async (e) => {
+        const seen = await Promise.all(others.map(async (p) => `${p.name}: ${(await tileOf(p, 'Bob'))?.micOffShown ? 'mark shown' : 'no mark'}`));
+        throw new Error(`${e.message}\n  ${seen.join('; ')}\n  (the app shows it on the 'peer-media' event, which the client core does not emit)`);
+      });
+    } finally {
+      if (await buttonVisible(bob, 'Unmute')) await clickButton(bob, 'Unmute');
+    }
+  });
+
+  it('camera off shows on the others (and camera on brings the video back)', TEST, async () => {
+    await meshReady();
+    const bob = byName('Bob');
+    const others = people.filter((p) => p !== bob);
+    await clickButton(bob, 'Camera off');
+    try {
+      await waitFor(() => buttonVisible(bob, 'Camera on'), 3000, 'Bob\'s button to read "Camera on"');
+      await waitFor(
+        async () => {
+          const shown = await Promise.all(others.map(async (p) => {
+            const tile = await tileOf(p, 'Bob');
+            return tile && tile.avatarShown && !tile.videoShown;
+          }));
+          return shown.every(Boolean) || null;
+        },
+        5000,
+        'Bob\'s tile to show his avatar instead of video on every other page',
+      ).catch(async (e) => {
+        const seen = await Promise.all(others.map(async (p) => {
+          const tile = await tileOf(p, 'Bob');
+          return `${p.name}: ${tile?.avatarShown ? 'avatar' : 'video element'} (frames ${tile?.frames})`;
+        }));
+        throw new Error(`${e.message}\n  ${seen.join('; ')}\n  (the app shows it on the 'peer-media' event, which the client core does not emit)`);
+      });
+    } finally {
+      if (await buttonVisible(bob, 'Camera on')) await clickButton(bob, 'Camera on');
+    }
+    await waitFor(() => buttonVisible(bob, 'Camera off'), 3000, 'Bob\'s button to read "Camera off" again');
+    await waitFor(async () => {
+      const tiles = await Promise.all(others.map((p) => tileOf(p, 'Bob')));
+      return tiles.every((x) => x?.videoShown && !x.avatarShown) || null;
+    }, 5000, 'Bob\'s video back on every other page');
+    await meshReady(10000);
+  });
+
+  it('screen share replaces the video the others see', TEST, async () => {
+    await meshReady();
+    const carol = byName('Carol');
+    const others = people.filter((p) => p !== carol);
+    const aspect = (x) => x.width / x.height;
+    const camera = await Promise.all(others.map((p) => tileOf(p, 'Carol')));
+    for (const [i, tile] of camera.entries()) assert.ok(tile?.width > 0, `${others[i].name} shows Carol's camera`);
+
+    await clickButton(carol, 'Share screen');
+    try {
+      await waitFor(() => buttonVisible(carol, 'Stop sharing'), 5000, 'Carol\'s button to read "Stop sharing"');
+      // Her own tile switches to the screen (its size is known once it plays).
+      const screen = await waitFor(() => carol.page.evaluate(() => {
+        const v = document.getElementById('self-video');
+        const track = v.srcObject?.getVideoTracks()[0];
+        const surface = track?.getSettings().displaySurface;  // set only on screen-capture tracks
+        return v.videoWidth > 0 && surface ? { width: v.videoWidth, height: v.videoHeight, surface } : null;
+      }), 5000, 'Carol\'s own tile to show her screen');
+      assert.ok(Math.abs(aspect(screen) - aspect(camera[0])) > 0.1,
+        `the fake screen (${screen.width}x${screen.height}) and camera (${camera[0].width}x${camera[0].height}) differ in shape, so the others can tell`);
+      // Every other page now shows a picture of the screen's shape, still decoding.
+      await waitFor(async () => {
+        const tiles = await Promise.all(others.map((p) => tileOf(p, 'Carol')));
+        return tiles.every((x) => x && Math.abs(aspect(x) - aspect(screen)) < 0.02) || null;
+      }, 10000, `every other page to show Carol's ${screen.width}x${screen.height} screen instead of her camera`).catch(async (e) => {
+        const seen = await Promise.all(others.map(async (p) => {
+          const x = await tileOf(p, 'Carol');
+          return `${p.name} sees ${x?.width}x${x?.height}`;
+        }));
+        throw new Error(`${e.message}\n  ${seen.join('; ')}`);
+      });
+      await waitForDecoding(others, 3, { timeout: 5000 });
+    } finally {
+      if (await buttonVisible(carol, 'Stop sharing')) await clickButton(carol, 'Stop sharing');
+    }
+    await waitFor(() => buttonVisible(carol, 'Share screen'), 5000, 'Carol\'s button to read "Share screen" again');
+    await waitFor(async () => {
+      const tiles = await Promise.all(others.map((p) => tileOf(p, 'Carol')));
+      return tiles.every((x) => x && Math.abs(aspect(x) - aspect(camera[0])) < 0.02) || null;
+    }, 10000, 'every other page to show Carol\'s camera again after "Stop sharing"');
+  });
+
+  it('chat reaches everyone', TEST, async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const text = (p) => `Hello from ${p.name} ${tag}`;
+    for (const p of people) {
+      await clickButton(p, 'Chat');
+      await fillLabelled(p, 'Chat message', text(p));
+      await clickButton(p, 'Send');
+    }
+    for (const p of people) {
+      for (const q of people) {
+        await waitForVisibleText(p, text(q), 5000).catch(() => {
+          throw new Error(`${p.name} did not show ${q === p ? 'their own' : `${q.name}'s`} chat message "${text(q)}"`);
+        });
+      }
+    }
+  });
+
+  it('closing one page removes its tile on the others within 2 s', TEST, async (t) => {
+    const dave = byName('Dave');
+    const others = people.filter((p) => p !== dave);
+    for (const p of others) assert.ok(await tileOf(p, 'Dave'), `${p.name} shows Dave before he closes his tab`);
+    const start = Date.now();
+    await dave.page.close();
+    dave.gone = true;
+    const gone = await Promise.all(others.map(async (p) => {
+      await waitFor(async () => !(await tileOf(p, 'Dave')), 5000, `${p.name}: Dave's tile to go`, 25);
+      return Date.now() - start;
+    }));
+    t.diagnostic(`Dave's tile went after ${gone.join(', ')} ms on ${others.map((p) => p.name).join(', ')}`);
+    for (const [i, ms] of gone.entries()) assert.ok(ms <= 2000, `${others[i].name} removed Dave's tile after ${ms} ms (≤ 2000)`);
+    for (const p of others) assert.equal(await remoteTileCount(p), 2, `${p.name} shows the two who are left`);
+    await dave.close();
+  });
+
+  it('a meeting that does not exist is shown as "Meeting not found"', TEST, async () => {
+    const visitor = await newChromiumParticipant(browser, 'Visitor');
+    await visitor.page.goto(`${srv.url}/m/${unknownMeetingId()}`);
+    await waitForVisibleText(visitor, 'Meeting not found');
+    assert.equal(await buttonVisible(visitor, 'Join'), false, 'no "Join" for a meeting that does not exist');
+    await visitor.close();
+  });
+});
+
+describe('a full meeting (server --room-cap 2)', () => {
+  let srv;
+  let browser;
+  before(async () => {
+    srv = await startServer(['--room-cap', '2']);
+    browser = await launchChromium();
+  });
+  after(cleanup);
+
+  it('the third person to click "Join" is told the meeting is full', TEST, async () => {
+    const { id } = await createMeetingApi(srv, 'Small room');
+    const url = `${srv.url}/m/${id}`;
+    const [a, b, c] = await Promise.all(['Ann', 'Ben', 'Cy'].map((n) => newChromiumParticipant(browser, n)));
+    await joinViaUi(a, url, 'Ann');
+    await joinViaUi(b, url, 'Ben');
+    await c.page.goto(url);
+    await waitForVisibleText(c, '2 people are here');
+    await fillLabelled(c, 'Your name', 'Cy');
+    await clickButton(c, 'Join');
+    await waitForVisibleText(c, 'This meeting is full', 10000);
+    assert.equal(await buttonVisible(c, 'Leave'), false, 'Cy is not in the meeting');
+    assert.equal(await remoteTileCount(a), 1, 'Ann still sees only Ben');
+  });
+});

@@ -1,0 +1,125 @@
+// Errors of the public API, through the built package and the real server:
+// each rejects with a MeshmeetError carrying the documented `code`, and none
+// leaves a C++ client object behind (liveCoreObjects is unchanged).
+//
+// Kept in its own file: a leaked core object would otherwise show up in every
+// later leak check of the same process.
+
+import test, { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { createMeeting, getMeeting, joinMeeting, liveCoreObjects, MeshmeetError } from '../../dist/meshmeet.js';
+import { createFakeWebRTC } from './fake-webrtc.mjs';
+import { Recorder, newMeetingId, startServer, waitFor, withTimeout } from './harness.mjs';
+
+const T = { timeout: 20000 };
+let srv;
+const { network, RTCPeerConnection } = createFakeWebRTC();
+
+before(async () => {
+  srv = await startServer();
+});
+after(async () => {
+  network.stop();
+  await srv?.stop();
+});
+
+/** Asserts `call()` rejects with a MeshmeetError of `code` and that no core object leaked. */
+async function rejectsCleanly(call, code, what) {
+  const before = await liveCoreObjects();
+  await assert.rejects(call(), (e) => {
+    assert.ok(e instanceof MeshmeetError, `${what}: a MeshmeetError (got ${e?.name}: ${e?.message})`);
+    assert.equal(e.name, 'MeshmeetError');
+    assert.equal(e.code, code, `${what}: code`);
+    return true;
+  });
+  assert.equal(await liveCoreObjects(), before, `${what}: no core client object leaked`);
+}
+
+test('joinMeeting: a meeting that does not exist → meeting-not-found', T, async () => {
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'a'.repeat(30), RTCPeerConnection, WebSocket }), 'meeting-not-found', 'unknown meeting');
+});
+
+test('joinMeeting: missing server/meeting and bad core options → invalid-argument', T, async () => {
+  await rejectsCleanly(() => joinMeeting(), 'invalid-argument', 'no options');
+  await rejectsCleanly(() => joinMeeting({ server: srv.url }), 'invalid-argument', 'no meeting');
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'm', RTCPeerConnection, WebSocket, coreOptions: { statsIntervalMs: -1 } }), 'invalid-argument', 'negative option');
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'm', RTCPeerConnection, WebSocket, coreOptions: { iceServers: 'stun:x' } }), 'invalid-argument', 'iceServers not an array');
+});
+
+test('joinMeeting: a server URL that is not http(s)/ws(s) → invalid-argument, without leaking a core object', T, async () => {
+  await rejectsCleanly(() => joinMeeting({ server: 'ftp://example.com', meeting: 'm', RTCPeerConnection, WebSocket }), 'invalid-argument', 'ftp: URL');
+});
+
+test('joinMeeting: no WebSocket / RTCPeerConnection implementation (Node 20 has neither) → invalid-argument, without leaking', T, async () => {
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'm', RTCPeerConnection }), 'invalid-argument', 'no WebSocket');
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'm', WebSocket }), 'invalid-argument', 'no RTCPeerConnection');
+});
+
+test('joinMeeting: nothing listening → rejects with server-unreachable after joinTimeoutMs (index.d.ts)', T, async () => {
+  // Every socket goes to a closed port until the test ends; then to the real
+  // server, where the join fails with meeting-not-found, so a join that never
+  // settled still ends and frees its core object.
+  let target = 'ws://127.0.0.1:9/ws';
+  class RedirectedWebSocket extends WebSocket {
+    constructor(url, ...rest) {
+      super(target, ...rest);
+    }
+  }
+  const before = await liveCoreObjects();
+  const p = joinMeeting({
+    server: 'http://127.0.0.1:9', meeting: 'b'.repeat(30), RTCPeerConnection, WebSocket: RedirectedWebSocket,
+    coreOptions: { reconnectBaseMs: 10, reconnectCapMs: 50, connectTimeoutMs: 200 },
+    joinTimeoutMs: 2000,
+  });
+  const settled = p.then(() => 'joined', (e) => e);
+  const outcome = await withTimeout(settled, 5000, 'joinMeeting against a closed port to settle').catch((e) => e);
+  try {
+    assert.ok(outcome instanceof MeshmeetError, `rejects with a MeshmeetError (got: ${outcome?.message ?? outcome})`);
+    assert.equal(outcome.code, 'server-unreachable');
+  } finally {
+    target = srv.wsUrl;
+    const last = await withTimeout(settled, 5000, 'the redirected join to end');
+    assert.ok(last instanceof MeshmeetError);
+    assert.equal(await liveCoreObjects(), before, 'no core object leaked');
+  }
+});
+
+test('createMeeting / getMeeting: ids, links and errors', T, async () => {
+  const m = await createMeeting(srv.url, { name: 'API' });
+  assert.match(m.id, /^[a-z0-9_-]{25,40}$/);
+  assert.equal(m.name, 'API');
+  assert.equal(m.link, `${srv.url}/m/${m.id}`);
+  const viaWs = await createMeeting(srv.wsUrl.replace('/ws', ''), {});
+  assert.match(viaWs.id, /^[a-z0-9_-]{25,40}$/, 'a ws:// base URL works too');
+  const info = await getMeeting(srv.url, m.id);
+  assert.equal(info.id, m.id);
+  assert.equal(info.participants, 0);
+  await assert.rejects(getMeeting(srv.url, 'b'.repeat(30)), { name: 'MeshmeetError', code: 'meeting-not-found', status: 404 });
+  await assert.rejects(createMeeting(srv.url, { name: 'x'.repeat(65) }), { code: 'bad-request', status: 400 });
+  await assert.rejects(createMeeting('http://127.0.0.1:9', {}), { code: 'server-unreachable' });
+  await assert.rejects(createMeeting('nonsense url', {}), { code: 'invalid-argument' });
+});
+
+test('sendChat errors are events with stable codes', T, async () => {
+  const meeting = await newMeetingId(srv);
+  const rec = new Recorder('chat-errors');
+  const m = await joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket, logger: rec.logger });
+  rec.attach(m);
+  try {
+    m.sendChat('hello?', 'nobody-here');
+    await waitFor(() => rec.of('error').length === 1, 2000, 'chat-unknown-peer');
+    assert.equal(rec.of('error')[0].code, 'chat-unknown-peer');
+    assert.equal(rec.of('error')[0].peer, 'nobody-here');
+    m.sendChat('x'.repeat(16 * 1024 + 1));
+    await waitFor(() => rec.of('error').length === 2, 2000, 'chat-too-long');
+    assert.equal(rec.of('error')[1].code, 'chat-too-long');
+    assert.throws(() => m.sendChat(42), { code: 'invalid-argument' });
+  } finally {
+    await m.leave();
+  }
+  assert.equal(m.state, 'left');
+  await m.leave(); // idempotent
+  m.dispose();
+  m.sendChat('after leaving'); // ignored, no throw
+});

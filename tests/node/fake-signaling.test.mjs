@@ -1,0 +1,588 @@
+// The built package (dist/meshmeet.js + the WASM core) against the real
+// signaling server, with the fake RTCPeerConnection of fake-webrtc.mjs and
+// `ws` as the WebSocket: the mesh scenarios of issue 3 through the real shim.
+//
+//   node --test --test-concurrency=1 tests/node/fake-signaling.test.mjs
+//
+// Every participant gets an RTCPeerConnection class labelled with its name, so
+// the network can tell which fake connection belongs to whom.
+
+import test, { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { joinMeeting, liveCoreObjects } from '../../dist/meshmeet.js';
+import { createFakeWebRTC, fakeLocalStream, FakeMediaStreamTrack } from './fake-webrtc.mjs';
+import { Recorder, newMeetingId, sleep, startServer, waitFor, withTimeout } from './harness.mjs';
+
+const T = { timeout: 45000 };
+
+// Short core timings so recovery happens in milliseconds.
+const CORE = {
+  iceDisconnectedGraceMs: 200,
+  iceRestartBaseMs: 50,
+  reconnectBaseMs: 50,
+  reconnectCapMs: 300,
+  connectWatchdogMs: 3000,
+  statsIntervalMs: 200,
+};
+
+let srv;
+const everyone = new Set(); // recorders of every test, disposed in after hooks
+const networks = new Set();
+
+before(async () => {
+  // --per-ip 200: every leave() here sends `leave` and a close frame back to
+  // back, and the server currently leaves such connections half-closed until
+  // the client's close timeout (30 s for ws); with the default limit of 20 the
+  // later tests would fail with too-many-connections. The last test of this
+  // file checks that behaviour on its own.
+  srv = await startServer({ args: ['--resume-grace', '1', '--per-ip', '200'] });
+});
+
+after(async () => {
+  for (const r of everyone) r.meeting?.dispose();
+  for (const n of networks) n.stop();
+  const status = await srv?.stop();
+  assert.equal(await liveCoreObjects(), 0, 'no core client outlives the suite');
+  assert.deepEqual(status, { code: 0, signal: null }, 'the server exits 0 on SIGTERM (it had not crashed)');
+});
+
+function network(options = {}) {
+  const n = createFakeWebRTC({ seed: 11, ...options }).network;
+  networks.add(n);
+  return n;
+}
+
+/** Joins one participant; its fake connections are labelled `name`. */
+async function join(meeting, name, net, { coreOptions = {}, localStream, WebSocketImpl = WebSocket, seed, server = srv } = {}) {
+  const rec = new Recorder(name);
+  const m = await withTimeout(
+    joinMeeting({
+      server: server.url,
+      meeting,
+      name,
+      localStream,
+      RTCPeerConnection: net.peerConnectionClass(name),
+      WebSocket: WebSocketImpl,
+      coreOptions: { ...CORE, ...coreOptions },
+      seed: seed ?? 1000 + everyone.size,
+      logger: rec.logger,
+    }),
+    8000,
+    `${name} to join`,
+  );
+  rec.attach(m);
+  rec.id = m.self.id;
+  everyone.add(rec);
+  return rec;
+}
+
+/** n participants joining at the same instant. */
+async function joinTogether(meeting, names, net, options) {
+  return Promise.all(names.map((name) => join(meeting, name, net, options)));
+}
+
+function pcsOf(net, rec, { open = true } = {}) {
+  return net.pcs.filter((pc) => pc.owner === rec.name && (!open || !pc._closed));
+}
+
+/** The open connection of `a` whose network partner belongs to `b` and is up. */
+function linkBetween(net, a, b) {
+  const found = pcsOf(net, a).filter((pc) => {
+    const other = net.partnerOf(pc);
+    return other && !other._closed && other.owner === b.name && pc._link.up;
+  });
+  return found.length === 1 ? { pc: found[0], other: net.partnerOf(found[0]), key: found[0]._link.key } : null;
+}
+
+/** Everything that keeps `recs` from being a clean full mesh (empty when it is one). */
+function meshProblems(net, recs) {
+  const problems = [];
+  for (const a of recs) {
+    const open = pcsOf(net, a);
+    if (open.length !== recs.length - 1) problems.push(`${a.name} has ${open.length} open peer connections, wants ${recs.length - 1}`);
+    const ids = [...a.meeting.peers.keys()].sort();
+    const want = recs.filter((r) => r !== a).map((r) => r.id).sort();
+    if (JSON.stringify(ids) !== JSON.stringify(want)) problems.push(`${a.name}.peers = ${ids} (want ${want})`);
+    for (const b of recs) {
+      if (a === b) continue;
+      const st = a.peerState(b.id);
+      if (st !== 'connected') problems.push(`${a.name} sees ${b.name} as ${st}`);
+      const links = open.filter((pc) => net.partnerOf(pc)?.owner === b.name && pc._link.up && !net.partnerOf(pc)._closed);
+      if (links.length !== 1) problems.push(`${a.name}→${b.name}: ${links.length} connected fake connections`);
+    }
+  }
+  return problems;
+}
+
+function report(recs, extra = '') {
+  return [extra, ...recs.map((r) => r.summary()), ...recs.map((r) => r.tail(25))].filter(Boolean).join('\n');
+}
+
+async function waitForMesh(net, recs, ms = 10000, what = 'a full mesh') {
+  await waitFor(() => meshProblems(net, recs).length === 0, ms, what, {
+    describe: () => report(recs, meshProblems(net, recs).join('\n')),
+  });
+}
+
+/** Everyone leaves; then no core object and no open fake connection remains. */
+async function leaveAll(net, recs) {
+  await withTimeout(Promise.all(recs.map((r) => r.meeting.leave())), 5000, 'everyone to leave');
+  for (const r of recs) assert.equal(r.meeting.state, 'left', `${r.name} ends in state left`);
+  await waitFor(() => net.openPcs().length === 0, 2000, 'every fake connection to close', {
+    describe: () => net.openPcs().map((pc) => `open: ${pc.owner} #${pc.fakeId}`).join('\n'),
+  });
+  assert.equal(await liveCoreObjects(), 0, 'no core client is left alive');
+}
+
+async function chatRound(recs, tag) {
+  for (const r of recs) r.meeting.sendChat(`${tag} from ${r.name}`);
+  const missing = () => {
+    const out = [];
+    for (const a of recs)
+      for (const b of recs)
+        if (a !== b && !a.chatsFrom(b.id).includes(`${tag} from ${b.name}`)) out.push(`${a.name} lacks "${tag}" from ${b.name}`);
+    return out;
+  };
+  await waitFor(() => missing().length === 0, 5000, `chat "${tag}" to reach everyone`, { describe: () => missing().join('\n') });
+  for (const a of recs)
+    for (const b of recs)
+      if (a !== b) {
+        const got = a.of('chat', (e) => e.from === b.id && e.text === `${tag} from ${b.name}`);
+        assert.equal(got.length, 1, `${a.name} got "${tag}" from ${b.name} exactly once`);
+        assert.equal(got[0].direct, false);
+      }
+}
+
+function assertCodesMatch(recs) {
+  for (const a of recs)
+    for (const b of recs) {
+      if (a === b) continue;
+      const ca = a.code(b.id);
+      assert.match(ca ?? '', /^\d{3} \d{3}$/, `${a.name} has a verification code for ${b.name}`);
+      assert.equal(ca, b.code(a.id), `${a.name} and ${b.name} read the same code`);
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+const GLARE_CASES = [
+  { n: 2 },
+  { n: 3 },
+  { n: 4 },
+  { n: 5 },
+  { n: 6 },
+  { n: 4, implicitRollback: true, label: 'browser-style implicit rollback' },
+  { n: 3, implicitSld: false, label: 'no implicit setLocalDescription (node-webrtc style)' },
+];
+
+for (const c of GLARE_CASES) {
+  const label = `${c.n} peers joining at the same instant (glare on every pair)${c.label ? `, ${c.label}` : ''}: connected exactly once per pair, chat reaches everyone`;
+  test(label, T, async (t) => {
+    const net = network({ implicitRollback: !!c.implicitRollback, implicitSld: c.implicitSld ?? true, seed: c.n * 31 });
+    const meeting = await newMeetingId(srv);
+    const names = Array.from({ length: c.n }, (_, i) => `g${c.n}${c.implicitRollback ? 'r' : ''}${c.implicitSld === false ? 's' : ''}-${i}`);
+    const recs = await joinTogether(meeting, names, net);
+    t.after(() => recs.forEach((r) => r.meeting.dispose()));
+
+    await waitForMesh(net, recs);
+    // Let late renegotiations, if any, play out; the mesh must stay as it is.
+    await sleep(400);
+    assert.deepEqual(meshProblems(net, recs), [], report(recs));
+
+    for (const a of recs) {
+      assert.equal(pcsOf(net, a, { open: false }).length, c.n - 1, `${a.name} made exactly one connection per peer (no fresh ones)`);
+      for (const b of recs) {
+        if (a === b) continue;
+        const states = a.of('peer-state', (e) => e.peer === b.id).map((e) => e.state);
+        assert.equal(states.filter((s) => s === 'connected').length, 1, `${a.name} saw ${b.name} connect exactly once: ${states}`);
+        assert.deepEqual(states.filter((s) => s !== 'connecting' && s !== 'connected'), [], `${a.name}→${b.name}: no restarts or failures`);
+      }
+      assert.deepEqual(a.of('error'), [], `${a.name} saw no error`);
+      assert.deepEqual(a.of('peer-left'), [], `${a.name} saw nobody leave`);
+    }
+    assertCodesMatch(recs);
+    // The simultaneous join really did make offers cross (the point of this test).
+    const glared = new Set();
+    for (const r of recs) for (const l of r.logs) if (/^glare:/.test(l.detail)) glared.add([r.id, l.subject].sort().join(' '));
+    t.diagnostic(`${c.n} peers: glare on ${glared.size} of ${(c.n * (c.n - 1)) / 2} pairs`);
+    const warnings = recs.flatMap((r) => r.logs.filter((l) => l.level === 'warn').map((l) => `${r.name}: ${l.machine} ${l.detail}`));
+    assert.deepEqual(warnings, [], 'no core warnings during a clean join');
+    assert.ok(glared.size >= 1, 'at least one pair saw crossing offers');
+    await chatRound(recs, 'hello');
+
+    // A direct message reaches its addressee only.
+    const [first, second] = recs;
+    first.meeting.sendChat('just for you', second.id);
+    await waitFor(() => second.chatsFrom(first.id).includes('just for you'), 3000, 'the direct message');
+    assert.equal(second.of('chat', (e) => e.text === 'just for you')[0].direct, true);
+    await sleep(100);
+    for (const r of recs.slice(2)) assert.equal(r.of('chat', (e) => e.text === 'just for you').length, 0, `${r.name} did not get it`);
+
+    await leaveAll(net, recs);
+  });
+}
+
+test('ICE failure on both ends → ICE restart on the same connection → connected again', T, async (t) => {
+  const net = network({ seed: 5 });
+  const meeting = await newMeetingId(srv);
+  const recs = await joinTogether(meeting, ['f-a', 'f-b', 'f-c'], net);
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  const [a, b, c] = recs;
+  await waitForMesh(net, recs);
+
+  const before = linkBetween(net, a, b);
+  const pcCount = net.pcs.length;
+  const cEvents = c.of('peer-state').length;
+  const mark = a.events.length;
+  const markB = b.events.length;
+  net.fail(before.pc);
+  assert.equal(before.pc.iceConnectionState, 'failed');
+
+  await waitFor(() => {
+    const now = linkBetween(net, a, b);
+    return now && now.key !== before.key && meshProblems(net, recs).length === 0;
+  }, 8000, 'a and b to reconnect on new ICE credentials', { describe: () => report(recs, meshProblems(net, recs).join('\n')) });
+
+  const after = linkBetween(net, a, b);
+  assert.equal(after.pc, before.pc, 'the same peer connection was restarted, not replaced');
+  assert.equal(net.pcs.length, pcCount, 'no new peer connection was made');
+  for (const [r, m] of [[a, mark], [b, markB]]) {
+    const other = r === a ? b : a;
+    const states = r.events.slice(m).filter((e) => e.type === 'peer-state' && e.peer === other.id).map((e) => e.state);
+    assert.ok(states.includes('restarting'), `${r.name} restarted ICE towards ${other.name}: ${states}`);
+    assert.equal(states.at(-1), 'connected');
+    assert.ok(!states.includes('connecting'), `${r.name}: no fresh connection (${states})`);
+  }
+  assert.equal(c.of('peer-state').length, cEvents, 'the third participant saw nothing change');
+  assert.deepEqual(recs.flatMap((r) => r.of('error')), []);
+  await chatRound(recs, 'after the restart');
+  await leaveAll(net, recs);
+});
+
+test('ICE failure seen by one end only → its restart offer reconnects both', T, async (t) => {
+  const net = network({ seed: 6 });
+  const meeting = await newMeetingId(srv);
+  const recs = await joinTogether(meeting, ['o-a', 'o-b'], net);
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  const [a, b] = recs;
+  await waitForMesh(net, recs);
+  const before = linkBetween(net, a, b);
+  const pcCount = net.pcs.length;
+  net.fail(before.pc, { onlyThisSide: true });
+  await waitFor(() => {
+    const now = linkBetween(net, a, b);
+    return now && now.key !== before.key && meshProblems(net, recs).length === 0;
+  }, 8000, 'the restarted link', { describe: () => report(recs, meshProblems(net, recs).join('\n')) });
+  assert.equal(net.pcs.length, pcCount, 'restarted, not replaced');
+  await chatRound(recs, 'one-sided');
+  await leaveAll(net, recs);
+});
+
+test('disconnected past the grace → ICE restart; disconnected briefly → no restart', T, async (t) => {
+  const net = network({ seed: 7 });
+  const meeting = await newMeetingId(srv);
+  const recs = await joinTogether(meeting, ['d-a', 'd-b'], net);
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  const [a, b] = recs;
+  await waitForMesh(net, recs);
+
+  // A blip shorter than iceDisconnectedGraceMs (200): no restart.
+  let link = linkBetween(net, a, b);
+  let mark = a.events.length;
+  net.disconnect(link.pc, { recoverAfterMs: 50 });
+  await sleep(400);
+  assert.deepEqual(meshProblems(net, recs), [], report(recs));
+  let states = a.events.slice(mark).filter((e) => e.type === 'peer-state').map((e) => e.state);
+  assert.deepEqual(states, ['disconnected', 'connected'], 'a short disconnection recovers by itself');
+  assert.equal(linkBetween(net, a, b).key, link.key, 'same ICE session');
+
+  // Stuck disconnected: after the grace, a restart.
+  link = linkBetween(net, a, b);
+  mark = a.events.length;
+  net.disconnect(link.pc);
+  await waitFor(() => {
+    const now = linkBetween(net, a, b);
+    return now && now.key !== link.key && meshProblems(net, recs).length === 0;
+  }, 8000, 'a restart after the disconnected grace', { describe: () => report(recs, meshProblems(net, recs).join('\n')) });
+  states = a.events.slice(mark).filter((e) => e.type === 'peer-state').map((e) => e.state);
+  assert.equal(states[0], 'disconnected');
+  assert.ok(states.includes('restarting'), `restarted: ${states}`);
+  assert.equal(states.at(-1), 'connected');
+  await chatRound(recs, 'after the blips');
+  await leaveAll(net, recs);
+});
+
+test('ICE restarts exhausted → a fresh peer connection → connected again', T, async (t) => {
+  const net = network({ seed: 8, unreachableFailMs: 150 });
+  const meeting = await newMeetingId(srv);
+  const opts = { coreOptions: { iceRestartAttempts: 2, iceRestartTimeoutMs: 1000 } };
+  const recs = await joinTogether(meeting, ['x-a', 'x-b', 'x-c'], net, opts);
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  const [a, b] = recs;
+  await waitForMesh(net, recs);
+  const old = linkBetween(net, a, b);
+  const owners = new Set([a.name, b.name]);
+  net.reachable = (x, y) => !(owners.has(x.owner) && owners.has(y.owner));
+  const before = pcsOf(net, a, { open: false }).length;
+  net.fail(old.pc);
+  await waitFor(() => pcsOf(net, a, { open: false }).length > before, 10000, 'a fresh connection after the restarts', {
+    describe: () => report(recs),
+  });
+  net.reachable = () => true;
+  await waitForMesh(net, recs, 10000, 'the mesh with the fresh connection');
+  assert.ok(old.pc._closed && old.other._closed, 'the old pair of connections is closed');
+  const states = a.of('peer-state', (e) => e.peer === b.id).map((e) => e.state);
+  assert.ok(states.filter((s) => s === 'restarting').length >= 2, `two restarts before giving up on the connection: ${states}`);
+  assert.deepEqual(recs.flatMap((r) => r.of('error')), [], 'no peer-unreachable: the fresh connection worked');
+  await chatRound(recs, 'fresh');
+  await leaveAll(net, recs);
+});
+
+test('leave during negotiation: no stray peer connections, no ghost peers', T, async (t) => {
+  // Slow ICE so the newcomer's connections are still negotiating when it leaves.
+  const net = network({ seed: 9, connectDelayMs: 300 });
+  const meeting = await newMeetingId(srv);
+  const recs = await joinTogether(meeting, ['l-a', 'l-b'], net);
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  const [a, b] = recs;
+  await waitForMesh(net, recs);
+  const markA = a.events.length;
+
+  // 1. A newcomer leaves right after its welcome.
+  const c = await join(meeting, 'l-c', net);
+  t.after(() => c.meeting.dispose());
+  const cId = c.id;
+  await waitFor(() => pcsOf(net, c).length === 2, 2000, "the newcomer's connections");
+  assert.ok(pcsOf(net, c).every((pc) => pc.connectionState !== 'connected'), 'still negotiating');
+  await c.meeting.leave();
+  for (const r of [a, b]) {
+    await waitFor(() => r.of('peer-left', (e) => e.peer === cId).length === 1, 3000, `${r.name} to see the newcomer leave`, { describe: () => report([r]) });
+    assert.equal(r.of('peer-left', (e) => e.peer === cId)[0].reason, 'left');
+  }
+  await waitFor(() => meshProblems(net, [a, b]).length === 0 && pcsOf(net, c).length === 0, 3000, 'only the a–b connections left', {
+    describe: () => report([a, b], meshProblems(net, [a, b]).join('\n')),
+  });
+  await sleep(500); // nothing may come back to life
+  assert.deepEqual(meshProblems(net, [a, b]), [], report([a, b]));
+  for (const r of [a, b]) {
+    assert.ok(!r.meeting.peers.has(cId), `${r.name} has no ghost of the newcomer`);
+    const late = r.events.filter((e) => e.t > r.of('peer-left', (x) => x.peer === cId)[0].t && e.peer === cId);
+    assert.deepEqual(late, [], `${r.name} heard nothing more of the newcomer`);
+  }
+  assert.deepEqual(a.events.slice(markA).filter((e) => e.type === 'peer-state' && e.peer === b.id), [], 'a–b untouched');
+
+  // 2. An old member leaves while a newcomer negotiates with it.
+  const d = await join(meeting, 'l-d', net);
+  t.after(() => d.meeting.dispose());
+  await a.meeting.leave();
+  await waitFor(() => meshProblems(net, [b, d]).length === 0 && pcsOf(net, a).length === 0, 5000, 'b–d to connect, a gone', {
+    describe: () => report([b, d], meshProblems(net, [b, d]).join('\n')),
+  });
+  for (const r of [b, d]) assert.equal(r.of('peer-left', (e) => e.peer === a.id).at(-1)?.reason, 'left', `${r.name} saw a leave`);
+
+  // 3. A newcomer disposed (closed without `leave`) during negotiation counts as having left.
+  const e = await join(meeting, 'l-e', net);
+  const eId = e.id;
+  e.meeting.dispose();
+  assert.equal(e.meeting.state, 'left');
+  await waitFor(() => [b, d].every((r) => r.of('peer-left', (x) => x.peer === eId).length === 1), 3000, 'the disposed newcomer to leave', {
+    describe: () => report([b, d]),
+  });
+  await waitFor(() => meshProblems(net, [b, d]).length === 0 && pcsOf(net, e).length === 0, 3000, 'b–d only');
+  await leaveAll(net, [b, d]);
+  assert.equal(net.openPcs().length, 0);
+});
+
+test('signaling socket dropped → resume: same identity, peer connections kept, chat during and after', T, async (t) => {
+  const net = network({ seed: 10 });
+  const sockets = new Map(); // name → [ws]
+  const socketClass = (name) =>
+    class RecordingWebSocket extends WebSocket {
+      constructor(...args) {
+        super(...args);
+        if (!sockets.has(name)) sockets.set(name, []);
+        sockets.get(name).push(this);
+      }
+    };
+  const meeting = await newMeetingId(srv);
+  const names = ['r-a', 'r-b', 'r-c'];
+  const recs = await Promise.all(names.map((n) => join(meeting, n, net, { WebSocketImpl: socketClass(n) })));
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  const [a, b, c] = recs;
+  await waitForMesh(net, recs);
+  const pcCount = net.pcs.length;
+  const selfId = a.id;
+  const mark = a.events.length;
+
+  sockets.get('r-a').at(-1).terminate(); // TCP gone, no close frame
+  await waitFor(() => a.meeting.state === 'reconnecting', 2000, 'a to notice');
+  a.meeting.sendChat('while reconnecting');
+  await waitFor(() => a.of('welcomed').length === 1 && a.meeting.state === 'joined', 5000, 'a to resume', { describe: () => report([a]) });
+  assert.equal(a.of('welcomed')[0].how, 'resumed');
+  assert.equal(a.meeting.self.id, selfId, 'same identity');
+  const states = a.events.slice(mark).filter((e) => e.type === 'state').map((e) => e.state);
+  assert.deepEqual([states[0], states.at(-1)], ['reconnecting', 'joined'], `states: ${states}`);
+  await waitFor(() => [b, c].every((r) => r.chatsFrom(a.id).includes('while reconnecting')), 3000, 'the chat sent during the outage');
+  assert.deepEqual(meshProblems(net, recs), [], report(recs));
+  assert.equal(net.pcs.length, pcCount, 'no peer connection was replaced');
+  assert.deepEqual(recs.flatMap((r) => r.of('peer-left')), [], 'nobody saw anybody leave');
+  await chatRound(recs, 'after the resume');
+  await leaveAll(net, recs);
+});
+
+test('a participant dropped uncleanly: the others see peer-left "disconnected" after the grace', T, async (t) => {
+  const net = network({ seed: 12 });
+  let cut = false;
+  const current = [];
+  class CuttableWebSocket extends WebSocket {
+    constructor(...args) {
+      if (cut) throw new Error('network unreachable'); // the shim treats it as a failed connect
+      super(...args);
+      current.push(this);
+    }
+  }
+  const meeting = await newMeetingId(srv);
+  const a = await join(meeting, 'u-a', net);
+  const b = await join(meeting, 'u-b', net);
+  const gone = await join(meeting, 'u-gone', net, { WebSocketImpl: CuttableWebSocket });
+  const recs = [a, b, gone];
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  await waitForMesh(net, recs);
+  cut = true;
+  const t0 = Date.now();
+  for (const ws of current) ws.terminate();
+  await sleep(50);
+  gone.meeting.dispose(); // its connections close; no socket is open to say goodbye
+  for (const r of [a, b]) {
+    await waitFor(() => r.of('peer-left', (e) => e.peer === gone.id).length === 1, 6000, `${r.name} to see the drop`, { describe: () => report([r]) });
+    assert.equal(r.of('peer-left', (e) => e.peer === gone.id)[0].reason, 'disconnected');
+  }
+  assert.ok(Date.now() - t0 >= 900, `peer-left came after the 1 s resume grace (${Date.now() - t0} ms)`);
+  await waitFor(() => meshProblems(net, [a, b]).length === 0 && pcsOf(net, gone).length === 0, 3000, 'a–b only');
+  await leaveAll(net, [a, b]);
+});
+
+test('server killed and restarted: everyone rejoins or resumes, and the mesh converges with no stray connections', T, async (t) => {
+  const net = network({ seed: 13 });
+  const meeting = await newMeetingId(srv);
+  const recs = await joinTogether(meeting, ['k-a', 'k-b', 'k-c'], net);
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  await waitForMesh(net, recs);
+  await srv.kill9();
+  await waitFor(() => recs.every((r) => r.meeting.state === 'reconnecting'), 3000, 'everyone to notice');
+  await sleep(300);
+  await srv.restart();
+  await waitFor(() => recs.every((r) => r.meeting.state === 'joined' && r.of('welcomed').length >= 1), 8000, 'everyone back', {
+    describe: () => report(recs),
+  });
+  for (const r of recs) r.id = r.meeting.self.id;
+  await waitForMesh(net, recs, 10000, 'the mesh after the restart');
+  await sleep(300);
+  assert.deepEqual(meshProblems(net, recs), [], report(recs));
+  await chatRound(recs, 'after the server restart');
+  await leaveAll(net, recs);
+});
+
+test('local media: tracks arrive, the uplink budget is split per video sender, mute, replace and stop video', T, async (t) => {
+  const net = network({ seed: 14 });
+  const meeting = await newMeetingId(srv);
+  const streams = [fakeLocalStream(), fakeLocalStream(), fakeLocalStream()];
+  const names = ['m-a', 'm-b', 'm-c'];
+  const recs = await Promise.all(names.map((n, i) => join(meeting, n, net, { localStream: streams[i] })));
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  const [a, b] = recs;
+  await waitForMesh(net, recs);
+
+  // every remote track arrives
+  const trackProblems = () => {
+    const out = [];
+    for (const x of recs)
+      for (const y of recs) {
+        if (x === y) continue;
+        const kinds = x.meeting.remoteTracks(y.id).map((tr) => tr.kind).sort();
+        if (JSON.stringify(kinds) !== '["audio","video"]') out.push(`${x.name} has ${kinds} from ${y.name}`);
+      }
+    return out;
+  };
+  await waitFor(() => trackProblems().length === 0, 5000, 'remote tracks', { describe: () => trackProblems().join('\n') });
+  const trackIds = a.meeting.remoteTracks(b.id).map((tr) => tr.id).sort();
+  assert.deepEqual(trackIds, streams[1].getTracks().map((tr) => tr.id).sort(), "a receives b's own track ids");
+  assert.deepEqual(a.of('track', (e) => e.peer === b.id).map((e) => e.kind).sort(), ['audio', 'video']);
+
+  // 2500 kbps default, 2 peers, audio 40 kbps each: (2500 - 80) / 2 = 1210 kbps per video copy, scale 1.5
+  const videoSenders = (r) => pcsOf(net, r).map((pc) => pc.getSenders().find((s) => s._kind === 'video'));
+  const lastParams = (s) => s.setParametersCalls.at(-1)?.[0];
+  await waitFor(() => videoSenders(a).every((s) => lastParams(s)?.maxBitrate === 1210000), 3000, 'the uplink split', {
+    describe: () => JSON.stringify(videoSenders(a).map((s) => s.setParametersCalls)),
+  });
+  for (const s of videoSenders(a)) assert.equal(lastParams(s).scaleResolutionDownBy, 1.5);
+  a.meeting.setUplinkBudget(600); // (600 - 80) / 2 = 260 → scale 3
+  await waitFor(() => videoSenders(a).every((s) => lastParams(s)?.maxBitrate === 260000), 3000, 'the new budget');
+  for (const s of videoSenders(a)) assert.equal(lastParams(s).scaleResolutionDownBy, 3);
+  assert.throws(() => a.meeting.setUplinkBudget(0), { code: 'invalid-argument' });
+
+  // mute: the track stays, disabled
+  a.meeting.setCamera(false);
+  a.meeting.setMicrophone(false);
+  assert.equal(streams[0].getVideoTracks()[0].enabled, false);
+  assert.equal(streams[0].getAudioTracks()[0].enabled, false);
+  assert.equal(a.meeting.cameraOn, false);
+  a.meeting.setCamera(true);
+  assert.equal(streams[0].getVideoTracks()[0].enabled, true);
+
+  // screen share: the video sender switches track without renegotiation
+  const screen = new FakeMediaStreamTrack('video');
+  const nnBefore = net.stats.negotiationNeeded;
+  await a.meeting.replaceVideoTrack(screen);
+  await waitFor(() => videoSenders(a).every((s) => s.track === screen), 2000, 'the screen track on every sender');
+  await sleep(100);
+  assert.equal(net.stats.negotiationNeeded, nnBefore, 'replaceTrack needs no renegotiation');
+
+  // stop video: removeTrack, renegotiation, the others' copies of a's video end
+  await a.meeting.replaceVideoTrack(null);
+  const videoGone = () => recs.slice(1).every((r) => r.meeting.remoteTracks(a.id).map((tr) => tr.kind).join() === 'audio');
+  await waitFor(videoGone, 5000, "a's video to end at the others", { describe: () => report(recs) });
+  await waitForMesh(net, recs);
+
+  // quality: good at 20 ms; poor when a's connection to b reports 700 ms
+  await waitFor(() => a.of('quality', (e) => e.peer === b.id).length >= 2, 3000, 'quality reports');
+  assert.equal(a.of('quality', (e) => e.peer === b.id).at(-1).level, 'good');
+  net.setQuality(linkBetween(net, a, b).pc, { rttMs: 700 });
+  await waitFor(() => a.of('quality', (e) => e.peer === b.id).at(-1).level === 'poor', 3000, 'poor quality');
+  assert.ok(a.of('quality', (e) => e.peer === b.id).at(-1).rttMs >= 700);
+
+  await leaveAll(net, recs);
+});
+
+test('leave() closes the signaling connection at both ends promptly (no half-closed sockets on the server)', T, async (t) => {
+  const net = network({ seed: 15 });
+  const sockets = [];
+  class RecordingWebSocket extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      sockets.push(this);
+    }
+  }
+  // A server of its own, so earlier tests' connections do not count.
+  const own = await startServer();
+  t.after(() => own.stop());
+  const open = async () => {
+    const text = await (await fetch(`${own.url}/metrics`)).text();
+    return Number(/^meshmeet_connections (\d+)/m.exec(text)?.[1]);
+  };
+  for (let round = 0; round < 4; round++) {
+    const meeting = await newMeetingId(own);
+    const recs = await joinTogether(meeting, [`c${round}-a`, `c${round}-b`], net, { WebSocketImpl: RecordingWebSocket, server: own });
+    t.after(() => recs.forEach((r) => r.meeting.dispose()));
+    await waitForMesh(net, recs);
+    await leaveAll(net, recs);
+  }
+  await sleep(1000);
+  const states = sockets.map((s) => ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][s.readyState]);
+  assert.deepEqual(
+    { client: states.filter((s) => s !== 'CLOSED'), server: await open() },
+    { client: [], server: 0 },
+    `1 s after leave(): client sockets ${states.join(', ')}; server meshmeet_connections ${await open()}`,
+  );
+});

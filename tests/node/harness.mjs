@@ -1,0 +1,293 @@
+// Shared helpers for the tests/node suites: the real signaling server as a
+// child process, bounded waits, and a recorder of a Meeting's events.
+//
+// Every wait here is bounded. Servers (and any other child process handed to
+// track()) are SIGKILLed on process exit if an after hook did not stop them.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import net from 'node:net';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = resolve(here, '..', '..');
+export const DIST = join(ROOT, 'dist');
+
+function defaultBin() {
+  for (const p of [join(ROOT, 'build-server', 'bin', 'meshmeet-server'), join(ROOT, 'build', 'bin', 'meshmeet-server')])
+    if (existsSync(p)) return p;
+  return join(ROOT, 'build-server', 'bin', 'meshmeet-server');
+}
+export const BIN = process.env.MESHMEET_SERVER_BIN || defaultBin();
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Rejects after ms with a message naming what was awaited. */
+export function withTimeout(promise, ms, what = 'operation') {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timeout after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Polls fn() until it returns something truthy (returned) or ms pass. `describe` explains the last state on timeout. */
+export async function waitFor(fn, ms, what, { every = 20, describe } = {}) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) {
+      const detail = describe ? describe() : last instanceof Error ? last.message : JSON.stringify(last);
+      throw new Error(`timeout after ${ms} ms waiting for ${what}${detail ? `\n${detail}` : ''}`);
+    }
+    await sleep(every);
+  }
+}
+
+const liveProcs = new Set();
+const tempDirs = [];
+process.on('exit', () => {
+  for (const p of liveProcs) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  for (const d of tempDirs) {
+    try {
+      rmSync(d, { recursive: true, force: true });
+    } catch {
+      /* ignore */
+    }
+  }
+});
+
+/** Tracks a child process so it is SIGKILLed at exit if still running. */
+export function track(proc) {
+  liveProcs.add(proc);
+  proc.once('exit', () => liveProcs.delete(proc));
+  return proc;
+}
+
+export function tempDir(prefix = 'meshmeet-node-test-') {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+function cleanEnv() {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('MESHMEET_')) delete env[k];
+  return env;
+}
+
+/**
+ * Starts the server on 127.0.0.1. opts.port (default 0 = any), opts.db
+ * (default a temp file), opts.args (extra flags). Resolves once it logs
+ * `listening`. The returned object can stop(), kill9() and restart() (same
+ * port, same db, same flags).
+ */
+export async function startServer({ port = 0, db, args = [], startTimeoutMs = 10000 } = {}) {
+  const dir = tempDir();
+  const srv = {
+    db: db ?? join(dir, 'meshmeet.db'),
+    port,
+    proc: null,
+    exited: null,
+    exit: null,
+    stderr: [],
+    get url() {
+      return `http://127.0.0.1:${this.port}`;
+    },
+    get wsUrl() {
+      return `ws://127.0.0.1:${this.port}/ws`;
+    },
+    async launch() {
+      const full = ['--host', '127.0.0.1', '--port', String(this.port), '--db', this.db, '--static', dir, ...args];
+      const proc = track(spawn(BIN, full, { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
+      this.proc = proc;
+      this.exit = null;
+      this.exited = new Promise((r) => proc.once('exit', (code, signal) => r((this.exit = { code, signal }))));
+      const listening = new Promise((res, rej) => {
+        createInterface({ input: proc.stderr }).on('line', (line) => {
+          this.stderr.push(line);
+          if (process.env.MESHMEET_TEST_VERBOSE) process.stderr.write(`[server ${proc.pid}] ${line}\n`);
+          let j = null;
+          try {
+            j = JSON.parse(line);
+          } catch {
+            /* not JSON */
+          }
+          if (j?.event === 'listening' && typeof j.port === 'number') res(j.port);
+        });
+        proc.once('error', rej);
+        this.exited.then((e) => rej(new Error(`server exited before listening (${JSON.stringify(e)}):\n${this.stderr.slice(-10).join('\n')}`)));
+      });
+      try {
+        const p = await withTimeout(listening, startTimeoutMs, 'the server to listen');
+        if (this.port === 0) this.port = p;
+      } catch (e) {
+        proc.kill('SIGKILL');
+        throw e;
+      }
+      return this;
+    },
+    /** SIGTERM (SIGKILL after 5 s); resolves with the exit status. */
+    async stop() {
+      const p = this.proc;
+      if (!p) return this.exit;
+      this.proc = null;
+      if (this.exit) return this.exit;
+      p.kill('SIGTERM');
+      try {
+        return await withTimeout(this.exited, 5000, 'server exit after SIGTERM');
+      } catch {
+        p.kill('SIGKILL');
+        return withTimeout(this.exited, 3000, 'server exit after SIGKILL');
+      }
+    },
+    async kill9() {
+      const p = this.proc;
+      if (!p) return this.exit;
+      this.proc = null;
+      if (!this.exit) p.kill('SIGKILL');
+      return withTimeout(this.exited, 3000, 'server exit after SIGKILL');
+    },
+    async restart() {
+      if (this.proc) await this.stop();
+      return this.launch();
+    },
+  };
+  await srv.launch();
+  return srv;
+}
+
+/** POST /api/meetings on the server; returns the meeting id. */
+export async function newMeetingId(srv, name = 'node test') {
+  const res = await withTimeout(
+    fetch(`${srv.url}/api/meetings`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name }) }),
+    5000,
+    'POST /api/meetings',
+  );
+  if (res.status !== 201) throw new Error(`POST /api/meetings → ${res.status} ${await res.text()}`);
+  return (await res.json()).id;
+}
+
+const EVENT_TYPES = ['state', 'welcomed', 'peer-joined', 'peer-left', 'peer-state', 'track', 'chat', 'quality', 'verification-code', 'error'];
+
+/**
+ * Records what one participant sees, as plain objects with a `t` (ms since
+ * the recorder started) and the event `type`:
+ *   state {state, attempt} · welcomed {self, how} · peer-joined {peer} ·
+ *   peer-left {peer, reason} · peer-state {peer, state} · track {peer, kind, trackId} ·
+ *   chat {from, text, direct} · quality {peer, level, rttMs} ·
+ *   verification-code {peer, code} · error {code, message, peer}
+ * Core log entries go to `logs` (bounded) for failure reports.
+ */
+export class Recorder {
+  constructor(name) {
+    this.name = name;
+    this.t0 = Date.now();
+    this.events = [];
+    this.logs = [];
+    this.meeting = null;
+    this.logger = (entry) => {
+      this.logs.push({ t: Date.now() - this.t0, ...entry });
+      if (this.logs.length > 4000) this.logs.splice(0, 1000);
+    };
+  }
+
+  attach(meeting) {
+    this.meeting = meeting;
+    for (const type of EVENT_TYPES) meeting.on(type, (e) => this.push(type, e));
+    return this;
+  }
+
+  push(type, e) {
+    let rec;
+    switch (type) {
+      case 'state': rec = { state: e.state, attempt: e.attempt }; break;
+      case 'welcomed': rec = { self: e.self, how: e.how }; break;
+      case 'peer-joined': rec = { peer: e.id, name: e.name }; break;
+      case 'peer-left': rec = { peer: e.peer.id, reason: e.reason }; break;
+      case 'peer-state': rec = { peer: e.peer.id, state: e.state }; break;
+      case 'track': rec = { peer: e.peer.id, kind: e.kind, trackId: e.track?.id }; break;
+      case 'chat': rec = { from: e.from.id, text: e.text, direct: e.direct }; break;
+      case 'quality': rec = { peer: e.peer.id, level: e.level, rttMs: e.rttMs, loss: e.loss }; break;
+      case 'verification-code': rec = { peer: e.peer.id, code: e.code }; break;
+      case 'error': rec = { code: e.code, message: e.message, peer: e.peer }; break;
+      default: rec = { ...e };
+    }
+    this.events.push({ t: Date.now() - this.t0, type, ...rec });
+  }
+
+  of(type, pred = () => true) {
+    return this.events.filter((e) => e.type === type && pred(e));
+  }
+
+  /** The last peer-state reported for peer (undefined if none yet). */
+  peerState(peer) {
+    const all = this.of('peer-state', (e) => e.peer === peer);
+    return all.length ? all[all.length - 1].state : undefined;
+  }
+
+  chatsFrom(peer) {
+    return this.of('chat', (e) => e.from === peer).map((e) => e.text);
+  }
+
+  /** The last verification code for peer. */
+  code(peer) {
+    const all = this.of('verification-code', (e) => e.peer === peer);
+    return all.length ? all[all.length - 1].code : undefined;
+  }
+
+  /** Recent core log lines (for assertion messages). */
+  tail(n = 40, pred = () => true) {
+    return this.logs
+      .filter(pred)
+      .slice(-n)
+      .map((l) => `  [${this.name} +${l.t}] ${l.level} ${l.machine}${l.subject ? `/${l.subject}` : ''} ${l.from || l.to ? `${l.from}→${l.to} ` : ''}${l.detail}`)
+      .join('\n');
+  }
+
+  summary() {
+    const short = (e) => {
+      switch (e.type) {
+        case 'state': return `state=${e.state}`;
+        case 'welcomed': return `welcomed(${e.how})`;
+        case 'peer-state': return `${e.peer}=${e.state}`;
+        case 'peer-joined': return `joined:${e.peer}`;
+        case 'peer-left': return `left:${e.peer}(${e.reason})`;
+        case 'chat': return `chat<${e.from}`;
+        case 'error': return `error:${e.code}`;
+        case 'verification-code': return `code:${e.peer}`;
+        default: return e.type;
+      }
+    };
+    return `${this.name} (${this.meeting?.self?.id}): ${this.events.filter((e) => e.type !== 'quality').map((e) => `+${e.t}ms ${short(e)}`).join(', ')}`;
+  }
+}

@@ -1,0 +1,181 @@
+// Compile-only check of the package's public types (dist/index.d.ts): every
+// exported function, class and event type is used the way an app would, and
+// a few misuses must be rejected (@ts-expect-error fails the build if the
+// line compiles, so `any` leaking into the API is caught).
+//
+//   node_modules/.bin/tsc --noEmit -p tests/node/tsconfig.json
+//
+// Never run: it only has to type-check.
+
+import {
+  createMeeting,
+  getMeeting,
+  joinMeeting,
+  liveCoreObjects,
+  Meeting,
+  MeshmeetError,
+  type CreatedMeeting,
+  type CreateMeetingOptions,
+  type ErrorCode,
+  type JoinOptions,
+  type LeaveReason,
+  type LogEntry,
+  type MeetingEvents,
+  type MeetingInfo,
+  type MeetingState,
+  type Peer,
+  type PeerState,
+  type QualityLevel,
+} from '../../dist/index.js';
+
+declare const stream: MediaStream;
+declare const screenTrack: MediaStreamTrack;
+declare const SomePeerConnection: typeof RTCPeerConnection;
+declare const SomeWebSocket: typeof WebSocket;
+
+async function app(): Promise<void> {
+  // createMeeting / getMeeting
+  const createOptions: CreateMeetingOptions = { name: 'Standup', token: 'secret', fetch: globalThis.fetch };
+  const created: CreatedMeeting = await createMeeting('https://meet.example.com', createOptions);
+  const id: string = created.id;
+  const link: string = created.link;
+  const url: string = created.url;
+  const createdAt: string = created.createdAt;
+  await createMeeting('https://meet.example.com');
+  const info: MeetingInfo = await getMeeting('https://meet.example.com', id, { fetch });
+  const participants: number = info.participants;
+
+  // joinMeeting with every option
+  const log = (entry: LogEntry): void => {
+    const level: 'debug' | 'info' | 'warn' = entry.level;
+    const text: string = `${entry.machine} ${entry.subject} ${entry.from}→${entry.to} ${entry.detail} ${level}`;
+    void text;
+  };
+  const options: JoinOptions = {
+    server: 'https://meet.example.com',
+    meeting: id,
+    name: 'Ada',
+    localStream: stream,
+    iceServers: [{ urls: 'stun:stun.example.com' }],
+    uplinkKbps: 1500,
+    RTCPeerConnection: SomePeerConnection,
+    WebSocket: SomeWebSocket,
+    logger: log,
+    seed: 42,
+    coreOptions: { iceDisconnectedGraceMs: 200, reconnectBaseMs: 50, debugLog: true, label: 'x' },
+  };
+  await joinMeeting({ server: 'wss://meet.example.com', meeting: id, localStream: null });
+  const meeting: Meeting = await joinMeeting(options);
+
+  // read-only state
+  const self: Peer = meeting.self;
+  const state: MeetingState = meeting.state;
+  const peers: ReadonlyMap<string, Peer> = meeting.peers;
+  const mic: boolean = meeting.microphoneOn;
+  const cam: boolean = meeting.cameraOn;
+  const meetingId: string = meeting.id;
+  const meetingName: string = meeting.name;
+  void [self, state, peers, mic, cam, meetingId, meetingName, link, url, createdAt, participants];
+
+  // every event, with its payload type
+  const offState = meeting.on('state', (e) => {
+    const s: MeetingState = e.state;
+    const attempt: number = e.attempt;
+    void [s, attempt];
+  });
+  offState();
+  meeting.on('welcomed', (e) => {
+    const how: 'fresh' | 'resumed' | 'rejoined' = e.how;
+    const me: string = e.self;
+    void [how, me];
+  });
+  meeting.on('peer-joined', (p) => {
+    const pid: string = p.id;
+    const pname: string = p.name;
+    void [pid, pname];
+  });
+  meeting.on('peer-left', (e) => {
+    const reason: LeaveReason = e.reason;
+    const who: Peer = e.peer;
+    void [reason, who];
+  });
+  meeting.on('peer-state', (e) => {
+    const s: PeerState = e.state;
+    void s;
+  });
+  meeting.on('track', (e) => {
+    const t: MediaStreamTrack = e.track;
+    const s: MediaStream[] = e.streams;
+    const kind: 'audio' | 'video' = e.kind;
+    void [t, s, kind, e.peer.id];
+  });
+  meeting.on('chat', (e) => {
+    const text: string = e.text;
+    const direct: boolean = e.direct;
+    void [text, direct, e.from.name];
+  });
+  meeting.on('quality', (e) => {
+    const level: QualityLevel = e.level;
+    const numbers: number[] = [e.rttMs, e.loss, e.kbpsIn, e.kbpsOut];
+    void [level, numbers, e.peer];
+  });
+  meeting.on('verification-code', (e) => {
+    const code: string = e.code;
+    void [code, e.peer];
+  });
+  const onError = (e: MeshmeetError): void => {
+    const code: ErrorCode = e.code;
+    const peer: string | undefined = e.peer;
+    const status: number | undefined = e.status;
+    const name: 'MeshmeetError' = e.name;
+    const asError: Error = e;
+    void [code, peer, status, name, asError];
+  };
+  meeting.on('error', onError);
+  meeting.off('error', onError);
+
+  // every method
+  meeting.setMicrophone(false);
+  meeting.setCamera(true);
+  await meeting.replaceVideoTrack(screenTrack);
+  await meeting.replaceVideoTrack(null);
+  await meeting.replaceAudioTrack(null);
+  meeting.sendChat('hello everyone');
+  meeting.sendChat('just you', 'peer-id');
+  meeting.setUplinkBudget(800);
+  const tracks: MediaStreamTrack[] = meeting.remoteTracks('peer-id');
+  void tracks;
+  await meeting.leave();
+  meeting.dispose();
+
+  const live: number = await liveCoreObjects();
+  void live;
+
+  // errors are narrowable by class and code
+  try {
+    await joinMeeting(options);
+  } catch (e) {
+    if (e instanceof MeshmeetError && e.code === 'meeting-full') return;
+  }
+
+  // misuses the types must refuse
+  // @ts-expect-error unknown event name
+  meeting.on('peer-joined-typo', () => {});
+  // @ts-expect-error a chat payload has no `code`
+  meeting.on('chat', (e) => e.code);
+  // @ts-expect-error a state is not any string
+  const badState: MeetingState = 'sleeping';
+  // @ts-expect-error not a documented error code
+  const badCode: ErrorCode = 'oops';
+  // @ts-expect-error `server` is required
+  await joinMeeting({ meeting: id });
+  // @ts-expect-error `state` is read-only
+  meeting.state = 'left';
+  // @ts-expect-error sendChat takes text
+  meeting.sendChat(42);
+  // @ts-expect-error MeetingEvents has exactly the documented keys
+  const missing: MeetingEvents['speaking'] = null;
+  void [badState, badCode, missing];
+}
+
+void app;

@@ -1,0 +1,281 @@
+// Real WebRTC (@roamhq/wrtc) through the built package and the real server:
+// four participants — three in this process, one in a child process
+// (wrtc-participant.mjs) so it can be dropped uncleanly with SIGKILL.
+//
+//   node --test --test-concurrency=1 tests/node/wrtc.test.mjs
+//
+// The tests run in order and share the meeting:
+//   1. everyone connects to everyone, chat reaches everyone, codes match;
+//   2. the server is killed (-9): data channels keep carrying chat;
+//   3. restarted on the same port and --db: the sessions resume (same ids, no
+//      peer-left, no connection rebuilt);
+//   4. whatever happened in 3, the mesh is whole again and chat works;
+//   5. the child participant is SIGKILLed: the others see peer-left
+//      `disconnected` after the resume grace (--resume-grace 1);
+//   6. everyone leaves: no core object and no open RTCPeerConnection remain.
+
+import test, { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import wrtc from '@roamhq/wrtc';
+import WebSocket from 'ws';
+import { joinMeeting, liveCoreObjects } from '../../dist/meshmeet.js';
+import { ROOT, Recorder, freePort, newMeetingId, sleep, startServer, tempDir, track, waitFor, withTimeout } from './harness.mjs';
+
+const T = { timeout: 60000 };
+const GRACE_S = 1;
+const CORE = {
+  reconnectBaseMs: 50,
+  reconnectCapMs: 300,
+  iceDisconnectedGraceMs: 1000,
+  iceRestartBaseMs: 100,
+  connectWatchdogMs: 10000,
+  statsIntervalMs: 1000,
+};
+
+// Every RTCPeerConnection made in this process, to check they all end closed.
+const pcs = [];
+class TrackedRTCPeerConnection extends wrtc.RTCPeerConnection {
+  constructor(config) {
+    super(config);
+    pcs.push(this);
+  }
+}
+
+/** A participant in this process. */
+class Local {
+  constructor(name) {
+    this.name = name;
+    this.rec = new Recorder(name);
+  }
+  async join(srv, meeting, seed) {
+    const m = await withTimeout(
+      joinMeeting({ server: srv.url, meeting, name: this.name, RTCPeerConnection: TrackedRTCPeerConnection, WebSocket, coreOptions: CORE, seed, logger: this.rec.logger }),
+      10000,
+      `${this.name} to join`,
+    );
+    this.meeting = m;
+    this.rec.attach(m);
+    return this;
+  }
+  get id() {
+    return this.meeting.self.id;
+  }
+  get state() {
+    return this.meeting.state;
+  }
+  peerIds() {
+    return [...this.meeting.peers.keys()].sort();
+  }
+  chat(text, to) {
+    this.meeting.sendChat(text, to);
+  }
+  async leave() {
+    await this.meeting.leave();
+  }
+  dispose() {
+    this.meeting?.dispose();
+  }
+}
+
+/** A participant in a child process (can be SIGKILLed). */
+class Remote {
+  constructor(name) {
+    this.name = name;
+    this.rec = new Recorder(name);
+    this._peers = new Map();
+    this.state = 'idle';
+    this.id = null;
+  }
+  join(srv, meeting, seed) {
+    const arg = JSON.stringify({ server: srv.url, meeting, name: this.name, coreOptions: CORE, seed });
+    this.proc = track(fork(join(ROOT, 'tests', 'node', 'wrtc-participant.mjs'), [arg], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    this.exited = new Promise((r) => this.proc.once('exit', (code, signal) => r({ code, signal })));
+    const joined = new Promise((resolve, reject) => {
+      this.proc.on('message', (msg) => {
+        if (msg.type === 'joined') {
+          this.id = msg.self.id;
+          this.state = 'joined';
+          for (const p of msg.peers) this._peers.set(p.id, p);
+          resolve(this);
+        } else if (msg.type === 'error') {
+          reject(new Error(`${this.name} could not join: ${msg.code} ${msg.message}`));
+        } else if (msg.type === 'event') {
+          this._apply(msg.event, msg.data);
+          this.rec.push(msg.event, msg.data);
+        }
+      });
+      this.exited.then((e) => reject(new Error(`${this.name} exited before joining: ${JSON.stringify(e)}`)));
+    });
+    return withTimeout(joined, 15000, `${this.name} (child) to join`);
+  }
+  _apply(type, e) {
+    if (type === 'state') this.state = e.state;
+    if (type === 'welcomed') {
+      this.id = e.self;
+      if (e.how === 'rejoined') this._peers.clear();
+    }
+    if (type === 'peer-joined') this._peers.set(e.id, e);
+    if (type === 'peer-left') this._peers.delete(e.peer.id);
+  }
+  peerIds() {
+    return [...this._peers.keys()].sort();
+  }
+  chat(text, to) {
+    this.proc.send({ cmd: 'chat', text, to });
+  }
+  async kill9() {
+    this.proc.kill('SIGKILL');
+    return withTimeout(this.exited, 5000, `${this.name} to die`);
+  }
+  async leave() {
+    if (this.proc.exitCode !== null || this.proc.signalCode) return;
+    this.proc.send({ cmd: 'leave' });
+    await withTimeout(this.exited, 5000, `${this.name} to leave and exit`);
+  }
+  dispose() {
+    if (this.proc && this.proc.exitCode === null && !this.proc.signalCode) this.proc.kill('SIGKILL');
+  }
+}
+
+let srv;
+let meetingId;
+const A = new Local('ada');
+const B = new Local('bob');
+const C = new Local('cyd');
+const D = new Remote('dan'); // in a child process
+const all = [A, B, C, D];
+const marks = new Map(); // participant → index into its events at the server kill
+let killedAt = 0;
+let idsBefore = null;
+
+before(async () => {
+  // An explicit port, so the restarted server is reachable where the clients reconnect.
+  const port = await freePort();
+  srv = await startServer({ port, db: join(tempDir(), 'meshmeet.db'), args: ['--resume-grace', String(GRACE_S)] });
+  meetingId = await newMeetingId(srv, 'wrtc');
+});
+
+after(async () => {
+  for (const p of all) p.dispose();
+  await srv?.stop();
+});
+
+function report(ps = all) {
+  return ps.map((p) => `${p.rec.summary()}\n${p.rec.tail(15)}`).join('\n');
+}
+
+/** Pairs not connected both ways, and rosters that are not exactly the others. */
+function meshProblems(ps) {
+  const out = [];
+  for (const a of ps) {
+    const want = ps.filter((p) => p !== a).map((p) => p.id).sort();
+    if (JSON.stringify(a.peerIds()) !== JSON.stringify(want)) out.push(`${a.name}.peers = ${a.peerIds()} (want ${want})`);
+    for (const b of ps) if (a !== b && a.rec.peerState(b.id) !== 'connected') out.push(`${a.name} sees ${b.name} as ${a.rec.peerState(b.id)}`);
+  }
+  return out;
+}
+
+async function chatRound(ps, tag, ms = 10000) {
+  for (const p of ps) p.chat(`${tag} from ${p.name}`);
+  const missing = () => {
+    const out = [];
+    for (const a of ps) for (const b of ps) if (a !== b && !a.rec.chatsFrom(b.id).includes(`${tag} from ${b.name}`)) out.push(`${a.name} lacks "${tag}" from ${b.name}`);
+    return out;
+  };
+  await waitFor(() => missing().length === 0, ms, `chat "${tag}" to reach everyone`, { describe: () => missing().join('\n') });
+}
+
+test('4 participants (one in a child process): every pair connects, chat reaches the other three, codes match pairwise', T, async (t) => {
+  // Joined together, so every pair negotiates under glare with real WebRTC.
+  await Promise.all([A.join(srv, meetingId, 1), B.join(srv, meetingId, 2), C.join(srv, meetingId, 3), D.join(srv, meetingId, 4)]);
+  await waitFor(() => meshProblems(all).length === 0, 30000, 'every pair connected', { describe: () => `${meshProblems(all).join('\n')}\n${report()}` });
+  await chatRound(all, 'hello');
+  for (const a of all)
+    for (const b of all) {
+      if (a === b) continue;
+      assert.match(a.rec.code(b.id) ?? '', /^\d{3} \d{3}$/, `${a.name} has a code for ${b.name}`);
+      assert.equal(a.rec.code(b.id), b.rec.code(a.id), `${a.name} and ${b.name} read the same verification code`);
+      const connected = a.rec.of('peer-state', (e) => e.peer === b.id && e.state === 'connected');
+      assert.equal(connected.length, 1, `${a.name} saw ${b.name} connect once`);
+    }
+  for (const p of all) assert.deepEqual(p.rec.of('error'), [], `${p.name} saw no error`);
+  // node-webrtc fires negotiationneeded after an explicit rollback even though
+  // the remote offer is already queued; the shim's implicit-SLD fallback then
+  // answers from that "offer" operation and the core's own answer operation
+  // fails in `stable` ("could not answer … wrong state: stable"). Harmless
+  // (the pair connects, checked above); any other warning is not.
+  const warnings = [A, B, C].flatMap((p) => p.rec.logs.filter((l) => l.level === 'warn').map((l) => `${p.name}: ${l.machine}/${l.subject} ${l.detail}`));
+  const known = /could not answer: InvalidStateError: .*wrong state: stable/;
+  if (warnings.length) t.diagnostic(`core warnings: ${warnings.join(' | ')}`);
+  assert.deepEqual(warnings.filter((w) => !known.test(w)), [], 'no unexpected core warnings during a clean join');
+});
+
+test('server killed (-9): the data channels keep carrying chat while signaling is down', T, async () => {
+  idsBefore = new Map(all.map((p) => [p, p.id]));
+  for (const p of all) marks.set(p, p.rec.events.length);
+  killedAt = Date.now();
+  await srv.kill9();
+  await waitFor(() => all.every((p) => p.state === 'reconnecting' || p.state === 'connecting'), 5000, 'everyone to notice the server is gone', {
+    describe: () => all.map((p) => `${p.name}: ${p.state}`).join(', '),
+  });
+  await chatRound(all, 'during the outage', 8000);
+  assert.ok(srv.proc === null, 'the server is still down');
+  await sleep(300);
+  await srv.restart();
+  await waitFor(() => all.every((p) => p.state === 'joined'), 10000, 'everyone to be joined again', {
+    describe: () => all.map((p) => `${p.name}: ${p.state}`).join(', '),
+  });
+});
+
+test('server restarted on the same port and --db: sessions resume (same ids, no peer-left, connections kept)', T, async () => {
+  assert.ok(idsBefore, 'the previous test killed the server');
+  const problems = [];
+  for (const p of all) {
+    const since = p.rec.events.slice(marks.get(p));
+    const states = since.filter((e) => e.type === 'state').map((e) => e.state);
+    if (states[0] !== 'reconnecting' || states.at(-1) !== 'joined') problems.push(`${p.name}: states ${states}`);
+    const welcomes = since.filter((e) => e.type === 'welcomed').map((e) => e.how);
+    if (welcomes.join() !== 'resumed') problems.push(`${p.name}: welcomed as ${welcomes.join() || 'nothing'} (want resumed)`);
+    if (p.id !== idsBefore.get(p)) problems.push(`${p.name}: id ${idsBefore.get(p)} → ${p.id}`);
+    const left = since.filter((e) => e.type === 'peer-left').map((e) => `${e.peer}(${e.reason})`);
+    if (left.length) problems.push(`${p.name}: peer-left ${left.join(', ')}`);
+    const rebuilt = since.filter((e) => e.type === 'peer-state' && (e.state === 'closed' || e.state === 'connecting')).map((e) => `${e.peer}=${e.state}`);
+    if (rebuilt.length) problems.push(`${p.name}: connections rebuilt (${rebuilt.join(', ')})`);
+  }
+  assert.deepEqual(problems, [], `after the restart (killed ${Date.now() - killedAt} ms ago):\n${problems.join('\n')}\n${srv.stderr.filter((l) => /resume|welcome|join/.test(l)).slice(-8).join('\n')}`);
+});
+
+test('after the restart the mesh is whole again and chat reaches everyone', T, async () => {
+  await waitFor(() => meshProblems(all).length === 0, 30000, 'the mesh after the restart', { describe: () => `${meshProblems(all).join('\n')}\n${report()}` });
+  await chatRound(all, 'after the restart');
+  for (const a of all)
+    for (const b of all) if (a !== b) assert.equal(a.rec.code(b.id), b.rec.code(a.id), `${a.name}/${b.name} codes still match`);
+});
+
+test(`a participant dropped uncleanly (SIGKILL): the others see peer-left "disconnected" after the ${GRACE_S} s grace`, T, async () => {
+  const gone = D.id;
+  const others = [A, B, C];
+  const t0 = Date.now();
+  await D.kill9();
+  for (const p of others) {
+    await waitFor(() => p.rec.of('peer-left', (e) => e.peer === gone).length > 0, 15000, `${p.name} to see ${D.name} leave`, { describe: () => report([p]) });
+    const [left] = p.rec.of('peer-left', (e) => e.peer === gone);
+    assert.equal(left.reason, 'disconnected', `${p.name}: reason`);
+    assert.ok(left.t + p.rec.t0 - t0 >= GRACE_S * 1000 - 100, `${p.name} was told only after the grace (${left.t + p.rec.t0 - t0} ms)`);
+  }
+  await waitFor(() => meshProblems(others).length === 0, 15000, 'the three remaining to stay connected', { describe: () => meshProblems(others).join('\n') });
+  await chatRound(others, 'after the drop');
+});
+
+test('everyone leaves: no core object and no open RTCPeerConnection remain', T, async () => {
+  await withTimeout(Promise.all([A, B, C].map((p) => p.leave())), 5000, 'leave');
+  for (const p of [A, B, C]) assert.equal(p.state, 'left');
+  assert.equal(await liveCoreObjects(), 0);
+  assert.ok(pcs.length >= 6, `peer connections were made (${pcs.length})`);
+  const open = pcs.filter((pc) => pc.signalingState !== 'closed' || pc.connectionState !== 'closed');
+  assert.equal(open.length, 0, `every RTCPeerConnection is closed (${open.map((pc) => `${pc.signalingState}/${pc.connectionState}`)})`);
+  const status = await srv.stop();
+  assert.deepEqual(status, { code: 0, signal: null }, 'the restarted server exits 0 on SIGTERM');
+});
