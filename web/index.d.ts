@@ -188,6 +188,13 @@ export interface MeetingEvents {
   track: { peer: Peer; track: MediaStreamTrack; streams: MediaStream[]; kind: 'audio' | 'video' };
   /** A chat message over the peer-to-peer data channel. `direct`: sent to you only. */
   chat: { from: Peer; text: string; direct: boolean };
+  /**
+   * Whether a peer's microphone (`audio`) and camera (`video`) are on: it
+   * sends a track of that kind and has not turned it off (setMicrophone,
+   * setCamera). A shared screen counts as video. Sent over the data channel
+   * on every change and each time a connection to the peer opens.
+   */
+  'peer-media': { peer: Peer; audio: boolean; video: boolean };
   /** Every few seconds per connected peer. */
   quality: { peer: Peer; level: QualityLevel; rttMs: number; loss: number; kbpsIn: number; kbpsOut: number };
   /**
@@ -218,9 +225,9 @@ export class Meeting {
 
   /** Leaves: the others see you go at once. Then everything is closed. */
   leave(): Promise<void>;
-  /** Turns your microphone on or off (the track stays, muted). */
+  /** Turns your microphone on or off (the track stays, muted); the others get 'peer-media'. */
   setMicrophone(on: boolean): void;
-  /** Turns your camera on or off. */
+  /** Turns your camera on or off; the others get 'peer-media'. */
   setCamera(on: boolean): void;
   /** Sends another video track instead (screen share); null stops sending video. */
   replaceVideoTrack(track: MediaStreamTrack | null): Promise<void>;

@@ -135,8 +135,8 @@ async function setLocalDescriptionImplicit(pc) {
 
 /**
  * One participant in one meeting. Events: 'state', 'peer-joined',
- * 'peer-left', 'peer-state', 'track', 'chat', 'quality', 'verification-code',
- * 'error'. See index.d.ts.
+ * 'peer-left', 'peer-state', 'track', 'chat', 'peer-media', 'quality',
+ * 'verification-code', 'error'. See index.d.ts.
  */
 export class Meeting {
   constructor(core, config, options) {
@@ -421,6 +421,7 @@ export class Meeting {
         return;
       }
       case 'chat': return this._emit('chat', { from: this._peer(o.from), text: o.text, direct: o.direct });
+      case 'peer-media': return this._emit('peer-media', { peer: this._peer(o.peer), audio: o.audio, video: o.video });
       case 'quality':
         return this._emit('quality', { peer: this._peer(o.peer), level: o.level, rttMs: o.rttMs, loss: o.loss, kbpsIn: o.kbpsIn, kbpsOut: o.kbpsOut });
       case 'verification-code': return this._emit('verification-code', { peer: this._peer(o.peer), code: o.code });

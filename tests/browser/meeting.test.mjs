@@ -114,11 +114,11 @@ describe('four-party meeting (Chromium)', () => {
   it('mute shows on the others', TEST, async () => {
     await meshReady();
     const bob = byName('Bob');
+    const others = people.filter((p) => p !== bob);
+    for (const p of others) assert.equal((await tileOf(p, 'Bob')).micOffShown, false, `${p.name}: no mute mark on Bob before`);
     await clickButton(bob, 'Mute');
     try {
       await waitFor(() => buttonVisible(bob, 'Unmute'), 3000, 'Bob\'s button to read "Unmute"');
-      const others = people.filter((p) => p !== bob);
-      for (const p of others) assert.equal((await tileOf(p, 'Bob')).micOffShown, false, `${p.name}: no mute mark on Bob before`);
       await waitFor(
         async () => {
           const marks = await Promise.all(others.map(async (p) => (await tileOf(p, 'Bob'))?.micOffShown));

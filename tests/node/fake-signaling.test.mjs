@@ -177,7 +177,7 @@ const GLARE_CASES = [
 ];
 
 for (const c of GLARE_CASES) {
-  const label = `${c.n} peers joining at the same instant (glare on every pair)${c.label ? `, ${c.label}` : ''}: connected exactly once per pair, chat reaches everyone`;
+  const label = `${c.n} peers joining at the same instant, then renegotiating at the same instant (glare)${c.label ? `, ${c.label}` : ''}: connected exactly once per pair, chat reaches everyone`;
   test(label, T, async (t) => {
     const net = network({ implicitRollback: !!c.implicitRollback, implicitSld: c.implicitSld ?? true, seed: c.n * 31 });
     const meeting = await newMeetingId(srv);
@@ -202,13 +202,25 @@ for (const c of GLARE_CASES) {
       assert.deepEqual(a.of('peer-left'), [], `${a.name} saw nobody leave`);
     }
     assertCodesMatch(recs);
-    // The simultaneous join really did make offers cross (the point of this test).
-    const glared = new Set();
-    for (const r of recs) for (const l of r.logs) if (/^glare:/.test(l.detail)) glared.add([r.id, l.subject].sort().join(' '));
-    t.diagnostic(`${c.n} peers: glare on ${glared.size} of ${(c.n * (c.n - 1)) / 2} pairs`);
+    const glared = () => {
+      const pairs = new Set();
+      for (const r of recs) for (const l of r.logs) if (/^glare:/.test(l.detail)) pairs.add([r.id, l.subject].sort().join(' '));
+      return pairs;
+    };
+    // The impolite end of each pair opens it: joining makes no offers cross.
+    assert.equal(glared().size, 0, 'no offers crossed on the join');
+    // Everyone starts sending video at the same instant: now offers cross
+    // (the point of this test), and the mesh stays as it is.
+    for (const r of recs) r.meeting.replaceVideoTrack(new FakeMediaStreamTrack('video'));
+    const videoProblems = () =>
+      recs.flatMap((a) => recs.filter((b) => b !== a && !a.meeting.remoteTracks(b.id).some((tr) => tr.kind === 'video')).map((b) => `${a.name} lacks ${b.name}'s video`));
+    await waitFor(() => videoProblems().length === 0, 5000, 'everyone to receive everyone\'s video', { describe: () => videoProblems().join('\n') });
+    await waitForMesh(net, recs);
+    for (const a of recs) assert.equal(pcsOf(net, a, { open: false }).length, c.n - 1, `${a.name} still made exactly one connection per peer`);
+    t.diagnostic(`${c.n} peers: glare on ${glared().size} of ${(c.n * (c.n - 1)) / 2} pairs`);
     const warnings = recs.flatMap((r) => r.logs.filter((l) => l.level === 'warn').map((l) => `${r.name}: ${l.machine} ${l.detail}`));
-    assert.deepEqual(warnings, [], 'no core warnings during a clean join');
-    assert.ok(glared.size >= 1, 'at least one pair saw crossing offers');
+    assert.deepEqual(warnings, [], 'no core warnings during a clean join and renegotiation');
+    assert.ok(glared().size >= 1, 'at least one pair saw crossing offers');
     await chatRound(recs, 'hello');
 
     // A direct message reaches its addressee only.
@@ -522,14 +534,22 @@ test('local media: tracks arrive, the uplink budget is split per video sender, m
   for (const s of videoSenders(a)) assert.equal(lastParams(s).scaleResolutionDownBy, 3);
   assert.throws(() => a.meeting.setUplinkBudget(0), { code: 'invalid-argument' });
 
-  // mute: the track stays, disabled
+  // peer-media: everyone learned where the others stand as the channels opened
+  const mediaOf = (x, y) => x.of('peer-media', (e) => e.peer === y.id).at(-1);
+  const seenAs = (y, audio, video) => () => recs.every((x) => x === y || (mediaOf(x, y)?.audio === audio && mediaOf(x, y)?.video === video));
+  await waitFor(seenAs(a, true, true), 3000, "a's microphone and camera on at the others");
+  assert.equal(mediaOf(b, a).name, 'm-a');
+
+  // mute: the track stays, disabled; the others see it
   a.meeting.setCamera(false);
   a.meeting.setMicrophone(false);
   assert.equal(streams[0].getVideoTracks()[0].enabled, false);
   assert.equal(streams[0].getAudioTracks()[0].enabled, false);
   assert.equal(a.meeting.cameraOn, false);
+  await waitFor(seenAs(a, false, false), 3000, "a's microphone and camera off at the others", { describe: () => report(recs) });
   a.meeting.setCamera(true);
   assert.equal(streams[0].getVideoTracks()[0].enabled, true);
+  await waitFor(seenAs(a, false, true), 3000, "a's camera on again at the others");
 
   // screen share: the video sender switches track without renegotiation
   const screen = new FakeMediaStreamTrack('video');
@@ -543,6 +563,7 @@ test('local media: tracks arrive, the uplink budget is split per video sender, m
   await a.meeting.replaceVideoTrack(null);
   const videoGone = () => recs.slice(1).every((r) => r.meeting.remoteTracks(a.id).map((tr) => tr.kind).join() === 'audio');
   await waitFor(videoGone, 5000, "a's video to end at the others", { describe: () => report(recs) });
+  await waitFor(seenAs(a, false, false), 3000, 'no video is no camera at the others');
   await waitForMesh(net, recs);
 
   // quality: good at 20 ms; poor when a's connection to b reports 700 ms

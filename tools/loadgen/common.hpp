@@ -43,6 +43,7 @@ struct Options {
     std::string source_base = "127.0.0.";
     int source_first = 2;        // worker k binds to source_base + (source_first + k)
     bool bind_source = true;
+    bool signals = true;         // --no-signals: join, ping and leave only (isolates the cost of a join)
     bool quiet = false;
 };
 

@@ -56,6 +56,7 @@ const char* kUsage =
     "  --source-base A.B.C.    source address prefix (default 127.0.0.)\n"
     "  --source-first X        worker k binds to A.B.C.(X+k) (default 2)\n"
     "  --no-bind               do not bind a source address\n"
+    "  --no-signals            join, ping and leave only: no SDP/candidates (isolates join cost)\n"
     "  --quiet                 no progress on stderr\n"
     "  --help                  this text\n"
     "\n"
@@ -152,6 +153,7 @@ Options parse_flags(int argc, char** argv) {
         else if (a == "--source-base") o.source_base = val();
         else if (a == "--source-first") o.source_first = parse_int(a, val());
         else if (a == "--no-bind") { noval(); o.bind_source = false; }
+        else if (a == "--no-signals") { noval(); o.signals = false; }
         else if (a == "--quiet") { noval(); o.quiet = true; }
         else usage_error("unknown flag '" + args[i] + "'");
     }
@@ -197,11 +199,26 @@ struct ProcSample {
     int64_t t_ns = 0;
     long rss_kb = 0, hwm_kb = 0;
     double cpu_s = 0;
+    double run_wait_s = 0;   // time the server was runnable but waiting for a CPU (/proc/PID/schedstat)
+    double psi_some_s = -1;  // machine: time some task waited for a CPU (/proc/pressure/cpu), -1 = n/a
 };
+
+// CPU pressure stall information: cumulative microseconds during which at
+// least one runnable task was waiting for a CPU. (/proc/stat's busy ticks are
+// not used: on a tickless kernel they under-count short bursts of work.)
+double psi_cpu_some_s() {
+    std::ifstream f("/proc/pressure/cpu");
+    std::string line;
+    if (!std::getline(f, line)) return -1;
+    auto p = line.find("total=");
+    if (line.rfind("some", 0) != 0 || p == std::string::npos) return -1;
+    return std::atof(line.c_str() + p + 6) / 1e6;
+}
 
 ProcSample sample_proc(int pid) {
     ProcSample s;
     s.t_ns = now_ns();
+    s.psi_some_s = psi_cpu_some_s();
     if (pid <= 0) return s;
     std::ifstream st("/proc/" + std::to_string(pid) + "/status");
     std::string line;
@@ -222,6 +239,9 @@ ProcSample sample_proc(int pid) {
     if (f.size() < 13) return s;
     const double tck = double(sysconf(_SC_CLK_TCK));
     s.cpu_s = (std::atof(f[11].c_str()) + std::atof(f[12].c_str())) / tck;
+    std::ifstream ss("/proc/" + std::to_string(pid) + "/schedstat");
+    double exec_ns = 0, wait_ns = 0;
+    if (ss >> exec_ns >> wait_ns) s.run_wait_s = wait_ns / 1e9;
     s.ok = true;
     return s;
 }
@@ -399,6 +419,7 @@ int main(int argc, char** argv) {
     int64_t last_progress = now_ns();
     bool crashed = false;
     long rss_peak_connected = s_ramp0.rss_kb;  // until the leave phase starts
+    bool server_gone = o.server_pid > 0 && !s_ramp0.ok;
 
     while (n_done < W) {
         std::vector<pollfd> pf;
@@ -460,6 +481,10 @@ int main(int argc, char** argv) {
             }
         }
         ProcSample s = sample_proc(o.server_pid);
+        if (o.server_pid > 0 && !s.ok && !server_gone) {
+            server_gone = true;
+            log("the server process " + std::to_string(o.server_pid) + " is gone");
+        }
         if (s.rss_kb > rss_peak) rss_peak = s.rss_kb;
         if (!leave_sent && s.rss_kb > rss_peak_connected) rss_peak_connected = s.rss_kb;
         const int64_t now = now_ns();
@@ -510,12 +535,15 @@ int main(int argc, char** argv) {
     uint64_t joined = 0, sig_sent = 0, sig_rx = 0, sig_expected = 0, sig_missing = 0, ooo = 0, unknown_from = 0;
     uint64_t pl_expected = 0, pl_delivered = 0, pl_dup = 0, leaves = 0, leave_closed = 0, leave_1000 = 0;
     uint64_t msgs_sent = 0, msgs_recv = 0, bytes_sent = 0, bytes_recv = 0, pings = 0;
-    double lg_cpu = 0;
+    double lg_cpu = 0, lg_cpu_ramp = 0;
     long lg_maxrss = 0;
     int64_t last_welcome = 0;
     bool settle_timed_out = false;
     for (auto& c : kids) {
-        if (c.ramped_msg.is_object()) settle_timed_out |= c.ramped_msg.value("settle_timed_out", false);
+        if (c.ramped_msg.is_object()) {
+            settle_timed_out |= c.ramped_msg.value("settle_timed_out", false);
+            lg_cpu_ramp += c.ramped_msg.value("cpu_s", 0.0);
+        }
         const json& r = c.result;
         if (!r.is_object()) continue;
         joined += r.value("joined", uint64_t(0));
@@ -558,28 +586,39 @@ int main(int argc, char** argv) {
     json server = nullptr;
     const bool have_server = o.server_pid > 0 && s_idle.ok;
     double cpu_ramp = 0, cpu_hold = 0, cpu_leave = 0, kb_per = 0, cpu_ms_per_join = 0;
+    const bool ramp_ok = s_ramp0.ok && s_ramped.ok;
+    const double ramp_wall = double(s_ramped.t_ns - s_ramp0.t_ns) / 1e9;
+    const double run_wait = ramp_ok ? s_ramped.run_wait_s - s_ramp0.run_wait_s : 0;
+    const double psi_some = s_ramp0.psi_some_s >= 0 && s_ramped.psi_some_s >= 0 ? s_ramped.psi_some_s - s_ramp0.psi_some_s : -1;
+    auto opt = [](bool ok, double v) { return ok ? json(v) : json(nullptr); };
     if (have_server) {
         cpu_ramp = s_ramped.cpu_s - s_ramp0.cpu_s;
-        cpu_hold = s_hold.ok ? s_hold.cpu_s - s_ramped.cpu_s : 0;
-        cpu_leave = s_hold.ok && s_end.ok ? s_end.cpu_s - s_hold.cpu_s : 0;
+        cpu_hold = s_hold.cpu_s - s_ramped.cpu_s;
+        cpu_leave = s_end.cpu_s - s_hold.cpu_s;
         kb_per = joined ? double(rss_peak_connected - s_idle.rss_kb) / double(joined) : 0;
         cpu_ms_per_join = joined ? cpu_ramp * 1000 / double(joined) : 0;
         server = json{{"pid", o.server_pid},
+                      {"exited_during_run", server_gone},
                       {"rss_idle_kb", s_idle.rss_kb},
                       {"rss_after_create_kb", s_ramp0.rss_kb},
-                      {"rss_after_ramp_kb", s_ramped.rss_kb},
-                      {"rss_after_hold_kb", s_hold.rss_kb},
-                      {"rss_end_kb", s_end.rss_kb},
+                      {"rss_after_ramp_kb", opt(s_ramped.ok, double(s_ramped.rss_kb))},
+                      {"rss_after_hold_kb", opt(s_hold.ok, double(s_hold.rss_kb))},
+                      {"rss_end_kb", opt(s_end.ok, double(s_end.rss_kb))},
                       {"rss_peak_kb", rss_peak_connected},
                       {"rss_peak_incl_leave_kb", rss_peak},
-                      {"hwm_kb", s_end.hwm_kb},
+                      {"hwm_kb", opt(s_end.ok, double(s_end.hwm_kb))},
                       {"kb_per_participant", round_to(kb_per, 0.01)},
-                      {"cpu_ramp_s", round_to(cpu_ramp, 0.001)},
-                      {"cpu_ms_per_join", round_to(cpu_ms_per_join, 0.0001)},
-                      {"cpu_hold_s", round_to(cpu_hold, 0.001)},
-                      {"cpu_leave_close_s", round_to(cpu_leave, 0.001)},
-                      {"ramp_wall_s", round_to(double(s_ramped.t_ns - s_ramp0.t_ns) / 1e9, 0.001)},
-                      {"hold_wall_s", round_to(double(s_hold.t_ns - s_ramped.t_ns) / 1e9, 0.001)}};
+                      {"cpu_ramp_s", opt(ramp_ok, round_to(cpu_ramp, 0.001))},
+                      {"cpu_ms_per_join", opt(ramp_ok && joined, round_to(cpu_ms_per_join, 0.0001))},
+                      {"cpu_hold_s", opt(s_ramped.ok && s_hold.ok, round_to(cpu_hold, 0.001))},
+                      {"cpu_leave_close_s", opt(s_hold.ok && s_end.ok, round_to(cpu_leave, 0.001))},
+                      {"ramp_wall_s", round_to(ramp_wall, 0.001)},
+                      {"hold_wall_s", round_to(double(s_hold.t_ns - s_ramped.t_ns) / 1e9, 0.001)},
+                      {"run_wait_ramp_s", opt(ramp_ok, round_to(run_wait, 0.001))},
+                      {"run_wait_ramp_pct", opt(ramp_ok && ramp_wall > 0, round_to(100 * run_wait / ramp_wall, 0.1))},
+                      {"psi_cpu_some_ramp_pct", opt(psi_some >= 0 && ramp_wall > 0, round_to(100 * psi_some / ramp_wall, 0.1))},
+                      {"loadgen_cpu_ramp_s", round_to(lg_cpu_ramp, 0.01)},
+                      };
     }
 
     // ---------- report ----------
@@ -634,7 +673,8 @@ int main(int argc, char** argv) {
                   (unsigned long long)msgs_sent, double(bytes_sent) / 1e6, (unsigned long long)msgs_recv,
                   double(bytes_recv) / 1e6);
     out << line;
-    if (have_server) {
+    if (have_server && server_gone) out << "  server          EXITED during the run (figures below stop at its last sample)\n";
+    if (have_server && ramp_ok) {
         std::snprintf(line, sizeof line,
                       "  server RSS      idle %.1f MB, after ramp %.1f MB, after hold %.1f MB, peak while connected "
                       "%.1f MB (%.2f KB per participant beyond idle); peak incl. leave/close %.1f MB, VmHWM %.1f MB\n",
@@ -645,6 +685,13 @@ int main(int argc, char** argv) {
                       "  server CPU      ramp %.2f s (%.3f ms per join, incl. its signals), hold %.2f s, "
                       "leave+close %.2f s\n",
                       cpu_ramp, cpu_ms_per_join, cpu_hold, cpu_leave);
+        out << line;
+        std::snprintf(line, sizeof line,
+                      "  contention      during the ramp (%.2f s): the server waited %.2f s (%.1f %%) for a CPU; "
+                      "some task waited %s of the time (PSI); loadgen used %.2f CPU s\n",
+                      ramp_wall, run_wait, ramp_wall > 0 ? 100 * run_wait / ramp_wall : 0.0,
+                      psi_some >= 0 ? (std::to_string(int(std::lround(100 * psi_some / ramp_wall))) + " %").c_str() : "n/a",
+                      lg_cpu_ramp);
         out << line;
     }
     std::snprintf(line, sizeof line, "  loadgen         %.2f CPU s in workers, max worker RSS %.1f MB\n", lg_cpu,
@@ -668,6 +715,7 @@ int main(int argc, char** argv) {
         {"ramp_s", round_to(ramp_s, 0.001)},
         {"hold_s", o.hold},
         {"candidates", o.candidates},
+        {"signals_enabled", o.signals},
         {"create_s", round_to(create_s, 0.001)},
         {"errors", err_total},
         {"errors_by_kind", cats},

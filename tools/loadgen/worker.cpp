@@ -421,6 +421,12 @@ private:
                 }
                 break;
             }
+            // A participant this worker gave up on (timeout) may have been
+            // joined by the server after all: its slot is held, then dropped.
+            for (int li : members_[size_t(p.meeting)])
+                if (parts_[size_t(li)]->st == St::Failed && parts_[size_t(li)]->t_join > 0 &&
+                    !parts_[size_t(li)]->ever_joined)
+                    return err("peer-left-after-client-gave-up:" + why);
             err("unexpected-peer-left:" + why);
             return;
         }
@@ -438,13 +444,14 @@ private:
         for (auto& x : p.peers)
             if (x.id == id) return false;
         p.peers.push_back(PeerSeen{id, -1});
-        p.sig_expected += 1 + O.candidates;
+        if (O.signals) p.sig_expected += 1 + O.candidates;
         return true;
     }
 
     // One description (offer from the newcomer, answer from the one already
     // there) and the candidates, each a separate `signal`, like trickle ICE.
     void negotiate(size_t i, const std::string& to, bool offer) {
+        if (!O.signals) return;
         Part& p = *parts_[i];
         const std::string to_esc = json_escape(to);
         const size_t v = size_t(p.gidx) % offers_.size();
@@ -595,7 +602,7 @@ private:
                 sig_expected_ = expected;
                 t_settled_ = now;
                 phase_ = Phase::Hold;
-                emit(json{{"ev", "ramped"}, {"worker", S.index}, {"joined", joined_},
+                emit(json{{"ev", "ramped"}, {"worker", S.index}, {"joined", joined_}, {"cpu_s", cpu_seconds()},
                           {"participants", parts_.size()}, {"last_welcome_ns", last_welcome_ns_},
                           {"settled_ns", now}, {"settle_timed_out", timed_out && outstanding > 0},
                           {"signals_missing", missing}});
@@ -616,12 +623,18 @@ private:
         });
     }
 
+    static double cpu_seconds() {
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    }
+
     [[noreturn]] void finish() {
         phase_ = Phase::Finished;
         rusage ru{};
         getrusage(RUSAGE_SELF, &ru);
-        const double cpu = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                           double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+        const double cpu = cpu_seconds();
         json errs = json::object();
         for (auto& [k, v] : errors_) errs[k] = v;
         json r{{"ev", "result"},

@@ -48,10 +48,11 @@ void Client::set_local_track(double now_ms, const std::string& kind, const std::
 }
 
 void Client::set_muted(double now_ms, const std::string& kind, bool muted) {
-  (void)now_ms;
+  const auto now = ms(now_ms);
   auto k = parse_media_kind(kind);
   if (!k) return ctx_.error("bad-input", "kind must be audio or video");
-  ctx_.emit(SetTrackEnabled{*k, !muted});
+  mesh_.set_muted(now, *k, muted);  // the track, and what the peers are told
+  settle(now);
 }
 
 void Client::send_chat(double now_ms, const std::string& text, const std::string& to) {

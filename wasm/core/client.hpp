@@ -54,6 +54,8 @@ class Client {
   // kind "audio"/"video"; track "" removes it. Adds, replaces or removes the
   // track on every peer connection (renegotiating where the browser needs it).
   void set_local_track(double now_ms, const std::string& kind, const std::string& track_id);
+  // Disables (or enables again) the local tracks of `kind`; every peer is
+  // told whether our microphone and camera are live (peer-media at its end).
   void set_muted(double now_ms, const std::string& kind, bool muted);
   // `to` empty: everyone; else one peer id.
   void send_chat(double now_ms, const std::string& text, const std::string& to);

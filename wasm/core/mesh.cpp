@@ -161,10 +161,37 @@ void Mesh::on_stats(std::int64_t now, int pc, const StatsSample& sample) {
 void Mesh::set_local_track(std::int64_t now, MediaKind kind, std::string track) {
   std::string& slot = kind == MediaKind::Audio ? media_.audio_track : media_.video_track;
   if (slot == track) return;
+  const auto before = media_state();
   std::string old = slot;
   slot = std::move(track);
+  if (!slot.empty()) media_.given[kind].insert(slot);
   for (auto& [id, member] : roster_) member.link->on_local_track_changed(now, kind, old);
   rebalance(now);
+  announce_media(now, before);
+}
+
+void Mesh::set_muted(std::int64_t now, MediaKind kind, bool muted) {
+  ctx_.emit(SetTrackEnabled{kind, !muted});
+  const auto before = media_state();
+  // What the shim does with it (see LocalMedia).
+  if (muted)
+    media_.disabled[kind] = media_.given[kind];
+  else
+    media_.disabled[kind].clear();
+  announce_media(now, before);
+}
+
+std::pair<bool, bool> Mesh::media_state() const {
+  return {media_.live(MediaKind::Audio), media_.live(MediaKind::Video)};
+}
+
+void Mesh::announce_media(std::int64_t now, std::pair<bool, bool> before) {
+  const auto after = media_state();
+  if (after == before) return;
+  ctx_.log(LogLevel::Debug, kMachine, {}, {}, {},
+           std::string("our media: microphone ") + (after.first ? "on" : "off") + ", camera " +
+               (after.second ? "on" : "off"));
+  for (auto& [id, member] : roster_) member.link->send_media_state(now);
 }
 
 void Mesh::set_uplink_budget(std::int64_t now, int kbps) {

@@ -2,16 +2,19 @@
 // The roster comes from welcome, peer-joined and peer-left, and after a
 // resume is reconciled against welcome.peers (departures we missed while
 // away are applied, arrivals added). Every member opens its connection to
-// every other at once; perfect negotiation settles who offers (glare on every
-// pair is normal), with `polite` fixed per pair by id order. The uplink
+// every other at once; the impolite end of each pair (`polite` is fixed per
+// pair by id order) makes the first offer, and perfect negotiation settles
+// later collisions (see peer_negotiation.hpp for why one end opens). The uplink
 // budget is split across the video senders and recomputed on every join and
-// leave.
+// leave. Whether our microphone and camera are live goes to every peer over
+// the data channel when it changes (and when a channel opens).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocol/messages.hpp"
@@ -52,6 +55,7 @@ class Mesh {
 
   // ---- from the app
   void set_local_track(std::int64_t now, MediaKind kind, std::string track);
+  void set_muted(std::int64_t now, MediaKind kind, bool muted);
   void set_uplink_budget(std::int64_t now, int kbps);
   // Chat to everyone (`to` empty) or one peer; errors become ErrorEvent.
   void send_chat(std::int64_t now, const std::string& text, const std::string& to);
@@ -71,6 +75,9 @@ class Mesh {
   void add(std::int64_t now, const protocol::PeerInfo& peer);
   void remove(std::int64_t now, const std::string& peer, std::string reason);
   void rebalance(std::int64_t now);
+  // Tells every peer our microphone and camera if they changed from `before`.
+  void announce_media(std::int64_t now, std::pair<bool, bool> before);
+  std::pair<bool, bool> media_state() const;  // {audio live, video live}
   void update_stats_timer();
 
   CoreContext& ctx_;

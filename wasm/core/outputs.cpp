@@ -54,6 +54,7 @@ struct Fields {
     return {{"peer", o.peer}, {"pc", o.pc}, {"track", o.track}, {"kind", kind(o.kind)}, {"stream", o.stream}};
   }
   json operator()(const ChatReceived& o) const { return {{"from", o.from}, {"text", o.text}, {"direct", o.direct}}; }
+  json operator()(const PeerMediaChanged& o) const { return {{"peer", o.peer}, {"audio", o.audio}, {"video", o.video}}; }
   json operator()(const QualityReport& o) const {
     return {{"peer", o.peer}, {"level", o.level}, {"rttMs", o.rtt_ms}, {"loss", o.loss}, {"kbpsIn", o.kbps_in}, {"kbpsOut", o.kbps_out}};
   }
@@ -91,6 +92,7 @@ struct Names {
   std::string_view operator()(const PeerStateChanged&) const { return "peer-state"; }
   std::string_view operator()(const RemoteTrack&) const { return "track"; }
   std::string_view operator()(const ChatReceived&) const { return "chat"; }
+  std::string_view operator()(const PeerMediaChanged&) const { return "peer-media"; }
   std::string_view operator()(const QualityReport&) const { return "quality"; }
   std::string_view operator()(const VerificationCodeReady&) const { return "verification-code"; }
   std::string_view operator()(const ErrorEvent&) const { return "error"; }

@@ -106,7 +106,9 @@ struct GetStats {
 
 // ---- local media and timers ---------------------------------------------------
 
-struct SetTrackEnabled {  // localTrack(kind).enabled = enabled
+// track.enabled = enabled for every local track of `kind` given so far
+// (set_local_track); a track given later starts enabled.
+struct SetTrackEnabled {
   MediaKind kind;
   bool enabled;
 };
@@ -160,6 +162,14 @@ struct ChatReceived {
   std::string text;
   bool direct;  // sent to this participant only
 };
+// The peer's microphone and camera as it reports them: whether it sends a
+// live track of each kind (one set and not muted). On every change, and each
+// time a data channel to the peer opens (so also after a fresh connection).
+struct PeerMediaChanged {
+  std::string peer;
+  bool audio;
+  bool video;
+};
 struct QualityReport {  // every stats interval per connected peer
   std::string peer;
   std::string level;  // good, fair, poor
@@ -198,7 +208,7 @@ using Output = std::variant<OpenSocket, CloseSocket, SendText, CreatePeerConnect
                             RemoveTrack, ReplaceTrack, SetLocalDescription, SetRemoteDescription, AddIceCandidate,
                             RestartIce, SetSenderParameters, SendData, GetStats, SetTrackEnabled, StartTimer, CancelTimer,
                             StateChanged, Welcomed, PeerJoinedEvent, PeerLeftEvent, PeerStateChanged, RemoteTrack,
-                            ChatReceived, QualityReport, VerificationCodeReady, ErrorEvent, LogEntry>;
+                            ChatReceived, PeerMediaChanged, QualityReport, VerificationCodeReady, ErrorEvent, LogEntry>;
 
 // "open-socket", "send-text", "peer-joined", … (the `type` in to_json).
 std::string_view type_name(const Output& output);

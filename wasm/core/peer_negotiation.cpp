@@ -77,7 +77,8 @@ void PeerNegotiation::arm_state_timer(std::int64_t now) {
 
 void PeerNegotiation::open(std::int64_t now) {
   if (state_ != PeerState::New) return;
-  create_pc(now);
+  // Both ends open at once: the impolite one offers first (see the header).
+  create_pc(now, polite_ ? Initiator::Peer : Initiator::Us);
   set_state(now, PeerState::Connecting, "opened");
 }
 
@@ -88,19 +89,22 @@ void PeerNegotiation::close(std::int64_t now, std::string why) {
   set_state(now, PeerState::Closed, std::move(why));
 }
 
-void PeerNegotiation::create_pc(std::int64_t now) {
+void PeerNegotiation::create_pc(std::int64_t now, Initiator opener) {
   (void)now;
   pc_ = ctx_.new_pc_id();
   ++gen_;
   remote_gen_ = 0;
   seen_seqs_.clear();
   newest_description_seq_ = 0;
+  opener_ = opener;
+  held_offer_.reset();
   making_offer_ = ignore_offer_ = is_setting_remote_answer_pending_ = false;
   signaling_ = SignalingState::Stable;
   ops_.clear();
   ctx_.cancel_timer(answer_timer_);
   answer_overdue_ = false;
   last_offer_seq_ = last_remote_offer_seq_ = 0;
+  gathering_started_ = false;
   has_remote_description_ = false;
   remote_ufrag_.clear();
   retired_ufrags_.clear();
@@ -124,6 +128,7 @@ void PeerNegotiation::close_pc() {
   answer_overdue_ = false;
   ops_.clear();
   candidates_.clear();
+  held_offer_.reset();
   dc_open_ = false;
   making_offer_ = false;
 }
@@ -141,7 +146,7 @@ void PeerNegotiation::replace_pc(std::int64_t now, std::string why, Initiator by
   }
   restart_attempts_ = 0;
   close_pc();
-  create_pc(now);
+  create_pc(now, by);
   if (state_ == PeerState::Connecting) {
     ctx_.transition(kMachine, peer_, to_string(state_), to_string(state_),
                     "fresh connection " + std::to_string(gen_) + ": " + why);
@@ -359,6 +364,12 @@ int PeerNegotiation::emit_op(PendingOp op) {
 void PeerNegotiation::on_negotiation_needed(std::int64_t now) {
   (void)now;
   if (pc_ == 0) return;
+  if (opener_ == Initiator::Peer && !has_remote_description_) {
+    // Not ours to open: an offer now would be rolled back when theirs comes
+    // (see the header). The browser asks again once we have answered.
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "negotiation needed: waiting for the peer's first offer");
+    return;
+  }
   making_offer_ = true;
   emit_op(PendingOp{OpKind::NegotiationOffer, {}});
 }
@@ -376,10 +387,29 @@ void PeerNegotiation::handle_description(std::int64_t now, const PeerSignal& s) 
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "glare: ignoring the peer's offer (we are impolite)");
     return;
   }
+  if (offer_collision && !gathering_started_) {
+    // Yielding rolls our offer back, and Chrome loses the network list of a
+    // connection whose first offer is rolled back before it has gathered
+    // (see the header). Its candidates queue meanwhile (no remote description).
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {},
+             "glare before our first candidate: the peer's offer waits until this connection has gathered");
+    held_offer_ = HeldOffer{s.seq, s.sdp};
+    return;
+  }
   if (offer_collision)
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "glare: accepting the peer's offer (we are polite)");
   if (s.description_type == "offer") last_remote_offer_seq_ = s.seq;
   set_remote(now, s.description_type, s.sdp, offer_collision, false);
+}
+
+void PeerNegotiation::release_held_offer(std::int64_t now) {
+  if (!held_offer_) return;
+  HeldOffer held = std::move(*held_offer_);
+  held_offer_.reset();
+  const bool collision = making_offer_ || signaling_ != SignalingState::Stable;
+  if (collision) ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "glare: accepting the peer's offer (we are polite)");
+  last_remote_offer_seq_ = held.seq;
+  set_remote(now, "offer", held.sdp, collision, false);
 }
 
 void PeerNegotiation::set_remote(std::int64_t now, const std::string& type, const std::string& sdp, bool collision,
@@ -487,11 +517,13 @@ void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::s
 // ---- trickle ICE --------------------------------------------------------------------
 
 void PeerNegotiation::on_ice_candidate(std::int64_t now, const std::string& candidate_json) {
-  (void)now;
   if (pc_ == 0) return;
   PeerSignal s;
-  if (!read_candidate(candidate_json, s.candidate_json, s.candidate_ufrag)) return;  // end of candidates
-  send(std::move(s));
+  if (read_candidate(candidate_json, s.candidate_json, s.candidate_ufrag)) send(std::move(s));  // else: the end of them
+  if (!gathering_started_) {
+    gathering_started_ = true;
+    release_held_offer(now);
+  }
 }
 
 void PeerNegotiation::handle_candidate(std::int64_t now, const PeerSignal& s) {
@@ -566,9 +598,11 @@ void PeerNegotiation::request_stats(std::int64_t now) {
 }
 
 void PeerNegotiation::on_data_channel_open(std::int64_t now) {
-  (void)now;
   if (pc_ == 0) return;
   dc_open_ = true;
+  // Each opening (a fresh connection's too) tells the peer where we stand,
+  // whatever it saw or missed before.
+  send_media_state(now);
   while (!outbox_.empty()) {
     ctx_.emit(SendData{pc_, std::move(outbox_.front())});
     outbox_.pop_front();
@@ -583,11 +617,19 @@ void PeerNegotiation::on_data_channel_closed(std::int64_t now) {
 void PeerNegotiation::on_data_channel_message(std::int64_t now, const std::string& text) {
   (void)now;
   std::string body;
-  bool direct = false;
+  bool direct = false, audio = false, video = false;
   if (parse_chat(text, body, direct))
     ctx_.emit(ChatReceived{peer_, std::move(body), direct});
+  else if (parse_media_state(text, audio, video))
+    ctx_.emit(PeerMediaChanged{peer_, audio, video});
   else
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "unknown data-channel message ignored");
+}
+
+void PeerNegotiation::send_media_state(std::int64_t now) {
+  (void)now;
+  if (!dc_open_ || pc_ == 0) return;
+  ctx_.emit(SendData{pc_, serialize_media_state(media_.live(MediaKind::Audio), media_.live(MediaKind::Video))});
 }
 
 bool PeerNegotiation::send_data(std::int64_t now, std::string text) {

@@ -10,11 +10,28 @@
 // they are emitted as soon as the W3C example would call them; completions
 // come back as inputs tagged with the operation id.
 //
-// One addition to the W3C example, which assumes signaling never loses a
-// message: an offer left unanswered (while signaling is up) is rolled back,
-// and the browser's negotiation-needed flag makes it again. A message in
-// flight when a socket dies is lost for real, and without this a lost offer
-// or answer would freeze renegotiation (a camera that never comes back).
+// Two additions to the W3C example. First, one end opens each connection:
+// the end that made it, or, on a new pair where both ends make theirs at
+// once, the impolite end. The other end's negotiationneeded waits for that
+// first offer (answering it brings the browser back to stable, where it
+// fires negotiationneeded again if anything is still missing). Perfect
+// negotiation handles every later collision. Why: a polite end that offered
+// at once rolled its connection's first offer back when the peer's arrived,
+// and Chrome (seen in 156) loses a connection's network list when its first
+// offer is rolled back before gathering began. That connection never
+// gathers a candidate, and the pair only came up when the connect watchdog
+// made a fresh connection 15 s later. It showed with members joining one
+// after another. Offers can still cross on a connection that has not
+// gathered yet (both ends replace a dead connection at the same moment):
+// then the polite end holds the peer's offer until its own connection has
+// reported a candidate, and only then yields. The connect watchdog bounds
+// the wait.
+//
+// Second, the W3C example assumes signaling never loses a message: here an
+// offer left unanswered (while signaling is up) is rolled back, and the
+// browser's negotiation-needed flag makes it again. A message in flight when
+// a socket dies is lost for real, and without this a lost offer or answer
+// would freeze renegotiation (a camera that never comes back).
 #pragma once
 
 #include <cstdint>
@@ -45,11 +62,24 @@ enum class PeerState {
 };
 std::string_view to_string(PeerState state);
 
-// The local tracks every peer connection sends ("" = none).
+// The local tracks every peer connection sends ("" = none), and which of
+// them a mute has disabled. The shim's set-track-enabled reaches every track
+// of the kind it has been given so far, and a track given later starts
+// enabled. That is mirrored here so that what the peers are told
+// (peer-media) is what they receive: a screen shared while the camera is
+// off is live, and the camera is still off when the sharing stops.
 struct LocalMedia {
   std::string audio_track;
   std::string video_track;
+  std::map<MediaKind, std::set<std::string>> given;     // every track set so far
+  std::map<MediaKind, std::set<std::string>> disabled;  // those the last mute of the kind reached
   const std::string& track(MediaKind kind) const { return kind == MediaKind::Audio ? audio_track : video_track; }
+  // A track is set and not muted: the peers receive it.
+  bool live(MediaKind kind) const {
+    const std::string& t = track(kind);
+    auto d = disabled.find(kind);
+    return !t.empty() && (d == disabled.end() || !d->second.count(t));
+  }
 };
 
 class PeerNegotiation {
@@ -96,6 +126,10 @@ class PeerNegotiation {
   void request_stats(std::int64_t now);
   // Queued until the data channel is open; false when the queue is full.
   bool send_data(std::int64_t now, std::string text);
+  // Our microphone and camera (LocalMedia::live) to the peer, if the data
+  // channel is open. Not queued: the channel's opening sends the state then
+  // current, and only the latest one matters.
+  void send_media_state(std::int64_t now);
 
  private:
   enum class OpKind { NegotiationOffer, Answer, RemoteOffer, RemoteAnswer, Rollback, Candidate };
@@ -106,11 +140,11 @@ class PeerNegotiation {
     bool explicit_rollback = false;  // already retried after an explicit rollback
   };
   enum class Transport { Pending, Up, Down, Broken };
-  enum class Initiator { Us, Peer };
+  enum class Initiator { Us, Peer };  // who made a connection, and so makes its first offer
 
   void set_state(std::int64_t now, PeerState next, std::string why);  // the single mutator
   void arm_state_timer(std::int64_t now);
-  void create_pc(std::int64_t now);
+  void create_pc(std::int64_t now, Initiator opener);
   void close_pc();
   void replace_pc(std::int64_t now, std::string why, Initiator by);
   void begin_restart(std::int64_t now, std::string why);
@@ -121,6 +155,7 @@ class PeerNegotiation {
   std::uint64_t send(PeerSignal signal);  // returns the seq it was sent with
   void arm_answer_timer();
   void handle_description(std::int64_t now, const PeerSignal& s);
+  void release_held_offer(std::int64_t now);
   void handle_candidate(std::int64_t now, const PeerSignal& s);
   void set_remote(std::int64_t now, const std::string& type, const std::string& sdp, bool collision, bool explicit_rollback);
   void add_candidate(const std::string& candidate_json);
@@ -153,14 +188,23 @@ class PeerNegotiation {
   std::uint64_t newest_description_seq_ = 0;
 
   // W3C perfect negotiation.
+  Initiator opener_ = Initiator::Us;  // makes the current connection's first offer
   bool making_offer_ = false;
   bool ignore_offer_ = false;
   bool is_setting_remote_answer_pending_ = false;
   bool implicit_rollback_unsupported_ = false;  // learned from a failed implicit rollback
+  // A colliding offer of the peer's, held while yielding to it would roll
+  // back the first offer of a connection that has not gathered yet.
+  struct HeldOffer {
+    std::uint64_t seq;
+    std::string sdp;
+  };
+  std::optional<HeldOffer> held_offer_;
   SignalingState signaling_ = SignalingState::Stable;
   std::map<int, PendingOp> ops_;
 
   // Trickle ICE.
+  bool gathering_started_ = false;  // the connection reported a candidate (or their end): it knows its networks
   bool has_remote_description_ = false;
   std::string remote_ufrag_;
   std::set<std::string> retired_ufrags_;

@@ -115,4 +115,21 @@ bool parse_chat(std::string_view data, std::string& text, bool& direct) {
   return true;
 }
 
+std::string serialize_media_state(bool audio, bool video) {
+  return dump(json{{"t", "media"}, {"audio", audio}, {"video", video}});
+}
+
+bool parse_media_state(std::string_view data, bool& audio, bool& video) {
+  json doc = json::parse(data, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return false;
+  auto t = doc.find("t");
+  auto a = doc.find("audio");
+  auto v = doc.find("video");
+  if (t == doc.end() || !t->is_string() || t->get<std::string>() != "media") return false;
+  if (a == doc.end() || !a->is_boolean() || v == doc.end() || !v->is_boolean()) return false;
+  audio = a->get<bool>();
+  video = v->get<bool>();
+  return true;
+}
+
 }  // namespace meshmeet::core

@@ -53,4 +53,9 @@ bool read_candidate(std::string_view candidate_json, std::string& compact_json, 
 std::string serialize_chat(std::string_view text, bool direct);
 bool parse_chat(std::string_view data, std::string& text, bool& direct);
 
+// Our microphone and camera, over the same channel: whether each sends a live
+// track (set, and not muted): {"t":"media","audio":true,"video":false}.
+std::string serialize_media_state(bool audio, bool video);
+bool parse_media_state(std::string_view data, bool& audio, bool& video);
+
 }  // namespace meshmeet::core

@@ -201,6 +201,20 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
   CHECK(text == "hi \"there\"");
   CHECK(direct);
   CHECK_FALSE(parse_chat(R"({"t":"other"})", text, direct));
+
+  // Media state, on the same channel: not chat, and chat is not media state.
+  bool audio = true, video = true;
+  CHECK(serialize_media_state(false, true) == R"({"t":"media","audio":false,"video":true})");
+  CHECK(parse_media_state(serialize_media_state(false, true), audio, video));
+  CHECK_FALSE(audio);
+  CHECK(video);
+  CHECK_FALSE(parse_chat(serialize_media_state(true, true), text, direct));
+  CHECK_FALSE(parse_media_state(serialize_chat("hi", false), audio, video));
+  for (const char* bad : {R"({"t":"media","audio":true})", R"({"t":"media","audio":1,"video":0})",
+                          R"({"t":"media","audio":"yes","video":true})", R"(["media"])", "nope"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_media_state(bad, audio, video));
+  }
 }
 
 TEST_CASE("client options from JSON: defaults, overrides, refusals") {
@@ -301,6 +315,7 @@ TEST_CASE("outputs: every type's JSON keys, as the JS shim reads them") {
       {PeerStateChanged{"p", "connected"}, {"peer", "state"}},
       {RemoteTrack{"p", 1, "t", MediaKind::Video, "s"}, {"peer", "pc", "track", "kind", "stream"}},
       {ChatReceived{"p", "t", false}, {"from", "text", "direct"}},
+      {PeerMediaChanged{"p", true, false}, {"peer", "audio", "video"}},
       {QualityReport{"p", "good", 1, 0, 2, 3}, {"peer", "level", "rttMs", "loss", "kbpsIn", "kbpsOut"}},
       {VerificationCodeReady{"p", "123 456"}, {"peer", "code"}},
       {ErrorEvent{"c", "m", "p"}, {"code", "message", "peer"}},

@@ -1,8 +1,10 @@
 // Peer negotiation on its own, the test playing the remote peer and the
-// browser's peer connection: the W3C perfect-negotiation rules (who yields in
-// glare, implicit and explicit rollback), trickle ICE queueing and dropping,
-// duplicate and stale signals, connection generations, the ICE restart
-// ladder and track changes.
+// browser's peer connection: which end opens a connection, the W3C
+// perfect-negotiation rules (who yields in glare, implicit and explicit
+// rollback, and not before the connection has gathered), trickle ICE
+// queueing and dropping, duplicate and stale signals, connection
+// generations, the ICE restart ladder, track changes and the media state
+// over the data channel.
 #include <doctest/doctest.h>
 
 #include "script_harness.hpp"
@@ -37,7 +39,8 @@ std::string candidate(int gen, int peer_gen, std::uint64_t seq, const std::strin
   return serialize(s);
 }
 
-// A joined client with one peer; `self` < `peer` makes it polite.
+// A joined client with one peer; `self` < `peer` makes it polite (and so the
+// end that waits for the other's first offer on a new pair).
 struct Pair : Harness {
   Pair(const std::string& self, const std::string& peer, ClientConfig config = {}) : Harness(std::move(config)), peer(peer) {
     join_and_welcome(self, {peer});
@@ -49,6 +52,26 @@ struct Pair : Harness {
     return at(now + 1, [&](Client& c, double t) { c.socket_message(t, socket, signal_from(peer, data)); });
   }
   std::vector<Output>& browser(std::function<void(Client&, double)> event) { return at(now + 1, event); }
+  // The browser reports a local candidate of ours.
+  std::vector<Output>& gathered(int handle, const std::string& ufrag) {
+    return browser([&](Client& c, double t) {
+      c.ice_candidate(t, handle, R"({"candidate":"candidate:1 1 udp 1 10.0.0.1 9 typ host","sdpMid":"0","usernameFragment":")" +
+                                     ufrag + R"("})");
+    });
+  }
+  // The peer opens: its first offer (seq 1 of its connection 1), applied and
+  // answered; then our connection gathers.
+  void answer_first_offer(const std::string& remote_sdp, const std::string& local_sdp) {
+    from_peer(description(1, 0, 1, "offer", remote_sdp));
+    auto srd = one<SetRemoteDescription>(last);
+    browser([&](Client& c, double t) { c.signaling_state(t, pc, "have-remote-offer"); });
+    browser([&](Client& c, double t) { c.operation_done(t, pc, srd.op); });
+    const int answer_op = one<SetLocalDescription>(last).op;
+    browser([&](Client& c, double t) { c.signaling_state(t, pc, "stable"); });
+    browser([&](Client& c, double t) { c.local_description(t, pc, answer_op, "answer", local_sdp); });
+    REQUIRE(sent().at(0).description_type == "answer");
+    gathered(pc, "ua");
+  }
   // The signals we sent to the peer in the last batch.
   std::vector<PeerSignal> sent() {
     std::vector<PeerSignal> out;
@@ -102,12 +125,54 @@ TEST_CASE("perfect negotiation: the impolite peer ignores a colliding offer and 
   CHECK(p.client.peers()[0].verification_code.size() == 7);
 }
 
+TEST_CASE("opening: on a new pair the impolite end offers first; the polite end waits for that offer") {
+  Pair impolite("b", "a");
+  impolite.browser([&](Client& c, double t) { c.negotiation_needed(t, impolite.pc); });
+  CHECK(one<SetLocalDescription>(impolite.last).type.empty());
+
+  Pair p("a", "b");
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  CHECK(all<SetLocalDescription>(p.last).empty());  // an offer now would be rolled back when theirs comes
+  CHECK(p.sent().empty());
+  p.answer_first_offer(sdp("BB", "ub"), sdp("AA", "ua"));
+  // Answered: the browser asks again if something is still missing, and
+  // from now on renegotiation is ours to start like any other.
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  CHECK(one<SetLocalDescription>(p.last).type.empty());
+}
+
+TEST_CASE("opening: a fresh connection is opened by the end that made it, polite or not") {
+  // The polite end gives up waiting and makes a fresh connection: it opens it.
+  Pair p("a", "b");
+  p.fire("connect-watchdog");
+  auto fresh = one<CreatePeerConnection>(p.last);
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, fresh.pc); });
+  CHECK(one<SetLocalDescription>(p.last).pc == fresh.pc);
+
+  // The impolite end learns of the peer's fresh connection from a candidate
+  // that overtook its offer: the new connection waits for that offer.
+  Pair q("b", "a");
+  q.from_peer(candidate(1, 0, 1, "u1"));
+  q.from_peer(candidate(2, 0, 2, "u2"));
+  auto theirs = one<CreatePeerConnection>(q.last);
+  q.browser([&](Client& c, double t) { c.negotiation_needed(t, theirs.pc); });
+  CHECK(all<SetLocalDescription>(q.last).empty());
+  q.from_peer(description(2, 0, 3, "offer", sdp("CC", "u2")));
+  auto srd = one<SetRemoteDescription>(q.last);
+  CHECK(srd.pc == theirs.pc);
+  q.browser([&](Client& c, double t) { c.operation_done(t, theirs.pc, srd.op); });
+  CHECK(one<SetLocalDescription>(q.last).pc == theirs.pc);  // the answer
+  CHECK(all<AddIceCandidate>(q.last).size() == 1);          // the candidate that came first
+}
+
 TEST_CASE("perfect negotiation: the polite peer accepts a colliding offer (implicit rollback) and answers it") {
   Pair p("a", "b");
   CHECK(p.client.peers()[0].polite);
+  p.answer_first_offer(sdp("BB", "ub"), sdp("AA", "ua"));
+  // Both ends renegotiate at once.
   p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
   const int offer_op = one<SetLocalDescription>(p.last).op;
-  p.from_peer(description(1, 0, 1, "offer", sdp("BB", "ub")));
+  p.from_peer(description(1, 1, 2, "offer", sdp("BB", "ub")));
   auto srd = one<SetRemoteDescription>(p.last);  // chained behind our setLocalDescription in the browser
   CHECK(srd.type == "offer");
   CHECK(all<SetLocalDescription>(p.last).empty());  // no explicit rollback needed
@@ -122,14 +187,47 @@ TEST_CASE("perfect negotiation: the polite peer accepts a colliding offer (impli
   CHECK(sent[0].description_type == "answer");
 }
 
+TEST_CASE("perfect negotiation: offers crossing before our connection gathered: the polite end yields once it has") {
+  // Both ends replace a dead connection at the same moment, so both open.
+  Pair p("a", "b");
+  p.fire("connect-watchdog");
+  const int fresh = one<CreatePeerConnection>(p.last).pc;
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, fresh); });
+  const int offer_op = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, fresh, "have-local-offer"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, fresh, offer_op, "offer", sdp("AA", "ua")); });
+  p.from_peer(description(1, 0, 1, "offer", sdp("BB", "ub")));
+  // Yielding now would roll back the first offer of a connection that has
+  // no candidate yet (Chrome would never let it gather): theirs waits.
+  CHECK(all<SetRemoteDescription>(p.last).empty());
+  CHECK(all<SetLocalDescription>(p.last).empty());
+  p.from_peer(candidate(1, 0, 2, "ub"));
+  CHECK(all<AddIceCandidate>(p.last).empty());
+  // Our first candidate: the connection knows its networks; now we yield.
+  p.gathered(fresh, "ua");
+  CHECK(p.sent().at(0).candidate_json.find("\"ua\"") != std::string::npos);
+  auto srd = one<SetRemoteDescription>(p.last);
+  CHECK(srd.type == "offer");
+  CHECK(srd.sdp == sdp("BB", "ub"));
+  p.browser([&](Client& c, double t) { c.signaling_state(t, fresh, "have-remote-offer"); });
+  p.browser([&](Client& c, double t) { c.operation_done(t, fresh, srd.op); });
+  CHECK(one<AddIceCandidate>(p.last).pc == fresh);  // theirs, queued meanwhile
+  const int answer_op = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.local_description(t, fresh, answer_op, "answer", sdp("AA", "ua2")); });
+  auto answer = p.sent().at(0);
+  CHECK(answer.description_type == "answer");
+  CHECK(answer.answers == 1);
+}
+
 TEST_CASE("perfect negotiation: without implicit rollback, the polite peer rolls back explicitly, then at once") {
   Pair p("a", "b");
+  p.answer_first_offer(sdp("BB", "ub"), sdp("AA", "ua"));
   p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
   const int offer_op = one<SetLocalDescription>(p.last).op;
   p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
   p.browser([&](Client& c, double t) { c.local_description(t, p.pc, offer_op, "offer", sdp("AA", "ua")); });
 
-  p.from_peer(description(1, 0, 1, "offer", sdp("BB", "ub")));
+  p.from_peer(description(1, 1, 2, "offer", sdp("BB", "ub")));
   auto srd = one<SetRemoteDescription>(p.last);
   p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, srd.op, "InvalidStateError", "have-local-offer"); });
   auto rollback = one<SetLocalDescription>(p.last);
@@ -151,7 +249,7 @@ TEST_CASE("perfect negotiation: without implicit rollback, the polite peer rolls
   const int second_offer = one<SetLocalDescription>(p.last).op;
   p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
   p.browser([&](Client& c, double t) { c.local_description(t, p.pc, second_offer, "offer", sdp("AA", "ua")); });
-  p.from_peer(description(1, 1, 2, "offer", sdp("BB", "ub")));
+  p.from_peer(description(1, 1, 3, "offer", sdp("BB", "ub")));
   auto sld = all<SetLocalDescription>(p.last);
   REQUIRE(sld.size() == 1);
   CHECK(sld[0].type == "rollback");
@@ -318,7 +416,7 @@ TEST_CASE("tracks: add, replace and remove reach every connection; the uplink bu
 }
 
 TEST_CASE("lost answers: an unanswered offer is rolled back and redone; a late answer to it is dropped") {
-  Pair p("a", "b");
+  Pair p("b", "a");  // impolite: opens the pair
   auto offer = [&]() {
     p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
     const int op = one<SetLocalDescription>(p.last).op;
@@ -353,7 +451,7 @@ TEST_CASE("lost answers: an unanswered offer is rolled back and redone; a late a
 }
 
 TEST_CASE("lost answers: no rollback while signaling is away; the wait starts over once it is back") {
-  Pair p("a", "b");
+  Pair p("b", "a");  // impolite: opens the pair
   p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
   const int op = one<SetLocalDescription>(p.last).op;
   p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
@@ -364,8 +462,63 @@ TEST_CASE("lost answers: no rollback while signaling is away; the wait starts ov
   p.fire("reconnect-backoff");
   const int s = one<OpenSocket>(p.last).socket;
   p.at(p.now + 1, [&](Client& c, double t) { c.socket_opened(t, s); });
-  p.at(p.now + 1, [&](Client& c, double t) { c.socket_message(t, s, welcome("a", "tok-a", {"b"})); });
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_message(t, s, welcome("b", "tok-b", {"a"})); });
   CHECK(p.timer("answer-timeout").second.due - p.now == 8000);
   p.fire("answer-timeout");
   CHECK(one<SetLocalDescription>(p.last).type == "rollback");
+}
+
+TEST_CASE("media state: sent as the data channel opens and on every change while it is open; received as peer-media") {
+  Pair p("a", "b");
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "audio", "mic"); });
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
+  // Muted before the channel is open: the track is disabled, nothing to send yet.
+  p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "audio", true); });
+  CHECK_FALSE(one<SetTrackEnabled>(p.last).enabled);
+  CHECK(all<SendData>(p.last).empty());
+  p.at(p.now + 1, [](Client& c, double t) { c.send_chat(t, "hi", ""); });
+  CHECK(all<SendData>(p.last).empty());  // queued
+
+  // The channel opens: where we stand first, then what waited.
+  p.browser([&](Client& c, double t) { c.data_channel_open(t, p.pc); });
+  auto sends = all<SendData>(p.last);
+  REQUIRE(sends.size() == 2);
+  CHECK(sends[0].text == serialize_media_state(false, true));
+  CHECK(sends[1].text == serialize_chat("hi", false));
+
+  auto told = [&](std::vector<Output>& outs) {
+    auto data = all<SendData>(outs);
+    return data.size() == 1 ? data[0].text : std::string("(" + std::to_string(data.size()) + " messages)");
+  };
+  // Changes go out at once; a repeat is no change.
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", true); })) == serialize_media_state(false, false));
+  CHECK(all<SendData>(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", true); })).empty());
+  // A track given while muted starts enabled (the shim): a screen shared
+  // with the camera off is live, and the camera is still off afterwards.
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "screen"); })) ==
+        serialize_media_state(false, true));
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); })) ==
+        serialize_media_state(false, false));
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", false); })) == serialize_media_state(false, true));
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "audio", false); })) == serialize_media_state(true, true));
+  // No track is not live either.
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "audio", ""); })) == serialize_media_state(false, true));
+
+  // From the peer: peer-media.
+  p.browser([&](Client& c, double t) { c.data_channel_message(t, p.pc, R"({"t":"media","audio":false,"video":true})"); });
+  auto media = one<PeerMediaChanged>(p.last);
+  CHECK(media.peer == "b");
+  CHECK_FALSE(media.audio);
+  CHECK(media.video);
+  p.browser([&](Client& c, double t) { c.data_channel_message(t, p.pc, R"({"t":"media","audio":false})"); });
+  CHECK(all<PeerMediaChanged>(p.last).empty());
+  CHECK(all<ErrorEvent>(p.last).empty());
+
+  // A fresh connection: no channel until it opens, then the state again.
+  p.fire("connect-watchdog");
+  const int fresh = one<CreatePeerConnection>(p.last).pc;
+  CHECK(all<SendData>(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", true); })).empty());
+  p.browser([&](Client& c, double t) { c.data_channel_open(t, fresh); });
+  CHECK(one<SendData>(p.last).pc == fresh);
+  CHECK(one<SendData>(p.last).text == serialize_media_state(false, false));
 }

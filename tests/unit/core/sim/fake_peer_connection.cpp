@@ -182,7 +182,7 @@ void FakePeerConnection::execute(const Op& op) {
     if (op.type == "rollback") {
       if (signaling_ != "have-local-offer" && signaling_ != "have-remote-offer")
         return fail(op, "InvalidStateError", "rollback in " + signaling_);
-      local_pending_.reset();
+      roll_back_local_offer();
       remote_pending_.reset();
       set_signaling("stable");
       reached_stable();
@@ -238,7 +238,7 @@ void FakePeerConnection::execute(const Op& op) {
     if (op.type == "rollback") {
       if (signaling_ != "have-remote-offer" && signaling_ != "have-local-offer")
         return fail(op, "InvalidStateError", "rollback in " + signaling_);
-      local_pending_.reset();
+      roll_back_local_offer();
       remote_pending_.reset();
       set_signaling("stable");
       reached_stable();
@@ -249,7 +249,7 @@ void FakePeerConnection::execute(const Op& op) {
     if (op.type == "offer") {
       if (signaling_ == "have-local-offer") {
         if (!options_.implicit_rollback) return fail(op, "InvalidStateError", "setRemoteDescription(offer) in have-local-offer");
-        local_pending_.reset();  // implicit rollback
+        roll_back_local_offer();  // implicit rollback
         set_signaling("stable");
       } else if (signaling_ != "stable" && signaling_ != "have-remote-offer") {
         return fail(op, "InvalidStateError", "setRemoteDescription(offer) in " + signaling_);
@@ -291,9 +291,37 @@ void FakePeerConnection::execute(const Op& op) {
   listener_.pc_operation_done(*this, op.id);
 }
 
+// A local description starts an ICE session for its ufrag (once per ufrag).
 void FakePeerConnection::gather(const std::string& ufrag) {
   if (gathering_.count(ufrag)) return;
   gathering_.insert(ufrag);
+  switch (networks_) {
+    case Networks::Known:
+      emit_candidates(ufrag);
+      return;
+    case Networks::Unknown:
+      networks_ = Networks::Requested;
+      net_.loop().after(net_.network_list_ms, [this] { on_network_list(); });
+      [[fallthrough]];
+    case Networks::Requested:
+    case Networks::Missed:
+      waiting_for_networks_.insert(ufrag);
+      return;
+  }
+}
+
+void FakePeerConnection::on_network_list() {
+  if (closed_ || networks_ != Networks::Requested) return;
+  if (waiting_for_networks_.empty()) {
+    networks_ = Networks::Missed;  // nobody listening: dropped, and never asked for again
+    return;
+  }
+  networks_ = Networks::Known;
+  for (const auto& ufrag : waiting_for_networks_) emit_candidates(ufrag);
+  waiting_for_networks_.clear();
+}
+
+void FakePeerConnection::emit_candidates(const std::string& ufrag) {
   for (int i = 0; i < 2; ++i) {
     net_.loop().after(4 + 8 * i, [this, ufrag, i] {
       if (closed_) return;
@@ -307,6 +335,21 @@ void FakePeerConnection::gather(const std::string& ufrag) {
       listener_.pc_ice_candidate(*this, c.dump());
     });
   }
+}
+
+// Rolling back the first offer discards the ICE transport it created, with
+// its session: the next description gets fresh credentials and a new session.
+// If that session was the only one waiting for the network list, the list is
+// lost. In Chromium this is a race between the rollback and the list's
+// delivery, which the rollback wins even when the answer follows within the
+// same millisecond (seen in Chromium 156): modelled as lost at once.
+void FakePeerConnection::roll_back_local_offer() {
+  if (local_pending_ && !local_stable_) {
+    waiting_for_networks_.erase(local_pending_->ufrag);
+    if (networks_ == Networks::Requested && waiting_for_networks_.empty()) networks_ = Networks::Missed;
+    initial_ufrag_ = net_.random_hex(4, false);
+  }
+  local_pending_.reset();
 }
 
 void FakePeerConnection::announce_tracks(const FakeDescription& remote) {
@@ -348,7 +391,13 @@ void FakePeerConnection::send(const std::string& text) {
   const int to = partner_;
   net_.loop().after(10, [this, to, text] {
     FakePeerConnection* p = net_.by_serial(to);
-    if (p && !p->closed_ && p->dc_open_ && p->partner_ == serial_ && !closed_) p->listener_.pc_data_channel_message(*p, text);
+    if (!p || p->closed_ || p->partner_ != serial_ || closed_) return;
+    // SCTP is up at both ends once one end's channel is open; a message
+    // that beats the other end's `open` event is delivered right after it.
+    if (p->dc_open_)
+      p->listener_.pc_data_channel_message(*p, text);
+    else
+      p->early_messages_.push_back(text);
   });
 }
 
@@ -413,6 +462,12 @@ std::vector<FakePeerConnection*> MediaNetwork::open_connections() {
   for (auto& [serial, pc] : pcs_)
     if (!pc->closed()) out.push_back(pc.get());
   return out;
+}
+
+int MediaNetwork::connections_without_networks() const {
+  int n = 0;
+  for (const auto& [serial, pc] : pcs_) n += pc->missed_network_list() ? 1 : 0;
+  return n;
 }
 
 void MediaNetwork::block_hosts(const std::string& a, const std::string& b, bool blocked) {
@@ -497,6 +552,10 @@ void MediaNetwork::tick(FakePeerConnection& x) {
     if (!x.dc_open_ && x.negotiated_mlines_.count("application") && p->negotiated_mlines_.count("application")) {
       x.dc_open_ = true;
       x.listener_.pc_data_channel_open(x);
+      std::deque<std::string> early;
+      early.swap(x.early_messages_);
+      for (const auto& text : early)
+        if (!x.closed_) x.listener_.pc_data_channel_message(x, text);
     }
     return;
   }

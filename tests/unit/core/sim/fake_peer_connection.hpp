@@ -9,6 +9,16 @@
 // candidates gathered so far, and a transport that connects only when both
 // ends hold each other's description, fingerprint and candidates — and that
 // can be cut to make ICE go disconnected → failed.
+//
+// Two Chromium behaviours the core has to live with are modelled too:
+// rolling back a connection's first offer discards the ICE transport it
+// created, so the answer comes with fresh ICE credentials; and a connection
+// learns the host's networks once, asynchronously, when its first ICE
+// session starts — if that offer is rolled back before the list arrived, no
+// session is listening when it does, the list is dropped and never asked for
+// again, and the connection never gathers a candidate, for any later
+// description or ICE restart either (Chromium's FilteringNetworkManager
+// fires its first update only while a session is started; seen in 156).
 #pragma once
 
 #include <cstdint>
@@ -100,6 +110,7 @@ class FakePeerConnection {
   int sends_while_closed() const { return sends_while_closed_; }
   std::map<std::string, std::pair<int, double>> sender_parameters;  // kind → (maxBitrate, scale), set by the shim
   int restarts() const { return restarts_; }
+  bool missed_network_list() const { return networks_ == Networks::Missed; }
 
  private:
   friend class MediaNetwork;
@@ -119,6 +130,9 @@ class FakePeerConnection {
   bool negotiation_needed() const;
   std::set<std::string> wanted_mlines() const;
   void gather(const std::string& ufrag);
+  void emit_candidates(const std::string& ufrag);
+  void on_network_list();
+  void roll_back_local_offer();
   void announce_tracks(const FakeDescription& remote);
   void set_transport(const std::string& ice, const std::string& conn);
   std::string check_key() const;
@@ -139,6 +153,15 @@ class FakePeerConnection {
   std::string fingerprint_, initial_ufrag_;
   std::map<std::string, std::vector<std::string>> gathered_;  // ufrag → candidate JSON
   std::set<std::string> gathering_;
+  // What this connection knows of the host's networks (see the top of the file).
+  enum class Networks {
+    Unknown,    // no ICE session started yet
+    Requested,  // the first session started; the list is on its way
+    Known,      // sessions gather at once
+    Missed,     // the list came while no session was listening: nothing will ever gather
+  };
+  Networks networks_ = Networks::Unknown;
+  std::set<std::string> waiting_for_networks_;  // ufrags of the sessions waiting for the list
   std::set<std::string> remote_cands_;
   bool nn_flag_ = false;
   bool update_on_empty_chain_ = false;
@@ -154,6 +177,7 @@ class FakePeerConnection {
   std::int64_t connected_since_ = -1;
   std::string failed_key_;
   bool dc_open_ = false;
+  std::deque<std::string> early_messages_;  // arrived before our channel's `open`
   int sends_while_closed_ = 0;
   int restarts_ = 0;
 };
@@ -169,6 +193,8 @@ class MediaNetwork {
                              const std::string& remote_id, int handle, PcOptions options);
   FakePeerConnection* by_serial(int serial);
   std::vector<FakePeerConnection*> open_connections();
+  // Connections, open or closed, that will never gather (see the top of the file).
+  int connections_without_networks() const;
 
   // Cut every path between two hosts (all their connections, present and future).
   void block_hosts(const std::string& a, const std::string& b, bool blocked);
@@ -190,6 +216,9 @@ class MediaNetwork {
   std::int64_t disconnected_after_ms = 1000;
   std::int64_t failed_after_ms = 6000;
   std::int64_t checking_timeout_ms = 10000;
+  // From a connection's first ICE session to its network list (Chromium asks
+  // the browser process; tens to hundreds of ms on a busy machine).
+  std::int64_t network_list_ms = 120;
 
  private:
   void tick();

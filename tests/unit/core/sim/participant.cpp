@@ -36,10 +36,26 @@ double Participant::now() const { return static_cast<double>(world_.loop.now());
 
 void Participant::join(const std::string& meeting) {
   feed([&](Client& c, double t) {
-    if (options_.with_audio) c.set_local_track(t, "audio", name_ + "-mic");
-    if (options_.with_video) c.set_local_track(t, "video", name_ + "-cam");
+    for (const char* kind : {"audio", "video"}) {
+      if (!(std::string(kind) == "audio" ? options_.with_audio : options_.with_video)) continue;
+      const std::string track = name_ + (std::string(kind) == "audio" ? "-mic" : "-cam");
+      give_track(kind, track);
+      c.set_local_track(t, kind, track);
+    }
     c.join(t, "ws://sim.invalid/ws", meeting, name_);
   });
+}
+
+// What the shim does before handing a track to the core: a new track is enabled.
+void Participant::give_track(const std::string& kind, const std::string& track) {
+  if (!track.empty()) local_tracks[kind].emplace(track, true);
+  current_track[kind] = track;
+}
+
+bool Participant::sends_live(const std::string& kind) const {
+  auto current = current_track.find(kind);
+  if (current == current_track.end() || current->second.empty()) return false;
+  return local_tracks.at(kind).at(current->second);
 }
 
 void Participant::leave() {
@@ -51,7 +67,12 @@ void Participant::chat(const std::string& text, const std::string& to) {
 }
 
 void Participant::set_track(const std::string& kind, const std::string& track) {
+  give_track(kind, track);
   feed([&](Client& c, double t) { c.set_local_track(t, kind, track); });
+}
+
+void Participant::set_muted(const std::string& kind, bool muted) {
+  feed([&](Client& c, double t) { c.set_muted(t, kind, muted); });
 }
 
 void Participant::set_uplink_budget(int kbps) {
@@ -176,7 +197,7 @@ void Participant::carry_out(Output& output) {
       feed([&](Client& c, double t) { c.stats(t, handle, link.rtt_ms, packets * link.loss, packets * (1 - link.loss), bytes, bytes); });
     });
   } else if (auto* o = std::get_if<SetTrackEnabled>(&output)) {
-    track_enabled[std::string(to_string(o->kind))] = o->enabled;
+    for (auto& [track, enabled] : local_tracks[std::string(to_string(o->kind))]) enabled = o->enabled;
   } else if (auto* o = std::get_if<StartTimer>(&output)) {
     const int id = o->timer;
     if (timers.count(id)) anomalies.push_back("timer id reused: " + std::to_string(id));

@@ -40,6 +40,7 @@ class Participant : public PcListener {
   void leave();
   void chat(const std::string& text, const std::string& to = {});
   void set_track(const std::string& kind, const std::string& track);
+  void set_muted(const std::string& kind, bool muted);
   void set_uplink_budget(int kbps);
 
   // ---- what the app saw
@@ -59,7 +60,13 @@ class Participant : public PcListener {
   std::map<int, std::uint64_t> timers;          // core timer → loop event
   std::map<int, std::string> timer_purposes;    // core timer → purpose
   std::map<int, int> sockets;                   // core socket → server connection
-  std::map<std::string, bool> track_enabled;
+  // The local tracks the app gave, kind → track → MediaStreamTrack.enabled
+  // (set-track-enabled reaches every track of the kind given so far, as in
+  // web/meshmeet.js), and the one each kind sends now ("" = none).
+  std::map<std::string, std::map<std::string, bool>> local_tracks;
+  std::map<std::string, std::string> current_track;
+  // The peers receive a live track of this kind: one is set and enabled.
+  bool sends_live(const std::string& kind) const;
   std::vector<std::string> anomalies;
   int pcs_created = 0, pcs_closed = 0, ice_restarts = 0, sockets_opened = 0, texts_sent = 0, logs = 0;
   int glare_ignored = 0, glare_accepted = 0, candidates_queued = 0, explicit_rollbacks = 0;
@@ -90,6 +97,7 @@ class Participant : public PcListener {
     pump();
   }
   void pump();
+  void give_track(const std::string& kind, const std::string& track);
   void carry_out(meshmeet::core::Output& output);
   FakePeerConnection* pc(int handle, const char* what);
 

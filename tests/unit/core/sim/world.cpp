@@ -118,6 +118,29 @@ std::vector<std::string> World::left_problems(Participant& p) {
   return problems;
 }
 
+std::vector<std::string> World::media_problems(const std::vector<Participant*>& members) {
+  std::vector<std::string> problems;
+  for (Participant* q : members) {
+    for (Participant* p : members) {
+      if (p == q) continue;
+      const PeerMediaChanged* last = nullptr;
+      for (const auto& e : q->events)
+        if (auto* m = std::get_if<PeerMediaChanged>(&e); m && m->peer == p->id()) last = m;
+      const std::string pair = q->name() + " sees " + p->name();
+      if (!last) {
+        problems.push_back(pair + ": no peer-media");
+        continue;
+      }
+      auto on = [](bool b) { return b ? "on" : "off"; };
+      if (last->audio != p->sends_live("audio"))
+        problems.push_back(pair + "'s microphone " + on(last->audio) + ", it is " + on(p->sends_live("audio")));
+      if (last->video != p->sends_live("video"))
+        problems.push_back(pair + "'s camera " + on(last->video) + ", it is " + on(p->sends_live("video")));
+    }
+  }
+  return problems;
+}
+
 std::vector<std::string> World::chat_problems(const std::vector<Participant*>& members, const std::string& tag) {
   for (Participant* p : members) p->chat(tag + " from " + p->name());
   run_for(1000);

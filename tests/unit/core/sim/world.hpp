@@ -46,6 +46,9 @@ class World {
                                          const std::vector<std::string>& outsiders = {});
   // After leaving: state left, no connection, no timer, no socket.
   std::vector<std::string> left_problems(Participant& p);
+  // Each member's latest peer-media from every other member says what that
+  // member sends: a live (set and enabled) microphone and camera track.
+  std::vector<std::string> media_problems(const std::vector<Participant*>& members);
   // Each member sends a chat to everyone; every other member receives it.
   std::vector<std::string> chat_problems(const std::vector<Participant*>& members, const std::string& tag);
 
