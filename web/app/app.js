@@ -288,6 +288,10 @@ async function enterMeeting(meetingId, name, stream) {
     if (error.code?.startsWith('chat-')) toast(error.message);
   });
 
+  // Peers already here when we were welcomed were announced before these
+  // listeners existed: give each its tile now.
+  for (const peer of meeting.peers.values()) addTile(peer);
+
   // Closing the tab leaves at once: the others see the tile go.
   window.addEventListener('pagehide', () => meeting?.leave());
   refreshControls();
