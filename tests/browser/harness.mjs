@@ -27,7 +27,7 @@ import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, '..', '..');
-export const BIN = process.env.MESHMEET_SERVER_BIN || join(ROOT, 'build-server', 'bin', 'meshmeet-server');
+export const BIN = SERVER_BIN;
 export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
 export const CHROMIUM = process.env.MESHMEET_CHROMIUM || '/usr/bin/chromium';
 export const FIREFOX = process.env.MESHMEET_FIREFOX || '/usr/bin/firefox-esr';
@@ -51,35 +51,9 @@ export const VIEWPORT = { width: 1280, height: 800 };
 /** Pages nobody photographs get a smaller window: less to composite on 2 cores. */
 export const SMALL_VIEWPORT = { width: 800, height: 600 };
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { SERVER_BIN, sleep, withTimeout, waitFor } from '../support/wait.mjs';
 
-/** Reject after ms with a message naming what was awaited. */
-export function withTimeout(promise, ms, what = 'operation') {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, rej) => {
-      timer = setTimeout(() => rej(new Error(`timeout after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Poll fn() until it returns truthy (returns that value) or time runs out. */
-export async function waitFor(fn, ms = 5000, what = 'condition', every = 50) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end)
-      throw new Error(`timeout after ${ms} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await sleep(every);
-  }
-}
+export { sleep, withTimeout, waitFor };
 
 /** A meeting id of the right shape that no server has created. */
 export function unknownMeetingId() {

@@ -5,7 +5,7 @@
 // track()) are SIGKILLed on process exit if an after hook did not stop them.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,44 +16,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, '..', '..');
 export const DIST = join(ROOT, 'dist');
 
-function defaultBin() {
-  for (const p of [join(ROOT, 'build-server', 'bin', 'meshmeet-server'), join(ROOT, 'build', 'bin', 'meshmeet-server')])
-    if (existsSync(p)) return p;
-  return join(ROOT, 'build-server', 'bin', 'meshmeet-server');
-}
-export const BIN = process.env.MESHMEET_SERVER_BIN || defaultBin();
+export const BIN = SERVER_BIN;
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { SERVER_BIN, sleep, withTimeout, waitFor } from '../support/wait.mjs';
 
-/** Rejects after ms with a message naming what was awaited. */
-export function withTimeout(promise, ms, what = 'operation') {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timeout after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Polls fn() until it returns something truthy (returned) or ms pass. `describe` explains the last state on timeout. */
-export async function waitFor(fn, ms, what, { every = 20, describe } = {}) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) {
-      const detail = describe ? describe() : last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(`timeout after ${ms} ms waiting for ${what}${detail ? `\n${detail}` : ''}`);
-    }
-    await sleep(every);
-  }
-}
+export { sleep, withTimeout, waitFor };
 
 const liveProcs = new Set();
 const tempDirs = [];

@@ -27,7 +27,7 @@ export { WebSocket };
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, '..', '..');
-export const BIN = process.env.MESHMEET_SERVER_BIN || join(ROOT, 'build', 'bin', 'meshmeet-server');
+export const BIN = SERVER_BIN;
 
 /** Per-test timeout used by every test file. */
 export const T = { timeout: 20000 };
@@ -43,34 +43,9 @@ export const FAST = [
 export const ID_RE = /^[a-z0-9_-]{25,40}$/;
 export const RFC3339_UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { SERVER_BIN, sleep, withTimeout, waitFor } from '../support/wait.mjs';
 
-/** Reject after ms with a message naming what was awaited. */
-export function withTimeout(promise, ms, what = 'operation') {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, rej) => {
-      timer = setTimeout(() => rej(new Error(`timeout after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Poll fn() until it returns truthy (returns that value) or time runs out. */
-export async function waitFor(fn, ms = 3000, what = 'condition', every = 25) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timeout after ${ms} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await sleep(every);
-  }
-}
+export { sleep, withTimeout, waitFor };
 
 export function tempDir(prefix = 'meshmeet-test-') {
   const d = mkdtempSync(join(tmpdir(), prefix));
