@@ -7,7 +7,12 @@
 namespace meshmeet::core {
 
 Client::Client(ClientConfig config) : ctx_(std::move(config)), session_(ctx_), mesh_(ctx_) {
-  ctx_.set_signal_sink([this](const std::string& to, std::string data) { session_.send_signal(to, std::move(data)); });
+  ctx_.set_signal_sink([this](const std::string& to, std::string data) {
+    if (mesh_.reachable(to))
+      session_.send_signal(to, std::move(data));
+    else  // a kept connection's old id: the server no longer knows it
+      ctx_.log(LogLevel::Debug, "client", to, {}, {}, "signal to a peer without a current id dropped");
+  });
 }
 
 std::int64_t Client::ms(double now_ms) {
@@ -20,6 +25,7 @@ void Client::settle(std::int64_t now) {
     ctx_.set_signaling_up(up);
     if (up) mesh_.on_signaling_up(now);
   }
+  mesh_.settle(now);
   const SessionState s = session_.state();
   if ((s == SessionState::Left || s == SessionState::Failed) && mesh_.state() != MeshState::Closed)
     mesh_.close(now, std::string("session ") + std::string(to_string(s)));
@@ -173,7 +179,7 @@ void Client::data_channel_closed(double now_ms, int pc) {
 
 void Client::data_channel_message(double now_ms, int pc, const std::string& text) {
   const auto now = ms(now_ms);
-  if (auto* l = link(pc)) l->on_data_channel_message(now, text);
+  mesh_.on_data_channel_message(now, pc, text);  // the mesh hears a peer's new id
   settle(now);
 }
 
@@ -192,6 +198,7 @@ void Client::timer_fired(double now_ms, int timer) {
       case TimerOwner::Session: session_.on_timer(now, timer); break;
       case TimerOwner::Peer: mesh_.on_peer_timer(now, tag->peer, timer); break;
       case TimerOwner::Stats: mesh_.on_stats_timer(now, timer); break;
+      case TimerOwner::CarryOver: mesh_.on_carry_over_timer(now, timer); break;
     }
   }
   settle(now);
@@ -201,11 +208,13 @@ void Client::timer_fired(double now_ms, int timer) {
 
 std::vector<PeerSnapshot> Client::peers() const {
   std::vector<PeerSnapshot> out;
-  for (const auto& [id, m] : mesh_.roster()) {
+  auto snapshot = [&](const std::string& id, const Mesh::Member& m) {
     const PeerNegotiation& l = *m.link;
     out.push_back(PeerSnapshot{id, m.name, std::string(to_string(l.state())), l.pc(), l.generation(), l.polite(),
                                l.data_channel_open(), l.verification_code()});
-  }
+  };
+  for (const auto& [id, m] : mesh_.roster()) snapshot(id, m);
+  for (const auto& [id, o] : mesh_.orphans()) snapshot(id, o.member);  // kept across our rejoin, old id
   return out;
 }
 

@@ -55,7 +55,9 @@ std::optional<ClientConfig> parse_client_config(std::string_view text, std::stri
             integer(doc, "iceRestartBaseMs", config.ice_restart_base_ms, error) &&
             integer(doc, "iceRestartTimeoutMs", config.ice_restart_timeout_ms, error) &&
             integer(doc, "maxFreshConnections", config.max_fresh_connections, error, 100) &&
-            integer(doc, "statsIntervalMs", config.stats_interval_ms, error);
+            integer(doc, "statsIntervalMs", config.stats_interval_ms, error) &&
+            integer(doc, "carryOverWindowMs", config.carry_over_window_ms, error) &&
+            integer(doc, "carryOverWaitMs", config.carry_over_wait_ms, error);
   if (!ok) return std::nullopt;
   if (config.uplink_kbps == 0 || config.stats_interval_ms == 0 || config.reconnect_cap_ms == 0) {
     error = "uplinkKbps, statsIntervalMs and reconnectCapMs must be positive";

@@ -37,6 +37,14 @@ struct ClientConfig {
   int max_fresh_connections = 3;                  // fresh connections in a row before giving up on a peer
   std::int64_t stats_interval_ms = 3000;          // quality sampling period
 
+  // Carrying connections over our own rejoin under a new id (a server
+  // restart forgot every id; see mesh.hpp). A connection still up is kept
+  // this long for its peer to tell us its new id over the data channel.
+  std::int64_t carry_over_window_ms = 20000;
+  // A member who appears meanwhile may be one of those peers: we wait this
+  // long for its new id before opening a fresh connection to it.
+  std::int64_t carry_over_wait_ms = 4000;
+
   // RTCIceServer array as JSON; when empty, welcome.iceServers is used.
   std::string ice_servers_json;
 
@@ -47,7 +55,8 @@ struct ClientConfig {
 // From a JSON object with camelCase keys (seed, uplinkKbps, audioKbps,
 // reconnectBaseMs, reconnectCapMs, connectTimeoutMs, connectWatchdogMs, answerTimeoutMs,
 // iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
-// iceRestartTimeoutMs, maxFreshConnections, statsIntervalMs, iceServers,
+// iceRestartTimeoutMs, maxFreshConnections, statsIntervalMs, carryOverWindowMs,
+// carryOverWaitMs, iceServers,
 // debugLog); absent keys keep their defaults, "" counts as {}. On a bad value
 // returns nullopt and sets `error`.
 std::optional<ClientConfig> parse_client_config(std::string_view json, std::string& error);

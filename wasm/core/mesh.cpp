@@ -1,5 +1,7 @@
 #include "wasm/core/mesh.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <set>
 
 #include "wasm/core/uplink_budget.hpp"
@@ -29,6 +31,12 @@ void Mesh::set_state(MeshState next, std::string why) {
   state_ = next;
 }
 
+template <typename F>
+void Mesh::for_each_link(F f) {
+  for (auto& [id, member] : roster_) f(*member.link);
+  for (auto& [id, orphan] : orphans_) f(*orphan.member.link);
+}
+
 void Mesh::on_welcome(std::int64_t now, const protocol::Welcome& w, WelcomeKind kind, const std::string& ice_servers_json) {
   if (state_ == MeshState::Closed) return;
   ice_servers_json_ = ctx_.config().ice_servers_json.empty() ? ice_servers_json : ctx_.config().ice_servers_json;
@@ -36,37 +44,64 @@ void Mesh::on_welcome(std::int64_t now, const protocol::Welcome& w, WelcomeKind 
   for (const auto& p : w.peers)
     if (p.id != w.self) present.insert(p.id);
 
-  if (kind == WelcomeKind::Rejoined || (kind == WelcomeKind::Fresh && !roster_.empty())) {
-    // A new identity: every connection was made under the old one.
+  const bool new_identity = kind == WelcomeKind::Rejoined || (kind == WelcomeKind::Fresh && !roster_.empty());
+  if (new_identity) {
+    // Members still here under their old ids saw us leave and closed their
+    // ends: rebuild those. One gone from the server may have rejoined under
+    // a new id as we did (a restart forgets everyone): keep its connection
+    // if it is up, until it tells us that id.
     std::vector<std::string> everyone;
     for (const auto& [id, member] : roster_) everyone.push_back(id);
-    for (const auto& id : everyone) remove(now, id, "rejoined");
+    for (const auto& id : everyone) {
+      auto it = roster_.find(id);
+      if (present.count(id) || !it->second.link->carry_over_ready()) {
+        remove(now, id, "rejoined");
+        continue;
+      }
+      ctx_.log(LogLevel::Debug, kMachine, id, {}, {}, "connection kept across our rejoin, waiting for the peer's new id");
+      orphans_.emplace(id, Orphan{std::move(it->second), now + ctx_.config().carry_over_window_ms});
+      roster_.erase(it);
+    }
+    waiting_.clear();
+    held_signals_.clear();
   } else if (kind == WelcomeKind::Resumed) {
     std::vector<std::string> gone;
     for (const auto& [id, member] : roster_)
       if (!present.count(id)) gone.push_back(id);
     for (const auto& id : gone) remove(now, id, "gone");  // left while we were away
+    for (auto it = waiting_.begin(); it != waiting_.end();)
+      it = present.count(it->first) ? std::next(it) : waiting_.erase(it);
   }
   self_ = w.self;
   set_state(MeshState::Active, "welcome");
-  for (const auto& p : w.peers)
-    if (p.id != self_ && !roster_.count(p.id)) add(now, p);
+  if (new_identity)
+    for (auto& [id, orphan] : orphans_) orphan.member.link->announce_new_id(now, self_);
+  for (const auto& p : w.peers) admit(now, p);
   rebalance(now);
   update_stats_timer();
+  arm_carry_over_timer(now);
 }
 
 void Mesh::on_peer_joined(std::int64_t now, const protocol::PeerInfo& peer) {
-  if (state_ != MeshState::Active || peer.id == self_ || roster_.count(peer.id)) return;
-  add(now, peer);
+  if (state_ != MeshState::Active) return;
+  admit(now, peer);
   rebalance(now);
   update_stats_timer();
+  arm_carry_over_timer(now);
 }
 
 void Mesh::on_peer_left(std::int64_t now, const std::string& peer, std::string reason) {
-  if (state_ != MeshState::Active || !roster_.count(peer)) return;
+  if (state_ != MeshState::Active) return;
+  if (waiting_.erase(peer)) held_signals_.erase(peer);
+  std::vector<std::string> claimed;  // orphans whose peer announced this id
+  for (const auto& [old, orphan] : orphans_)
+    if (orphan.member.link->announced_id() == peer) claimed.push_back(old);
+  for (const auto& old : claimed) drop_orphan(now, old, "its new id left");
   remove(now, peer, std::move(reason));
+  release_waiting(now);
   rebalance(now);
   update_stats_timer();
+  arm_carry_over_timer(now);
 }
 
 void Mesh::add(std::int64_t now, const protocol::PeerInfo& peer) {
@@ -93,14 +128,29 @@ void Mesh::remove(std::int64_t now, const std::string& peer, std::string reason)
 }
 
 void Mesh::close(std::int64_t now, std::string why) {
-  for (auto& [id, member] : roster_) member.link->close(now, why);
+  for_each_link([&](PeerNegotiation& link) { link.close(now, why); });
   roster_.clear();
+  orphans_.clear();
+  waiting_.clear();
+  held_signals_.clear();
+  ctx_.cancel_timer(carry_over_timer_);
   ctx_.cancel_timer(stats_timer_);
   set_state(MeshState::Closed, std::move(why));
 }
 
 void Mesh::on_signal(std::int64_t now, const std::string& from, const std::string& data) {
+  constexpr std::size_t kMaxHeldPerPeer = 64, kMaxHeldPeers = 16;
   auto it = roster_.find(from);
+  if (state_ == MeshState::Active && it == roster_.end() && (waiting_.count(from) || !orphans_.empty())) {
+    // Maybe from an orphan's peer under its new id: kept until we know.
+    auto held = held_signals_.find(from);
+    if (held == held_signals_.end() && held_signals_.size() < kMaxHeldPeers)
+      held = held_signals_.emplace(from, std::vector<std::string>{}).first;
+    if (held != held_signals_.end() && held->second.size() < kMaxHeldPerPeer) {
+      held->second.push_back(data);
+      return;
+    }
+  }
   if (state_ != MeshState::Active || it == roster_.end()) {
     ctx_.log(LogLevel::Debug, kMachine, from, {}, {}, "signal from a peer not in the roster dropped");
     return;
@@ -120,14 +170,143 @@ void Mesh::on_signaling_up(std::int64_t now) {
 
 PeerNegotiation* Mesh::by_pc(int pc) {
   if (pc == 0) return nullptr;
-  for (auto& [id, member] : roster_)
-    if (member.link->pc() == pc) return member.link.get();
-  return nullptr;
+  PeerNegotiation* found = nullptr;
+  for_each_link([&](PeerNegotiation& link) {
+    if (link.pc() == pc) found = &link;
+  });
+  return found;
 }
 
 void Mesh::on_peer_timer(std::int64_t now, const std::string& peer, int timer) {
-  auto it = roster_.find(peer);
-  if (it != roster_.end()) it->second.link->on_timer(now, timer);
+  if (auto it = roster_.find(peer); it != roster_.end()) return it->second.link->on_timer(now, timer);
+  if (auto it = orphans_.find(peer); it != orphans_.end()) it->second.member.link->on_timer(now, timer);
+}
+
+void Mesh::on_data_channel_message(std::int64_t now, int pc, const std::string& text) {
+  PeerNegotiation* link = by_pc(pc);
+  if (!link) return;
+  const std::string announced = link->announced_id();
+  link->on_data_channel_message(now, text);
+  if (link->announced_id() == announced) return;
+  for (const auto& [old, orphan] : orphans_)
+    if (orphan.member.link.get() == link) return on_new_id(now, std::string(old));
+}
+
+// ---- connections carried over a rejoin ------------------------------------------------
+
+void Mesh::admit(std::int64_t now, const protocol::PeerInfo& peer) {
+  if (peer.id == self_ || roster_.count(peer.id) || waiting_.count(peer.id)) return;
+  for (const auto& [old, orphan] : orphans_)
+    if (orphan.member.link->announced_id() == peer.id) return carry_over(now, std::string(old), peer);
+  if (!orphans_.empty()) {
+    // Even an orphan that announced an id may be this member: the id it
+    // announced may be from before another restart.
+    ctx_.log(LogLevel::Debug, kMachine, peer.id, {}, {}, "new member may be a kept connection's peer: waiting for its new id");
+    waiting_.emplace(peer.id, Waiting{peer, now + ctx_.config().carry_over_wait_ms});
+    return;
+  }
+  add(now, peer);
+  replay_held_signals(now, peer.id);
+}
+
+void Mesh::carry_over(std::int64_t now, const std::string& old_id, const protocol::PeerInfo& peer) {
+  auto it = orphans_.find(old_id);
+  Member member = std::move(it->second.member);
+  orphans_.erase(it);
+  waiting_.erase(peer.id);
+  member.name = peer.name;
+  member.link->rebind(now, self_, peer.id);
+  member.quality->rename(peer.id);
+  ctx_.log(LogLevel::Debug, kMachine, peer.id, {}, {}, "connection carried over from " + old_id);
+  roster_.emplace(peer.id, std::move(member));
+  ctx_.emit(PeerIdChanged{peer.id, old_id, peer.name});
+  replay_held_signals(now, peer.id);
+}
+
+void Mesh::drop_orphan(std::int64_t now, const std::string& old_id, const std::string& why) {
+  auto it = orphans_.find(old_id);
+  if (it == orphans_.end()) return;
+  it->second.member.link->close(now, "not carried over: " + why);
+  orphans_.erase(it);
+  ctx_.log(LogLevel::Debug, kMachine, old_id, {}, {}, "kept connection closed: " + why);
+  ctx_.emit(PeerLeftEvent{old_id, "rejoined"});
+}
+
+// An orphan's peer told us its new id.
+void Mesh::on_new_id(std::int64_t now, const std::string& old_id) {
+  const std::string id = orphans_.at(old_id).member.link->announced_id();
+  bool claimed_twice = false;
+  for (const auto& [old, orphan] : orphans_)
+    claimed_twice |= old != old_id && orphan.member.link->announced_id() == id;
+  if (id == self_ || roster_.count(id))
+    drop_orphan(now, old_id, "its new id already has a connection");
+  else if (claimed_twice)
+    drop_orphan(now, old_id, "another connection claims the same id");
+  else if (auto w = waiting_.find(id); w != waiting_.end())
+    carry_over(now, old_id, protocol::PeerInfo(w->second.info));
+  // Otherwise the server has not named that id yet: its peer-joined will.
+  release_waiting(now);
+  rebalance(now);
+  update_stats_timer();
+  arm_carry_over_timer(now);
+}
+
+void Mesh::release_waiting(std::int64_t now) {
+  const bool keep_waiting = !orphans_.empty();
+  std::vector<protocol::PeerInfo> ready;
+  for (const auto& [id, w] : waiting_)
+    if (!keep_waiting || w.until <= now) ready.push_back(w.info);
+  for (const auto& info : ready) {
+    waiting_.erase(info.id);
+    add(now, info);
+    replay_held_signals(now, info.id);
+  }
+}
+
+void Mesh::replay_held_signals(std::int64_t now, const std::string& peer) {
+  auto it = held_signals_.find(peer);
+  if (it == held_signals_.end()) return;
+  std::vector<std::string> signals = std::move(it->second);
+  held_signals_.erase(it);
+  for (const auto& data : signals) on_signal(now, peer, data);
+}
+
+void Mesh::arm_carry_over_timer(std::int64_t now) {
+  ctx_.cancel_timer(carry_over_timer_);
+  if (orphans_.empty() && waiting_.empty()) {
+    held_signals_.clear();
+    return;
+  }
+  std::int64_t next = INT64_MAX;
+  for (const auto& [old, orphan] : orphans_) next = std::min(next, orphan.expires);
+  for (const auto& [id, w] : waiting_) next = std::min(next, w.until);
+  carry_over_timer_ = ctx_.start_timer(next - now, TimerTag{TimerOwner::CarryOver, {}}, "carry-over");
+}
+
+void Mesh::on_carry_over_timer(std::int64_t now, int timer) {
+  if (timer != carry_over_timer_ || state_ != MeshState::Active) return;
+  carry_over_timer_ = 0;
+  std::vector<std::string> expired;
+  for (const auto& [old, orphan] : orphans_)
+    if (orphan.expires <= now) expired.push_back(old);
+  for (const auto& old : expired) drop_orphan(now, old, "no new id from the peer in time");
+  release_waiting(now);
+  rebalance(now);
+  update_stats_timer();
+  arm_carry_over_timer(now);
+}
+
+void Mesh::settle(std::int64_t now) {
+  if (orphans_.empty()) return;
+  std::vector<std::string> down;
+  for (const auto& [old, orphan] : orphans_)
+    if (!orphan.member.link->carry_over_ready()) down.push_back(old);
+  if (down.empty()) return;
+  for (const auto& old : down) drop_orphan(now, old, "its connection went down");
+  release_waiting(now);
+  rebalance(now);
+  update_stats_timer();
+  arm_carry_over_timer(now);
 }
 
 // The stats timer runs while there is someone to measure.
@@ -165,7 +344,7 @@ void Mesh::set_local_track(std::int64_t now, MediaKind kind, std::string track) 
   std::string old = slot;
   slot = std::move(track);
   if (!slot.empty()) media_.given[kind].insert(slot);
-  for (auto& [id, member] : roster_) member.link->on_local_track_changed(now, kind, old);
+  for_each_link([&](PeerNegotiation& link) { link.on_local_track_changed(now, kind, old); });
   rebalance(now);
   announce_media(now, before);
 }
@@ -191,7 +370,7 @@ void Mesh::announce_media(std::int64_t now, std::pair<bool, bool> before) {
   ctx_.log(LogLevel::Debug, kMachine, {}, {}, {},
            std::string("our media: microphone ") + (after.first ? "on" : "off") + ", camera " +
                (after.second ? "on" : "off"));
-  for (auto& [id, member] : roster_) member.link->send_media_state(now);
+  for_each_link([&](PeerNegotiation& link) { link.send_media_state(now); });
 }
 
 void Mesh::set_uplink_budget(std::int64_t now, int kbps) {
@@ -204,10 +383,11 @@ void Mesh::set_uplink_budget(std::int64_t now, int kbps) {
 }
 
 void Mesh::rebalance(std::int64_t now) {
-  if (roster_.empty()) return;
-  const SenderBudget b = split_uplink_budget(uplink_kbps_, ctx_.config().audio_kbps, static_cast<int>(roster_.size()),
+  const std::size_t senders = roster_.size() + orphans_.size();  // an orphan still uploads
+  if (senders == 0) return;
+  const SenderBudget b = split_uplink_budget(uplink_kbps_, ctx_.config().audio_kbps, static_cast<int>(senders),
                                              !media_.audio_track.empty());
-  for (auto& [id, member] : roster_) member.link->set_sender_budget(now, b.max_bitrate_bps, b.scale_resolution_down_by);
+  for_each_link([&](PeerNegotiation& link) { link.set_sender_budget(now, b.max_bitrate_bps, b.scale_resolution_down_by); });
 }
 
 void Mesh::send_chat(std::int64_t now, const std::string& text, const std::string& to) {
@@ -229,9 +409,10 @@ void Mesh::send_chat(std::int64_t now, const std::string& text, const std::strin
       ctx_.error("chat-queue-full", "too many messages waiting for this peer's connection", to);
     return;
   }
-  for (auto& [id, member] : roster_)
-    if (!member.link->send_data(now, serialize_chat(text, false)))
-      ctx_.error("chat-queue-full", "too many messages waiting for this peer's connection", id);
+  for_each_link([&](PeerNegotiation& link) {
+    if (!link.send_data(now, serialize_chat(text, false)))
+      ctx_.error("chat-queue-full", "too many messages waiting for this peer's connection", link.peer());
+  });
 }
 
 }  // namespace meshmeet::core

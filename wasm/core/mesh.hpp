@@ -8,6 +8,21 @@
 // budget is split across the video senders and recomputed on every join and
 // leave. Whether our microphone and camera are live goes to every peer over
 // the data channel when it changes (and when a channel opens).
+//
+// Connections carried over a rejoin. A server restart forgets every id: all
+// members rejoin under new ids (bad-resume), while the peer connections
+// between them are still up. Rebuilding them would cut every call for
+// nothing, so after our rejoin a connection that is still up is kept (an
+// orphan, under the peer's old id) and our new id goes to the peer over its
+// data channel; the peer does the same. When the roster shows the id an
+// orphan's peer announced, the connection is bound to it (PeerIdChanged)
+// instead of a fresh one being opened. Both ends keep their `polite` for
+// that connection, so the pair still agrees. A member who appears while a
+// connection is still unbound may be its peer: it waits (carry_over_wait_ms)
+// for the announcement, and its signals with it. An orphan whose connection goes down, whose new id already has a
+// connection, or who says nothing within carry_over_window_ms is closed
+// (peer-left "rejoined"). Members still present under their old ids saw us
+// leave and closed their ends: those connections are rebuilt as before.
 #pragma once
 
 #include <cstdint>
@@ -46,12 +61,19 @@ class Mesh {
   void on_signal(std::int64_t now, const std::string& from, const std::string& data);
   void on_signaling_up(std::int64_t now);
   void close(std::int64_t now, std::string why);
+  // Whether a signal to `peer` may go out: only to the roster (an orphan's
+  // old id means nothing to the server any more).
+  bool reachable(const std::string& peer) const { return roster_.count(peer) > 0; }
+  // After every input: orphans whose connection went down are closed.
+  void settle(std::int64_t now);
 
   // ---- routing of peer-connection events and timers
   PeerNegotiation* by_pc(int pc);
   void on_peer_timer(std::int64_t now, const std::string& peer, int timer);
   void on_stats_timer(std::int64_t now, int timer);
   void on_stats(std::int64_t now, int pc, const StatsSample& sample);
+  void on_data_channel_message(std::int64_t now, int pc, const std::string& text);
+  void on_carry_over_timer(std::int64_t now, int timer);
 
   // ---- from the app
   void set_local_track(std::int64_t now, MediaKind kind, std::string track);
@@ -67,6 +89,11 @@ class Mesh {
     int quality_pc = 0;  // the connection the quality counters belong to
   };
   const std::map<std::string, Member>& roster() const { return roster_; }
+  struct Orphan {  // a connection kept across our rejoin, under the peer's old id
+    Member member;
+    std::int64_t expires;
+  };
+  const std::map<std::string, Orphan>& orphans() const { return orphans_; }
   const LocalMedia& local_media() const { return media_; }
   int uplink_kbps() const { return uplink_kbps_; }
 
@@ -79,6 +106,17 @@ class Mesh {
   void announce_media(std::int64_t now, std::pair<bool, bool> before);
   std::pair<bool, bool> media_state() const;  // {audio live, video live}
   void update_stats_timer();
+  template <typename F>
+  void for_each_link(F f);  // the roster's and the orphans'
+
+  // Carrying connections over a rejoin (see the top of this file).
+  void admit(std::int64_t now, const protocol::PeerInfo& peer);  // a member the server names
+  void carry_over(std::int64_t now, const std::string& old_id, const protocol::PeerInfo& peer);
+  void drop_orphan(std::int64_t now, const std::string& old_id, const std::string& why);
+  void on_new_id(std::int64_t now, const std::string& old_id);
+  void release_waiting(std::int64_t now);  // opens those whose wait is over
+  void replay_held_signals(std::int64_t now, const std::string& peer);
+  void arm_carry_over_timer(std::int64_t now);
 
   CoreContext& ctx_;
   MeshState state_ = MeshState::Detached;
@@ -88,6 +126,15 @@ class Mesh {
   LocalMedia media_;
   int uplink_kbps_;
   int stats_timer_ = 0;
+
+  struct Waiting {
+    protocol::PeerInfo info;
+    std::int64_t until;
+  };
+  std::map<std::string, Orphan> orphans_;     // old id → kept connection
+  std::map<std::string, Waiting> waiting_;    // new members that may be an orphan's peer
+  std::map<std::string, std::vector<std::string>> held_signals_;  // from members not admitted yet
+  int carry_over_timer_ = 0;
 };
 
 }  // namespace meshmeet::core

@@ -91,6 +91,9 @@ void PeerNegotiation::close(std::int64_t now, std::string why) {
 
 void PeerNegotiation::create_pc(std::int64_t now, Initiator opener) {
   (void)now;
+  // Roles are per connection. A connection carried over a rejoin keeps the
+  // roles of the old ids; a fresh one takes the current ids' at both ends.
+  polite_ = self_ < peer_;
   pc_ = ctx_.new_pc_id();
   ++gen_;
   remote_gen_ = 0;
@@ -618,12 +621,34 @@ void PeerNegotiation::on_data_channel_message(std::int64_t now, const std::strin
   (void)now;
   std::string body;
   bool direct = false, audio = false, video = false;
+  std::string new_id;
   if (parse_chat(text, body, direct))
     ctx_.emit(ChatReceived{peer_, std::move(body), direct});
+  else if (parse_new_id(text, new_id)) {
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "the peer rejoined as " + new_id);
+    announced_id_ = std::move(new_id);
+  }
   else if (parse_media_state(text, audio, video))
     ctx_.emit(PeerMediaChanged{peer_, audio, video});
   else
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "unknown data-channel message ignored");
+}
+
+void PeerNegotiation::announce_new_id(std::int64_t now, const std::string& id) {
+  (void)now;
+  if (!dc_open_ || pc_ == 0) return;
+  ctx_.emit(SendData{pc_, serialize_new_id(id)});
+}
+
+void PeerNegotiation::rebind(std::int64_t now, std::string self, std::string peer) {
+  (void)now;
+  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {},
+           "connection " + std::to_string(gen_) + " carried over: the peer is now " + peer);
+  ctx_.retag_peer_timers(peer_, peer);
+  verification_.rename(peer);
+  self_ = std::move(self);
+  peer_ = std::move(peer);
+  announced_id_.clear();
 }
 
 void PeerNegotiation::send_media_state(std::int64_t now) {

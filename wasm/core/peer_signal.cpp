@@ -132,4 +132,20 @@ bool parse_media_state(std::string_view data, bool& audio, bool& video) {
   return true;
 }
 
+std::string serialize_new_id(std::string_view id) { return dump(json{{"t", "new-id"}, {"id", std::string(id)}}); }
+
+bool parse_new_id(std::string_view data, std::string& id) {
+  constexpr std::size_t kMaxIdBytes = 128;
+  json doc = json::parse(data, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return false;
+  auto t = doc.find("t");
+  auto i = doc.find("id");
+  if (t == doc.end() || !t->is_string() || t->get<std::string>() != "new-id") return false;
+  if (i == doc.end() || !i->is_string()) return false;
+  const auto& text = i->get_ref<const std::string&>();
+  if (text.empty() || text.size() > kMaxIdBytes) return false;
+  id = text;
+  return true;
+}
+
 }  // namespace meshmeet::core

@@ -58,4 +58,10 @@ bool parse_chat(std::string_view data, std::string& text, bool& direct);
 std::string serialize_media_state(bool audio, bool video);
 bool parse_media_state(std::string_view data, bool& audio, bool& video);
 
+// Our id after a fresh rejoin (a server restart forgot the old one), told to
+// the peers whose connections we keep: {"t":"new-id","id":"…"}. The channel
+// is the pair's own DTLS connection, so the server cannot forge it.
+std::string serialize_new_id(std::string_view id);
+bool parse_new_id(std::string_view data, std::string& id);
+
 }  // namespace meshmeet::core

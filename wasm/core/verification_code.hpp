@@ -37,7 +37,8 @@ class VerificationCode {
   // Each returns true when the code became known or changed (and emits VerificationCodeReady).
   bool set_local_sdp(std::string_view sdp);
   bool set_remote_sdp(std::string_view sdp);
-  void reset();  // a fresh peer connection: new certificates
+  void reset();
+  void rename(std::string peer) { peer_ = std::move(peer); }  // the peer rejoined under a new id  // a fresh peer connection: new certificates
 
   VerificationState state() const { return state_; }
   const std::string& code() const { return code_; }

@@ -5,6 +5,8 @@
 // replays exactly.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 #include "sim/world.hpp"
 
 using namespace sim;
@@ -87,4 +89,33 @@ TEST_CASE("stress: outages, restarts and network cuts, over many seeds" * doctes
     const auto took = run_until_meshed(w, people, 180000);
     CHECK_MESSAGE(took >= 0, lines(w.mesh_problems(people)));
   }
+}
+
+TEST_CASE("stress: server restarts of a settled meeting carry the connections over, over many seeds" * doctest::skip()) {
+  int carried_all = 0;
+  const int seeds = 200;
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
+    if (std::getenv("ONLY_SEED") && seed != std::strtoull(std::getenv("ONLY_SEED"), nullptr, 10)) continue;
+    CAPTURE(seed);
+    World w(seed);
+    std::vector<Participant*> people;
+    const int n = 2 + static_cast<int>(seed % 7);
+    for (int i = 0; i < n; ++i) people.push_back(&w.add("P" + std::to_string(i)));
+    for (auto* p : people) p->join(w.meeting);
+    REQUIRE(run_until_meshed(w, people, 20000) >= 0);
+    int created = 0;
+    for (auto* p : people) created += p->pcs_created;
+    w.server.restart();
+    if (seed % 3 == 0) {  // and again while some are still rejoining
+      w.run_for(static_cast<std::int64_t>(seed % 11) * 400);
+      w.server.restart();
+    }
+    const auto took = run_until_meshed(w, people, 180000);
+    CHECK_MESSAGE(took >= 0, lines(w.mesh_problems(people)));
+    int after = 0;
+    for (auto* p : people) after += p->pcs_created;
+    carried_all += after == created;
+  }
+  MESSAGE(carried_all << " of " << seeds << " meetings kept every connection across the restarts");
+  CHECK(carried_all >= seeds * 9 / 10);
 }
