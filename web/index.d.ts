@@ -127,7 +127,11 @@ export interface JoinOptions {
    * Advanced tuning of the core, in milliseconds: reconnectBaseMs,
    * reconnectCapMs, connectTimeoutMs, connectWatchdogMs,
    * iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
-   * iceRestartTimeoutMs, maxFreshConnections, statsIntervalMs, audioKbps.
+   * iceRestartTimeoutMs, maxFreshConnections, statsIntervalMs, audioKbps,
+   * carryOverWindowMs (how long a connection is kept after a server restart
+   * for its peer to announce its new id, default 20000), carryOverWaitMs (how
+   * long a member who appears meanwhile waits to be recognised as one of
+   * them before a fresh connection is opened, default 4000).
    */
   coreOptions?: Record<string, number | boolean | string>;
 }
@@ -152,7 +156,11 @@ export interface Peer {
  */
 export type MeetingState = 'idle' | 'connecting' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'failed';
 
-/** Why a peer left: from the server, or 'gone' (left while we were away), 'rejoined' (we rebuilt the mesh). */
+/**
+ * Why a peer left: from the server, or 'gone' (left while we were away),
+ * 'rejoined' (we rejoined under a new id and the connection to it could not
+ * be kept: it is rebuilt, and the peer appears again with 'peer-joined').
+ */
 export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'removed' | 'gone' | 'rejoined';
 
 /** The connection to one peer. */
@@ -183,6 +191,12 @@ export interface MeetingEvents {
   welcomed: { self: string; how: 'fresh' | 'resumed' | 'rejoined' };
   'peer-joined': Peer;
   'peer-left': { peer: Peer; reason: LeaveReason };
+  /**
+   * The same participant under a new id, its connection and media kept: the
+   * server restarted and forgot every id, so everyone rejoined under a new
+   * one. Re-key whatever you hold by `previous` to `peer.id`.
+   */
+  'peer-id-changed': { peer: Peer; previous: string };
   'peer-state': { peer: Peer; state: PeerState };
   /** A remote track arrived (again after a fresh connection). */
   track: { peer: Peer; track: MediaStreamTrack; streams: MediaStream[]; kind: 'audio' | 'video' };

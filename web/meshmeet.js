@@ -397,7 +397,6 @@ export class Meeting {
         this.self = { id: o.self, name: this._selfName ?? '' };
         this.id = o.meetingId;
         this.name = o.meetingName;
-        if (o.how === 'rejoined') this._peers.clear();
         if (this._settle) {
           this._settle.resolve(this);
           this._settle = null;
@@ -413,6 +412,12 @@ export class Meeting {
         const peer = this._peers.get(o.peer) ?? { id: o.peer, name: '' };
         this._peers.delete(o.peer);
         return this._emit('peer-left', { peer, reason: o.reason });
+      }
+      case 'peer-id-changed': {
+        const peer = { id: o.peer, name: o.name };
+        this._peers.delete(o.previous);
+        this._peers.set(o.peer, peer);
+        return this._emit('peer-id-changed', { peer, previous: o.previous });
       }
       case 'peer-state': return this._emit('peer-state', { peer: this._peer(o.peer), state: o.state });
       case 'track': {

@@ -1,7 +1,9 @@
 // The signaling server dies mid-meeting (kill -9) and comes back on the same
 // port with the same database: media between browsers keeps flowing, the
-// page says it is reconnecting and stops saying so once back, and a fifth
-// person can still join and connect to all four.
+// page says it is reconnecting and stops saying so once back, every tile
+// stays (the same <video>, carried over to the peer's new id: the restarted
+// server forgot every id), and a fifth person can still join and connect to
+// all four.
 //
 //   node --test --test-concurrency=1 tests/browser/resilience.test.mjs
 
@@ -18,6 +20,11 @@ const CONNECT_MS = 10000;
 const RECONNECTING = 'Connection lost — reconnecting…';
 
 /** The banner as the user sees it: its text if visible, else null. */
+/** Each remote tile's video: the id it shows now, and the id it had when marked. */
+async function videoIds(p) {
+  return p.page.evaluate(() => [...document.querySelectorAll('video[data-peer]')].map((v) => ({ peer: v.dataset.peer, mark: v.dataset.testMark ?? null })));
+}
+
 async function bannerText(p) {
   return p.page.evaluate(() => {
     const b = document.getElementById('banner');
@@ -64,6 +71,8 @@ describe('the server is killed mid-meeting and restarted', () => {
   it('kill -9 the server: video keeps playing on every page and the reconnecting banner shows', TEST, async (t) => {
     assert.equal(people.length, 4);
     for (const p of people) assert.equal(await bannerText(p), null, `${p.name}: no banner before`);
+    // Mark every video element, to tell after the restart whether it was kept.
+    for (const p of people) await p.page.evaluate(() => document.querySelectorAll('video[data-peer]').forEach((v) => { v.dataset.testMark = v.dataset.peer; }));
     await srv.kill9();
     assert.equal(srv.proc, null, 'the server is gone');
     await Promise.all(people.map((p) => waitFor(async () => (await bannerText(p)) === RECONNECTING, 5000, `${p.name}: the "${RECONNECTING}" banner`)));
@@ -81,10 +90,21 @@ describe('the server is killed mid-meeting and restarted', () => {
     t.diagnostic(`banner gone on all four ${Date.now() - start} ms after the restart`);
   });
 
-  it('once back, the four still see each other\'s video (within 10 s)', TEST, async (t) => {
-    // The restarted server has no resume state: every client rejoins afresh
-    // and the mesh is rebuilt, so this is a fresh-mesh bound, like joining.
+  it('once back, every tile is kept under the peer\'s new id and its video never stopped', TEST, async (t) => {
+    // The restarted server has no resume state: every client rejoins under a
+    // new id, and each connection is carried over to it (peer-id-changed).
+    await Promise.all(people.map((p) => {
+      let ids = [];
+      return waitFor(async () => {
+        ids = await videoIds(p);
+        return ids.length === 3 && ids.every((v) => v.mark !== null && v.peer !== v.mark);
+      }, 15000, `${p.name}: the same three videos, now under new ids`, { describe: () => JSON.stringify(ids) });
+    }));
     await decodingOrExplain(t, people, 3, CONNECT_MS, 'resilience-back');
+    for (const p of people) {
+      const ids = await videoIds(p);
+      assert.equal(ids.filter((v) => v.mark !== null).length, 3, `${p.name}: no tile was rebuilt (${JSON.stringify(ids)})`);
+    }
   });
 
   it('a fifth page joins and connects to all four', TEST, async (t) => {

@@ -477,12 +477,14 @@ test('a participant dropped uncleanly: the others see peer-left "disconnected" a
   await leaveAll(net, [a, b]);
 });
 
-test('server killed and restarted: everyone rejoins or resumes, and the mesh converges with no stray connections', T, async (t) => {
+test('server killed and restarted: everyone rejoins under a new id, every connection is carried over, no stray connections', T, async (t) => {
   const net = network({ seed: 13 });
   const meeting = await newMeetingId(srv);
   const recs = await joinTogether(meeting, ['k-a', 'k-b', 'k-c'], net);
   t.after(() => recs.forEach((r) => r.meeting.dispose()));
   await waitForMesh(net, recs);
+  const pcCount = net.pcs.length;
+  const marks = recs.map((r) => r.events.length);
   await srv.kill9();
   await waitFor(() => recs.every((r) => r.meeting.state === 'reconnecting'), 3000, 'everyone to notice');
   await sleep(300);
@@ -494,6 +496,13 @@ test('server killed and restarted: everyone rejoins or resumes, and the mesh con
   await waitForMesh(net, recs, 10000, 'the mesh after the restart');
   await sleep(300);
   assert.deepEqual(meshProblems(net, recs), [], report(recs));
+  assert.equal(net.pcs.length, pcCount, 'no peer connection was made after the restart');
+  recs.forEach((r, i) => {
+    const since = r.events.slice(marks[i]);
+    assert.deepEqual(since.filter((e) => e.type === 'welcomed').map((e) => e.how), ['rejoined'], `${r.name}: rejoined under a new id`);
+    assert.equal(since.filter((e) => e.type === 'peer-id-changed').length, 2, `${r.name}: both peers carried over`);
+    assert.deepEqual(since.filter((e) => e.type === 'peer-left'), [], `${r.name}: nobody seemed to leave`);
+  });
   await chatRound(recs, 'after the server restart');
   await leaveAll(net, recs);
 });

@@ -7,8 +7,9 @@
 // The tests run in order and share the meeting:
 //   1. everyone connects to everyone, chat reaches everyone, codes match;
 //   2. the server is killed (-9): data channels keep carrying chat;
-//   3. restarted on the same port and --db: the sessions resume (same ids, no
-//      peer-left, no connection rebuilt);
+//   3. restarted on the same port and --db: the server forgot every id, so
+//      everyone rejoins under a new one, and every connection is carried
+//      over (peer-id-changed, no peer-left, no connection rebuilt);
 //   4. whatever happened in 3, the mesh is whole again and chat works;
 //   5. the child participant is SIGKILLed: the others see peer-left
 //      `disconnected` after the resume grace (--resume-grace 1);
@@ -112,12 +113,13 @@ class Remote {
   }
   _apply(type, e) {
     if (type === 'state') this.state = e.state;
-    if (type === 'welcomed') {
-      this.id = e.self;
-      if (e.how === 'rejoined') this._peers.clear();
-    }
+    if (type === 'welcomed') this.id = e.self;
     if (type === 'peer-joined') this._peers.set(e.id, e);
     if (type === 'peer-left') this._peers.delete(e.peer.id);
+    if (type === 'peer-id-changed') {
+      this._peers.delete(e.previous);
+      this._peers.set(e.peer.id, e.peer);
+    }
   }
   peerIds() {
     return [...this._peers.keys()].sort();
@@ -149,6 +151,7 @@ const all = [A, B, C, D];
 const marks = new Map(); // participant → index into its events at the server kill
 let killedAt = 0;
 let idsBefore = null;
+let pcsAtKill = 0;
 
 before(async () => {
   // An explicit port, so the restarted server is reachable where the clients reconnect.
@@ -215,6 +218,7 @@ test('4 participants (one in a child process): every pair connects, chat reaches
 test('server killed (-9): the data channels keep carrying chat while signaling is down', T, async () => {
   idsBefore = new Map(all.map((p) => [p, p.id]));
   for (const p of all) marks.set(p, p.rec.events.length);
+  pcsAtKill = pcs.length;
   killedAt = Date.now();
   await srv.kill9();
   await waitFor(() => all.every((p) => p.state === 'reconnecting' || p.state === 'connecting'), 5000, 'everyone to notice the server is gone', {
@@ -229,29 +233,35 @@ test('server killed (-9): the data channels keep carrying chat while signaling i
   });
 });
 
-// Not met yet: a restarted server has no resume slots (participants never
-// reach disk), so every client gets bad-resume and rebuilds the mesh under new
-// ids. Keeping the connections needs a rebind between peers over the data
-// channel; until then this runs as a known gap (todo) and reports what happens.
-test('server restarted on the same port and --db: sessions resume (same ids, no peer-left, connections kept)', {
-  ...T,
-  todo: 'sessions do not survive a server restart yet: clients rejoin under new ids and rebuild the mesh',
-}, async () => {
+// A restarted server has no resume slots (participants never reach disk), so
+// every client gets bad-resume and rejoins under a new id. The sessions go on
+// all the same: each kept connection is bound to its peer's new id, announced
+// over the data channel.
+test('server restarted on the same port and --db: everyone rejoins under a new id and every connection is carried over', T, async () => {
   assert.ok(idsBefore, 'the previous test killed the server');
+  const nameOf = new Map(all.map((p) => [p.id, p.name]));
+  const oldNameOf = new Map(all.map((p) => [idsBefore.get(p), p.name]));
+  // Each sees the three others under their new ids.
+  const changesSinceKill = (p) => p.rec.events.slice(marks.get(p)).filter((e) => e.type === 'peer-id-changed');
+  await waitFor(() => all.every((p) => changesSinceKill(p).length >= 3), 15000, 'every connection to be carried over', { describe: () => report() });
   const problems = [];
   for (const p of all) {
     const since = p.rec.events.slice(marks.get(p));
     const states = since.filter((e) => e.type === 'state').map((e) => e.state);
     if (states[0] !== 'reconnecting' || states.at(-1) !== 'joined') problems.push(`${p.name}: states ${states}`);
     const welcomes = since.filter((e) => e.type === 'welcomed').map((e) => e.how);
-    if (welcomes.join() !== 'resumed') problems.push(`${p.name}: welcomed as ${welcomes.join() || 'nothing'} (want resumed)`);
-    if (p.id !== idsBefore.get(p)) problems.push(`${p.name}: id ${idsBefore.get(p)} → ${p.id}`);
+    if (welcomes.join() !== 'rejoined') problems.push(`${p.name}: welcomed as ${welcomes.join() || 'nothing'} (want rejoined: the server forgot every id)`);
+    if (p.id === idsBefore.get(p)) problems.push(`${p.name}: same id ${p.id} from a server that forgot it?`);
     const left = since.filter((e) => e.type === 'peer-left').map((e) => `${e.peer}(${e.reason})`);
     if (left.length) problems.push(`${p.name}: peer-left ${left.join(', ')}`);
     const rebuilt = since.filter((e) => e.type === 'peer-state' && (e.state === 'closed' || e.state === 'connecting')).map((e) => `${e.peer}=${e.state}`);
     if (rebuilt.length) problems.push(`${p.name}: connections rebuilt (${rebuilt.join(', ')})`);
+    const changes = since.filter((e) => e.type === 'peer-id-changed');
+    const wrong = changes.filter((e) => oldNameOf.get(e.previous) !== nameOf.get(e.peer) || !nameOf.has(e.peer));
+    if (changes.length !== 3 || wrong.length) problems.push(`${p.name}: id changes ${changes.map((e) => `${e.previous}→${e.peer}`)}`);
   }
-  assert.deepEqual(problems, [], `after the restart (killed ${Date.now() - killedAt} ms ago):\n${problems.join('\n')}\n${srv.stderr.filter((l) => /resume|welcome|join/.test(l)).slice(-8).join('\n')}`);
+  if (pcs.length !== pcsAtKill) problems.push(`${pcs.length - pcsAtKill} RTCPeerConnection(s) made after the restart`);
+  assert.deepEqual(problems, [], `after the restart (killed ${Date.now() - killedAt} ms ago):\n${problems.join('\n')}\n${report()}`);
 });
 
 test('after the restart the mesh is whole again and chat reaches everyone', T, async () => {

@@ -222,7 +222,7 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
   CHECK(id == "p-42");
   CHECK_FALSE(parse_chat(serialize_new_id("p-42"), text, direct));
   CHECK_FALSE(parse_new_id(serialize_chat("hi", false), id));
-  for (const std::string bad : {std::string(R"({"t":"new-id"})"), std::string(R"({"t":"new-id","id":""})"),
+  for (const std::string& bad : {std::string(R"({"t":"new-id"})"), std::string(R"({"t":"new-id","id":""})"),
                                 std::string(R"({"t":"new-id","id":7})"), R"({"t":"new-id","id":")" + std::string(200, 'x') + "\"}",
                                 std::string("nope")}) {
     INFO(bad);
