@@ -62,6 +62,48 @@ Parsed<json> parse_json(std::string_view text, ErrorCode shape_error) {
   return value;
 }
 
+// `text` as a JSON string literal, byte for byte what dump() makes of it
+// (minimal escapes, \u00xx for other control characters, UTF-8 kept), without
+// building a document. Invalid UTF-8 goes to dump() for its U+FFFD.
+void append_quoted(std::string& out, std::string_view text) {
+  if (!is_valid_utf8(text)) {
+    out += dump(json(std::string(text)));
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t run = 0;  // start of the pending run of bytes that stand for themselves
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(text.data() + run, text.size() - run);
+  out += '"';
+}
+
+void append_peer(std::string& out, const PeerInfo& peer) {
+  out += R"({"id":)";
+  append_quoted(out, peer.id);
+  out += R"(,"name":)";
+  append_quoted(out, peer.name);
+  out += '}';
+}
+
 // A field lookup that reports the protocol's errors instead of throwing.
 class Fields {
  public:
@@ -122,6 +164,11 @@ std::string_view type_name(const ClientMessage& message) {
 }
 
 Parsed<ClientMessage> parse_client_message(std::string_view text) {
+  if (auto signal = scan_signal(text)) return ClientMessage{Signal{std::move(signal->to), std::string(signal->data)}};
+  return parse_client_message_document(text);
+}
+
+Parsed<ClientMessage> parse_client_message_document(std::string_view text) {
   auto parsed = parse_json(text, ErrorCode::BadMessage);
   if (!parsed.ok()) return parsed.error();
   const json& doc = parsed.value();
@@ -206,8 +253,6 @@ std::optional<Error> parse_peer_info(const json& v, PeerInfo& out, const std::st
   if (auto e = f.string("id", out.id, true)) return e;
   return f.string("name", out.name, false);
 }
-
-json peer_json(const PeerInfo& p) { return json{{"id", p.id}, {"name", p.name}}; }
 
 }  // namespace
 
@@ -304,25 +349,46 @@ std::string serialize_signal_from(std::string_view from, std::string_view data) 
 
 std::string serialize(const ServerMessage& message) {
   struct Visitor {
+    // The messages of every join, built by appending: no JSON document.
     std::string operator()(const Welcome& m) const {
-      json peers = json::array();
-      for (const auto& p : m.peers) peers.push_back(peer_json(p));
-      json ice = json::parse(m.ice_servers, nullptr, false);
-      if (!ice.is_array()) ice = json::array();
-      json j = {{"type", "welcome"},
-                {"self", m.self},
-                {"resume", m.resume},
-                {"meeting", {{"id", m.meeting_id}, {"name", m.meeting_name}}},
-                {"peers", std::move(peers)},
-                {"iceServers", std::move(ice)},
-                {"heartbeat", {{"interval", m.heartbeat_interval_ms}, {"timeout", m.heartbeat_timeout_ms}}}};
-      return dump(j);
+      std::string out;
+      out.reserve(160 + 64 * m.peers.size() + m.meeting_name.size() + m.ice_servers.size());
+      out += R"({"type":"welcome","self":)";
+      append_quoted(out, m.self);
+      out += R"(,"resume":)";
+      append_quoted(out, m.resume);
+      out += R"(,"meeting":{"id":)";
+      append_quoted(out, m.meeting_id);
+      out += R"(,"name":)";
+      append_quoted(out, m.meeting_name);
+      out += R"(},"peers":[)";
+      for (std::size_t i = 0; i < m.peers.size(); ++i) {
+        if (i) out += ',';
+        append_peer(out, m.peers[i]);
+      }
+      out += R"(],"iceServers":)";
+      const json ice = json::parse(m.ice_servers, nullptr, false);
+      out += ice.is_array() ? dump(ice) : std::string("[]");
+      out += R"(,"heartbeat":{"interval":)";
+      out += std::to_string(m.heartbeat_interval_ms);
+      out += R"(,"timeout":)";
+      out += std::to_string(m.heartbeat_timeout_ms);
+      out += "}}";
+      return out;
     }
     std::string operator()(const PeerJoined& m) const {
-      return dump(json{{"type", "peer-joined"}, {"peer", peer_json(m.peer)}});
+      std::string out = R"({"type":"peer-joined","peer":)";
+      append_peer(out, m.peer);
+      out += '}';
+      return out;
     }
     std::string operator()(const PeerLeft& m) const {
-      return dump(json{{"type", "peer-left"}, {"peer", m.peer}, {"reason", std::string(to_string(m.reason))}});
+      std::string out = R"({"type":"peer-left","peer":)";
+      append_quoted(out, m.peer);
+      out += R"(,"reason":")";
+      out += to_string(m.reason);
+      out += R"("})";
+      return out;
     }
     std::string operator()(const SignalFrom& m) const {
       return R"({"type":"signal","from":)" + dump(json(m.from)) + R"(,"data":)" + m.data + "}";
@@ -382,7 +448,11 @@ std::string serialize_http_error(ErrorCode code, std::string_view message) {
   return dump(json{{"error", {{"code", std::string(to_string(code))}, {"message", std::string(message)}}}});
 }
 
-std::string quote_json(std::string_view text) { return dump(json(std::string(text))); }
+std::string quote_json(std::string_view text) {
+  std::string out;
+  append_quoted(out, text);
+  return out;
+}
 
 bool is_meeting_id(std::string_view text) {
   if (text.size() < 25 || text.size() > 40) return false;

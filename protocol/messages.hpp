@@ -52,7 +52,7 @@ struct Join {
 
 struct Signal {
   std::string to;
-  std::string data;  // the `data` object as compact JSON text
+  std::string data;  // the `data` object as JSON text: the sender's bytes when it came through scan_signal
 };
 
 struct Leave {};
@@ -64,7 +64,25 @@ struct Ping {
 using ClientMessage = std::variant<Join, Signal, Leave, Ping>;
 
 std::string_view type_name(const ClientMessage& message);
+// scan_signal first; everything it does not take goes to the full parser.
 Parsed<ClientMessage> parse_client_message(std::string_view text);
+// The full parser alone: a JSON document, then the fields. Reports every
+// error; a signal's data comes out re-serialized (compact).
+Parsed<ClientMessage> parse_client_message_document(std::string_view text);
+
+// The relay's fast path. A `signal` whose text is valid for the protocol
+// (strict JSON, valid UTF-8, no raw NUL, nesting ≤ kMaxJsonDepth, no duplicate
+// key in any object, no number overflowing a double) with a string `to` and an
+// object `data`: `to` decoded, `data` the exact bytes of the object inside
+// `text` (a view: it lives as long as `text`). Anything else — other types,
+// every error, whatever the scanner does not handle — is std::nullopt, for
+// parse_client_message_document to parse and report. Never accepts what the
+// full parser refuses.
+struct SignalSpan {
+  std::string to;
+  std::string_view data;
+};
+std::optional<SignalSpan> scan_signal(std::string_view text);
 std::string serialize(const ClientMessage& message);
 
 // ---- Server → client -------------------------------------------------------

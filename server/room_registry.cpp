@@ -102,17 +102,17 @@ void LocalRoomRegistry::broadcast(Room& room, const Member& except, Message mess
     if (&m != &except && m.conn != 0) delivery_.send(m.conn, message);
 }
 
-std::optional<Error> LocalRoomRegistry::signal(ConnId from, const protocol::Signal& signal) {
+std::optional<Error> LocalRoomRegistry::signal(ConnId from, std::string_view to, std::string_view data) {
   auto it = by_conn_.find(from);
   if (it == by_conn_.end()) return Error{ErrorCode::NotJoined, "join a meeting first", "signal"};
   Room& room = *it->second;
   Member* sender = find_by_conn(room, from);
   Member* target = nullptr;
   for (auto& m : room.members)
-    if (m.id == signal.to && &m != sender) target = &m;
+    if (m.id == to && &m != sender) target = &m;
   if (!target) return Error{ErrorCode::UnknownPeer, "no such peer in this meeting", "signal"};
 
-  Message message = make_message(protocol::serialize_signal_from(sender->id, signal.data));
+  Message message = make_message(protocol::serialize_signal_from(sender->id, data));
   if (target->conn != 0) {
     delivery_.send(target->conn, std::move(message));
   } else if (target->held_signals.size() < settings_.held_queue_messages &&
@@ -186,6 +186,12 @@ ExpireOutcome LocalRoomRegistry::expire(TimePoint now) {
 std::uint32_t LocalRoomRegistry::participants(std::string_view meeting_id) const {
   auto it = rooms_.find(sha256(meeting_id));
   return it == rooms_.end() ? 0 : static_cast<std::uint32_t>(it->second.members.size());
+}
+
+std::optional<MeetingRecord> LocalRoomRegistry::live_meeting(std::string_view meeting_id) const {
+  auto it = rooms_.find(sha256(meeting_id));
+  if (it == rooms_.end()) return std::nullopt;
+  return it->second.meeting;
 }
 
 }  // namespace meshmeet::server

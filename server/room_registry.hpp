@@ -71,7 +71,9 @@ class RoomRegistry {
   virtual JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join, TimePoint now) = 0;
 
   // Relays to a peer of the sender's meeting; errors are unknown-peer.
-  virtual std::optional<protocol::Error> signal(ConnId from, const protocol::Signal& signal) = 0;
+  // `data` is a JSON object's text, spliced unchanged into what `to` gets.
+  virtual std::optional<protocol::Error> signal(ConnId from, std::string_view to, std::string_view data) = 0;
+  std::optional<protocol::Error> signal(ConnId from, const protocol::Signal& s) { return signal(from, s.to, s.data); }
 
   // A clean departure (leave, close frame, removal): the others hear at once.
   virtual void remove(ConnId conn, protocol::LeaveReason reason) = 0;
@@ -84,6 +86,9 @@ class RoomRegistry {
   virtual ExpireOutcome expire(TimePoint now) = 0;
 
   virtual std::uint32_t participants(std::string_view meeting_id) const = 0;
+  // The meeting of a live room (someone in it or held), so that joining it
+  // needs no database read; nullopt when no room is live for it.
+  virtual std::optional<MeetingRecord> live_meeting(std::string_view meeting_id) const = 0;
   virtual std::size_t participant_count() const = 0;
   virtual std::size_t active_meetings() const = 0;
   virtual std::size_t dropped_held_signals() const = 0;
@@ -95,11 +100,13 @@ class LocalRoomRegistry final : public RoomRegistry {
   LocalRoomRegistry(RoomSettings settings, Delivery& delivery, RandomSource& random);
 
   JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join, TimePoint now) override;
-  std::optional<protocol::Error> signal(ConnId from, const protocol::Signal& signal) override;
+  using RoomRegistry::signal;
+  std::optional<protocol::Error> signal(ConnId from, std::string_view to, std::string_view data) override;
   void remove(ConnId conn, protocol::LeaveReason reason) override;
   void hold(ConnId conn, protocol::LeaveReason reason, TimePoint now) override;
   ExpireOutcome expire(TimePoint now) override;
   std::uint32_t participants(std::string_view meeting_id) const override;
+  std::optional<MeetingRecord> live_meeting(std::string_view meeting_id) const override;
   std::size_t participant_count() const override { return participants_; }
   std::size_t active_meetings() const override { return rooms_.size(); }
   std::size_t dropped_held_signals() const override { return dropped_held_signals_; }

@@ -227,17 +227,29 @@ class WebSocketConnection final : public Connection,
       }
       return;
     }
-    auto parsed = protocol::parse_client_message(text);
+    // The relay's hot path: a valid signal is scanned, not parsed, and its
+    // `data` bytes go out as they came.
+    if (auto signal = protocol::scan_signal(text)) {
+      if (state_ != ConnectionState::Joined) return send_error(ErrorCode::NotJoined, "join a meeting first", "signal");
+      if (auto e = server_.rooms().signal(id_, signal->to, signal->data)) send_error(e->code, e->message, "signal");
+      return;
+    }
+    auto parsed = protocol::parse_client_message_document(text);
     if (!parsed.ok()) return send_error(parsed.error().code, parsed.error().message, parsed.error().ref);
     const bool joined = state_ == ConnectionState::Joined;
     auto& message = parsed.value();
 
     if (auto* join = std::get_if<protocol::Join>(&message)) {
       if (joined) return send_error(ErrorCode::AlreadyJoined, "this connection has joined already", "join");
-      std::optional<StoredMeeting> meeting;
-      if (protocol::is_meeting_id(join->meeting)) meeting = server_.store().find(join->meeting);
+      std::optional<MeetingRecord> meeting;
+      if (protocol::is_meeting_id(join->meeting)) {
+        // A live room knows its meeting: only the first join reads the database.
+        meeting = server_.rooms().live_meeting(join->meeting);
+        if (!meeting)
+          if (auto stored = server_.store().find(join->meeting)) meeting = MeetingRecord{join->meeting, stored->name};
+      }
       if (!meeting) return send_error(ErrorCode::MeetingNotFound, "no such meeting", "join");
-      auto outcome = server_.rooms().join(id_, MeetingRecord{join->meeting, meeting->name}, *join, now);
+      auto outcome = server_.rooms().join(id_, *meeting, *join, now);
       if (outcome.error) return send_error(outcome.error->code, outcome.error->message, "join");
       state_ = ConnectionState::Joined;
       server_.metrics().join_latency(Clock::now() - now);

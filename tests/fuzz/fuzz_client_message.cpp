@@ -5,7 +5,10 @@
 //  - names obey the length and control-character rules;
 //  - serialize(parse(x)) parses again, and serializing that gives the same text;
 //  - the server's spliced relay of a signal is valid and carries `data` unchanged;
-//  - a pong echoing a ping's `t` parses with the same `t`.
+//  - a pong echoing a ping's `t` parses with the same `t`;
+//  - the relay's scanner (scan_signal) accepts exactly the signals the
+//    document parser accepts, with the same `to`, and its `data` bytes parse
+//    to what the document parser made of them.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -57,13 +60,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(back.ok(), "a relayed signal parses", relayed);
       const auto* from = std::get_if<SignalFrom>(&back.value());
       check(from != nullptr && from->from == "abcdefghijkl", "a relayed signal is a signal from its sender", relayed);
-      check(from->data == signal->data, "a relayed signal carries data unchanged", signal->data, from->data);
+      check(relayed.find(signal->data) != std::string::npos, "a relayed signal splices data unchanged", relayed);
+      // The receiver's parser re-serializes compactly, as the document parser does.
+      auto document = parse_client_message_document(text);
+      check(document.ok() && std::holds_alternative<Signal>(document.value()) &&
+                from->data == std::get<Signal>(document.value()).data,
+            "a relayed signal carries the same value", signal->data, from->data);
     }
     if (const auto* ping = std::get_if<Ping>(&message)) {
       const std::string pong = serialize(ServerMessage{Pong{ping->t}});
       auto back = parse_server_message(pong);
       check(back.ok() && std::holds_alternative<Pong>(back.value()), "a pong parses", pong);
       check(std::get<Pong>(back.value()).t == ping->t, "a pong echoes t", pong);
+    }
+  }
+
+  {
+    const auto scanned = scan_signal(text);
+    const auto document = parse_client_message_document(text);
+    const Signal* signal = document.ok() ? std::get_if<Signal>(&document.value()) : nullptr;
+    check(scanned.has_value() == (signal != nullptr), "scan_signal takes exactly the signals the document parser takes",
+          text);
+    if (scanned && signal) {
+      check(scanned->to == signal->to, "scan_signal decodes `to` as the document parser does", scanned->to, signal->to);
+      auto spliced = parse_client_message_document(serialize(ClientMessage{Signal{scanned->to, std::string(scanned->data)}}));
+      check(spliced.ok() && std::get<Signal>(spliced.value()).data == signal->data,
+            "spliced data is the same JSON value", std::string(scanned->data), signal->data);
     }
   }
 

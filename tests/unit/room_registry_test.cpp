@@ -284,18 +284,23 @@ TEST_CASE("registry: a signal is relayed with from stamped and data unchanged") 
   const auto bob = f.join(2, "Bob");
   const auto cy = f.join(3, "Cy");
   f.delivery.clear();
-  // `data` as the client parser hands it over: compact JSON text.
-  auto parsed = proto::parse_client_message(
-      R"({"type":"signal","to":"x","data":{"type":"offer","sdp":"v=0\r\no=- 46117 2 IN IP4 127.0.0.1\r\n","from":"forged","n":[1,2.5,null],"u":"\u0000\u00e9"}})");
+  // `data` as the client parser hands it over: the sender's bytes.
+  const std::string text =
+      R"({"type":"signal","to":"x","data":{"type":"offer","sdp":"v=0\r\no=- 46117 2 IN IP4 127.0.0.1\r\n","from":"forged","n":[1,2.5,null],"u":"\u0000\u00e9"}})";
+  auto parsed = proto::parse_client_message(text);
   REQUIRE(parsed.ok());
   const std::string data = std::get<proto::Signal>(parsed.value()).data;
+  // What any full parser makes of it (the receiver's, here: compact, é unescaped).
+  auto document = proto::parse_client_message_document(text);
+  REQUIRE(document.ok());
+  const std::string value = std::get<proto::Signal>(document.value()).data;
   CHECK_FALSE(f.signal(ada, bob.id, data).has_value());
   REQUIRE(f.delivery.sent.size() == 1);
   CHECK(f.delivery.sent[0].conn == bob.conn);
   CHECK(f.delivery.sent[0].text == R"({"type":"signal","from":")" + ada.id + R"(","data":)" + data + "}");
   auto relayed = as<proto::SignalFrom>(f.delivery.parsed_to(bob.conn).at(0));
   CHECK(relayed.from == ada.id);
-  CHECK(relayed.data == data);
+  CHECK(relayed.data == value);
   (void)cy;
 }
 
@@ -766,4 +771,21 @@ TEST_CASE("registry: many meetings, joins and departures keep the counts consist
   CHECK(outcome.timed_out == 20);
   CHECK(f.rooms->participant_count() == 0);
   CHECK(f.rooms->active_meetings() == 0);
+}
+
+TEST_CASE("registry: a live room answers for its meeting, so joins skip the database") {
+  Fixture f;
+  CHECK_FALSE(f.rooms->live_meeting(kMeeting.id).has_value());
+  const auto ada = f.join(1, "Ada");
+  auto live = f.rooms->live_meeting(kMeeting.id);
+  REQUIRE(live.has_value());
+  CHECK(live->id == kMeeting.id);
+  CHECK(live->name == kMeeting.name);
+  CHECK_FALSE(f.rooms->live_meeting(kOther.id).has_value());
+  // Held slots keep the room live; the last one out ends it.
+  f.rooms->hold(ada.conn, LeaveReason::Disconnected, f.clock.now);
+  CHECK(f.rooms->live_meeting(kMeeting.id).has_value());
+  f.clock.now += f.settings.resume_grace + seconds(1);
+  f.rooms->expire(f.clock.now);
+  CHECK_FALSE(f.rooms->live_meeting(kMeeting.id).has_value());
 }
