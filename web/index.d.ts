@@ -38,6 +38,11 @@ export type ErrorCode =
   | 'server-error'
   /** A connection to one peer could not be made even after restarts and fresh connections. */
   | 'peer-unreachable'
+  /**
+   * The verification exchange with one peer broke its commitment: the
+   * connection may pass through a middleman. No code is shown for that peer.
+   */
+  | 'verification-failed'
   /** sendChat before the meeting is joined. */
   | 'chat-not-joined'
   /** sendChat to a peer id that is not in the meeting. */

@@ -101,6 +101,7 @@ export async function joinMeeting(options) {
   const core = await loadCore();
   const config = {
     seed: options.seed ?? randomSeed(),
+    entropy: randomHex(32),  // the verification code's nonces: always fresh, even with a fixed seed
     uplinkKbps: options.uplinkKbps ?? 2500,
     debugLog: typeof options.logger === 'function',
   };
@@ -116,6 +117,12 @@ function randomSeed() {
   const words = new Uint32Array(2);
   globalThis.crypto.getRandomValues(words);
   return words[0] * 2 ** 21 + (words[1] >>> 11);  // 53 random bits, exact in a double
+}
+
+function randomHex(bytes) {
+  const data = new Uint8Array(bytes);
+  globalThis.crypto.getRandomValues(data);
+  return Array.from(data, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 const now = () => globalThis.performance.now();

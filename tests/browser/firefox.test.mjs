@@ -1,7 +1,8 @@
 // Interop: one participant in Firefox ESR (puppeteer-core over WebDriver
 // BiDi, fake camera and microphone) and two in Debian Chromium. Firefox
 // creates the meeting from the home page; everyone joins through the UI;
-// video decodes both ways and chat crosses.
+// video decodes both ways, chat crosses, and the verification exchange
+// gives the same code at both ends of each Firefox–Chromium pair.
 //
 //   node --test --test-concurrency=1 tests/browser/firefox.test.mjs
 
@@ -11,7 +12,7 @@ import { existsSync } from 'node:fs';
 import {
   startServer, launchChromium, launchFirefox, newChromiumParticipant, newFirefoxParticipant, joinViaUi,
   clickButton, fillLabelled, buttonVisible, waitForVisibleText, waitForDecoding, decodingDiagnostics,
-  saveLogs, remoteTiles, waitFor, cleanup, FIREFOX,
+  saveLogs, remoteTiles, waitFor, cleanup, FIREFOX, shownVerificationCode,
 } from './harness.mjs';
 
 const TEST = { timeout: 120000 };
@@ -74,5 +75,17 @@ describe('Firefox ESR and Chromium in one meeting', () => {
     await clickButton(c1, 'Send');
     await waitForVisibleText(f, fromChrome, 5000);
     await waitForVisibleText(c2, fromChrome, 5000);
+  });
+
+  it('"Verify": Firefox and each Chromium page read the same code', TEST, async () => {
+    const [f, ...chromes] = people;
+    for (const c of chromes) {
+      let fc = null;
+      let cf = null;
+      await waitFor(async () => {
+        [fc, cf] = [await shownVerificationCode(f, c.name), await shownVerificationCode(c, f.name)];
+        return /^\d{3} \d{3}$/.test(fc ?? '') && fc === cf;
+      }, 5000, `Firefox and ${c.name} to read the same code`, { every: 200, describe: () => `Firefox sees ${fc}, ${c.name} sees ${cf}` });
+    }
   });
 });

@@ -362,6 +362,22 @@ export async function clickButton(x, name, timeout = 10000) {
   return page.locator(`::-p-aria([name="${name}"][role="button"])`).setTimeout(timeout).click();
 }
 
+/**
+ * The verification code a page shows on the tile of `name`, clicking
+ * "Verify <name>" first when it is hidden (the button toggles it); null if
+ * none is visible.
+ */
+export async function shownVerificationCode(x, name) {
+  const page = pageOf(x);
+  const read = () => page.evaluate((who) => {
+    const tile = [...document.querySelectorAll('[data-tile]')].find((t) => t.querySelector('.name')?.textContent === who);
+    const code = tile?.querySelector('.code');
+    return code && code.checkVisibility() ? code.textContent : null;
+  }, name);
+  if ((await read()) === null) await clickButton(x, `Verify ${name}`);
+  return read();
+}
+
 /** Fills the text field labelled `label`. */
 export async function fillLabelled(x, label, text, timeout = 10000) {
   const page = pageOf(x);

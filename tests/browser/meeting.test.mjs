@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, fillLabelled, buttonVisible,
   waitForVisibleText, waitForDecoding, decodingDiagnostics, saveLogs, remoteTiles, remoteTileCount,
-  screenshot, waitFor, sleep, unknownMeetingId, createMeetingApi, cleanup, VIEWPORT,
+  screenshot, waitFor, sleep, unknownMeetingId, createMeetingApi, cleanup, VIEWPORT, shownVerificationCode,
 } from './harness.mjs';
 
 /** A fresh mesh must show video everywhere within this long after the last "Join". */
@@ -109,6 +109,23 @@ describe('four-party meeting (Chromium)', () => {
     await sleep(500);
     await screenshot(alice.page, 'meeting-4.png');
     if (failure) throw failure;
+  });
+
+  it('"Verify": both people of every pair see the same six-digit code', TEST, async () => {
+    await meshReady();
+    const seen = new Set();
+    for (const a of people)
+      for (const b of people) {
+        if (a === b || a.name > b.name) continue;
+        let ab = null;
+        let ba = null;
+        await waitFor(async () => {
+          [ab, ba] = [await shownVerificationCode(a, b.name), await shownVerificationCode(b, a.name)];
+          return /^\d{3} \d{3}$/.test(ab ?? '') && ab === ba;
+        }, 5000, `${a.name} and ${b.name} to read the same code`, { every: 200, describe: () => `${a.name} sees ${ab}, ${b.name} sees ${ba}` });
+        seen.add(ab);
+      }
+    assert.ok(seen.size >= 5, `each pair has its own code (${[...seen]})`);
   });
 
   it('mute shows on the others', TEST, async () => {

@@ -70,6 +70,13 @@ std::optional<ClientConfig> parse_client_config(std::string_view text, std::stri
     }
     config.ice_servers_json = it->dump(-1, ' ', false, json::error_handler_t::replace);
   }
+  if (auto it = doc.find("entropy"); it != doc.end()) {
+    if (!it->is_string() || it->get_ref<const std::string&>().size() > 256) {
+      error = "option 'entropy' must be a string (at most 256 characters)";
+      return std::nullopt;
+    }
+    config.entropy = it->get<std::string>();
+  }
   if (auto it = doc.find("debugLog"); it != doc.end()) {
     if (!it->is_boolean()) {
       error = "option 'debugLog' must be a boolean";

@@ -13,6 +13,10 @@ struct ClientConfig {
   // Seeds the jitter of reconnects and ICE restarts. The JS shim passes a value
   // from crypto.getRandomValues; tests pass constants to replay a run.
   std::uint64_t seed = 1;
+  // Secret randomness for the verification exchange's nonces (the shim passes
+  // 32 bytes from crypto.getRandomValues as hex). Empty: derived from `seed`
+  // alone, fine for tests, not for a real call.
+  std::string entropy;
 
   // Uplink budget shared by the video senders (one copy per peer in a mesh);
   // audio keeps `audio_kbps` per peer off the top.
@@ -56,7 +60,7 @@ struct ClientConfig {
 // reconnectBaseMs, reconnectCapMs, connectTimeoutMs, connectWatchdogMs, answerTimeoutMs,
 // iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
 // iceRestartTimeoutMs, maxFreshConnections, statsIntervalMs, carryOverWindowMs,
-// carryOverWaitMs, iceServers,
+// carryOverWaitMs, entropy, iceServers,
 // debugLog); absent keys keep their defaults, "" counts as {}. On a bad value
 // returns nullopt and sets `error`.
 std::optional<ClientConfig> parse_client_config(std::string_view json, std::string& error);

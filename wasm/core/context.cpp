@@ -1,8 +1,23 @@
 #include "wasm/core/context.hpp"
 
+#include "wasm/core/verification_code.hpp"
+
 namespace meshmeet::core {
 
 CoreContext::CoreContext(ClientConfig config) : config_(std::move(config)), random_(config_.seed) {}
+
+std::string CoreContext::fresh_nonce() {
+  std::string input = "meshmeet-nonce-v1\n" + config_.entropy + "\n" + std::to_string(config_.seed) + "\n" +
+                      std::to_string(++nonces_);
+  const auto digest = sha256(input);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    out += digits[digest[i] >> 4];
+    out += digits[digest[i] & 15];
+  }
+  return out;
+}
 
 std::vector<Output> CoreContext::drain() {
   std::vector<Output> out;

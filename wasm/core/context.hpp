@@ -36,6 +36,11 @@ class CoreContext {
   std::vector<Output> drain();
   bool has_outputs() const { return !outputs_.empty(); }
 
+  // 128 bits as 32 hex digits, for the verification exchange: unpredictable
+  // to others as long as the config's `entropy` is (SHA-256 over it, the
+  // seed and a counter). Not the jitter generator: that one is observable.
+  std::string fresh_nonce();
+
   int new_socket_id() { return ++last_socket_; }
   int new_pc_id() { return ++last_pc_; }
   int new_op_id() { return ++last_op_; }
@@ -85,6 +90,7 @@ class CoreContext {
   int last_pc_ = 0;
   int last_op_ = 0;
   int last_timer_ = 0;
+  std::uint64_t nonces_ = 0;
   SignalSink signal_sink_;
   bool signaling_up_ = false;
 };

@@ -190,7 +190,7 @@ struct VerificationCodeReady {  // read aloud and compared at both ends of the p
   std::string code;
 };
 // code: a protocol error code from the server (meeting-not-found, meeting-full,
-// rate-limited, …) or one of the core's own: peer-unreachable, chat-not-joined,
+// rate-limited, …) or one of the core's own: peer-unreachable, verification-failed, chat-not-joined,
 // chat-unknown-peer, chat-too-long, chat-queue-full, bad-input.
 struct ErrorEvent {
   std::string code;

@@ -117,7 +117,7 @@ void PeerNegotiation::create_pc(std::int64_t now, Initiator opener) {
   transport_ = Transport::Pending;
   dc_open_ = false;
   applied_budget_.reset();
-  verification_.reset();
+  verification_.reset(!polite_);  // the impolite end commits
   ctx_.emit(CreatePeerConnection{pc_, peer_, polite_, "{\"iceServers\":" + ice_servers_json_ + "}"});
   for (MediaKind kind : {MediaKind::Audio, MediaKind::Video})
     if (!media_.track(kind).empty()) ctx_.emit(AddTrack{pc_, kind, media_.track(kind)});
@@ -603,6 +603,7 @@ void PeerNegotiation::request_stats(std::int64_t now) {
 void PeerNegotiation::on_data_channel_open(std::int64_t now) {
   if (pc_ == 0) return;
   dc_open_ = true;
+  for (auto& text : verification_.on_channel_open()) ctx_.emit(SendData{pc_, std::move(text)});
   // Each opening (a fresh connection's too) tells the peer where we stand,
   // whatever it saw or missed before.
   send_media_state(now);
@@ -622,7 +623,10 @@ void PeerNegotiation::on_data_channel_message(std::int64_t now, const std::strin
   std::string body;
   bool direct = false, audio = false, video = false;
   std::string new_id;
-  if (parse_chat(text, body, direct))
+  std::vector<std::string> replies;
+  if (verification_.on_message(text, replies)) {
+    for (auto& reply : replies) send_data(now, std::move(reply));
+  } else if (parse_chat(text, body, direct))
     ctx_.emit(ChatReceived{peer_, std::move(body), direct});
   else if (parse_new_id(text, new_id)) {
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "the peer rejoined as " + new_id);

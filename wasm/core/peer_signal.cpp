@@ -148,4 +148,23 @@ bool parse_new_id(std::string_view data, std::string& id) {
   return true;
 }
 
+std::string serialize_verification_message(std::string_view kind, std::string_view value) {
+  return dump(json{{"t", std::string(kind)}, {kind == "vc-commit" ? "h" : "n", std::string(value)}});
+}
+
+bool parse_verification_message(std::string_view data, std::string& kind, std::string& value) {
+  if (data.find("\"vc-") == std::string_view::npos) return false;  // cheap: most messages are chat
+  json doc = json::parse(data, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return false;
+  auto t = doc.find("t");
+  if (t == doc.end() || !t->is_string()) return false;
+  const auto& type = t->get_ref<const std::string&>();
+  if (type != "vc-commit" && type != "vc-nonce" && type != "vc-reveal") return false;
+  auto v = doc.find(type == "vc-commit" ? "h" : "n");
+  if (v == doc.end() || !v->is_string()) return false;
+  kind = type;
+  value = v->get<std::string>();
+  return true;
+}
+
 }  // namespace meshmeet::core

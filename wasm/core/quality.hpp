@@ -35,8 +35,8 @@ class QualityMonitor {
   // The first sample of a connection only sets the baseline; every later one
   // yields a report (emitted as QualityReport).
   void on_sample(std::int64_t now, const StatsSample& sample);
-  void reset();
-  void rename(std::string peer) { peer_ = std::move(peer); }  // the peer rejoined under a new id  // a fresh peer connection restarts the counters
+  void reset();  // a fresh peer connection restarts the counters
+  void rename(std::string peer) { peer_ = std::move(peer); }  // the peer rejoined under a new id
 
   QualityLevel level() const { return level_; }
 

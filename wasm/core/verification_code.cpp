@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "wasm/core/peer_signal.hpp"
 #include "wasm/core/sdp_fields.hpp"
 
 namespace meshmeet::core {
@@ -68,11 +69,42 @@ std::array<std::uint8_t, 32> sha256(std::string_view data) {
   return out;
 }
 
-std::string verification_code(std::string_view fingerprint_a, std::string_view fingerprint_b) {
-  std::string_view lo = fingerprint_a < fingerprint_b ? fingerprint_a : fingerprint_b;
-  std::string_view hi = fingerprint_a < fingerprint_b ? fingerprint_b : fingerprint_a;
-  std::string input = "meshmeet-verification-v1\n";
-  input.append(lo).append("\n").append(hi);
+namespace {
+
+std::string hex(const std::uint8_t* data, std::size_t size) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < size; ++i) {
+    out += digits[data[i] >> 4];
+    out += digits[data[i] & 15];
+  }
+  return out;
+}
+
+bool is_hex(std::string_view text, std::size_t size) {
+  if (text.size() != size) return false;
+  for (char c : text)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+constexpr std::size_t kNonceHex = 32;   // 128 bits
+constexpr std::size_t kCommitHex = 64;  // SHA-256
+
+}  // namespace
+
+std::string verification_commitment(std::string_view committer_nonce, std::string_view committer_fingerprint) {
+  std::string input = "meshmeet-vc-commit-v1\n";
+  input.append(committer_nonce).append("\n").append(committer_fingerprint);
+  const auto digest = sha256(input);
+  return hex(digest.data(), digest.size());
+}
+
+std::string verification_code(std::string_view committer_fingerprint, std::string_view responder_fingerprint,
+                              std::string_view committer_nonce, std::string_view responder_nonce) {
+  std::string input = "meshmeet-verification-v2\n";
+  input.append(committer_fingerprint).append("\n").append(responder_fingerprint).append("\n");
+  input.append(committer_nonce).append("\n").append(responder_nonce);
   const auto digest = sha256(input);
   std::uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n = (n << 8) | digest[i];
@@ -82,7 +114,12 @@ std::string verification_code(std::string_view fingerprint_a, std::string_view f
 }
 
 std::string_view to_string(VerificationState state) {
-  return state == VerificationState::Ready ? "ready" : "awaiting-fingerprints";
+  switch (state) {
+    case VerificationState::AwaitingExchange: return "awaiting-exchange";
+    case VerificationState::Ready: return "ready";
+    case VerificationState::Mismatch: return "mismatch";
+  }
+  return "mismatch";
 }
 
 void VerificationCode::set_state(VerificationState next, std::string why) {
@@ -105,19 +142,87 @@ bool VerificationCode::set_remote_sdp(std::string_view sdp) {
   return update();
 }
 
-void VerificationCode::reset() {
+void VerificationCode::reset(bool committer) {
   local_.clear();
   remote_.clear();
   code_.clear();
-  set_state(VerificationState::AwaitingFingerprints, "fresh peer connection");
+  committer_ = committer;
+  channel_open_ = false;
+  own_nonce_.clear();
+  peer_nonce_.clear();
+  peer_commit_.clear();
+  commit_sent_ = false;
+  set_state(VerificationState::AwaitingExchange, "fresh peer connection");
+}
+
+std::vector<std::string> VerificationCode::on_channel_open() {
+  channel_open_ = true;
+  std::vector<std::string> send;
+  if (!committer_ || commit_sent_) return send;
+  if (local_.empty()) {  // a channel opens after DTLS, so after our description
+    ctx_.log(LogLevel::Warn, "verification-code", peer_, {}, {}, "data channel open before our fingerprint: no code");
+    return send;
+  }
+  if (own_nonce_.empty()) own_nonce_ = ctx_.fresh_nonce();
+  commit_sent_ = true;
+  send.push_back(serialize_verification_message("vc-commit", verification_commitment(own_nonce_, local_)));
+  return send;
+}
+
+bool VerificationCode::on_message(std::string_view text, std::vector<std::string>& send) {
+  std::string kind, value;
+  if (!parse_verification_message(text, kind, value)) return false;
+  auto ignore = [&](const char* why) {
+    ctx_.log(LogLevel::Debug, "verification-code", peer_, {}, {}, kind + " ignored: " + why);
+    return true;
+  };
+  if (kind == "vc-commit") {
+    if (committer_) return ignore("we commit on this connection");
+    if (!peer_commit_.empty()) return ignore("already committed");
+    if (!is_hex(value, kCommitHex)) return ignore("malformed");
+    peer_commit_ = value;
+    if (own_nonce_.empty()) own_nonce_ = ctx_.fresh_nonce();
+    send.push_back(serialize_verification_message("vc-nonce", own_nonce_));
+  } else if (kind == "vc-nonce") {
+    if (!committer_ || !commit_sent_) return ignore("no commitment of ours to answer");
+    if (!peer_nonce_.empty()) return ignore("already have the peer's nonce");
+    if (!is_hex(value, kNonceHex)) return ignore("malformed");
+    peer_nonce_ = value;
+    send.push_back(serialize_verification_message("vc-reveal", own_nonce_));
+    update();
+  } else if (kind == "vc-reveal") {
+    if (committer_ || peer_commit_.empty()) return ignore("no commitment to open");
+    if (!peer_nonce_.empty()) return ignore("already revealed");
+    if (!is_hex(value, kNonceHex)) return ignore("malformed");
+    peer_nonce_ = value;
+    update();
+  } else {
+    return ignore("unknown");
+  }
+  return true;
 }
 
 bool VerificationCode::update() {
-  if (local_.empty() || remote_.empty()) return false;
-  std::string code = verification_code(local_, remote_);
+  if (local_.empty() || remote_.empty() || own_nonce_.empty() || peer_nonce_.empty()) return false;
+  if (state_ == VerificationState::Mismatch) return false;
+  std::string code;
+  if (committer_) {
+    code = verification_code(local_, remote_, own_nonce_, peer_nonce_);
+  } else {
+    if (verification_commitment(peer_nonce_, remote_) != peer_commit_) {
+      code_.clear();
+      set_state(VerificationState::Mismatch, "the reveal does not open the commitment");
+      ctx_.error("verification-failed",
+                 "the peer's verification exchange does not match its certificate: the connection may pass through a "
+                 "middleman",
+                 peer_);
+      return false;
+    }
+    code = verification_code(remote_, local_, peer_nonce_, own_nonce_);
+  }
   if (code == code_) return false;
   code_ = std::move(code);
-  set_state(VerificationState::Ready, "both fingerprints known");
+  set_state(VerificationState::Ready, "fingerprints and both nonces known");
   ctx_.emit(VerificationCodeReady{peer_, code_});
   return true;
 }

@@ -1,18 +1,28 @@
-// A short code both people in a pair can read to each other: derived from
-// the two DTLS certificate fingerprints that secure their media, in an
-// order-independent way, so it is identical at both ends. If a signaling
-// server swapped descriptions to sit in the middle, each side would see a
-// different fingerprint for "the other" and the codes would differ.
+// A short code both people in a pair can read to each other, proving that
+// the DTLS connection carrying their media ends at the other person and not
+// at a middleman (a signaling server that swapped descriptions would hold two
+// connections, one with each of them, with different certificates).
 //
-// Six digits, "123 456": like every short authentication string without a
-// commitment step, it stops a middleman only if finding a certificate pair
-// that collides on 20 bits in real time is impractical; see wasm/README.md.
+// Six digits, "123 456", from both certificate fingerprints and two nonces
+// exchanged commit-then-reveal over the connection's own data channel:
+//   committer → responder  vc-commit  SHA-256("meshmeet-vc-commit-v1\n" nC "\n" fpC)
+//   responder → committer  vc-nonce   nR
+//   committer → responder  vc-reveal  nC   (the responder checks the commitment)
+//   code = SHA-256("meshmeet-verification-v2\n" fpC "\n" fpR "\n" nC "\n" nR), first 8 bytes mod 10^6
+// Why the commitment: with fingerprints alone a middleman could mint
+// certificates until the two codes it causes collide (about 10^6 tries).
+// Here each side's code depends on a nonce it could not know when it had to
+// commit to its own, so a middleman matches the two codes with probability
+// 10^-6 per attempt, and a failed attempt shows as codes that differ.
+// The impolite end of a connection commits; nonces come from the client's
+// entropy (CoreContext::fresh_nonce).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wasm/core/context.hpp"
 
@@ -20,16 +30,23 @@ namespace meshmeet::core {
 
 std::array<std::uint8_t, 32> sha256(std::string_view data);
 
-// The code for two fingerprints (as sdp_fingerprint gives them), in either order.
-std::string verification_code(std::string_view fingerprint_a, std::string_view fingerprint_b);
+// The code for the committer's and the responder's fingerprints (as
+// sdp_fingerprint gives them) and nonces.
+std::string verification_code(std::string_view committer_fingerprint, std::string_view responder_fingerprint,
+                              std::string_view committer_nonce, std::string_view responder_nonce);
+// The committer's commitment to its nonce and fingerprint (64 hex digits).
+std::string verification_commitment(std::string_view committer_nonce, std::string_view committer_fingerprint);
 
 enum class VerificationState {
-  AwaitingFingerprints,  // one or both descriptions not seen yet
-  Ready,                 // code known
+  AwaitingExchange,  // fingerprints, the data channel or the peer's messages still missing
+  Ready,             // code known
+  Mismatch,          // the reveal broke the commitment: not shown, reported as an error
 };
 std::string_view to_string(VerificationState state);
 
-// One peer connection's code: fed the local and remote SDPs as they are set.
+// One peer connection's code: fed the local and remote SDPs as they are set
+// and the vc-* messages of the data channel. What it has to send comes back
+// as data-channel texts for the caller to send.
 class VerificationCode {
  public:
   VerificationCode(CoreContext& ctx, std::string peer) : ctx_(ctx), peer_(std::move(peer)) {}
@@ -37,8 +54,14 @@ class VerificationCode {
   // Each returns true when the code became known or changed (and emits VerificationCodeReady).
   bool set_local_sdp(std::string_view sdp);
   bool set_remote_sdp(std::string_view sdp);
-  void reset();
-  void rename(std::string peer) { peer_ = std::move(peer); }  // the peer rejoined under a new id  // a fresh peer connection: new certificates
+  // A fresh peer connection: new certificates, new nonces. `committer`: this
+  // end commits (the impolite one; the other end takes the other role).
+  void reset(bool committer);
+  // The data channel opened: the committer's vc-commit, if it can be made.
+  std::vector<std::string> on_channel_open();
+  // A data-channel text: false if it is not a vc-* message. Replies go to `send`.
+  bool on_message(std::string_view text, std::vector<std::string>& send);
+  void rename(std::string peer) { peer_ = std::move(peer); }  // the peer rejoined under a new id
 
   VerificationState state() const { return state_; }
   const std::string& code() const { return code_; }
@@ -49,8 +72,14 @@ class VerificationCode {
 
   CoreContext& ctx_;
   std::string peer_;
-  VerificationState state_ = VerificationState::AwaitingFingerprints;
+  VerificationState state_ = VerificationState::AwaitingExchange;
   std::string local_, remote_, code_;
+  bool committer_ = false;
+  bool channel_open_ = false;
+  std::string own_nonce_;     // made when first needed
+  std::string peer_nonce_;    // nR (we commit) or nC once revealed (we respond)
+  std::string peer_commit_;   // the committer's commitment (we respond)
+  bool commit_sent_ = false;  // (we commit)
 };
 
 }  // namespace meshmeet::core

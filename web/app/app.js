@@ -296,6 +296,11 @@ async function enterMeeting(meetingId, name, stream) {
   });
   meeting.on('error', (error) => {
     if (error.code?.startsWith('chat-')) toast(error.message);
+    if (error.code === 'verification-failed') {
+      const code = tiles.get(error.peer)?.querySelector('.code');
+      if (code) code.textContent = `⚠ ${t('verifyFailed')}`;
+      toast(t('verifyFailed'));
+    }
   });
 
   // Peers already here when we were welcomed were announced before these

@@ -63,39 +63,126 @@ TEST_CASE("sdp fields: fingerprint and ice-ufrag as a browser writes them") {
   CHECK(sdp_ice_ufrag("v=0\r\n").empty());
 }
 
-TEST_CASE("verification code: six digits, the same at both ends, different for another pair") {
+TEST_CASE("verification code: six digits, bound to both fingerprints and both nonces") {
   const std::string a = "sha-256 AA:BB:CC", b = "sha-256 11:22:33", c = "sha-256 11:22:34";
-  const std::string code = verification_code(a, b);
-  CHECK(code == verification_code(b, a));
+  const std::string na(32, '1'), nb(32, '2'), nc(32, '3');
+  const std::string code = verification_code(a, b, na, nb);
   REQUIRE(code.size() == 7);
   CHECK(code[3] == ' ');
   for (int i : {0, 1, 2, 4, 5, 6}) CHECK(std::isdigit(static_cast<unsigned char>(code[i])));
-  CHECK(verification_code(a, c) != code);  // a middleman's certificate changes the code
+  CHECK(verification_code(a, c, na, nb) != code);  // a middleman's certificate changes the code
+  CHECK(verification_code(a, b, na, nc) != code);  // so does either nonce
+  CHECK(verification_code(a, b, nc, nb) != code);
+  CHECK(verification_commitment(na, a) != verification_commitment(na, c));
+  CHECK(verification_commitment(na, a).size() == 64);
 
   // Codes spread over the space (no stuck digits).
   std::set<std::string> seen;
-  for (int i = 0; i < 200; ++i) seen.insert(verification_code(a, "sha-256 " + std::to_string(i)));
+  for (int i = 0; i < 200; ++i) seen.insert(verification_code(a, b, na, std::to_string(i)));
   CHECK(seen.size() >= 199);
 }
 
-TEST_CASE("verification code machine: ready once both fingerprints are known, reset by a fresh connection") {
-  CoreContext ctx{ClientConfig{}};
-  VerificationCode v(ctx, "peer");
-  CHECK(v.state() == VerificationState::AwaitingFingerprints);
-  CHECK_FALSE(v.set_local_sdp(kChromeOffer));
-  CHECK(v.set_remote_sdp("a=fingerprint:sha-256 01:02:03\r\n"));
-  CHECK(v.state() == VerificationState::Ready);
-  CHECK_FALSE(v.set_remote_sdp("a=fingerprint:sha-256 01:02:03\r\n"));  // renegotiation: same code, no event
-  v.reset();
-  CHECK(v.state() == VerificationState::AwaitingFingerprints);
-  CHECK(v.code().empty());
-  int events = 0, transitions = 0;
-  for (const auto& o : ctx.drain()) {
-    events += std::holds_alternative<VerificationCodeReady>(o);
-    if (auto* l = std::get_if<LogEntry>(&o)) transitions += l->machine == "verification-code";
-  }
+namespace {
+
+// Carries the data-channel texts of one end's verification to the other.
+void deliver(VerificationCode& to, const std::vector<std::string>& texts, std::vector<std::string>& replies) {
+  for (const auto& t : texts) CHECK(to.on_message(t, replies));
+}
+
+std::string sdp_with(const std::string& fingerprint) { return "a=fingerprint:sha-256 " + fingerprint + "\r\n"; }
+
+// A fresh connection between certificates 0A:0A (committer) and 0B:0B; the
+// responder sees `committer_seen` as the other end's (a middleman's differs).
+void fresh_pair(VerificationCode& committer, VerificationCode& responder, const std::string& committer_seen = "0A:0A") {
+  committer.reset(true);
+  responder.reset(false);
+  committer.set_local_sdp(sdp_with("0A:0A"));
+  committer.set_remote_sdp(sdp_with("0B:0B"));
+  responder.set_local_sdp(sdp_with("0B:0B"));
+  responder.set_remote_sdp(sdp_with(committer_seen));
+}
+
+}  // namespace
+
+TEST_CASE("verification code machine: commit, nonce, reveal over the data channel; the same code at both ends") {
+  ClientConfig ca, cb;
+  ca.seed = 1;
+  cb.seed = 2;
+  ca.entropy = "a-secret";
+  cb.entropy = "b-secret";
+  CoreContext ctx_a{ca}, ctx_b{cb};
+  VerificationCode committer(ctx_a, "b"), responder(ctx_b, "a");
+  committer.reset(true);
+  responder.reset(false);
+  CHECK_FALSE(committer.set_local_sdp(sdp_with("0A:0A")));
+  CHECK_FALSE(committer.set_remote_sdp(sdp_with("0B:0B")));
+  CHECK_FALSE(responder.set_local_sdp(sdp_with("0B:0B")));
+  CHECK_FALSE(responder.set_remote_sdp(sdp_with("0A:0A")));
+  CHECK(committer.state() == VerificationState::AwaitingExchange);  // fingerprints alone give no code
+
+  CHECK(responder.on_channel_open().empty());  // the responder waits for the commitment
+  const auto commit = committer.on_channel_open();
+  REQUIRE(commit.size() == 1);
+  CHECK(commit[0].find("\"vc-commit\"") != std::string::npos);
+  std::vector<std::string> nonce, reveal, nothing;
+  deliver(responder, commit, nonce);
+  REQUIRE(nonce.size() == 1);
+  deliver(committer, nonce, reveal);
+  REQUIRE(reveal.size() == 1);
+  CHECK(committer.state() == VerificationState::Ready);
+  deliver(responder, reveal, nothing);
+  CHECK(nothing.empty());
+  CHECK(responder.state() == VerificationState::Ready);
+  CHECK(committer.code() == responder.code());
+  CHECK(committer.code().size() == 7);
+
+  // Renegotiation with the same certificate: same code, no event.
+  CHECK_FALSE(committer.set_remote_sdp(sdp_with("0B:0B")));
+  // Replays and messages for the other role change nothing.
+  std::vector<std::string> replies;
+  deliver(committer, commit, replies);
+  deliver(responder, commit, replies);
+  deliver(responder, reveal, replies);
+  CHECK(replies.empty());
+  CHECK(committer.code() == responder.code());
+  std::string kind, value;
+  CHECK_FALSE(responder.on_message(serialize_chat("vc-commit", false), replies));  // chat is not the exchange
+  CHECK_FALSE(parse_verification_message(R"({"t":"vc-nonce"})", kind, value));
+
+  int events = 0;
+  for (const auto& o : ctx_a.drain()) events += std::holds_alternative<VerificationCodeReady>(o);
   CHECK(events == 1);
-  CHECK(transitions == 2);
+
+  // A fresh connection starts over.
+  committer.reset(true);
+  CHECK(committer.state() == VerificationState::AwaitingExchange);
+  CHECK(committer.code().empty());
+}
+
+TEST_CASE("verification code machine: a reveal that does not open the commitment is a mismatch, not a code") {
+  CoreContext ctx_a{ClientConfig{}}, ctx_b{ClientConfig{}};
+  VerificationCode committer(ctx_a, "b"), responder(ctx_b, "a");
+  fresh_pair(committer, responder);
+  std::vector<std::string> nonce, reveal, nothing;
+  deliver(responder, committer.on_channel_open(), nonce);
+  deliver(committer, nonce, reveal);
+  // A middleman that committed to one nonce and reveals another, hoping to steer the code.
+  responder.on_message(serialize_verification_message("vc-reveal", std::string(32, 'f')), nothing);
+  CHECK(responder.state() == VerificationState::Mismatch);
+  CHECK(responder.code().empty());
+  bool reported = false;
+  for (const auto& o : ctx_b.drain())
+    if (auto* e = std::get_if<ErrorEvent>(&o)) reported |= e->code == "verification-failed" && e->peer == "a";
+  CHECK(reported);
+
+  // The same with an honest reveal but a swapped certificate (a middleman's) on the responder's side.
+  VerificationCode c2(ctx_a, "b"), r2(ctx_b, "a");
+  fresh_pair(c2, r2, "0C:0C");  // not the committer's certificate
+  std::vector<std::string> n2, rv2, none2;
+  deliver(r2, c2.on_channel_open(), n2);
+  deliver(c2, n2, rv2);
+  deliver(r2, rv2, none2);
+  CHECK(r2.state() == VerificationState::Mismatch);
 }
 
 TEST_CASE("uplink budget: split across video senders, audio keeps its share, resolution follows bitrate") {

@@ -121,8 +121,14 @@ TEST_CASE("perfect negotiation: the impolite peer ignores a colliding offer and 
   // Later candidates of the same ufrag go straight in.
   p.from_peer(candidate(1, 1, 4, "ua"));
   CHECK(one<AddIceCandidate>(p.last).pc == p.pc);
-  // Both fingerprints known: a verification code.
-  CHECK(p.client.peers()[0].verification_code.size() == 7);
+  // Both fingerprints known, but no code until the commit-then-reveal
+  // exchange over the data channel (verification_code.hpp): this end is
+  // impolite, so it commits as soon as the channel opens.
+  CHECK(p.client.peers()[0].verification_code.empty());
+  p.browser([&](Client& c, double t) { c.data_channel_open(t, p.pc); });
+  bool committed = false;
+  for (const auto& d : all<SendData>(p.last)) committed |= d.text.find("\"vc-commit\"") != std::string::npos;
+  CHECK(committed);
 }
 
 TEST_CASE("opening: on a new pair the impolite end offers first; the polite end waits for that offer") {
