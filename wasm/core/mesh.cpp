@@ -196,8 +196,7 @@ void Mesh::on_data_channel_message(std::int64_t now, int pc, const std::string& 
 
 void Mesh::admit(std::int64_t now, const protocol::PeerInfo& peer) {
   if (peer.id == self_ || roster_.count(peer.id) || waiting_.count(peer.id)) return;
-  for (const auto& [old, orphan] : orphans_)
-    if (orphan.member.link->announced_id() == peer.id) return carry_over(now, std::string(old), peer);
+  if (bind_claimant(now, peer)) return;
   if (!orphans_.empty()) {
     // Even an orphan that announced an id may be this member: the id it
     // announced may be from before another restart.
@@ -207,6 +206,23 @@ void Mesh::admit(std::int64_t now, const protocol::PeerInfo& peer) {
   }
   add(now, peer);
   replay_held_signals(now, peer.id);
+}
+
+// The orphan whose peer announced `peer.id` gets it. The server keeps a
+// participant's name across rejoins, so a claimant under another name is
+// someone else's connection claiming that id (an impostor, or confusion):
+// closed, as are rival claimants, which cannot be told apart.
+bool Mesh::bind_claimant(std::int64_t now, const protocol::PeerInfo& peer) {
+  std::vector<std::string> claimants, impostors;
+  for (const auto& [old, orphan] : orphans_)
+    if (orphan.member.link->announced_id() == peer.id)
+      (orphan.member.name == peer.name ? claimants : impostors).push_back(old);
+  for (const auto& old : impostors) drop_orphan(now, old, "it claims the id of a member with another name");
+  if (claimants.size() > 1)
+    for (const auto& old : claimants) drop_orphan(now, old, "another connection claims the same id");
+  if (claimants.size() != 1) return false;
+  carry_over(now, claimants.front(), peer);
+  return true;
 }
 
 void Mesh::carry_over(std::int64_t now, const std::string& old_id, const protocol::PeerInfo& peer) {
@@ -235,15 +251,10 @@ void Mesh::drop_orphan(std::int64_t now, const std::string& old_id, const std::s
 // An orphan's peer told us its new id.
 void Mesh::on_new_id(std::int64_t now, const std::string& old_id) {
   const std::string id = orphans_.at(old_id).member.link->announced_id();
-  bool claimed_twice = false;
-  for (const auto& [old, orphan] : orphans_)
-    claimed_twice |= old != old_id && orphan.member.link->announced_id() == id;
   if (id == self_ || roster_.count(id))
     drop_orphan(now, old_id, "its new id already has a connection");
-  else if (claimed_twice)
-    drop_orphan(now, old_id, "another connection claims the same id");
   else if (auto w = waiting_.find(id); w != waiting_.end())
-    carry_over(now, old_id, protocol::PeerInfo(w->second.info));
+    bind_claimant(now, protocol::PeerInfo(w->second.info));
   // Otherwise the server has not named that id yet: its peer-joined will.
   release_waiting(now);
   rebalance(now);

@@ -19,10 +19,14 @@
 // instead of a fresh one being opened. Both ends keep their `polite` for
 // that connection, so the pair still agrees. A member who appears while a
 // connection is still unbound may be its peer: it waits (carry_over_wait_ms)
-// for the announcement, and its signals with it. An orphan whose connection goes down, whose new id already has a
-// connection, or who says nothing within carry_over_window_ms is closed
-// (peer-left "rejoined"). Members still present under their old ids saw us
-// leave and closed their ends: those connections are rebuilt as before.
+// for the announcement, and its signals with it. An orphan is closed
+// (peer-left "rejoined") when its connection goes down, when its new id
+// already has a connection, when another orphan claims the same id, when the
+// id it claims belongs to a member with another name (the server keeps names
+// across rejoins: a peer cannot take over someone else's tile), or when it
+// says nothing within carry_over_window_ms. Members still present under
+// their old ids saw us leave and closed their ends: those connections are
+// rebuilt as before.
 #pragma once
 
 #include <cstdint>
@@ -111,6 +115,7 @@ class Mesh {
 
   // Carrying connections over a rejoin (see the top of this file).
   void admit(std::int64_t now, const protocol::PeerInfo& peer);  // a member the server names
+  bool bind_claimant(std::int64_t now, const protocol::PeerInfo& peer);  // false: none to bind
   void carry_over(std::int64_t now, const std::string& old_id, const protocol::PeerInfo& peer);
   void drop_orphan(std::int64_t now, const std::string& old_id, const std::string& why);
   void on_new_id(std::int64_t now, const std::string& old_id);

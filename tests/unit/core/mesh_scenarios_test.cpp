@@ -12,6 +12,7 @@
 #include <set>
 
 #include "sim/world.hpp"
+#include "wasm/core/peer_signal.hpp"
 #include "wasm/core/uplink_budget.hpp"
 
 using namespace sim;
@@ -475,6 +476,41 @@ TEST_CASE("mesh: a peer that does not come back after a server restart is droppe
   w.server.set_host_unreachable(stuck->name(), false);
   CHECK_MESSAGE(run_until_meshed(w, people, 40000) >= 0, lines(w.mesh_problems(people)));
   CHECK_CLEAN(w.chat_problems(people, "back"));
+}
+
+TEST_CASE("mesh: after a server restart a peer cannot take over another's tile by claiming its new id") {
+  World w(62);
+  auto people = crowd(w, 3);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  Participant& victim_view = *people[0];  // whose screen the impostor targets
+  Participant& honest = *people[1];
+  Participant& impostor = *people[2];
+  const std::string honest_old = honest.id(), impostor_old = impostor.id();
+  std::string code_with_honest;
+  for (const auto& s : victim_view.core().peers())
+    if (s.peer == honest_old) code_with_honest = s.verification_code;
+
+  // P0 cannot reach the server for a while, so the others rejoin first.
+  w.server.set_host_unreachable(victim_view.name(), true);
+  w.server.restart();
+  w.run_for(6000);
+  REQUIRE(honest.id() != honest_old);
+  // The impostor tells P0, over its own connection, that it is the honest one now.
+  for (auto& [handle, pc] : impostor.pcs)
+    if (pc->remote_id() != honest.id() && pc->data_channel_open()) pc->send(meshmeet::core::serialize_new_id(honest.id()));
+  w.run_for(500);
+  w.server.set_host_unreachable(victim_view.name(), false);
+  CHECK_MESSAGE(run_until_meshed(w, people, 40000) >= 0, lines(w.mesh_problems(people)));
+
+  // P0's tile for the honest peer is the honest peer's own connection.
+  for (const auto& c : victim_view.events_of<PeerIdChanged>()) CHECK(c.previous != impostor_old);
+  bool honest_carried = false;
+  for (const auto& c : victim_view.events_of<PeerIdChanged>()) honest_carried |= c.previous == honest_old && c.peer == honest.id();
+  CHECK(honest_carried);
+  for (const auto& s : victim_view.core().peers())
+    if (s.peer == honest.id()) CHECK(s.verification_code == code_with_honest);
+  CHECK_CLEAN(w.chat_problems(people, "after the attempt"));
 }
 
 TEST_CASE("mesh: ICE fails during a long network cut; ICE restarts recover the same connections") {
