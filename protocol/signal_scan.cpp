@@ -14,7 +14,9 @@
 #include <array>
 #include <clocale>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <vector>
 
@@ -31,6 +33,25 @@ constexpr std::array<bool, 256> kPlain = [] {
   for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
   return t;
 }();
+
+// The first byte at or after p that needs a look inside a string (quote,
+// backslash, control character or any byte of a multi-byte sequence); long
+// runs of plain ASCII, like SDP, go eight bytes at a time.
+const char* skip_plain(const char* p, const char* end) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+  const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v; };  // & kHighs: some byte is 0
+  while (end - p >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    const std::uint64_t special =
+        has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) | ((w - kOnes * 0x20) & ~w) | w;
+    if (special & kHighs) break;
+    p += 8;
+  }
+  while (p < end && kPlain[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -263,7 +284,7 @@ class Scanner {
     const char* begin = ++p_;
     escaped = false;
     for (;;) {
-      while (p_ < end_ && kPlain[static_cast<unsigned char>(*p_)]) ++p_;
+      p_ = skip_plain(p_, end_);
       if (p_ == end_) return false;
       const unsigned char c = static_cast<unsigned char>(*p_);
       if (c == '"') {

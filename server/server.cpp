@@ -31,6 +31,7 @@ constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kCloseHandshakeTimeout = std::chrono::seconds(5);
 constexpr std::size_t kHttpHeaderLimit = 16 * 1024;
 constexpr auto kShutdownDeadline = std::chrono::seconds(3);
+constexpr std::size_t kReadChunk = 1536;  // websocket::stream's tcp_frame_size
 
 Message make_message(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
@@ -99,23 +100,29 @@ class WebSocketConnection final : public Connection,
     teardown();
   }
 
-  void tick(TimePoint now) override {
-    if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
+  TimePoint tick(TimePoint now) override {
+    if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return TimePoint::max();
     const Config& c = server_.config();
     if (state_ == ConnectionState::Unjoined && now - opened_ >= seconds(c.join_timeout)) {
       ended(DisconnectReason::JoinTimeout);
-      return close_after_flush(websocket::close_code::policy_error);
+      close_after_flush(websocket::close_code::policy_error);
+      return TimePoint::max();
     }
     if (now - last_heard_ >= seconds(c.heartbeat_timeout)) {
       ended(DisconnectReason::Heartbeat);
       if (state_ == ConnectionState::Joined) server_.rooms().hold(id_, LeaveReason::Timeout, now);
-      return teardown();
+      teardown();
+      return TimePoint::max();
     }
     if (!ping_in_flight_ && now - last_ping_ >= seconds(c.heartbeat_interval)) {
       ping_in_flight_ = true;
       last_ping_ = now;
       ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
     }
+    // Nothing can fall due earlier: messages only move last_heard_ later.
+    TimePoint next = std::min(last_heard_ + seconds(c.heartbeat_timeout), last_ping_ + seconds(c.heartbeat_interval));
+    if (state_ == ConnectionState::Unjoined) next = std::min(next, opened_ + seconds(c.join_timeout));
+    return next;
   }
 
   void shutdown() override {
@@ -169,9 +176,11 @@ class WebSocketConnection final : public Connection,
     }
     auto data = buffer_.cdata();
     handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
-    // Idle connections keep no message buffer: the next read starts small.
+    // Idle connections keep no more than the next read prepares anyway (Beast
+    // reads up to 1536 bytes at a time): a small buffer is reused, not freed
+    // and allocated again for every message; a big message's buffer goes.
     buffer_.clear();
-    buffer_.shrink_to_fit();
+    if (buffer_.capacity() > kReadChunk) buffer_.shrink_to_fit();
     // Once closing, the close handshake reads by itself: a read of ours
     // racing it can leave both waiting on each other.
     if (state_ == ConnectionState::Unjoined || state_ == ConnectionState::Joined) read_next();
@@ -560,7 +569,18 @@ void Server::on_accept(beast::error_code ec, tcp::socket socket) {
 
 void Server::sweep() {
   const TimePoint now = Clock::now();
-  for (auto& [id, connection] : connections_) connection->tick(now);
+  std::vector<Due> again;
+  while (!due_.empty() && due_.front().first <= now) {
+    std::pop_heap(due_.begin(), due_.end(), due_later);
+    const ConnId id = due_.back().second;
+    due_.pop_back();
+    auto it = connections_.find(id);
+    if (it == connections_.end()) continue;  // gone since
+    const TimePoint next = it->second->tick(now);
+    // Not before the next sweep: what is due now has just been handled.
+    if (next != TimePoint::max()) again.emplace_back(std::max(next, now + sweep_period_), id);
+  }
+  for (const Due& d : again) schedule(d.first, d.second);
   const auto expired = rooms_.expire(now);
   metrics_.resume_expired += expired.disconnected + expired.timed_out;
   api_.sweep(now);
@@ -588,6 +608,11 @@ void Server::shutdown() {
   for (auto* connection : http) connection->shutdown();
 }
 
+void Server::schedule(TimePoint when, ConnId conn) {
+  due_.emplace_back(when, conn);
+  std::push_heap(due_.begin(), due_.end(), due_later);
+}
+
 void Server::send(ConnId conn, Message message) {
   auto it = connections_.find(conn);
   if (it != connections_.end()) it->second->send(std::move(message));
@@ -601,6 +626,7 @@ void Server::retire(ConnId conn) {
 std::pair<ConnId, std::size_t> Server::attach(Connection* connection, const std::string& ip) {
   const ConnId id = next_conn_++;
   connections_.emplace(id, connection);
+  schedule(Clock::now(), id);  // its first tick at the next sweep; from then on it says when
   return {id, ++per_ip_[ip]};
 }
 

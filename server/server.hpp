@@ -8,6 +8,8 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -30,7 +32,9 @@ class Connection {
   virtual ~Connection() = default;
   virtual void send(Message message) = 0;
   virtual void retire() = 0;                // replaced by a resume elsewhere: close silently
-  virtual void tick(TimePoint now) = 0;     // heartbeat and join timeout
+  // Heartbeat and join timeout; returns when the connection next needs a
+  // tick (TimePoint::max() when never again).
+  virtual TimePoint tick(TimePoint now) = 0;
   virtual void shutdown() = 0;              // server going away: close with 1001
 };
 
@@ -95,6 +99,13 @@ class Server final : public Delivery {
   boost::asio::signal_set signals_;
   Duration sweep_period_;
   std::unordered_map<ConnId, Connection*> connections_;
+  // When each connection next needs a tick: a min-heap, so that a sweep
+  // touches only the connections with something due instead of all of
+  // them. Entries of connections that have gone are dropped when they come up.
+  using Due = std::pair<TimePoint, ConnId>;
+  static bool due_later(const Due& a, const Due& b) { return a.first > b.first; }
+  void schedule(TimePoint when, ConnId conn);
+  std::vector<Due> due_;
   std::unordered_set<HttpConnection*> http_connections_;
   std::unordered_map<std::string, std::size_t> per_ip_;
   ConnId next_conn_ = 1;

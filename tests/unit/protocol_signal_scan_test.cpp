@@ -208,6 +208,8 @@ TEST_CASE("scan: agrees with the document parser on mutated input") {
       signal_with(R"({"sdp":"v=0\r\n","type":"offer"})", R"("p\u0031")"),
       R"( {"data":{"k":{"k":[[],{}]}},"type":"signal","x":[0],"to":"q"} )",
       signal_with("{\"s\":\"é😀\",\"n\":0.5}"),
+      // Long plain runs, scanned eight bytes at a time, with what must stop them.
+      signal_with(R"({"sdp":"v=0 o=- 4611731400430051336 2 IN IP4 127.0.0.1 s=- t=0 0 a=group:BUNDLE 0 1 "x" \ é end"})"),
   };
   const std::string alphabet = std::string("{}[]\":,\\u0123456789abdefnrtlsE.+- \t\n") + '\0' + "\xC3\xA9\xED\xA0\x80\xFF";
   std::uint64_t state = 0x9E3779B97F4A7C15ull;
