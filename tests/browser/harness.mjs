@@ -16,17 +16,16 @@
 // Every wait is bounded. A "participant" is { name, kind, page, logs, errors };
 // helpers that take a page also accept a participant.
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, readdirSync, mkdirSync, existsSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { join, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
+import { ROOT, SERVER_BIN, sleep, withTimeout, waitFor } from '../support/wait.mjs';
+import * as server from '../support/server.mjs';
+import { tempDir } from '../support/server.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const ROOT = resolve(here, '..', '..');
+export { ROOT, sleep, withTimeout, waitFor, tempDir };
 export const BIN = SERVER_BIN;
 export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
 export const CHROMIUM = process.env.MESHMEET_CHROMIUM || '/usr/bin/chromium';
@@ -51,39 +50,23 @@ export const VIEWPORT = { width: 1280, height: 800 };
 /** Pages nobody photographs get a smaller window: less to composite on 2 cores. */
 export const SMALL_VIEWPORT = { width: 800, height: 600 };
 
-import { SERVER_BIN, sleep, withTimeout, waitFor } from '../support/wait.mjs';
-
-export { sleep, withTimeout, waitFor };
-
 /** A meeting id of the right shape that no server has created. */
 export function unknownMeetingId() {
   return randomBytes(24).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x').slice(0, 32);
 }
 
 // ---------------------------------------------------------------------------
-// Processes we started: killed in cleanup() and, as a last resort, at exit.
+// Processes we started: killed in cleanup() and, as a last resort, at exit
+// (servers and temp dirs by ../support/server.mjs; this runs before it, so
+// browsers are gone before their profiles are removed).
 
-const tempDirs = [];
-const servers = new Set();
 const browsers = new Set();
 
-process.on('exit', () => {
-  for (const srv of servers) {
-    try { srv.proc?.kill('SIGKILL'); } catch { /* gone */ }
-  }
+process.prependListener('exit', () => {
   for (const pid of descendantPids(process.pid)) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
-  for (const d of tempDirs) {
-    try { rmSync(d, { recursive: true, force: true }); } catch { /* ignore */ }
-  }
 });
-
-export function tempDir(prefix = 'meshmeet-browser-') {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
 
 // ---------------------------------------------------------------------------
 // /proc: our descendants and their CPU time
@@ -169,54 +152,8 @@ export function cpuBetween(before, after) {
  * port, stop(), kill9(), restart() (same port, same database).
  */
 export async function startServer(args = [], opts = {}) {
-  if (!existsSync(BIN)) throw new Error(`server binary not found: ${BIN} (build it, or set MESHMEET_SERVER_BIN)`);
   checkServedAppIsCurrent();
-  const dir = opts.dir ?? tempDir();
-  const srv = {
-    args,
-    db: opts.db ?? join(dir, 'meshmeet.db'),
-    port: opts.port ?? 0,
-    proc: null,
-    lines: [],
-    exit: null,
-    exited: null,
-    get url() { return `http://127.0.0.1:${this.port}`; },
-    logs() {
-      return this.lines.map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
-    },
-    /** SIGTERM; SIGKILL if it has not exited after timeoutMs. */
-    async stop(timeoutMs = 5000) {
-      const p = this.proc;
-      if (!p || this.exit) return (this.proc = null), this.exit;
-      p.kill('SIGTERM');
-      try {
-        await withTimeout(this.exited, timeoutMs, 'server exit after SIGTERM');
-      } catch {
-        p.kill('SIGKILL');
-        await withTimeout(this.exited, 3000, 'server exit after SIGKILL');
-      }
-      this.proc = null;
-      return this.exit;
-    },
-    /** kill -9: no goodbye to anyone. */
-    async kill9() {
-      const p = this.proc;
-      if (!p) return this.exit;
-      if (!this.exit) p.kill('SIGKILL');
-      await withTimeout(this.exited, 3000, 'server exit after SIGKILL');
-      this.proc = null;
-      return this.exit;
-    },
-    /** Starts it again on the same port with the same database (stops it first if running). */
-    async restart() {
-      if (this.proc) await this.stop();
-      await launchServer(this, this.port);
-      return this;
-    },
-  };
-  await launchServer(srv, srv.port);
-  servers.add(srv);
-  return srv;
+  return server.startServer({ args, port: opts.port, db: opts.db });
 }
 
 /**
@@ -240,32 +177,6 @@ function checkServedAppIsCurrent() {
   if (stale.length)
     throw new Error(`the server would serve an old copy of the app (${stale.join(', ')} differ from web/app/): ` +
       `run \`cmake --build ${join(dirname(BIN), '..')} --target web_app\` first`);
-}
-
-async function launchServer(srv, port, timeoutMs = 10000) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('MESHMEET_')) delete env[k];
-  const argv = ['--host', '127.0.0.1', '--port', String(port), '--db', srv.db, ...srv.args];
-  srv.exit = null;
-  const proc = spawn(BIN, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  srv.proc = proc;
-  srv.exited = new Promise((res) => proc.once('exit', (code, signal) => res((srv.exit = { code, signal }))));
-  const listening = new Promise((res, rej) => {
-    createInterface({ input: proc.stderr }).on('line', (line) => {
-      srv.lines.push(line);
-      if (process.env.MESHMEET_TEST_VERBOSE) process.stderr.write(`[server ${proc.pid}] ${line}\n`);
-      let j = null;
-      try { j = JSON.parse(line); } catch { /* not JSON */ }
-      if (j?.event === 'listening' && typeof j.port === 'number') res(j);
-    });
-    srv.exited.then((e) => rej(new Error(`server exited before listening (code ${e.code}, signal ${e.signal}):\n${srv.lines.slice(-10).join('\n')}`)));
-  });
-  proc.once('error', () => {});
-  const j = await withTimeout(listening, timeoutMs, 'the server\'s "listening" line').catch((e) => {
-    try { proc.kill('SIGKILL'); } catch { /* gone */ }
-    throw e;
-  });
-  srv.port = j.port;
 }
 
 /** Creates a meeting through the HTTP API (tests that are not about the home page). */
@@ -644,10 +555,7 @@ export async function cleanup() {
       try { b.process?.kill('SIGKILL'); } catch { /* gone */ }
     }
   }
-  for (const srv of [...servers]) {
-    servers.delete(srv);
-    try { await srv.stop(3000); } catch { /* killed below */ }
-  }
+  await server.stopServers(3000);
   for (const pid of descendantPids(process.pid)) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }

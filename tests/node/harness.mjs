@@ -2,155 +2,26 @@
 // child process, bounded waits, and a recorder of a Meeting's events.
 //
 // Every wait here is bounded. Servers (and any other child process handed to
-// track()) are SIGKILLed on process exit if an after hook did not stop them.
+// track()) are SIGKILLed on process exit if an after hook did not stop them
+// (../support/server.mjs).
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import net from 'node:net';
+import { join } from 'node:path';
+import { ROOT, sleep, withTimeout, waitFor } from '../support/wait.mjs';
+import * as server from '../support/server.mjs';
+import { track, tempDir, freePort } from '../support/server.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const ROOT = resolve(here, '..', '..');
+export { ROOT, sleep, withTimeout, waitFor, track, tempDir, freePort };
 export const DIST = join(ROOT, 'dist');
-
-export const BIN = SERVER_BIN;
-
-import { SERVER_BIN, sleep, withTimeout, waitFor } from '../support/wait.mjs';
-
-export { sleep, withTimeout, waitFor };
-
-const liveProcs = new Set();
-const tempDirs = [];
-process.on('exit', () => {
-  for (const p of liveProcs) {
-    try {
-      p.kill('SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  for (const d of tempDirs) {
-    try {
-      rmSync(d, { recursive: true, force: true });
-    } catch {
-      /* ignore */
-    }
-  }
-});
-
-/** Tracks a child process so it is SIGKILLed at exit if still running. */
-export function track(proc) {
-  liveProcs.add(proc);
-  proc.once('exit', () => liveProcs.delete(proc));
-  return proc;
-}
-
-export function tempDir(prefix = 'meshmeet-node-test-') {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-function cleanEnv() {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('MESHMEET_')) delete env[k];
-  return env;
-}
+export const BIN = server.SERVER_BIN;
 
 /**
- * Starts the server on 127.0.0.1. opts.port (default 0 = any), opts.db
- * (default a temp file), opts.args (extra flags). Resolves once it logs
- * `listening`. The returned object can stop(), kill9() and restart() (same
- * port, same db, same flags).
+ * Starts the server on 127.0.0.1, serving an empty static dir. opts.port
+ * (default 0 = any), opts.db (default a temp file), opts.args (extra flags).
+ * Resolves once it logs `listening`. The returned object can stop(), kill9()
+ * and restart() (same port, same db, same flags).
  */
 export async function startServer({ port = 0, db, args = [], startTimeoutMs = 10000 } = {}) {
-  const dir = tempDir();
-  const srv = {
-    db: db ?? join(dir, 'meshmeet.db'),
-    port,
-    proc: null,
-    exited: null,
-    exit: null,
-    stderr: [],
-    get url() {
-      return `http://127.0.0.1:${this.port}`;
-    },
-    get wsUrl() {
-      return `ws://127.0.0.1:${this.port}/ws`;
-    },
-    async launch() {
-      const full = ['--host', '127.0.0.1', '--port', String(this.port), '--db', this.db, '--static', dir, ...args];
-      const proc = track(spawn(BIN, full, { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
-      this.proc = proc;
-      this.exit = null;
-      this.exited = new Promise((r) => proc.once('exit', (code, signal) => r((this.exit = { code, signal }))));
-      const listening = new Promise((res, rej) => {
-        createInterface({ input: proc.stderr }).on('line', (line) => {
-          this.stderr.push(line);
-          if (process.env.MESHMEET_TEST_VERBOSE) process.stderr.write(`[server ${proc.pid}] ${line}\n`);
-          let j = null;
-          try {
-            j = JSON.parse(line);
-          } catch {
-            /* not JSON */
-          }
-          if (j?.event === 'listening' && typeof j.port === 'number') res(j.port);
-        });
-        proc.once('error', rej);
-        this.exited.then((e) => rej(new Error(`server exited before listening (${JSON.stringify(e)}):\n${this.stderr.slice(-10).join('\n')}`)));
-      });
-      try {
-        const p = await withTimeout(listening, startTimeoutMs, 'the server to listen');
-        if (this.port === 0) this.port = p;
-      } catch (e) {
-        proc.kill('SIGKILL');
-        throw e;
-      }
-      return this;
-    },
-    /** SIGTERM (SIGKILL after 5 s); resolves with the exit status. */
-    async stop() {
-      const p = this.proc;
-      if (!p) return this.exit;
-      this.proc = null;
-      if (this.exit) return this.exit;
-      p.kill('SIGTERM');
-      try {
-        return await withTimeout(this.exited, 5000, 'server exit after SIGTERM');
-      } catch {
-        p.kill('SIGKILL');
-        return withTimeout(this.exited, 3000, 'server exit after SIGKILL');
-      }
-    },
-    async kill9() {
-      const p = this.proc;
-      if (!p) return this.exit;
-      this.proc = null;
-      if (!this.exit) p.kill('SIGKILL');
-      return withTimeout(this.exited, 3000, 'server exit after SIGKILL');
-    },
-    async restart() {
-      if (this.proc) await this.stop();
-      return this.launch();
-    },
-  };
-  await srv.launch();
-  return srv;
+  return server.startServer({ port, db, args: ['--static', tempDir(), ...args], startTimeoutMs });
 }
 
 /** POST /api/meetings on the server; returns the meeting id. */

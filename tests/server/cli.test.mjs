@@ -1,12 +1,11 @@
 // Command line: --help, bad flags/values/files → exit 2, MESHMEET_* env twins.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { join } from 'node:path';
 import { writeFileSync, existsSync } from 'node:fs';
 import {
   T, startServer, finish, finishAll, createMeeting, createMeetingRaw, get, Client, runBinary, tempDir, tryUpgrade,
-  makeStaticDir, sleep,
+  makeStaticDir, sleep, freePort,
 } from './harness.mjs';
 
 after(async () => { await finishAll(); }, T);
@@ -34,17 +33,6 @@ async function expectExit2(args, env = {}) {
   assert.equal(r.code, 2, `${what}: exit code ${r.code}, stderr: ${r.stderr.slice(0, 300)}`);
   assert.ok(r.stderr.trim().length > 0, `${what}: a message on stderr`);
   return r;
-}
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
 }
 
 test('--help lists every flag of the protocol table (and the documented extras), exit 0', T, async () => {

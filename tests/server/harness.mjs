@@ -11,22 +11,21 @@
 // server that is somehow still running.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import WebSocket from 'ws';
+import { ROOT, SERVER_BIN, sleep, withTimeout, waitFor } from '../support/wait.mjs';
+import * as server from '../support/server.mjs';
+import { track, tempDir, freePort, serverEnv } from '../support/server.mjs';
 
 export { WebSocket };
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const ROOT = resolve(here, '..', '..');
+export { ROOT, sleep, withTimeout, waitFor, tempDir, freePort };
 export const BIN = SERVER_BIN;
 
 /** Per-test timeout used by every test file. */
@@ -43,36 +42,10 @@ export const FAST = [
 export const ID_RE = /^[a-z0-9_-]{25,40}$/;
 export const RFC3339_UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-import { SERVER_BIN, sleep, withTimeout, waitFor } from '../support/wait.mjs';
-
-export { sleep, withTimeout, waitFor };
-
-export function tempDir(prefix = 'meshmeet-test-') {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
-
 // ---------------------------------------------------------------------------
-// Server processes
+// Server processes (../support/server.mjs)
 
-const liveProcs = new Set();
-const servers = new Set();
 const clients = new Set();
-const tempDirs = [];
-
-process.on('exit', () => {
-  for (const p of liveProcs) {
-    try { p.kill('SIGKILL'); } catch { /* gone */ }
-  }
-  for (const d of tempDirs) {
-    try { rmSync(d, { recursive: true, force: true }); } catch { /* ignore */ }
-  }
-});
-
-function hasFlag(args, flag) {
-  return args.some((a) => a === flag || a.startsWith(flag + '='));
-}
 
 /** The binary exists? (tests use this to report a clear failure) */
 export function binaryPresent() {
@@ -85,133 +58,13 @@ export function binaryPresent() {
 
 /**
  * Start the server. args: extra CLI args. opts.env: extra environment.
- * Adds `--host 127.0.0.1 --port 0 --db <tmp>/meshmeet.db` unless given as a flag
- * or env twin (MESHMEET_HOST/PORT/DB).
+ * opts.startTimeout: ms to wait for it to listen. Adds `--host 127.0.0.1
+ * --port 0 --db <tmp>/meshmeet.db` unless given as a flag or env twin
+ * (MESHMEET_HOST/PORT/DB). stop() resolves with {code, signal} plus
+ * crashed/hung flags; restart() keeps port, args, env and db.
  */
 export async function startServer(args = [], opts = {}) {
-  const env = { ...process.env, ...(opts.env || {}) };
-  // never inherit MESHMEET_* settings from the caller's shell
-  for (const k of Object.keys(process.env)) {
-    if (k.startsWith('MESHMEET_') && k !== 'MESHMEET_SERVER_BIN' && !(opts.env && k in opts.env)) delete env[k];
-  }
-  const dir = opts.dir || tempDir();
-  const full = [...args];
-  if (!hasFlag(full, '--host') && !env.MESHMEET_HOST) full.unshift('--host', '127.0.0.1');
-  if (!hasFlag(full, '--port') && !env.MESHMEET_PORT) full.unshift('--port', '0');
-  let dbPath = null;
-  if (!hasFlag(full, '--db') && !env.MESHMEET_DB) {
-    dbPath = join(dir, 'meshmeet.db');
-    full.unshift('--db', dbPath);
-  } else if (hasFlag(full, '--db')) {
-    const i = full.indexOf('--db');
-    dbPath = i >= 0 ? full[i + 1] : full.find((a) => a.startsWith('--db=')).slice(5);
-  } else {
-    dbPath = env.MESHMEET_DB;
-  }
-
-  const srv = {
-    args: full,
-    env,
-    dir,
-    dbPath,
-    port: 0,
-    tls: false,
-    proc: null,
-    stderrLines: [],
-    stdoutLines: [],
-    exit: null, // {code, signal} once exited
-    exited: null, // promise
-    get host() { return '127.0.0.1'; },
-    get url() { return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`; },
-    get wsUrl() { return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}/ws`; },
-    /** Log lines parsed as JSON (non-JSON lines are skipped). */
-    logs() {
-      return this.stderrLines.map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
-    },
-    stderrText() { return this.stderrLines.join('\n'); },
-    /** SIGTERM, await exit (SIGKILL after timeoutMs). Returns {code, signal, crashed}. */
-    async stop(timeoutMs = 5000) {
-      const p = this.proc;
-      if (!p) return this.exit;
-      if (this.exit) {
-        // exited before we asked: that is a crash (or an unexpected exit)
-        const e = this.exit;
-        this.proc = null;
-        return { ...e, crashed: true };
-      }
-      p.kill('SIGTERM');
-      try {
-        await withTimeout(this.exited, timeoutMs, 'server exit after SIGTERM');
-      } catch (err) {
-        p.kill('SIGKILL');
-        await withTimeout(this.exited, 3000, 'server exit after SIGKILL');
-        this.proc = null;
-        return { ...this.exit, hung: true };
-      }
-      this.proc = null;
-      return this.exit;
-    },
-    async kill9() {
-      const p = this.proc;
-      if (!p) return this.exit;
-      if (!this.exit) p.kill('SIGKILL');
-      await withTimeout(this.exited, 3000, 'server exit after SIGKILL');
-      this.proc = null;
-      return this.exit;
-    },
-    /** Stop (if running) and start again with the same args, env and db. */
-    async restart() {
-      if (this.proc) await this.stop();
-      await launch(this);
-      return this;
-    },
-  };
-  await launch(srv, opts.startTimeout ?? 10000);
-  servers.add(srv);
-  return srv;
-}
-
-async function launch(srv, timeoutMs = 10000) {
-  srv.exit = null;
-  srv.port = 0;
-  const proc = spawn(BIN, srv.args, { env: srv.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  srv.proc = proc;
-  liveProcs.add(proc);
-  srv.exited = new Promise((res) => {
-    proc.once('exit', (code, signal) => {
-      liveProcs.delete(proc);
-      srv.exit = { code, signal };
-      res(srv.exit);
-    });
-  });
-  proc.once('error', (err) => {
-    srv.spawnError = err;
-  });
-  const started = srv.stderrLines.length;
-  const listening = new Promise((res, rej) => {
-    const rl = createInterface({ input: proc.stderr });
-    rl.on('line', (line) => {
-      srv.stderrLines.push(line);
-      if (process.env.MESHMEET_TEST_VERBOSE) process.stderr.write(`[server ${proc.pid}] ${line}\n`);
-      let j = null;
-      try { j = JSON.parse(line); } catch { /* not JSON */ }
-      if (j && j.event === 'listening' && typeof j.port === 'number') {
-        srv.port = j.port;
-        srv.tls = !!j.tls;
-        res(j);
-      }
-    });
-    createInterface({ input: proc.stdout }).on('line', (l) => srv.stdoutLines.push(l));
-    srv.exited.then((e) => rej(new Error(
-      `server exited before listening (code ${e.code}, signal ${e.signal})${srv.spawnError ? ': ' + srv.spawnError.message : ''}\n` +
-      srv.stderrLines.slice(started).join('\n'))));
-  });
-  try {
-    await withTimeout(listening, timeoutMs, 'the "listening" log line');
-  } catch (err) {
-    try { proc.kill('SIGKILL'); } catch { /* ignore */ }
-    throw err;
-  }
+  return server.startServer({ args, env: opts.env, startTimeoutMs: opts.startTimeout });
 }
 
 /**
@@ -220,12 +73,7 @@ async function launch(srv, timeoutMs = 10000) {
  */
 export function runBinary(args, { env = {}, timeoutMs = 10000, input } = {}) {
   return new Promise((res, rej) => {
-    const fullEnv = { ...process.env, ...env };
-    for (const k of Object.keys(process.env)) {
-      if (k.startsWith('MESHMEET_') && !(k in env)) delete fullEnv[k];
-    }
-    const p = spawn(BIN, args, { env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    liveProcs.add(p);
+    const p = track(spawn(BIN, args, { env: serverEnv(env), stdio: ['pipe', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => { stdout += d; });
@@ -235,10 +83,9 @@ export function runBinary(args, { env = {}, timeoutMs = 10000, input } = {}) {
       timedOut = true;
       p.kill('SIGKILL');
     }, timeoutMs);
-    p.once('error', (e) => { clearTimeout(timer); liveProcs.delete(p); rej(e); });
+    p.once('error', (e) => { clearTimeout(timer); rej(e); });
     p.once('close', (code, signal) => {
       clearTimeout(timer);
-      liveProcs.delete(p);
       res({ code, signal, stdout, stderr, timedOut });
     });
     if (input !== undefined) p.stdin.end(input); else p.stdin.end();
@@ -249,12 +96,7 @@ export function runBinary(args, { env = {}, timeoutMs = 10000, input } = {}) {
 export async function cleanup() {
   for (const c of clients) c.terminate();
   clients.clear();
-  const results = [];
-  for (const s of servers) {
-    if (s.proc) results.push(s.stop().catch(() => s.kill9()));
-  }
-  servers.clear();
-  await Promise.all(results);
+  await server.stopServers();
 }
 
 /**
@@ -263,7 +105,6 @@ export async function cleanup() {
  */
 export async function stopChecked(srv) {
   const r = await srv.stop();
-  servers.delete(srv);
   if (r && (r.crashed || r.hung || r.code !== 0)) {
     const tail = srv.stderrLines.slice(-15).join('\n');
     throw new Error(`server ${r.crashed ? 'had exited on its own' : r.hung ? 'hung on SIGTERM' : 'exited'} with code ${r.code} signal ${r.signal}\n${tail}`);
