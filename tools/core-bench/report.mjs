@@ -26,9 +26,10 @@ function load(file) {
   return JSON.parse(line.slice('CORE_BENCH '.length));
 }
 
-const sh = (cmd, args, env) => {
+const sh = (cmd, args, env, keepSpace = false) => {
   try {
-    return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const text = execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+    return keepSpace ? text : text.trim();
   } catch {
     return '';
   }
@@ -44,7 +45,7 @@ for (const r of [native, wasm]) {
 const commit = sh('git', ['rev-parse', '--short', 'HEAD']) || 'unknown';
 // What the two binaries are built from, beyond the commit.
 const dirty = sh('git', ['status', '--porcelain', '--', 'wasm/core', 'wasm/CMakeLists.txt', 'protocol', 'tests/unit/core/sim',
-  'tools/core-bench', 'tools/loadgen/sdp.cpp', 'tools/loadgen/common.hpp', 'CMakeLists.txt'])
+  'tools/core-bench', 'tools/loadgen/sdp.cpp', 'tools/loadgen/common.hpp', 'CMakeLists.txt'], {}, true)
   .split('\n').filter(Boolean).map((l) => l.slice(3));
 const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [, 'unknown CPU'])[1].trim();
 const osName = (existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8').match(/PRETTY_NAME="?([^"\n]*)/) : null)?.[1] ?? 'Linux';
