@@ -3,7 +3,7 @@
 // section of docs/benchmarks.md, between the client-core markers. Called by
 // tools/core-bench/bench.sh; every number comes from those two files.
 //
-//   node tools/core-bench/report.mjs --native FILE --wasm FILE [--load-start "a b c"]
+//   node tools/core-bench/report.mjs --native FILE --wasm FILE [--wasm-minsize FILE] [--load-start "a b c"]
 //        [--doc docs/benchmarks.md] [--no-doc]
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -37,7 +37,9 @@ const sh = (cmd, args, env, keepSpace = false) => {
 
 const native = load(arg('native'));
 const wasm = load(arg('wasm'));
-for (const r of [native, wasm]) {
+// The same program built like the npm package (MinSizeRel, -Os): optional.
+const small = arg('wasm-minsize') ? load(arg('wasm-minsize')) : null;
+for (const r of [native, wasm, small].filter(Boolean)) {
   if (r.failures) throw new Error(`the ${r.platform} run reported ${r.failures} unexpected core behaviour(s): not writing numbers`);
   if (r.smoke) throw new Error(`the ${r.platform} run is a --smoke run: not writing numbers`);
 }
@@ -64,10 +66,20 @@ const modeLabel = {
   'drain_json+debugLog': '`drain_json()`, debug log on (the app passed a `logger`)',
 };
 
-const headline = modeNames.map((name) => {
-  const n = mode(native, name), w = mode(wasm, name);
-  return `| ${modeLabel[name]} | ${f(n.perMessageUs, 2)} | ${f(w.perMessageUs, 2)} | ${ratio(w.perMessageUs, n.perMessageUs)} | ${f(n.perLifecycleUs)} | ${f(w.perLifecycleUs)} | ${ratio(w.perLifecycleUs, n.perLifecycleUs)} |`;
-});
+// One row per drain mode: native, WASM -O3, (WASM -Os), and the ratios to native.
+const modeRow = (name, key, d) => {
+  const n = mode(native, name)[key], w = mode(wasm, name)[key];
+  const cells = [f(n, d), f(w, d)];
+  if (small) cells.push(f(mode(small, name)[key], d));
+  cells.push(ratio(w, n));
+  if (small) cells.push(ratio(mode(small, name)[key], n));
+  return `| ${modeLabel[name]} | ${cells.join(' | ')} |`;
+};
+const modeHeader = small
+  ? '| drain mode | native | WASM -O3 | WASM -Os (as packaged) | -O3/native | -Os/native |\n|---|---|---|---|---|---|'
+  : '| drain mode | native | WASM | WASM/native |\n|---|---|---|---|';
+const headline = modeNames.map((name) => modeRow(name, 'perMessageUs', 2));
+const perPeer = modeNames.map((name) => modeRow(name, 'perLifecycleUs', 1));
 
 const kinds = [
   ['peer-joined', '`peer-joined` in (opens a connection, adds 2 tracks, new uplink split for all 7)'],
@@ -90,6 +102,16 @@ const seedRows = native.sim.runs.map((n, i) => {
   return `| ${n.seed} | ${n.virtualMs}${w.virtualMs !== undefined && w.virtualMs !== n.virtualMs ? ` (WASM: ${w.virtualMs})` : ''} | ${f(n.wallMs, 2)} | ${f(w.wallMs, 2)} | ${n.events} | ${n.textsSent} |`;
 });
 const m = native.messages;
+const simHeader = small
+  ? '| | native | WASM -O3 | WASM -Os | -O3/native | -Os/native |\n|---|---|---|---|---|---|'
+  : '| | native | WASM | WASM/native |\n|---|---|---|---|';
+const simCells = (key, d, unit, ratios) => {
+  const cells = [native, wasm, small].filter(Boolean).map((r) => `${f(r.sim[key], d)}${unit}`);
+  for (const r of [wasm, small].filter(Boolean)) cells.push(ratios ? ratio(r.sim[key], native.sim[key]) : '–');
+  return cells.join(' | ');
+};
+const sameTiming = [native, wasm, small].filter(Boolean).every((r) =>
+  r.sim.runs.every((x) => x.virtualMs === native.sim.runs[0].virtualMs && x.events === native.sim.runs[0].events));
 const lifecycleMsgs = mode(native, 'drain').messagesPerLifecycle;
 const lifecycleInputs = mode(native, 'drain').inputsPerLifecycle;
 
@@ -104,9 +126,9 @@ Machine: ${cpuModel}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1
 Load average ${loadStart} when the run started, ${loadEnd} when it ended: the
 machine is shared, so read the ratios rather than the absolute times.
 Builds: native g++ ${native.compiler} (CMake \`Release\`, -O3); WASM Emscripten ${emcc}
-(${wasm.compiler}, CMake \`Release\`, -O3, \`-fno-exceptions\` like the package) run by
-Node ${process.version}. The npm package itself is built \`MinSizeRel\` (see the sizes above),
-so the shipped module may be somewhat slower than the WASM column.
+(${wasm.compiler}, \`-fno-exceptions\` like the package), CMake \`Release\` (-O3)${small ? ` and, in
+the "-Os" columns, \`MinSizeRel\` (-Os), the build type of the npm package (\`tools/build-wasm.sh\`)` : ''};
+run by Node ${process.version}.
 
 **Per message.** \`meshmeet-core-bench\` drives one \`meshmeet::core::Client\`
 through its public inputs, as the JS shim would: it joins a meeting whose
@@ -125,11 +147,17 @@ ${m.batches} batches** of each batch's mean. A clock reading pair costs
 ${f(native.clockOverheadNs, 0)} ns natively and ${f(wasm.clockOverheadNs, 0)} ns in WASM (a call out to \`performance.now()\`),
 included once in every sample.
 
-| drain mode | µs per signaling message, native | WASM | WASM/native | µs per peer (all ${lifecycleInputs} inputs), native | WASM | WASM/native |
-|---|---|---|---|---|---|---|
+µs per signaling message (the ${lifecycleMsgs} \`socket_message\` inputs of a peer, each with its drain):
+
+${modeHeader}
 ${headline.join('\n')}
 
-Per input kind, µs (median of the batch means):
+µs per peer, all ${lifecycleInputs} inputs of its join, negotiation, connection and leave:
+
+${modeHeader}
+${perPeer.join('\n')}
+
+Per input kind, µs (median of the batch means; WASM -O3):
 
 | input + drain | native \`drain()\` | WASM \`drain()\` | WASM/native | native \`drain_json()\` | WASM \`drain_json()\` | WASM/native |
 |---|---|---|---|---|---|---|
@@ -151,17 +179,17 @@ around the whole run replayed to that instant (world, ${native.sim.peers} client
 event loop; the checks excluded), median of ${native.sim.repeatsPerSeed} replays per seed. It includes
 the fake server and fake peer connections, not only the cores.
 
-| | native | WASM | WASM/native |
-|---|---|---|---|
-| virtual time to converge, median of ${native.sim.runs.length} seeds | ${f(native.sim.medianVirtualMs, 0)} ms | ${f(wasm.sim.medianVirtualMs, 0)} ms | – |
-| wall time of the run, median of ${native.sim.runs.length} seeds | ${f(native.sim.medianWallMs, 2)} ms | ${f(wasm.sim.medianWallMs, 2)} ms | ${ratio(wasm.sim.medianWallMs, native.sim.medianWallMs)} |
-
+${simHeader}
+| virtual time to converge, median of ${native.sim.runs.length} seeds | ${simCells('medianVirtualMs', 0, ' ms', false)} |
+| wall time of the run, median of ${native.sim.runs.length} seeds | ${simCells('medianWallMs', 2, ' ms', true)} |
+${sameTiming ? `\nEvery seed converged at the same virtual millisecond after the same number of events (${native.sim.runs[0].events}).\n` : ''}
 | seed | virtual ms | wall ms, native | wall ms, WASM | events | texts sent |
 |---|---|---|---|---|---|
 ${seedRows.join('\n')}
 
 Reproduce: \`tools/core-bench/bench.sh\` builds \`meshmeet-core-bench\` natively
-(\`build-bench/\`) and under emcmake (\`build-bench-wasm/\`), runs each once and
+(\`build-bench/\`) and under emcmake (\`build-bench-wasm/\`, and \`build-bench-wasm-minsize/\`
+unless \`--no-minsize\`), runs each once, one after the other, and
 rewrites this section (\`--no-doc\` prints the results only; options after
 \`--\` go to both runs). By hand: \`build-bench/bin/meshmeet-core-bench\` or
 \`node build-bench-wasm/bin/meshmeet-core-bench.cjs\`, with \`--batches N
