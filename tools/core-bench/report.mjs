@@ -119,8 +119,8 @@ const section = `${BEGIN}
 ### Cost per signaling message, and 8 peers joining at once
 
 Measured by \`tools/core-bench/bench.sh\` on ${when} (commit ${commit}${dirty.length ? `; the working tree differed from it in ${dirty.map((p) => `\`${p}\``).join(', ')}` : ', working tree clean for the sources involved'}).
-**One run** of the native build and one of the WASM build: every number below comes
-from that run; nothing is averaged across runs or edited by hand.
+**One run** of each build (native, WASM${small ? ' -O3, WASM -Os' : ''}), one after the other: every number
+below comes from that run; nothing is averaged across runs or edited by hand.
 
 Machine: ${cpuModel}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${osName}, Linux ${release()}.
 Load average ${loadStart} when the run started, ${loadEnd} when it ended: the
@@ -183,7 +183,7 @@ ${simHeader}
 | virtual time to converge, median of ${native.sim.runs.length} seeds | ${simCells('medianVirtualMs', 0, ' ms', false)} |
 | wall time of the run, median of ${native.sim.runs.length} seeds | ${simCells('medianWallMs', 2, ' ms', true)} |
 ${sameTiming ? `\nEvery seed converged at the same virtual millisecond after the same number of events (${native.sim.runs[0].events}).\n` : ''}
-| seed | virtual ms | wall ms, native | wall ms, WASM | events | texts sent |
+| seed | virtual ms | wall ms, native | wall ms, WASM${small ? ' -O3' : ''} | events | texts sent |
 |---|---|---|---|---|---|
 ${seedRows.join('\n')}
 
