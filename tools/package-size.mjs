@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// Measures what a page downloads from the npm package (dist/, as built by
+// tools/build-wasm.sh), raw and gzip -9, and rewrites the table between the
+// package-size markers in docs/benchmarks.md. `--print` only prints it.
+//
+//   tools/build-wasm.sh && node tools/package-size.mjs
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BUDGET = 150 * 1024;
+const FILES = [
+  ['meshmeet-core.wasm', '`meshmeet-core.wasm`'],
+  ['meshmeet-core.mjs', '`meshmeet-core.mjs` (Emscripten loader + Embind)'],
+  ['meshmeet.js', '`meshmeet.js` (the shim and public API)'],
+];
+
+const n = (x) => x.toLocaleString('en-US');
+let raw = 0;
+let gz = 0;
+const rows = FILES.map(([file, label]) => {
+  const bytes = readFileSync(join(ROOT, 'dist', file));
+  const z = gzipSync(bytes, { level: 9 }).length;
+  raw += bytes.length;
+  gz += z;
+  return `| ${label} | ${n(bytes.length)} B | ${n(z)} B |`;
+});
+const commit = (() => {
+  try {
+    return execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+})();
+const table = [
+  `What a page downloads, measured by \`tools/package-size.mjs\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+  `(commit ${commit}; \`tools/build-wasm.sh\`, Emscripten, MinSizeRel; gzip -9):`,
+  '',
+  '| file | raw | gzip |',
+  '|---|---|---|',
+  ...rows,
+  `| **total** | ${n(raw)} B | **${n(gz)} B** (budget ≤ ${n(BUDGET)} B: ${gz <= BUDGET ? 'pass' : '**FAIL**'}) |`,
+].join('\n');
+
+if (process.argv.includes('--print')) {
+  console.log(table);
+} else {
+  const doc = join(ROOT, 'docs', 'benchmarks.md');
+  const text = readFileSync(doc, 'utf8');
+  const begin = '<!-- package-size:begin (tools/package-size.mjs writes this section) -->';
+  const end = '<!-- package-size:end -->';
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`docs/benchmarks.md lacks the ${begin} … ${end} markers`);
+  writeFileSync(doc, `${text.slice(0, a + begin.length)}\n${table}\n${text.slice(b)}`);
+  console.log(table);
+}
