@@ -229,7 +229,9 @@ try { text = fs.readFileSync(doc, 'utf8'); } catch { text = '# Benchmarks\n\n'; 
 const start = text.search(/^## Signaling server\s*$/m);
 if (start >= 0) {
   const rest = text.slice(start + 1);
-  const next = rest.search(/^## /m);
+  // The section ends at the next heading or at another writer's marker
+  // comment (<!-- web-app:begin … -->), which must survive.
+  const next = rest.search(/^(## |<!-- )/m);
   const end = next >= 0 ? start + 1 + next : text.length;
   text = text.slice(0, start) + section + (next >= 0 ? '\n' : '') + text.slice(end);
 } else {
