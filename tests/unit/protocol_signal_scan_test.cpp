@@ -133,6 +133,10 @@ TEST_CASE("scan: what the scanner declines gets the protocol's error") {
     check_declined(signal_with(R"({"a":{"b":{"c":1,"c":1}}})"), ErrorCode::BadMessage, "");
     check_declined(signal_with(R"({"k":1,"\u006b":2})"), ErrorCode::BadMessage, "");
     check_declined(signal_with(R"({"\u00e9":1,"é":2})"), ErrorCode::BadMessage, "");
+    check_declined(signal_with(R"({"\ud83d\ude00":1,"😀":2})"), ErrorCode::BadMessage, "");
+    check_declined(signal_with(R"({"a\nb":1,"a\u000ab":2})"), ErrorCode::BadMessage, "");
+    check_spliced(signal_with(R"({"\ud83d\ude00":1,"\ud83d\ude01":2,"\/":3,"/x":4})"),
+                  R"({"\ud83d\ude00":1,"\ud83d\ude01":2,"\/":3,"/x":4})");
     std::string many = "{";
     for (int i = 0; i < 100; ++i) many += "\"k" + std::to_string(i) + "\":0,";
     many += "\"k57\":1}";
