@@ -76,6 +76,9 @@ std::string Metrics::render(const Gauges& g) const {
   line(out, "meshmeet_resume_expired_total", resume_expired);
   header(out, "meshmeet_rate_limited_messages_total", "counter", "Messages dropped by the per-connection rate limit.");
   line(out, "meshmeet_rate_limited_messages_total", rate_limited_messages);
+  header(out, "meshmeet_connections_refused_fd_limit_total", "counter",
+         "Connections refused with 503 because the process was out of file descriptors.");
+  line(out, "meshmeet_connections_refused_fd_limit_total", refused_fd_limit);
   header(out, "meshmeet_held_signals_dropped_total", "counter", "Signals for a held slot dropped because its queue was full.");
   line(out, "meshmeet_held_signals_dropped_total", g.held_signals_dropped);
 

@@ -53,6 +53,7 @@ class Metrics {
   std::uint64_t resume_expired = 0;
   std::uint64_t rate_limited_messages = 0;
   std::uint64_t http_requests = 0;
+  std::uint64_t refused_fd_limit = 0;  // connections answered 503 at the open-file limit
 
   std::uint64_t errors(protocol::ErrorCode code) const { return errors_[static_cast<int>(code)]; }
   std::uint64_t disconnects(DisconnectReason reason) const { return disconnects_[static_cast<int>(reason)]; }

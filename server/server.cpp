@@ -1,5 +1,9 @@
 #include "server/server.hpp"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
@@ -500,9 +504,12 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
   double period = std::min({0.25, config_.heartbeat_interval / 4, config_.join_timeout / 4});
   if (config_.resume_grace > 0) period = std::min(period, config_.resume_grace / 4);
   sweep_period_ = seconds(std::max(0.01, period));
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  if (reserve_fd_ >= 0) ::close(reserve_fd_);
+}
 
 bool Server::listen(std::string& error) {
   beast::error_code ec;
@@ -542,8 +549,14 @@ void Server::accept() {
 
 void Server::on_accept(beast::error_code ec, tcp::socket socket) {
   if (shutting_down_ || ec == asio::error::operation_aborted) return;
+  if ((ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system) &&
+      refuse_at_fd_limit() > 0) {
+    accept();
+    return;
+  }
   if (ec) {
-    // Out of file descriptors, most likely: back off instead of spinning.
+    // Out of file descriptors with nothing to refuse, or another error:
+    // back off instead of spinning.
     Log::warn("accept-failed", {{"error", ec.message()}});
     accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
     accept_retry_timer_.async_wait([this](beast::error_code e) {
@@ -565,6 +578,30 @@ void Server::on_accept(beast::error_code ec, tcp::socket socket) {
     std::make_shared<HttpSession<PlainStream>>(*this, PlainStream(std::move(socket)), std::move(ip))->run();
   }
   accept();
+}
+
+int Server::refuse_at_fd_limit() {
+  // The per-IP limit's code, with 503: the whole server is full, not this client's share.
+  static constexpr std::string_view kResponse =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+      "Retry-After: 5\r\nContent-Length: 93\r\n\r\n"
+      "{\"error\":{\"code\":\"too-many-connections\",\"message\":\"the server cannot take more connections\"}}";
+  static_assert(kResponse.size() - kResponse.find("\r\n\r\n") - 4 == 93, "Content-Length");
+  if (reserve_fd_ >= 0) ::close(reserve_fd_);
+  reserve_fd_ = -1;
+  int refused = 0;
+  for (;;) {
+    const int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) break;  // EAGAIN: nobody else is waiting (or still no descriptor)
+    // Best effort: a fresh socket's send buffer takes this at once.
+    [[maybe_unused]] const ssize_t n = ::send(fd, kResponse.data(), kResponse.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::close(fd);
+    ++refused;
+  }
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  metrics_.refused_fd_limit += static_cast<std::uint64_t>(refused);
+  if (refused > 0) Log::warn("refused-fd-limit", {{"connections", refused}});
+  return refused;
 }
 
 void Server::sweep() {

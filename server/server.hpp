@@ -81,6 +81,9 @@ class Server final : public Delivery {
  private:
   void accept();
   void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  // Out of file descriptors: frees the reserve, answers every waiting
+  // connection 503 and closes it, takes the reserve back. Returns how many.
+  int refuse_at_fd_limit();
   void sweep();
   Gauges gauges() const;
 
@@ -96,6 +99,9 @@ class Server final : public Delivery {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer accept_retry_timer_;
+  // One descriptor held back so that, at the open-file limit, waiting
+  // connections can still be accepted and refused instead of timing out.
+  int reserve_fd_ = -1;
   boost::asio::signal_set signals_;
   Duration sweep_period_;
   std::unordered_map<ConnId, Connection*> connections_;

@@ -64,7 +64,7 @@ export function binaryPresent() {
  * crashed/hung flags; restart() keeps port, args, env and db.
  */
 export async function startServer(args = [], opts = {}) {
-  return server.startServer({ args, env: opts.env, startTimeoutMs: opts.startTimeout });
+  return server.startServer({ args, env: opts.env, startTimeoutMs: opts.startTimeout, nofile: opts.nofile });
 }
 
 /**

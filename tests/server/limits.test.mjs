@@ -1,6 +1,7 @@
 // Limits: per-IP connection cap, slow consumers, Origin checks (+ their metrics).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {
   T, FAST, startServer, finish, finishAll, createMeeting, get, metrics, mval, Client, tryUpgrade, sleep, waitFor,
 } from './harness.mjs';
@@ -248,5 +249,52 @@ test("--allow-origin '*' allows any origin", T, async () => {
     c.close(1000);
   } finally {
     await finish(s);
+  }
+});
+
+// One HTTP/1.1 keep-alive request on a raw socket: resolves with the status
+// line, and the socket (still open unless the server closed it).
+function rawRequest(port, path = '/healthz') {
+  return new Promise((res, rej) => {
+    const s = net.connect(port, '127.0.0.1');
+    let data = '';
+    const timer = setTimeout(() => { s.destroy(); rej(new Error('no answer within 3 s')); }, 3000);
+    s.on('error', (e) => { clearTimeout(timer); rej(e); });
+    s.on('data', (d) => {
+      data += d;
+      const end = data.indexOf('\r\n');
+      if (end >= 0) {
+        clearTimeout(timer);
+        res({ status: data.slice(0, end), socket: s, text: () => data });
+      }
+    });
+    s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  });
+}
+
+test('at the open-file limit, further connections are refused with 503 at once (not left to time out), and it recovers', T, async () => {
+  const srv = await startServer([...FAST, '--per-ip', '1000'], { nofile: 48 });
+  const held = [];
+  try {
+    let refused = null;
+    for (let i = 0; i < 80 && !refused; i++) {
+      const r = await rawRequest(srv.port);
+      if (r.status.startsWith('HTTP/1.1 200')) held.push(r.socket);
+      else refused = r;
+    }
+    assert.ok(refused, `a connection past the limit was answered (held ${held.length})`);
+    assert.ok(held.length >= 20, `the limit left room for connections (held ${held.length})`);
+    assert.equal(refused.status, 'HTTP/1.1 503 Service Unavailable');
+    await new Promise((r) => refused.socket.once('close', r));
+    assert.match(refused.text(), /"code":"too-many-connections"/);
+    assert.match(refused.text(), /Retry-After: 5/i);
+    // Room again once some go: the server takes new connections.
+    for (const s of held.splice(0, 5)) s.destroy();
+    await waitFor(async () => (await rawRequest(srv.port).then((r) => { r.socket.destroy(); return r.status; })) === 'HTTP/1.1 200 OK', 3000, 'a connection accepted again');
+    const m = await metrics(srv.url);
+    assert.ok(mval(m, 'meshmeet_connections_refused_fd_limit_total') >= 1, 'counted in /metrics');
+  } finally {
+    for (const s of held) s.destroy();
+    await finish(srv);
   }
 });

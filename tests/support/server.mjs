@@ -83,6 +83,7 @@ export function serverEnv(extra = {}) {
  *          clients find the server where it was
  *   db     --db (default <fresh temp dir>/meshmeet.db)
  *   startTimeoutMs  how long to wait for the listening line
+ *   nofile  the open-file limit of the server process (run under prlimit)
  * host, port and db are not passed where args (the flag) or env (its
  * MESHMEET_* twin) already give them.
  * The handle: url, wsUrl, port, tls, dbPath, args (the command line), proc
@@ -90,9 +91,10 @@ export function serverEnv(extra = {}) {
  * stderrText(), stop(), kill9(), restart(). stopServers() stops every handle
  * still running.
  */
-export async function startServer({ args = [], env = {}, host = '127.0.0.1', port = 0, db, startTimeoutMs = 10000 } = {}) {
+export async function startServer({ args = [], env = {}, host = '127.0.0.1', port = 0, db, startTimeoutMs = 10000, nofile } = {}) {
   if (!existsSync(SERVER_BIN)) throw new Error(`server binary not found: ${SERVER_BIN} (build it, or set MESHMEET_SERVER_BIN)`);
   const srv = new ServerProcess({ args, env, host, port, db });
+  srv.nofile = nofile;
   await srv.launch(startTimeoutMs);
   servers.add(srv);
   return srv;
@@ -154,7 +156,11 @@ class ServerProcess {
   async launch(timeoutMs = 10000) {
     this.exit = null;
     this.spawnError = null;
-    const proc = track(spawn(SERVER_BIN, this.args, { env: this.env, stdio: ['ignore', 'ignore', 'pipe'] }));
+    // prlimit execs the server: same pid, so signals reach it directly.
+    const [command, argv] = this.nofile
+      ? ['prlimit', [`--nofile=${this.nofile}:${this.nofile}`, '--', SERVER_BIN, ...this.args]]
+      : [SERVER_BIN, this.args];
+    const proc = track(spawn(command, argv, { env: this.env, stdio: ['ignore', 'ignore', 'pipe'] }));
     this.proc = proc;
     this.exited = new Promise((res) => proc.once('exit', (code, signal) => res((this.exit = { code, signal }))));
     const started = this.stderrLines.length;
