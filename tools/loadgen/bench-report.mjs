@@ -164,7 +164,10 @@ if (by.s4?.s) {
   const failed = s.participants - s.joined;
   const kinds = s.errors ? Object.entries(s.errors_detail).map(([k, v]) => `${k} ${n0(v)}`).join(', ') : 'none';
   breaks.push(`**Connections** (scenario 4, ${n0(s.participants)} requested): the server held **${n0(s.joined)}** participants at once (its 20,000-file limit); ${n0(failed)} did not get in (${kinds}).${
-    s.connect_ms.n >= s.participants ? ' Every TCP connect succeeded (the kernel queued them), so the ones over the limit waited for an upgrade answer until the client gave up, instead of being refused quickly.' : ''} The server was ${r.alive} afterwards, its ${n0(s.joined)} participants kept working (peer-left missing ${n0(s.peer_left.missing)} of ${n0(s.peer_left.expected)}, signals missing ${n0(s.signals.missing)}), and it used ${f(sv(r)?.cpu_hold_s, 2, ' s')} CPU during the ${f(sv(r)?.hold_wall_s, 0, ' s')} hold (no busy loop at the limit).`);
+    s.connect_ms.n < s.participants ? ''
+      : (s.errors_detail?.['upgrade-failed:http-503'] ?? 0) === failed && failed > 0
+        ? ' Every TCP connect succeeded (the kernel queued them), and every one over the limit was answered `503` at once and closed (the server keeps a descriptor in reserve to accept and refuse them).'
+        : ' Every TCP connect succeeded (the kernel queued them), so the ones over the limit waited for an upgrade answer until the client gave up, instead of being refused quickly.'} The server was ${r.alive} afterwards, its ${n0(s.joined)} participants kept working (peer-left missing ${n0(s.peer_left.missing)} of ${n0(s.peer_left.expected)}, signals missing ${n0(s.signals.missing)}), and it used ${f(sv(r)?.cpu_hold_s, 2, ' s')} CPU during the ${f(sv(r)?.hold_wall_s, 0, ' s')} hold (no busy loop at the limit).`);
 }
 if (by.s3?.s) {
   const s = by.s3.s, r = by.s3, b = busyPct(r);
