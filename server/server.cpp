@@ -25,8 +25,11 @@ using tcp = asio::ip::tcp;
 using protocol::ErrorCode;
 using protocol::LeaveReason;
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// Streams on the io_context's own executor type rather than the type-erased
+// any_io_executor (56 bytes, copied into every timer, socket and pending
+// operation of every connection): the server has one io_context.
+using PlainStream = beast::basic_stream<tcp, Server::Executor, beast::unlimited_rate_policy>;
+using TlsStream = beast::ssl_stream<PlainStream>;
 
 namespace {
 
@@ -35,7 +38,7 @@ constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kCloseHandshakeTimeout = std::chrono::seconds(5);
 constexpr std::size_t kHttpHeaderLimit = 16 * 1024;
 constexpr auto kShutdownDeadline = std::chrono::seconds(3);
-constexpr std::size_t kReadChunk = 1536;  // websocket::stream's tcp_frame_size
+constexpr std::size_t kReadChunk = 1536;  // websocket::stream's tcp_frame_size: what one read can copy out
 
 Message make_message(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
@@ -86,8 +89,8 @@ class WebSocketConnection final : public Connection,
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
       if (kind == websocket::frame_type::pong || kind == websocket::frame_type::ping) last_heard_ = Clock::now();
     });
-    upgrade_ = std::move(request);
-    ws_.async_accept(upgrade_, beast::bind_front_handler(&WebSocketConnection::on_accept, this->shared_from_this()));
+    upgrade_ = std::make_unique<HttpRequest>(std::move(request));
+    ws_.async_accept(*upgrade_, beast::bind_front_handler(&WebSocketConnection::on_accept, this->shared_from_this()));
   }
 
   void send(Message message) override {
@@ -145,7 +148,7 @@ class WebSocketConnection final : public Connection,
   }
 
   void on_accept(beast::error_code ec) {
-    upgrade_ = {};
+    upgrade_.reset();
     if (ec) return;
     auto [id, open_from_ip] = server_.attach(this, ip_);
     id_ = id;
@@ -159,32 +162,49 @@ class WebSocketConnection final : public Connection,
     read_next();
   }
 
+  // Waits for the next message with no buffer of ours: Beast reads the frame
+  // header and the first bytes into the stream's own fixed read buffer and
+  // completes this zero-length read with 0 bytes (or with the whole message
+  // when it is empty). Only then is buffer_ allocated, for that message.
   void read_next() {
+    // A real address, not null: Beast's UTF-8 check computes `data + size - 3`
+    // and compares, which goes wrong only for a null pointer.
+    static char nothing;
+    ws_.async_read_some(asio::mutable_buffer(&nothing, 0),
+                        beast::bind_front_handler(&WebSocketConnection::on_read, this->shared_from_this()));
+  }
+
+  // The rest of a message under way, into buffer_.
+  void read_more() {
     const std::size_t max = server_.config().max_frame;
     const std::size_t room = max + 1 - std::min(buffer_.size(), max);
+    // What Beast already holds of the message comes out in one copy.
+    if (buffer_.capacity() == 0) buffer_.reserve(std::min(kReadChunk, room));
     ws_.async_read_some(buffer_, room, beast::bind_front_handler(&WebSocketConnection::on_read, this->shared_from_this()));
+  }
+
+  // Idle connections hold no read buffer at all.
+  void release_buffer() {
+    buffer_.clear();
+    buffer_.shrink_to_fit();
   }
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     if (buffer_.size() > server_.config().max_frame) {
-      buffer_ = {};
+      release_buffer();
       return violation(ErrorCode::TooLarge, "message larger than " + std::to_string(server_.config().max_frame) + " bytes",
                        DisconnectReason::TooLarge, websocket::close_code::too_big);
     }
-    if (!ws_.is_message_done()) return read_next();
+    if (!ws_.is_message_done()) return read_more();
     if (!ws_.got_text()) {
-      buffer_.consume(buffer_.size());
+      release_buffer();
       return violation(ErrorCode::BadMessage, "binary messages are not part of the protocol", DisconnectReason::Binary,
                        websocket::close_code::unknown_data);
     }
     auto data = buffer_.cdata();
     handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
-    // Idle connections keep no more than the next read prepares anyway (Beast
-    // reads up to 1536 bytes at a time): a small buffer is reused, not freed
-    // and allocated again for every message; a big message's buffer goes.
-    buffer_.clear();
-    if (buffer_.capacity() > kReadChunk) buffer_.shrink_to_fit();
+    release_buffer();
     // Once closing, the close handshake reads by itself: a read of ours
     // racing it can leave both waiting on each other.
     if (state_ == ConnectionState::Unjoined || state_ == ConnectionState::Joined) read_next();
@@ -318,7 +338,7 @@ class WebSocketConnection final : public Connection,
     queued_bytes_ -= queue_[next_]->size();
     queue_[next_++].reset();
     if (next_ == queue_.size()) {
-      queue_.clear();
+      queue_ = {};  // an idle connection holds no queue storage either
       next_ = 0;
     } else if (next_ >= 64 && next_ * 2 >= queue_.size()) {
       // Never fully drained under steady traffic: drop the sent prefix.
@@ -358,8 +378,8 @@ class WebSocketConnection final : public Connection,
   Server& server_;
   websocket::stream<Stream> ws_;
   std::string ip_;
-  HttpRequest upgrade_;
-  beast::flat_buffer buffer_;
+  std::unique_ptr<HttpRequest> upgrade_;  // only while the handshake runs
+  beast::flat_buffer buffer_;             // empty between messages
   ConnId id_ = 0;
   ConnectionState state_ = ConnectionState::Accepting;
   TimePoint opened_{}, last_heard_{}, last_ping_{};
@@ -458,7 +478,7 @@ class HttpSession final : public HttpConnection, public std::enable_shared_from_
   std::unique_ptr<HttpResponse> response_;
 };
 
-std::string address_of(const tcp::socket& socket) {
+std::string address_of(const Server::Socket& socket) {
   beast::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
   if (ec) return "unknown";
@@ -544,10 +564,11 @@ void Server::start() {
 }
 
 void Server::accept() {
-  acceptor_.async_accept(io_, [this](beast::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
+  acceptor_.async_accept(io_.get_executor(),
+                         [this](beast::error_code ec, Socket socket) { on_accept(ec, std::move(socket)); });
 }
 
-void Server::on_accept(beast::error_code ec, tcp::socket socket) {
+void Server::on_accept(beast::error_code ec, Socket socket) {
   if (shutting_down_ || ec == asio::error::operation_aborted) return;
   if ((ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system) &&
       refuse_at_fd_limit() > 0) {

@@ -47,6 +47,9 @@ class HttpConnection {
 
 class Server final : public Delivery {
  public:
+  using Executor = boost::asio::io_context::executor_type;
+  using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
+
   Server(boost::asio::io_context& io, Config config, std::unique_ptr<MeetingStore> store, std::unique_ptr<GeoIp> geoip,
          std::optional<boost::asio::ssl::context> tls);
   ~Server() override;
@@ -80,7 +83,7 @@ class Server final : public Delivery {
 
  private:
   void accept();
-  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  void on_accept(boost::system::error_code ec, Socket socket);
   // Out of file descriptors: frees the reserve, answers every waiting
   // connection 503 and closes it, takes the reserve back. Returns how many.
   int refuse_at_fd_limit();

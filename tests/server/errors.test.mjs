@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  T, FAST, startServer, finish, finishAll, createMeeting, get, metrics, mval, Client, RawWs, fakeId, sleep, waitFor,
+  T, FAST, startServer, finish, finishAll, createMeeting, get, metrics, mval, Client, RawWs, buildFrame, fakeId, sleep, waitFor,
 } from './harness.mjs';
 
 const MAX = 1024;
@@ -221,6 +221,33 @@ test('UTF-8 split across fragments of one message is valid', T, async () => {
   r.sendFrame(0x0, msg.subarray(cut + 3), { fin: true });
   const p = await r.next('pong');
   assert.equal(p.t, 5);
+  r.sendClose(1000);
+  await r.waitEnded();
+});
+
+test('a message trickled in a byte at a time, with an empty first fragment and a ping between fragments, is read whole', T, async () => {
+  // The server waits for each message without a buffer of its own and only
+  // then reads it into one: header and payload arriving apart must not matter.
+  const r = await RawWs.connect(srv.port);
+  const msg = Buffer.from('{"type":"ping","t":7,"x":"€"}');
+  const wire = Buffer.concat([
+    buildFrame(0x1, Buffer.alloc(0), { fin: false }),
+    buildFrame(0x0, msg.subarray(0, 10), { fin: false }),
+    buildFrame(0x9, Buffer.from('hi')),
+    buildFrame(0x0, msg.subarray(10), { fin: true }),
+  ]);
+  for (const byte of wire) {
+    r.sock.write(Buffer.from([byte]));
+    await sleep(1);
+  }
+  assert.equal((await r.next('pong')).t, 7);
+  const pong = await r.nextEvent((ev) => ev.kind === 'pong');
+  assert.equal(pong.payload.toString(), 'hi');
+  // Idle again, then two messages in one write: both are answered, in order.
+  await sleep(50);
+  r.sock.write(Buffer.concat([buildFrame(0x1, Buffer.from('{"type":"ping","t":8}')), buildFrame(0x1, Buffer.from('{"type":"ping","t":9}'))]));
+  assert.equal((await r.next('pong')).t, 8);
+  assert.equal((await r.next('pong')).t, 9);
   r.sendClose(1000);
   await r.waitEnded();
 });

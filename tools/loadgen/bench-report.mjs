@@ -96,6 +96,9 @@ if (by.s2?.s) {
   target('2', 'errors (all kinds)', '0', n0(s.errors), s.errors === 0);
   target('2', 'peer-left missing', '0', n0(s.peer_left.missing), s.peer_left.missing === 0 && s.peer_left.expected > 0);
   target('2', 'server RSS, peak with everyone connected', '≤ 150 MB', mb(v.rss_peak_kb), v.rss_peak_kb != null && v.rss_peak_kb <= 150 * 1024);
+  target('2', 'server RSS per participant beyond idle ((peak − idle) ÷ joined)', '≤ 5 KB',
+    v.kb_per_participant != null ? f(v.kb_per_participant, 2, ' KB') : '–',
+    v.kb_per_participant != null && s.joined > 0 && v.kb_per_participant <= 5);
   target('2', 'server CPU per join (ramp CPU ÷ joins)', '≤ 0.3 ms', v.cpu_ms_per_join != null ? `${v.cpu_ms_per_join.toFixed(3)} ms` : '–',
     v.cpu_ms_per_join != null && v.cpu_ms_per_join <= 0.3);
 }

@@ -14,6 +14,7 @@
 # Scenarios (each on its own freshly started server, temp database):
 #   1  1,000 participants at 1,000 joins/s, hold 5 s   target: join p99 <= 10 ms
 #   2  19,000 participants at 1,000 joins/s, hold 20 s target: 0 errors, RSS <= 150 MB,
+#                                                     <= 5 KB per participant beyond idle,
 #                                                     CPU <= 0.3 ms per join
 #   2b as 2 without signals: separates the cost of a join from the cost of relaying
 #   3  (stress) 4,000 participants at 4,000 joins/s: where join latency bends
@@ -38,7 +39,7 @@ for a in "$@"; do
     --no-stress) stress=0 ;;
     --quick) quick=1; stress=0 ;;
     --no-docs) docs=0 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown option '$a'" >&2; exit 2 ;;
   esac
 done
