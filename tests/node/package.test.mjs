@@ -15,8 +15,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { ROOT, DIST, startServer, tempDir } from './harness.mjs';
+import { BUDGET, measure } from '../../tools/package-size.mjs';
 
 const T = { timeout: 120000 };
 const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
@@ -63,18 +63,12 @@ test('npm pack yields a tarball with only dist files, package.json and README', 
 });
 
 test('the .wasm and the JS it ships: sizes raw and gzip, within 150 KB gzip together', T, (t) => {
-  const files = ['meshmeet-core.wasm', 'meshmeet-core.mjs', 'meshmeet.js'];
-  let gzTotal = 0;
-  let rawTotal = 0;
-  for (const f of files) {
-    const bytes = readFileSync(join(DIST, f));
-    const gz = gzipSync(bytes, { level: 9 }).length;
-    gzTotal += gz;
-    rawTotal += bytes.length;
-    t.diagnostic(`${f}: ${bytes.length} bytes raw, ${gz} bytes gzip`);
-  }
-  t.diagnostic(`wasm + js: ${rawTotal} bytes raw, ${gzTotal} bytes gzip (${(gzTotal / 1024).toFixed(1)} KiB)`);
-  assert.ok(gzTotal <= 150 * 1024, `≤ 150 KB gzip together (got ${gzTotal})`);
+  const { files, raw, gzip } = measure(DIST);
+  assert.deepEqual(files.map((f) => f.file), ['meshmeet-core.wasm', 'meshmeet-core.mjs', 'meshmeet.js']);
+  for (const f of files) t.diagnostic(`${f.file}: ${f.raw} bytes raw, ${f.gzip} bytes gzip`);
+  t.diagnostic(`wasm + js: ${raw} bytes raw, ${gzip} bytes gzip (${(gzip / 1024).toFixed(1)} KiB)`);
+  assert.equal(BUDGET, 150 * 1024);
+  assert.ok(gzip <= BUDGET, `≤ 150 KB gzip together (got ${gzip})`);
   assert.equal(statSync(join(DIST, 'index.d.ts')).isFile(), true);
 });
 

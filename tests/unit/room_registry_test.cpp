@@ -14,17 +14,7 @@
 #include "protocol/messages.hpp"
 #include "server/room_registry.hpp"
 
-// doctest prints enums as numbers unless an overload found by ADL says otherwise.
-namespace meshmeet::protocol {
-inline doctest::String toString(ErrorCode code) {
-  const auto text = to_string(code);
-  return doctest::String(text.data(), static_cast<doctest::String::size_type>(text.size()));
-}
-inline doctest::String toString(LeaveReason reason) {
-  const auto text = to_string(reason);
-  return doctest::String(text.data(), static_cast<doctest::String::size_type>(text.size()));
-}
-}  // namespace meshmeet::protocol
+#include "protocol_printers.hpp"
 
 using namespace meshmeet::server;
 using meshmeet::protocol::ErrorCode;

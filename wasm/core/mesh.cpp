@@ -77,17 +77,13 @@ void Mesh::on_welcome(std::int64_t now, const protocol::Welcome& w, WelcomeKind 
   if (new_identity)
     for (auto& [id, orphan] : orphans_) orphan.member.link->announce_new_id(now, self_);
   for (const auto& p : w.peers) admit(now, p);
-  rebalance(now);
-  update_stats_timer();
-  arm_carry_over_timer(now);
+  roster_changed(now);
 }
 
 void Mesh::on_peer_joined(std::int64_t now, const protocol::PeerInfo& peer) {
   if (state_ != MeshState::Active) return;
   admit(now, peer);
-  rebalance(now);
-  update_stats_timer();
-  arm_carry_over_timer(now);
+  roster_changed(now);
 }
 
 void Mesh::on_peer_left(std::int64_t now, const std::string& peer, std::string reason) {
@@ -98,10 +94,7 @@ void Mesh::on_peer_left(std::int64_t now, const std::string& peer, std::string r
     if (orphan.member.link->announced_id() == peer) claimed.push_back(old);
   for (const auto& old : claimed) drop_orphan(now, old, "its new id left");
   remove(now, peer, std::move(reason));
-  release_waiting(now);
-  rebalance(now);
-  update_stats_timer();
-  arm_carry_over_timer(now);
+  roster_changed(now);
 }
 
 void Mesh::add(std::int64_t now, const protocol::PeerInfo& peer) {
@@ -256,10 +249,7 @@ void Mesh::on_new_id(std::int64_t now, const std::string& old_id) {
   else if (auto w = waiting_.find(id); w != waiting_.end())
     bind_claimant(now, protocol::PeerInfo(w->second.info));
   // Otherwise the server has not named that id yet: its peer-joined will.
-  release_waiting(now);
-  rebalance(now);
-  update_stats_timer();
-  arm_carry_over_timer(now);
+  roster_changed(now);
 }
 
 void Mesh::release_waiting(std::int64_t now) {
@@ -282,6 +272,15 @@ void Mesh::replay_held_signals(std::int64_t now, const std::string& peer) {
   for (const auto& data : signals) on_signal(now, peer, data);
 }
 
+// After anything that adds, removes or binds a member: open those whose
+// wait is over, split the uplink anew, and keep both timers to what is left.
+void Mesh::roster_changed(std::int64_t now) {
+  release_waiting(now);
+  rebalance(now);
+  update_stats_timer();
+  arm_carry_over_timer(now);
+}
+
 void Mesh::arm_carry_over_timer(std::int64_t now) {
   ctx_.cancel_timer(carry_over_timer_);
   if (orphans_.empty() && waiting_.empty()) {
@@ -301,10 +300,7 @@ void Mesh::on_carry_over_timer(std::int64_t now, int timer) {
   for (const auto& [old, orphan] : orphans_)
     if (orphan.expires <= now) expired.push_back(old);
   for (const auto& old : expired) drop_orphan(now, old, "no new id from the peer in time");
-  release_waiting(now);
-  rebalance(now);
-  update_stats_timer();
-  arm_carry_over_timer(now);
+  roster_changed(now);
 }
 
 void Mesh::settle(std::int64_t now) {
@@ -314,10 +310,7 @@ void Mesh::settle(std::int64_t now) {
     if (!orphan.member.link->carry_over_ready()) down.push_back(old);
   if (down.empty()) return;
   for (const auto& old : down) drop_orphan(now, old, "its connection went down");
-  release_waiting(now);
-  rebalance(now);
-  update_stats_timer();
-  arm_carry_over_timer(now);
+  roster_changed(now);
 }
 
 // The stats timer runs while there is someone to measure.

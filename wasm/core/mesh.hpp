@@ -122,6 +122,7 @@ class Mesh {
   void release_waiting(std::int64_t now);  // opens those whose wait is over
   void replay_held_signals(std::int64_t now, const std::string& peer);
   void arm_carry_over_timer(std::int64_t now);
+  void roster_changed(std::int64_t now);
 
   CoreContext& ctx_;
   MeshState state_ = MeshState::Detached;

@@ -147,7 +147,6 @@ void VerificationCode::reset(bool committer) {
   remote_.clear();
   code_.clear();
   committer_ = committer;
-  channel_open_ = false;
   own_nonce_.clear();
   peer_nonce_.clear();
   peer_commit_.clear();
@@ -156,7 +155,6 @@ void VerificationCode::reset(bool committer) {
 }
 
 std::vector<std::string> VerificationCode::on_channel_open() {
-  channel_open_ = true;
   std::vector<std::string> send;
   if (!committer_ || commit_sent_) return send;
   if (local_.empty()) {  // a channel opens after DTLS, so after our description

@@ -75,7 +75,6 @@ class VerificationCode {
   VerificationState state_ = VerificationState::AwaitingExchange;
   std::string local_, remote_, code_;
   bool committer_ = false;
-  bool channel_open_ = false;
   std::string own_nonce_;     // made when first needed
   std::string peer_nonce_;    // nR (we commit) or nC once revealed (we respond)
   std::string peer_commit_;   // the committer's commitment (we respond)
