@@ -608,6 +608,9 @@ int Server::refuse_at_fd_limit() {
       "Retry-After: 5\r\nContent-Length: 93\r\n\r\n"
       "{\"error\":{\"code\":\"too-many-connections\",\"message\":\"the server cannot take more connections\"}}";
   static_assert(kResponse.size() - kResponse.find("\r\n\r\n") - 4 == 93, "Content-Length");
+  // The loop below must stop at EAGAIN, never block the event loop.
+  beast::error_code ignored;
+  acceptor_.native_non_blocking(true, ignored);
   if (reserve_fd_ >= 0) ::close(reserve_fd_);
   reserve_fd_ = -1;
   int refused = 0;
