@@ -9,9 +9,14 @@
 
 import createCoreModule from './meshmeet-core.mjs';
 
+// The core's .wasm comes from the same server as the page: when it cannot be
+// fetched the server is unreachable, and the next join tries again.
 let corePromise = null;
 function loadCore() {
-  corePromise ??= createCoreModule();
+  corePromise ??= createCoreModule().catch((e) => {
+    corePromise = null;
+    throw new MeshmeetError('server-unreachable', `cannot load the client core: ${e?.message ?? e}`);
+  });
   return corePromise;
 }
 

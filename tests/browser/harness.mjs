@@ -243,9 +243,12 @@ function attachLogs(p) {
   p.page.on('pageerror', (e) => p.errors.push(String(e?.message ?? e)));
 }
 
-/** One participant in Chromium: its own browser context, i.e. a fresh profile. */
-export async function newChromiumParticipant(browser, name, { viewport = SMALL_VIEWPORT } = {}) {
-  const context = await browser.newContext({ viewport, locale: 'en-US' });
+/**
+ * One participant in Chromium: its own browser context, i.e. a fresh profile.
+ * `context` takes more Playwright context options (locale, isMobile, …).
+ */
+export async function newChromiumParticipant(browser, name, { viewport = SMALL_VIEWPORT, context: options = {} } = {}) {
+  const context = await browser.newContext({ viewport, locale: 'en-US', ...options });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   const p = { name, kind: 'chromium', context, page, logs: [], console: [], errors: [], close: () => context.close() };

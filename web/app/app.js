@@ -2,7 +2,7 @@
 // (/lib/meshmeet.js), so it doubles as the package's example.
 
 import { createMeeting, getMeeting, joinMeeting } from '/lib/meshmeet.js';
-import { ACCESSIBLE, currentLanguage, onLanguageChange, setLanguage, t, translatePage } from '/i18n.js';
+import { ACCESSIBLE, currentLanguage, onLanguageChange, setLanguage, setText, t, translatePage } from '/i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const server = location.origin;
@@ -24,14 +24,15 @@ function toast(text) {
   toastTimer = setTimeout(() => (el.hidden = true), 2500);
 }
 
-function banner(text) {
-  $('banner').textContent = text ?? '';
-  $('banner').hidden = !text;
+function banner(key) {
+  if (key) setText($('banner'), key);
+  $('banner').hidden = !key;
 }
 
-function showMessage(text, { retry } = {}) {
+// A full-page message: `what` is a translation key and its arguments.
+function showMessage(what, { retry } = {}) {
   stopPreview();
-  $('message-text').textContent = text;
+  setText($('message-text'), ...what);
   $('message-retry').hidden = !retry;
   $('message-retry').onclick = retry ?? null;
   show('message-view');
@@ -52,12 +53,31 @@ async function copy(text) {
   toast(t('linkCopied'));
 }
 
+// What to tell the user about an error: a translation key and its arguments.
 function describeError(error) {
   switch (error?.code) {
-    case 'meeting-not-found': return t('notFound');
-    case 'meeting-full': return t('full');
-    case 'server-unreachable': return t('unreachable');
-    default: return error?.message || t('unknownError');
+    case 'meeting-not-found': return ['notFound'];
+    case 'meeting-full': return ['full'];
+    case 'server-unreachable': return ['unreachable'];
+    default:
+      console.error(error);
+      return ['unknownError', error?.code ?? error?.name ?? 'error'];
+  }
+}
+
+// The page title names the meeting once there is one.
+let titleName = null;
+function updateTitle() {
+  document.title = titleName === null ? 'meshmeet' : `${titleName || t('untitled')} · meshmeet`;
+}
+
+// A person's name, or "Guest" in the page's language when they gave none.
+function showName(el, name) {
+  if (name) {
+    delete el.dataset.i18n;
+    el.textContent = name;
+  } else {
+    setText(el, 'guest');
   }
 }
 
@@ -68,6 +88,7 @@ $('language').addEventListener('change', (e) => setLanguage(e.target.value));
 onLanguageChange(() => {
   translatePage();
   refreshControls();
+  updateTitle();
 });
 translatePage();
 
@@ -80,16 +101,19 @@ function showHome() {
     event.preventDefault();
     const button = $('create-button');
     button.disabled = true;
-    button.textContent = t('creating');
+    setText(button, 'creating');
+    $('create-error').hidden = true;
     try {
       const meeting = await createMeeting(server, { name: $('meeting-name').value.trim() });
       history.pushState({}, '', meeting.url);
       await showLobby(meeting.id, { created: true });
     } catch (error) {
-      toast(describeError(error));
+      // Stays until the next try: the person may have looked away.
+      setText($('create-error'), ...describeError(error));
+      $('create-error').hidden = false;
     } finally {
       button.disabled = false;
-      button.textContent = t('newMeeting');
+      setText(button, 'newMeeting');
     }
   };
 }
@@ -112,12 +136,25 @@ function savedDevices() {
   }
 }
 
-// Gets the best stream the browser allows: camera and microphone, else one
-// of them, else none (join receive-only). Remembers why in `mediaProblem`.
+// What to tell the person when the camera (cam) or microphone (mic) could
+// not be opened: each is null (it opened) or the browser's error.
+function mediaProblemOf(cam, mic) {
+  const denied = (error) => error?.name === 'NotAllowedError' || error?.name === 'SecurityError';
+  if (cam && mic) return denied(cam) || denied(mic) ? 'mediaDenied' : 'mediaAbsent';
+  if (cam) return denied(cam) ? 'cameraDenied' : 'cameraAbsent';
+  if (mic) return denied(mic) ? 'microphoneDenied' : 'microphoneAbsent';
+  return null;
+}
+
+// Gets the best stream the browser allows: camera and microphone, else
+// whichever of them it gives (one may be blocked or missing), else none
+// (join receive-only). Remembers why in `mediaProblem`.
 async function openMedia() {
+  // A device picked earlier is required ({exact}): Chromium ignores a bare
+  // deviceId. If it is gone (unplugged), forget it and take the default.
   const devices = savedDevices();
-  const video = { width: { ideal: 640 }, height: { ideal: 480 }, ...(devices.camera ? { deviceId: devices.camera } : {}) };
-  const audio = { echoCancellation: true, noiseSuppression: true, ...(devices.microphone ? { deviceId: devices.microphone } : {}) };
+  const video = { width: { ideal: 640 }, height: { ideal: 480 }, ...(devices.camera ? { deviceId: { exact: devices.camera } } : {}) };
+  const audio = { echoCancellation: true, noiseSuppression: true, ...(devices.microphone ? { deviceId: { exact: devices.microphone } } : {}) };
   mediaProblem = null;
   if (!navigator.mediaDevices?.getUserMedia) {
     mediaProblem = 'mediaAbsent';
@@ -126,22 +163,18 @@ async function openMedia() {
   try {
     return await navigator.mediaDevices.getUserMedia({ video, audio });
   } catch (error) {
-    if (error.name === 'NotAllowedError' || error.name === 'SecurityError') {
-      mediaProblem = 'mediaDenied';
-      return null;
+    if (error.name === 'OverconstrainedError' && (devices.camera || devices.microphone)) {
+      localStorage.removeItem(DEVICES_KEY);
+      return openMedia();
     }
+    // One of the two is blocked or missing: ask for each alone.
   }
-  for (const [constraints, problem] of [[{ audio }, 'cameraAbsent'], [{ video }, 'microphoneAbsent']]) {
-    try {
-      const stream = await navigator.mediaDevices.getUserMedia(constraints);
-      mediaProblem = problem;
-      return stream;
-    } catch {
-      /* try the next */
-    }
-  }
-  mediaProblem = 'mediaAbsent';
-  return null;
+  const open = (constraints) => navigator.mediaDevices.getUserMedia(constraints).then((stream) => ({ stream }), (error) => ({ error }));
+  const cam = await open({ video });
+  const mic = await open({ audio });
+  mediaProblem = mediaProblemOf(cam.error ?? null, mic.error ?? null);
+  const tracks = [...(cam.stream?.getTracks() ?? []), ...(mic.stream?.getTracks() ?? [])];
+  return tracks.length ? new MediaStream(tracks) : null;
 }
 
 async function fillDevicePickers() {
@@ -176,7 +209,7 @@ async function startPreview() {
   $('preview-empty').hidden = hasVideo;
   $('preview-empty').textContent = ($('your-name').value.trim() || t('guest')).slice(0, 1).toUpperCase();
   $('media-note').hidden = !mediaProblem;
-  $('media-note').textContent = mediaProblem ? t(mediaProblem) : '';
+  if (mediaProblem) setText($('media-note'), mediaProblem);
   await fillDevicePickers();
 }
 
@@ -187,10 +220,12 @@ async function showLobby(meetingId, { created = false } = {}) {
   } catch (error) {
     return showMessage(describeError(error), error.code === 'server-unreachable' ? { retry: () => showLobby(meetingId) } : {});
   }
-  document.title = `${info.name || t('untitled')} · meshmeet`;
+  titleName = info.name;
+  updateTitle();
   $('meeting-title').textContent = info.name;
-  $('lobby-title').textContent = info.name || t('untitled');
-  $('lobby-count').textContent = t('participantsNow', info.participants);
+  if (info.name) $('lobby-title').textContent = info.name;
+  else setText($('lobby-title'), 'untitled');
+  setText($('lobby-count'), 'participantsNow', info.participants);
   $('your-name').value = localStorage.getItem(NAME_KEY) ?? '';
   $('share-link').value = location.href;
   $('share-copy').onclick = () => copy(location.href);
@@ -207,7 +242,7 @@ async function showLobby(meetingId, { created = false } = {}) {
     localStorage.setItem(NAME_KEY, name);
     const button = $('join-button');
     button.disabled = true;
-    button.textContent = t('joining');
+    setText(button, 'joining');
     try {
       await previewReady;
       await enterMeeting(meetingId, name, previewStream);
@@ -215,7 +250,7 @@ async function showLobby(meetingId, { created = false } = {}) {
       showMessage(describeError(error), error.code === 'meeting-full' || error.code === 'server-unreachable' ? { retry: () => showLobby(meetingId) } : {});
     } finally {
       button.disabled = false;
-      button.textContent = t('join');
+      setText(button, 'join');
     }
   };
   await previewReady;
@@ -238,8 +273,12 @@ async function enterMeeting(meetingId, name, stream) {
   meeting = await joinMeeting({ server, meeting: meetingId, name, localStream, logger });
   previewStream = null;  // the meeting owns it now
 
+  // What we cannot send is off from the start, so the others see it so.
+  if (!localStream.getAudioTracks().length) meeting.setMicrophone(false);
+  if (!cameraTrack) meeting.setCamera(false);
+
   $('self-video').srcObject = localStream;
-  $('self-name').textContent = `${name || t('guest')} (${t('you')})`;
+  setText($('self-name'), 'selfName', name);
   show('meeting-view');
   banner(null);
 
@@ -290,12 +329,13 @@ async function enterMeeting(meetingId, name, stream) {
   });
   meeting.on('chat', ({ from, text, direct }) => addChat(from.name || t('guest'), text, { direct }));
   meeting.on('state', ({ state }) => {
-    if (state === 'reconnecting') banner(t('reconnecting'));
+    if (state === 'reconnecting') banner('reconnecting');
     else if (state === 'joined') banner(null);
-    else if (state === 'failed') showMessage(t('unreachable'), { retry: () => location.reload() });
+    else if (state === 'failed') showMessage(['unreachable'], { retry: () => location.reload() });
   });
   meeting.on('error', (error) => {
-    if (error.code?.startsWith('chat-')) toast(error.message);
+    if (error.code === 'chat-too-long') toast(t('chatTooLong'));
+    else if (error.code?.startsWith('chat-')) toast(t('chatNotDelivered'));
     if (error.code === 'verification-failed') {
       const code = tiles.get(error.peer)?.querySelector('.code');
       if (code) code.textContent = `⚠ ${t('verifyFailed')}`;
@@ -315,7 +355,7 @@ async function enterMeeting(meetingId, name, stream) {
 
 function addTile(peer) {
   if (tiles.has(peer.id)) {
-    tiles.get(peer.id).querySelector('.name').textContent = peer.name || t('guest');
+    showName(tiles.get(peer.id).querySelector('.name'), peer.name);
     return tiles.get(peer.id);
   }
   const tile = $('tile-template').content.firstElementChild.cloneNode(true);
@@ -323,10 +363,10 @@ function addTile(peer) {
   tile.classList.add('no-video');
   const video = tile.querySelector('video');
   video.dataset.peer = peer.id;
-  tile.querySelector('.name').textContent = peer.name || t('guest');
+  showName(tile.querySelector('.name'), peer.name);
   tile.querySelector('.avatar').textContent = (peer.name || t('guest')).slice(0, 1).toUpperCase();
   const verify = tile.querySelector('.verify');
-  verify.textContent = t('verify');
+  setText(verify, 'verify');
   verify.setAttribute('aria-label', `Verify ${peer.name || 'guest'}`);
   verify.onclick = () => {
     const code = tile.querySelector('.code');
@@ -452,7 +492,7 @@ $('leave-button').onclick = async () => {
   tiles.clear();
   banner(null);
   const meetingId = currentMeetingId();
-  showMessage(t('leftTitle'), { retry: () => location.assign(`/m/${meetingId}`) });
+  showMessage(['leftTitle'], { retry: () => location.assign(`/m/${meetingId}`) });
 };
 
 // ---- routing -------------------------------------------------------------------------------
@@ -463,5 +503,5 @@ function currentMeetingId() {
 
 const meetingId = currentMeetingId();
 if (meetingId) showLobby(meetingId);
-else if (location.pathname.startsWith('/m/')) showMessage(t('notFound'));
+else if (location.pathname.startsWith('/m/')) showMessage(['notFound']);
 else showHome();

@@ -3,6 +3,9 @@
 
 const STRINGS = {
   en: {
+    headline: 'Meet face to face,',
+    headlineAccent: 'peer to peer',
+    headlineEnd: '.',
     tagline: 'Video meetings that go straight from you to the others. No downloads, no accounts.',
     meetingNameLabel: 'Meeting name (optional)',
     meetingNamePlaceholder: 'Weekly sync',
@@ -22,6 +25,7 @@ const STRINGS = {
     participantsNow: (n) => (n === 0 ? 'Nobody is here yet.' : n === 1 ? '1 person is here.' : `${n} people are here.`),
     you: 'You',
     guest: 'Guest',
+    selfName: (name) => `${name || 'Guest'} (You)`,
     untitled: 'Meeting',
     mute: 'Mute',
     unmute: 'Unmute',
@@ -38,7 +42,7 @@ const STRINGS = {
     verifyHint: 'Read this code aloud: the other person must see the same code.',
     verifyFailed: 'Verification failed: this connection may not be private.',
     micOff: 'Microphone off',
-    quality: { good: 'Good connection', fair: 'Fair connection', poor: 'Poor connection' },
+    quality: { unknown: 'Connection quality not measured yet', good: 'Good connection', fair: 'Fair connection', poor: 'Poor connection' },
     connecting: 'Connecting…',
     reconnecting: 'Connection lost — reconnecting…',
     notFound: 'Meeting not found. Check the link, or start a new meeting.',
@@ -48,6 +52,8 @@ const STRINGS = {
     mediaAbsent: 'No camera or microphone found. You can still join and listen.',
     cameraAbsent: 'No camera found: you will join with your microphone only.',
     microphoneAbsent: 'No microphone found: you will join with your camera only.',
+    cameraDenied: 'The camera is blocked: you will join with your microphone only. Allow it in the browser to be seen.',
+    microphoneDenied: 'The microphone is blocked: you will join with your camera only. Allow it in the browser to be heard.',
     screenDenied: 'Screen sharing was not started.',
     leftTitle: 'You left the meeting.',
     rejoin: 'Rejoin',
@@ -56,9 +62,14 @@ const STRINGS = {
     peerJoinedToast: (name) => `${name} joined`,
     language: 'Language',
     waitingForOthers: 'Waiting for others to join. Share the link to invite them.',
-    unknownError: 'Something went wrong.',
+    unknownError: (code) => `Something went wrong (${code}).`,
+    chatTooLong: 'That message is too long to send.',
+    chatNotDelivered: 'The message could not be sent.',
   },
   zh: {
+    headline: '面对面开会，',
+    headlineAccent: '点对点直连',
+    headlineEnd: '。',
     tagline: '视频会议直接在你和其他人之间传输。无需下载，无需注册。',
     meetingNameLabel: '会议名称（可选）',
     meetingNamePlaceholder: '每周例会',
@@ -78,6 +89,7 @@ const STRINGS = {
     participantsNow: (n) => (n === 0 ? '还没有人加入。' : `已有 ${n} 人在会议中。`),
     you: '你',
     guest: '访客',
+    selfName: (name) => `${name || '访客'}（你）`,
     untitled: '会议',
     mute: '静音',
     unmute: '取消静音',
@@ -94,7 +106,7 @@ const STRINGS = {
     verifyHint: '读出这个验证码：对方看到的必须是同一个验证码。',
     verifyFailed: '验证失败：此连接可能不是私密的。',
     micOff: '麦克风已关闭',
-    quality: { good: '连接良好', fair: '连接一般', poor: '连接较差' },
+    quality: { unknown: '尚未测量连接质量', good: '连接良好', fair: '连接一般', poor: '连接较差' },
     connecting: '正在连接…',
     reconnecting: '连接已断开——正在重新连接…',
     notFound: '找不到这个会议。请检查链接，或新建一个会议。',
@@ -104,6 +116,8 @@ const STRINGS = {
     mediaAbsent: '没有找到摄像头或麦克风。你仍然可以加入并收听。',
     cameraAbsent: '没有找到摄像头：你将只用麦克风加入。',
     microphoneAbsent: '没有找到麦克风：你将只用摄像头加入。',
+    cameraDenied: '摄像头被阻止了：你将只用麦克风加入。在浏览器中允许后，其他人才能看到你。',
+    microphoneDenied: '麦克风被阻止了：你将只用摄像头加入。在浏览器中允许后，其他人才能听到你。',
     screenDenied: '没有开始共享屏幕。',
     leftTitle: '你已离开会议。',
     rejoin: '重新加入',
@@ -112,7 +126,9 @@ const STRINGS = {
     peerJoinedToast: (name) => `${name} 已加入`,
     language: '语言',
     waitingForOthers: '正在等待其他人加入。分享链接来邀请他们。',
-    unknownError: '出了点问题。',
+    unknownError: (code) => `出了点问题（${code}）。`,
+    chatTooLong: '这条消息太长，无法发送。',
+    chatNotDelivered: '消息没有发送出去。',
   },
 };
 
@@ -152,9 +168,18 @@ export function onLanguageChange(fn) {
   listeners.add(fn);
 }
 
+// Sets an element's text to the translation of `key` (with `args` for the
+// strings that take some) and keeps it translated when the language changes.
+export function setText(el, key, ...args) {
+  el.dataset.i18n = key;
+  if (args.length) el.dataset.i18nArgs = JSON.stringify(args);
+  else delete el.dataset.i18nArgs;
+  el.textContent = t(key, ...args);
+}
+
 // Fills every [data-i18n] element's text and [data-i18n-placeholder] placeholder.
 export function translatePage(root = document) {
   document.documentElement.lang = language === 'zh' ? 'zh-CN' : 'en';
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n, ...JSON.parse(el.dataset.i18nArgs ?? '[]'));
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
 }

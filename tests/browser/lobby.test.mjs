@@ -1,0 +1,272 @@
+// Before and around the meeting, in Debian Chromium, through the UI only:
+// the device pickers and the name remembered on this device, "Copy link",
+// "Leave", a camera that is blocked, no camera or microphone at all, a
+// Chinese browser and the language switch, a phone-sized screen, and a
+// server that cannot be reached. One person (the host) stays in the meeting
+// throughout; the others come and go.
+//
+//   node --test --test-concurrency=1 tests/browser/lobby.test.mjs
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, fillLabelled, buttonVisible,
+  waitForVisibleText, waitForDecoding, remoteTiles, screenshot, waitFor, createMeetingApi, cleanup,
+} from './harness.mjs';
+
+const TEST = { timeout: 120000 };
+
+/**
+ * Makes this participant's browser refuse the camera and/or microphone the
+ * way a real one does: 'denied' (the person blocked it: NotAllowedError) or
+ * 'absent' (no such device: NotFoundError, and not listed).
+ */
+async function withoutMedia(p, { camera, microphone }) {
+  await p.context.addInitScript(({ camera, microphone }) => {
+    const media = navigator.mediaDevices;
+    const getUserMedia = media.getUserMedia.bind(media);
+    const enumerateDevices = media.enumerateDevices.bind(media);
+    const refusal = (how) => how === 'denied'
+      ? new DOMException('Permission denied', 'NotAllowedError')
+      : new DOMException('Requested device not found', 'NotFoundError');
+    media.getUserMedia = async (constraints = {}) => {
+      if (constraints.video && camera) throw refusal(camera);
+      if (constraints.audio && microphone) throw refusal(microphone);
+      return getUserMedia(constraints);
+    };
+    media.enumerateDevices = async () => (await enumerateDevices()).filter((d) =>
+      !(d.kind === 'videoinput' && camera === 'absent') && !(d.kind === 'audioinput' && microphone === 'absent'));
+  }, { camera, microphone });
+}
+
+/** Whether the button named `name` is shown but cannot be pressed. */
+async function buttonDisabled(p, name) {
+  return p.page.getByRole('button', { name, exact: true }).isDisabled();
+}
+
+/** The host's tile for `name`: what remoteTiles() tells, plus whether audio arrives on it. */
+async function tileOn(p, name) {
+  const tile = (await remoteTiles(p)).find((x) => x.name === name);
+  if (!tile) return null;
+  tile.liveAudio = await p.page.evaluate((peer) => {
+    const video = document.querySelector(`video[data-peer="${peer}"]`);
+    return !!video?.srcObject?.getAudioTracks().some((t) => t.readyState === 'live');
+  }, tile.peer);
+  return tile;
+}
+
+describe('before and around the meeting (Chromium)', () => {
+  let srv;
+  let browser;
+  let url;
+  let host;
+
+  before(async () => {
+    srv = await startServer();
+    browser = await launchChromium();
+    url = `${srv.url}/m/${(await createMeetingApi(srv, 'Lobby checks')).id}`;
+    host = await newChromiumParticipant(browser, 'Host');
+    await joinViaUi(host, url, 'Host');
+  });
+  after(cleanup);
+
+  /** Waits until the host no longer shows `name`'s tile. */
+  async function hostLoses(name) {
+    await waitFor(async () => !(await tileOn(host, name)), 5000, `the host to drop ${name}'s tile`);
+  }
+
+  it('the lobby lists cameras and microphones; the name and the chosen microphone are remembered on this device', TEST, async () => {
+    const pat = await newChromiumParticipant(browser, 'Pat');
+    const { page } = pat;
+    await page.goto(url);
+    await waitFor(() => buttonVisible(pat, 'Join'), 10000, 'the lobby');
+    const options = (label) => page.getByLabel(label, { exact: true }).evaluate((s) => [...s.options].map((o) => ({ value: o.value, text: o.textContent })));
+    await waitFor(async () => (await options('Camera')).length > 0 && (await options('Microphone')).length > 0, 10000, 'both pickers to list devices');
+    const microphones = await options('Microphone');
+    assert.ok(microphones.every((o) => o.text.trim()), 'every microphone has a name to pick it by');
+    // Chromium's fake devices include several microphones: pick another one.
+    const previewMic = () => page.evaluate(() => document.getElementById('preview').srcObject?.getAudioTracks()[0]?.getSettings().deviceId ?? null);
+    const chosen = microphones.find((o) => o.value !== 'default' && o.value !== 'communications') ?? microphones.at(-1);
+    await page.getByLabel('Microphone', { exact: true }).selectOption(chosen.value);
+    await waitFor(async () => (await previewMic()) === chosen.value, 5000, `the preview to use "${chosen.text}"`);
+
+    await joinViaUi(pat, null, 'Pat');
+    await waitFor(async () => !!(await tileOn(host, 'Pat')), 10000, 'the host to show Pat');
+    await clickButton(pat, 'Leave');
+    await waitForVisibleText(pat, 'You left the meeting');
+    await hostLoses('Pat');
+
+    // Next visit, same device: the name and the microphone are as Pat left them.
+    await page.goto(url);
+    await waitFor(() => buttonVisible(pat, 'Join'), 10000, 'the lobby again');
+    assert.equal(await page.getByLabel('Your name', { exact: true }).inputValue(), 'Pat', 'the name is filled in');
+    await waitFor(async () => (await previewMic()) === chosen.value, 5000, 'the preview to use the chosen microphone again');
+    assert.equal(await page.getByLabel('Microphone', { exact: true }).inputValue(), chosen.value, 'the picker shows it');
+    await pat.close();
+  });
+
+  it('"Copy link" puts the meeting address on the clipboard, in the lobby and in the meeting', TEST, async () => {
+    const cy = await newChromiumParticipant(browser, 'Cy', { context: { permissions: ['clipboard-read', 'clipboard-write'] } });
+    const clipboard = () => cy.page.evaluate(() => navigator.clipboard.readText());
+    await cy.page.goto(url);
+    await clickButton(cy, 'Copy link');
+    await waitForVisibleText(cy, 'Link copied');
+    assert.equal(await clipboard(), url);
+
+    await joinViaUi(cy, null, 'Cy');
+    await cy.page.evaluate(() => navigator.clipboard.writeText(''));
+    await clickButton(cy, 'Copy link');
+    await waitFor(async () => (await clipboard()) === url, 3000, 'the clipboard to hold the meeting address');
+    await clickButton(cy, 'Leave');
+    await hostLoses('Cy');
+    await cy.close();
+  });
+
+  it('a blocked camera: the person is told, joins with the microphone, and the others hear them and see their avatar', TEST, async () => {
+    const cam = await newChromiumParticipant(browser, 'Cam');
+    await withoutMedia(cam, { camera: 'denied' });
+    await cam.page.goto(url);
+    await waitForVisibleText(cam, 'The camera is blocked: you will join with your microphone only');
+    await joinViaUi(cam, null, 'Cam');
+    assert.ok(await buttonDisabled(cam, 'Camera on'), 'no camera to turn on');
+    assert.equal(await buttonDisabled(cam, 'Mute'), false, 'the microphone works');
+
+    let seen = null;
+    await waitFor(async () => {
+      seen = await tileOn(host, 'Cam');
+      return seen?.avatarShown && seen.liveAudio && !seen.micOffShown;
+    }, 15000, 'the host to show Cam\'s avatar and receive Cam\'s audio', { describe: () => JSON.stringify(seen) });
+    // Cam still sees the host.
+    await waitForDecoding([cam], 1, { timeout: 15000 });
+    await clickButton(cam, 'Leave');
+    await hostLoses('Cam');
+    await cam.close();
+  });
+
+  it('no camera or microphone at all: the person joins to watch and listen, shown muted with no video', TEST, async () => {
+    // Both blocked: said in the lobby, and "Join" still works.
+    const blocked = await newChromiumParticipant(browser, 'Blocked');
+    await withoutMedia(blocked, { camera: 'denied', microphone: 'denied' });
+    await blocked.page.goto(url);
+    await waitForVisibleText(blocked, 'Camera and microphone are blocked. You can still join and listen');
+    await blocked.close();
+
+    const watcher = await newChromiumParticipant(browser, 'Watcher');
+    await withoutMedia(watcher, { camera: 'absent', microphone: 'absent' });
+    await watcher.page.goto(url);
+    await waitForVisibleText(watcher, 'No camera or microphone found. You can still join and listen');
+    assert.ok(await watcher.page.getByLabel('Camera', { exact: true }).isDisabled(), 'no camera to pick');
+    await joinViaUi(watcher, null, 'Watcher');
+    assert.ok(await buttonDisabled(watcher, 'Unmute'), 'the microphone is off and cannot be turned on');
+    assert.ok(await buttonDisabled(watcher, 'Camera on'), 'the camera is off and cannot be turned on');
+
+    let seen = null;
+    await waitFor(async () => {
+      seen = await tileOn(host, 'Watcher');
+      return seen?.avatarShown && seen.micOffShown;
+    }, 15000, 'the host to show Watcher with an avatar and the microphone-off mark', { describe: () => JSON.stringify(seen) });
+    // Sending nothing, the watcher still receives the host's video.
+    await waitForDecoding([watcher], 1, { timeout: 15000 });
+    await clickButton(watcher, 'Leave');
+    await hostLoses('Watcher');
+    await watcher.close();
+  });
+
+  it('a Chinese browser gets the page in Chinese; the language can be switched; accessible names stay English', TEST, async () => {
+    const ming = await newChromiumParticipant(browser, '小明', { context: { locale: 'zh-CN' } });
+    const { page } = ming;
+    await page.goto(`${srv.url}/`);
+    await waitForVisibleText(ming, '面对面开会');
+    await waitForVisibleText(ming, '新建会议');
+    assert.ok(await buttonVisible(ming, 'New meeting'), 'the button is still named "New meeting"');
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+
+    await page.goto(url);
+    await waitForVisibleText(ming, '已有 1 人在会议中');
+    await page.getByLabel('Language', { exact: true }).selectOption('en');
+    await waitForVisibleText(ming, '1 person is here.');
+    await waitForVisibleText(ming, 'Your name');
+    await page.getByLabel('Language', { exact: true }).selectOption('zh');
+    await waitForVisibleText(ming, '已有 1 人在会议中');
+
+    await joinViaUi(ming, null, '小明');
+    await waitForVisibleText(ming, '小明（你）');
+    await waitForVisibleText(ming, '静音');  // the "Mute" button's text
+    assert.ok(await buttonVisible(ming, 'Mute'), 'its accessible name is "Mute"');
+    await waitFor(async () => !!(await tileOn(host, '小明')), 10000, 'the host to show 小明');
+    await page.getByLabel('Language', { exact: true }).selectOption('en');
+    await waitForVisibleText(ming, '小明 (You)');
+    await clickButton(ming, 'Leave');
+    await hostLoses('小明');
+    // The choice is remembered on this device: the next visit is in English.
+    await page.goto(`${srv.url}/`);
+    await waitForVisibleText(ming, 'Meet face to face');
+    await ming.close();
+  });
+
+  it('a phone-sized screen: the meeting fits, every control can be reached, chat opens over the tiles', TEST, async () => {
+    const other = await newChromiumParticipant(browser, 'Desk');
+    await joinViaUi(other, url, 'Desk');
+    const phone = await newChromiumParticipant(browser, 'Phone', {
+      viewport: { width: 390, height: 844 },
+      context: { isMobile: true, hasTouch: true },
+    });
+    await joinViaUi(phone, url, 'Phone');
+    await waitForDecoding([phone], 2, { timeout: 20000 });
+
+    const layout = () => phone.page.evaluate(() => {
+      const box = (el) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, height: r.height }; };
+      return {
+        width: innerWidth,
+        height: innerHeight,
+        scrollWidth: document.documentElement.scrollWidth,
+        controls: [...document.querySelectorAll('.controls button')].map((b) => ({ name: b.getAttribute('aria-label'), ...box(b) })),
+        tiles: [...document.querySelectorAll('#grid .tile')].map(box),
+        chat: document.getElementById('chat-panel').checkVisibility() ? box(document.getElementById('chat-input')) : null,
+      };
+    });
+    const inside = (r, l) => r.left >= 0 && r.top >= 0 && r.right <= l.width + 0.5 && r.bottom <= l.height + 0.5;
+    let l = await layout();
+    assert.ok(l.scrollWidth <= l.width, `nothing sticks out sideways (${l.scrollWidth} px wide page on a ${l.width} px screen)`);
+    for (const c of l.controls) assert.ok(inside(c, l), `"${c.name}" is on screen (${JSON.stringify(c)})`);
+    assert.equal(l.tiles.length, 3);
+    for (const tile of l.tiles) {
+      assert.ok(inside(tile, l), `every tile is on screen (${JSON.stringify(tile)})`);
+      assert.ok(tile.height >= 150, `every tile is big enough to see a face (${tile.height} px high)`);
+    }
+    await screenshot(phone.page, 'phone.png');
+
+    await clickButton(phone, 'Chat');
+    l = await layout();
+    assert.ok(l.chat && inside(l.chat, l), `the chat box is on screen (${JSON.stringify(l.chat)})`);
+    await fillLabelled(phone, 'Chat message', 'typed on a phone');
+    await clickButton(phone, 'Send');
+    await clickButton(other, 'Chat');
+    await waitForVisibleText(other, 'typed on a phone');
+    for (const p of [phone, other]) {
+      await clickButton(p, 'Leave');
+      await p.close();
+    }
+    await hostLoses('Phone');
+  });
+
+  // Last: it stops the server.
+  it('the server cannot be reached: "New meeting" and "Join" say so', TEST, async () => {
+    const early = await newChromiumParticipant(browser, 'Early');
+    await early.page.goto(url);
+    await waitFor(() => buttonVisible(early, 'Join'), 10000, 'the lobby, while the server is up');
+    const home = await newChromiumParticipant(browser, 'Home');
+    await home.page.goto(`${srv.url}/`);
+    await waitFor(() => buttonVisible(home, 'New meeting'), 10000, 'the home page, while the server is up');
+    await srv.stop();
+
+    await clickButton(home, 'New meeting');
+    await waitForVisibleText(home, 'The meeting server cannot be reached', 10000);
+    assert.equal(await home.page.getByRole('alert').textContent(), 'The meeting server cannot be reached. Check your connection and try again.');
+
+    await fillLabelled(early, 'Your name', 'Early');
+    await clickButton(early, 'Join');
+    await waitForVisibleText(early, 'The meeting server cannot be reached', 25000);
+    assert.ok(await buttonVisible(early, 'Rejoin'), 'a way to try again');
+  });
+});
