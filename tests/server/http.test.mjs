@@ -122,7 +122,13 @@ test('malformed JSON → 400 bad-json', T, async () => {
   }
 });
 
-test('body limit: exactly 4096 bytes accepted, 4097 → 413 too-large', T, async () => {
+/** meshmeet_errors_total{code="too-large"} now (the body limit's metric). */
+async function tooLargeCount() {
+  return mval(await metrics(srv.url), 'meshmeet_errors_total', { code: 'too-large' });
+}
+
+test('body limit: exactly 4096 bytes accepted, 4097 → 413 too-large, counted in its metric', T, async () => {
+  const counted = await tooLargeCount();
   const mk = (n) => {
     const head = '{"name":"limit"';
     const tail = '}';
@@ -136,14 +142,18 @@ test('body limit: exactly 4096 bytes accepted, 4097 → 413 too-large', T, async
   assertError(r, 413, 'too-large');
   r = await create(JSON.stringify({ name: 'x', pad: 'y'.repeat(100000) }), { headers: { 'Content-Type': 'application/json' } });
   assertError(r, 413, 'too-large');
+  assert.equal(await tooLargeCount() - counted, 2, 'each 413 counts once in meshmeet_errors_total{code="too-large"}; the 4096-byte body not at all');
 });
 
-test('chunked body over 4 KiB → 413 too-large', T, async () => {
+test('chunked body over 4 KiB → 413 too-large, counted in its metric', T, async () => {
+  const counted = await tooLargeCount();
   const r = await create(JSON.stringify({ name: 'x', pad: 'y'.repeat(10000) }), { chunked: true, headers: { 'Content-Type': 'application/json' } });
   assertError(r, 413, 'too-large');
+  assert.equal(await tooLargeCount() - counted, 1);
 });
 
-test('a huge Content-Length is refused with 413 without waiting for the body', T, async () => {
+test('a huge Content-Length is refused with 413 without waiting for the body, counted in its metric', T, async () => {
+  const counted = await tooLargeCount();
   const sock = net.connect({ host: '127.0.0.1', port: srv.port });
   const text = await withTimeout(new Promise((res, rej) => {
     let acc = '';
@@ -159,6 +169,7 @@ test('a huge Content-Length is refused with 413 without waiting for the body', T
   }), 4000, '413 response to a huge Content-Length');
   sock.destroy();
   assert.match(text, /^HTTP\/1\.1 413 /, `got: ${text.slice(0, 200)}`);
+  assert.equal(await tooLargeCount() - counted, 1);
 });
 
 test('GET /api/meetings/ID → 200 {id,name,createdAt,participants}', T, async () => {
