@@ -1,7 +1,8 @@
 // Persistence: meetings survive restarts, the operator audit, shutdown behaviour.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import {
   T, FAST, startServer, finish, finishAll, createMeeting, get, Client, runBinary, sleep, tempDir, parseAudit, AUDIT_HEADER as HEADER,
@@ -153,4 +154,32 @@ test('the db given with --db is used (a fresh path is created)', T, async () => 
   const r = await runBinary(['meetings', '--db', flat]);
   assert.equal(r.code, 0);
   assert.ok(r.stdout.includes('db path'));
+});
+
+/** The journal mode SQLite itself reports (the sqlite3 CLI, a test helper from tools/setup.sh). */
+function journalMode(dbPath) {
+  const r = spawnSync('sqlite3', ['-readonly', dbPath, 'PRAGMA journal_mode;'], { encoding: 'utf8', timeout: 5000 });
+  if (r.error) throw new Error(`sqlite3 CLI: ${r.error.message} (tools/setup.sh installs it)`);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+test('the database runs in WAL mode (write-ahead log while running, WAL recorded in the file header)', T, async () => {
+  const srv = await startServer(FAST);
+  try {
+    await createMeeting(srv.url, { name: 'wal' });
+    assert.ok(existsSync(`${srv.dbPath}-wal`), 'a -wal file next to the database while the server runs');
+    assert.ok(existsSync(`${srv.dbPath}-shm`), 'and its shared-memory index');
+    assert.equal(journalMode(srv.dbPath), 'wal');
+  } finally {
+    await finish(srv);
+  }
+  // Bytes 18 and 19 of the header: file format write/read version, 2 = WAL
+  // (1 would be a rollback journal). WAL mode persists in the file.
+  const header = Buffer.alloc(100);
+  const fd = openSync(srv.dbPath, 'r');
+  try { readSync(fd, header, 0, 100, 0); } finally { closeSync(fd); }
+  assert.equal(header.subarray(0, 16).toString('latin1'), 'SQLite format 3\0');
+  assert.deepEqual([header[18], header[19]], [2, 2], 'the header says WAL');
+  assert.ok(!existsSync(`${srv.dbPath}-wal`), 'a clean exit checkpoints and removes the WAL');
 });
