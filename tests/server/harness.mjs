@@ -58,13 +58,16 @@ export function binaryPresent() {
 
 /**
  * Start the server. args: extra CLI args. opts.env: extra environment.
- * opts.startTimeout: ms to wait for it to listen. Adds `--host 127.0.0.1
+ * opts.startTimeout: ms to wait for it to listen. opts.bin, opts.cwd: another
+ * binary, another working directory. Adds `--host 127.0.0.1
  * --port 0 --db <tmp>/meshmeet.db` unless given as a flag or env twin
  * (MESHMEET_HOST/PORT/DB). stop() resolves with {code, signal} plus
  * crashed/hung flags; restart() keeps port, args, env and db.
  */
 export async function startServer(args = [], opts = {}) {
-  return server.startServer({ args, env: opts.env, startTimeoutMs: opts.startTimeout, nofile: opts.nofile });
+  return server.startServer({
+    args, env: opts.env, startTimeoutMs: opts.startTimeout, nofile: opts.nofile, bin: opts.bin, cwd: opts.cwd,
+  });
 }
 
 /**

@@ -84,16 +84,18 @@ export function serverEnv(extra = {}) {
  *   db     --db (default <fresh temp dir>/meshmeet.db)
  *   startTimeoutMs  how long to wait for the listening line
  *   nofile  the open-file limit of the server process (run under prlimit)
+ *   bin    the binary (default SERVER_BIN)
+ *   cwd    its working directory (default: this process's)
  * host, port and db are not passed where args (the flag) or env (its
  * MESHMEET_* twin) already give them.
  * The handle: url, wsUrl, port, tls, dbPath, args (the command line), proc
- * (null once stopped), exit ({code, signal} once exited), stderrLines, logs(),
- * stderrText(), stop(), kill9(), restart(). stopServers() stops every handle
- * still running.
+ * (null once stopped), exit ({code, signal} once exited), stderrLines,
+ * stdoutLines, logs(), stderrText(), stdoutText(), stop(), kill9(), restart().
+ * stopServers() stops every handle still running.
  */
-export async function startServer({ args = [], env = {}, host = '127.0.0.1', port = 0, db, startTimeoutMs = 10000, nofile } = {}) {
-  if (!existsSync(SERVER_BIN)) throw new Error(`server binary not found: ${SERVER_BIN} (build it, or set MESHMEET_SERVER_BIN)`);
-  const srv = new ServerProcess({ args, env, host, port, db });
+export async function startServer({ args = [], env = {}, host = '127.0.0.1', port = 0, db, startTimeoutMs = 10000, nofile, bin = SERVER_BIN, cwd } = {}) {
+  if (!existsSync(bin)) throw new Error(`server binary not found: ${bin} (build it, or set MESHMEET_SERVER_BIN)`);
+  const srv = new ServerProcess({ args, env, host, port, db, bin, cwd });
   srv.nofile = nofile;
   await srv.launch(startTimeoutMs);
   servers.add(srv);
@@ -113,7 +115,9 @@ function flagValue(args, flag) {
 }
 
 class ServerProcess {
-  constructor({ args, env, host, port, db }) {
+  constructor({ args, env, host, port, db, bin, cwd }) {
+    this.bin = bin;
+    this.cwd = cwd;
     const given = (flag, twin) => args.some((a) => a === flag || a.startsWith(flag + '=')) || !!env[twin];
     this.extraArgs = args;
     this.env = serverEnv(env);
@@ -129,6 +133,7 @@ class ServerProcess {
     this.exited = null; // promise of this.exit
     this.spawnError = null;
     this.stderrLines = [];
+    this.stdoutLines = [];
   }
 
   /** The command line of the next launch. */
@@ -152,15 +157,18 @@ class ServerProcess {
 
   stderrText() { return this.stderrLines.join('\n'); }
 
+  stdoutText() { return this.stdoutLines.join('\n'); }
+
   /** Spawns the binary and waits for its listening line (SIGKILL if it does not come). */
   async launch(timeoutMs = 10000) {
     this.exit = null;
     this.spawnError = null;
     // prlimit execs the server: same pid, so signals reach it directly.
     const [command, argv] = this.nofile
-      ? ['prlimit', [`--nofile=${this.nofile}:${this.nofile}`, '--', SERVER_BIN, ...this.args]]
-      : [SERVER_BIN, this.args];
-    const proc = track(spawn(command, argv, { env: this.env, stdio: ['ignore', 'ignore', 'pipe'] }));
+      ? ['prlimit', [`--nofile=${this.nofile}:${this.nofile}`, '--', this.bin, ...this.args]]
+      : [this.bin, this.args];
+    const proc = track(spawn(command, argv, { env: this.env, cwd: this.cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+    createInterface({ input: proc.stdout }).on('line', (line) => this.stdoutLines.push(line));
     this.proc = proc;
     this.exited = new Promise((res) => proc.once('exit', (code, signal) => res((this.exit = { code, signal }))));
     const started = this.stderrLines.length;
