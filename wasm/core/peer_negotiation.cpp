@@ -364,9 +364,28 @@ int PeerNegotiation::emit_op(PendingOp op) {
   return id;
 }
 
+bool PeerNegotiation::description_op_pending() const {
+  for (const auto& [id, op] : ops_)
+    if (op.kind != OpKind::Candidate) return true;
+  return false;
+}
+
 void PeerNegotiation::on_negotiation_needed(std::int64_t now) {
   (void)now;
   if (pc_ == 0) return;
+  if (signaling_ != SignalingState::Stable || description_op_pending()) {
+    // webrtc-pc fires negotiationneeded only in `stable` with an empty
+    // operations chain, and fires it again once a description brings the
+    // connection back to `stable` if anything is still missing. Some
+    // implementations (node-webrtc) deliver it late, after we have already
+    // queued the peer's offer: offering now would answer that offer from the
+    // wrong operation, and our own answer would then fail in `stable`.
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {},
+             std::string("negotiation needed outside stable (") + std::string(to_string(signaling_)) +
+                 (description_op_pending() ? ", a description operation pending" : "") +
+                 "): ignored, the browser asks again once back in stable");
+    return;
+  }
   if (opener_ == Initiator::Peer && !has_remote_description_) {
     // Not ours to open: an offer now would be rolled back when theirs comes
     // (see the header). The browser asks again once we have answered.

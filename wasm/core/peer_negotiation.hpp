@@ -175,6 +175,9 @@ class PeerNegotiation {
   void flush_candidates();
   void apply_budget();
   int emit_op(PendingOp op);
+  // A setLocalDescription / setRemoteDescription / rollback of ours has not
+  // completed yet: the browser's operations chain is not empty.
+  bool description_op_pending() const;
 
   CoreContext& ctx_;
   std::string self_, peer_;

@@ -262,6 +262,50 @@ TEST_CASE("perfect negotiation: without implicit rollback, the polite peer rolls
   CHECK(one<SetRemoteDescription>(p.last).type == "offer");
 }
 
+TEST_CASE("perfect negotiation: negotiationneeded outside stable, or with a description operation pending, is ignored") {
+  // node-webrtc (no implicit rollback) fires negotiationneeded after the
+  // explicit rollback of a collision, while the peer's offer is already
+  // queued behind it. Offering then would make the shim answer that offer
+  // from the wrong operation, and our own answer would fail in `stable`.
+  Pair p("a", "b");
+  p.answer_first_offer(sdp("BB", "ub"), sdp("AA", "ua"));
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  const int offer_op = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, offer_op, "offer", sdp("AA", "ua")); });
+  // Not stable: a negotiationneeded now is stale.
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  CHECK(all<SetLocalDescription>(p.last).empty());
+
+  p.from_peer(description(1, 1, 2, "offer", sdp("BB", "ub")));
+  auto srd = one<SetRemoteDescription>(p.last);
+  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, srd.op, "InvalidStateError", "have-local-offer"); });
+  auto rollback = one<SetLocalDescription>(p.last);
+  REQUIRE(rollback.type == "rollback");
+  auto retry = one<SetRemoteDescription>(p.last);
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, rollback.op); });
+  // Stable again, but the peer's offer is still in the chain.
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  CHECK(all<SetLocalDescription>(p.last).empty());
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-remote-offer"); });
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  CHECK(all<SetLocalDescription>(p.last).empty());
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, retry.op); });
+  auto answer = one<SetLocalDescription>(p.last);
+  CHECK(answer.type.empty());
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });  // the answer is still being made
+  CHECK(all<SetLocalDescription>(p.last).empty());
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, answer.op, "answer", sdp("AA", "ua")); });
+  REQUIRE(p.sent().size() == 1);
+  CHECK(p.sent()[0].description_type == "answer");
+  CHECK(p.sent()[0].answers == 2);
+  // Back in stable with nothing pending: the browser's next one is ours to act on.
+  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  CHECK(one<SetLocalDescription>(p.last).type.empty());
+}
+
 TEST_CASE("trickle ICE: candidates before their description are queued, then added; stale ones dropped") {
   Pair p("a", "b");
   p.from_peer(candidate(1, 0, 2, "u1"));  // overtook the offer
