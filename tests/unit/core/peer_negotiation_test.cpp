@@ -419,6 +419,37 @@ TEST_CASE("recovery: disconnected → grace → ICE restarts with jittered backo
   CHECK(one<AddTrack>(p.last).track == "mic");  // the new connection sends the same tracks
 }
 
+TEST_CASE("recovery: ICE restart backoff uses full jitter under 1 s · 2^(attempt-1), over many seeds") {
+  std::vector<std::int64_t> max_delay(4, 0), min_delay(4, 1 << 30);
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    ClientConfig config;
+    config.seed = seed;
+    Pair p("a", "b", config);
+    p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); });
+    p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "failed"); });
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+      REQUIRE(p.client.peers()[0].state == "restart-pending");
+      const auto delay = p.timer("ice-restart-backoff").second.due - p.now;
+      CHECK(delay >= 0);
+      CHECK(delay <= 1000LL << (attempt - 1));
+      max_delay[attempt] = std::max(max_delay[attempt], delay);
+      min_delay[attempt] = std::min(min_delay[attempt], delay);
+      p.fire("ice-restart-backoff");
+      REQUIRE(one<RestartIce>(p.last).pc == p.pc);
+      p.fire("ice-restart-watchdog");
+    }
+    CHECK(one<CreatePeerConnection>(p.last).pc != p.pc);  // restarts exhausted: a fresh connection
+  }
+  // Full jitter: each attempt's whole range is used, and it doubles.
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    CAPTURE(attempt);
+    const std::int64_t ceiling = 1000LL << (attempt - 1);
+    CHECK(max_delay[attempt] > ceiling * 7 / 10);
+    CHECK(min_delay[attempt] < ceiling * 3 / 10);
+  }
+  CHECK(max_delay[3] > 2000);  // beyond the first two ceilings: the backoff grows
+}
+
 TEST_CASE("recovery: ICE restart waits for signaling, and `failed` restarts at once without the grace") {
   Pair p("a", "b");
   p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); });
