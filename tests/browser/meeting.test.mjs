@@ -106,9 +106,39 @@ describe('four-party meeting (Chromium)', () => {
         t.diagnostic(`the mesh was still not up 40 s later: ${e.message}`);
       }
     }
-    await sleep(500);
-    await screenshot(alice.page, 'meeting-4.png');
-    if (failure) throw failure;
+    if (failure) {
+      await screenshot(alice.page, 'meeting-4.png');
+      throw failure;
+    }
+  });
+
+  it('every tile shows a connection-quality mark; the own tile is muted and mirrored', TEST, async () => {
+    await meshReady();
+    // The first level comes from two stats samples a few seconds apart.
+    let marks = [];
+    await waitFor(async () => {
+      marks = await Promise.all(people.map((p) => p.page.evaluate(() => [...document.querySelectorAll('[data-tile] .quality')]
+        .map((q) => ({ level: q.dataset.level ?? null, label: q.getAttribute('aria-label'), shown: q.checkVisibility() })))));
+      return marks.every((m) => m.length === 3 && m.every((q) => ['good', 'fair', 'poor'].includes(q.level)));
+    }, 15000, 'a quality level on every remote tile', { describe: () => JSON.stringify(marks) });
+    for (const [i, m] of marks.entries()) {
+      for (const q of m) {
+        assert.ok(q.shown, `${people[i].name}: the mark is visible`);
+        assert.match(q.label, /^(Good|Fair|Poor) connection$/, `${people[i].name}: the mark says what it means`);
+      }
+    }
+    for (const p of people) {
+      const self = await p.page.evaluate(() => {
+        const v = document.getElementById('self-video');
+        return { muted: v.muted, transform: getComputedStyle(v).transform, hasPeer: 'peer' in v.dataset };
+      });
+      assert.equal(self.muted, true, `${p.name}: the own tile makes no sound`);
+      assert.equal(self.transform, 'matrix(-1, 0, 0, 1, 0, 0)', `${p.name}: the own tile is mirrored`);
+      assert.equal(self.hasPeer, false, `${p.name}: the own tile has no data-peer`);
+      assert.deepEqual(await p.page.evaluate(() => [...document.querySelectorAll('[data-tile] .verify')].map((b) => b.textContent)),
+        ['Verify', 'Verify', 'Verify'], `${p.name}: each remote tile offers "Verify"`);
+    }
+    await screenshot(people[0].page, 'meeting-4.png');
   });
 
   it('"Verify": both people of every pair see the same six-digit code', TEST, async () => {

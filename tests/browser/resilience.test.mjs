@@ -1,6 +1,7 @@
 // The signaling server dies mid-meeting (kill -9) and comes back on the same
-// port with the same database: media between browsers keeps flowing, the
-// page says it is reconnecting and stops saying so once back, every tile
+// port with the same database: media between browsers keeps flowing, chat
+// still crosses (it never touches the server), the page says it is
+// reconnecting and stops saying so once back, every tile
 // stays (the same <video>, carried over to the peer's new id: the restarted
 // server forgot every id), and a fifth person can still join and connect to
 // all four.
@@ -11,7 +12,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, createMeetingApi, waitForDecoding,
-  decodingDiagnostics, saveLogs, waitFor, cleanup,
+  decodingDiagnostics, saveLogs, waitFor, cleanup, clickButton, fillLabelled, waitForVisibleText,
 } from './harness.mjs';
 
 const TEST = { timeout: 120000 };
@@ -79,6 +80,16 @@ describe('the server is killed mid-meeting and restarted', () => {
     // Frames keep increasing on every tile while nobody can signal.
     await decodingOrExplain(t, people, 3, 8000, 'resilience-down');
     for (const p of people) assert.equal(await bannerText(p), RECONNECTING, `${p.name}: still reconnecting while the server is down`);
+  });
+
+  it('with the server still down, chat reaches everyone: it goes peer to peer', TEST, async () => {
+    assert.equal(srv.proc, null, 'the server is still down');
+    const [alice, ...others] = people;
+    for (const p of people) await clickButton(p, 'Chat');
+    await fillLabelled(alice, 'Chat message', 'no server needed');
+    await clickButton(alice, 'Send');
+    for (const p of others) await waitForVisibleText(p, 'no server needed', 5000);
+    for (const p of people) await clickButton(p, 'Chat');  // closed again: the tiles get the room back
   });
 
   it('restart it on the same port: the banner goes', TEST, async (t) => {
