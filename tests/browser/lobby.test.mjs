@@ -172,6 +172,20 @@ describe('before and around the meeting (Chromium)', () => {
     await watcher.close();
   });
 
+  it('the home page opens a meeting from a pasted link, and says when the text is not one', TEST, async () => {
+    const visitor = await newChromiumParticipant(browser, 'Visitor');
+    await visitor.page.goto(`${srv.url}/`);
+    await fillLabelled(visitor, 'Meeting link or code', 'see you at 3');
+    await clickButton(visitor, 'Open meeting');
+    await waitForVisibleText(visitor, 'That is not a meeting link');
+    await fillLabelled(visitor, 'Meeting link or code', ` ${url}?from=chat `);
+    await clickButton(visitor, 'Open meeting');
+    await waitFor(() => buttonVisible(visitor, 'Join'), 10000, 'the lobby of the pasted meeting');
+    assert.equal(visitor.page.url(), url);
+    assert.equal(await visitor.page.getByRole('heading', { name: 'Lobby checks' }).count(), 1);
+    await visitor.close();
+  });
+
   it('a Chinese browser gets the page in Chinese; the language can be switched; accessible names stay English', TEST, async () => {
     const ming = await newChromiumParticipant(browser, '小明', { context: { locale: 'zh-CN' } });
     const { page } = ming;

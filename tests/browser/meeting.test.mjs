@@ -18,6 +18,12 @@ const CONNECT_MS = 10000;
 const TEST = { timeout: 120000 };
 const NAMES = ['Alice', 'Bob', 'Carol', 'Dave'];
 
+/** Whether a page lights the tile of `name` as speaking now. */
+async function speakingShown(page, name) {
+  return page.page.evaluate((who) => [...document.querySelectorAll('[data-tile]')]
+    .some((t) => t.querySelector('.name')?.textContent === who && t.classList.contains('speaking')), name);
+}
+
 /** The tile another page shows for `name`. */
 async function tileOf(page, name) {
   return (await remoteTiles(page)).find((t) => t.name === name) ?? null;
@@ -59,7 +65,7 @@ describe('four-party meeting (Chromium)', () => {
     meetingUrl = page.url();
     await waitFor(() => buttonVisible(page, 'Join'), 10000, 'the lobby\'s "Join"');
     await waitForVisibleText(page, 'Your meeting is ready');
-    assert.equal(await page.getByLabel('Meeting link').inputValue(), meetingUrl, 'the link to share is the meeting address');
+    assert.equal(await page.getByLabel('Meeting link', { exact: true }).inputValue(), meetingUrl, 'the link to share is the meeting address');
     assert.ok(await buttonVisible(page, 'Copy link'), '"Copy link" next to the link');
     assert.equal(await page.getByRole('heading', { name: 'Weekly sync' }).count(), 1, 'the lobby is titled with the meeting name');
   });
@@ -158,11 +164,13 @@ describe('four-party meeting (Chromium)', () => {
     assert.ok(seen.size >= 5, `each pair has its own code (${[...seen]})`);
   });
 
-  it('mute shows on the others', TEST, async () => {
+  it('mute shows on the others; a speaking tile lights up, a muted one does not', TEST, async () => {
     await meshReady();
     const bob = byName('Bob');
     const others = people.filter((p) => p !== bob);
     for (const p of others) assert.equal((await tileOf(p, 'Bob')).micOffShown, false, `${p.name}: no mute mark on Bob before`);
+    // Bob's (fake, beeping) microphone lights his tile as speaking everywhere …
+    await Promise.all(others.map((p) => waitFor(() => speakingShown(p, 'Bob'), 8000, `${p.name}: Bob's tile lit as speaking`, 50)));
     await clickButton(bob, 'Mute');
     try {
       await waitFor(() => buttonVisible(bob, 'Unmute'), 3000, 'Bob\'s button to read "Unmute"');
@@ -177,6 +185,11 @@ describe('four-party meeting (Chromium)', () => {
         const seen = await Promise.all(others.map(async (p) => `${p.name}: ${(await tileOf(p, 'Bob'))?.micOffShown ? 'mark shown' : 'no mark'}`));
         throw new Error(`${e.message}\n  ${seen.join('; ')}\n  (the app shows it on the 'peer-media' event, which the client core does not emit)`);
       });
+      // … and muted, it sends silence: the tile stays dark.
+      await sleep(1000);
+      for (let end = Date.now() + 3000; Date.now() < end; await sleep(100)) {
+        for (const p of others) assert.equal(await speakingShown(p, 'Bob'), false, `${p.name}: Bob's tile lit as speaking while he is muted`);
+      }
     } finally {
       if (await buttonVisible(bob, 'Unmute')) await clickButton(bob, 'Unmute');
     }

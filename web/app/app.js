@@ -3,6 +3,7 @@
 
 import { createMeeting, getMeeting, joinMeeting } from '/lib/meshmeet.js';
 import { ACCESSIBLE, currentLanguage, onLanguageChange, setLanguage, setText, t, translatePage } from '/i18n.js';
+import { unwatchAllSpeaking, unwatchSpeaking, watchSpeaking } from '/speaking.js';
 
 const $ = (id) => document.getElementById(id);
 const server = location.origin;
@@ -94,9 +95,21 @@ translatePage();
 
 // ---- home: create a meeting ---------------------------------------------------------
 
+// The meeting id in a pasted link (…/m/<id>) or a bare id; null if neither.
+function meetingIdIn(text) {
+  return text.trim().match(/(?:^|\/m\/)([a-z0-9_-]{25,40})\/?(?:[?#].*)?$/)?.[1] ?? null;
+}
+
 function showHome() {
   show('home-view');
   $('meeting-name').focus();
+  $('open-form').onsubmit = (event) => {
+    event.preventDefault();
+    const id = meetingIdIn($('open-link').value);
+    $('open-error').hidden = !!id;
+    if (id) location.assign(`/m/${id}`);
+    else setText($('open-error'), 'notAMeetingLink');
+  };
   $('create-form').onsubmit = async (event) => {
     event.preventDefault();
     const button = $('create-button');
@@ -279,6 +292,7 @@ async function enterMeeting(meetingId, name, stream) {
 
   $('self-video').srcObject = localStream;
   setText($('self-name'), 'selfName', name);
+  watchSpeaking($('self-tile'), localStream.getAudioTracks()[0] ?? null);
   show('meeting-view');
   banner(null);
 
@@ -307,6 +321,7 @@ async function enterMeeting(meetingId, name, stream) {
     const kept = video.srcObject instanceof MediaStream ? video.srcObject.getTracks().filter((old) => old.kind !== track.kind) : [];
     video.srcObject = new MediaStream([...kept, track]);
     video.play?.().catch(() => {});
+    if (track.kind === 'audio') watchSpeaking(tile, track);
     tile.classList.toggle('no-video', !video.srcObject.getVideoTracks().length || tile.dataset.cameraOff === 'true');
   });
   meeting.on('peer-media', ({ peer, audio, video }) => {
@@ -383,6 +398,7 @@ function removeTile(peerId) {
   const tile = tiles.get(peerId);
   if (!tile) return;
   tile.querySelector('video').srcObject = null;
+  unwatchSpeaking(tile);
   tile.remove();
   tiles.delete(peerId);
   layout();
@@ -489,6 +505,7 @@ $('leave-button').onclick = async () => {
   meeting = null;
   localStream?.getTracks().forEach((track) => track.stop());
   screenTrack?.stop();
+  unwatchAllSpeaking();
   tiles.clear();
   banner(null);
   const meetingId = currentMeetingId();
