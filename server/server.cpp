@@ -15,6 +15,7 @@
 
 #include "protocol/messages.hpp"
 #include "server/log.hpp"
+#include "server/message_rate_limit.hpp"
 
 namespace meshmeet::server {
 
@@ -69,7 +70,8 @@ class WebSocketConnection final : public Connection,
       : server_(server),
         ws_(std::move(stream)),
         ip_(std::move(ip)),
-        bucket_(server.config().msg_rate, server.config().msg_rate * 4, Clock::now()) {}
+        deadlines_(server.timeouts(), Clock::now()),
+        rate_(server.config().msg_rate, server.config().msg_rate * 4, Clock::now()) {}
 
   ~WebSocketConnection() override {
     if (id_ != 0) server_.detach(id_, ip_);
@@ -87,7 +89,7 @@ class WebSocketConnection final : public Connection,
     ws_.read_message_max(0);
     ws_.auto_fragment(false);
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
-      if (kind == websocket::frame_type::pong || kind == websocket::frame_type::ping) last_heard_ = Clock::now();
+      if (kind == websocket::frame_type::pong || kind == websocket::frame_type::ping) deadlines_.heard(Clock::now());
     });
     upgrade_ = std::make_unique<HttpRequest>(std::move(request));
     ws_.async_accept(*upgrade_, beast::bind_front_handler(&WebSocketConnection::on_accept, this->shared_from_this()));
@@ -109,27 +111,23 @@ class WebSocketConnection final : public Connection,
 
   TimePoint tick(TimePoint now) override {
     if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return TimePoint::max();
-    const Config& c = server_.config();
-    if (state_ == ConnectionState::Unjoined && now - opened_ >= seconds(c.join_timeout)) {
-      ended(DisconnectReason::JoinTimeout);
-      close_after_flush(websocket::close_code::policy_error);
-      return TimePoint::max();
+    const auto tick = deadlines_.tick(now);
+    switch (tick.due) {
+      case ConnectionDeadlines::Due::Nothing: break;
+      case ConnectionDeadlines::Due::Ping:
+        ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) { self->deadlines_.ping_finished(); });
+        break;
+      case ConnectionDeadlines::Due::JoinTimeout:
+        ended(DisconnectReason::JoinTimeout);
+        close_after_flush(websocket::close_code::policy_error);
+        break;
+      case ConnectionDeadlines::Due::SilenceTimeout:
+        ended(DisconnectReason::Heartbeat);
+        if (state_ == ConnectionState::Joined) server_.rooms().hold(id_, LeaveReason::Timeout, now);
+        teardown();
+        break;
     }
-    if (now - last_heard_ >= seconds(c.heartbeat_timeout)) {
-      ended(DisconnectReason::Heartbeat);
-      if (state_ == ConnectionState::Joined) server_.rooms().hold(id_, LeaveReason::Timeout, now);
-      teardown();
-      return TimePoint::max();
-    }
-    if (!ping_in_flight_ && now - last_ping_ >= seconds(c.heartbeat_interval)) {
-      ping_in_flight_ = true;
-      last_ping_ = now;
-      ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
-    }
-    // Nothing can fall due earlier: messages only move last_heard_ later.
-    TimePoint next = std::min(last_heard_ + seconds(c.heartbeat_timeout), last_ping_ + seconds(c.heartbeat_interval));
-    if (state_ == ConnectionState::Unjoined) next = std::min(next, opened_ + seconds(c.join_timeout));
-    return next;
+    return tick.next;
   }
 
   void shutdown() override {
@@ -152,7 +150,7 @@ class WebSocketConnection final : public Connection,
     if (ec) return;
     auto [id, open_from_ip] = server_.attach(this, ip_);
     id_ = id;
-    opened_ = last_heard_ = last_ping_ = Clock::now();
+    deadlines_ = ConnectionDeadlines(server_.timeouts(), Clock::now());
     state_ = ConnectionState::Unjoined;
     if (open_from_ip > server_.config().per_ip) {
       ended(DisconnectReason::TooManyConnections);
@@ -248,17 +246,18 @@ class WebSocketConnection final : public Connection,
 
   void handle(std::string_view text) {
     const TimePoint now = Clock::now();
-    last_heard_ = now;
+    deadlines_.heard(now);
     ++server_.metrics().messages_in;
     if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
 
-    if (!bucket_.take(now)) {
-      ++server_.metrics().rate_limited_messages;
-      if (!last_rate_error_ || now - *last_rate_error_ >= std::chrono::seconds(1)) {
-        last_rate_error_ = now;
+    switch (rate_.admit(now)) {
+      case MessageRateLimit::Verdict::Process: break;
+      case MessageRateLimit::Verdict::DropAndWarn:
         send_error(ErrorCode::RateLimited, "slow down: too many messages", "");
-      }
-      return;
+        [[fallthrough]];
+      case MessageRateLimit::Verdict::Drop:
+        ++server_.metrics().rate_limited_messages;
+        return;
     }
     // The relay's hot path: a valid signal is scanned, not parsed, and its
     // `data` bytes go out as they came.
@@ -285,6 +284,7 @@ class WebSocketConnection final : public Connection,
       auto outcome = server_.rooms().join(id_, *meeting, *join, now);
       if (outcome.error) return send_error(outcome.error->code, outcome.error->message, "join");
       state_ = ConnectionState::Joined;
+      deadlines_.joined();
       server_.metrics().join_latency(Clock::now() - now);
       if (outcome.resumed) ++server_.metrics().resumes;
       return;
@@ -382,16 +382,14 @@ class WebSocketConnection final : public Connection,
   beast::flat_buffer buffer_;             // empty between messages
   ConnId id_ = 0;
   ConnectionState state_ = ConnectionState::Accepting;
-  TimePoint opened_{}, last_heard_{}, last_ping_{};
-  TokenBucket bucket_;
-  std::optional<TimePoint> last_rate_error_;
+  ConnectionDeadlines deadlines_;  // join deadline and heartbeat
+  MessageRateLimit rate_;
   // The send queue: a vector drained from next_, not a std::deque, whose
   // empty state alone costs ~600 bytes per connection.
   std::vector<Message> queue_;
   std::size_t next_ = 0;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
-  bool ping_in_flight_ = false;
   std::optional<websocket::close_code> close_code_;
 };
 
@@ -492,6 +490,10 @@ std::string address_of(const Server::Socket& socket) {
 
 // ---------------------------------------------------------------------------
 
+ConnectionTimeouts connection_timeouts(const Config& c) {
+  return ConnectionTimeouts{seconds(c.join_timeout), seconds(c.heartbeat_interval), seconds(c.heartbeat_timeout)};
+}
+
 RoomSettings room_settings(const Config& c) {
   RoomSettings s;
   s.room_cap = c.room_cap;
@@ -515,6 +517,7 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       store_(std::move(store)),
       geoip_(std::move(geoip)),
       tls_(std::move(tls)),
+      timeouts_(connection_timeouts(config_)),
       rooms_(room_settings(config_), *this, random_),
       api_(config_, *store_, rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
       acceptor_(io),

@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "server/config.hpp"
+#include "server/connection_deadlines.hpp"
 #include "server/geoip.hpp"
 #include "server/http_api.hpp"
 #include "server/meeting_store.hpp"
@@ -67,6 +68,7 @@ class Server final : public Delivery {
 
   // For connections.
   const Config& config() const { return config_; }
+  const ConnectionTimeouts& timeouts() const { return timeouts_; }
   RoomRegistry& rooms() { return rooms_; }
   MeetingStore& store() { return *store_; }
   Metrics& metrics() { return metrics_; }
@@ -95,6 +97,7 @@ class Server final : public Delivery {
   std::unique_ptr<MeetingStore> store_;
   std::unique_ptr<GeoIp> geoip_;
   std::optional<boost::asio::ssl::context> tls_;
+  ConnectionTimeouts timeouts_;
   SystemRandom random_;
   Metrics metrics_;
   LocalRoomRegistry rooms_;
@@ -124,5 +127,7 @@ class Server final : public Delivery {
 
 // Room settings as the flags give them.
 RoomSettings room_settings(const Config& config);
+// A connection's join timeout and heartbeat as the flags give them.
+ConnectionTimeouts connection_timeouts(const Config& config);
 
 }  // namespace meshmeet::server
