@@ -133,6 +133,9 @@ export interface JoinOptions {
    * reconnectCapMs, connectTimeoutMs, connectWatchdogMs,
    * iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
    * iceRestartTimeoutMs, maxFreshConnections, statsIntervalMs, audioKbps,
+   * senderParametersRetryMs and senderParametersAttempts (a refused
+   * setParameters of the uplink budget is tried again after this delay, this
+   * many times in a row; defaults 1000 and 4),
    * carryOverWindowMs (how long a connection is kept after a server restart
    * for its peer to announce its new id, default 20000), carryOverWaitMs (how
    * long a member who appears meanwhile waits to be recognised as one of

@@ -379,7 +379,7 @@ export class Meeting {
         if (entry && typeof entry.pc.restartIce === 'function') entry.pc.restartIce();
         return;
       }
-      case 'set-sender-parameters': return this._setSenderParameters(o);
+      case 'set-sender-parameters': return this._operation(o.pc, o.op, () => this._setSenderParameters(o));
       case 'send-data': {
         const channel = this._pcs.get(o.pc)?.channel;
         if (channel && channel.readyState === 'open') channel.send(o.text);
@@ -585,16 +585,16 @@ export class Meeting {
       );
   }
 
+  // Run as an operation: the outcome goes back to the core, which asks again
+  // later when the browser refuses (e.g. before the sender is negotiated).
   _setSenderParameters(o) {
     const sender = this._pcs.get(o.pc)?.senders[o.kind];
-    if (!sender || typeof sender.getParameters !== 'function') return;
+    if (!sender || typeof sender.getParameters !== 'function') throw new DOMException(`no ${o.kind} sender`, 'InvalidStateError');
     const params = sender.getParameters();
     if (!params.encodings || params.encodings.length === 0) params.encodings = [{}];
     params.encodings[0].maxBitrate = o.maxBitrateBps;
     if (o.kind === 'video') params.encodings[0].scaleResolutionDownBy = o.scaleResolutionDownBy;
-    Promise.resolve()
-      .then(() => sender.setParameters(params))
-      .catch((e) => this._logger?.({ level: 'warn', machine: 'shim', detail: `setParameters: ${e?.message ?? e}` }));
+    return sender.setParameters(params);  // at once: getParameters' result is only good until the task ends
   }
 
   _getStats(handle) {

@@ -24,6 +24,7 @@ const CORE = {
   reconnectCapMs: 300,
   connectWatchdogMs: 3000,
   statsIntervalMs: 200,
+  senderParametersRetryMs: 100,
 };
 
 let srv;
@@ -540,8 +541,14 @@ test('local media: tracks arrive, the uplink budget is split per video sender, m
     describe: () => JSON.stringify(videoSenders(a).map((s) => s.setParametersCalls)),
   });
   for (const s of videoSenders(a)) assert.equal(lastParams(s).scaleResolutionDownBy, 1.5);
+  // The browser refuses the first three setParameters (both senders, then
+  // one retry): the core is told, and asks again until it is applied.
+  net.refuseSetParameters = 3;
   a.meeting.setUplinkBudget(600); // (600 - 80) / 2 = 260 → scale 3
-  await waitFor(() => videoSenders(a).every((s) => lastParams(s)?.maxBitrate === 260000), 3000, 'the new budget');
+  await waitFor(() => videoSenders(a).every((s) => lastParams(s)?.maxBitrate === 260000), 3000, 'the new budget, despite the refusals', {
+    describe: () => JSON.stringify(videoSenders(a).map((s) => s.setParametersCalls)),
+  });
+  assert.equal(net.stats.setParametersRefused, 3);
   for (const s of videoSenders(a)) assert.equal(lastParams(s).scaleResolutionDownBy, 3);
   assert.throws(() => a.meeting.setUplinkBudget(0), { code: 'invalid-argument' });
 

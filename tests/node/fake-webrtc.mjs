@@ -27,7 +27,8 @@
 //   connectionState connecting → connected; then the negotiated data channels
 //   open and carry messages (buffered while the link is down, like SCTP);
 // - tests force `failed` / `disconnected` with network.fail() /
-//   network.disconnect(), or make pairs unreachable with network.reachable.
+//   network.disconnect(), or make pairs unreachable with network.reachable;
+//   network.refuseSetParameters = n makes the next n setParameters reject.
 //
 //   const { RTCPeerConnection, network } = createFakeWebRTC({ seed: 7 });
 //   joinMeeting({ ..., RTCPeerConnection: network.peerConnectionClass('alice') });
@@ -252,6 +253,11 @@ export class FakeRTCRtpSender {
 
   async setParameters(params) {
     if (this._pc._closed) throw domError('InvalidStateError', 'the peer connection is closed');
+    if (this._pc._network.refuseSetParameters > 0) {
+      this._pc._network.refuseSetParameters -= 1;
+      this._pc._network.stats.setParametersRefused += 1;
+      throw domError('InvalidModificationError', 'refused by the test (network.refuseSetParameters)');
+    }
     if (!this._gotParameters || params?.transactionId !== this._params.transactionId)
       throw domError('InvalidModificationError', 'setParameters without a matching getParameters');
     if (!Array.isArray(params.encodings) || params.encodings.length !== this._params.encodings.length)
@@ -914,7 +920,9 @@ export class FakeNetwork {
     this._deadKeys = new Set(); // link keys forced down: only new ICE credentials reconnect
     /** (a, b) → can these two connections reach each other? */
     this.reachable = () => true;
-    this.stats = { negotiationNeeded: 0, connects: 0, messages: 0 };
+    this.stats = { negotiationNeeded: 0, connects: 0, messages: 0, setParametersRefused: 0 };
+    /** The next this many RTCRtpSender.setParameters calls reject (InvalidModificationError). */
+    this.refuseSetParameters = 0;
     this._stopped = false;
   }
 

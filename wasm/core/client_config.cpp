@@ -55,6 +55,8 @@ std::optional<ClientConfig> parse_client_config(std::string_view text, std::stri
             integer(doc, "iceRestartBaseMs", config.ice_restart_base_ms, error) &&
             integer(doc, "iceRestartTimeoutMs", config.ice_restart_timeout_ms, error) &&
             integer(doc, "maxFreshConnections", config.max_fresh_connections, error, 100) &&
+            integer(doc, "senderParametersRetryMs", config.sender_parameters_retry_ms, error) &&
+            integer(doc, "senderParametersAttempts", config.sender_parameters_attempts, error, 100) &&
             integer(doc, "statsIntervalMs", config.stats_interval_ms, error) &&
             integer(doc, "carryOverWindowMs", config.carry_over_window_ms, error) &&
             integer(doc, "carryOverWaitMs", config.carry_over_wait_ms, error);

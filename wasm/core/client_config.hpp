@@ -39,6 +39,11 @@ struct ClientConfig {
   std::int64_t ice_restart_base_ms = 1000;        // restart k waits U(0, base·2^(k-1))
   std::int64_t ice_restart_timeout_ms = 10000;    // a restart that has not connected by then failed
   int max_fresh_connections = 3;                  // fresh connections in a row before giving up on a peer
+  // A rejected setParameters (the uplink budget) is tried again after this,
+  // up to `sender_parameters_attempts` times in a row; then on the next
+  // change (budget, roster, track, connection).
+  std::int64_t sender_parameters_retry_ms = 1000;
+  int sender_parameters_attempts = 4;
   std::int64_t stats_interval_ms = 3000;          // quality sampling period
 
   // Carrying connections over our own rejoin under a new id (a server
@@ -59,7 +64,8 @@ struct ClientConfig {
 // From a JSON object with camelCase keys (seed, uplinkKbps, audioKbps,
 // reconnectBaseMs, reconnectCapMs, connectTimeoutMs, connectWatchdogMs, answerTimeoutMs,
 // iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
-// iceRestartTimeoutMs, maxFreshConnections, statsIntervalMs, carryOverWindowMs,
+// iceRestartTimeoutMs, maxFreshConnections, senderParametersRetryMs,
+// senderParametersAttempts, statsIntervalMs, carryOverWindowMs,
 // carryOverWaitMs, entropy, iceServers,
 // debugLog); absent keys keep their defaults, "" counts as {}. On a bad value
 // returns nullopt and sets `error`.

@@ -34,6 +34,7 @@ struct Fields {
   json operator()(const RestartIce& o) const { return {{"pc", o.pc}}; }
   json operator()(const SetSenderParameters& o) const {
     return {{"pc", o.pc},
+            {"op", o.op},
             {"kind", kind(o.kind)},
             {"maxBitrateBps", o.max_bitrate_bps},
             {"scaleResolutionDownBy", o.scale_resolution_down_by}};

@@ -88,9 +88,12 @@ struct AddIceCandidate {
 struct RestartIce {  // pc.restartIce(); negotiationneeded follows
   int pc;
 };
-// On the sender of `kind`: encodings[0].maxBitrate / scaleResolutionDownBy, then setParameters.
+// On the sender of `kind`: encodings[0].maxBitrate / scaleResolutionDownBy,
+// then setParameters; report operation_done / operation_failed (a failure is
+// tried again later: the core does not count the budget as applied).
 struct SetSenderParameters {
   int pc;
+  int op;
   MediaKind kind;
   int max_bitrate_bps;
   double scale_resolution_down_by;

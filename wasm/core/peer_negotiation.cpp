@@ -117,6 +117,7 @@ void PeerNegotiation::create_pc(std::int64_t now, Initiator opener) {
   transport_ = Transport::Pending;
   dc_open_ = false;
   applied_budget_.reset();
+  budget_op_ = budget_failures_ = 0;
   verification_.reset(!polite_);  // the impolite end commits
   ctx_.emit(CreatePeerConnection{pc_, peer_, polite_, "{\"iceServers\":" + ice_servers_json_ + "}"});
   for (MediaKind kind : {MediaKind::Audio, MediaKind::Video})
@@ -128,6 +129,8 @@ void PeerNegotiation::close_pc() {
   if (pc_ != 0) ctx_.emit(ClosePeerConnection{pc_});
   pc_ = 0;
   ctx_.cancel_timer(answer_timer_);
+  ctx_.cancel_timer(budget_retry_timer_);
+  budget_op_ = 0;
   answer_overdue_ = false;
   ops_.clear();
   candidates_.clear();
@@ -172,6 +175,11 @@ void PeerNegotiation::begin_restart(std::int64_t now, std::string why) {
 }
 
 void PeerNegotiation::on_timer(std::int64_t now, int timer) {
+  if (timer != 0 && timer == budget_retry_timer_) {
+    budget_retry_timer_ = 0;
+    apply_budget();
+    return;
+  }
   if (timer != 0 && timer == answer_timer_) {
     answer_timer_ = 0;
     if (pc_ == 0 || signaling_ != SignalingState::HaveLocalOffer) return;
@@ -243,6 +251,7 @@ void PeerNegotiation::on_transport_change(std::int64_t now) {
         fresh_connections_ = 0;
         set_state(now, PeerState::Connected, "transport up (connection " + std::to_string(gen_) + ")");
       }
+      apply_budget();  // if the browser refused it before the connection was up
       break;
     case Transport::Down:
       if (state_ == PeerState::Connected) set_state(now, PeerState::Disconnected, "transport disconnected");
@@ -366,7 +375,7 @@ int PeerNegotiation::emit_op(PendingOp op) {
 
 bool PeerNegotiation::description_op_pending() const {
   for (const auto& [id, op] : ops_)
-    if (op.kind != OpKind::Candidate) return true;
+    if (op.kind != OpKind::Candidate && op.kind != OpKind::SenderParameters) return true;
   return false;
 }
 
@@ -492,6 +501,12 @@ void PeerNegotiation::on_operation_done(std::int64_t now, int op) {
     case OpKind::NegotiationOffer:  // a shim that reports SLD as plain done: no description to send
       making_offer_ = false;
       break;
+    case OpKind::SenderParameters:
+      if (op == budget_op_) {
+        budget_op_ = 0;
+        budget_failures_ = 0;
+      }
+      break;
     default:
       break;
   }
@@ -533,6 +548,32 @@ void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::s
       // addIceCandidate errors are expected around glare and restarts (W3C: ignored).
       ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "operation failed: " + what);
       break;
+    case OpKind::SenderParameters:
+      on_budget_refused(what, op);
+      break;
+  }
+}
+
+void PeerNegotiation::on_budget_refused(const std::string& what, int op) {
+  if (op != budget_op_) {  // a later request is on its way: its outcome counts
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "superseded setParameters failed: " + what);
+    return;
+  }
+  budget_op_ = 0;
+  applied_budget_.reset();
+  ++budget_failures_;
+  const auto& c = ctx_.config();
+  if (budget_failures_ < c.sender_parameters_attempts) {
+    ctx_.log(LogLevel::Info, kMachine, peer_, {}, {},
+             "setParameters (uplink budget) failed: " + what + "; trying again in " +
+                 std::to_string(c.sender_parameters_retry_ms) + " ms");
+    ctx_.cancel_timer(budget_retry_timer_);
+    budget_retry_timer_ =
+        ctx_.start_timer(c.sender_parameters_retry_ms, TimerTag{TimerOwner::Peer, peer_}, "sender-parameters-retry");
+  } else {
+    ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {},
+             "could not apply the uplink budget (" + std::to_string(budget_failures_) + " attempts, last: " + what +
+                 "); trying again on the next change");
   }
 }
 
@@ -594,23 +635,36 @@ void PeerNegotiation::on_local_track_changed(std::int64_t now, MediaKind kind, c
     ctx_.emit(AddTrack{pc_, kind, track});  // negotiationneeded follows
   } else if (!old_track.empty() && track.empty()) {
     ctx_.emit(RemoveTrack{pc_, kind});  // negotiationneeded follows
-    if (kind == MediaKind::Video) applied_budget_.reset();
+    if (kind == MediaKind::Video) {
+      applied_budget_.reset();
+      budget_op_ = 0;  // its outcome no longer matters
+      ctx_.cancel_timer(budget_retry_timer_);
+    }
   } else if (old_track != track) {
     ctx_.emit(ReplaceTrack{pc_, kind, track});  // renegotiates only if the browser needs it
   }
-  if (kind == MediaKind::Video) apply_budget();
+  if (kind == MediaKind::Video) {
+    budget_failures_ = 0;  // a new sender or track: worth a full round of attempts again
+    apply_budget();
+  }
 }
 
 void PeerNegotiation::set_sender_budget(std::int64_t now, int max_bitrate_bps, double scale) {
   (void)now;
-  wanted_budget_ = Budget{max_bitrate_bps, scale};
+  const Budget wanted{max_bitrate_bps, scale};
+  if (!wanted_budget_ || *wanted_budget_ != wanted) budget_failures_ = 0;  // a new budget: a full round of attempts
+  wanted_budget_ = wanted;
   apply_budget();
 }
 
 void PeerNegotiation::apply_budget() {
   if (pc_ == 0 || media_.video_track.empty() || !wanted_budget_) return;
   if (applied_budget_ && !(*applied_budget_ != *wanted_budget_)) return;
-  ctx_.emit(SetSenderParameters{pc_, MediaKind::Video, wanted_budget_->bps, wanted_budget_->scale});
+  ctx_.cancel_timer(budget_retry_timer_);  // this is the next attempt
+  const int op = ctx_.new_op_id();
+  ctx_.emit(SetSenderParameters{pc_, op, MediaKind::Video, wanted_budget_->bps, wanted_budget_->scale});
+  ops_.emplace(op, PendingOp{OpKind::SenderParameters, {}});
+  budget_op_ = op;
   applied_budget_ = wanted_budget_;
 }
 

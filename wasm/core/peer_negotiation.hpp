@@ -145,7 +145,7 @@ class PeerNegotiation {
   void send_media_state(std::int64_t now);
 
  private:
-  enum class OpKind { NegotiationOffer, Answer, RemoteOffer, RemoteAnswer, Rollback, Candidate };
+  enum class OpKind { NegotiationOffer, Answer, RemoteOffer, RemoteAnswer, Rollback, Candidate, SenderParameters };
   struct PendingOp {
     OpKind kind;
     std::string sdp;         // remote description ops
@@ -174,6 +174,7 @@ class PeerNegotiation {
   void add_candidate(const std::string& candidate_json);
   void flush_candidates();
   void apply_budget();
+  void on_budget_refused(const std::string& what, int op);
   int emit_op(PendingOp op);
   // A setLocalDescription / setRemoteDescription / rollback of ours has not
   // completed yet: the browser's operations chain is not empty.
@@ -243,7 +244,13 @@ class PeerNegotiation {
     double scale;
     bool operator!=(const Budget& o) const { return bps != o.bps || scale != o.scale; }
   };
+  // applied_budget_: asked of the browser and not refused (yet). A refusal
+  // clears it, so the next apply_budget() asks again: after
+  // sender_parameters_retry_ms, or on the next change.
   std::optional<Budget> wanted_budget_, applied_budget_;
+  int budget_op_ = 0;           // the latest setParameters, until it settles
+  int budget_failures_ = 0;     // refused in a row
+  int budget_retry_timer_ = 0;  // "sender-parameters-retry"
 
   VerificationCode verification_;
 };

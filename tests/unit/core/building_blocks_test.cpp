@@ -326,9 +326,13 @@ TEST_CASE("client options from JSON: defaults, overrides, refusals") {
   CHECK(defaults->reconnect_cap_ms == 10000);
   CHECK(defaults->carry_over_window_ms == 20000);
   CHECK(defaults->carry_over_wait_ms == 4000);
-  auto custom = parse_client_config(R"({"seed":12345678901,"uplinkKbps":1200,"iceServers":[{"urls":"stun:x"}],"debugLog":false,"carryOverWaitMs":0})", error);
+  CHECK(defaults->sender_parameters_retry_ms == 1000);
+  CHECK(defaults->sender_parameters_attempts == 4);
+  auto custom = parse_client_config(R"({"seed":12345678901,"uplinkKbps":1200,"iceServers":[{"urls":"stun:x"}],"debugLog":false,"carryOverWaitMs":0,"senderParametersRetryMs":250,"senderParametersAttempts":2})", error);
   REQUIRE(custom);
   CHECK(custom->carry_over_wait_ms == 0);
+  CHECK(custom->sender_parameters_retry_ms == 250);
+  CHECK(custom->sender_parameters_attempts == 2);
   CHECK(custom->seed == 12345678901ULL);
   CHECK(custom->uplink_kbps == 1200);
   CHECK(custom->ice_servers_json == R"([{"urls":"stun:x"}])");
@@ -344,7 +348,7 @@ TEST_CASE("client options from JSON: defaults, overrides, refusals") {
 TEST_CASE("outputs serialize to JSON objects with a type, ready for the JS shim") {
   std::vector<Output> outs = {OpenSocket{1, "ws://h/ws"},
                               CreatePeerConnection{2, "p1", true, R"({"iceServers":[]})"},
-                              SetSenderParameters{2, MediaKind::Video, 800000, 1.5},
+                              SetSenderParameters{2, 7, MediaKind::Video, 800000, 1.5},
                               StartTimer{3, 500, "reconnect-backoff"},
                               ErrorEvent{"meeting-full", "full", ""}};
   auto doc = nlohmann::json::parse(to_json(outs));
@@ -354,6 +358,7 @@ TEST_CASE("outputs serialize to JSON objects with a type, ready for the JS shim"
   CHECK(doc[0]["url"] == "ws://h/ws");
   CHECK(doc[1]["type"] == "create-peer-connection");
   CHECK(doc[1]["config"]["iceServers"].is_array());
+  CHECK(doc[2]["op"] == 7);
   CHECK(doc[2]["maxBitrateBps"] == 800000);
   CHECK(doc[2]["scaleResolutionDownBy"] == 1.5);
   CHECK(doc[3]["delayMs"] == 500);
@@ -405,7 +410,7 @@ TEST_CASE("outputs: every type's JSON keys, as the JS shim reads them") {
       {SetRemoteDescription{1, 2, "offer", "s"}, {"pc", "op", "descriptionType", "sdp"}},
       {AddIceCandidate{1, 2, "{}"}, {"pc", "op", "candidate"}},
       {RestartIce{1}, {"pc"}},
-      {SetSenderParameters{1, MediaKind::Video, 1, 1.0}, {"pc", "kind", "maxBitrateBps", "scaleResolutionDownBy"}},
+      {SetSenderParameters{1, 2, MediaKind::Video, 1, 1.0}, {"pc", "op", "kind", "maxBitrateBps", "scaleResolutionDownBy"}},
       {SendData{1, "t"}, {"pc", "text"}},
       {GetStats{1}, {"pc"}},
       {SetTrackEnabled{MediaKind::Audio, true}, {"kind", "enabled"}},

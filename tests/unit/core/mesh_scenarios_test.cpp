@@ -752,23 +752,78 @@ TEST_CASE("mesh: the uplink budget is recomputed on every join and leave and on 
   auto people = crowd(w, 4);
   join_all(w, people);
   REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  // What each of P0's video senders was set to: (maxBitrate, scaleResolutionDownBy).
+  using Share = std::pair<int, double>;
   auto shares = [](Participant* p) {
-    std::set<int> out;
-    for (auto& [h, pc] : p->pcs) out.insert(pc->sender_parameters["video"].first);
+    std::set<Share> out;
+    for (auto& [h, pc] : p->pcs) out.insert(pc->sender_parameters["video"]);
     return out;
   };
-  using meshmeet::core::split_uplink_budget;
-  CHECK(shares(people[0]) == std::set<int>{split_uplink_budget(2500, 40, 3, true).max_bitrate_bps});
+  auto expected = [](int kbps, int senders) {
+    const auto b = meshmeet::core::split_uplink_budget(kbps, 40, senders, true);
+    return std::set<Share>{{b.max_bitrate_bps, b.scale_resolution_down_by}};
+  };
+  // Each step changes the resolution scale as well as the bitrate:
+  // 793 kbps → 2×, 1210 → 1.5×, 460 → 2×, 293 → 3×.
+  CHECK(shares(people[0]) == expected(2500, 3));
+  CHECK(expected(2500, 3).begin()->second == 2.0);
   people[3]->leave();
   w.run_for(1000);
-  CHECK(shares(people[0]) == std::set<int>{split_uplink_budget(2500, 40, 2, true).max_bitrate_bps});
+  CHECK(shares(people[0]) == expected(2500, 2));
+  CHECK(expected(2500, 2).begin()->second == 1.5);
   people[0]->set_uplink_budget(1000);
   w.run_for(100);
-  CHECK(shares(people[0]) == std::set<int>{split_uplink_budget(1000, 40, 2, true).max_bitrate_bps});
+  CHECK(shares(people[0]) == expected(1000, 2));
+  CHECK(expected(1000, 2).begin()->second == 2.0);
   auto& late = w.add("P4");
   late.join(w.meeting);
   w.run_for(2000);
-  CHECK(shares(people[0]) == std::set<int>{split_uplink_budget(1000, 40, 3, true).max_bitrate_bps});
+  CHECK(shares(people[0]) == expected(1000, 3));
+  CHECK(expected(1000, 3).begin()->second == 3.0);
+}
+
+TEST_CASE("mesh: a refused setParameters is tried again until the uplink budget is applied, then on the next change") {
+  World w(112);
+  auto people = crowd(w, 3);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  using Share = std::pair<int, double>;
+  auto shares = [](Participant* p) {
+    std::set<Share> out;
+    for (auto& [h, pc] : p->pcs) out.insert(pc->sender_parameters["video"]);
+    return out;
+  };
+  auto expected = [](int kbps) {
+    const auto b = meshmeet::core::split_uplink_budget(kbps, 40, 2, true);
+    return std::set<Share>{{b.max_bitrate_bps, b.scale_resolution_down_by}};
+  };
+  REQUIRE(shares(people[0]) == expected(2500));
+
+  // The browser refuses the first three calls (both senders, then one retry).
+  people[0]->refuse_set_parameters = 3;
+  people[0]->set_uplink_budget(700);
+  w.run_for(100);
+  CHECK(people[0]->set_parameters_refused == 2);
+  CHECK(shares(people[0]) == expected(2500));  // nothing applied yet
+  w.run_for(3000);  // the core's retry timer
+  CHECK(people[0]->set_parameters_refused == 3);
+  CHECK(shares(people[0]) == expected(700));
+  CHECK_CLEAN(w.mesh_problems(people));  // no retry timer left behind
+
+  // Refused every time: a bounded number of attempts, a warning, no timer left.
+  people[0]->refuse_set_parameters = 1000;
+  people[0]->set_uplink_budget(400);
+  w.run_for(20000);
+  const int per_sender = meshmeet::core::ClientConfig{}.sender_parameters_attempts;
+  CHECK(people[0]->set_parameters_refused == 3 + 2 * per_sender);
+  CHECK(shares(people[0]) == expected(700));
+  CHECK_CLEAN(w.mesh_problems(people));
+  // The next change asks again, and it goes through.
+  people[0]->refuse_set_parameters = 0;
+  people[0]->set_uplink_budget(450);
+  w.run_for(100);
+  CHECK(shares(people[0]) == expected(450));
+  CHECK_CLEAN(w.mesh_problems(people));
 }
 
 TEST_CASE("mesh: quality levels per peer every few seconds") {

@@ -496,6 +496,39 @@ TEST_CASE("tracks: add, replace and remove reach every connection; the uplink bu
   for (const auto& b : both) CHECK(b.max_bitrate_bps == 400000);
 }
 
+TEST_CASE("uplink budget: a refused setParameters is asked again after a delay; a refusal of a superseded one is not") {
+  ClientConfig config;
+  config.sender_parameters_retry_ms = 700;
+  Pair p("a", "b", config);
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
+  auto first = one<SetSenderParameters>(p.last);
+  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, first.op, "InvalidModificationError", "encodings"); });
+  CHECK(p.timer("sender-parameters-retry").second.due - p.now == 700);
+  auto again = one<SetSenderParameters>(p.fire("sender-parameters-retry"));
+  CHECK(again.op != first.op);
+  CHECK(again.max_bitrate_bps == first.max_bitrate_bps);
+  CHECK(again.scale_resolution_down_by == first.scale_resolution_down_by);
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, again.op); });
+  CHECK_FALSE(p.has_timer("sender-parameters-retry"));
+  // Applied: the same budget is not asked again.
+  CHECK(all<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 2500); })).empty());
+
+  // Two changes in a row; the first is refused after the second was asked:
+  // the second one's outcome decides.
+  auto older = one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 900); }));
+  auto newer = one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 800); }));
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, newer.op); });
+  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, older.op, "InvalidStateError", "late"); });
+  CHECK_FALSE(p.has_timer("sender-parameters-retry"));
+  CHECK(all<SetSenderParameters>(p.last).empty());
+  // A refusal while the connection is not up yet: asked again once it is.
+  auto next = one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 600); }));
+  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, next.op, "InvalidModificationError", "encodings"); });
+  auto on_connect = one<SetSenderParameters>(p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); }));
+  CHECK(on_connect.max_bitrate_bps == 600000);
+  CHECK_FALSE(p.has_timer("sender-parameters-retry"));  // that attempt is the retry
+}
+
 TEST_CASE("lost answers: an unanswered offer is rolled back and redone; a late answer to it is dropped") {
   Pair p("b", "a");  // impolite: opens the pair
   auto offer = [&]() {

@@ -175,8 +175,25 @@ void Participant::carry_out(Output& output) {
       ++ice_restarts;
     }
   } else if (auto* o = std::get_if<SetSenderParameters>(&output)) {
-    if (auto* p = pc(o->pc, "setParameters"))
-      p->sender_parameters[std::string(to_string(o->kind))] = {o->max_bitrate_bps, o->scale_resolution_down_by};
+    // sender.setParameters(): applied or refused, and the promise settles a little later.
+    if (auto* p = pc(o->pc, "setParameters")) {
+      const int handle = o->pc, op = o->op;
+      if (refuse_set_parameters > 0) {
+        --refuse_set_parameters;
+        ++set_parameters_refused;
+        loop.after(1, [this, p, handle, op] {
+          if (!ours(*p)) return;
+          feed([&](Client& c, double t) {
+            c.operation_failed(t, handle, op, "InvalidModificationError", "the number of encodings cannot change");
+          });
+        });
+      } else {
+        p->sender_parameters[std::string(to_string(o->kind))] = {o->max_bitrate_bps, o->scale_resolution_down_by};
+        loop.after(1, [this, p, handle, op] {
+          if (ours(*p)) feed([&](Client& c, double t) { c.operation_done(t, handle, op); });
+        });
+      }
+    }
   } else if (auto* o = std::get_if<SendData>(&output)) {
     if (auto* p = pc(o->pc, "send")) {
       if (!p->data_channel_open()) anomalies.push_back("data sent on a channel that is not open");

@@ -68,6 +68,10 @@ class Participant : public PcListener {
   // The peers receive a live track of this kind: one is set and enabled.
   bool sends_live(const std::string& kind) const;
   std::vector<std::string> anomalies;
+  // The next this many setParameters calls are refused (InvalidModificationError),
+  // as a browser does before the sender is negotiated, or node-webrtc always.
+  int refuse_set_parameters = 0;
+  int set_parameters_refused = 0;
   int pcs_created = 0, pcs_closed = 0, ice_restarts = 0, sockets_opened = 0, texts_sent = 0, logs = 0;
   int glare_ignored = 0, glare_accepted = 0, candidates_queued = 0, explicit_rollbacks = 0;
   std::int64_t max_output_batch = 0;
