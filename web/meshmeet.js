@@ -132,6 +132,16 @@ function randomHex(bytes) {
 
 const now = () => globalThis.performance.now();
 
+function iceUfrag(sdp) {
+  return /^a=ice-ufrag:(\S+)/m.exec(sdp ?? '')?.[1] ?? '';
+}
+
+// An offer with new ICE credentials (restartIce() emulated).
+async function setLocalIceRestartOffer(pc) {
+  const offer = await pc.createOffer({ iceRestart: true });
+  return pc.setLocalDescription(offer);
+}
+
 // pc.setLocalDescription() with no argument creates the offer or answer the
 // signaling state calls for (what perfect negotiation relies on). Older
 // implementations (node-webrtc) want the description: create it for them.
@@ -376,8 +386,14 @@ export class Meeting {
       case 'add-ice-candidate': return this._operation(o.pc, o.op, (pc) => pc.addIceCandidate(o.candidate));
       case 'restart-ice': {
         const entry = this._pcs.get(o.pc);
-        if (entry && typeof entry.pc.restartIce === 'function') entry.pc.restartIce();
-        return;
+        if (!entry) return;
+        if (typeof entry.pc.restartIce === 'function') return entry.pc.restartIce();
+        // Older implementations have no restartIce(): do what it would. The
+        // next offer is made with createOffer({iceRestart: true}), and the
+        // negotiationneeded the core waits for is reported from here.
+        entry.iceRestartFrom ??= iceUfrag(entry.pc.currentLocalDescription?.sdp);
+        entry.iceRestartAsked = false;
+        return this._checkIceRestart(entry);
       }
       case 'set-sender-parameters': return this._operation(o.pc, o.op, () => this._setSenderParameters(o));
       case 'send-data': {
@@ -519,13 +535,17 @@ export class Meeting {
   _createPc(o) {
     const pc = new this._RTCPeerConnection(o.config ?? {});
     const channel = pc.createDataChannel('meshmeet', { negotiated: true, id: 0 });
-    const entry = { pc, channel, senders: { audio: null, video: null }, peer: o.peer, handle: o.pc };
+    // iceRestartFrom: the local ufrag an emulated restartIce() replaces (see restart-ice).
+    const entry = { pc, channel, senders: { audio: null, video: null }, peer: o.peer, handle: o.pc, iceRestartFrom: null, iceRestartAsked: false };
     this._pcs.set(o.pc, entry);
     const live = () => this._pcs.get(o.pc) === entry;
     const feed = (fn) => live() && this._input(fn);
     pc.onnegotiationneeded = () => feed((c, t) => c.negotiationNeeded(t, o.pc));
     pc.onicecandidate = (e) => feed((c, t) => c.iceCandidate(t, o.pc, e.candidate ? JSON.stringify(e.candidate.toJSON?.() ?? e.candidate) : ''));
-    pc.onsignalingstatechange = () => feed((c, t) => c.signalingState(t, o.pc, pc.signalingState));
+    pc.onsignalingstatechange = () => {
+      feed((c, t) => c.signalingState(t, o.pc, pc.signalingState));
+      if (live()) this._checkIceRestart(entry);
+    };
     pc.oniceconnectionstatechange = () => feed((c, t) => c.iceConnectionState(t, o.pc, pc.iceConnectionState));
     pc.onconnectionstatechange = () => feed((c, t) => c.connectionState(t, o.pc, pc.connectionState));
     pc.ontrack = (e) => {
@@ -565,7 +585,32 @@ export class Meeting {
       .then(
         () => live() && this._input((c, t) => c.operationDone(t, handle, op)),
         (e) => live() && this._input((c, t) => c.operationFailed(t, handle, op, e?.name ?? 'Error', e?.message ?? String(e))),
-      );
+      )
+      .then(() => live() && this._checkIceRestart(entry));
+  }
+
+  // The emulated restartIce() (see restart-ice): done once a description
+  // with new local ICE credentials is in place in `stable`. Until then, each
+  // time the connection is in `stable` again, negotiationneeded once, as the
+  // browser's negotiation-needed flag would (the core ignores it while a
+  // description operation of its own is still pending).
+  _checkIceRestart(entry) {
+    if (entry.iceRestartFrom == null) return;
+    const { pc } = entry;
+    if (pc.signalingState !== 'stable') {
+      entry.iceRestartAsked = false;
+      return;
+    }
+    if (iceUfrag(pc.currentLocalDescription?.sdp) !== entry.iceRestartFrom) {
+      entry.iceRestartFrom = null;
+      return;
+    }
+    if (entry.iceRestartAsked) return;
+    entry.iceRestartAsked = true;
+    queueMicrotask(() => {
+      if (this._pcs.get(entry.handle) === entry && entry.iceRestartFrom != null && pc.signalingState === 'stable')
+        this._input((c, t) => c.negotiationNeeded(t, entry.handle));
+    });
   }
 
   _setLocalDescription(o) {
@@ -573,8 +618,9 @@ export class Meeting {
     const entry = this._pcs.get(o.pc);
     if (!entry) return;
     const live = () => this._pcs.get(o.pc) === entry;
+    const offering = () => entry.pc.signalingState === 'stable' || entry.pc.signalingState === 'have-local-offer';
     Promise.resolve()
-      .then(() => setLocalDescriptionImplicit(entry.pc))
+      .then(() => (entry.iceRestartFrom != null && offering() ? setLocalIceRestartOffer(entry.pc) : setLocalDescriptionImplicit(entry.pc)))
       .then(
         () => {
           if (!live()) return;
@@ -582,7 +628,8 @@ export class Meeting {
           this._input((c, t) => c.localDescription(t, o.pc, o.op, d?.type ?? '', d?.sdp ?? ''));
         },
         (e) => live() && this._input((c, t) => c.operationFailed(t, o.pc, o.op, e?.name ?? 'Error', e?.message ?? String(e))),
-      );
+      )
+      .then(() => live() && this._checkIceRestart(entry));
   }
 
   // Run as an operation: the outcome goes back to the core, which asks again

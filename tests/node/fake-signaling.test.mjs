@@ -273,6 +273,34 @@ test('ICE failure on both ends → ICE restart on the same connection → connec
   await leaveAll(net, recs);
 });
 
+test('no pc.restartIce() (older implementations): the restart goes through createOffer({iceRestart: true}) on the same connection', T, async (t) => {
+  const net = network({ seed: 16, restartIce: false });
+  const meeting = await newMeetingId(srv);
+  const recs = await joinTogether(meeting, ['n-a', 'n-b'], net);
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  const [a, b] = recs;
+  await waitForMesh(net, recs);
+  assert.equal(typeof linkBetween(net, a, b).pc.restartIce, 'undefined', 'the fake has no restartIce()');
+  const before = linkBetween(net, a, b);
+  const pcCount = net.pcs.length;
+  net.fail(before.pc);
+  await waitFor(() => {
+    const now = linkBetween(net, a, b);
+    return now && now.key !== before.key && meshProblems(net, recs).length === 0;
+  }, 8000, 'a and b to reconnect on new ICE credentials', { describe: () => report(recs, meshProblems(net, recs).join('\n')) });
+  assert.equal(net.pcs.length, pcCount, 'restarted, not replaced');
+  assert.ok(net.stats.iceRestartOffers >= 1, `offers made with iceRestart: true (${net.stats.iceRestartOffers})`);
+  for (const r of recs) {
+    const other = r === a ? b : a;
+    const states = r.of('peer-state', (e) => e.peer === other.id).map((e) => e.state);
+    assert.ok(states.includes('restarting'), `${r.name} restarted ICE: ${states}`);
+    assert.equal(states.filter((s) => s === 'restarting').length, 1, `${r.name}: the first restart worked (${states})`);
+  }
+  assert.deepEqual(recs.flatMap((r) => r.of('error')), []);
+  await chatRound(recs, 'after the emulated restart');
+  await leaveAll(net, recs);
+});
+
 test('ICE failure seen by one end only → its restart offer reconnects both', T, async (t) => {
   const net = network({ seed: 6 });
   const meeting = await newMeetingId(srv);

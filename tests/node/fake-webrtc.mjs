@@ -504,9 +504,13 @@ export class FakeRTCPeerConnection extends Emitter {
 
   createOffer(options = {}) {
     return this._chainOp('createOffer', () => {
-      if (options?.iceRestart) this.restartIce();
       if (this.signalingState !== 'stable' && this.signalingState !== 'have-local-offer')
         throw domError('InvalidStateError', `createOffer in state ${this.signalingState}`);
+      if (options?.iceRestart) {
+        this.log.push('createOffer({iceRestart: true})');
+        this._network.stats.iceRestartOffers += 1;
+        this._replaceCredentials();
+      }
       return this._makeOffer();
     });
   }
@@ -692,8 +696,13 @@ export class FakeRTCPeerConnection extends Emitter {
   restartIce() {
     if (this._closed) return;
     this.log.push('restartIce()');
-    if (this._restartFrom === null) this._restartFrom = this._ufrag;
+    this._replaceCredentials();
     this._updateNegotiationNeeded();
+  }
+
+  // New ICE credentials for the next offer (and answers) until one reaches stable.
+  _replaceCredentials() {
+    if (this._restartFrom === null) this._restartFrom = this._ufrag;
   }
 
   // ---- tracks and channels ------------------------------------------------------
@@ -883,6 +892,7 @@ export class FakeNetwork {
    *   seed               PRNG seed for fingerprints, ufrags and jitter (default 1)
    *   implicitRollback   setRemoteDescription(offer) in have-local-offer rolls back (default false: rejects, like node-webrtc)
    *   implicitSld        setLocalDescription() without arguments works (default true)
+   *   restartIce         pc.restartIce() exists (default true; false: only createOffer({iceRestart: true}), like older implementations)
    *   opDelayMs          [min, max] of each chained operation (default [0, 2])
    *   connectDelayMs     checking → connected (default 20)
    *   latencyMs          data-channel delivery and other "wire" delays (default 2)
@@ -898,6 +908,7 @@ export class FakeNetwork {
       seed: 1,
       implicitRollback: false,
       implicitSld: true,
+      restartIce: true,
       opDelayMs: [0, 2],
       connectDelayMs: 20,
       latencyMs: 2,
@@ -920,7 +931,7 @@ export class FakeNetwork {
     this._deadKeys = new Set(); // link keys forced down: only new ICE credentials reconnect
     /** (a, b) → can these two connections reach each other? */
     this.reachable = () => true;
-    this.stats = { negotiationNeeded: 0, connects: 0, messages: 0, setParametersRefused: 0 };
+    this.stats = { negotiationNeeded: 0, connects: 0, messages: 0, setParametersRefused: 0, iceRestartOffers: 0 };
     /** The next this many RTCRtpSender.setParameters calls reject (InvalidModificationError). */
     this.refuseSetParameters = 0;
     this._stopped = false;
@@ -929,11 +940,13 @@ export class FakeNetwork {
   /** An RTCPeerConnection class whose instances are labelled `owner`. */
   peerConnectionClass(owner = '') {
     const network = this;
-    return class RTCPeerConnection extends FakeRTCPeerConnection {
+    const cls = class RTCPeerConnection extends FakeRTCPeerConnection {
       constructor(config) {
         super(network, config, owner);
       }
     };
+    if (!network.options.restartIce) Object.defineProperty(cls.prototype, 'restartIce', { value: undefined });
+    return cls;
   }
 
   /** Connections not closed yet. */

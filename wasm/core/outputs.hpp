@@ -85,7 +85,12 @@ struct AddIceCandidate {
   int op;
   std::string candidate_json;
 };
-struct RestartIce {  // pc.restartIce(); negotiationneeded follows
+// pc.restartIce(); negotiationneeded follows, and the offer made for it has
+// new ICE credentials. Where restartIce() is missing, the shim makes that
+// offer with createOffer({iceRestart: true}) and reports the negotiationneeded
+// itself (again each time the connection is back in stable, until new
+// credentials are in place).
+struct RestartIce {
   int pc;
 };
 // On the sender of `kind`: encodings[0].maxBitrate / scaleResolutionDownBy,
