@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
 
   raise_open_file_limit();
   boost::asio::io_context io(1);
-  Server server(io, config, std::move(store), std::move(geoip), std::move(tls));
+  Server server(io, config, std::move(store), std::move(geoip), std::move(tls), make_local_room_registry);
   if (!server.listen(error)) return fail(error);
   server.start();
   io.run();

@@ -15,6 +15,11 @@ constexpr int kResumeTokenBits = 160;
 Message make_message(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 }  // namespace
 
+std::unique_ptr<RoomRegistry> make_local_room_registry(const RoomSettings& settings, Delivery& delivery,
+                                                       RandomSource& random) {
+  return std::make_unique<LocalRoomRegistry>(settings, delivery, random);
+}
+
 LocalRoomRegistry::LocalRoomRegistry(RoomSettings settings, Delivery& delivery, RandomSource& random)
     : settings_(std::move(settings)), delivery_(delivery), random_(random) {}
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,6 +94,17 @@ class RoomRegistry {
   virtual std::size_t active_meetings() const = 0;
   virtual std::size_t dropped_held_signals() const = 0;
 };
+
+// Makes the registry a server relays through, given the room settings, the
+// server as its Delivery and the server's random source: the server depends
+// on RoomRegistry alone, so a shared (Redis-backed) registry can be passed
+// in instead of this process's own.
+using RoomRegistryFactory =
+    std::function<std::unique_ptr<RoomRegistry>(const RoomSettings& settings, Delivery& delivery, RandomSource& random)>;
+
+// The factory of LocalRoomRegistry, below.
+std::unique_ptr<RoomRegistry> make_local_room_registry(const RoomSettings& settings, Delivery& delivery,
+                                                       RandomSource& random);
 
 // The registry of a single server process.
 class LocalRoomRegistry final : public RoomRegistry {

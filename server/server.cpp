@@ -511,15 +511,15 @@ RoomSettings room_settings(const Config& c) {
 }
 
 Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore> store, std::unique_ptr<GeoIp> geoip,
-               std::optional<asio::ssl::context> tls)
+               std::optional<asio::ssl::context> tls, const RoomRegistryFactory& make_rooms)
     : io_(io),
       config_(std::move(config)),
       store_(std::move(store)),
       geoip_(std::move(geoip)),
       tls_(std::move(tls)),
       timeouts_(connection_timeouts(config_)),
-      rooms_(room_settings(config_), *this, random_),
-      api_(config_, *store_, rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
+      rooms_(make_rooms(room_settings(config_), *this, random_)),
+      api_(config_, *store_, *rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
       acceptor_(io),
       sweep_timer_(io),
       accept_retry_timer_(io),
@@ -645,7 +645,7 @@ void Server::sweep() {
     if (next != TimePoint::max()) again.emplace_back(std::max(next, now + sweep_period_), id);
   }
   for (const Due& d : again) schedule(d.first, d.second);
-  const auto expired = rooms_.expire(now);
+  const auto expired = rooms_->expire(now);
   metrics_.resume_expired += expired.disconnected + expired.timed_out;
   api_.sweep(now);
   if (shutting_down_ &&
@@ -701,7 +701,8 @@ void Server::detach(ConnId conn, const std::string& ip) {
 }
 
 Gauges Server::gauges() const {
-  return Gauges{connections_.size(), rooms_.participant_count(), rooms_.active_meetings(), rooms_.dropped_held_signals()};
+  return Gauges{connections_.size(), rooms_->participant_count(), rooms_->active_meetings(),
+                rooms_->dropped_held_signals()};
 }
 
 }  // namespace meshmeet::server

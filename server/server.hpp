@@ -51,8 +51,10 @@ class Server final : public Delivery {
   using Executor = boost::asio::io_context::executor_type;
   using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
 
+  // `make_rooms` makes the room registry (make_local_room_registry for this
+  // process's own), handed this server as its Delivery.
   Server(boost::asio::io_context& io, Config config, std::unique_ptr<MeetingStore> store, std::unique_ptr<GeoIp> geoip,
-         std::optional<boost::asio::ssl::context> tls);
+         std::optional<boost::asio::ssl::context> tls, const RoomRegistryFactory& make_rooms);
   ~Server() override;
 
   // Binds the listening socket; false with `error` set when it cannot.
@@ -69,7 +71,7 @@ class Server final : public Delivery {
   // For connections.
   const Config& config() const { return config_; }
   const ConnectionTimeouts& timeouts() const { return timeouts_; }
-  RoomRegistry& rooms() { return rooms_; }
+  RoomRegistry& rooms() { return *rooms_; }
   MeetingStore& store() { return *store_; }
   Metrics& metrics() { return metrics_; }
   HttpApi& api() { return api_; }
@@ -100,7 +102,7 @@ class Server final : public Delivery {
   ConnectionTimeouts timeouts_;
   SystemRandom random_;
   Metrics metrics_;
-  LocalRoomRegistry rooms_;
+  std::unique_ptr<RoomRegistry> rooms_;
   HttpApi api_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer sweep_timer_;
