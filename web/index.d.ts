@@ -15,7 +15,8 @@
 
 /**
  * Stable error codes. The first group comes from the signaling server
- * (shared/protocol.md); the rest from the client.
+ * (docs/protocol.md); the rest from the client. A server code not listed here
+ * arrives as 'server-error', with the server's own in `serverCode`.
  */
 export type ErrorCode =
   | 'meeting-not-found'
@@ -34,7 +35,7 @@ export type ErrorCode =
   | 'bad-resume'
   /** The server could not be reached (HTTP request failed, or the socket never opened). */
   | 'server-unreachable'
-  /** The server answered with an error this client does not know. */
+  /** The server answered with an error this client does not know (its code is in `serverCode`, if it sent one). */
   | 'server-error'
   /** A connection to one peer could not be made even after restarts and fresh connections. */
   | 'peer-unreachable'
@@ -64,6 +65,8 @@ export class MeshmeetError extends Error {
   readonly peer?: string;
   /** The HTTP status, for errors from an HTTP request. */
   readonly status?: number;
+  /** For 'server-error': the code the server sent, when it is not an ErrorCode. */
+  readonly serverCode?: string;
 }
 
 export interface CreatedMeeting {
@@ -90,7 +93,7 @@ export interface CreateMeetingOptions {
 /**
  * Creates a meeting. `serverUrl` is the server's base URL (http, https, ws
  * or wss). Rejects with MeshmeetError: 'rate-limited', 'unauthorized',
- * 'bad-request', 'server-unreachable'.
+ * 'bad-request', 'server-unreachable', 'server-error'.
  */
 export function createMeeting(serverUrl: string, options?: CreateMeetingOptions): Promise<CreatedMeeting>;
 
@@ -102,7 +105,7 @@ export interface MeetingInfo {
   participants: number;
 }
 
-/** Looks a meeting up. Rejects with 'meeting-not-found' or 'server-unreachable'. */
+/** Looks a meeting up. Rejects with 'meeting-not-found', 'server-unreachable' or 'server-error'. */
 export function getMeeting(serverUrl: string, meetingId: string, options?: { fetch?: typeof fetch }): Promise<MeetingInfo>;
 
 export interface JoinOptions {
@@ -122,6 +125,14 @@ export interface JoinOptions {
   RTCPeerConnection?: typeof RTCPeerConnection;
   /** A WebSocket implementation, e.g. from `ws` in Node. Default: the global one. */
   WebSocket?: typeof WebSocket;
+  /** A fetch implementation for the meeting lookup before joining (defaults to globalThis.fetch). */
+  fetch?: typeof fetch;
+  /**
+   * Node only: the Origin to present, e.g. 'https://meet.example.com'. Sent
+   * with the meeting lookup and, as the `ws` package's `origin` option, with
+   * the WebSocket. Browsers always send the page's own origin.
+   */
+  origin?: string;
   /** Receives every state transition of the core (debug logging). */
   logger?: (entry: LogEntry) => void;
   /** Give up with 'server-unreachable' when not welcomed within this many ms (default 15000). */
@@ -149,6 +160,13 @@ export interface JoinOptions {
  * connect in the background; watch 'peer-state' and 'track'). Rejects with
  * MeshmeetError: 'meeting-not-found', 'meeting-full', 'too-many-connections',
  * 'forbidden-origin', 'server-unreachable', 'invalid-argument'.
+ *
+ * The meeting is looked up over HTTP first (GET /api/meetings/<id>), so an
+ * unknown meeting is refused at once. The server refuses a WebSocket from an
+ * origin not on its allow-list before the upgrade, which a WebSocket cannot
+ * see: when the socket closes before it opened and the server still answers
+ * HTTP, the join rejects at once with 'forbidden-origin'. Only a server that
+ * does not answer at all runs into joinTimeoutMs ('server-unreachable').
  */
 export function joinMeeting(options: JoinOptions): Promise<Meeting>;
 

@@ -28,6 +28,7 @@ export class MeshmeetError extends Error {
     this.code = code;
     if (details.peer) this.peer = details.peer;
     if (details.status) this.status = details.status;
+    if (details.serverCode) this.serverCode = details.serverCode;
   }
 }
 
@@ -52,6 +53,21 @@ function socketUrl(serverUrl) {
   return base.href;
 }
 
+// Every ErrorCode of index.d.ts. A code from the server outside this list
+// (a newer server, a proxy's) becomes 'server-error', the server's own kept
+// in `serverCode`.
+const ERROR_CODES = new Set([
+  'meeting-not-found', 'meeting-full', 'too-many-connections', 'forbidden-origin', 'rate-limited', 'unauthorized',
+  'too-large', 'bad-request', 'bad-json', 'bad-message', 'not-joined', 'already-joined', 'unknown-peer', 'bad-resume',
+  'server-unreachable', 'server-error', 'peer-unreachable', 'verification-failed', 'chat-not-joined',
+  'chat-unknown-peer', 'chat-too-long', 'chat-queue-full', 'invalid-argument', 'bad-input',
+]);
+
+function typedError(code, message, details = {}) {
+  if (typeof code === 'string' && ERROR_CODES.has(code)) return new MeshmeetError(code, message, details);
+  return new MeshmeetError('server-error', message, typeof code === 'string' && code ? { ...details, serverCode: code } : details);
+}
+
 async function requestJson(url, init, fetchImpl) {
   let res;
   try {
@@ -65,11 +81,50 @@ async function requestJson(url, init, fetchImpl) {
   } catch {
     /* not JSON */
   }
-  if (!res.ok) {
-    const code = body?.error?.code ?? 'server-error';
-    throw new MeshmeetError(code, body?.error?.message ?? `HTTP ${res.status}`, { status: res.status });
-  }
+  if (!res.ok) throw typedError(body?.error?.code ?? 'server-error', body?.error?.message ?? `HTTP ${res.status}`, { status: res.status });
   return body;
+}
+
+// GET /api/meetings/<id> for joinMeeting, never throwing. {answered: false}:
+// no HTTP answer (down, or no answer within timeoutMs). {answered: true, ok}:
+// the meeting is there; with `code`, the server's readable refusal. A page of
+// another origin may not read the answer (the API sends no CORS headers):
+// then a no-cors request tells whether the server answers at all
+// ({answered: true, opaque: true}). `origin` (Node only) is sent as the
+// Origin header, as the WebSocket sends it.
+async function lookUpMeeting(base, meetingId, { fetchImpl, origin, timeoutMs, signal }) {
+  if (typeof fetchImpl !== 'function') return { answered: false };
+  const url = `${base}/api/meetings/${encodeURIComponent(meetingId)}`;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const stop = () => controller.abort();
+  signal?.addEventListener('abort', stop);
+  try {
+    let res;
+    try {
+      res = await fetchImpl(url, { headers: origin ? { Origin: origin } : {}, signal: controller.signal });
+    } catch {
+      if (controller.signal.aborted) return { answered: false };
+      try {
+        res = await fetchImpl(url, { mode: 'no-cors', signal: controller.signal });
+      } catch {
+        return { answered: false };
+      }
+      if (res.type === 'opaque') return { answered: true, opaque: true };
+    }
+    if (res.ok) return { answered: true, ok: true };
+    let body = null;
+    try {
+      body = await res.json();
+    } catch {
+      /* not JSON */
+    }
+    const code = body?.error?.code;
+    return { answered: true, ok: false, status: res.status, code: typeof code === 'string' ? code : '', message: body?.error?.message ?? `HTTP ${res.status}` };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
+  }
 }
 
 /** Creates a meeting on the server; resolves to its id, name, creation time and link. */
@@ -91,13 +146,20 @@ export async function getMeeting(serverUrl, meetingId, options = {}) {
 // Errors that end a join attempt before it succeeds.
 const JOIN_FATAL = new Set(['meeting-not-found', 'meeting-full', 'too-many-connections', 'forbidden-origin']);
 
-/** Joins a meeting; resolves once the server has welcomed us. */
+/**
+ * Joins a meeting; resolves once the server has welcomed us. The meeting is
+ * looked up over HTTP first, so an unknown meeting is refused at once; a
+ * WebSocket refused by a server that answers HTTP is 'forbidden-origin'.
+ */
 export async function joinMeeting(options) {
   if (!options || typeof options !== 'object') throw new MeshmeetError('invalid-argument', 'joinMeeting needs an options object');
   const { server, meeting } = options;
   if (typeof server !== 'string' || typeof meeting !== 'string')
     throw new MeshmeetError('invalid-argument', 'joinMeeting needs `server` and `meeting` strings');
+  if (options.origin !== undefined && typeof options.origin !== 'string')
+    throw new MeshmeetError('invalid-argument', '`origin` must be a string');
   const url = socketUrl(server);
+  const base = httpBase(server);
   const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
   const PeerConnectionImpl = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
   if (!WebSocketImpl) throw new MeshmeetError('invalid-argument', 'no WebSocket implementation: pass options.WebSocket');
@@ -114,8 +176,13 @@ export async function joinMeeting(options) {
   Object.assign(config, options.coreOptions ?? {});
   const problem = core.validateConfig(JSON.stringify(config));
   if (problem) throw new MeshmeetError('invalid-argument', problem);
+  const timeoutMs = options.joinTimeoutMs ?? 15000;
+  const lookUp = (signal) =>
+    lookUpMeeting(base, meeting, { fetchImpl: options.fetch ?? globalThis.fetch, origin: options.origin, timeoutMs: Math.min(timeoutMs, 5000), signal });
+  const found = await lookUp();
+  if (found.code && JOIN_FATAL.has(found.code)) throw typedError(found.code, found.message, { status: found.status });
   const m = new Meeting(core, config, { ...options, WebSocket: WebSocketImpl, RTCPeerConnection: PeerConnectionImpl });
-  return m._join(url, meeting, options.name ?? '', options.joinTimeoutMs ?? 15000);
+  return m._join(url, meeting, options.name ?? '', timeoutMs, lookUp);
 }
 
 function randomSeed() {
@@ -167,6 +234,10 @@ export class Meeting {
     this._client = new core.Client(JSON.stringify(config));
     this._core = core;
     this._WebSocket = options.WebSocket;
+    this._origin = options.origin;             // Node only: the Origin the WebSocket presents
+    this._lifetime = new AbortController();    // aborts HTTP requests still out at dispose()
+    this._lookUp = null;                       // (signal) → lookUpMeeting result, while joining
+    this._probing = false;
     this._RTCPeerConnection = options.RTCPeerConnection;
     this._logger = options.logger;
     this._localStream = options.localStream ?? null;
@@ -265,6 +336,7 @@ export class Meeting {
   dispose() {
     if (this._disposed) return;
     this._disposed = true;
+    this._lifetime.abort();
     for (const id of this._timers.values()) clearTimeout(id);
     this._timers.clear();
     for (const ws of this._sockets.values()) this._closeSocket(ws, 1000, 'dispose');
@@ -279,8 +351,9 @@ export class Meeting {
 
   // ---- the loop: inputs in, outputs carried out --------------------------
 
-  async _join(url, meetingId, name, timeoutMs) {
+  async _join(url, meetingId, name, timeoutMs, lookUp) {
     this._selfName = name;
+    this._lookUp = lookUp;
     let timer = 0;
     const joined = new Promise((resolve, reject) => {
       this._settle = { resolve, reject };
@@ -302,8 +375,32 @@ export class Meeting {
     } catch (e) {
       this.dispose();
       throw e;
+    } finally {
+      this._lookUp = null;
     }
     return this;
+  }
+
+  // A socket closed before it ever opened while the join is pending. A
+  // WebSocket cannot see why; the server's HTTP answer can tell. If it still
+  // answers, it refused the upgrade itself, which the protocol does only for
+  // an Origin not on its allow-list (HTTP 403 forbidden-origin); a readable
+  // refusal of the lookup (e.g. too-many-connections) names itself. No
+  // answer: it is down, and the join timeout decides.
+  _onSocketRefused() {
+    if (!this._settle || !this._lookUp || this._probing) return;
+    this._probing = true;
+    this._lookUp(this._lifetime.signal).then((found) => {
+      this._probing = false;
+      if (!this._settle || this._disposed || !found.answered) return;
+      let error;
+      if (found.code && JOIN_FATAL.has(found.code)) error = typedError(found.code, found.message, { status: found.status });
+      else if (found.ok || found.opaque)
+        error = new MeshmeetError('forbidden-origin', 'the server refused the WebSocket connection: this origin is not on its allow-list');
+      if (!error) return;
+      this._settle.reject(error);
+      this._settle = null;
+    });
   }
 
   _useLocalTrack(kind, track) {
@@ -459,7 +556,7 @@ export class Meeting {
         return this._emit('quality', { peer: this._peer(o.peer), level: o.level, rttMs: o.rttMs, loss: o.loss, kbpsIn: o.kbpsIn, kbpsOut: o.kbpsOut });
       case 'verification-code': return this._emit('verification-code', { peer: this._peer(o.peer), code: o.code });
       case 'error': {
-        const error = new MeshmeetError(o.code, o.message, { peer: o.peer || undefined });
+        const error = typedError(o.code, o.message, { peer: o.peer || undefined });
         if (this._settle && JOIN_FATAL.has(o.code)) {
           this._settle.reject(error);
           this._settle = null;
@@ -505,20 +602,26 @@ export class Meeting {
   _openSocket(handle, url) {
     let ws;
     try {
-      ws = new this._WebSocket(url);
+      // `origin` is the `ws` package's option (Node); browsers send the page's.
+      ws = this._origin ? new this._WebSocket(url, undefined, { origin: this._origin }) : new this._WebSocket(url);
     } catch {
       return this._input((c, t) => c.socketClosed(t, handle, 1006));
     }
+    let opened = false;
     this._sockets.set(handle, ws);
     // Late events from a socket the core has let go of are dropped here, and
     // ignored by the core too (handles are never reused).
     const live = () => this._sockets.get(handle) === ws;
-    ws.onopen = () => live() && this._input((c, t) => c.socketOpened(t, handle));
+    ws.onopen = () => {
+      opened = true;
+      if (live()) this._input((c, t) => c.socketOpened(t, handle));
+    };
     ws.onmessage = (e) => live() && typeof e.data === 'string' && this._input((c, t) => c.socketMessage(t, handle, e.data));
     ws.onclose = (e) => {
       if (!live()) return;
       this._sockets.delete(handle);
       this._input((c, t) => c.socketClosed(t, handle, e.code ?? 1006));
+      if (!opened) this._onSocketRefused();
     };
     ws.onerror = () => {};
   }

@@ -36,8 +36,78 @@ async function rejectsCleanly(call, code, what) {
   assert.equal(await liveCoreObjects(), before, `${what}: no core client object leaked`);
 }
 
-test('joinMeeting: a meeting that does not exist → meeting-not-found', T, async () => {
-  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'a'.repeat(30), RTCPeerConnection, WebSocket }), 'meeting-not-found', 'unknown meeting');
+/** A `ws` WebSocket class that records its instances. */
+function recordingWebSocket(options = {}) {
+  const made = [];
+  class RecordingWebSocket extends WebSocket {
+    constructor(url, protocols, wsOptions) {
+      super(url, protocols, { ...wsOptions, ...options });
+      made.push(this);
+    }
+  }
+  return { made, RecordingWebSocket };
+}
+
+test('joinMeeting: a meeting that does not exist → meeting-not-found, from the lookup, before any WebSocket', T, async () => {
+  const { made, RecordingWebSocket } = recordingWebSocket();
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'a'.repeat(30), RTCPeerConnection, WebSocket: RecordingWebSocket }), 'meeting-not-found', 'unknown meeting');
+  assert.equal(made.length, 0, 'no WebSocket was opened');
+});
+
+test('joinMeeting: an Origin the server does not allow → forbidden-origin at once (not server-unreachable after the join timeout)', T, async () => {
+  const meeting = await newMeetingId(srv);
+  // The server's default allow-list: its own origin and localhost.
+  let t0 = Date.now();
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket, origin: 'https://evil.example' }), 'forbidden-origin', 'origin option');
+  assert.ok(Date.now() - t0 < 3000, `rejected at once (${Date.now() - t0} ms; the join timeout is 15000)`);
+  // The same when the WebSocket sets the Origin itself: the refusal is seen
+  // from the HTTP answer, not from the option.
+  const { made, RecordingWebSocket } = recordingWebSocket({ origin: 'https://evil.example' });
+  t0 = Date.now();
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket: RecordingWebSocket }), 'forbidden-origin', 'origin set by the WebSocket');
+  assert.ok(Date.now() - t0 < 3000, `rejected at once (${Date.now() - t0} ms)`);
+  assert.ok(made.length >= 1, 'a WebSocket was tried');
+  // An allowed origin joins.
+  const m = await joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket, origin: 'http://localhost:4000' });
+  try {
+    assert.equal(m.state, 'joined');
+  } finally {
+    await m.leave();
+  }
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket, origin: 42 }), 'invalid-argument', 'origin not a string');
+});
+
+test('joinMeeting: a meeting at its room cap → meeting-full at once; the one inside stays', T, async (t) => {
+  const own = await startServer({ args: ['--room-cap', '1'] });
+  t.after(() => own.stop());
+  const meeting = await newMeetingId(own);
+  const first = await joinMeeting({ server: own.url, meeting, RTCPeerConnection, WebSocket });
+  t.after(() => first.dispose());
+  const t0 = Date.now();
+  await rejectsCleanly(() => joinMeeting({ server: own.url, meeting, RTCPeerConnection, WebSocket }), 'meeting-full', 'second member');
+  assert.ok(Date.now() - t0 < 3000, `rejected at once (${Date.now() - t0} ms)`);
+  assert.equal(first.state, 'joined');
+  assert.equal(first.peers.size, 0);
+  await first.leave();
+  // Room again.
+  const second = await joinMeeting({ server: own.url, meeting, RTCPeerConnection, WebSocket });
+  await second.leave();
+});
+
+test('server error codes outside ErrorCode become server-error, the server\'s code kept in serverCode', T, async () => {
+  const answer = (status, body) => async () => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  await assert.rejects(getMeeting(srv.url, 'x'.repeat(30), { fetch: answer(503, { error: { code: 'unavailable', message: 'try again' } }) }), (e) => {
+    assert.ok(e instanceof MeshmeetError);
+    assert.equal(e.code, 'server-error');
+    assert.equal(e.serverCode, 'unavailable');
+    assert.equal(e.status, 503);
+    assert.equal(e.message, 'try again');
+    return true;
+  });
+  await assert.rejects(createMeeting(srv.url, { fetch: answer(404, { error: { code: 'not-found', message: 'no such endpoint' } }) }), { code: 'server-error', serverCode: 'not-found', status: 404 });
+  // Known codes pass through unchanged; a body without a code is a plain server-error.
+  await assert.rejects(createMeeting(srv.url, { fetch: answer(429, { error: { code: 'rate-limited', message: 'slow down' } }) }), (e) => e.code === 'rate-limited' && e.serverCode === undefined);
+  await assert.rejects(createMeeting(srv.url, { fetch: async () => new Response('oops', { status: 500 }) }), (e) => e.code === 'server-error' && e.serverCode === undefined && e.status === 500);
 });
 
 test('joinMeeting: missing server/meeting and bad core options → invalid-argument', T, async () => {

@@ -61,6 +61,8 @@ async function app(): Promise<void> {
     RTCPeerConnection: SomePeerConnection,
     WebSocket: SomeWebSocket,
     logger: log,
+    fetch: globalThis.fetch,
+    origin: 'https://meet.example.com',
     seed: 42,
     coreOptions: { iceDisconnectedGraceMs: 200, reconnectBaseMs: 50, debugLog: true, label: 'x' },
   };
@@ -156,6 +158,10 @@ async function app(): Promise<void> {
     await joinMeeting(options);
   } catch (e) {
     if (e instanceof MeshmeetError && e.code === 'meeting-full') return;
+    if (e instanceof MeshmeetError && e.code === 'server-error') {
+      const serverCode: string | undefined = e.serverCode;
+      void serverCode;
+    }
   }
 
   // misuses the types must refuse
