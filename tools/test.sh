@@ -64,6 +64,7 @@ suite_sanitize() {
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   build-sanitize/bin/meshmeet-unit-tests || return 1
   build-sanitize/bin/meshmeet-core-tests || return 1
+  build-sanitize/bin/meshmeet-core-tests -tc='stress*' --no-skip || return 1
   MESHMEET_SERVER_BIN=$PWD/build-sanitize/bin/meshmeet-server MESHMEET_SANITIZED=1 \
     timeout 1200 node --test --test-concurrency=1 tests/server/
 }

@@ -1,8 +1,8 @@
-// The chaos scenarios over many seeds: skipped by default (the suite's fixed
-// seeds keep it fast and reproducible); run with
+// The chaos scenarios over many seeds: skipped in a plain run of the suite
+// (its fixed seeds keep it quick to iterate on); ctest (`core-stress`) and
+// the sanitize suite run them with
 //   meshmeet-core-tests -tc='stress*' --no-skip
-// after touching negotiation or recovery. A failing seed is printed, and
-// replays exactly.
+// A failing seed is printed, and replays exactly.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
