@@ -109,6 +109,16 @@ HttpResponse HttpApi::error(http::status status, ErrorCode code, std::string_vie
   return res;
 }
 
+HttpResponse HttpApi::unavailable(std::string_view message, unsigned version, bool keep_alive) {
+  HttpResponse res{http::status::service_unavailable, version};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(keep_alive);
+  res.body() = R"({"error":{"code":"unavailable","message":)" + protocol::quote_json(message) + "}}";
+  res.prepare_payload();
+  return res;
+}
+
 HttpResponse HttpApi::not_allowed(const HttpRequest& req, const char* allow) {
   auto res = error(http::status::method_not_allowed, ErrorCode::MethodNotAllowed,
                    "method not allowed here; allowed: " + std::string(allow), req.version(), req.keep_alive());
@@ -202,12 +212,7 @@ HttpResponse HttpApi::create_meeting(const HttpRequest& req, const std::string& 
   std::string db_error;
   if (!store_.create(m, db_error)) {
     Log::error("meeting-store-failed", {{"error", db_error}});
-    HttpResponse res{http::status::service_unavailable, v};
-    res.set(http::field::content_type, "application/json");
-    res.keep_alive(ka);
-    res.body() = R"({"error":{"code":"unavailable","message":"the meeting could not be stored; try again"}})";
-    res.prepare_payload();
-    return res;
+    return unavailable("the meeting could not be stored; try again", v, ka);
   }
   ++metrics_.meetings_created;
   Log::info("meeting-created", {{"meeting", id_prefix(m.id)}});

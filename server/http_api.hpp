@@ -39,6 +39,11 @@ class HttpApi {
     return error(static_cast<http::status>(protocol::http_status(code)), code, message, version, keep_alive);
   }
 
+  // 503 with the error envelope and the code `unavailable`: the server
+  // cannot serve this now (it is shutting down, the database failed). Not
+  // one of the protocol's codes, so not counted in meshmeet_errors_total.
+  HttpResponse unavailable(std::string_view message, unsigned version, bool keep_alive);
+
   void start_shutdown() { shutting_down_ = true; }
   // Forgets per-IP creation buckets that are full again.
   void sweep(TimePoint now);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
@@ -71,10 +72,13 @@ class WebSocketConnection final : public Connection,
         ws_(std::move(stream)),
         ip_(std::move(ip)),
         deadlines_(server.timeouts(), Clock::now()),
-        rate_(server.config().msg_rate, server.config().msg_rate * 4, Clock::now()) {}
+        rate_(server.config().msg_rate, server.config().msg_rate * 4, Clock::now()) {
+    server_.track(this);
+  }
 
   ~WebSocketConnection() override {
     if (id_ != 0) server_.detach(id_, ip_);
+    else server_.untrack(this);
   }
 
   void start(HttpRequest request) {
@@ -130,11 +134,14 @@ class WebSocketConnection final : public Connection,
     return tick.next;
   }
 
+  // An upgrade under way when the drain begins is closed once it completes.
   void shutdown() override {
     if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
     ended(DisconnectReason::Shutdown);
     close_after_flush(websocket::close_code::going_away);
   }
+
+  void abort() override { close_socket(); }
 
  private:
   // Counts and logs why this connection ended (never who it was).
@@ -148,11 +155,14 @@ class WebSocketConnection final : public Connection,
   void on_accept(beast::error_code ec) {
     upgrade_.reset();
     if (ec) return;
+    server_.untrack(this);
     auto [id, open_from_ip] = server_.attach(this, ip_);
     id_ = id;
     deadlines_ = ConnectionDeadlines(server_.timeouts(), Clock::now());
     state_ = ConnectionState::Unjoined;
-    if (open_from_ip > server_.config().per_ip) {
+    if (server_.shutting_down()) {
+      shutdown();
+    } else if (open_from_ip > server_.config().per_ip) {
       ended(DisconnectReason::TooManyConnections);
       send_error(ErrorCode::TooManyConnections, "too many connections from this address", "");
       close_after_flush(websocket::close_code::policy_error);
@@ -397,23 +407,42 @@ class WebSocketConnection final : public Connection,
 // An HTTP connection: answers requests until it upgrades to WebSocket.
 
 template <class Stream>
-class HttpSession final : public HttpConnection, public std::enable_shared_from_this<HttpSession<Stream>> {
+class HttpSession final : public OpenSocket, public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   HttpSession(Server& server, Stream&& stream, std::string peer_ip)
       : server_(server), stream_(std::move(stream)), peer_ip_(std::move(peer_ip)) {
-    server_.attach_http(this);
+    server_.track(this);
   }
-  ~HttpSession() override { server_.detach_http(this); }
+  ~HttpSession() override { server_.untrack(this); }
 
-  void run() { read_next(); }
+  void run() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      beast::get_lowest_layer(stream_).expires_after(kTlsHandshakeTimeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              beast::bind_front_handler(&HttpSession::on_handshake, this->shared_from_this()));
+    } else {
+      read_next();
+    }
+  }
 
+  // Waiting for a request: close now. Writing a response: finish it, then
+  // close (on_write sees the drain).
   void shutdown() override {
+    if (!response_) abort();
+  }
+
+  void abort() override {
     beast::error_code ignored;
     beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(stream_).socket().close(ignored);
   }
 
  private:
+  void on_handshake(beast::error_code ec) {
+    if (ec) return abort();
+    read_next();
+  }
+
   void read_next() {
     parser_.emplace();
     parser_->body_limit(server_.config().max_body);
@@ -430,7 +459,7 @@ class HttpSession final : public HttpConnection, public std::enable_shared_from_
                                          "request body larger than " + std::to_string(server_.config().max_body) + " bytes",
                                          req.version(), false));
     }
-    if (ec == http::error::end_of_stream || ec) return shutdown();
+    if (ec == http::error::end_of_stream || ec) return abort();
 
     HttpRequest req = parser_->release();
     parser_.reset();
@@ -440,7 +469,12 @@ class HttpSession final : public HttpConnection, public std::enable_shared_from_
     std::string_view target(req.target().data(), req.target().size());
     std::string_view path = target.substr(0, target.find('?'));
 
-    if (websocket::is_upgrade(req) && path == "/ws" && !server_.shutting_down()) {
+    if (websocket::is_upgrade(req) && path == "/ws") {
+      if (server_.shutting_down()) {
+        auto res = server_.api().unavailable("the server is shutting down; connect again shortly", req.version(), false);
+        res.set(http::field::retry_after, "5");
+        return respond(std::move(res));
+      }
       auto origin = req[http::field::origin];
       auto host = req[http::field::host];
       if (req.find(http::field::origin) != req.end() &&
@@ -458,13 +492,14 @@ class HttpSession final : public HttpConnection, public std::enable_shared_from_
   void respond(HttpResponse response) {
     response_ = std::make_unique<HttpResponse>(std::move(response));
     response_->set(http::field::server, "meshmeet");
+    if (server_.shutting_down()) response_->keep_alive(false);  // one answer per connection while draining
     http::async_write(stream_, *response_, beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
     const bool keep_alive = response_ && response_->keep_alive();
     response_.reset();
-    if (ec || !keep_alive || server_.shutting_down()) return shutdown();
+    if (ec || !keep_alive || server_.shutting_down()) return abort();
     read_next();
   }
 
@@ -531,6 +566,17 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
 }
 
 Server::~Server() {
+  // Connections call back into the server (and its registry and database)
+  // when they end: close every socket still open and run the handlers that
+  // hold them to completion now, while all of that still exists. Closing
+  // makes every pending operation complete at once, so poll() suffices.
+  close_all();
+  io_.restart();
+  while (!drained() && io_.poll() > 0) {
+  }
+  if (!drained())
+    Log::error("shutdown-incomplete", {{"connections", static_cast<unsigned long long>(connections_.size())},
+                                       {"sockets", static_cast<unsigned long long>(sockets_.size())}});
   if (reserve_fd_ >= 0) ::close(reserve_fd_);
 }
 
@@ -572,7 +618,8 @@ void Server::accept() {
 }
 
 void Server::on_accept(beast::error_code ec, Socket socket) {
-  if (shutting_down_ || ec == asio::error::operation_aborted) return;
+  // Accepting goes on while draining; only close_all() ends it.
+  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
   if ((ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system) &&
       refuse_at_fd_limit() > 0) {
     accept();
@@ -584,7 +631,7 @@ void Server::on_accept(beast::error_code ec, Socket socket) {
     Log::warn("accept-failed", {{"error", ec.message()}});
     accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
     accept_retry_timer_.async_wait([this](beast::error_code e) {
-      if (!e && !shutting_down_) accept();
+      if (!e && acceptor_.is_open()) accept();
     });
     return;
   }
@@ -592,12 +639,7 @@ void Server::on_accept(beast::error_code ec, Socket socket) {
   socket.set_option(tcp::no_delay(true), ignored);
   std::string ip = address_of(socket);
   if (tls_) {
-    auto stream = std::make_shared<TlsStream>(std::move(socket), *tls_);
-    beast::get_lowest_layer(*stream).expires_after(kTlsHandshakeTimeout);
-    stream->async_handshake(asio::ssl::stream_base::server, [this, stream, ip](beast::error_code e) mutable {
-      if (e) return;
-      std::make_shared<HttpSession<TlsStream>>(*this, std::move(*stream), std::move(ip))->run();
-    });
+    std::make_shared<HttpSession<TlsStream>>(*this, TlsStream(std::move(socket), *tls_), std::move(ip))->run();
   } else {
     std::make_shared<HttpSession<PlainStream>>(*this, PlainStream(std::move(socket)), std::move(ip))->run();
   }
@@ -648,8 +690,10 @@ void Server::sweep() {
   const auto expired = rooms_->expire(now);
   metrics_.resume_expired += expired.disconnected + expired.timed_out;
   api_.sweep(now);
-  if (shutting_down_ &&
-      ((connections_.empty() && http_connections_.empty()) || (shutdown_deadline_ && now >= *shutdown_deadline_))) {
+  if (shutting_down_ && (drained() || now >= *shutdown_deadline_)) {
+    // At the deadline some clients have not answered our close frame: their
+    // sockets go now. ~Server() runs what that completes.
+    close_all();
     io_.stop();
     return;
   }
@@ -664,12 +708,21 @@ void Server::shutdown() {
   shutting_down_ = true;
   shutdown_deadline_ = Clock::now() + kShutdownDeadline;
   api_.start_shutdown();
+  for (auto& [id, connection] : connections_) connection->shutdown();
+  const std::vector<OpenSocket*> open(sockets_.begin(), sockets_.end());
+  for (auto* socket : open) socket->shutdown();
+}
+
+void Server::close_all() {
   beast::error_code ignored;
   acceptor_.close(ignored);
   accept_retry_timer_.cancel();
-  for (auto& [id, connection] : connections_) connection->shutdown();
-  std::vector<HttpConnection*> http(http_connections_.begin(), http_connections_.end());
-  for (auto* connection : http) connection->shutdown();
+  sweep_timer_.cancel();
+  signals_.cancel();
+  // Closing only completes their pending operations; nobody leaves these
+  // containers until the handlers run.
+  for (auto& [id, connection] : connections_) connection->abort();
+  for (auto* socket : sockets_) socket->abort();
 }
 
 void Server::schedule(TimePoint when, ConnId conn) {

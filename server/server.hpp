@@ -27,23 +27,24 @@
 
 namespace meshmeet::server {
 
-// What the server needs from a live WebSocket connection.
-class Connection {
+// Anything holding one of the server's sockets: a plain HTTP (or HTTPS)
+// connection, a WebSocket upgrade under way, a WebSocket connection.
+class OpenSocket {
  public:
-  virtual ~Connection() = default;
+  virtual ~OpenSocket() = default;
+  virtual void shutdown() = 0;  // the server has begun to drain
+  virtual void abort() = 0;     // the drain is over: close the TCP socket now
+};
+
+// What the server needs from a live WebSocket connection.
+class Connection : public OpenSocket {
+ public:
   virtual void send(Message message) = 0;
   virtual void retire() = 0;                // replaced by a resume elsewhere: close silently
   // Heartbeat and join timeout; returns when the connection next needs a
   // tick (TimePoint::max() when never again).
   virtual TimePoint tick(TimePoint now) = 0;
-  virtual void shutdown() = 0;              // server going away: close with 1001
-};
-
-// What the server needs from a plain HTTP connection.
-class HttpConnection {
- public:
-  virtual ~HttpConnection() = default;
-  virtual void shutdown() = 0;
+  // shutdown(): close with 1001 going away.
 };
 
 class Server final : public Delivery {
@@ -55,13 +56,18 @@ class Server final : public Delivery {
   // process's own), handed this server as its Delivery.
   Server(boost::asio::io_context& io, Config config, std::unique_ptr<MeetingStore> store, std::unique_ptr<GeoIp> geoip,
          std::optional<boost::asio::ssl::context> tls, const RoomRegistryFactory& make_rooms);
+  // Closes whatever is still open and runs its handlers to the end, so that
+  // no connection outlives the server (or its database).
   ~Server() override;
 
   // Binds the listening socket; false with `error` set when it cannot.
   bool listen(std::string& error);
   // Starts accepting, the housekeeping timer and the SIGTERM/SIGINT handler.
   void start();
-  // Stops accepting and closes every connection (WebSocket with 1001).
+  // Drains: WebSocket connections are closed with 1001 and idle HTTP ones
+  // at once, while the listener stays open to answer /healthz with 503 and
+  // refuse upgrades. When every connection has gone, or at the deadline,
+  // every socket is closed and the event loop stops.
   void shutdown();
 
   // Delivery
@@ -82,8 +88,9 @@ class Server final : public Delivery {
   // now open from that address (the per-IP cap is the caller's to enforce).
   std::pair<ConnId, std::size_t> attach(Connection* connection, const std::string& ip);
   void detach(ConnId conn, const std::string& ip);
-  void attach_http(HttpConnection* connection) { http_connections_.insert(connection); }
-  void detach_http(HttpConnection* connection) { http_connections_.erase(connection); }
+  // Every other socket, from accept until it is closed or attached.
+  void track(OpenSocket* socket) { sockets_.insert(socket); }
+  void untrack(OpenSocket* socket) { sockets_.erase(socket); }
 
  private:
   void accept();
@@ -92,6 +99,9 @@ class Server final : public Delivery {
   // connection 503 and closes it, takes the reserve back. Returns how many.
   int refuse_at_fd_limit();
   void sweep();
+  bool drained() const { return connections_.empty() && sockets_.empty(); }
+  // Stops listening and every timer, and closes every socket.
+  void close_all();
   Gauges gauges() const;
 
   boost::asio::io_context& io_;
@@ -120,7 +130,7 @@ class Server final : public Delivery {
   static bool due_later(const Due& a, const Due& b) { return a.first > b.first; }
   void schedule(TimePoint when, ConnId conn);
   std::vector<Due> due_;
-  std::unordered_set<HttpConnection*> http_connections_;
+  std::unordered_set<OpenSocket*> sockets_;
   std::unordered_map<std::string, std::size_t> per_ip_;
   ConnId next_conn_ = 1;
   bool shutting_down_ = false;
