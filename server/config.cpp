@@ -241,7 +241,10 @@ ParsedArgs parse_args(int argc, const char* const* argv, const char* (*env)(cons
 
   const std::string dir = executable_dir();
   if (c.db.empty()) c.db = dir + "/../data/meshmeet.db";
-  if (c.static_dir.empty()) c.static_dir = dir + "/../web";
+  if (c.static_dir.empty()) {
+    c.static_dir = dir + "/../web";
+    out.static_dir_is_default = true;
+  }
   return out;
 }
 

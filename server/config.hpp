@@ -44,6 +44,9 @@ struct ParsedArgs {
   Command command = Command::Serve;
   Config config;
   std::string error;  // non-empty: print it with the usage and exit 2
+  // Neither --static nor MESHMEET_STATIC: static_dir is the built app next
+  // to the binary, which a server-only build may lack.
+  bool static_dir_is_default = false;
 };
 
 // `env` looks up an environment variable (nullptr when unset); injected so

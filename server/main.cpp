@@ -1,5 +1,6 @@
 // meshmeet-server: serve meetings, or print the creation audit.
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -27,6 +28,11 @@ int fail(const std::string& message) {
 }
 
 bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
+bool readable_directory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && ::access(path.c_str(), R_OK | X_OK) == 0;
+}
 
 int print_audit(const Config& config) {
   if (!readable(config.db)) return fail("cannot read database " + config.db);
@@ -84,6 +90,12 @@ int main(int argc, char** argv) {
     if (ec) return fail("--tls-cert " + config.tls_cert + ": " + ec.message());
     tls->use_private_key_file(config.tls_key, boost::asio::ssl::context::pem, ec);
     if (ec) return fail("--tls-key " + config.tls_key + ": " + ec.message());
+  }
+
+  if (!readable_directory(config.static_dir)) {
+    if (!args.static_dir_is_default) return fail("--static " + config.static_dir + ": not a readable directory");
+    // A server-only build: the API works, pages are 404 until the app is built.
+    Log::warn("no-web-app", {{"static", config.static_dir}});
   }
 
   std::unique_ptr<GeoIp> geoip;

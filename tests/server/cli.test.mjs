@@ -1,11 +1,12 @@
-// Command line: --help, bad flags/values/files → exit 2, MESHMEET_* env twins.
+// Command line: --help, bad flags/values/files → exit 2, MESHMEET_* env twins,
+// defaults found next to the binary.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import {
-  T, startServer, finish, finishAll, createMeeting, createMeetingRaw, get, Client, runBinary, tempDir, tryUpgrade,
-  makeStaticDir, sleep, freePort,
+  T, BIN, startServer, finish, finishAll, createMeeting, createMeetingRaw, get, Client, runBinary, tempDir, tryUpgrade,
+  makeStaticDir, sleep, freePort, fakeId,
 } from './harness.mjs';
 
 after(async () => { await finishAll(); }, T);
@@ -185,6 +186,97 @@ test('--port 0 picks a free port and logs it', T, async () => {
     assert.equal(l.level, 'info');
     assert.ok(!Number.isNaN(Date.parse(l.t)), `t is a timestamp: ${l.t}`);
     assert.equal((await get(s.url, '/healthz')).status, 200);
+  } finally {
+    await finish(s);
+  }
+});
+
+test('--static that does not exist or is not a directory → exit 2 (flag and environment twin)', T, async () => {
+  const dir = tempDir();
+  const file = join(dir, 'index.html');
+  writeFileSync(file, '<!doctype html>\n');
+  for (const bad of ['/nonexistent/meshmeet-web', file]) {
+    const r = await expectExit2(safe(['--static', bad]));
+    assert.match(r.stderr, /--static/, 'names the flag');
+    assert.ok(r.stderr.includes(bad), 'names the directory');
+    await expectExit2(safe([]), { MESHMEET_STATIC: bad });
+  }
+});
+
+test('--db that cannot be opened → exit 2', T, async () => {
+  const dir = tempDir();
+  const file = join(dir, 'plain-file');
+  writeFileSync(file, 'not a directory\n');
+  let r = await expectExit2(safe(['--db', join(file, 'meshmeet.db')])); // its parent is a file
+  assert.match(r.stderr, /database/);
+  r = await expectExit2(safe(['--db', dir])); // a directory
+  assert.match(r.stderr, /database/);
+  const junk = join(dir, 'junk.db');
+  writeFileSync(junk, 'this is not an SQLite database, just text\n'.repeat(200));
+  r = await expectExit2(safe(['--db', junk]));
+  assert.match(r.stderr, /database/);
+});
+
+test('`meetings --db` with a missing or broken database → exit 2, nothing created', T, async () => {
+  const dir = tempDir();
+  const missing = join(dir, 'missing.db');
+  let r = await expectExit2(['meetings', '--db', missing]);
+  assert.ok(r.stderr.includes(missing), r.stderr);
+  assert.ok(!existsSync(missing), 'the audit never creates a database');
+  r = await expectExit2(['meetings', '--db', '/missing']);
+  assert.match(r.stderr, /\/missing/);
+  const junk = join(dir, 'junk.db');
+  writeFileSync(junk, 'this is not an SQLite database, just text\n'.repeat(200));
+  await expectExit2(['meetings', '--db', junk]);
+});
+
+/** A working directory from which no `web` folder is reachable by a relative path. */
+function elsewhere() {
+  const d = join(tempDir('meshmeet-cwd-'), 'a', 'b');
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+test('without --static the web app is found next to the binary (<bin>/../web) from any working directory', T, async () => {
+  // A copy of the binary in a layout of our own: <root>/bin/meshmeet-server, <root>/web/.
+  const root = tempDir('meshmeet-install-');
+  mkdirSync(join(root, 'bin'));
+  mkdirSync(join(root, 'web', 'assets'), { recursive: true });
+  const bin = join(root, 'bin', 'meshmeet-server');
+  copyFileSync(BIN, bin);
+  chmodSync(bin, 0o755);
+  const marker = 'MESHMEET-NEXT-TO-THE-BINARY';
+  writeFileSync(join(root, 'web', 'index.html'), `<!doctype html><title>${marker}</title>\n`);
+  writeFileSync(join(root, 'web', 'assets', 'app.js'), `// ${marker}\n`);
+  for (const cwd of [elsewhere(), '/']) {
+    const s = await startServer(['--resume-grace', '1'], { bin, cwd });
+    try {
+      for (const path of ['/', `/m/${fakeId(26)}`, '/assets/app.js']) {
+        const r = await get(s.url, path);
+        assert.equal(r.status, 200, `${path} from cwd ${cwd}: ${r.status} ${r.text.slice(0, 200)}`);
+        assert.ok(r.text.includes(marker), `${path} from cwd ${cwd} is the app next to the binary`);
+      }
+    } finally {
+      await finish(s);
+    }
+  }
+});
+
+test('the built server serves the built app (web/app copied to <build>/web) from another working directory', T, async (t) => {
+  const builtIndex = join(dirname(BIN), '..', 'web', 'index.html');
+  if (!existsSync(builtIndex)) {
+    t.skip(`no web app built next to ${BIN} (the web_app target copies it to ${dirname(dirname(BIN))}/web)`);
+    return;
+  }
+  const s = await startServer(['--resume-grace', '1'], { cwd: elsewhere() });
+  try {
+    const index = readFileSync(builtIndex, 'utf8');
+    for (const path of ['/', `/m/${fakeId(26)}`]) {
+      const r = await get(s.url, path);
+      assert.equal(r.status, 200, `${path}: ${r.status}`);
+      assert.match(String(r.headers['content-type']), /^text\/html/);
+      assert.equal(r.text, index, `${path} is the built app's index.html`);
+    }
   } finally {
     await finish(s);
   }

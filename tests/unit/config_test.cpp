@@ -96,6 +96,12 @@ std::string env_name(const std::string& flag) {
 
 }  // namespace
 
+TEST_CASE("config: whether the static directory is the default next to the binary") {
+  CHECK(parse({}).static_dir_is_default);
+  CHECK_FALSE(parse({"--static", "/srv/web"}).static_dir_is_default);
+  CHECK_FALSE(parse({}, {{"MESHMEET_STATIC", "/srv/web"}}).static_dir_is_default);
+}
+
 TEST_CASE("config: defaults match protocol.md") {
   const Config c = parse_ok({});
   CHECK(c.host == "127.0.0.1");
