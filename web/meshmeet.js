@@ -286,7 +286,9 @@ export class Meeting {
     this._input((c, t) => c.leave(t));
     // The leave message goes out before any close frame; wait for the core to
     // call it done, but never hang on a dead server.
-    await Promise.race([left, new Promise((r) => setTimeout(r, 1000))]);
+    let timer;
+    await Promise.race([left, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
     this.dispose();
   }
 

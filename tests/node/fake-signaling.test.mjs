@@ -126,9 +126,43 @@ async function waitForMesh(net, recs, ms = 10000, what = 'a full mesh') {
   });
 }
 
-/** Everyone leaves; then no core object and no open fake connection remains. */
+/**
+ * Timers that should not be running: the core's (the binding's
+ * activeTimerCount and the purposes in its snapshot) and the shim's own map
+ * of setTimeout handles must agree, and in a steady meeting only the
+ * heartbeat, the server-silence watchdog and (with peers) the stats timer
+ * run — no watchdog, backoff, retry or answer timer left behind.
+ */
+function timerProblems(recs) {
+  const problems = [];
+  for (const r of recs) {
+    const m = r.meeting;
+    if (!m._client) {
+      if (m._timers.size) problems.push(`${r.name}: disposed, but the shim still holds ${m._timers.size} timers`);
+      continue;
+    }
+    const core = m._client.activeTimerCount();
+    const purposes = JSON.parse(m._client.snapshot()).timers.sort();
+    if (core !== m._timers.size) problems.push(`${r.name}: the core runs ${core} timers, the shim ${m._timers.size}`);
+    if (core !== purposes.length) problems.push(`${r.name}: activeTimerCount ${core}, snapshot ${purposes}`);
+    const want = ['heartbeat-ping', 'server-silence', ...(m.peers.size ? ['stats'] : [])].sort();
+    if (JSON.stringify(purposes) !== JSON.stringify(want)) problems.push(`${r.name}: timers ${purposes.join(', ')} (want ${want.join(', ')})`);
+  }
+  return problems;
+}
+
+/** A steady meeting runs no stray timer (see timerProblems). */
+async function assertNoStrayTimers(recs, ms = 3000) {
+  await waitFor(() => timerProblems(recs).length === 0, ms, 'only the steady-state timers', {
+    describe: () => timerProblems(recs).join('\n'),
+  });
+}
+
+/** Everyone leaves; then no core object, no timer and no open fake connection remains. */
 async function leaveAll(net, recs) {
+  await assertNoStrayTimers(recs);
   await withTimeout(Promise.all(recs.map((r) => r.meeting.leave())), 5000, 'everyone to leave');
+  for (const r of recs) assert.equal(r.meeting._timers.size, 0, `${r.name}: no shim timer after leave`);
   for (const r of recs) assert.equal(r.meeting.state, 'left', `${r.name} ends in state left`);
   await waitFor(() => net.openPcs().length === 0, 2000, 'every fake connection to close', {
     describe: () => net.openPcs().map((pc) => `open: ${pc.owner} #${pc.fakeId}`).join('\n'),
@@ -155,6 +189,86 @@ async function chatRound(recs, tag) {
       }
 }
 
+// Small deterministic PRNG (mulberry32), for the signal mangler.
+function rng(seed) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A `ws` WebSocket class whose incoming `signal` frames are mangled by a
+ * seeded RNG: dropped (`drop`), delivered twice (`duplicate`) or delayed by
+ * up to maxDelayMs so later frames overtake them (`delay`); with
+ * holdDescriptionsMs, every frame carrying a description is held that long,
+ * so the candidates sent after it arrive first. Other frames (welcome,
+ * peer-joined, …) arrive as sent. `stats` counts what was done; stop()
+ * cancels deliveries still waiting.
+ */
+function mangledWebSocket({ seed, drop = 0, duplicate = 0, delay = 0, maxDelayMs = 80, holdDescriptionsMs = 0 }) {
+  const random = rng(seed);
+  const stats = { signals: 0, dropped: 0, duplicated: 0, delayed: 0, held: 0 };
+  const waiting = new Set();
+  const later = (fn, ms) => {
+    const t = setTimeout(() => {
+      waiting.delete(t);
+      fn();
+    }, ms);
+    waiting.add(t);
+  };
+  const mangle = (e, handler) => {
+    let msg = null;
+    try {
+      msg = JSON.parse(e.data);
+    } catch {
+      /* not JSON: as sent */
+    }
+    if (msg?.type !== 'signal') return handler(e);
+    stats.signals += 1;
+    if (holdDescriptionsMs > 0 && msg.data?.description) {
+      stats.held += 1;
+      return later(() => handler(e), holdDescriptionsMs);
+    }
+    if (random() < drop) {
+      stats.dropped += 1;
+      return undefined;
+    }
+    const copies = random() < duplicate ? 2 : 1;
+    if (copies === 2) stats.duplicated += 1;
+    for (let i = 0; i < copies; i++) {
+      if (random() < delay) {
+        stats.delayed += 1;
+        later(() => handler(e), 1 + Math.floor(random() * maxDelayMs));
+      } else {
+        handler(e);
+      }
+    }
+    return undefined;
+  };
+  class MangledWebSocket extends WebSocket {
+    get onmessage() {
+      return this._mangledHandler ?? null;
+    }
+    set onmessage(handler) {
+      this._mangledHandler = handler;
+      super.onmessage = typeof handler === 'function' ? (e) => mangle(e, handler) : handler;
+    }
+  }
+  return {
+    MangledWebSocket,
+    stats,
+    stop() {
+      for (const t of waiting) clearTimeout(t);
+      waiting.clear();
+    },
+  };
+}
+
 function assertCodesMatch(recs) {
   for (const a of recs)
     for (const b of recs) {
@@ -173,6 +287,8 @@ const GLARE_CASES = [
   { n: 4 },
   { n: 5 },
   { n: 6 },
+  { n: 7 },
+  { n: 8 }, // the server's default room cap
   { n: 4, implicitRollback: true, label: 'browser-style implicit rollback' },
   { n: 3, implicitSld: false, label: 'no implicit setLocalDescription (node-webrtc style)' },
 ];
@@ -534,6 +650,186 @@ test('server killed and restarted: everyone rejoins under a new id, every connec
   });
   await chatRound(recs, 'after the server restart');
   await leaveAll(net, recs);
+});
+
+test('candidates before their descriptions (every description held back): queued, then added; the mesh forms', T, async (t) => {
+  const net = network({ seed: 17 });
+  const meeting = await newMeetingId(srv);
+  const manglers = [];
+  const recs = await Promise.all(['c-a', 'c-b', 'c-c'].map((name, i) => {
+    const m = mangledWebSocket({ seed: 100 + i, holdDescriptionsMs: 60 });
+    manglers.push(m);
+    return join(meeting, name, net, { WebSocketImpl: m.MangledWebSocket });
+  }));
+  t.after(() => manglers.forEach((m) => m.stop()));
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  await waitForMesh(net, recs);
+  const queued = (r) => r.logs.filter((l) => l.detail.startsWith('candidate queued until its description is set')).length;
+  for (const r of recs) assert.ok(queued(r) >= 1, `${r.name} queued early candidates (${queued(r)})`);
+  assert.ok(manglers.every((m) => m.stats.held >= 1), 'descriptions were held');
+  // Renegotiation under the same conditions: everyone starts video at once.
+  for (const r of recs) r.meeting.replaceVideoTrack(new FakeMediaStreamTrack('video'));
+  const videoProblems = () =>
+    recs.flatMap((a) => recs.filter((b) => b !== a && !a.meeting.remoteTracks(b.id).some((tr) => tr.kind === 'video')).map((b) => `${a.name} lacks ${b.name}'s video`));
+  await waitFor(() => videoProblems().length === 0, 8000, "everyone's video", { describe: () => videoProblems().join('\n') });
+  await waitForMesh(net, recs);
+  for (const a of recs) assert.equal(pcsOf(net, a, { open: false }).length, 2, `${a.name}: one connection per peer, never replaced`);
+  assert.deepEqual(recs.flatMap((r) => r.of('error')), []);
+  await chatRound(recs, 'late descriptions');
+  await leaveAll(net, recs);
+});
+
+test('signaling that loses, duplicates and reorders signal frames (seeded): every pair still connects, renegotiates and chats', T, async (t) => {
+  const net = network({ seed: 18 });
+  const meeting = await newMeetingId(srv);
+  const manglers = [];
+  // An unanswered offer is rolled back and made again after answerTimeoutMs:
+  // that is what recovers a lost offer or answer.
+  const coreOptions = { answerTimeoutMs: 400 };
+  const recs = await Promise.all(['s-a', 's-b', 's-c', 's-d'].map((name, i) => {
+    const m = mangledWebSocket({ seed: 200 + i, drop: 0.15, duplicate: 0.2, delay: 0.3, maxDelayMs: 60 });
+    manglers.push(m);
+    return join(meeting, name, net, { WebSocketImpl: m.MangledWebSocket, coreOptions });
+  }));
+  t.after(() => manglers.forEach((m) => m.stop()));
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  await waitForMesh(net, recs, 20000, 'a full mesh over lossy signaling');
+  for (const r of recs) r.meeting.replaceVideoTrack(new FakeMediaStreamTrack('video'));
+  const videoProblems = () =>
+    recs.flatMap((a) => recs.filter((b) => b !== a && !a.meeting.remoteTracks(b.id).some((tr) => tr.kind === 'video')).map((b) => `${a.name} lacks ${b.name}'s video`));
+  await waitFor(() => videoProblems().length === 0, 20000, "everyone's video over lossy signaling", { describe: () => `${videoProblems().join('\n')}\n${report(recs)}` });
+  await waitForMesh(net, recs, 20000, 'the mesh after renegotiating');
+  const total = (k) => manglers.reduce((n, m) => n + m.stats[k], 0);
+  t.diagnostic(`signals ${total('signals')}: dropped ${total('dropped')}, duplicated ${total('duplicated')}, delayed ${total('delayed')}`);
+  assert.ok(total('dropped') >= 1 && total('duplicated') >= 1 && total('delayed') >= 1, 'the mangler dropped, duplicated and delayed signals');
+  const dupes = recs.reduce((n, r) => n + r.logs.filter((l) => l.detail === 'signal dropped: duplicate').length, 0);
+  assert.ok(dupes >= 1, `duplicates were recognised and dropped (${dupes})`);
+  assert.deepEqual(recs.flatMap((r) => r.of('error')), [], 'no error');
+  assert.deepEqual(recs.flatMap((r) => r.of('peer-left')), [], 'nobody left');
+  await chatRound(recs, 'lossy signaling');
+  await leaveAll(net, recs);
+});
+
+test('resume refused (bad-resume: away longer than the grace): a fresh join under a new id, connections rebuilt', T, async (t) => {
+  const net = network({ seed: 19 });
+  let cut = false;
+  const current = [];
+  class CuttableWebSocket extends WebSocket {
+    constructor(...args) {
+      if (cut) throw new Error('network unreachable');
+      super(...args);
+      current.push(this);
+    }
+  }
+  const meeting = await newMeetingId(srv);
+  const a = await join(meeting, 'b-a', net);
+  const b = await join(meeting, 'b-b', net);
+  const away = await join(meeting, 'b-away', net, { WebSocketImpl: CuttableWebSocket });
+  const recs = [a, b, away];
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  await waitForMesh(net, recs);
+  const oldId = away.id;
+  const mark = away.events.length;
+  cut = true;
+  for (const ws of current) ws.terminate();
+  // Longer than the server's 1 s resume grace: the others see it leave, and its token expires.
+  for (const r of [a, b])
+    await waitFor(() => r.of('peer-left', (e) => e.peer === oldId).length === 1, 5000, `${r.name} to see the drop`, { describe: () => report([r]) });
+  cut = false;
+  await waitFor(() => away.events.slice(mark).some((e) => e.type === 'welcomed'), 5000, 'the fresh join', { describe: () => report([away]) });
+  const since = away.events.slice(mark);
+  assert.deepEqual(since.filter((e) => e.type === 'welcomed').map((e) => e.how), ['rejoined'], 'bad-resume, then joined afresh');
+  away.id = away.meeting.self.id;
+  assert.notEqual(away.id, oldId, 'under a new id');
+  await waitForMesh(net, recs, 10000, 'the mesh with the rejoined member');
+  for (const r of [a, b]) {
+    assert.equal(r.of('peer-left', (e) => e.peer === oldId)[0].reason, 'disconnected');
+    assert.equal(r.of('peer-joined', (e) => e.peer === away.id).length, 1, `${r.name} saw the new id join`);
+    assert.ok(!r.meeting.peers.has(oldId), `${r.name} keeps no ghost of the old id`);
+  }
+  assert.equal(pcsOf(net, away).length, 2, 'the rejoined member holds one connection per peer');
+  assert.deepEqual(recs.flatMap((r) => r.of('error')), []);
+  await chatRound(recs, 'after the rebuild');
+  await leaveAll(net, recs);
+});
+
+test('a peer that never answers (joined, but ignores every signal): given up on with peer-unreachable, nothing left running; the others unaffected', T, async (t) => {
+  const net = network({ seed: 20 });
+  const meeting = await newMeetingId(srv);
+  const coreOptions = { connectWatchdogMs: 600, answerTimeoutMs: 200, maxFreshConnections: 2 };
+  const recs = await joinTogether(meeting, ['q-a', 'q-b'], net, { coreOptions });
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  await waitForMesh(net, recs);
+  // A raw client: joins, answers the server's pings (ws does), ignores every signal.
+  const silent = new WebSocket(srv.wsUrl);
+  t.after(() => silent.terminate());
+  const welcome = new Promise((resolve) => silent.on('message', (data) => {
+    const msg = JSON.parse(String(data));
+    if (msg.type === 'welcome') resolve(msg.self);
+  }));
+  await new Promise((resolve, reject) => {
+    silent.once('open', resolve);
+    silent.once('error', reject);
+  });
+  silent.send(JSON.stringify({ type: 'join', meeting, name: 'silent' }));
+  const silentId = await withTimeout(welcome, 3000, 'the silent client to be welcomed');
+  for (const r of recs) {
+    await waitFor(() => r.of('error', (e) => e.code === 'peer-unreachable' && e.peer === silentId).length === 1, 15000, `${r.name} to give up on the silent peer`, {
+      describe: () => report([r]),
+    });
+    assert.equal(r.peerState(silentId), 'failed');
+    assert.ok(r.meeting.peers.has(silentId), `${r.name} still lists it (it is in the meeting)`);
+  }
+  await sleep(1500);  // nothing more happens: no watchdog, answer timer or retry is left
+  const [a, b] = recs;
+  assert.ok(linkBetween(net, a, b), 'the two others are still connected');
+  assert.equal(a.peerState(b.id), 'connected');
+  assert.equal(b.peerState(a.id), 'connected');
+  for (const r of recs) {
+    const mine = pcsOf(net, r).filter((pc) => !net.partnerOf(pc));
+    assert.deepEqual(mine.map((pc) => pc.fakeId), [], `${r.name} holds no connection to the silent peer`);
+    const snap = JSON.parse(r.meeting._client.snapshot());
+    assert.equal(snap.peers.find((p) => p.peer === silentId)?.pc, 0, `${r.name}: no connection handle for it`);
+  }
+  await assertNoStrayTimers(recs);
+  assert.equal(recs.reduce((n, r) => n + r.of('error', (e) => e.peer === silentId).length, 0), 2, 'one peer-unreachable each, not repeated');
+  silent.close();
+  for (const r of recs) await waitFor(() => !r.meeting.peers.has(silentId), 3000, `${r.name} to see it leave`);
+  await leaveAll(net, recs);
+});
+
+test('leave() leaves no timer of its own behind', T, async (t) => {
+  const net = network({ seed: 21 });
+  const meeting = await newMeetingId(srv);
+  const recs = await joinTogether(meeting, ['t-a', 't-b'], net);
+  t.after(() => recs.forEach((r) => r.meeting.dispose()));
+  await waitForMesh(net, recs);
+  // Every setTimeout made while leave() runs, and whether it was cleared or fired.
+  const made = [];
+  const { setTimeout: realSet, clearTimeout: realClear } = globalThis;
+  globalThis.setTimeout = (fn, ms, ...args) => {
+    const rec = { ms, done: false, stack: new Error().stack };
+    rec.handle = realSet(() => {
+      rec.done = true;
+      fn(...args);
+    }, ms);
+    made.push(rec);
+    return rec.handle;
+  };
+  globalThis.clearTimeout = (handle) => {
+    for (const rec of made) if (rec.handle === handle) rec.done = true;
+    realClear(handle);
+  };
+  try {
+    await recs[0].meeting.leave();
+  } finally {
+    globalThis.setTimeout = realSet;
+    globalThis.clearTimeout = realClear;
+  }
+  // Made by the shim itself: its code is the caller of setTimeout (stack: Error, this wrapper, the caller).
+  const shims = made.filter((rec) => !rec.done && /meshmeet\.js/.test(rec.stack.split('\n')[2] ?? ''));
+  assert.deepEqual(shims.map((rec) => `${rec.ms} ms`), [], 'no setTimeout of the shim still pending after leave()');
+  await leaveAll(net, recs.slice(1));
 });
 
 test('local media: tracks arrive, the uplink budget is split per video sender, mute, replace and stop video', T, async (t) => {
