@@ -193,7 +193,8 @@ async function chatRound(ps, tag, ms = 10000) {
 }
 
 test('4 participants (one in a child process): every pair connects, chat reaches the other three, codes match pairwise', T, async () => {
-  // Joined together, so every pair negotiates under glare with real WebRTC.
+  // Joined together: both ends of every pair make their connection at once
+  // with real WebRTC (the impolite end offers; glare comes in the next test).
   await Promise.all([A.join(srv, meetingId, 1), B.join(srv, meetingId, 2), C.join(srv, meetingId, 3), D.join(srv, meetingId, 4)]);
   await waitFor(() => meshProblems(all).length === 0, 30000, 'every pair connected', { describe: () => `${meshProblems(all).join('\n')}\n${report()}` });
   await chatRound(all, 'hello');

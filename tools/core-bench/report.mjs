@@ -170,7 +170,9 @@ own WebRTC work.
 **8 peers joining at the same instant.** The simulation of the core's doctest
 suite (\`tests/unit/core/sim\`: model signaling server, fake peer connections,
 virtual clock; default participant options, so the debug log is on) with
-${native.sim.peers} real cores joining at virtual time 0, glare on every pair. *Virtual time*:
+${native.sim.peers} real cores joining at virtual time 0: both ends of every pair make their
+connection at once, and only the impolite end offers, so no offers cross
+(the scenario asserts no glare and one connection per peer). *Virtual time*:
 the first millisecond at which the suite's mesh check (\`World::mesh_problems\`)
 passes (every pair connected through one pair of connections, data
 channels open, codes matching, rosters exact, only steady-state timers);

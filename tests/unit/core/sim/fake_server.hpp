@@ -1,4 +1,4 @@
-// A small in-process model of the signaling server of shared/protocol.md:
+// A small in-process model of the signaling server of docs/protocol.md:
 // meetings, rosters, resume tokens with a grace period for unclean drops,
 // queued signals for held slots, peer-joined/peer-left, ping/pong and the
 // error codes the client core reacts to. Messages are parsed and written with
