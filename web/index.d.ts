@@ -165,8 +165,9 @@ export interface JoinOptions {
  * unknown meeting is refused at once. The server refuses a WebSocket from an
  * origin not on its allow-list before the upgrade, which a WebSocket cannot
  * see: when the socket closes before it opened and the server still answers
- * HTTP, the join rejects at once with 'forbidden-origin'. Only a server that
- * does not answer at all runs into joinTimeoutMs ('server-unreachable').
+ * HTTP (and /healthz says it is serving, not shutting down), the join rejects
+ * at once with 'forbidden-origin'. A server that does not answer, or is
+ * shutting down, runs into joinTimeoutMs ('server-unreachable').
  */
 export function joinMeeting(options: JoinOptions): Promise<Meeting>;
 

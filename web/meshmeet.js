@@ -85,6 +85,33 @@ async function requestJson(url, init, fetchImpl) {
   return body;
 }
 
+// GET `path` without throwing: the response, null when none came (down, no
+// answer within timeoutMs, or aborted). A page of another origin may not
+// read the answer (the API sends no CORS headers): then a no-cors request
+// tells whether the server answers at all (an opaque response).
+async function fetchQuietly(url, { fetchImpl, headers = {}, timeoutMs, signal }) {
+  if (typeof fetchImpl !== 'function') return null;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const stop = () => controller.abort();
+  signal?.addEventListener('abort', stop);
+  try {
+    try {
+      return await fetchImpl(url, { headers, signal: controller.signal });
+    } catch {
+      if (controller.signal.aborted) return null;
+      try {
+        return await fetchImpl(url, { mode: 'no-cors', signal: controller.signal });
+      } catch {
+        return null;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
 // GET /api/meetings/<id> for joinMeeting, never throwing. {answered: false}:
 // no HTTP answer (down, or no answer within timeoutMs). {answered: true, ok}:
 // the meeting is there; with `code`, the server's readable refusal. A page of
@@ -93,38 +120,26 @@ async function requestJson(url, init, fetchImpl) {
 // ({answered: true, opaque: true}). `origin` (Node only) is sent as the
 // Origin header, as the WebSocket sends it.
 async function lookUpMeeting(base, meetingId, { fetchImpl, origin, timeoutMs, signal }) {
-  if (typeof fetchImpl !== 'function') return { answered: false };
   const url = `${base}/api/meetings/${encodeURIComponent(meetingId)}`;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const stop = () => controller.abort();
-  signal?.addEventListener('abort', stop);
+  const res = await fetchQuietly(url, { fetchImpl, headers: origin ? { Origin: origin } : {}, timeoutMs, signal });
+  if (!res) return { answered: false };
+  if (res.type === 'opaque') return { answered: true, opaque: true };
+  if (res.ok) return { answered: true, ok: true };
+  let body = null;
   try {
-    let res;
-    try {
-      res = await fetchImpl(url, { headers: origin ? { Origin: origin } : {}, signal: controller.signal });
-    } catch {
-      if (controller.signal.aborted) return { answered: false };
-      try {
-        res = await fetchImpl(url, { mode: 'no-cors', signal: controller.signal });
-      } catch {
-        return { answered: false };
-      }
-      if (res.type === 'opaque') return { answered: true, opaque: true };
-    }
-    if (res.ok) return { answered: true, ok: true };
-    let body = null;
-    try {
-      body = await res.json();
-    } catch {
-      /* not JSON */
-    }
-    const code = body?.error?.code;
-    return { answered: true, ok: false, status: res.status, code: typeof code === 'string' ? code : '', message: body?.error?.message ?? `HTTP ${res.status}` };
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', stop);
+    body = await res.json();
+  } catch {
+    /* not JSON */
   }
+  const code = body?.error?.code;
+  return { answered: true, ok: false, status: res.status, code: typeof code === 'string' ? code : '', message: body?.error?.message ?? `HTTP ${res.status}` };
+}
+
+// GET /healthz: false only when the server answers that it is not serving
+// (503 while it shuts down, when it refuses upgrades too) or not at all.
+async function serverHealthy(base, { fetchImpl, timeoutMs, signal }) {
+  const res = await fetchQuietly(`${base}/healthz`, { fetchImpl, timeoutMs, signal });
+  return !!res && (res.type === 'opaque' || res.ok);
 }
 
 /** Creates a meeting on the server; resolves to its id, name, creation time and link. */
@@ -177,12 +192,16 @@ export async function joinMeeting(options) {
   const problem = core.validateConfig(JSON.stringify(config));
   if (problem) throw new MeshmeetError('invalid-argument', problem);
   const timeoutMs = options.joinTimeoutMs ?? 15000;
-  const lookUp = (signal) =>
-    lookUpMeeting(base, meeting, { fetchImpl: options.fetch ?? globalThis.fetch, origin: options.origin, timeoutMs: Math.min(timeoutMs, 5000), signal });
-  const found = await lookUp();
+  const http = { fetchImpl: options.fetch ?? globalThis.fetch, origin: options.origin, timeoutMs: Math.min(timeoutMs, 5000) };
+  const found = await lookUpMeeting(base, meeting, http);
   if (found.code && JOIN_FATAL.has(found.code)) throw typedError(found.code, found.message, { status: found.status });
+  // After a refused WebSocket: what the server says now (see Meeting._onSocketRefused).
+  const probe = async (signal) => {
+    const [now, healthy] = await Promise.all([lookUpMeeting(base, meeting, { ...http, signal }), serverHealthy(base, { ...http, signal })]);
+    return { ...now, healthy };
+  };
   const m = new Meeting(core, config, { ...options, WebSocket: WebSocketImpl, RTCPeerConnection: PeerConnectionImpl });
-  return m._join(url, meeting, options.name ?? '', timeoutMs, lookUp);
+  return m._join(url, meeting, options.name ?? '', timeoutMs, probe);
 }
 
 function randomSeed() {
@@ -236,7 +255,7 @@ export class Meeting {
     this._WebSocket = options.WebSocket;
     this._origin = options.origin;             // Node only: the Origin the WebSocket presents
     this._lifetime = new AbortController();    // aborts HTTP requests still out at dispose()
-    this._lookUp = null;                       // (signal) → lookUpMeeting result, while joining
+    this._probe = null;                        // (signal) → what the server says over HTTP, while joining
     this._probing = false;
     this._RTCPeerConnection = options.RTCPeerConnection;
     this._logger = options.logger;
@@ -353,9 +372,9 @@ export class Meeting {
 
   // ---- the loop: inputs in, outputs carried out --------------------------
 
-  async _join(url, meetingId, name, timeoutMs, lookUp) {
+  async _join(url, meetingId, name, timeoutMs, probe) {
     this._selfName = name;
-    this._lookUp = lookUp;
+    this._probe = probe;
     let timer = 0;
     const joined = new Promise((resolve, reject) => {
       this._settle = { resolve, reject };
@@ -378,26 +397,28 @@ export class Meeting {
       this.dispose();
       throw e;
     } finally {
-      this._lookUp = null;
+      this._probe = null;
     }
     return this;
   }
 
   // A socket closed before it ever opened while the join is pending. A
-  // WebSocket cannot see why; the server's HTTP answer can tell. If it still
-  // answers, it refused the upgrade itself, which the protocol does only for
-  // an Origin not on its allow-list (HTTP 403 forbidden-origin); a readable
-  // refusal of the lookup (e.g. too-many-connections) names itself. No
-  // answer: it is down, and the join timeout decides.
+  // WebSocket cannot see why; the server's HTTP answers can tell. If it still
+  // answers the lookup and /healthz says it is serving, it refused the
+  // upgrade itself, which the protocol does only for an Origin not on its
+  // allow-list (HTTP 403 forbidden-origin); a readable refusal of the lookup
+  // (e.g. too-many-connections) names itself. No answer, or shutting down
+  // (/healthz 503, when upgrades are refused too): the core keeps trying and
+  // the join timeout decides.
   _onSocketRefused() {
-    if (!this._settle || !this._lookUp || this._probing) return;
+    if (!this._settle || !this._probe || this._probing) return;
     this._probing = true;
-    this._lookUp(this._lifetime.signal).then((found) => {
+    this._probe(this._lifetime.signal).then((found) => {
       this._probing = false;
       if (!this._settle || this._disposed || !found.answered) return;
       let error;
       if (found.code && JOIN_FATAL.has(found.code)) error = typedError(found.code, found.message, { status: found.status });
-      else if (found.ok || found.opaque)
+      else if ((found.ok || found.opaque) && found.healthy)
         error = new MeshmeetError('forbidden-origin', 'the server refused the WebSocket connection: this origin is not on its allow-list');
       if (!error) return;
       this._settle.reject(error);

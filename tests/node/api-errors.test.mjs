@@ -7,6 +7,7 @@
 
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import WebSocket from 'ws';
 import { createMeeting, getMeeting, joinMeeting, liveCoreObjects, MeshmeetError } from '../../dist/meshmeet.js';
 import { createFakeWebRTC } from './fake-webrtc.mjs';
@@ -75,6 +76,36 @@ test('joinMeeting: an Origin the server does not allow → forbidden-origin at o
     await m.leave();
   }
   await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket, origin: 42 }), 'invalid-argument', 'origin not a string');
+});
+
+test('joinMeeting while the server shuts down (upgrades refused, /healthz 503): server-unreachable, not forbidden-origin', T, async (t) => {
+  const own = await startServer();
+  const meeting = await newMeetingId(own);
+  // A WebSocket that never answers the close frame keeps the server draining (up to 3 s).
+  const raw = net.connect(own.port, '127.0.0.1');
+  t.after(() => raw.destroy());
+  let received = '';
+  raw.on('data', (d) => (received += d.toString('latin1')));
+  raw.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${own.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  await waitFor(() => received.startsWith('HTTP/1.1 101'), 3000, 'the raw upgrade');
+  const stopped = own.stop();
+  const health = async () => {
+    try {
+      return (await fetch(`${own.url}/healthz`)).status;
+    } catch {
+      return 0;
+    }
+  };
+  let status = 200;
+  await waitFor(async () => (status = await health()) !== 200, 2000, '/healthz to stop answering 200');
+  await rejectsCleanly(
+    () => joinMeeting({ server: own.url, meeting, RTCPeerConnection, WebSocket, joinTimeoutMs: 1500, coreOptions: { reconnectBaseMs: 50, reconnectCapMs: 200 } }),
+    'server-unreachable',
+    `joining a draining server (/healthz ${status || 'down'})`,
+  );
+  raw.destroy();
+  await stopped;
 });
 
 test('joinMeeting: a meeting at its room cap → meeting-full at once; the one inside stays', T, async (t) => {
