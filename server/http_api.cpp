@@ -127,6 +127,50 @@ HttpResponse HttpApi::not_allowed(const HttpRequest& req, const char* allow) {
 }
 
 HttpResponse HttpApi::handle(const HttpRequest& req, const std::string& client_ip, TimePoint now) {
+  std::string_view target(req.target().data(), req.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  auto origin_field = req.find(http::field::origin);
+  const bool api = path == "/api/meetings" || path.rfind("/api/meetings/", 0) == 0;
+  if (!api || origin_field == req.end()) return route(req, client_ip, now);
+
+  // A page of another origin: it may read the answers when the WebSocket
+  // would accept it too (the same allow-list); others get no CORS headers,
+  // so their pages cannot read what the API says.
+  std::string_view origin(origin_field->value().data(), origin_field->value().size());
+  auto host = req[http::field::host];
+  const bool allowed = origin_allowed(origin, std::string_view(host.data(), host.size()), config_.allow_origins);
+  if (req.method() == http::verb::options && req.find(http::field::access_control_request_method) != req.end())
+    return cors_preflight(req, path, origin, allowed);
+  auto res = route(req, client_ip, now);
+  if (allowed) {
+    res.set(http::field::access_control_allow_origin, origin);
+    res.set(http::field::access_control_expose_headers, "Location, Retry-After");
+  }
+  res.set(http::field::vary, "Origin");
+  return res;
+}
+
+// The browser asks before a POST with a JSON body (or an Authorization
+// header) from another origin. Only this shape of OPTIONS is answered; any
+// other OPTIONS stays 405 as the protocol says.
+HttpResponse HttpApi::cors_preflight(const HttpRequest& req, std::string_view path, std::string_view origin,
+                                     bool allowed) {
+  ++metrics_.http_requests;
+  if (!allowed)
+    return error(ErrorCode::ForbiddenOrigin, "this origin may not use the meetings API", req.version(),
+                 req.keep_alive());
+  HttpResponse res{http::status::no_content, req.version()};
+  res.set(http::field::access_control_allow_origin, origin);
+  res.set(http::field::access_control_allow_methods, path == "/api/meetings" ? "POST" : "GET, HEAD");
+  res.set(http::field::access_control_allow_headers, "Content-Type, Authorization");
+  res.set(http::field::access_control_max_age, "600");
+  res.set(http::field::vary, "Origin");
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse HttpApi::route(const HttpRequest& req, const std::string& client_ip, TimePoint now) {
   ++metrics_.http_requests;
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));

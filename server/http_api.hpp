@@ -30,6 +30,9 @@ class HttpApi {
   HttpApi(const Config& config, MeetingStore& store, RoomRegistry& rooms, const GeoIp* geoip, Metrics& metrics,
           RandomSource& random, std::function<Gauges()> gauges);
 
+  // Answers one request. The meetings API also serves pages of other
+  // origins that the WebSocket would accept (CORS), so a site can embed
+  // meetings from a server of its own elsewhere.
   HttpResponse handle(const HttpRequest& request, const std::string& client_ip, TimePoint now);
 
   // A response carrying one of the protocol's errors.
@@ -49,6 +52,8 @@ class HttpApi {
   void sweep(TimePoint now);
 
  private:
+  HttpResponse route(const HttpRequest& request, const std::string& client_ip, TimePoint now);
+  HttpResponse cors_preflight(const HttpRequest& request, std::string_view path, std::string_view origin, bool allowed);
   HttpResponse create_meeting(const HttpRequest& request, const std::string& client_ip, TimePoint now);
   HttpResponse get_meeting(const HttpRequest& request, std::string_view id);
   HttpResponse static_file(const HttpRequest& request, std::string_view path);

@@ -1,0 +1,127 @@
+// The npm package as a web developer uses it, without a bundler: `npm pack`
+// → installed into an empty folder → a plain HTML page that maps the bare
+// specifier 'meshmeet' to node_modules with an import map, served as static
+// files from ANOTHER origin than the meshmeet server (as on a developer's own
+// site). In Chromium that page creates a meeting on the server and two such
+// pages join it, receive each other's camera and exchange chat.
+//
+//   node --test --test-concurrency=1 tests/browser/package-page.test.mjs
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import { readFile, writeFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { ROOT, startServer, launchChromium, newChromiumParticipant, waitFor, tempDir, cleanup } from './harness.mjs';
+
+const TEST = { timeout: 120000 };
+
+function run(cmd, args, { cwd = ROOT, timeoutMs = 120000 } = {}) {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+
+/** A plain static file server for `dir` on 127.0.0.1 (what any web host does). */
+async function serveStatic(dir) {
+  const server = createServer(async (req, res) => {
+    let path = normalize(join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+    if (!path.startsWith(dir + sep)) return res.writeHead(403).end();
+    if (path.endsWith(sep)) path = join(path, 'index.html');
+    try {
+      const body = await readFile(path);
+      res.writeHead(200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+const PAGE = `<!doctype html>
+<meta charset="utf-8">
+<title>my site</title>
+<script type="importmap">{ "imports": { "meshmeet": "./node_modules/meshmeet/dist/meshmeet.js" } }</script>
+<script type="module">
+  import { createMeeting, joinMeeting } from 'meshmeet';
+  const seen = { tracks: [], chats: [], peers: [] };
+  window.site = {
+    seen,
+    create: (server) => createMeeting(server, { name: 'on my site' }).then((m) => ({ id: m.id, link: m.link })),
+    async join(server, meeting, name) {
+      const localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      const m = await joinMeeting({ server, meeting, name, localStream });
+      m.on('peer-joined', (peer) => seen.peers.push(peer.name));
+      m.on('track', ({ peer, track }) => seen.tracks.push({ peer: peer.name, kind: track.kind }));
+      m.on('chat', ({ from, text }) => seen.chats.push({ from: from.name, text }));
+      for (const peer of m.peers.values()) seen.peers.push(peer.name);
+      window.meeting = m;
+      return m.self.id;
+    },
+  };
+  window.dispatchEvent(new Event('site-ready'));
+</script>`;
+
+describe('the packed npm package on a page of another origin, no bundler (Chromium)', () => {
+  let srv;
+  let site;
+  let browser;
+
+  before(async () => {
+    srv = await startServer();
+    const dest = tempDir('meshmeet-pack-');
+    // --ignore-scripts: `prepack` rebuilds the WASM; this tests what dist/ holds (as tests/node/package.test.mjs).
+    const packed = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dest]);
+    assert.equal(packed.code, 0, `npm pack failed:\n${packed.stderr}`);
+    const [{ filename }] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[')));
+    const siteDir = tempDir('meshmeet-site-');
+    const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--offline', join(dest, filename)], { cwd: siteDir });
+    assert.equal(installed.code, 0, `npm install failed:\n${installed.stderr}`);
+    await writeFile(join(siteDir, 'index.html'), PAGE);
+    site = await serveStatic(siteDir);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await site?.close();
+    await cleanup();
+  });
+
+  async function openSite(name) {
+    const p = await newChromiumParticipant(browser, name);
+    await p.page.goto(`${site.url}/`);
+    await p.page.waitForFunction(() => !!window.site, null, { timeout: 10000 });
+    return p;
+  }
+
+  it('creates a meeting, two pages join it, see and hear each other and chat', TEST, async () => {
+    assert.notEqual(new URL(site.url).origin, new URL(srv.url).origin, 'the page and the server are different origins');
+    const ada = await openSite('Ada');
+    const bo = await openSite('Bo');
+    const created = await ada.page.evaluate((server) => window.site.create(server), srv.url);
+    assert.match(created.id, /^[a-z0-9_-]{25,40}$/);
+    assert.equal(created.link, `${srv.url}/m/${created.id}`, 'the link points at the meeting server');
+
+    await ada.page.evaluate(([server, id]) => window.site.join(server, id, 'Ada'), [srv.url, created.id]);
+    await bo.page.evaluate(([server, id]) => window.site.join(server, id, 'Bo'), [srv.url, created.id]);
+    for (const [p, other] of [[ada, 'Bo'], [bo, 'Ada']]) {
+      let seen = null;
+      await waitFor(async () => {
+        seen = await p.page.evaluate(() => window.site.seen);
+        const kinds = seen.tracks.filter((x) => x.peer === other).map((x) => x.kind).sort();
+        return seen.peers.includes(other) && kinds.includes('audio') && kinds.includes('video');
+      }, 20000, `${p.name}: ${other}'s audio and video`, { describe: () => JSON.stringify(seen) });
+    }
+
+    await ada.page.evaluate(() => window.meeting.sendChat('hello from my site'));
+    await waitFor(async () => (await bo.page.evaluate(() => window.site.seen.chats)).some((c) => c.from === 'Ada' && c.text === 'hello from my site'),
+      10000, 'Bo to get Ada\'s chat');
+    for (const p of [ada, bo]) {
+      await p.page.evaluate(() => window.meeting.leave());
+      await p.close();
+    }
+  });
+});
