@@ -60,7 +60,7 @@ suite_sanitize() {
     cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DMESHMEET_SANITIZE=ON \
       -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS=-O1 || return 1
   fi
-  cmake --build build-sanitize -j"$jobs" --target meshmeet-server meshmeet-unit-tests meshmeet-core-tests || return 1
+  cmake --build build-sanitize -j"$jobs" --target meshmeet-server meshmeet-unit-tests meshmeet-core-tests web_app || return 1
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   build-sanitize/bin/meshmeet-unit-tests || return 1
   build-sanitize/bin/meshmeet-core-tests || return 1

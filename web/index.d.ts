@@ -93,7 +93,8 @@ export interface CreateMeetingOptions {
 /**
  * Creates a meeting. `serverUrl` is the server's base URL (http, https, ws
  * or wss). Rejects with MeshmeetError: 'rate-limited', 'unauthorized',
- * 'bad-request', 'server-unreachable', 'server-error'.
+ * 'bad-request', 'forbidden-origin' (a page whose origin is not on the
+ * server's --allow-origin list), 'server-unreachable', 'server-error'.
  */
 export function createMeeting(serverUrl: string, options?: CreateMeetingOptions): Promise<CreatedMeeting>;
 
@@ -105,7 +106,7 @@ export interface MeetingInfo {
   participants: number;
 }
 
-/** Looks a meeting up. Rejects with 'meeting-not-found', 'server-unreachable' or 'server-error'. */
+/** Looks a meeting up. Rejects with 'meeting-not-found', 'forbidden-origin', 'server-unreachable' or 'server-error'. */
 export function getMeeting(serverUrl: string, meetingId: string, options?: { fetch?: typeof fetch }): Promise<MeetingInfo>;
 
 export interface JoinOptions {

@@ -86,9 +86,9 @@ async function requestJson(url, init, fetchImpl) {
 }
 
 // GET `path` without throwing: the response, null when none came (down, no
-// answer within timeoutMs, or aborted). A page of another origin may not
-// read the answer (the API sends no CORS headers): then a no-cors request
-// tells whether the server answers at all (an opaque response).
+// answer within timeoutMs, or aborted). A page of an origin the server does
+// not allow may not read the answer (no CORS headers for it): then a no-cors
+// request tells whether the server answers at all (an opaque response).
 async function fetchQuietly(url, { fetchImpl, headers = {}, timeoutMs, signal }) {
   if (typeof fetchImpl !== 'function') return null;
   const controller = new AbortController();
@@ -115,8 +115,8 @@ async function fetchQuietly(url, { fetchImpl, headers = {}, timeoutMs, signal })
 // GET /api/meetings/<id> for joinMeeting, never throwing. {answered: false}:
 // no HTTP answer (down, or no answer within timeoutMs). {answered: true, ok}:
 // the meeting is there; with `code`, the server's readable refusal. A page of
-// another origin may not read the answer (the API sends no CORS headers):
-// then a no-cors request tells whether the server answers at all
+// an origin the server does not allow may not read the answer: then a
+// no-cors request tells whether the server answers at all
 // ({answered: true, opaque: true}). `origin` (Node only) is sent as the
 // Origin header, as the WebSocket sends it.
 async function lookUpMeeting(base, meetingId, { fetchImpl, origin, timeoutMs, signal }) {
@@ -142,20 +142,34 @@ async function serverHealthy(base, { fetchImpl, timeoutMs, signal }) {
   return !!res && (res.type === 'opaque' || res.ok);
 }
 
+// A request to the meetings API. In a page of an origin the server does not
+// allow, the browser hides the answer and reports a network error: when the
+// server answers all the same (/healthz, no-cors), the origin is the problem.
+async function requestApi(base, path, init, fetchImpl) {
+  try {
+    return await requestJson(`${base}${path}`, init, fetchImpl);
+  } catch (e) {
+    const page = globalThis.location?.origin;
+    if (e.code !== 'server-unreachable' || !page || page === base) throw e;
+    if (!(await serverHealthy(base, { fetchImpl, timeoutMs: 5000 }))) throw e;
+    throw new MeshmeetError('forbidden-origin', `the server at ${base} does not allow pages of ${page} (see its --allow-origin)`);
+  }
+}
+
 /** Creates a meeting on the server; resolves to its id, name, creation time and link. */
 export async function createMeeting(serverUrl, options = {}) {
   const base = httpBase(serverUrl);
   const headers = { 'Content-Type': 'application/json' };
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   const body = JSON.stringify(options.name === undefined ? {} : { name: options.name });
-  const meeting = await requestJson(`${base}/api/meetings`, { method: 'POST', headers, body }, options.fetch ?? globalThis.fetch);
+  const meeting = await requestApi(base, '/api/meetings', { method: 'POST', headers, body }, options.fetch ?? globalThis.fetch);
   return { ...meeting, link: new URL(meeting.url, base).href };
 }
 
 /** Looks a meeting up: its name and how many are in it now. */
 export async function getMeeting(serverUrl, meetingId, options = {}) {
   const base = httpBase(serverUrl);
-  return requestJson(`${base}/api/meetings/${encodeURIComponent(meetingId)}`, {}, options.fetch ?? globalThis.fetch);
+  return requestApi(base, `/api/meetings/${encodeURIComponent(meetingId)}`, {}, options.fetch ?? globalThis.fetch);
 }
 
 // Errors that end a join attempt before it succeeds.

@@ -3,7 +3,8 @@
 // specifier 'meshmeet' to node_modules with an import map, served as static
 // files from ANOTHER origin than the meshmeet server (as on a developer's own
 // site). In Chromium that page creates a meeting on the server and two such
-// pages join it, receive each other's camera and exchange chat.
+// pages join it, receive each other's camera and exchange chat; a server
+// whose --allow-origin leaves the site out is reported as forbidden-origin.
 //
 //   node --test --test-concurrency=1 tests/browser/package-page.test.mjs
 
@@ -13,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { ROOT, startServer, launchChromium, newChromiumParticipant, waitFor, tempDir, cleanup } from './harness.mjs';
+import { ROOT, startServer, launchChromium, newChromiumParticipant, waitFor, tempDir, cleanup, createMeetingApi } from './harness.mjs';
 
 const TEST = { timeout: 120000 };
 
@@ -123,5 +124,22 @@ describe('the packed npm package on a page of another origin, no bundler (Chromi
       await p.page.evaluate(() => window.meeting.leave());
       await p.close();
     }
+  });
+
+  it('a server that does not allow this origin: createMeeting and joinMeeting say forbidden-origin, at once', TEST, async () => {
+    const strict = await startServer(['--allow-origin', 'https://only.example']);
+    const { id } = await createMeetingApi(strict, 'not for this site');
+    const eve = await openSite('Eve');
+    const started = Date.now();
+    const outcome = await eve.page.evaluate(async ([server, meeting]) => {
+      const codeOf = (promise) => promise.then(() => 'resolved', (e) => e.code ?? String(e));
+      return {
+        create: await codeOf(window.site.create(server)),
+        join: await codeOf(window.site.join(server, meeting, 'Eve')),
+      };
+    }, [strict.url, id]);
+    assert.deepEqual(outcome, { create: 'forbidden-origin', join: 'forbidden-origin' });
+    assert.ok(Date.now() - started < 10000, `told within seconds (${Date.now() - started} ms), not after the join timeout`);
+    await eve.close();
   });
 });
