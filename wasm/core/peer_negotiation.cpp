@@ -368,6 +368,9 @@ int PeerNegotiation::emit_op(PendingOp op) {
     case OpKind::Candidate:
       ctx_.emit(AddIceCandidate{pc_, id, op.sdp});
       break;
+    case OpKind::SenderParameters:
+      ctx_.emit(SetSenderParameters{pc_, id, MediaKind::Video, op.budget.bps, op.budget.scale});
+      break;
   }
   ops_.emplace(id, std::move(op));
   return id;
@@ -661,10 +664,7 @@ void PeerNegotiation::apply_budget() {
   if (pc_ == 0 || media_.video_track.empty() || !wanted_budget_) return;
   if (applied_budget_ && !(*applied_budget_ != *wanted_budget_)) return;
   ctx_.cancel_timer(budget_retry_timer_);  // this is the next attempt
-  const int op = ctx_.new_op_id();
-  ctx_.emit(SetSenderParameters{pc_, op, MediaKind::Video, wanted_budget_->bps, wanted_budget_->scale});
-  ops_.emplace(op, PendingOp{OpKind::SenderParameters, {}});
-  budget_op_ = op;
+  budget_op_ = emit_op(PendingOp{OpKind::SenderParameters, {}, *wanted_budget_});
   applied_budget_ = wanted_budget_;
 }
 

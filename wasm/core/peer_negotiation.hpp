@@ -146,9 +146,15 @@ class PeerNegotiation {
 
  private:
   enum class OpKind { NegotiationOffer, Answer, RemoteOffer, RemoteAnswer, Rollback, Candidate, SenderParameters };
+  struct Budget {  // the video sender's uplink budget (setParameters)
+    int bps;
+    double scale;
+    bool operator!=(const Budget& o) const { return bps != o.bps || scale != o.scale; }
+  };
   struct PendingOp {
     OpKind kind;
-    std::string sdp;         // remote description ops
+    std::string sdp;         // remote description ops; a candidate's JSON
+    Budget budget{};         // SenderParameters
     bool collision = false;  // a remote offer that collided with ours (we are polite)
     bool explicit_rollback = false;  // already retried after an explicit rollback
   };
@@ -239,11 +245,6 @@ class PeerNegotiation {
   std::deque<std::string> outbox_;
   std::string announced_id_;
 
-  struct Budget {
-    int bps;
-    double scale;
-    bool operator!=(const Budget& o) const { return bps != o.bps || scale != o.scale; }
-  };
   // applied_budget_: asked of the browser and not refused (yet). A refusal
   // clears it, so the next apply_budget() asks again: after
   // sender_parameters_retry_ms, or on the next change.
