@@ -81,6 +81,20 @@ Participant* without(const std::vector<Participant*>& people, Participant* gone,
   return gone;
 }
 
+// What each of a participant's video senders was set to: (maxBitrate, scaleResolutionDownBy).
+using VideoShare = std::pair<int, double>;
+std::set<VideoShare> video_shares(Participant* p) {
+  std::set<VideoShare> out;
+  for (auto& [h, pc] : p->pcs) out.insert(pc->sender_parameters["video"]);
+  return out;
+}
+
+// Every sender's share of an uplink of `kbps` split among `senders` video senders.
+std::set<VideoShare> expected_shares(int kbps, int senders) {
+  const auto b = meshmeet::core::split_uplink_budget(kbps, 40, senders, true);
+  return std::set<VideoShare>{{b.max_bitrate_bps, b.scale_resolution_down_by}};
+}
+
 }  // namespace
 
 TEST_CASE("mesh: 2 to 8 peers joining at the same instant connect exactly once per pair; glare later is resolved") {
@@ -752,34 +766,23 @@ TEST_CASE("mesh: the uplink budget is recomputed on every join and leave and on 
   auto people = crowd(w, 4);
   join_all(w, people);
   REQUIRE(run_until_meshed(w, people, 10000) >= 0);
-  // What each of P0's video senders was set to: (maxBitrate, scaleResolutionDownBy).
-  using Share = std::pair<int, double>;
-  auto shares = [](Participant* p) {
-    std::set<Share> out;
-    for (auto& [h, pc] : p->pcs) out.insert(pc->sender_parameters["video"]);
-    return out;
-  };
-  auto expected = [](int kbps, int senders) {
-    const auto b = meshmeet::core::split_uplink_budget(kbps, 40, senders, true);
-    return std::set<Share>{{b.max_bitrate_bps, b.scale_resolution_down_by}};
-  };
   // Each step changes the resolution scale as well as the bitrate:
   // 793 kbps → 2×, 1210 → 1.5×, 460 → 2×, 293 → 3×.
-  CHECK(shares(people[0]) == expected(2500, 3));
-  CHECK(expected(2500, 3).begin()->second == 2.0);
+  CHECK(video_shares(people[0]) == expected_shares(2500, 3));
+  CHECK(expected_shares(2500, 3).begin()->second == 2.0);
   people[3]->leave();
   w.run_for(1000);
-  CHECK(shares(people[0]) == expected(2500, 2));
-  CHECK(expected(2500, 2).begin()->second == 1.5);
+  CHECK(video_shares(people[0]) == expected_shares(2500, 2));
+  CHECK(expected_shares(2500, 2).begin()->second == 1.5);
   people[0]->set_uplink_budget(1000);
   w.run_for(100);
-  CHECK(shares(people[0]) == expected(1000, 2));
-  CHECK(expected(1000, 2).begin()->second == 2.0);
+  CHECK(video_shares(people[0]) == expected_shares(1000, 2));
+  CHECK(expected_shares(1000, 2).begin()->second == 2.0);
   auto& late = w.add("P4");
   late.join(w.meeting);
   w.run_for(2000);
-  CHECK(shares(people[0]) == expected(1000, 3));
-  CHECK(expected(1000, 3).begin()->second == 3.0);
+  CHECK(video_shares(people[0]) == expected_shares(1000, 3));
+  CHECK(expected_shares(1000, 3).begin()->second == 3.0);
 }
 
 TEST_CASE("mesh: a refused setParameters is tried again until the uplink budget is applied, then on the next change") {
@@ -787,27 +790,17 @@ TEST_CASE("mesh: a refused setParameters is tried again until the uplink budget 
   auto people = crowd(w, 3);
   join_all(w, people);
   REQUIRE(run_until_meshed(w, people, 10000) >= 0);
-  using Share = std::pair<int, double>;
-  auto shares = [](Participant* p) {
-    std::set<Share> out;
-    for (auto& [h, pc] : p->pcs) out.insert(pc->sender_parameters["video"]);
-    return out;
-  };
-  auto expected = [](int kbps) {
-    const auto b = meshmeet::core::split_uplink_budget(kbps, 40, 2, true);
-    return std::set<Share>{{b.max_bitrate_bps, b.scale_resolution_down_by}};
-  };
-  REQUIRE(shares(people[0]) == expected(2500));
+  REQUIRE(video_shares(people[0]) == expected_shares(2500, 2));
 
   // The browser refuses the first three calls (both senders, then one retry).
   people[0]->refuse_set_parameters = 3;
   people[0]->set_uplink_budget(700);
   w.run_for(100);
   CHECK(people[0]->set_parameters_refused == 2);
-  CHECK(shares(people[0]) == expected(2500));  // nothing applied yet
+  CHECK(video_shares(people[0]) == expected_shares(2500, 2));  // nothing applied yet
   w.run_for(3000);  // the core's retry timer
   CHECK(people[0]->set_parameters_refused == 3);
-  CHECK(shares(people[0]) == expected(700));
+  CHECK(video_shares(people[0]) == expected_shares(700, 2));
   CHECK_CLEAN(w.mesh_problems(people));  // no retry timer left behind
 
   // Refused every time: a bounded number of attempts, a warning, no timer left.
@@ -816,13 +809,13 @@ TEST_CASE("mesh: a refused setParameters is tried again until the uplink budget 
   w.run_for(20000);
   const int per_sender = meshmeet::core::ClientConfig{}.sender_parameters_attempts;
   CHECK(people[0]->set_parameters_refused == 3 + 2 * per_sender);
-  CHECK(shares(people[0]) == expected(700));
+  CHECK(video_shares(people[0]) == expected_shares(700, 2));
   CHECK_CLEAN(w.mesh_problems(people));
   // The next change asks again, and it goes through.
   people[0]->refuse_set_parameters = 0;
   people[0]->set_uplink_budget(450);
   w.run_for(100);
-  CHECK(shares(people[0]) == expected(450));
+  CHECK(video_shares(people[0]) == expected_shares(450, 2));
   CHECK_CLEAN(w.mesh_problems(people));
 }
 

@@ -72,6 +72,15 @@ struct Pair : Harness {
     REQUIRE(sent().at(0).description_type == "answer");
     gathered(pc, "ua");
   }
+  // We offer on `handle` (the pair's connection by default): negotiationneeded,
+  // our setLocalDescription, have-local-offer, then the offer, sent to the peer.
+  void make_offer(const std::string& local_sdp, int handle = 0) {
+    if (handle == 0) handle = pc;
+    browser([&](Client& c, double t) { c.negotiation_needed(t, handle); });
+    const int op = one<SetLocalDescription>(last).op;
+    browser([&](Client& c, double t) { c.signaling_state(t, handle, "have-local-offer"); });
+    browser([&](Client& c, double t) { c.local_description(t, handle, op, "offer", local_sdp); });
+  }
   // The signals we sent to the peer in the last batch.
   std::vector<PeerSignal> sent() {
     std::vector<PeerSignal> out;
@@ -198,10 +207,7 @@ TEST_CASE("perfect negotiation: offers crossing before our connection gathered: 
   Pair p("a", "b");
   p.fire("connect-watchdog");
   const int fresh = one<CreatePeerConnection>(p.last).pc;
-  p.browser([&](Client& c, double t) { c.negotiation_needed(t, fresh); });
-  const int offer_op = one<SetLocalDescription>(p.last).op;
-  p.browser([&](Client& c, double t) { c.signaling_state(t, fresh, "have-local-offer"); });
-  p.browser([&](Client& c, double t) { c.local_description(t, fresh, offer_op, "offer", sdp("AA", "ua")); });
+  p.make_offer(sdp("AA", "ua"), fresh);
   p.from_peer(description(1, 0, 1, "offer", sdp("BB", "ub")));
   // Yielding now would roll back the first offer of a connection that has
   // no candidate yet (Chrome would never let it gather): theirs waits.
@@ -228,10 +234,7 @@ TEST_CASE("perfect negotiation: offers crossing before our connection gathered: 
 TEST_CASE("perfect negotiation: without implicit rollback, the polite peer rolls back explicitly, then at once") {
   Pair p("a", "b");
   p.answer_first_offer(sdp("BB", "ub"), sdp("AA", "ua"));
-  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
-  const int offer_op = one<SetLocalDescription>(p.last).op;
-  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
-  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, offer_op, "offer", sdp("AA", "ua")); });
+  p.make_offer(sdp("AA", "ua"));
 
   p.from_peer(description(1, 1, 2, "offer", sdp("BB", "ub")));
   auto srd = one<SetRemoteDescription>(p.last);
@@ -251,10 +254,7 @@ TEST_CASE("perfect negotiation: without implicit rollback, the polite peer rolls
   CHECK(p.sent().at(0).description_type == "answer");
 
   // The next collision rolls back first, without waiting for a failure.
-  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
-  const int second_offer = one<SetLocalDescription>(p.last).op;
-  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
-  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, second_offer, "offer", sdp("AA", "ua")); });
+  p.make_offer(sdp("AA", "ua"));
   p.from_peer(description(1, 1, 3, "offer", sdp("BB", "ub")));
   auto sld = all<SetLocalDescription>(p.last);
   REQUIRE(sld.size() == 1);
@@ -269,10 +269,7 @@ TEST_CASE("perfect negotiation: negotiationneeded outside stable, or with a desc
   // from the wrong operation, and our own answer would fail in `stable`.
   Pair p("a", "b");
   p.answer_first_offer(sdp("BB", "ub"), sdp("AA", "ua"));
-  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
-  const int offer_op = one<SetLocalDescription>(p.last).op;
-  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
-  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, offer_op, "offer", sdp("AA", "ua")); });
+  p.make_offer(sdp("AA", "ua"));
   // Not stable: a negotiationneeded now is stale.
   p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
   CHECK(all<SetLocalDescription>(p.last).empty());
@@ -532,10 +529,7 @@ TEST_CASE("uplink budget: a refused setParameters is asked again after a delay; 
 TEST_CASE("lost answers: an unanswered offer is rolled back and redone; a late answer to it is dropped") {
   Pair p("b", "a");  // impolite: opens the pair
   auto offer = [&]() {
-    p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
-    const int op = one<SetLocalDescription>(p.last).op;
-    p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
-    p.browser([&](Client& c, double t) { c.local_description(t, p.pc, op, "offer", sdp("AA", "ua")); });
+    p.make_offer(sdp("AA", "ua"));
     return p.sent().at(0).seq;
   };
   const auto first = offer();
@@ -566,10 +560,7 @@ TEST_CASE("lost answers: an unanswered offer is rolled back and redone; a late a
 
 TEST_CASE("lost answers: no rollback while signaling is away; the wait starts over once it is back") {
   Pair p("b", "a");  // impolite: opens the pair
-  p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
-  const int op = one<SetLocalDescription>(p.last).op;
-  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
-  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, op, "offer", sdp("AA", "ua")); });
+  p.make_offer(sdp("AA", "ua"));
   p.at(p.now + 1, [&](Client& c, double t) { c.socket_closed(t, p.socket, 1006); });
   p.fire("answer-timeout");
   CHECK(all<SetLocalDescription>(p.last).empty());  // the server may still deliver it after the resume
