@@ -11,7 +11,7 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { joinMeeting, liveCoreObjects } from '../../dist/meshmeet.js';
-import { createFakeWebRTC, fakeLocalStream, FakeMediaStreamTrack } from './fake-webrtc.mjs';
+import { createFakeWebRTC, fakeLocalStream, FakeMediaStreamTrack, rng } from './fake-webrtc.mjs';
 import { Recorder, newMeetingId, sleep, startServer, waitFor, withTimeout } from './harness.mjs';
 
 const T = { timeout: 45000 };
@@ -189,15 +189,32 @@ async function chatRound(recs, tag) {
       }
 }
 
-// Small deterministic PRNG (mulberry32), for the signal mangler.
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/**
+ * A `ws` WebSocket class that keeps every socket it opens (`sockets`, oldest
+ * first). cut() is the network going away: every socket is terminated (TCP
+ * gone, no close frame) and new ones fail in the constructor, which the shim
+ * treats as a failed connect, until restore().
+ */
+function cuttableWebSocket() {
+  const sockets = [];
+  let down = false;
+  class CuttableWebSocket extends WebSocket {
+    constructor(...args) {
+      if (down) throw new Error('network unreachable');
+      super(...args);
+      sockets.push(this);
+    }
+  }
+  return {
+    CuttableWebSocket,
+    sockets,
+    cut() {
+      down = true;
+      for (const ws of sockets) ws.terminate();
+    },
+    restore() {
+      down = false;
+    },
   };
 }
 
@@ -553,18 +570,10 @@ test('leave during negotiation: no stray peer connections, no ghost peers', T, a
 
 test('signaling socket dropped → resume: same identity, peer connections kept, chat during and after', T, async (t) => {
   const net = network({ seed: 10 });
-  const sockets = new Map(); // name → [ws]
-  const socketClass = (name) =>
-    class RecordingWebSocket extends WebSocket {
-      constructor(...args) {
-        super(...args);
-        if (!sockets.has(name)) sockets.set(name, []);
-        sockets.get(name).push(this);
-      }
-    };
   const meeting = await newMeetingId(srv);
   const names = ['r-a', 'r-b', 'r-c'];
-  const recs = await Promise.all(names.map((n) => join(meeting, n, net, { WebSocketImpl: socketClass(n) })));
+  const links = new Map(names.map((n) => [n, cuttableWebSocket()]));
+  const recs = await Promise.all(names.map((n) => join(meeting, n, net, { WebSocketImpl: links.get(n).CuttableWebSocket })));
   t.after(() => recs.forEach((r) => r.meeting.dispose()));
   const [a, b, c] = recs;
   await waitForMesh(net, recs);
@@ -572,7 +581,7 @@ test('signaling socket dropped → resume: same identity, peer connections kept,
   const selfId = a.id;
   const mark = a.events.length;
 
-  sockets.get('r-a').at(-1).terminate(); // TCP gone, no close frame
+  links.get('r-a').sockets.at(-1).terminate(); // TCP gone, no close frame
   // The reconnect can finish within one poll period on a quiet machine: wait
   // for the recorded transition, not for the state to still be showing.
   await waitFor(() => a.events.slice(mark).some((e) => e.type === 'state' && e.state === 'reconnecting'), 2000, 'a to notice');
@@ -592,25 +601,16 @@ test('signaling socket dropped → resume: same identity, peer connections kept,
 
 test('a participant dropped uncleanly: the others see peer-left "disconnected" after the grace', T, async (t) => {
   const net = network({ seed: 12 });
-  let cut = false;
-  const current = [];
-  class CuttableWebSocket extends WebSocket {
-    constructor(...args) {
-      if (cut) throw new Error('network unreachable'); // the shim treats it as a failed connect
-      super(...args);
-      current.push(this);
-    }
-  }
+  const link = cuttableWebSocket();
   const meeting = await newMeetingId(srv);
   const a = await join(meeting, 'u-a', net);
   const b = await join(meeting, 'u-b', net);
-  const gone = await join(meeting, 'u-gone', net, { WebSocketImpl: CuttableWebSocket });
+  const gone = await join(meeting, 'u-gone', net, { WebSocketImpl: link.CuttableWebSocket });
   const recs = [a, b, gone];
   t.after(() => recs.forEach((r) => r.meeting.dispose()));
   await waitForMesh(net, recs);
-  cut = true;
   const t0 = Date.now();
-  for (const ws of current) ws.terminate();
+  link.cut();
   await sleep(50);
   gone.meeting.dispose(); // its connections close; no socket is open to say goodbye
   for (const r of [a, b]) {
@@ -712,30 +712,21 @@ test('signaling that loses, duplicates and reorders signal frames (seeded): ever
 
 test('resume refused (bad-resume: away longer than the grace): a fresh join under a new id, connections rebuilt', T, async (t) => {
   const net = network({ seed: 19 });
-  let cut = false;
-  const current = [];
-  class CuttableWebSocket extends WebSocket {
-    constructor(...args) {
-      if (cut) throw new Error('network unreachable');
-      super(...args);
-      current.push(this);
-    }
-  }
+  const link = cuttableWebSocket();
   const meeting = await newMeetingId(srv);
   const a = await join(meeting, 'b-a', net);
   const b = await join(meeting, 'b-b', net);
-  const away = await join(meeting, 'b-away', net, { WebSocketImpl: CuttableWebSocket });
+  const away = await join(meeting, 'b-away', net, { WebSocketImpl: link.CuttableWebSocket });
   const recs = [a, b, away];
   t.after(() => recs.forEach((r) => r.meeting.dispose()));
   await waitForMesh(net, recs);
   const oldId = away.id;
   const mark = away.events.length;
-  cut = true;
-  for (const ws of current) ws.terminate();
+  link.cut();
   // Longer than the server's 1 s resume grace: the others see it leave, and its token expires.
   for (const r of [a, b])
     await waitFor(() => r.of('peer-left', (e) => e.peer === oldId).length === 1, 5000, `${r.name} to see the drop`, { describe: () => report([r]) });
-  cut = false;
+  link.restore();
   await waitFor(() => away.events.slice(mark).some((e) => e.type === 'welcomed'), 5000, 'the fresh join', { describe: () => report([away]) });
   const since = away.events.slice(mark);
   assert.deepEqual(since.filter((e) => e.type === 'welcomed').map((e) => e.how), ['rejoined'], 'bad-resume, then joined afresh');
@@ -920,13 +911,7 @@ test('local media: tracks arrive, the uplink budget is split per video sender, m
 
 test('leave() closes the signaling connection at both ends promptly (no half-closed sockets on the server)', T, async (t) => {
   const net = network({ seed: 15 });
-  const sockets = [];
-  class RecordingWebSocket extends WebSocket {
-    constructor(...args) {
-      super(...args);
-      sockets.push(this);
-    }
-  }
+  const link = cuttableWebSocket(); // only its record of sockets: never cut
   // A server of its own, so earlier tests' connections do not count.
   const own = await startServer();
   t.after(() => own.stop());
@@ -936,13 +921,13 @@ test('leave() closes the signaling connection at both ends promptly (no half-clo
   };
   for (let round = 0; round < 4; round++) {
     const meeting = await newMeetingId(own);
-    const recs = await joinTogether(meeting, [`c${round}-a`, `c${round}-b`], net, { WebSocketImpl: RecordingWebSocket, server: own });
+    const recs = await joinTogether(meeting, [`c${round}-a`, `c${round}-b`], net, { WebSocketImpl: link.CuttableWebSocket, server: own });
     t.after(() => recs.forEach((r) => r.meeting.dispose()));
     await waitForMesh(net, recs);
     await leaveAll(net, recs);
   }
   await sleep(1000);
-  const states = sockets.map((s) => ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][s.readyState]);
+  const states = link.sockets.map((s) => ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][s.readyState]);
   assert.deepEqual(
     { client: states.filter((s) => s !== 'CLOSED'), server: await open() },
     { client: [], server: 0 },

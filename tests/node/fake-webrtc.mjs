@@ -59,8 +59,9 @@ function domError(name, message) {
   return new DOMException(message, name);
 }
 
-// Small deterministic PRNG (mulberry32) for ids, ports and jitter.
-function rng(seed) {
+// Small deterministic PRNG (mulberry32) for ids, ports and jitter (and the
+// tests' own seeded choices, such as fake-signaling's signal mangler).
+export function rng(seed) {
   let s = seed >>> 0 || 1;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
