@@ -647,10 +647,13 @@ void Server::on_accept(beast::error_code ec, Socket socket) {
 }
 
 int Server::refuse_at_fd_limit() {
-  // The per-IP limit's code, with 503: the whole server is full, not this client's share.
+  // The per-IP limit's code, with 503: the whole server is full, not this
+  // client's share. Sent unread, so before any Origin is known: readable by
+  // every page (it says nothing but "full"), so a page of another origin can
+  // tell "full" from "not allowed here".
   static constexpr std::string_view kResponse =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-      "Retry-After: 5\r\nContent-Length: 93\r\n\r\n"
+      "Access-Control-Allow-Origin: *\r\nRetry-After: 5\r\nContent-Length: 93\r\n\r\n"
       "{\"error\":{\"code\":\"too-many-connections\",\"message\":\"the server cannot take more connections\"}}";
   static_assert(kResponse.size() - kResponse.find("\r\n\r\n") - 4 == 93, "Content-Length");
   // The loop below must stop at EAGAIN, never block the event loop.

@@ -52,6 +52,12 @@ export type ErrorCode =
   | 'chat-too-long'
   /** Too many chat messages waiting for a peer's data channel to open. */
   | 'chat-queue-full'
+  /**
+   * The WebAssembly core (meshmeet-core.wasm, next to meshmeet.js) could not
+   * be loaded: not served, or a Content-Security-Policy without
+   * 'wasm-unsafe-eval'.
+   */
+  | 'core-unavailable'
   /** A bad argument to this API. */
   | 'invalid-argument'
   /** Input the core could not use (a bug report is welcome). */
@@ -136,7 +142,7 @@ export interface JoinOptions {
   origin?: string;
   /** Receives every state transition of the core (debug logging). */
   logger?: (entry: LogEntry) => void;
-  /** Give up with 'server-unreachable' when not welcomed within this many ms (default 15000). */
+  /** Give up with 'server-unreachable' when not welcomed within this many ms of the call (default 15000). */
   joinTimeoutMs?: number;
   /** Seed for the jitter of reconnects and restarts (default: random). */
   seed?: number;
@@ -160,17 +166,25 @@ export interface JoinOptions {
  * Joins a meeting and resolves once the server has welcomed you (peers
  * connect in the background; watch 'peer-state' and 'track'). Rejects with
  * MeshmeetError: 'meeting-not-found', 'meeting-full', 'too-many-connections',
- * 'forbidden-origin', 'server-unreachable', 'invalid-argument'.
+ * 'forbidden-origin', 'server-unreachable', 'core-unavailable', 'invalid-argument'.
  *
  * The meeting is looked up over HTTP first (GET /api/meetings/<id>), so an
- * unknown meeting is refused at once. The server refuses a WebSocket from an
- * origin not on its allow-list before the upgrade, which a WebSocket cannot
- * see: when the socket closes before it opened and the server still answers
- * HTTP (and /healthz says it is serving, not shutting down), the join rejects
- * at once with 'forbidden-origin'. A server that does not answer, or is
- * shutting down, runs into joinTimeoutMs ('server-unreachable').
+ * unknown meeting is refused at once, and so is an origin the server does not
+ * accept (its CORS answer tells: the API and the WebSocket share one
+ * allow-list). A same-origin page cannot be judged that way: when its
+ * WebSocket closes before it opened while the server still answers HTTP (and
+ * /healthz says it is serving, not shutting down), the join rejects at once
+ * with 'forbidden-origin'. A server that does not answer, or is shutting
+ * down, runs into joinTimeoutMs ('server-unreachable'), counted from the call.
  */
 export function joinMeeting(options: JoinOptions): Promise<Meeting>;
+
+/**
+ * Loads the WebAssembly core now, so that a later joinMeeting starts at once
+ * (call it while the person types their name). Optional: joinMeeting loads it
+ * itself. Rejects with 'core-unavailable'.
+ */
+export function preload(): Promise<void>;
 
 export interface Peer {
   id: string;

@@ -9,15 +9,25 @@
 
 import createCoreModule from './meshmeet-core.mjs';
 
-// The core's .wasm comes from the same server as the page: when it cannot be
-// fetched the server is unreachable, and the next join tries again.
+// The core's .wasm is fetched from next to this file, i.e. from wherever the
+// page got the package. A load that fails is 'core-unavailable', and the next
+// call loads again.
 let corePromise = null;
 function loadCore() {
   corePromise ??= createCoreModule().catch((e) => {
     corePromise = null;
-    throw new MeshmeetError('server-unreachable', `cannot load the client core: ${e?.message ?? e}`);
+    throw new MeshmeetError('core-unavailable', `cannot load the client core (meshmeet-core.wasm): ${e?.message ?? e}`);
   });
   return corePromise;
+}
+
+/**
+ * Loads the WebAssembly core now, so that a later joinMeeting starts at once
+ * (a page can call it while the person types their name). Optional:
+ * joinMeeting loads it itself. Rejects with 'core-unavailable'.
+ */
+export async function preload() {
+  await loadCore();
 }
 
 /** An error with a stable `code` (see index.d.ts for the list). */
@@ -60,10 +70,12 @@ const ERROR_CODES = new Set([
   'meeting-not-found', 'meeting-full', 'too-many-connections', 'forbidden-origin', 'rate-limited', 'unauthorized',
   'too-large', 'bad-request', 'bad-json', 'bad-message', 'not-joined', 'already-joined', 'unknown-peer', 'bad-resume',
   'server-unreachable', 'server-error', 'peer-unreachable', 'verification-failed', 'chat-not-joined',
-  'chat-unknown-peer', 'chat-too-long', 'chat-queue-full', 'invalid-argument', 'bad-input',
+  'chat-unknown-peer', 'chat-too-long', 'chat-queue-full', 'invalid-argument', 'bad-input', 'core-unavailable',
 ]);
 
 function typedError(code, message, details = {}) {
+  // 503 'unavailable': the server cannot serve now (it is shutting down).
+  if (code === 'unavailable') return new MeshmeetError('server-unreachable', message, { ...details, serverCode: code });
   if (typeof code === 'string' && ERROR_CODES.has(code)) return new MeshmeetError(code, message, details);
   return new MeshmeetError('server-error', message, typeof code === 'string' && code ? { ...details, serverCode: code } : details);
 }
@@ -99,7 +111,8 @@ async function fetchQuietly(url, { fetchImpl, headers = {}, timeoutMs, signal })
     try {
       return await fetchImpl(url, { headers, signal: controller.signal });
     } catch {
-      if (controller.signal.aborted) return null;
+      // Only a page's fetch hides answers (CORS); elsewhere nothing came.
+      if (controller.signal.aborted || !globalThis.location) return null;
       try {
         return await fetchImpl(url, { mode: 'no-cors', signal: controller.signal });
       } catch {
@@ -114,17 +127,23 @@ async function fetchQuietly(url, { fetchImpl, headers = {}, timeoutMs, signal })
 
 // GET /api/meetings/<id> for joinMeeting, never throwing. {answered: false}:
 // no HTTP answer (down, or no answer within timeoutMs). {answered: true, ok}:
-// the meeting is there; with `code`, the server's readable refusal. A page of
-// an origin the server does not allow may not read the answer: then a
-// no-cors request tells whether the server answers at all
-// ({answered: true, opaque: true}). `origin` (Node only) is sent as the
-// Origin header, as the WebSocket sends it.
+// the meeting is there; with `code`, the server's readable refusal.
+// `originAllowed` says whether the server takes our Origin, judged by its
+// CORS answer (the API and the WebSocket share one allow-list): a page of
+// another origin reads the answer only if allowed (else the no-cors retry is
+// opaque); Node's `origin`, sent as the Origin header as the WebSocket sends
+// it, is allowed if echoed in Access-Control-Allow-Origin. null when the
+// request carried no Origin to judge (a same-origin page; Node without it).
 async function lookUpMeeting(base, meetingId, { fetchImpl, origin, timeoutMs, signal }) {
   const url = `${base}/api/meetings/${encodeURIComponent(meetingId)}`;
   const res = await fetchQuietly(url, { fetchImpl, headers: origin ? { Origin: origin } : {}, timeoutMs, signal });
-  if (!res) return { answered: false };
-  if (res.type === 'opaque') return { answered: true, opaque: true };
-  if (res.ok) return { answered: true, ok: true };
+  if (!res) return { answered: false, originAllowed: null };
+  if (res.type === 'opaque') return { answered: true, opaque: true, originAllowed: false };
+  const page = globalThis.location?.origin;
+  const originAllowed = page && page !== base ? true
+    : origin ? res.headers?.get?.('access-control-allow-origin') === origin
+    : null;
+  if (res.ok) return { answered: true, ok: true, originAllowed };
   let body = null;
   try {
     body = await res.json();
@@ -132,7 +151,14 @@ async function lookUpMeeting(base, meetingId, { fetchImpl, origin, timeoutMs, si
     /* not JSON */
   }
   const code = body?.error?.code;
-  return { answered: true, ok: false, status: res.status, code: typeof code === 'string' ? code : '', message: body?.error?.message ?? `HTTP ${res.status}` };
+  return {
+    answered: true, ok: false, originAllowed, status: res.status, code: typeof code === 'string' ? code : '',
+    message: body?.error?.message ?? `HTTP ${res.status}`,
+  };
+}
+
+function forbiddenOrigin(base, origin) {
+  return new MeshmeetError('forbidden-origin', `the server at ${base} does not accept ${origin ? `the origin ${origin}` : 'this origin'} (see its --allow-origin)`);
 }
 
 // GET /healthz: false only when the server answers that it is not serving
@@ -152,7 +178,7 @@ async function requestApi(base, path, init, fetchImpl) {
     const page = globalThis.location?.origin;
     if (e.code !== 'server-unreachable' || !page || page === base) throw e;
     if (!(await serverHealthy(base, { fetchImpl, timeoutMs: 5000 }))) throw e;
-    throw new MeshmeetError('forbidden-origin', `the server at ${base} does not allow pages of ${page} (see its --allow-origin)`);
+    throw forbiddenOrigin(base, page);
   }
 }
 
@@ -187,6 +213,9 @@ export async function joinMeeting(options) {
     throw new MeshmeetError('invalid-argument', 'joinMeeting needs `server` and `meeting` strings');
   if (options.origin !== undefined && typeof options.origin !== 'string')
     throw new MeshmeetError('invalid-argument', '`origin` must be a string');
+  // joinTimeoutMs counts from here: loading the core and the lookup included.
+  const timeoutMs = options.joinTimeoutMs ?? 15000;
+  const deadline = now() + timeoutMs;
   const url = socketUrl(server);
   const base = httpBase(server);
   const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
@@ -205,17 +234,17 @@ export async function joinMeeting(options) {
   Object.assign(config, options.coreOptions ?? {});
   const problem = core.validateConfig(JSON.stringify(config));
   if (problem) throw new MeshmeetError('invalid-argument', problem);
-  const timeoutMs = options.joinTimeoutMs ?? 15000;
   const http = { fetchImpl: options.fetch ?? globalThis.fetch, origin: options.origin, timeoutMs: Math.min(timeoutMs, 5000) };
   const found = await lookUpMeeting(base, meeting, http);
   if (found.code && JOIN_FATAL.has(found.code)) throw typedError(found.code, found.message, { status: found.status });
-  // After a refused WebSocket: what the server says now (see Meeting._onSocketRefused).
+  if (found.originAllowed === false) throw forbiddenOrigin(base, options.origin ?? globalThis.location?.origin);
+  // After a WebSocket refused before it opened: what the server says now (see Meeting._onSocketRefused).
   const probe = async (signal) => {
-    const [now, healthy] = await Promise.all([lookUpMeeting(base, meeting, { ...http, signal }), serverHealthy(base, { ...http, signal })]);
-    return { ...now, healthy };
+    const [again, healthy] = await Promise.all([lookUpMeeting(base, meeting, { ...http, signal }), serverHealthy(base, { ...http, signal })]);
+    return { ...again, healthy, base };
   };
   const m = new Meeting(core, config, { ...options, WebSocket: WebSocketImpl, RTCPeerConnection: PeerConnectionImpl });
-  return m._join(url, meeting, options.name ?? '', timeoutMs, probe);
+  return m._join(url, meeting, options.name ?? '', Math.max(0, deadline - now()), probe);
 }
 
 function randomSeed() {
@@ -417,13 +446,14 @@ export class Meeting {
   }
 
   // A socket closed before it ever opened while the join is pending. A
-  // WebSocket cannot see why; the server's HTTP answers can tell. If it still
-  // answers the lookup and /healthz says it is serving, it refused the
-  // upgrade itself, which the protocol does only for an Origin not on its
-  // allow-list (HTTP 403 forbidden-origin); a readable refusal of the lookup
-  // (e.g. too-many-connections) names itself. No answer, or shutting down
-  // (/healthz 503, when upgrades are refused too): the core keeps trying and
-  // the join timeout decides.
+  // WebSocket cannot see why; the server's HTTP answers can tell. A readable
+  // refusal of the lookup (e.g. too-many-connections) names itself. When the
+  // lookup cannot judge our origin (a same-origin page, whose server's
+  // allow-list may leave its own origin out; Node without `origin`) and the
+  // server answers it and /healthz says it is serving, it refused the upgrade
+  // itself, which the protocol does only for an Origin not on its allow-list.
+  // Otherwise (no answer, shutting down, an origin the lookup found allowed)
+  // the core keeps trying and the join timeout decides.
   _onSocketRefused() {
     if (!this._settle || !this._probe || this._probing) return;
     this._probing = true;
@@ -432,8 +462,8 @@ export class Meeting {
       if (!this._settle || this._disposed || !found.answered) return;
       let error;
       if (found.code && JOIN_FATAL.has(found.code)) error = typedError(found.code, found.message, { status: found.status });
-      else if ((found.ok || found.opaque) && found.healthy)
-        error = new MeshmeetError('forbidden-origin', 'the server refused the WebSocket connection: this origin is not on its allow-list');
+      else if (found.originAllowed === false || (found.originAllowed === null && found.ok && found.healthy))
+        error = forbiddenOrigin(found.base, this._origin ?? globalThis.location?.origin);
       if (!error) return;
       this._settle.reject(error);
       this._settle = null;

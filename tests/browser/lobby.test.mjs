@@ -244,6 +244,8 @@ describe('before and around the meeting (Chromium)', () => {
     assert.ok(l.scrollWidth <= l.width, `nothing sticks out sideways (${l.scrollWidth} px wide page on a ${l.width} px screen)`);
     for (const c of l.controls) assert.ok(inside(c, l), `"${c.name}" is on screen (${JSON.stringify(c)})`);
     assert.equal(l.tiles.length, 3);
+    assert.ok(Math.abs(l.tiles[0].top - l.tiles[1].top) < 1 && l.tiles[2].top > l.tiles[0].bottom - 1,
+      `three people share two columns (${JSON.stringify(l.tiles)})`);
     for (const tile of l.tiles) {
       assert.ok(inside(tile, l), `every tile is on screen (${JSON.stringify(tile)})`);
       assert.ok(tile.height >= 150, `every tile is big enough to see a face (${tile.height} px high)`);
@@ -269,6 +271,9 @@ describe('before and around the meeting (Chromium)', () => {
     const early = await newChromiumParticipant(browser, 'Early');
     await early.page.goto(url);
     await waitFor(() => buttonVisible(early, 'Join'), 10000, 'the lobby, while the server is up');
+    // The lobby loads the client core ahead of "Join": what fails below is the join itself.
+    await waitFor(() => early.page.evaluate(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/meshmeet-core.wasm'))),
+      10000, 'the lobby to have loaded the client core');
     const home = await newChromiumParticipant(browser, 'Home');
     await home.page.goto(`${srv.url}/`);
     await waitFor(() => buttonVisible(home, 'New meeting'), 10000, 'the home page, while the server is up');

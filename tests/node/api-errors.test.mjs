@@ -125,16 +125,19 @@ test('joinMeeting: a meeting at its room cap → meeting-full at once; the one i
   await second.leave();
 });
 
-test('server error codes outside ErrorCode become server-error, the server\'s code kept in serverCode', T, async () => {
+test('server error codes outside ErrorCode become server-error (unavailable: server-unreachable), the server\'s code kept in serverCode', T, async () => {
   const answer = (status, body) => async () => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
-  await assert.rejects(getMeeting(srv.url, 'x'.repeat(30), { fetch: answer(503, { error: { code: 'unavailable', message: 'try again' } }) }), (e) => {
+  await assert.rejects(getMeeting(srv.url, 'x'.repeat(30), { fetch: answer(502, { error: { code: 'bad-gateway', message: 'proxy trouble' } }) }), (e) => {
     assert.ok(e instanceof MeshmeetError);
     assert.equal(e.code, 'server-error');
-    assert.equal(e.serverCode, 'unavailable');
-    assert.equal(e.status, 503);
-    assert.equal(e.message, 'try again');
+    assert.equal(e.serverCode, 'bad-gateway');
+    assert.equal(e.status, 502);
+    assert.equal(e.message, 'proxy trouble');
     return true;
   });
+  // 'unavailable' (503: shutting down) is as good as unreachable: try again later.
+  await assert.rejects(getMeeting(srv.url, 'x'.repeat(30), { fetch: answer(503, { error: { code: 'unavailable', message: 'try again' } }) }),
+    { code: 'server-unreachable', serverCode: 'unavailable', status: 503 });
   await assert.rejects(createMeeting(srv.url, { fetch: answer(404, { error: { code: 'not-found', message: 'no such endpoint' } }) }), { code: 'server-error', serverCode: 'not-found', status: 404 });
   // Known codes pass through unchanged; a body without a code is a plain server-error.
   await assert.rejects(createMeeting(srv.url, { fetch: answer(429, { error: { code: 'rate-limited', message: 'slow down' } }) }), (e) => e.code === 'rate-limited' && e.serverCode === undefined);

@@ -13,6 +13,7 @@ import {
   joinMeeting,
   liveCoreObjects,
   Meeting,
+  preload,
   MeshmeetError,
   type CreatedMeeting,
   type CreateMeetingOptions,
@@ -44,6 +45,9 @@ async function app(): Promise<void> {
   await createMeeting('https://meet.example.com');
   const info: MeetingInfo = await getMeeting('https://meet.example.com', id, { fetch });
   const participants: number = info.participants;
+
+  const ready: Promise<void> = preload();
+  await ready;
 
   // joinMeeting with every option
   const log = (entry: LogEntry): void => {

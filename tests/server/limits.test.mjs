@@ -288,6 +288,7 @@ test('at the open-file limit, further connections are refused with 503 at once (
     await new Promise((r) => refused.socket.once('close', r));
     assert.match(refused.text(), /"code":"too-many-connections"/);
     assert.match(refused.text(), /Retry-After: 5/i);
+    assert.match(refused.text(), /Access-Control-Allow-Origin: \*/i, 'any page may read "full" (the Origin is not known yet)');
     // Room again once some go: the server takes new connections.
     for (const s of held.splice(0, 5)) s.destroy();
     await waitFor(async () => (await rawRequest(srv.port).then((r) => { r.socket.destroy(); return r.status; })) === 'HTTP/1.1 200 OK', 3000, 'a connection accepted again');

@@ -1,7 +1,7 @@
 // The meeting web app. Built only on the npm package's public API
 // (/lib/meshmeet.js), so it doubles as the package's example.
 
-import { createMeeting, getMeeting, joinMeeting } from '/lib/meshmeet.js';
+import { createMeeting, getMeeting, joinMeeting, preload } from '/lib/meshmeet.js';
 import { ACCESSIBLE, currentLanguage, onLanguageChange, setLanguage, setText, t, translatePage } from '/i18n.js';
 import { unwatchAllSpeaking, unwatchSpeaking, watchSpeaking } from '/speaking.js';
 
@@ -59,7 +59,9 @@ function describeError(error) {
   switch (error?.code) {
     case 'meeting-not-found': return ['notFound'];
     case 'meeting-full': return ['full'];
-    case 'server-unreachable': return ['unreachable'];
+    case 'server-unreachable':
+    case 'core-unavailable':  // the app's core comes from the meeting server too
+      return ['unreachable'];
     default:
       console.error(error);
       return ['unknownError', error?.code ?? error?.name ?? 'error'];
@@ -245,6 +247,7 @@ async function showLobby(meetingId, { created = false } = {}) {
   $('share-ready').hidden = !created;
   show('lobby-view');
   $('your-name').focus();
+  preload().catch(() => {});  // the core loads while the person types; "Join" reports a failure
   // The form is live before the camera is: a click on "Join" while the
   // browser still asks for permission must not submit the form natively
   // (that reloads the page); it waits for the preview instead.
@@ -336,11 +339,16 @@ async function enterMeeting(meetingId, name, stream) {
     if (!mark) return;
     mark.dataset.level = level;
     mark.setAttribute('aria-label', ACCESSIBLE.quality[level]);
+    mark.dataset.i18nTitle = `quality.${level}`;
     mark.title = t(`quality.${level}`);
   });
   meeting.on('verification-code', ({ peer, code }) => {
     const tile = tiles.get(peer.id);
-    if (tile) tile.querySelector('.code').textContent = code;
+    const shown = tile?.querySelector('.code');
+    if (!shown) return;
+    delete shown.dataset.i18n;  // a code, not words: no longer a translated failure
+    shown.classList.remove('failed');
+    shown.textContent = code;
   });
   meeting.on('chat', ({ from, text, direct }) => addChat(from.name || t('guest'), text, { direct }));
   meeting.on('state', ({ state }) => {
@@ -353,7 +361,10 @@ async function enterMeeting(meetingId, name, stream) {
     else if (error.code?.startsWith('chat-')) toast(t('chatNotDelivered'));
     if (error.code === 'verification-failed') {
       const code = tiles.get(error.peer)?.querySelector('.code');
-      if (code) code.textContent = `⚠ ${t('verifyFailed')}`;
+      if (code) {
+        code.classList.add('failed');
+        setText(code, 'verifyFailed');
+      }
       toast(t('verifyFailed'));
     }
   });
@@ -380,8 +391,8 @@ function addTile(peer) {
   video.dataset.peer = peer.id;
   showName(tile.querySelector('.name'), peer.name);
   tile.querySelector('.avatar').textContent = (peer.name || t('guest')).slice(0, 1).toUpperCase();
+  translatePage(tile);  // the template's own words
   const verify = tile.querySelector('.verify');
-  setText(verify, 'verify');
   verify.setAttribute('aria-label', `Verify ${peer.name || 'guest'}`);
   verify.onclick = () => {
     const code = tile.querySelector('.code');

@@ -183,9 +183,11 @@ export function setText(el, key, ...args) {
   el.textContent = t(key, ...args);
 }
 
-// Fills every [data-i18n] element's text and [data-i18n-placeholder] placeholder.
+// Fills every [data-i18n] element's text, [data-i18n-placeholder] placeholder
+// and [data-i18n-title] title.
 export function translatePage(root = document) {
   document.documentElement.lang = language === 'zh' ? 'zh-CN' : 'en';
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n, ...JSON.parse(el.dataset.i18nArgs ?? '[]'));
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
 }
