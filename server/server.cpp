@@ -694,8 +694,18 @@ void Server::sweep() {
   metrics_.resume_expired += expired.disconnected + expired.timed_out;
   api_.sweep(now);
   if (shutting_down_ && (drained() || now >= *shutdown_deadline_)) {
-    // At the deadline some clients have not answered our close frame: their
-    // sockets go now. ~Server() runs what that completes.
+    // How the drain ended, and when (ms since the signal): every client gone,
+    // or the deadline.
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(now - (*shutdown_deadline_ - kShutdownDeadline));
+    if (drained()) {
+      Log::info("drained", {{"ms", static_cast<long long>(took.count())}});
+    } else {
+      // Some clients have not answered our close frame: their sockets go
+      // now. ~Server() runs what that completes.
+      Log::warn("shutdown-deadline", {{"ms", static_cast<long long>(took.count())},
+                                      {"connections", static_cast<unsigned long long>(connections_.size())},
+                                      {"sockets", static_cast<unsigned long long>(sockets_.size())}});
+    }
     close_all();
     io_.stop();
     return;
