@@ -82,7 +82,9 @@ const std::vector<Flag>& flags() {
       {"static", "DIR", "static web app to serve (default <binary dir>/../web)", false, text(&Config::static_dir)},
       {"tls-cert", "FILE", "PEM certificate chain: serve https and wss (needs --tls-key)", false, text(&Config::tls_cert)},
       {"tls-key", "FILE", "PEM private key for --tls-cert", false, text(&Config::tls_key)},
-      {"allow-origin", "ORIGIN", "allowed WebSocket Origin, repeatable, '*' = any (default: own origin and localhost)",
+      {"allow-origin", "ORIGIN",
+       "allowed Origin for the WebSocket and for CORS on the meetings API, repeatable, '*' = any "
+       "(default: own origin and localhost)",
        true, list(&Config::allow_origins)},
       {"room-cap", "N", "participants per meeting (default 8)", false, integer(&Config::room_cap, 1, 1000)},
       {"per-ip", "N", "open WebSocket connections per client IP (default 20)", false,

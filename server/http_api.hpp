@@ -70,9 +70,12 @@ class HttpApi {
   bool shutting_down_ = false;
 };
 
-// The WebSocket Origin rule of shared/protocol.md. `host` is the request's
-// Host header. An empty `allow_list` means the default: the server's own
-// origin and localhost, 127.0.0.1, [::1] on any port, http or https.
+// The WebSocket Origin rule of shared/protocol.md (--allow-origin), which
+// also decides CORS on the meetings API (HttpApi::handle; docs/protocol.md):
+// whether a page of `origin` may open the WebSocket and read the API's
+// answers. `host` is the request's Host header. An empty `allow_list` means
+// the default: the server's own origin and localhost, 127.0.0.1, [::1] on
+// any port, http or https.
 bool origin_allowed(std::string_view origin, std::string_view host, const std::vector<std::string>& allow_list);
 
 // The client's address: the peer's, or, when the peer is a trusted proxy,
