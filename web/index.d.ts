@@ -295,6 +295,14 @@ export class Meeting {
   setUplinkBudget(kbps: number): void;
   /** The live remote tracks of one peer. */
   remoteTracks(peerId: string): MediaStreamTrack[];
+  /**
+   * How loud a peer is right now, 0 (silence) to 1 (full scale), read from
+   * the audio level its packets carry (RTCRtpReceiver
+   * getSynchronizationSources(): no audio processing on this side, so cheap
+   * enough to poll a few times a second for a "who is speaking" mark). 0
+   * when no audio has arrived.
+   */
+  audioLevel(peerId: string): number;
   /** Closes everything without telling the server; prefer leave(). Idempotent. */
   dispose(): void;
 }

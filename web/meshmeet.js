@@ -386,6 +386,19 @@ export class Meeting {
     this._input((c, t) => c.setUplinkBudget(t, Math.round(kbps)));
   }
 
+  /** How loud a peer is now (0–1), from the audio level its RTP packets carry. */
+  audioLevel(peerId) {
+    for (const entry of this._pcs.values()) {
+      if (entry.peer !== peerId) continue;
+      for (const receiver of entry.pc.getReceivers?.() ?? []) {
+        if (receiver.track?.kind !== 'audio') continue;
+        const [latest] = receiver.getSynchronizationSources?.() ?? [];
+        if (latest) return latest.audioLevel ?? 0;
+      }
+    }
+    return 0;
+  }
+
   /** The remote tracks of a peer that are live now. */
   remoteTracks(peerId) {
     const out = [];

@@ -150,7 +150,9 @@ async function app(): Promise<void> {
   meeting.sendChat('just you', 'peer-id');
   meeting.setUplinkBudget(800);
   const tracks: MediaStreamTrack[] = meeting.remoteTracks('peer-id');
+  const loudness: number = meeting.audioLevel('peer-id');
   void tracks;
+  void loudness;
   await meeting.leave();
   meeting.dispose();
 

@@ -295,7 +295,6 @@ async function enterMeeting(meetingId, name, stream) {
 
   $('self-video').srcObject = localStream;
   setText($('self-name'), 'selfName', name);
-  watchSpeaking($('self-tile'), localStream.getAudioTracks()[0] ?? null);
   show('meeting-view');
   banner(null);
 
@@ -324,7 +323,7 @@ async function enterMeeting(meetingId, name, stream) {
     const kept = video.srcObject instanceof MediaStream ? video.srcObject.getTracks().filter((old) => old.kind !== track.kind) : [];
     video.srcObject = new MediaStream([...kept, track]);
     video.play?.().catch(() => {});
-    if (track.kind === 'audio') watchSpeaking(tile, track);
+    if (track.kind === 'audio') watchSpeaking(tile, () => meeting?.audioLevel(tile.dataset.tile) ?? 0);
     tile.classList.toggle('no-video', !video.srcObject.getVideoTracks().length || tile.dataset.cameraOff === 'true');
   });
   meeting.on('peer-media', ({ peer, audio, video }) => {
