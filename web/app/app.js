@@ -74,13 +74,14 @@ function updateTitle() {
   document.title = titleName === null ? 'meshmeet' : `${titleName || t('untitled')} · meshmeet`;
 }
 
-// A person's name, or "Guest" in the page's language when they gave none.
-function showName(el, name) {
+// A name someone gave (a person's, a meeting's), or a word in the page's
+// language when they gave none.
+function showName(el, name, fallback = 'guest') {
   if (name) {
     delete el.dataset.i18n;
     el.textContent = name;
   } else {
-    setText(el, 'guest');
+    setText(el, fallback);
   }
 }
 
@@ -238,8 +239,7 @@ async function showLobby(meetingId, { created = false } = {}) {
   titleName = info.name;
   updateTitle();
   $('meeting-title').textContent = info.name;
-  if (info.name) $('lobby-title').textContent = info.name;
-  else setText($('lobby-title'), 'untitled');
+  showName($('lobby-title'), info.name, 'untitled');
   setText($('lobby-count'), 'participantsNow', info.participants);
   $('your-name').value = localStorage.getItem(NAME_KEY) ?? '';
   $('share-link').value = location.href;
