@@ -40,11 +40,11 @@ function crashReport(srv) {
 }
 
 /** A joined raw WebSocket that never answers the server's close frame and never closes its socket. */
-async function stubbornClient(srv, meetingId) {
+async function silentClient(srv, meetingId) {
   const raw = await RawWs.connect(srv.port);
   raw.autoCloseReply = false;
   raw.autoPong = true; // alive until the shutdown: only the close frame goes unanswered
-  await raw.join(meetingId, 'stubborn');
+  await raw.join(meetingId, 'silent');
   return raw;
 }
 
@@ -57,8 +57,8 @@ async function beginShutdown(srv) {
 
 test('SIGTERM with a client that never answers the close frame: exit 0 within the deadline, database closed cleanly', T, async () => {
   const srv = await startServer(['--resume-grace', '1']);
-  const m = await createMeeting(srv.url, { name: 'kept across a stubborn shutdown' });
-  const raw = await stubbornClient(srv, m.id);
+  const m = await createMeeting(srv.url, { name: 'kept across a shutdown with a silent client' });
+  const raw = await silentClient(srv, m.id);
   const polite = await Client.connect(srv.wsUrl);
   await polite.join(m.id, 'polite');
   assert.ok(existsSync(`${srv.dbPath}-wal`), 'the write-ahead log exists while the server runs');
@@ -73,13 +73,13 @@ test('SIGTERM with a client that never answers the close frame: exit 0 within th
   assert.ok(took < EXIT_BOUND_MS, `exited in ${took} ms`);
   assert.ok(!/AddressSanitizer|runtime error:/.test(srv.stderrText()), 'no sanitizer report');
   // Ended by the server's deadline (Beast's close timeout would have ended it
-  // as `drained`, after 5 s), with the stubborn client still connected.
+  // as `drained`, after 5 s), with the silent client still connected.
   const end = await drainEnd(srv);
   assert.equal(end.event, 'shutdown-deadline', JSON.stringify(end));
-  assert.equal(end.connections, 1, 'the stubborn client, cut at the deadline');
+  assert.equal(end.connections, 1, 'the silent client, cut at the deadline');
   assert.ok(end.ms >= DEADLINE_MS && end.ms < BEAST_CLOSE_TIMEOUT_MS - 1000, `the deadline came ${end.ms} ms after the signal`);
 
-  // The stubborn client heard 1001 and then lost its socket, from the server's side.
+  // The silent client heard 1001 and then lost its socket, from the server's side.
   await raw.waitEnded(2000);
   assert.equal(raw.closeFrame?.code, 1001);
   assert.equal((await polite.waitClosed(2000)).code, 1001);
@@ -88,12 +88,12 @@ test('SIGTERM with a client that never answers the close frame: exit 0 within th
   assert.ok(!existsSync(`${srv.dbPath}-wal`), 'no -wal file left: the database was closed cleanly');
   const audit = await runBinary(['meetings', '--db', srv.dbPath]);
   assert.equal(audit.code, 0, audit.stderr);
-  assert.ok(parseAudit(audit.stdout).rows.some((r) => r[2] === 'kept across a stubborn shutdown'), audit.stdout);
+  assert.ok(parseAudit(audit.stdout).rows.some((r) => r[2] === 'kept across a shutdown with a silent client'), audit.stdout);
 
   await srv.restart();
   const r = await get(srv.url, `/api/meetings/${m.id}`);
   assert.equal(r.status, 200, r.text);
-  assert.equal(r.json.name, 'kept across a stubborn shutdown');
+  assert.equal(r.json.name, 'kept across a shutdown with a silent client');
   const again = await srv.stop();
   assert.equal(again.code, 0);
 });
@@ -103,7 +103,7 @@ test('while draining: /healthz answers 503, WebSocket upgrades are refused with 
   const m = await createMeeting(srv.url, { name: 'drain' });
   assert.equal((await get(srv.url, '/healthz')).status, 200);
   // Keeps the drain going until the deadline.
-  const raw = await stubbornClient(srv, m.id);
+  const raw = await silentClient(srv, m.id);
 
   const exited = beginShutdown(srv);
   const health = await get(srv.url, '/healthz');
