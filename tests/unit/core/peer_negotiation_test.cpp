@@ -81,6 +81,23 @@ struct Pair : Harness {
     browser([&](Client& c, double t) { c.signaling_state(t, handle, "have-local-offer"); });
     browser([&](Client& c, double t) { c.local_description(t, handle, op, "offer", local_sdp); });
   }
+  // The peer's offer (its connection 1, seq `seq`) collides with ours in a
+  // browser without implicit rollback: setRemoteDescription fails, we roll
+  // back and apply the offer again; the rollback completes back in stable.
+  // Returns the retried setRemoteDescription, still pending.
+  SetRemoteDescription explicit_rollback_of(int seq, const std::string& remote_sdp) {
+    from_peer(description(1, 1, seq, "offer", remote_sdp));
+    auto srd = one<SetRemoteDescription>(last);
+    browser([&](Client& c, double t) { c.operation_failed(t, pc, srd.op, "InvalidStateError", "have-local-offer"); });
+    auto rollback = one<SetLocalDescription>(last);
+    REQUIRE(rollback.type == "rollback");
+    auto retry = one<SetRemoteDescription>(last);
+    CHECK(retry.type == "offer");
+    CHECK(retry.sdp == remote_sdp);
+    browser([&](Client& c, double t) { c.signaling_state(t, pc, "stable"); });
+    browser([&](Client& c, double t) { c.operation_done(t, pc, rollback.op); });
+    return retry;
+  }
   // The signals we sent to the peer in the last batch.
   std::vector<PeerSignal> sent() {
     std::vector<PeerSignal> out;
@@ -236,16 +253,7 @@ TEST_CASE("perfect negotiation: without implicit rollback, the polite peer rolls
   p.answer_first_offer(sdp("BB", "ub"), sdp("AA", "ua"));
   p.make_offer(sdp("AA", "ua"));
 
-  p.from_peer(description(1, 1, 2, "offer", sdp("BB", "ub")));
-  auto srd = one<SetRemoteDescription>(p.last);
-  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, srd.op, "InvalidStateError", "have-local-offer"); });
-  auto rollback = one<SetLocalDescription>(p.last);
-  CHECK(rollback.type == "rollback");
-  auto retry = one<SetRemoteDescription>(p.last);
-  CHECK(retry.type == "offer");
-  CHECK(retry.sdp == sdp("BB", "ub"));
-  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
-  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, rollback.op); });
+  auto retry = p.explicit_rollback_of(2, sdp("BB", "ub"));
   p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-remote-offer"); });
   p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, retry.op); });
   auto answer_op = one<SetLocalDescription>(p.last).op;
@@ -274,14 +282,7 @@ TEST_CASE("perfect negotiation: negotiationneeded outside stable, or with a desc
   p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
   CHECK(all<SetLocalDescription>(p.last).empty());
 
-  p.from_peer(description(1, 1, 2, "offer", sdp("BB", "ub")));
-  auto srd = one<SetRemoteDescription>(p.last);
-  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, srd.op, "InvalidStateError", "have-local-offer"); });
-  auto rollback = one<SetLocalDescription>(p.last);
-  REQUIRE(rollback.type == "rollback");
-  auto retry = one<SetRemoteDescription>(p.last);
-  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
-  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, rollback.op); });
+  auto retry = p.explicit_rollback_of(2, sdp("BB", "ub"));
   // Stable again, but the peer's offer is still in the chain.
   p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
   CHECK(all<SetLocalDescription>(p.last).empty());
