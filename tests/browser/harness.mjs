@@ -380,7 +380,8 @@ export async function remoteTileCount(x) {
  * tile's decoded-frame count has grown over `rounds` consecutive sampling
  * intervals (so video is decoding now, not just once). Resolves to
  * { ms, tiles } (the last sample per participant); on timeout the error names
- * who is not decoding whom.
+ * who is not decoding whom. `timeout` bounds when decoding must have begun:
+ * the samples that confirm it (rounds × interval) may come after it.
  */
 export async function waitForDecoding(participants, expected, { timeout = 30000, interval = 700, rounds = 2 } = {}) {
   const start = Date.now();
@@ -401,7 +402,7 @@ export async function waitForDecoding(participants, expected, { timeout = 30000,
     });
     last = now;
     if (allGood) return { ms: Date.now() - start, tiles: describe(participants, now) };
-    if (Date.now() - start > timeout) {
+    if (Date.now() - start > timeout + rounds * interval) {
       const stuckPairs = [];
       const problems = participants.map((x, i) => {
         const tiles = now[i];

@@ -99,7 +99,7 @@ test('joinMeeting while the server shuts down (upgrades refused, /healthz 503): 
   };
   await waitFor(async () => (await health()) === 503, 2000, '/healthz to answer 503 (draining)');
   await rejectsCleanly(
-    () => joinMeeting({ server: own.url, meeting, RTCPeerConnection, WebSocket, joinTimeoutMs: 1500, coreOptions: { reconnectBaseMs: 50, reconnectCapMs: 200 } }),
+    () => joinMeeting({ server: own.url, meeting, RTCPeerConnection, WebSocket, joinTimeoutMs: 1000, coreOptions: { reconnectBaseMs: 50, reconnectCapMs: 200 } }),
     'server-unreachable',
     'joining a draining server',
   );

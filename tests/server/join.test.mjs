@@ -223,8 +223,11 @@ test('join timeout: an unjoined socket is closed with 1008', T, async () => {
 });
 
 test('failed joins do not extend the join timeout', T, async () => {
-  const t0 = Date.now();
   const a = await connect();
+  // From the open: the upgrade's own time (slow in a sanitized run) is not
+  // part of what is measured. An extension by the join at 900 ms would close
+  // at 1900 ms or later.
+  const t0 = Date.now();
   for (const at of [300, 600, 900]) {
     await sleep(Math.max(0, at - (Date.now() - t0)));
     if (!a.isOpen) break;
@@ -234,7 +237,7 @@ test('failed joins do not extend the join timeout', T, async () => {
   const dt = Date.now() - t0;
   assert.equal(code, 1008);
   assert.ok(a.log.filter((e) => e.msg.code === 'meeting-not-found').length >= 2, 'failed joins were answered');
-  assert.ok(dt < 1750, `closed ${dt} ms after the upgrade: the 1 s join timeout was extended by failed joins`);
+  assert.ok(dt < 1800, `closed ${dt} ms after the upgrade: the 1 s join timeout was extended by failed joins`);
 });
 
 test('a joined socket is not closed by the join timeout', T, async () => {

@@ -15,7 +15,10 @@ after(async () => { await finishAll(); }, T);
 // SIGTERM to exit includes the process's own start of shutdown and exit, which
 // sanitized builds make slow enough that it cannot tell 3 s from 5 s: how the
 // drain ended is read from the server's log (drainEnd) instead.
-const EXIT_BOUND_MS = process.env.MESHMEET_SANITIZED ? 6000 : 4500;
+const EXIT_BOUND_MS = process.env.MESHMEET_SANITIZED ? 7000 : 5500;
+// From SIGTERM to exit when no client holds the drain up: the drain itself is
+// checked on the server's clock (drainEnd), this bounds the whole exit.
+const QUICK_EXIT_MS = process.env.MESHMEET_SANITIZED ? 5000 : 2000;
 const DEADLINE_MS = 3000;
 const BEAST_CLOSE_TIMEOUT_MS = 5000;
 
@@ -48,11 +51,15 @@ async function silentClient(srv, meetingId) {
   return raw;
 }
 
-/** Sends SIGTERM and resolves once the server has logged that it is shutting down. */
+/**
+ * Sends SIGTERM and resolves once the server has logged that it is shutting
+ * down, with `exited` (the process's exit, still to come). Wrapped in an
+ * object so that awaiting this waits for the log line, not for the exit.
+ */
 async function beginShutdown(srv) {
   const exited = srv.stop(15000);
   await waitFor(() => srv.logs().some((j) => j.event === 'shutdown'), 3000, 'the shutdown log line');
-  return exited;
+  return { exited };
 }
 
 test('SIGTERM with a client that never answers the close frame: exit 0 within the deadline, database closed cleanly', T, async () => {
@@ -105,7 +112,9 @@ test('while draining: /healthz answers 503, WebSocket upgrades are refused with 
   // Keeps the drain going until the deadline.
   const raw = await silentClient(srv, m.id);
 
-  const exited = beginShutdown(srv);
+  // Not before the server has seen the signal: a sanitized build can take
+  // longer to handle it than the next request takes to arrive.
+  const { exited } = await beginShutdown(srv);
   const health = await get(srv.url, '/healthz');
   assert.equal(health.status, 503, `healthz while shutting down: ${health.status} ${health.text}`);
   assert.equal(health.headers.connection, 'close', 'no keep-alive while draining');
@@ -135,7 +144,7 @@ test('with every client gone, SIGTERM exits at once and the listener is closed',
   const t0 = Date.now();
   const exit = await srv.stop(8000);
   assert.equal(exit.code, 0);
-  assert.ok(Date.now() - t0 < 2000, `a polite drain is quick: ${Date.now() - t0} ms`);
+  assert.ok(Date.now() - t0 < QUICK_EXIT_MS, `a polite drain is quick: ${Date.now() - t0} ms`);
   const end = await drainEnd(srv);
   assert.equal(end.event, 'drained', JSON.stringify(end));
   assert.ok(end.ms < 1000, `drained ${end.ms} ms after the signal`);

@@ -235,9 +235,23 @@ class ServerProcess {
     return this.exit;
   }
 
-  /** Starts it again on the same port with the same flags, env and database (stops it first if running). */
+  /**
+   * Starts it again on the same port with the same flags, env and database
+   * (stops it first if running). The port was free while the server was down,
+   * so another test's server (`--port 0`) may have been given it meanwhile:
+   * a launch refused with "cannot listen" is tried again a few times.
+   */
   async restart(timeoutMs = 10000) {
     if (this.proc) await this.stop();
-    return this.launch(timeoutMs);
+    for (let attempt = 1; ; attempt++) {
+      const before = this.stderrLines.length;
+      try {
+        return await this.launch(timeoutMs);
+      } catch (err) {
+        const refused = this.stderrLines.slice(before).some((l) => l.includes('cannot listen on'));
+        if (!refused || attempt === 5) throw err;
+        await new Promise((res) => setTimeout(res, 300 * attempt));
+      }
+    }
   }
 }
