@@ -101,7 +101,7 @@ void PeerNegotiation::create_pc(std::int64_t now, Initiator opener) {
   newest_description_seq_ = 0;
   opener_ = opener;
   held_offer_.reset();
-  making_offer_ = ignore_offer_ = is_setting_remote_answer_pending_ = false;
+  making_offer_ = ignore_offer_ = is_setting_remote_answer_pending_ = negotiation_wanted_ = false;
   signaling_ = SignalingState::Stable;
   ops_.clear();
   ctx_.cancel_timer(answer_timer_);
@@ -136,7 +136,7 @@ void PeerNegotiation::close_pc() {
   candidates_.clear();
   held_offer_.reset();
   dc_open_ = false;
-  making_offer_ = false;
+  making_offer_ = negotiation_wanted_ = false;
 }
 
 void PeerNegotiation::replace_pc(std::int64_t now, std::string why, Initiator by) {
@@ -281,12 +281,12 @@ void PeerNegotiation::on_connection_state(std::int64_t now, PeerConnectionState 
 }
 
 void PeerNegotiation::on_signaling_state(std::int64_t now, SignalingState state) {
-  (void)now;
   signaling_ = state;
   if (state != SignalingState::HaveLocalOffer) {
     ctx_.cancel_timer(answer_timer_);
     answer_overdue_ = false;
   }
+  negotiate_if_deferred(now);
 }
 
 void PeerNegotiation::arm_answer_timer() {
@@ -386,18 +386,23 @@ void PeerNegotiation::on_negotiation_needed(std::int64_t now) {
   (void)now;
   if (pc_ == 0) return;
   if (signaling_ != SignalingState::Stable || description_op_pending()) {
-    // webrtc-pc fires negotiationneeded only in `stable` with an empty
-    // operations chain, and fires it again once a description brings the
-    // connection back to `stable` if anything is still missing. Some
-    // implementations (node-webrtc) deliver it late, after we have already
-    // queued the peer's offer: offering now would answer that offer from the
-    // wrong operation, and our own answer would then fail in `stable`.
+    // Not now, but not forgotten. Offering now could answer a peer's offer
+    // we have already queued from the wrong operation (node-webrtc delivers
+    // negotiationneeded late, after an explicit rollback, with that offer in
+    // the chain). Dropping it is no better: the browser fires it once per
+    // need, so it may never come again. Chrome (seen in 156) fires it for a
+    // rollback before the rollback's signalingstatechange and completion
+    // reach us; ignored, the rolled-back offer was never made again and the
+    // pair waited for the connect watchdog. So it is acted on as soon as the
+    // connection is in `stable` with nothing of ours in the chain.
+    negotiation_wanted_ = true;
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {},
              std::string("negotiation needed outside stable (") + std::string(to_string(signaling_)) +
                  (description_op_pending() ? ", a description operation pending" : "") +
-                 "): ignored, the browser asks again once back in stable");
+                 "): deferred until stable");
     return;
   }
+  negotiation_wanted_ = false;
   if (opener_ == Initiator::Peer && !has_remote_description_) {
     // Not ours to open: an offer now would be rolled back when theirs comes
     // (see the header). The browser asks again once we have answered.
@@ -406,6 +411,12 @@ void PeerNegotiation::on_negotiation_needed(std::int64_t now) {
   }
   making_offer_ = true;
   emit_op(PendingOp{OpKind::NegotiationOffer, {}});
+}
+
+void PeerNegotiation::negotiate_if_deferred(std::int64_t now) {
+  if (!negotiation_wanted_ || pc_ == 0 || signaling_ != SignalingState::Stable || description_op_pending()) return;
+  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "stable with nothing pending: the deferred negotiation goes ahead");
+  on_negotiation_needed(now);
 }
 
 void PeerNegotiation::handle_description(std::int64_t now, const PeerSignal& s) {
@@ -461,7 +472,6 @@ void PeerNegotiation::set_remote(std::int64_t now, const std::string& type, cons
 }
 
 void PeerNegotiation::on_local_description(std::int64_t now, int op, const std::string& type, const std::string& sdp) {
-  (void)now;
   auto it = ops_.find(op);
   if (it == ops_.end()) return;
   const OpKind kind = it->second.kind;
@@ -478,10 +488,10 @@ void PeerNegotiation::on_local_description(std::int64_t now, int op, const std::
     last_offer_seq_ = seq;
     arm_answer_timer();
   }
+  negotiate_if_deferred(now);
 }
 
 void PeerNegotiation::on_operation_done(std::int64_t now, int op) {
-  (void)now;
   auto it = ops_.find(op);
   if (it == ops_.end()) return;
   PendingOp done = std::move(it->second);
@@ -513,6 +523,7 @@ void PeerNegotiation::on_operation_done(std::int64_t now, int op) {
     default:
       break;
   }
+  negotiate_if_deferred(now);
 }
 
 void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::string& error_name,
@@ -555,6 +566,7 @@ void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::s
       on_budget_refused(what, op);
       break;
   }
+  negotiate_if_deferred(now);
 }
 
 void PeerNegotiation::on_budget_refused(const std::string& what, int op) {

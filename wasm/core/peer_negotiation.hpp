@@ -182,6 +182,9 @@ class PeerNegotiation {
   void apply_budget();
   void on_budget_refused(const std::string& what, int op);
   int emit_op(PendingOp op);
+  // A negotiationneeded we could not act on when it came, acted on now if
+  // the connection is in `stable` with no description operation pending.
+  void negotiate_if_deferred(std::int64_t now);
   // A setLocalDescription / setRemoteDescription / rollback of ours has not
   // completed yet: the browser's operations chain is not empty.
   bool description_op_pending() const;
@@ -213,6 +216,7 @@ class PeerNegotiation {
   // W3C perfect negotiation.
   Initiator opener_ = Initiator::Us;  // makes the current connection's first offer
   bool making_offer_ = false;
+  bool negotiation_wanted_ = false;  // a negotiationneeded came outside stable (see on_negotiation_needed)
   bool ignore_offer_ = false;
   bool is_setting_remote_answer_pending_ = false;
   bool implicit_rollback_unsupported_ = false;  // learned from a failed implicit rollback

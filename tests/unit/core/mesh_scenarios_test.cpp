@@ -640,6 +640,37 @@ TEST_CASE("mesh: a peer that joins but never answers is given up on; everyone el
   }
 }
 
+TEST_CASE("mesh: a lost answer in Chrome is recovered by offering again, not by a fresh connection") {
+  // Chrome 156 tells the page negotiationneeded before the rollback of the
+  // unanswered offer completes. The offer must still be made again: left to
+  // the connect watchdog, the pair would wait 15 s and start over.
+  World w(111);
+  ParticipantOptions chrome;
+  chrome.pc.negotiation_needed_overtakes_rollback = true;
+  chrome.pc.op_delay_ms = 300;  // a busy browser: the answer takes a moment, time to lose it
+  auto people = crowd(w, 2, chrome);
+  join_all(w, people);
+  const auto start = w.loop.now();
+  auto offer_arrived = [&] {
+    for (auto* p : people)
+      for (auto& [handle, pc] : p->pcs)
+        if (pc->signaling_state() == "have-remote-offer") return true;
+    return false;
+  };
+  while (!offer_arrived() && w.loop.now() - start < 5000) w.run_for(10);
+  REQUIRE(offer_arrived());
+  w.server.options().signal_loss = 1;  // the answer (and what trickles with it) is lost
+  w.run_for(2000);
+  w.server.options().signal_loss = 0;
+  REQUIRE(w.server.lost_signals() > 0);
+  CHECK_MESSAGE(run_until_meshed(w, people, 30000) >= 0, lines(w.mesh_problems(people)));
+  const auto took = w.loop.now() - start;
+  CHECK(took > 8000);   // after the answer timeout …
+  CHECK(took < 12000);  // … and well before the connect watchdog (15 s)
+  for (auto* p : people) CHECK(p->pcs_created == 1);
+  CHECK_CLEAN(w.chat_problems(people, "answered at last"));
+}
+
 TEST_CASE("mesh: tracks added, replaced and removed renegotiate as needed, connections stay up") {
   World w(101);
   auto people = crowd(w, 3);

@@ -270,15 +270,16 @@ TEST_CASE("perfect negotiation: without implicit rollback, the polite peer rolls
   CHECK(one<SetRemoteDescription>(p.last).type == "offer");
 }
 
-TEST_CASE("perfect negotiation: negotiationneeded outside stable, or with a description operation pending, is ignored") {
+TEST_CASE("perfect negotiation: negotiationneeded outside stable, or with a description operation pending, waits for stable") {
   // node-webrtc (no implicit rollback) fires negotiationneeded after the
   // explicit rollback of a collision, while the peer's offer is already
   // queued behind it. Offering then would make the shim answer that offer
   // from the wrong operation, and our own answer would fail in `stable`.
+  // The browser fires it once per need, so it is kept for later.
   Pair p("a", "b");
   p.answer_first_offer(sdp("BB", "ub"), sdp("AA", "ua"));
   p.make_offer(sdp("AA", "ua"));
-  // Not stable: a negotiationneeded now is stale.
+  // Not stable: not now.
   p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
   CHECK(all<SetLocalDescription>(p.last).empty());
 
@@ -290,18 +291,50 @@ TEST_CASE("perfect negotiation: negotiationneeded outside stable, or with a desc
   p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
   CHECK(all<SetLocalDescription>(p.last).empty());
   p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, retry.op); });
-  auto answer = one<SetLocalDescription>(p.last);
+  auto answer = one<SetLocalDescription>(p.last);  // the answer, nothing else
   CHECK(answer.type.empty());
   p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });  // the answer is still being made
   CHECK(all<SetLocalDescription>(p.last).empty());
   p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  CHECK(all<SetLocalDescription>(p.last).empty());  // our answer is not out yet
   p.browser([&](Client& c, double t) { c.local_description(t, p.pc, answer.op, "answer", sdp("AA", "ua")); });
   REQUIRE(p.sent().size() == 1);
   CHECK(p.sent()[0].description_type == "answer");
   CHECK(p.sent()[0].answers == 2);
-  // Back in stable with nothing pending: the browser's next one is ours to act on.
+  // Back in stable with nothing pending: the negotiation asked for meanwhile
+  // goes ahead, once.
+  const int offer = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, offer, "offer", sdp("AA", "ua")); });
+  REQUIRE(p.sent().size() == 1);
+  CHECK(p.sent()[0].description_type == "offer");
+  CHECK(all<SetLocalDescription>(p.last).empty());
+}
+
+TEST_CASE("perfect negotiation: a negotiationneeded that overtakes the rollback's completion still makes the offer") {
+  // Chrome 156 fires negotiationneeded for a rolled-back offer before the
+  // rollback's signalingstatechange and completion reach the shim, and only
+  // once. Ignored, the offer was never made again: the pair waited 15 s for
+  // the connect watchdog.
+  Pair p("b", "a");  // impolite: opens the pair
+  p.make_offer(sdp("AA", "ua"));
+  const auto first = p.sent().at(0).seq;
+  p.fire("answer-timeout");
+  auto rollback = one<SetLocalDescription>(p.last);
+  REQUIRE(rollback.type == "rollback");
   p.browser([&](Client& c, double t) { c.negotiation_needed(t, p.pc); });
+  CHECK(all<SetLocalDescription>(p.last).empty());
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  CHECK(all<SetLocalDescription>(p.last).empty());  // the rollback has not completed yet
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, rollback.op); });
+  const int again = one<SetLocalDescription>(p.last).op;
   CHECK(one<SetLocalDescription>(p.last).type.empty());
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-local-offer"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, again, "offer", sdp("AA", "ua")); });
+  REQUIRE(p.sent().size() == 1);
+  CHECK(p.sent()[0].description_type == "offer");
+  CHECK(p.sent()[0].seq > first);
+  CHECK(p.timer("answer-timeout").second.due - p.now == 8000);
 }
 
 TEST_CASE("trickle ICE: candidates before their description are queued, then added; stale ones dropped") {

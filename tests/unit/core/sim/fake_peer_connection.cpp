@@ -184,6 +184,12 @@ void FakePeerConnection::execute(const Op& op) {
         return fail(op, "InvalidStateError", "rollback in " + signaling_);
       roll_back_local_offer();
       remote_pending_.reset();
+      if (options_.negotiation_needed_overtakes_rollback && negotiation_needed()) {
+        nn_flag_ = true;  // fired now, so not again on reaching stable
+        listener_.pc_negotiation_needed(*this);
+        set_signaling("stable");
+        return listener_.pc_operation_done(*this, op.id);
+      }
       set_signaling("stable");
       reached_stable();
       return listener_.pc_operation_done(*this, op.id);
@@ -240,6 +246,12 @@ void FakePeerConnection::execute(const Op& op) {
         return fail(op, "InvalidStateError", "rollback in " + signaling_);
       roll_back_local_offer();
       remote_pending_.reset();
+      if (options_.negotiation_needed_overtakes_rollback && negotiation_needed()) {
+        nn_flag_ = true;  // fired now, so not again on reaching stable
+        listener_.pc_negotiation_needed(*this);
+        set_signaling("stable");
+        return listener_.pc_operation_done(*this, op.id);
+      }
       set_signaling("stable");
       reached_stable();
       return listener_.pc_operation_done(*this, op.id);

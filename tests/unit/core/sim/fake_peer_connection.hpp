@@ -10,7 +10,8 @@
 // ends hold each other's description, fingerprint and candidates — and that
 // can be cut to make ICE go disconnected → failed.
 //
-// Two Chromium behaviours the core has to live with are modelled too:
+// Chromium behaviours the core has to live with are modelled too (the order
+// of events after a rollback is an option, PcOptions):
 // rolling back a connection's first offer discards the ICE transport it
 // created, so the answer comes with fresh ICE credentials; and a connection
 // learns the host's networks once, asynchronously, when its first ICE
@@ -72,6 +73,10 @@ class PcListener {
 struct PcOptions {
   bool implicit_rollback = true;
   std::int64_t op_delay_ms = 1;
+  // Chrome 156: after a rollback to `stable` that leaves negotiation needed,
+  // negotiationneeded reaches the page before the rollback's
+  // signalingstatechange and completion, and only once.
+  bool negotiation_needed_overtakes_rollback = false;
 };
 
 class FakePeerConnection {
