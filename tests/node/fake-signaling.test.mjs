@@ -683,9 +683,10 @@ test('signaling that loses, duplicates and reorders signal frames (seeded): ever
   const net = network({ seed: 18 });
   const meeting = await newMeetingId(srv);
   const manglers = [];
-  // An unanswered offer is rolled back and made again after answerTimeoutMs:
-  // that is what recovers a lost offer or answer.
-  const coreOptions = { answerTimeoutMs: 400 };
+  // What recovers a lost offer or answer: for a connection's first offer, the
+  // connect watchdog (a fresh connection); for a renegotiation, the rollback
+  // after answerTimeoutMs and the offer made again. Both shortened here.
+  const coreOptions = { answerTimeoutMs: 400, connectWatchdogMs: 2000, maxFreshConnections: 10 };
   const recs = await Promise.all(['s-a', 's-b', 's-c', 's-d'].map((name, i) => {
     const m = mangledWebSocket({ seed: 200 + i, drop: 0.15, duplicate: 0.2, delay: 0.3, maxDelayMs: 60 });
     manglers.push(m);

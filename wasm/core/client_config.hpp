@@ -33,7 +33,7 @@ struct ClientConfig {
 
   // Peer connections.
   std::int64_t connect_watchdog_ms = 15000;       // a new connection must connect within this
-  std::int64_t answer_timeout_ms = 8000;          // an offer unanswered this long (signaling up) is rolled back and redone
+  std::int64_t answer_timeout_ms = 8000;          // a renegotiation's offer unanswered this long (signaling up) is rolled back and redone
   std::int64_t ice_disconnected_grace_ms = 5000;  // `disconnected` this long → ICE restart
   int ice_restart_attempts = 3;                   // then a fresh peer connection
   std::int64_t ice_restart_base_ms = 1000;        // restart k waits U(0, base·2^(k-1))

@@ -486,7 +486,12 @@ void PeerNegotiation::on_local_description(std::int64_t now, int op, const std::
   const std::uint64_t seq = send(std::move(s));
   if (type == "offer") {
     last_offer_seq_ = seq;
-    arm_answer_timer();
+    // A connection's first offer is never rolled back for want of an answer:
+    // the connect watchdog covers a lost one with a fresh connection, while a
+    // rollback would undo what a slow peer may have applied already (its
+    // next offer then fails there: m-lines in another order), and Chrome
+    // loses the network list of a connection whose first offer it rolls back.
+    if (has_remote_description_) arm_answer_timer();
   }
   negotiate_if_deferred(now);
 }

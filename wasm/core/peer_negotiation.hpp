@@ -27,11 +27,12 @@
 // reported a candidate, and only then yields. The connect watchdog bounds
 // the wait.
 //
-// Second, the W3C example assumes signaling never loses a message: here an
-// offer left unanswered (while signaling is up) is rolled back, and the
-// browser's negotiation-needed flag makes it again. A message in flight when
-// a socket dies is lost for real, and without this a lost offer or answer
-// would freeze renegotiation (a camera that never comes back).
+// Second, the W3C example assumes signaling never loses a message: here a
+// renegotiation's offer left unanswered (while signaling is up) is rolled
+// back, and the browser's negotiation-needed flag makes it again. A message
+// in flight when a socket dies is lost for real, and without this a lost
+// offer or answer would freeze renegotiation (a camera that never comes
+// back). A connection's first offer is left to the connect watchdog instead.
 #pragma once
 
 #include <cstdint>

@@ -72,6 +72,25 @@ struct Pair : Harness {
     REQUIRE(sent().at(0).description_type == "answer");
     gathered(pc, "ua");
   }
+  // We open the pair (we are impolite): our first offer, the peer's answer
+  // applied. That first offer has no answer timeout: a lost answer is the
+  // connect watchdog's (a fresh connection).
+  void open_as_impolite(const std::string& local_sdp, const std::string& remote_sdp) {
+    make_offer(local_sdp);
+    REQUIRE(sent().at(0).description_type == "offer");
+    REQUIRE_FALSE(has_timer("answer-timeout"));
+    PeerSignal answer;
+    answer.gen = 1;
+    answer.peer_gen = 1;
+    answer.seq = 1;
+    answer.answers = sent().at(0).seq;
+    answer.description_type = "answer";
+    answer.sdp = remote_sdp;
+    from_peer(serialize(answer));
+    const int srd = one<SetRemoteDescription>(last).op;
+    browser([&](Client& c, double t) { c.signaling_state(t, pc, "stable"); });
+    browser([&](Client& c, double t) { c.operation_done(t, pc, srd); });
+  }
   // We offer on `handle` (the pair's connection by default): negotiationneeded,
   // our setLocalDescription, have-local-offer, then the offer, sent to the peer.
   void make_offer(const std::string& local_sdp, int handle = 0) {
@@ -317,7 +336,8 @@ TEST_CASE("perfect negotiation: a negotiationneeded that overtakes the rollback'
   // once. Ignored, the offer was never made again: the pair waited 15 s for
   // the connect watchdog.
   Pair p("b", "a");  // impolite: opens the pair
-  p.make_offer(sdp("AA", "ua"));
+  p.open_as_impolite(sdp("AA", "ua"), sdp("BB", "ub"));
+  p.make_offer(sdp("AA", "ua"));  // a renegotiation
   const auto first = p.sent().at(0).seq;
   p.fire("answer-timeout");
   auto rollback = one<SetLocalDescription>(p.last);
@@ -560,8 +580,9 @@ TEST_CASE("uplink budget: a refused setParameters is asked again after a delay; 
   CHECK_FALSE(p.has_timer("sender-parameters-retry"));  // that attempt is the retry
 }
 
-TEST_CASE("lost answers: an unanswered offer is rolled back and redone; a late answer to it is dropped") {
+TEST_CASE("lost answers: an unanswered renegotiation is rolled back and redone; a late answer to it is dropped") {
   Pair p("b", "a");  // impolite: opens the pair
+  p.open_as_impolite(sdp("AA", "ua"), sdp("BB", "ub"));
   auto offer = [&]() {
     p.make_offer(sdp("AA", "ua"));
     return p.sent().at(0).seq;
@@ -578,13 +599,14 @@ TEST_CASE("lost answers: an unanswered offer is rolled back and redone; a late a
 
   PeerSignal late;
   late.gen = 1;
-  late.seq = 1;
+  late.peer_gen = 1;
+  late.seq = 2;
   late.answers = first;
   late.description_type = "answer";
   late.sdp = sdp("BB", "ub");
   p.from_peer(serialize(late));
   CHECK(all<SetRemoteDescription>(p.last).empty());
-  late.seq = 2;
+  late.seq = 3;
   late.answers = second;
   p.from_peer(serialize(late));
   CHECK(one<SetRemoteDescription>(p.last).type == "answer");
@@ -594,7 +616,8 @@ TEST_CASE("lost answers: an unanswered offer is rolled back and redone; a late a
 
 TEST_CASE("lost answers: no rollback while signaling is away; the wait starts over once it is back") {
   Pair p("b", "a");  // impolite: opens the pair
-  p.make_offer(sdp("AA", "ua"));
+  p.open_as_impolite(sdp("AA", "ua"), sdp("BB", "ub"));
+  p.make_offer(sdp("AA", "ua"));  // a renegotiation
   p.at(p.now + 1, [&](Client& c, double t) { c.socket_closed(t, p.socket, 1006); });
   p.fire("answer-timeout");
   CHECK(all<SetLocalDescription>(p.last).empty());  // the server may still deliver it after the resume

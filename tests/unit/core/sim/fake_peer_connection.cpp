@@ -149,7 +149,9 @@ void FakePeerConnection::enqueue(Op op) {
 void FakePeerConnection::run_next() {
   if (executing_ || chain_.empty() || closed_) return;
   executing_ = true;
-  net_.loop().after(options_.op_delay_ms, [this] {
+  const Op& next = chain_.front();
+  const bool answering = next.kind == Op::Sld && next.type.empty() && signaling_ == "have-remote-offer";
+  net_.loop().after(options_.op_delay_ms + (answering ? options_.answer_delay_ms : 0), [this] {
     if (closed_) return;
     Op op = std::move(chain_.front());
     chain_.pop_front();

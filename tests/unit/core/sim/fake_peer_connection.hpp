@@ -73,6 +73,7 @@ class PcListener {
 struct PcOptions {
   bool implicit_rollback = true;
   std::int64_t op_delay_ms = 1;
+  std::int64_t answer_delay_ms = 0;  // extra time to make an answer (a busy browser)
   // Chrome 156: after a rollback to `stable` that leaves negotiation needed,
   // negotiationneeded reaches the page before the rollback's
   // signalingstatechange and completion, and only once.
