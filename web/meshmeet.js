@@ -775,7 +775,7 @@ export class Meeting {
   // The emulated restartIce() (see restart-ice): done once a description
   // with new local ICE credentials is in place in `stable`. Until then, each
   // time the connection is in `stable` again, negotiationneeded once, as the
-  // browser's negotiation-needed flag would (the core ignores it while a
+  // browser's negotiation-needed flag would (the core defers it while a
   // description operation of its own is still pending).
   _checkIceRestart(entry) {
     if (entry.iceRestartFrom == null) return;
