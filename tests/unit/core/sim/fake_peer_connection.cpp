@@ -179,22 +179,27 @@ void FakePeerConnection::add_ice_candidate(int op, const std::string& candidate_
   enqueue(Op{Op::Candidate, op, {}, candidate_json});
 }
 
+// setLocalDescription or setRemoteDescription of a rollback, the state checked.
+void FakePeerConnection::roll_back(const Op& op) {
+  roll_back_local_offer();
+  remote_pending_.reset();
+  if (options_.negotiation_needed_overtakes_rollback && negotiation_needed()) {
+    nn_flag_ = true;  // fired now, so not again on reaching stable
+    listener_.pc_negotiation_needed(*this);
+    set_signaling("stable");
+    return listener_.pc_operation_done(*this, op.id);
+  }
+  set_signaling("stable");
+  reached_stable();
+  listener_.pc_operation_done(*this, op.id);
+}
+
 void FakePeerConnection::execute(const Op& op) {
   if (op.kind == Op::Sld) {
     if (op.type == "rollback") {
       if (signaling_ != "have-local-offer" && signaling_ != "have-remote-offer")
         return fail(op, "InvalidStateError", "rollback in " + signaling_);
-      roll_back_local_offer();
-      remote_pending_.reset();
-      if (options_.negotiation_needed_overtakes_rollback && negotiation_needed()) {
-        nn_flag_ = true;  // fired now, so not again on reaching stable
-        listener_.pc_negotiation_needed(*this);
-        set_signaling("stable");
-        return listener_.pc_operation_done(*this, op.id);
-      }
-      set_signaling("stable");
-      reached_stable();
-      return listener_.pc_operation_done(*this, op.id);
+      return roll_back(op);
     }
     FakeDescription d;
     d.fingerprint = fingerprint_;
@@ -246,17 +251,7 @@ void FakePeerConnection::execute(const Op& op) {
     if (op.type == "rollback") {
       if (signaling_ != "have-remote-offer" && signaling_ != "have-local-offer")
         return fail(op, "InvalidStateError", "rollback in " + signaling_);
-      roll_back_local_offer();
-      remote_pending_.reset();
-      if (options_.negotiation_needed_overtakes_rollback && negotiation_needed()) {
-        nn_flag_ = true;  // fired now, so not again on reaching stable
-        listener_.pc_negotiation_needed(*this);
-        set_signaling("stable");
-        return listener_.pc_operation_done(*this, op.id);
-      }
-      set_signaling("stable");
-      reached_stable();
-      return listener_.pc_operation_done(*this, op.id);
+      return roll_back(op);
     }
     auto d = FakeDescription::parse(op.type, op.payload);
     if (!d) return fail(op, "OperationError", "unparsable SDP");

@@ -129,6 +129,7 @@ class FakePeerConnection {
   void enqueue(Op op);
   void run_next();
   void execute(const Op& op);
+  void roll_back(const Op& op);
   void fail(const Op& op, const std::string& name, const std::string& message);
   void set_signaling(const std::string& state);
   void reached_stable();
