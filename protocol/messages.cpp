@@ -203,7 +203,10 @@ Parsed<ClientMessage> parse_client_message_document(std::string_view text) {
   if (type == "ping") {
     const json* t = fields.find("t");
     if (t && !t->is_number()) return fields.fail("field 't' must be a number");
-    return ClientMessage{Ping{number_text(t)}};
+    if (!t) return ClientMessage{Ping{}};
+    // Echoed as the client spelled it (1.50 stays 1.50), like a signal's data.
+    auto raw = scan_member(text, "t");
+    return ClientMessage{Ping{raw ? std::optional<std::string>(*raw) : number_text(t)}};
   }
   return error(ErrorCode::BadMessage, "unknown message type", type);
 }

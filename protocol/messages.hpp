@@ -83,6 +83,11 @@ struct SignalSpan {
   std::string_view data;
 };
 std::optional<SignalSpan> scan_signal(std::string_view text);
+
+// The bytes of the value of top-level member `key` in `text`, a message the
+// full parser has accepted (so the object is valid and its keys distinct);
+// std::nullopt when there is no such member. Lets `ping.t` be echoed as sent.
+std::optional<std::string_view> scan_member(std::string_view text, std::string_view key);
 std::string serialize(const ClientMessage& message);
 
 // ---- Server → client -------------------------------------------------------

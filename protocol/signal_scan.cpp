@@ -187,6 +187,35 @@ class Scanner {
     return out;
   }
 
+  // The bytes of the value of top-level member `wanted` of a message object.
+  std::optional<std::string_view> member(std::string_view wanted) {
+    if (end_ - p_ >= 3 && static_cast<unsigned char>(p_[0]) == 0xEF && static_cast<unsigned char>(p_[1]) == 0xBB &&
+        static_cast<unsigned char>(p_[2]) == 0xBF)
+      p_ += 3;
+    skip_ws();
+    if (p_ == end_ || *p_ != '{') return std::nullopt;
+    ++p_;
+    skip_ws();
+    if (p_ < end_ && *p_ == '}') return std::nullopt;
+    std::optional<std::string_view> found;
+    for (;;) {
+      std::string_view key;
+      if (!member_key(key)) return std::nullopt;
+      skip_ws();
+      const char* begin = p_;
+      if (!value(2)) return std::nullopt;
+      if (key == wanted) found = std::string_view(begin, static_cast<std::size_t>(p_ - begin));
+      skip_ws();
+      if (p_ == end_) return std::nullopt;
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ != '}') return std::nullopt;
+      return found;
+    }
+  }
+
  private:
   void skip_ws() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
@@ -380,5 +409,9 @@ class Scanner {
 }  // namespace
 
 std::optional<SignalSpan> scan_signal(std::string_view text) { return Scanner(text).signal(); }
+
+std::optional<std::string_view> scan_member(std::string_view text, std::string_view key) {
+  return Scanner(text).member(key);
+}
 
 }  // namespace meshmeet::protocol

@@ -131,7 +131,7 @@ HttpResponse HttpApi::handle(const HttpRequest& req, const std::string& client_i
   std::string_view path = target.substr(0, target.find('?'));
   auto origin_field = req.find(http::field::origin);
   const bool api = path == "/api/meetings" || path.rfind("/api/meetings/", 0) == 0;
-  if (!api || origin_field == req.end()) return route(req, client_ip, now);
+  if (!api || origin_field == req.end()) return without_body_for_head(req, route(req, client_ip, now));
 
   // A page of another origin: it may read the answers when the WebSocket
   // would accept it too (the same allow-list); others get no CORS headers,
@@ -147,6 +147,14 @@ HttpResponse HttpApi::handle(const HttpRequest& req, const std::string& client_i
     res.set(http::field::access_control_expose_headers, "Location, Retry-After");
   }
   res.set(http::field::vary, "Origin");
+  return without_body_for_head(req, std::move(res));
+}
+
+// HEAD is answered as GET would be, headers and Content-Length included,
+// but without the body: a client that reads one on a kept-alive connection
+// would take the body for the next response.
+HttpResponse HttpApi::without_body_for_head(const HttpRequest& req, HttpResponse res) {
+  if (req.method() == http::verb::head) res.body().clear();  // Content-Length stays: prepare_payload() ran
   return res;
 }
 
@@ -214,7 +222,6 @@ HttpResponse HttpApi::route(const HttpRequest& req, const std::string& client_ip
   }
   if (path.rfind("/api/", 0) == 0 || path == "/api")
     return error(ErrorCode::NotFound, "no such endpoint", req.version(), req.keep_alive());
-  if (!get) return not_allowed(req, "GET, HEAD");
   return static_file(req, path);
 }
 
@@ -228,18 +235,21 @@ HttpResponse HttpApi::create_meeting(const HttpRequest& req, const std::string& 
     if (header.substr(0, bearer.size()) != bearer || !equal_secret(header.substr(bearer.size()), config_.create_token))
       return error(ErrorCode::Unauthorized, "creating meetings needs the operator's token", v, ka);
   }
+  // A malformed request creates nothing, so it spends none of the address's
+  // creations: only a meeting that would be made counts.
+  auto parsed = protocol::parse_create_meeting(req.body());
+  if (!parsed.ok()) return error(parsed.error().code, parsed.error().message, v, ka);
   if (config_.create_rate > 0) {
     auto [it, fresh] =
         create_buckets_.try_emplace(client_ip, config_.create_rate / 60.0, std::max(1.0, config_.create_rate), now);
     if (!it->second.take(now)) {
+      ++metrics_.meetings_create_rate_limited;
       auto res = error(ErrorCode::RateLimited, "too many meetings created from this address; try again in a minute",
                        v, ka);
       res.set(http::field::retry_after, "60");
       return res;
     }
   }
-  auto parsed = protocol::parse_create_meeting(req.body());
-  if (!parsed.ok()) return error(parsed.error().code, parsed.error().message, v, ka);
 
   NewMeeting m;
   m.id = random_id(random_, kMeetingIdBits);
@@ -284,6 +294,8 @@ HttpResponse HttpApi::get_meeting(const HttpRequest& req, std::string_view id) {
   return res;
 }
 
+// Files of the web app. A path that names none is 404 whatever the method;
+// one that does, asked with another method than GET or HEAD, is 405.
 HttpResponse HttpApi::static_file(const HttpRequest& req, std::string_view path) {
   std::string file;
   if (path == "/" || (path.rfind("/m/", 0) == 0 && protocol::is_meeting_id(path.substr(3)))) {
@@ -303,6 +315,7 @@ HttpResponse HttpApi::static_file(const HttpRequest& req, std::string_view path)
   struct stat st;
   if (::stat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
     return error(ErrorCode::NotFound, "not found", req.version(), req.keep_alive());
+  if (req.method() != http::verb::get && req.method() != http::verb::head) return not_allowed(req, "GET, HEAD");
   std::ifstream in(full, std::ios::binary);
   std::ostringstream body;
   body << in.rdbuf();
@@ -324,7 +337,6 @@ HttpResponse HttpApi::static_file(const HttpRequest& req, std::string_view path)
   res.keep_alive(req.keep_alive());
   res.body() = body.str();
   res.prepare_payload();
-  if (req.method() == http::verb::head) res.body().clear();
   return res;
 }
 

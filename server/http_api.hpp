@@ -58,6 +58,7 @@ class HttpApi {
   HttpResponse get_meeting(const HttpRequest& request, std::string_view id);
   HttpResponse static_file(const HttpRequest& request, std::string_view path);
   HttpResponse not_allowed(const HttpRequest& request, const char* allow);
+  static HttpResponse without_body_for_head(const HttpRequest& request, HttpResponse response);
 
   const Config& config_;
   MeetingStore& store_;

@@ -79,6 +79,15 @@ std::string Metrics::render(const Gauges& g) const {
   header(out, "meshmeet_connections_refused_fd_limit_total", "counter",
          "Connections refused with 503 because the process was out of file descriptors.");
   line(out, "meshmeet_connections_refused_fd_limit_total", refused_fd_limit);
+  header(out, "meshmeet_meetings_create_rate_limited_total", "counter",
+         "Meeting creations refused with 429 by the per-address creation rate (--create-rate).");
+  line(out, "meshmeet_meetings_create_rate_limited_total", meetings_create_rate_limited);
+  header(out, "meshmeet_http_body_too_large_total", "counter",
+         "HTTP requests refused with 413: body over --max-body.");
+  line(out, "meshmeet_http_body_too_large_total", http_body_too_large);
+  header(out, "meshmeet_http_bad_requests_total", "counter",
+         "HTTP requests refused with 400 (not HTTP) or 431 (headers over 16 KiB).");
+  line(out, "meshmeet_http_bad_requests_total", http_bad_requests);
   header(out, "meshmeet_held_signals_dropped_total", "counter", "Signals for a held slot dropped because its queue was full.");
   line(out, "meshmeet_held_signals_dropped_total", g.held_signals_dropped);
 

@@ -54,6 +54,9 @@ class Metrics {
   std::uint64_t rate_limited_messages = 0;
   std::uint64_t http_requests = 0;
   std::uint64_t refused_fd_limit = 0;  // connections answered 503 at the open-file limit
+  std::uint64_t meetings_create_rate_limited = 0;  // POST /api/meetings over --create-rate
+  std::uint64_t http_body_too_large = 0;           // HTTP requests over the body limit
+  std::uint64_t http_bad_requests = 0;             // requests that were not HTTP, or headers over the limit
 
   std::uint64_t errors(protocol::ErrorCode code) const { return errors_[static_cast<int>(code)]; }
   std::uint64_t disconnects(DisconnectReason reason) const { return disconnects_[static_cast<int>(reason)]; }

@@ -228,8 +228,11 @@ class WebSocketConnection final : public Connection,
       return close_socket();
     }
     if (was == ConnectionState::Gone || was == ConnectionState::Accepting) return;
-    if (ec == websocket::error::closed) {
-      // Any close frame from the client, whatever its code, is a clean leave.
+    if (ec == websocket::error::closed || ec == websocket::error::bad_close_code ||
+        ec == websocket::error::bad_close_size || ec == websocket::error::bad_close_payload) {
+      // Any close frame from the client, whatever its code, is a clean leave:
+      // also one Beast refuses (a reserved code such as 1005, a 1-byte
+      // payload, a reason that is not UTF-8).
       ended(DisconnectReason::Left);
       if (was == ConnectionState::Joined) server_.rooms().remove(id_, LeaveReason::Left);
     } else if (ec.category() == websocket::make_error_code(websocket::error::closed).category()) {
@@ -454,12 +457,26 @@ class HttpSession final : public OpenSocket, public std::enable_shared_from_this
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::body_limit) {
+      ++server_.metrics().http_body_too_large;
       auto& req = parser_->get();
       return respond(server_.api().error(ErrorCode::TooLarge,
                                          "request body larger than " + std::to_string(server_.config().max_body) + " bytes",
                                          req.version(), false));
     }
-    if (ec == http::error::end_of_stream || ec) return abort();
+    if (ec == http::error::header_limit) {
+      ++server_.metrics().http_bad_requests;
+      return respond(server_.api().error(http::status::request_header_fields_too_large, ErrorCode::BadRequest,
+                                         "request headers larger than " + std::to_string(kHttpHeaderLimit) + " bytes",
+                                         11, false));
+    }
+    // Bytes that are not HTTP get a 400 before the close, so a client with a
+    // bug learns why; a connection that simply ended or idled out gets none.
+    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      ++server_.metrics().http_bad_requests;
+      return respond(server_.api().error(ErrorCode::BadRequest, "malformed HTTP request", 11, false));
+    }
+    if (ec) return abort();
 
     HttpRequest req = parser_->release();
     parser_.reset();

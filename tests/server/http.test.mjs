@@ -145,6 +145,12 @@ test('body limit: exactly 4096 bytes accepted, 4097 → 413 too-large, counted i
   assert.equal(await tooLargeCount() - counted, 2, 'each 413 counts once in meshmeet_errors_total{code="too-large"}; the 4096-byte body not at all');
 });
 
+test('the body limit has a metric of its own, apart from WebSocket too-large', T, async () => {
+  const before = mval(await metrics(srv.url), 'meshmeet_http_body_too_large_total');
+  assertError(await create('{"name":"' + 'x'.repeat(5000) + '"}', { headers: { 'Content-Type': 'application/json' } }), 413, 'too-large');
+  assert.equal(mval(await metrics(srv.url), 'meshmeet_http_body_too_large_total') - before, 1);
+});
+
 test('chunked body over 4 KiB → 413 too-large, counted in its metric', T, async () => {
   const counted = await tooLargeCount();
   const r = await create(JSON.stringify({ name: 'x', pad: 'y'.repeat(10000) }), { chunked: true, headers: { 'Content-Type': 'application/json' } });
@@ -241,6 +247,63 @@ test('405 method-not-allowed with an Allow header', T, async () => {
   }
 });
 
+test('a path that names nothing is 404 whatever the method; a page of the app is 405 for other methods', T, async () => {
+  for (const [method, path] of [['POST', '/nope'], ['DELETE', '/nope'], ['PUT', '/assets/missing.js'], ['POST', '/m/not-an-id']]) {
+    const r = await request(srv.url, method, path, method === 'DELETE' ? {} : { body: '{}' });
+    assertError(r, 404, 'not-found');
+  }
+  for (const [method, path] of [['POST', '/'], ['DELETE', `/m/${await anyId()}`]]) {
+    const r = await request(srv.url, method, path, method === 'DELETE' ? {} : { body: '{}' });
+    assertError(r, 405, 'method-not-allowed');
+    assert.equal(r.headers.allow, 'GET, HEAD');
+  }
+});
+
+/** Writes `text` on one connection and reads until it closes. */
+function rawExchange(text, what) {
+  const sock = net.connect({ host: '127.0.0.1', port: srv.port });
+  return withTimeout(new Promise((res, rej) => {
+    let acc = '';
+    sock.on('connect', () => sock.write(text));
+    sock.on('data', (d) => { acc += d.toString('latin1'); });
+    sock.on('error', rej);
+    sock.on('close', () => res(acc));
+  }), 4000, what);
+}
+
+test('HEAD is answered like GET without a body, so a kept-alive connection stays in step', T, async () => {
+  const id = await anyId();
+  for (const path of ['/healthz', '/metrics', `/api/meetings/${id}`, '/api/meetings/nope', '/nope', '/']) {
+    // HEAD, then GET on the same connection: the GET's status line must come
+    // right after the HEAD's headers, not after a body that HEAD may not have.
+    const text = await rawExchange(
+      `HEAD ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+      `HEAD ${path} then GET`);
+    const end = text.indexOf('\r\n\r\n');
+    assert.ok(end > 0, `HEAD ${path}: got ${text.slice(0, 200)}`);
+    const head = text.slice(0, end);
+    assert.match(head, /^HTTP\/1\.1 (200|404) /, `HEAD ${path}: ${head}`);
+    assert.match(head, /\r\ncontent-length: [1-9]\d*\r?$/im, `HEAD ${path} tells the length GET would have: ${head}`);
+    const rest = text.slice(end + 4);
+    assert.match(rest, /^HTTP\/1\.1 200 OK\r\n/, `HEAD ${path} sent a body: ${JSON.stringify(rest.slice(0, 80))}`);
+    assert.ok(rest.endsWith('\r\n\r\nok'), 'the GET after it is answered whole');
+  }
+});
+
+test('a request that is not HTTP gets 400, headers over 16 KiB get 431; both counted', T, async () => {
+  const before = mval(await metrics(srv.url), 'meshmeet_http_bad_requests_total');
+  let text = await rawExchange('GET / HTTP/1.1\r\nHo st: x\r\n\r\n', 'bad header name');
+  assert.match(text, /^HTTP\/1\.1 400 /, text.slice(0, 200));
+  assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error.code, 'bad-request');
+  text = await rawExchange('\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n', 'TLS hello to the plain port');
+  assert.match(text, /^HTTP\/1\.1 400 /, text.slice(0, 200));
+  text = await rawExchange(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'y'.repeat(17 * 1024)}\r\n\r\n`, 'huge header');
+  assert.match(text, /^HTTP\/1\.1 431 /, text.slice(0, 200));
+  assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error.code, 'bad-request');
+  assert.equal(mval(await metrics(srv.url), 'meshmeet_http_bad_requests_total') - before, 3);
+  assert.equal((await get(srv.url, '/healthz')).status, 200, 'the server carries on');
+});
+
 test('plain GET /ws without upgrade → 426 (with Upgrade: websocket)', T, async () => {
   const r = await get(srv.url, '/ws');
   assert.equal(r.status, 426, r.text);
@@ -263,7 +326,8 @@ test('GET /metrics → Prometheus text with every family, and the numbers move',
     'meshmeet_connections', 'meshmeet_meetings_created_total', 'meshmeet_meetings_active', 'meshmeet_participants',
     'meshmeet_messages_in_total', 'meshmeet_messages_out_total', 'meshmeet_errors_total', 'meshmeet_disconnects_total',
     'meshmeet_resumes_total', 'meshmeet_resume_expired_total', 'meshmeet_rate_limited_messages_total',
-    'meshmeet_join_latency_seconds',
+    'meshmeet_join_latency_seconds', 'meshmeet_meetings_create_rate_limited_total', 'meshmeet_http_body_too_large_total',
+    'meshmeet_http_bad_requests_total',
   ];
   for (const f of families) assert.ok(hasMetric(m, f), `metric family ${f} is exposed`);
   assert.equal(m.types.get('meshmeet_join_latency_seconds'), 'histogram');
@@ -367,7 +431,20 @@ test('--create-rate 2: third creation → 429 rate-limited; another IP is not af
     assert.equal((await get(s.url, '/healthz')).status, 200);
     const m = await metrics(s.url);
     assert.equal(mval(m, 'meshmeet_errors_total', { code: 'rate-limited' }), 2);
+    assert.equal(mval(m, 'meshmeet_meetings_create_rate_limited_total'), 2, 'the creation rate has its own metric');
     assert.equal(mval(m, 'meshmeet_meetings_created_total'), 3);
+  } finally {
+    await finish(s);
+  }
+});
+
+test('--create-rate: a malformed request creates nothing and spends none of the budget', T, async () => {
+  const s = await startServer([...FAST, '--create-rate', '1']);
+  try {
+    assertError(await createMeetingRaw(s.url, '{"name":', { headers: { 'Content-Type': 'application/json' } }), 400, 'bad-json');
+    assertError(await createMeetingRaw(s.url, { name: 7 }), 400, 'bad-request');
+    assert.equal((await createMeetingRaw(s.url, {})).status, 201, 'the one creation allowed is still there');
+    assertError(await createMeetingRaw(s.url, {}), 429, 'rate-limited');
   } finally {
     await finish(s);
   }

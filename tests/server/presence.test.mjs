@@ -73,6 +73,37 @@ for (const code of [1000, 1001, 4000, undefined]) {
   });
 }
 
+// Close frames a WebSocket library would refuse (reserved codes, a 1-byte
+// payload, a reason that is not UTF-8) are close frames all the same: the
+// protocol says any close frame is a clean leave.
+const oddCloses = [
+  ['code 999', Buffer.from([0x03, 0xe7])],
+  ['reserved code 1005', Buffer.from([0x03, 0xed])],
+  ['reserved code 1006', Buffer.from([0x03, 0xee])],
+  ['reserved code 1015', Buffer.from([0x03, 0xf7])],
+  ['a 1-byte payload', Buffer.from([0x03])],
+  ['a reason that is not UTF-8', Buffer.from([0x03, 0xe8, 0xc3, 0x28])],
+];
+for (const [what, payload] of oddCloses) {
+  test(`close frame with ${what} → peer-left "left" within 1 s`, T, async () => {
+    const m = await createMeeting(srv.url, { name: 'odd close' });
+    const a = await Client.connect(srv.wsUrl);
+    await a.join(m.id, 'alice');
+    const r = await RawWs.connect(srv.port);
+    await r.join(m.id, 'raw');
+    await a.next((x) => x.type === 'peer-joined' && x.peer.id === r.welcome.self);
+    const t0 = Date.now();
+    r.sentClose = true;
+    r.sendFrame(0x8, payload);
+    const pl = await a.next('peer-left', 1000);
+    assert.ok(Date.now() - t0 <= 1000);
+    assert.deepEqual(pl, { type: 'peer-left', peer: r.welcome.self, reason: 'left' });
+    assert.equal(await participants(srv, m.id), 1);
+    r.destroy();
+    a.close(1000);
+  });
+}
+
 test('unclean drop: nothing during the grace, then peer-left "disconnected"', T, async () => {
   const before = await metrics(srv.url);
   const { m, cs: [a, b] } = await meetingWith(srv, ['alice', 'bob']);

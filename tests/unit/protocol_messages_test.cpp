@@ -659,6 +659,18 @@ TEST_CASE("server: ping's t is echoed by pong") {
   CHECK(serialize(ServerMessage{Pong{t}}) == R"({"type":"pong","t":98765.25})");
 }
 
+TEST_CASE("server: ping's t is echoed as the client spelled it") {
+  // The protocol echoes t byte for byte, like a signal's data: a client that
+  // matches pongs to pings by text must get its own text back.
+  for (const char* spelled : {"1.50", "1E2", "-0", "123456789012345678901", "0.1e-5", "1712345678901"}) {
+    const std::string message = std::string(R"({ "t" : )") + spelled + R"(, "type":"ping", "x":{"t":7}})";
+    const auto t = as<Ping>(client_ok(message)).t;
+    REQUIRE(t.has_value());
+    CHECK(*t == spelled);
+    CHECK(serialize(ServerMessage{Pong{t}}) == std::string(R"({"type":"pong","t":)") + spelled + "}");
+  }
+}
+
 TEST_CASE("server: error with and without ref, for every code") {
   CHECK(server_round_trip(ServerMessage{ErrorMessage{ErrorCode::UnknownPeer, "no such peer", "signal"}}) ==
         R"({"type":"error","code":"unknown-peer","message":"no such peer","ref":"signal"})");
