@@ -294,11 +294,14 @@ HttpResponse HttpApi::get_meeting(const HttpRequest& req, std::string_view id) {
   return res;
 }
 
-// Files of the web app. A path that names none is 404 whatever the method;
-// one that does, asked with another method than GET or HEAD, is 405.
+// The web app: `/` and `/m/ID` (the protocol's pages) and its files. Those
+// pages, or a file that exists, asked with another method than GET or HEAD
+// are 405; a path that names nothing is 404 whatever the method.
 HttpResponse HttpApi::static_file(const HttpRequest& req, std::string_view path) {
+  const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
   std::string file;
   if (path == "/" || (path.rfind("/m/", 0) == 0 && protocol::is_meeting_id(path.substr(3)))) {
+    if (!get) return not_allowed(req, "GET, HEAD");
     file = "/index.html";  // the app opens the meeting itself, known or not
   } else {
     // Only plain names: no dot-files, no parent steps, no encoded tricks.
@@ -315,7 +318,7 @@ HttpResponse HttpApi::static_file(const HttpRequest& req, std::string_view path)
   struct stat st;
   if (::stat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
     return error(ErrorCode::NotFound, "not found", req.version(), req.keep_alive());
-  if (req.method() != http::verb::get && req.method() != http::verb::head) return not_allowed(req, "GET, HEAD");
+  if (!get) return not_allowed(req, "GET, HEAD");
   std::ifstream in(full, std::ios::binary);
   std::ostringstream body;
   body << in.rdbuf();
