@@ -304,6 +304,8 @@ void Mesh::on_carry_over_timer(std::int64_t now, int timer) {
 }
 
 void Mesh::settle(std::int64_t now) {
+  // A peer given up on, or back with a fresh connection, changes the split.
+  if (state_ == MeshState::Active && uplink_senders() != budget_senders_) rebalance(now);
   if (orphans_.empty()) return;
   std::vector<std::string> down;
   for (const auto& [old, orphan] : orphans_)
@@ -386,8 +388,17 @@ void Mesh::set_uplink_budget(std::int64_t now, int kbps) {
   rebalance(now);
 }
 
+// Every connection uploads a copy (an orphan's too); a peer given up on has
+// none, so it takes no share of the budget.
+std::size_t Mesh::uplink_senders() {
+  std::size_t senders = 0;
+  for_each_link([&](PeerNegotiation& link) { senders += link.pc() != 0 ? 1 : 0; });
+  return senders;
+}
+
 void Mesh::rebalance(std::int64_t now) {
-  const std::size_t senders = roster_.size() + orphans_.size();  // an orphan still uploads
+  const std::size_t senders = uplink_senders();
+  budget_senders_ = senders;
   if (senders == 0) return;
   const SenderBudget b = split_uplink_budget(uplink_kbps_, ctx_.config().audio_kbps, static_cast<int>(senders),
                                              !media_.audio_track.empty());

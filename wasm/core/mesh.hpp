@@ -106,6 +106,7 @@ class Mesh {
   void add(std::int64_t now, const protocol::PeerInfo& peer);
   void remove(std::int64_t now, const std::string& peer, std::string reason);
   void rebalance(std::int64_t now);
+  std::size_t uplink_senders();  // connections that upload our media
   // Tells every peer our microphone and camera if they changed from `before`.
   void announce_media(std::int64_t now, std::pair<bool, bool> before);
   std::pair<bool, bool> media_state() const;  // {audio live, video live}
@@ -131,6 +132,7 @@ class Mesh {
   std::map<std::string, Member> roster_;
   LocalMedia media_;
   int uplink_kbps_;
+  std::size_t budget_senders_ = 0;  // the senders the last split was made for
   int stats_timer_ = 0;
 
   struct Waiting {

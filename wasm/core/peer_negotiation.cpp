@@ -108,6 +108,7 @@ void PeerNegotiation::create_pc(std::int64_t now, Initiator opener) {
   answer_overdue_ = false;
   last_offer_seq_ = last_remote_offer_seq_ = 0;
   gathering_started_ = false;
+  came_up_ = false;
   has_remote_description_ = false;
   remote_ufrag_.clear();
   retired_ufrags_.clear();
@@ -162,13 +163,18 @@ void PeerNegotiation::replace_pc(std::int64_t now, std::string why, Initiator by
   }
 }
 
+// What follows a broken or never-made connection: an ICE restart, or a fresh
+// connection once restarts are used up or impossible. Both need signaling to
+// carry their offer, so while it is away the pair waits (media may still be
+// flowing, and an offer sent into the void would only count against the
+// give-up limit).
 void PeerNegotiation::begin_restart(std::int64_t now, std::string why) {
-  if (restart_attempts_ >= ctx_.config().ice_restart_attempts) {
-    replace_pc(now, why + "; ICE restarts exhausted", Initiator::Us);
+  if (!ctx_.signaling_up()) {
+    set_state(now, PeerState::AwaitingSignaling, why + "; waits for signaling");
     return;
   }
-  if (!ctx_.signaling_up()) {
-    set_state(now, PeerState::AwaitingSignaling, why + "; ICE restart waits for signaling");
+  if (restart_attempts_ >= ctx_.config().ice_restart_attempts) {
+    replace_pc(now, why + "; ICE restarts exhausted", Initiator::Us);
     return;
   }
   set_state(now, PeerState::RestartPending, std::move(why));
@@ -197,6 +203,12 @@ void PeerNegotiation::on_timer(std::int64_t now, int timer) {
   const auto& c = ctx_.config();
   switch (state_) {
     case PeerState::Connecting:
+      if (!ctx_.signaling_up()) {
+        set_state(now, PeerState::AwaitingSignaling,
+                  "not connected within " + std::to_string(c.connect_watchdog_ms) +
+                      " ms; a fresh connection waits for signaling");
+        break;
+      }
       replace_pc(now, "not connected within " + std::to_string(c.connect_watchdog_ms) + " ms", Initiator::Us);
       break;
     case PeerState::Disconnected:
@@ -223,7 +235,14 @@ void PeerNegotiation::on_timer(std::int64_t now, int timer) {
 void PeerNegotiation::on_signaling_up(std::int64_t now) {
   if (answer_overdue_ && signaling_ == SignalingState::HaveLocalOffer) arm_answer_timer();
   answer_overdue_ = false;
-  if (state_ == PeerState::AwaitingSignaling) begin_restart(now, "signaling is back");
+  if (state_ != PeerState::AwaitingSignaling) return;
+  // A connection that never came up has nothing for an ICE restart to
+  // repair: it is replaced, as the connect watchdog would have done.
+  if (!came_up_) {
+    replace_pc(now, "signaling is back; the connection never came up", Initiator::Us);
+    return;
+  }
+  begin_restart(now, "signaling is back");
 }
 
 // connectionState says whether DTLS is up too; iceConnectionState alone is the
@@ -249,6 +268,7 @@ void PeerNegotiation::on_transport_change(std::int64_t now) {
           state_ == PeerState::Restarting || state_ == PeerState::AwaitingSignaling) {
         restart_attempts_ = 0;
         fresh_connections_ = 0;
+        came_up_ = true;
         set_state(now, PeerState::Connected, "transport up (connection " + std::to_string(gen_) + ")");
       }
       apply_budget();  // if the browser refused it before the connection was up

@@ -245,6 +245,7 @@ class PeerNegotiation {
   IceConnectionState ice_ = IceConnectionState::New;
   PeerConnectionState connection_ = PeerConnectionState::New;
   Transport transport_ = Transport::Pending;
+  bool came_up_ = false;  // this connection's transport was up once: an ICE restart can repair it
 
   bool dc_open_ = false;
   std::deque<std::string> outbox_;

@@ -18,7 +18,10 @@ std::string_view to_string(QualityLevel level) {
 // Thresholds from common practice for interactive video: beyond ~250 ms RTT
 // or ~3 % loss conversation and picture visibly suffer; beyond ~500 ms or
 // ~10 % they break down.
-QualityLevel classify(double rtt_ms, double loss) {
+// An RTT below 0 is unknown (no candidate pair has measured one yet): the
+// loss decides alone, and with nothing received either, nothing is known.
+QualityLevel classify(double rtt_ms, double loss, bool received_any) {
+  if (rtt_ms < 0 && !received_any) return QualityLevel::Unknown;
   if (rtt_ms > 500 || loss > 0.10) return QualityLevel::Poor;
   if (rtt_ms > 250 || loss > 0.03) return QualityLevel::Fair;
   return QualityLevel::Good;
@@ -51,10 +54,15 @@ void QualityMonitor::on_sample(std::int64_t now, const StatsSample& s) {
   last_ = s;
   last_at_ = now;
 
-  const QualityLevel measured = classify(s.rtt_ms, loss);
+  const QualityLevel measured = classify(s.rtt_ms, loss, lost + received > 0);
   char why[96];
-  std::snprintf(why, sizeof why, "rtt %.0f ms, loss %.1f %%", s.rtt_ms, loss * 100);
-  if (level_ == QualityLevel::Unknown || measured > level_) {  // first level, or worse: at once
+  if (s.rtt_ms < 0)
+    std::snprintf(why, sizeof why, "rtt unknown, loss %.1f %%", loss * 100);
+  else
+    std::snprintf(why, sizeof why, "rtt %.0f ms, loss %.1f %%", s.rtt_ms, loss * 100);
+  if (measured == QualityLevel::Unknown) {
+    candidate_ = QualityLevel::Unknown;  // no news: the level stays what it was
+  } else if (level_ == QualityLevel::Unknown || measured > level_) {  // first level, or worse: at once
     candidate_ = QualityLevel::Unknown;
     set_level(measured, why);
   } else if (measured < level_) {  // better: only when it holds twice

@@ -16,7 +16,8 @@ enum class QualityLevel { Unknown, Good, Fair, Poor };
 std::string_view to_string(QualityLevel level);
 
 // Cumulative counters as getStats reports them (summed over the inbound and
-// outbound RTP streams of one peer connection) plus the current RTT.
+// outbound RTP streams of one peer connection) plus the current RTT (< 0:
+// not measured yet).
 struct StatsSample {
   double rtt_ms = 0;
   double packets_lost = 0;
@@ -25,8 +26,9 @@ struct StatsSample {
   double bytes_sent = 0;
 };
 
-// The level a single interval's numbers call for.
-QualityLevel classify(double rtt_ms, double loss);
+// The level a single interval's numbers call for: `rtt_ms` < 0 when no RTT is
+// known, `received_any` whether any packet arrived (or was lost) in it.
+QualityLevel classify(double rtt_ms, double loss, bool received_any);
 
 class QualityMonitor {
  public:

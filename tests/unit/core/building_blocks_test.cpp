@@ -209,11 +209,12 @@ TEST_CASE("uplink budget: split across video senders, audio keeps its share, res
 }
 
 TEST_CASE("quality: thresholds, worse at once, better only when it holds") {
-  CHECK(classify(50, 0) == QualityLevel::Good);
-  CHECK(classify(300, 0) == QualityLevel::Fair);
-  CHECK(classify(50, 0.05) == QualityLevel::Fair);
-  CHECK(classify(600, 0) == QualityLevel::Poor);
-  CHECK(classify(50, 0.2) == QualityLevel::Poor);
+  CHECK(classify(50, 0, true) == QualityLevel::Good);
+  CHECK(classify(300, 0, true) == QualityLevel::Fair);
+  CHECK(classify(50, 0.05, true) == QualityLevel::Fair);
+  CHECK(classify(600, 0, true) == QualityLevel::Poor);
+  CHECK(classify(50, 0.2, true) == QualityLevel::Poor);
+  CHECK(classify(300, 0, false) == QualityLevel::Fair);  // no media (chat only): the RTT still tells
 
   CoreContext ctx{ClientConfig{}};
   QualityMonitor q(ctx, "p");
@@ -244,6 +245,25 @@ TEST_CASE("quality: thresholds, worse at once, better only when it holds") {
   CHECK(reports[1].level == "poor");
   CHECK(reports[2].level == "poor");
   CHECK(reports[3].level == "good");
+}
+
+TEST_CASE("quality: an RTT not measured yet is not taken for a good one") {
+  // The shim reports -1 until a candidate pair has measured a round trip.
+  CHECK(classify(-1, 0, false) == QualityLevel::Unknown);
+  CHECK(classify(-1, 0, true) == QualityLevel::Good);  // packets arrive, none lost
+  CHECK(classify(-1, 0.05, true) == QualityLevel::Fair);
+  CHECK(classify(-1, 0.2, true) == QualityLevel::Poor);
+
+  CoreContext ctx{ClientConfig{}};
+  QualityMonitor q(ctx, "p");
+  q.on_sample(3000, StatsSample{-1, 0, 0, 100, 100});  // baseline
+  q.on_sample(6000, StatsSample{-1, 0, 0, 200, 200});  // nothing measured, nothing received
+  CHECK(q.level() == QualityLevel::Unknown);
+  q.on_sample(9000, StatsSample{400, 0, 0, 300, 300});
+  CHECK(q.level() == QualityLevel::Fair);
+  q.on_sample(12000, StatsSample{-1, 0, 0, 400, 400});  // the RTT is gone again: no news, the level stays
+  q.on_sample(15000, StatsSample{-1, 0, 0, 500, 500});
+  CHECK(q.level() == QualityLevel::Fair);
 }
 
 TEST_CASE("peer signal: round trip and refusal of malformed data") {

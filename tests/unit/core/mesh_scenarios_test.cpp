@@ -142,6 +142,9 @@ TEST_CASE("mesh: 2 to 8 peers joining at the same instant connect exactly once p
     CHECK_CLEAN(w.mesh_problems(people));
     CHECK(total(people, &Participant::glare_ignored) >= pairs);
     CHECK(total(people, &Participant::glare_accepted) >= pairs);
+    for (auto* p : people)  // on every pair, at both ends
+      for (auto* q : people)
+        if (p != q) CHECK_MESSAGE(p->glared_with.count(q->id()), p->name() << " saw no offer of " << q->name() << "'s cross its own");
     for (auto* p : people) {
       CHECK(p->pcs_created == n - 1);
       for (auto& [handle, pc] : p->pcs) {

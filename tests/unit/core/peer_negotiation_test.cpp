@@ -522,6 +522,51 @@ TEST_CASE("recovery: ICE restart waits for signaling, and `failed` restarts at o
   CHECK(all<CreatePeerConnection>(p.last).empty());
 }
 
+TEST_CASE("recovery: a connection that does not come up while signaling is away waits for it, then is made afresh") {
+  Pair p("a", "b");
+  const int first = p.pc;
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_closed(t, p.socket, 1006); });  // signaling away
+  p.fire("connect-watchdog");
+  // No fresh connection into the void: its offer could not reach the peer,
+  // and it would count toward giving the peer up.
+  CHECK(all<CreatePeerConnection>(p.last).empty());
+  CHECK(all<ClosePeerConnection>(p.last).empty());
+  CHECK(p.client.peers()[0].state == "awaiting-signaling");
+  CHECK(p.client.peers()[0].generation == 1);
+  p.fire("reconnect-backoff");
+  const int s = one<OpenSocket>(p.last).socket;
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_opened(t, s); });
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_message(t, s, welcome("a", "tok-a", {"b"})); });
+  p.socket = s;
+  // Never up, so nothing for an ICE restart to repair: a fresh connection.
+  CHECK(all<RestartIce>(p.last).empty());
+  CHECK(one<ClosePeerConnection>(p.last).pc == first);
+  CHECK(one<CreatePeerConnection>(p.last).pc != first);
+  CHECK(p.client.peers()[0].state == "connecting");
+  CHECK(p.client.peers()[0].generation == 2);
+}
+
+TEST_CASE("recovery: restarts used up while signaling is away: the fresh connection waits for signaling too") {
+  Pair p("a", "b");
+  p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); });
+  p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "failed"); });
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    p.fire("ice-restart-backoff");
+    REQUIRE(one<RestartIce>(p.last).pc == p.pc);
+    if (attempt < 3) p.fire("ice-restart-watchdog");
+  }
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_closed(t, p.socket, 1006); });  // signaling away
+  p.fire("ice-restart-watchdog");
+  CHECK(all<CreatePeerConnection>(p.last).empty());
+  CHECK(p.client.peers()[0].state == "awaiting-signaling");
+  p.fire("reconnect-backoff");
+  const int s = one<OpenSocket>(p.last).socket;
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_opened(t, s); });
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_message(t, s, welcome("a", "tok-a", {"b"})); });
+  CHECK(one<CreatePeerConnection>(p.last).pc != p.pc);  // restarts exhausted: fresh, now that it can be negotiated
+  CHECK(p.client.peers()[0].state == "connecting");
+}
+
 TEST_CASE("tracks: add, replace and remove reach every connection; the uplink budget follows") {
   Pair p("a", "b");
   p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
@@ -545,6 +590,37 @@ TEST_CASE("tracks: add, replace and remove reach every connection; the uplink bu
   auto both = all<SetSenderParameters>(p.last);
   REQUIRE(both.size() == 2);
   for (const auto& b : both) CHECK(b.max_bitrate_bps == 400000);
+}
+
+TEST_CASE("uplink budget: a peer given up on takes no share; its fresh connection takes one again") {
+  Pair p("a", "b");
+  p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 800); });
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
+  p.at(p.now + 1, [&](Client& c, double t) {
+    c.socket_message(t, p.socket, R"({"type":"peer-joined","peer":{"id":"c","name":"C"}})");
+  });
+  const int to_c = one<CreatePeerConnection>(p.last).pc;
+  p.browser([&](Client& c, double t) { c.connection_state(t, to_c, "connected"); });
+  // b never comes up: fresh connections until the core gives b up.
+  for (int fresh = 0; fresh < 3; ++fresh) {
+    p.fire("connect-watchdog");
+    REQUIRE(all<CreatePeerConnection>(p.last).size() == 1);
+    for (const auto& params : all<SetSenderParameters>(p.last)) CHECK(params.max_bitrate_bps == 400000);
+  }
+  p.fire("connect-watchdog");
+  CHECK(all<CreatePeerConnection>(p.last).empty());
+  REQUIRE(p.client.peers().size() == 2);
+  CHECK(p.client.peers()[0].state == "failed");
+  // The whole budget now goes to c, the only peer we upload to.
+  auto params = one<SetSenderParameters>(p.last);
+  CHECK(params.pc == to_c);
+  CHECK(params.max_bitrate_bps == 800000);
+  // b comes back with a fresh connection of its own: two shares again.
+  p.from_peer(description(5, 0, 1, "offer", sdp("BB", "ub")));
+  const int back = one<CreatePeerConnection>(p.last).pc;
+  std::map<int, int> newest;  // pc → the last bitrate asked for it
+  for (const auto& s : all<SetSenderParameters>(p.last)) newest[s.pc] = s.max_bitrate_bps;
+  CHECK(newest == std::map<int, int>{{to_c, 400000}, {back, 400000}});
 }
 
 TEST_CASE("uplink budget: a refused setParameters is asked again after a delay; a refusal of a superseded one is not") {

@@ -238,6 +238,7 @@ void Participant::carry_out(Output& output) {
     auto starts = [&](const char* prefix) { return o->detail.rfind(prefix, 0) == 0; };
     if (starts("glare: ignoring")) ++glare_ignored;
     if (starts("glare: accepting")) ++glare_accepted;
+    if (starts("glare: ")) glared_with.insert(o->subject);
     if (starts("candidate queued")) ++candidates_queued;
     if (starts("implicit rollback unsupported")) ++explicit_rollbacks;
     if (trace_enabled())

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,7 @@ class Participant : public PcListener {
   int set_parameters_refused = 0;
   int pcs_created = 0, pcs_closed = 0, ice_restarts = 0, sockets_opened = 0, texts_sent = 0, logs = 0;
   int glare_ignored = 0, glare_accepted = 0, candidates_queued = 0, explicit_rollbacks = 0;
+  std::set<std::string> glared_with;  // peers whose offer crossed one of ours
   std::int64_t max_output_batch = 0;
 
   std::vector<std::string> sorted_timer_purposes() const;
