@@ -354,7 +354,7 @@ for (const c of GLARE_CASES) {
     t.diagnostic(`${c.n} peers: glare on ${glared().size} of ${(c.n * (c.n - 1)) / 2} pairs`);
     const warnings = recs.flatMap((r) => r.logs.filter((l) => l.level === 'warn').map((l) => `${r.name}: ${l.machine} ${l.detail}`));
     assert.deepEqual(warnings, [], 'no core warnings during a clean join and renegotiation');
-    assert.ok(glared().size >= 1, 'at least one pair saw crossing offers');
+    assert.equal(glared().size, (c.n * (c.n - 1)) / 2, 'offers crossed on every pair');
     await chatRound(recs, 'hello');
 
     // A direct message reaches its addressee only.
@@ -908,6 +908,61 @@ test('local media: tracks arrive, the uplink budget is split per video sender, m
   assert.ok(a.of('quality', (e) => e.peer === b.id).at(-1).rttMs >= 700);
 
   await leaveAll(net, recs);
+});
+
+test('camera off while a screen is shared turns off the camera only; sharing stops with the camera as it was left', T, async (t) => {
+  const net = network({ seed: 16 });
+  const meeting = await newMeetingId(srv);
+  const stream = fakeLocalStream();
+  const camera = stream.getVideoTracks()[0];
+  const [a, b] = await Promise.all([join(meeting, 'sc-a', net, { localStream: stream }), join(meeting, 'sc-b', net, { localStream: fakeLocalStream() })]);
+  t.after(() => [a, b].forEach((r) => r.meeting.dispose()));
+  await waitForMesh(net, [a, b]);
+  // A track from getDisplayMedia names the surface it captures.
+  const screenTrack = () => Object.assign(new FakeMediaStreamTrack('video'), { getSettings: () => ({ displaySurface: 'monitor' }) });
+  const sending = (track) => () => pcsOf(net, a).every((pc) => pc.getSenders().find((s) => s._kind === 'video')?.track === track);
+  const videoSeen = () => b.of('peer-media', (e) => e.peer === a.id).at(-1)?.video;
+  const videoSeenSince = (n) => b.of('peer-media', (e) => e.peer === a.id).slice(n).map((e) => e.video);
+  const seenCount = () => b.of('peer-media', (e) => e.peer === a.id).length;
+  await waitFor(() => videoSeen() === true, 3000, "a's camera on at b");
+
+  // Sharing, camera off: the screen keeps going; b is never told "no video".
+  const screen = screenTrack();
+  await a.meeting.replaceVideoTrack(screen);
+  await waitFor(sending(screen), 2000, 'the screen on every sender');
+  let seen = seenCount();
+  a.meeting.setCamera(false);
+  assert.equal(a.meeting.cameraOn, false);
+  assert.equal(camera.enabled, false, 'the camera is off');
+  assert.equal(screen.enabled, true, 'the screen is still sent');
+  await sleep(300);
+  assert.deepEqual(videoSeenSince(seen), [], 'b is told nothing: it still sees the screen');
+  assert.equal(videoSeen(), true);
+
+  // Sharing stops: the camera comes back off, and b hears so once.
+  seen = seenCount();
+  await a.meeting.replaceVideoTrack(camera);
+  await waitFor(sending(camera), 2000, 'the camera on every sender again');
+  await waitFor(() => videoSeen() === false, 3000, "a's camera off at b once sharing stopped");
+  assert.equal(camera.enabled, false, 'the camera stays off');
+  await sleep(300);
+  assert.deepEqual(videoSeenSince(seen), [false]);
+
+  // Camera off, then sharing: b sees the screen; the camera turned on
+  // meanwhile is on when sharing stops, and b never sees "no video".
+  const screen2 = screenTrack();
+  seen = seenCount();
+  await a.meeting.replaceVideoTrack(screen2);
+  await waitFor(() => videoSeen() === true, 3000, "a's screen at b while the camera is off");
+  assert.equal(screen2.enabled, true, 'a screen shared while the camera is off is sent');
+  a.meeting.setCamera(true);
+  assert.equal(camera.enabled, true);
+  await a.meeting.replaceVideoTrack(camera);
+  await waitFor(sending(camera), 2000, 'the camera on every sender again');
+  await sleep(300);
+  assert.deepEqual(videoSeenSince(seen), [true], 'b saw the video come back once, and stay');
+  assert.equal(camera.enabled, true, 'the camera is on');
+  await leaveAll(net, [a, b]);
 });
 
 test('leave() closes the signaling connection at both ends promptly (no half-closed sockets on the server)', T, async (t) => {
