@@ -369,10 +369,29 @@ export async function framesDecoded(x) {
   });
 }
 
-/** Each remote tile: peer id, shown name, frames, video size, whether the avatar is up. */
+/**
+ * Each remote tile: peer id, shown name, frames, video size, whether the
+ * avatar is up, and how the picture sits in it: `fit` (its object-fit) and
+ * `cut`, the part of the picture that is off the tile (0: all of it shows;
+ * null for an object-fit other than cover, contain or fill).
+ */
 export async function remoteTiles(x) {
-  return pageOf(x).evaluate(() => [...document.querySelectorAll('video[data-peer]')].map((v) => {
+  return videoTiles(x, 'video[data-peer]');
+}
+
+/** The own tile, as remoteTiles() tells (no peer id). */
+export async function selfTile(x) {
+  return (await videoTiles(x, '#self-video'))[0] ?? null;
+}
+
+async function videoTiles(x, selector) {
+  return pageOf(x).evaluate((sel) => [...document.querySelectorAll(sel)].map((v) => {
     const tile = v.closest('.tile');
+    const fit = getComputedStyle(v).objectFit;
+    // object-fit scales the picture to cover the element (cut at two edges) or to fit in it (nothing cut).
+    const scale = { cover: Math.max, contain: Math.min }[fit]?.(v.clientWidth / v.videoWidth, v.clientHeight / v.videoHeight) ?? null;
+    const shown = (side, picture) => Math.min(1, side / (picture * scale));
+    const cut = !v.videoWidth || fit === 'fill' ? 0 : scale ? 1 - shown(v.clientWidth, v.videoWidth) * shown(v.clientHeight, v.videoHeight) : null;
     const frames = v.getVideoPlaybackQuality?.().totalVideoFrames || v.mozDecodedFrames || v.mozPaintedFrames || 0;  // see framesDecoded
     return {
       peer: v.dataset.peer,
@@ -383,8 +402,10 @@ export async function remoteTiles(x) {
       micOffShown: !!tile?.querySelector('.mic-off')?.checkVisibility(),
       avatarShown: !!tile?.querySelector('.avatar')?.checkVisibility(),
       videoShown: v.checkVisibility({ opacityProperty: true }),
+      fit,
+      cut: cut === null ? null : Math.round(cut * 1000) / 1000,
     };
-  }));
+  }), selector);
 }
 
 /** How many `<video data-peer>` tiles the page shows. */

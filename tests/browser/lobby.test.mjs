@@ -250,6 +250,10 @@ describe('before and around the meeting (Chromium)', () => {
       assert.ok(inside(tile, l), `every tile is on screen (${JSON.stringify(tile)})`);
       assert.ok(tile.height >= 150, `every tile is big enough to see a face (${tile.height} px high)`);
     }
+    // A 4:3 camera in a tall, narrow tile: filling it would cut off most of
+    // the picture (faces at the edges of it); at most a third may go.
+    for (const tile of await remoteTiles(phone))
+      assert.ok(tile.cut <= 1 / 3, `${tile.name}'s ${tile.width}x${tile.height} camera is on the phone's screen, not cut off (${tile.fit}: ${Math.round(tile.cut * 100)}% cut off)`);
     await screenshot(phone.page, 'phone.png');
 
     await clickButton(phone, 'Chat');

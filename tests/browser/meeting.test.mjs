@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, fillLabelled, buttonVisible,
   waitForVisibleText, waitForDecoding, decodingDiagnostics, saveLogs, remoteTiles, remoteTileCount,
-  screenshot, waitFor, sleep, unknownMeetingId, createMeetingApi, cleanup, VIEWPORT, shownVerificationCode,
+  screenshot, waitFor, sleep, unknownMeetingId, createMeetingApi, cleanup, VIEWPORT, shownVerificationCode, selfTile,
 } from './harness.mjs';
 
 /** A fresh mesh must show video everywhere within this long after the last "Join". */
@@ -261,6 +261,15 @@ describe('four-party meeting (Chromium)', () => {
           return `${p.name} sees ${x?.width}x${x?.height}`;
         }));
         throw new Error(`${e.message}\n  ${seen.join('; ')}`);
+      });
+      // All of it is on screen, hers included: a shared screen is shown
+      // whole (letterboxed), not cut at the edges to fill the tile.
+      let placed = [];
+      await waitFor(async () => {
+        placed = await Promise.all([selfTile(carol), ...others.map((p) => tileOf(p, 'Carol'))]);
+        return placed.every((x) => x?.cut === 0);
+      }, 3000, 'Carol\'s whole screen on every page', {
+        describe: () => placed.map((x, i) => `${[carol, ...others][i].name}: ${x?.fit}, ${Math.round((x?.cut ?? 1) * 100)}% cut off`).join('; '),
       });
       await waitForDecoding(others, 3, { timeout: 5000 });
     } finally {

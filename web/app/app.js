@@ -378,6 +378,30 @@ async function enterMeeting(meetingId, name, stream) {
   layout();
 }
 
+// How a picture fills its tile. A camera fills it, cut at the edges as in
+// every video call; a shared screen is shown whole, letterboxed, as a cut-off
+// slide or line of text is lost. The API does not tell a screen from a
+// camera, so the picture's shape does: this app's cameras give 4:3 (3:4 on a
+// phone held upright); a picture of another shape (16:9, 16:10, a window) is
+// taken for a screen. A camera is shown whole too when filling would cut off
+// more than a third of it (a narrow tile on a phone).
+const CAMERA_SHAPES = [4 / 3, 3 / 4];
+function fitPicture(video) {
+  if (!video.videoHeight || !video.clientHeight) return;  // no picture yet, or not laid out
+  const picture = video.videoWidth / video.videoHeight;
+  const box = video.clientWidth / video.clientHeight;
+  const camera = CAMERA_SHAPES.some((shape) => Math.abs(picture / shape - 1) < 0.04);
+  const cut = 1 - Math.min(picture / box, box / picture);  // the part filling would cut off
+  video.classList.toggle('whole', !camera || cut > 1 / 3);
+}
+// Again whenever the picture changes size (a screen share starts) or the tile does.
+const tileResized = new ResizeObserver((entries) => entries.forEach((entry) => fitPicture(entry.target)));
+function fitToTile(video) {
+  video.addEventListener('resize', () => fitPicture(video));
+  tileResized.observe(video);
+}
+fitToTile($('self-video'));
+
 function addTile(peer) {
   if (tiles.has(peer.id)) {
     showName(tiles.get(peer.id).querySelector('.name'), peer.name);
@@ -388,6 +412,7 @@ function addTile(peer) {
   tile.classList.add('no-video');
   const video = tile.querySelector('video');
   video.dataset.peer = peer.id;
+  fitToTile(video);
   showName(tile.querySelector('.name'), peer.name);
   tile.querySelector('.avatar').textContent = (peer.name || t('guest')).slice(0, 1).toUpperCase();
   translatePage(tile);  // the template's own words
@@ -408,6 +433,7 @@ function removeTile(peerId) {
   const tile = tiles.get(peerId);
   if (!tile) return;
   tile.querySelector('video').srcObject = null;
+  tileResized.unobserve(tile.querySelector('video'));
   unwatchSpeaking(tile);
   tile.remove();
   tiles.delete(peerId);
