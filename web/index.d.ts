@@ -283,9 +283,18 @@ export class Meeting {
   leave(): Promise<void>;
   /** Turns your microphone on or off (the track stays, muted); the others get 'peer-media'. */
   setMicrophone(on: boolean): void;
-  /** Turns your camera on or off; the others get 'peer-media'. */
+  /**
+   * Turns your camera on or off (the track stays, disabled); the others get
+   * 'peer-media'. The camera only: while a shared screen is sent (a track
+   * from getDisplayMedia, whose getSettings() names a displaySurface) the
+   * screen keeps going and the others keep seeing it; the camera, sent again
+   * when sharing stops, is on or off as this last left it.
+   */
   setCamera(on: boolean): void;
-  /** Sends another video track instead (screen share); null stops sending video. */
+  /**
+   * Sends another video track instead (screen share; the camera again to
+   * stop sharing); null stops sending video.
+   */
   replaceVideoTrack(track: MediaStreamTrack | null): Promise<void>;
   /** Sends another audio track instead (a different microphone); null stops sending audio. */
   replaceAudioTrack(track: MediaStreamTrack | null): Promise<void>;

@@ -261,6 +261,12 @@ function randomHex(bytes) {
 
 const now = () => globalThis.performance.now();
 
+// A screen-capture track (getDisplayMedia) names the surface it captures,
+// while it lives: Meeting notes it when the track is given.
+function isScreen(track) {
+  return !!track?.getSettings?.().displaySurface;
+}
+
 function iceUfrag(sdp) {
   return /^a=ice-ufrag:(\S+)/m.exec(sdp ?? '')?.[1] ?? '';
 }
@@ -304,6 +310,8 @@ export class Meeting {
     this._logger = options.logger;
     this._localStream = options.localStream ?? null;
     this._localTracks = new Map();  // track id → MediaStreamTrack
+    this._videoTrack = null;        // the video track being sent (camera or screen)
+    this._screens = new Set();      // ids of the screen-capture tracks given
     this._sockets = new Map();      // socket handle → WebSocket
     this._pcs = new Map();          // pc handle → { pc, channel, senders: {audio, video}, peer }
     this._timers = new Map();       // timer handle → timeout id
@@ -361,11 +369,18 @@ export class Meeting {
 
   setCamera(on) {
     this.cameraOn = !!on;
+    // While a screen is shared the others see the screen, not the camera:
+    // only the camera's track is turned off or on, and the core (what the
+    // others are told) hears of it when the camera is sent again.
+    if (this._sendingScreen()) return this._enableTracks('video', this.cameraOn);
     this._input((c, t) => c.setMuted(t, 'video', !on));
   }
 
   /** Sends `track` instead of the current outgoing video (screen share); null stops video. */
   async replaceVideoTrack(track) {
+    // The camera again after a screen: in the state setCamera left it in.
+    // Told first, so the others hear the change once, not "on" then "off".
+    if (track && !isScreen(track) && this._sendingScreen()) this._input((c, t) => c.setMuted(t, 'video', !this.cameraOn));
     this._useLocalTrack('video', track);
   }
 
@@ -484,6 +499,8 @@ export class Meeting {
   }
 
   _useLocalTrack(kind, track) {
+    if (kind === 'video') this._videoTrack = track;
+    if (isScreen(track)) this._screens.add(track.id);
     if (track) this._localTracks.set(track.id, track);
     this._input((c, t) => c.setLocalTrack(t, kind, track ? track.id : ''));
   }
@@ -579,10 +596,7 @@ export class Meeting {
         return;
       }
       case 'get-stats': return this._getStats(o.pc);
-      case 'set-track-enabled': {
-        for (const track of this._localTracks.values()) if (track.kind === o.kind) track.enabled = o.enabled;
-        return;
-      }
+      case 'set-track-enabled': return this._enableTracks(o.kind, o.enabled);
       case 'start-timer': {
         const id = setTimeout(() => {
           this._timers.delete(o.timer);
@@ -650,6 +664,16 @@ export class Meeting {
       default:
         this._logger?.({ level: 'warn', machine: 'shim', detail: `unknown output ${o.type}` });
     }
+  }
+
+  // Muting reaches every track of the kind given so far, so that none is
+  // sent on unnoticed; the camera's off never reaches a shared screen.
+  _enableTracks(kind, enabled) {
+    for (const track of this._localTracks.values()) if (track.kind === kind && !this._screens.has(track.id)) track.enabled = enabled;
+  }
+
+  _sendingScreen() {
+    return this._screens.has(this._videoTrack?.id);
   }
 
   _peer(id) {

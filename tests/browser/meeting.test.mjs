@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, fillLabelled, buttonVisible,
   waitForVisibleText, waitForDecoding, decodingDiagnostics, saveLogs, remoteTiles, remoteTileCount,
-  screenshot, waitFor, sleep, unknownMeetingId, createMeetingApi, cleanup, VIEWPORT, shownVerificationCode, selfTile,
+  screenshot, waitFor, sleep, unknownMeetingId, createMeetingApi, cleanup, VIEWPORT, shownVerificationCode, selfTile, videoFingerprint,
 } from './harness.mjs';
 
 /** A fresh mesh must show video everywhere within this long after the last "Join". */
@@ -280,6 +280,48 @@ describe('four-party meeting (Chromium)', () => {
       const tiles = await Promise.all(others.map((p) => tileOf(p, 'Carol')));
       return tiles.every((x) => x && Math.abs(aspect(x) - aspect(camera[0])) < 0.02) || null;
     }, 10000, 'every other page to show Carol\'s camera again after "Stop sharing"');
+  });
+
+  it('"Camera off" while sharing turns off the camera only: the others keep seeing the screen; it comes back off when sharing stops', TEST, async () => {
+    await meshReady();
+    const carol = byName('Carol');
+    const others = people.filter((p) => p !== carol);
+    const aspect = (x) => x.width / x.height;
+    const camera = await tileOf(others[0], 'Carol');
+    // What each other page shows of Carol: her video (not her avatar), its
+    // shape, and how bright it is (a camera turned off sends black frames).
+    const seen = () => Promise.all(others.map(async (p) => {
+      const tile = await tileOf(p, 'Carol');
+      const picture = tile && await videoFingerprint(p, `video[data-peer="${tile.peer}"]`);
+      const brightness = picture ? picture.grey.reduce((a, b) => a + b, 0) / picture.grey.length : 0;
+      return { who: p.name, video: !!tile?.videoShown && !tile.avatarShown, aspect: tile ? aspect(tile) : 0, brightness };
+    }));
+    let last = [];
+    const describe = () => JSON.stringify(last);
+    const screenShown = (x) => x.video && Math.abs(x.aspect - aspect(camera)) > 0.1 && x.brightness > 20;
+
+    await clickButton(carol, 'Share screen');
+    try {
+      await waitFor(() => buttonVisible(carol, 'Stop sharing'), 5000, 'Carol\'s button to read "Stop sharing"');
+      await waitFor(async () => (last = await seen()).every(screenShown), 10000, 'every other page to show Carol\'s screen', { describe });
+      await clickButton(carol, 'Camera off');
+      await waitFor(() => buttonVisible(carol, 'Camera on'), 3000, 'Carol\'s button to read "Camera on"');
+      // For the next two seconds, everyone still sees her screen.
+      for (let end = Date.now() + 2000; Date.now() < end; await sleep(250)) {
+        last = await seen();
+        assert.ok(last.every(screenShown), `every other page still shows Carol's screen after "Camera off" (${describe()})`);
+      }
+      await waitForDecoding(others, 3, { timeout: 5000 });
+    } finally {
+      if (await buttonVisible(carol, 'Stop sharing')) await clickButton(carol, 'Stop sharing');
+    }
+    // Sharing stopped with the camera off: her avatar, everywhere.
+    await waitFor(async () => (last = await seen()).every((x) => !x.video), 5000, 'Carol\'s avatar on every other page once she stopped sharing', { describe });
+    assert.ok(await buttonVisible(carol, 'Camera on'), 'her camera is still off');
+    await clickButton(carol, 'Camera on');
+    await waitFor(async () => (last = await seen()).every((x) => x.video && Math.abs(x.aspect - aspect(camera)) < 0.02 && x.brightness > 20),
+      5000, 'Carol\'s camera back on every other page', { describe });
+    await meshReady(10000);
   });
 
   it('chat reaches everyone', TEST, async () => {

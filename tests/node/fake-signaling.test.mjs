@@ -918,8 +918,12 @@ test('camera off while a screen is shared turns off the camera only; sharing sto
   const [a, b] = await Promise.all([join(meeting, 'sc-a', net, { localStream: stream }), join(meeting, 'sc-b', net, { localStream: fakeLocalStream() })]);
   t.after(() => [a, b].forEach((r) => r.meeting.dispose()));
   await waitForMesh(net, [a, b]);
-  // A track from getDisplayMedia names the surface it captures.
-  const screenTrack = () => Object.assign(new FakeMediaStreamTrack('video'), { getSettings: () => ({ displaySurface: 'monitor' }) });
+  // A track from getDisplayMedia names the surface it captures (Chromium: while it lives).
+  const screenTrack = () => {
+    const track = new FakeMediaStreamTrack('video');
+    track.getSettings = () => (track.readyState === 'live' ? { displaySurface: 'monitor' } : {});
+    return track;
+  };
   const sending = (track) => () => pcsOf(net, a).every((pc) => pc.getSenders().find((s) => s._kind === 'video')?.track === track);
   const videoSeen = () => b.of('peer-media', (e) => e.peer === a.id).at(-1)?.video;
   const videoSeenSince = (n) => b.of('peer-media', (e) => e.peer === a.id).slice(n).map((e) => e.video);
@@ -939,8 +943,10 @@ test('camera off while a screen is shared turns off the camera only; sharing sto
   assert.deepEqual(videoSeenSince(seen), [], 'b is told nothing: it still sees the screen');
   assert.equal(videoSeen(), true);
 
-  // Sharing stops: the camera comes back off, and b hears so once.
+  // Sharing stops (the app stops the screen first): the camera comes back
+  // off, and b hears so once.
   seen = seenCount();
+  screen.stop();
   await a.meeting.replaceVideoTrack(camera);
   await waitFor(sending(camera), 2000, 'the camera on every sender again');
   await waitFor(() => videoSeen() === false, 3000, "a's camera off at b once sharing stopped");
@@ -957,6 +963,7 @@ test('camera off while a screen is shared turns off the camera only; sharing sto
   assert.equal(screen2.enabled, true, 'a screen shared while the camera is off is sent');
   a.meeting.setCamera(true);
   assert.equal(camera.enabled, true);
+  screen2.stop();
   await a.meeting.replaceVideoTrack(camera);
   await waitFor(sending(camera), 2000, 'the camera on every sender again');
   await sleep(300);
