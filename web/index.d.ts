@@ -194,7 +194,11 @@ export interface Peer {
 /**
  * The meeting as this participant sees it:
  * idle → connecting → joining → joined ⇄ reconnecting → left | failed.
- * While 'reconnecting', media between peers keeps flowing.
+ * While 'reconnecting', media between peers keeps flowing. 'failed' during a
+ * meeting: after a reconnect the server would not take you back, the
+ * meeting being full by then or gone; an 'error' event with 'meeting-full'
+ * or 'meeting-not-found' says which, just before. Every peer connection is
+ * closed then; stopping your own tracks is up to you.
  */
 export type MeetingState = 'idle' | 'connecting' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'failed';
 

@@ -403,4 +403,51 @@ describe('a full meeting (server --room-cap 2)', () => {
     assert.equal(await buttonVisible(c, 'Leave'), false, 'Cy is not in the meeting');
     assert.equal(await remoteTileCount(a), 1, 'Ann still sees only Ben');
   });
+
+  it('someone the server will not take back after a restart (the seat was taken meanwhile) is told the meeting is full, and their camera and connections stop', TEST, async () => {
+    const { id } = await createMeetingApi(srv, 'Taken seat');
+    const url = `${srv.url}/m/${id}?debug`;
+    const [ann, ben, cy] = await Promise.all(['Ann', 'Ben', 'Cy'].map((n) => newChromiumParticipant(browser, n)));
+    // Ben's page keeps hold of every track it opens and every peer connection.
+    await ben.context.addInitScript(() => {
+      window.__tracks = [];
+      window.__pcs = [];
+      const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = async (constraints) => {
+        const stream = await getUserMedia(constraints);
+        window.__tracks.push(...stream.getTracks());
+        return stream;
+      };
+      window.RTCPeerConnection = class extends window.RTCPeerConnection {
+        constructor(...args) {
+          super(...args);
+          window.__pcs.push(this);
+        }
+      };
+    });
+    await joinViaUi(ann, url, 'Ann');
+    await joinViaUi(ben, url, 'Ben');
+    await waitForDecoding([ann, ben], 1, { timeout: 20000 });
+
+    // The server restarts, forgetting who was in; Ben is offline meanwhile,
+    // and Cy takes the seat next to Ann.
+    await ben.context.setOffline(true);
+    await srv.kill9();
+    await srv.restart();
+    await joinViaUi(cy, url, 'Cy');
+    const participants = async () => (await (await fetch(`${srv.url}/api/meetings/${id}`)).json()).participants;
+    await waitFor(async () => (await participants()) === 2, 15000, 'Ann back in the meeting, next to Cy');
+    await ben.context.setOffline(false);
+
+    await waitForVisibleText(ben, 'This meeting is full', 30000);
+    assert.equal(await buttonVisible(ben, 'Leave'), false, 'Ben is out of the meeting');
+    const left = await ben.page.evaluate(() => ({
+      tracks: window.__tracks.map((t) => `${t.kind} ${t.readyState}`),
+      pcs: window.__pcs.map((pc) => pc.connectionState),
+    }));
+    assert.ok(left.tracks.length > 0 && left.tracks.every((x) => x.endsWith(' ended')), `Ben's camera and microphone are stopped (${left.tracks})`);
+    assert.ok(left.pcs.length > 0 && left.pcs.every((x) => x === 'closed'), `Ben's peer connections are closed (${left.pcs})`);
+    // Ann sees Ben go, and keeps Cy.
+    await waitFor(async () => JSON.stringify((await remoteTiles(ann)).map((x) => x.name)) === '["Cy"]', 30000, 'Ann to show Cy only');
+  });
 });

@@ -350,12 +350,18 @@ async function enterMeeting(meetingId, name, stream) {
     shown.textContent = code;
   });
   meeting.on('chat', ({ from, text, direct }) => addChat(from.name || t('guest'), text, { direct }));
+  let refusal = null;  // why the server would not take us back (see 'failed')
   meeting.on('state', ({ state }) => {
     if (state === 'reconnecting') banner('reconnecting');
     else if (state === 'joined') banner(null);
-    else if (state === 'failed') showMessage(['unreachable'], { retry: () => location.reload() });
+    // After a reconnect the server refused to take us back: the meeting is
+    // full by now, or gone (the 'error' saying which came just before).
+    // The core has closed every connection; the camera is ours to stop.
+    else if (state === 'failed')
+      endMeeting(describeError(refusal ?? { code: state }), refusal?.code === 'meeting-full' ? { retry: () => showLobby(meetingId) } : {});
   });
   meeting.on('error', (error) => {
+    if (error.code === 'meeting-full' || error.code === 'meeting-not-found') refusal = error;
     if (error.code === 'chat-too-long') toast(t('chatTooLong'));
     else if (error.code?.startsWith('chat-')) toast(t('chatNotDelivered'));
     if (error.code === 'verification-failed') {
@@ -372,8 +378,6 @@ async function enterMeeting(meetingId, name, stream) {
   // listeners existed: give each its tile now.
   for (const peer of meeting.peers.values()) addTile(peer);
 
-  // Closing the tab leaves at once: the others see the tile go.
-  window.addEventListener('pagehide', () => meeting?.leave());
   refreshControls();
   layout();
 }
@@ -536,17 +540,28 @@ $('chat-form').onsubmit = (event) => {
   $('chat-input').value = '';
 };
 $('copy-button').onclick = () => copy(location.href);
-$('leave-button').onclick = async () => {
-  await meeting?.leave();
+$('leave-button').onclick = () => {
+  const meetingId = currentMeetingId();
+  endMeeting(['leftTitle'], { retry: () => location.assign(`/m/${meetingId}`) });
+};
+// Closing the tab leaves at once: the others see the tile go.
+window.addEventListener('pagehide', () => meeting?.leave());
+
+// Leaves the meeting (the others see us go) and lets go of everything it
+// held: camera, microphone, screen, tiles. Then says `what` (see showMessage).
+async function endMeeting(what, options) {
+  const left = meeting?.leave();  // says so to the server at once; done within a second
   meeting = null;
   localStream?.getTracks().forEach((track) => track.stop());
   screenTrack?.stop();
+  screenTrack = null;
+  for (const peerId of [...tiles.keys()]) removeTile(peerId);
   unwatchAllSpeaking();
-  tiles.clear();
+  $('self-video').srcObject = null;
   banner(null);
-  const meetingId = currentMeetingId();
-  showMessage(['leftTitle'], { retry: () => location.assign(`/m/${meetingId}`) });
-};
+  showMessage(what, options);
+  await left;
+}
 
 // ---- routing -------------------------------------------------------------------------------
 
