@@ -11,7 +11,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, fillLabelled, buttonVisible,
-  waitForVisibleText, waitForDecoding, remoteTiles, screenshot, waitFor, createMeetingApi, cleanup,
+  waitForVisibleText, waitForDecoding, remoteTiles, screenshot, waitFor, sleep, createMeetingApi, cleanup,
 } from './harness.mjs';
 
 const TEST = { timeout: 120000 };
@@ -103,6 +103,53 @@ describe('before and around the meeting (Chromium)', () => {
     await waitFor(async () => (await previewMic()) === chosen.value, 5000, 'the preview to use the chosen microphone again');
     assert.equal(await page.getByLabel('Microphone', { exact: true }).inputValue(), chosen.value, 'the picker shows it');
     await pat.close();
+  });
+
+  it('a microphone picked just before "Join", still opening: the meeting sends it, and nothing else stays open', TEST, async () => {
+    const quick = await newChromiumParticipant(browser, 'Quick');
+    const { page } = quick;
+    // The page keeps hold of every track it opens; getUserMedia can be made slow.
+    await quick.context.addInitScript(() => {
+      window.__tracks = [];
+      window.__slowMs = 0;
+      const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = async (constraints) => {
+        const stream = await getUserMedia(constraints);
+        window.__tracks.push(...stream.getTracks());
+        await new Promise((resolve) => setTimeout(resolve, window.__slowMs));
+        return stream;
+      };
+    });
+    await page.goto(url);
+    await waitFor(() => page.evaluate(() => !!document.getElementById('preview').srcObject), 10000, 'the first preview');
+    const microphones = await page.getByLabel('Microphone', { exact: true }).evaluate((s) => [...s.options].map((o) => o.value));
+    const chosen = microphones.find((v) => v !== 'default' && v !== 'communications') ?? microphones.at(-1);
+    await fillLabelled(quick, 'Your name', 'Quick');
+    // The new microphone takes 1.5 s to open; "Join" is pressed at once.
+    await page.evaluate(() => { window.__slowMs = 1500; });
+    await page.getByLabel('Microphone', { exact: true }).selectOption(chosen);
+    await clickButton(quick, 'Join');
+    await waitFor(() => buttonVisible(quick, 'Leave'), 15000, 'Quick in the meeting');
+
+    let seen = null;
+    await waitFor(async () => {
+      seen = await tileOn(host, 'Quick');
+      return seen?.videoShown && !seen.avatarShown && seen.liveAudio;
+    }, 15000, 'the host to see and hear Quick', { describe: () => JSON.stringify(seen) });
+    await sleep(1000);  // longer than any stream still opening
+    const open = await page.evaluate(() => {
+      const sent = document.getElementById('self-video').srcObject?.getTracks() ?? [];
+      return {
+        live: window.__tracks.filter((t) => t.readyState === 'live').map((t) => `${t.kind} ${t.id}`).sort(),
+        sent: sent.map((t) => `${t.kind} ${t.id}`).sort(),
+        microphone: sent.find((t) => t.kind === 'audio')?.getSettings().deviceId,
+      };
+    });
+    assert.deepEqual(open.live, open.sent, 'the only camera and microphone open are the ones the meeting sends');
+    assert.equal(open.microphone, chosen, 'with the microphone picked last');
+    await clickButton(quick, 'Leave');
+    await hostLoses('Quick');
+    await quick.close();
   });
 
   it('"Copy link" puts the meeting address on the clipboard, in the lobby and in the meeting', TEST, async () => {

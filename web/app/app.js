@@ -137,9 +137,11 @@ function showHome() {
 // ---- lobby: name, preview, devices -------------------------------------------------
 
 let previewStream = null;
-let mediaProblem = null;  // a translation key explaining what media we could not get
+let previewing = Promise.resolve();  // the preview being opened now (startPreview)
+let previewRun = 0;                  // which preview is wanted: an older one is stopped when it comes
 
 function stopPreview() {
+  previewRun += 1;  // also one still being opened
   previewStream?.getTracks().forEach((track) => track.stop());
   previewStream = null;
 }
@@ -164,20 +166,17 @@ function mediaProblemOf(cam, mic) {
 
 // Gets the best stream the browser allows: camera and microphone, else
 // whichever of them it gives (one may be blocked or missing), else none
-// (join receive-only). Remembers why in `mediaProblem`.
+// (join receive-only). Resolves to { stream, problem }: `problem` is a
+// translation key saying what could not be had, or null.
 async function openMedia() {
   // A device picked earlier is required ({exact}): Chromium ignores a bare
   // deviceId. If it is gone (unplugged), forget it and take the default.
   const devices = savedDevices();
   const video = { width: { ideal: 640 }, height: { ideal: 480 }, ...(devices.camera ? { deviceId: { exact: devices.camera } } : {}) };
   const audio = { echoCancellation: true, noiseSuppression: true, ...(devices.microphone ? { deviceId: { exact: devices.microphone } } : {}) };
-  mediaProblem = null;
-  if (!navigator.mediaDevices?.getUserMedia) {
-    mediaProblem = 'mediaAbsent';
-    return null;
-  }
+  if (!navigator.mediaDevices?.getUserMedia) return { stream: null, problem: 'mediaAbsent' };
   try {
-    return await navigator.mediaDevices.getUserMedia({ video, audio });
+    return { stream: await navigator.mediaDevices.getUserMedia({ video, audio }), problem: null };
   } catch (error) {
     if (error.name === 'OverconstrainedError' && (devices.camera || devices.microphone)) {
       localStorage.removeItem(DEVICES_KEY);
@@ -188,9 +187,8 @@ async function openMedia() {
   const open = (constraints) => navigator.mediaDevices.getUserMedia(constraints).then((stream) => ({ stream }), (error) => ({ error }));
   const cam = await open({ video });
   const mic = await open({ audio });
-  mediaProblem = mediaProblemOf(cam.error ?? null, mic.error ?? null);
   const tracks = [...(cam.stream?.getTracks() ?? []), ...(mic.stream?.getTracks() ?? [])];
-  return tracks.length ? new MediaStream(tracks) : null;
+  return { stream: tracks.length ? new MediaStream(tracks) : null, problem: mediaProblemOf(cam.error ?? null, mic.error ?? null) };
 }
 
 async function fillDevicePickers() {
@@ -216,17 +214,30 @@ async function fillDevicePickers() {
   }
 }
 
-async function startPreview() {
+function startPreview() {
   stopPreview();
-  previewStream = await openMedia();
-  $('preview').srcObject = previewStream;
-  const hasVideo = !!previewStream?.getVideoTracks().length;
-  $('preview').hidden = !hasVideo;
-  $('preview-empty').hidden = hasVideo;
-  $('preview-empty').textContent = ($('your-name').value.trim() || t('guest')).slice(0, 1).toUpperCase();
-  $('media-note').hidden = !mediaProblem;
-  if (mediaProblem) setText($('media-note'), mediaProblem);
-  await fillDevicePickers();
+  const run = previewRun;
+  previewing = openMedia().then(async ({ stream, problem }) => {
+    // Another device was picked meanwhile, or the lobby left: not wanted.
+    if (run !== previewRun) return stream?.getTracks().forEach((track) => track.stop());
+    previewStream = stream;
+    $('preview').srcObject = previewStream;
+    const hasVideo = !!previewStream?.getVideoTracks().length;
+    $('preview').hidden = !hasVideo;
+    $('preview-empty').hidden = hasVideo;
+    $('preview-empty').textContent = ($('your-name').value.trim() || t('guest')).slice(0, 1).toUpperCase();
+    $('media-note').hidden = !problem;
+    if (problem) setText($('media-note'), problem);
+    await fillDevicePickers();
+  });
+  return previewing;
+}
+
+// The preview once the one being opened is ready: a device picked while
+// it opens starts another, which is waited for in turn.
+async function currentPreview() {
+  for (let awaited; awaited !== previewing; ) await (awaited = previewing);
+  return previewStream;
 }
 
 async function showLobby(meetingId, { created = false } = {}) {
@@ -251,7 +262,7 @@ async function showLobby(meetingId, { created = false } = {}) {
   // The form is live before the camera is: a click on "Join" while the
   // browser still asks for permission must not submit the form natively
   // (that reloads the page); it waits for the preview instead.
-  const previewReady = startPreview();
+  startPreview();
   $('join-form').onsubmit = async (event) => {
     event.preventDefault();
     const name = $('your-name').value.trim();
@@ -260,8 +271,11 @@ async function showLobby(meetingId, { created = false } = {}) {
     button.disabled = true;
     setText(button, 'joining');
     try {
-      await previewReady;
-      await enterMeeting(meetingId, name, previewStream);
+      // What the meeting sends is the preview that is current once ready,
+      // and stays it: no device can be picked any more.
+      const stream = await currentPreview();
+      $('camera-select').disabled = $('microphone-select').disabled = true;
+      await enterMeeting(meetingId, name, stream);
     } catch (error) {
       showMessage(describeError(error), error.code === 'meeting-full' || error.code === 'server-unreachable' ? { retry: () => showLobby(meetingId) } : {});
     } finally {
@@ -269,7 +283,7 @@ async function showLobby(meetingId, { created = false } = {}) {
       setText(button, 'join');
     }
   };
-  await previewReady;
+  await previewing;
 }
 
 // ---- the meeting ----------------------------------------------------------------------
