@@ -39,6 +39,30 @@ async function withoutMedia(p, { camera, microphone }) {
   }, { camera, microphone });
 }
 
+/**
+ * Makes this participant's pages keep hold of every camera and microphone
+ * track they open (window.__tracks); window.__slowMs makes each
+ * getUserMedia take that much longer.
+ */
+async function keepTracks(p) {
+  await p.context.addInitScript(() => {
+    window.__tracks = [];
+    window.__slowMs = 0;
+    const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = async (constraints) => {
+      const stream = await getUserMedia(constraints);
+      window.__tracks.push(...stream.getTracks());
+      await new Promise((resolve) => setTimeout(resolve, window.__slowMs));
+      return stream;
+    };
+  });
+}
+
+/** The camera and microphone tracks the page opened that are still live. */
+async function liveTracks(p) {
+  return p.page.evaluate(() => window.__tracks.filter((t) => t.readyState === 'live').map((t) => `${t.kind} ${t.id}`).sort());
+}
+
 /** Whether the button named `name` is shown but cannot be pressed. */
 async function buttonDisabled(p, name) {
   return p.page.getByRole('button', { name, exact: true }).isDisabled();
@@ -108,18 +132,7 @@ describe('before and around the meeting (Chromium)', () => {
   it('a microphone picked just before "Join", still opening: the meeting sends it, and nothing else stays open', TEST, async () => {
     const quick = await newChromiumParticipant(browser, 'Quick');
     const { page } = quick;
-    // The page keeps hold of every track it opens; getUserMedia can be made slow.
-    await quick.context.addInitScript(() => {
-      window.__tracks = [];
-      window.__slowMs = 0;
-      const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-      navigator.mediaDevices.getUserMedia = async (constraints) => {
-        const stream = await getUserMedia(constraints);
-        window.__tracks.push(...stream.getTracks());
-        await new Promise((resolve) => setTimeout(resolve, window.__slowMs));
-        return stream;
-      };
-    });
+    await keepTracks(quick);
     await page.goto(url);
     await waitFor(() => page.evaluate(() => !!document.getElementById('preview').srcObject), 10000, 'the first preview');
     const microphones = await page.getByLabel('Microphone', { exact: true }).evaluate((s) => [...s.options].map((o) => o.value));
@@ -139,17 +152,46 @@ describe('before and around the meeting (Chromium)', () => {
     await sleep(1000);  // longer than any stream still opening
     const open = await page.evaluate(() => {
       const sent = document.getElementById('self-video').srcObject?.getTracks() ?? [];
-      return {
-        live: window.__tracks.filter((t) => t.readyState === 'live').map((t) => `${t.kind} ${t.id}`).sort(),
-        sent: sent.map((t) => `${t.kind} ${t.id}`).sort(),
-        microphone: sent.find((t) => t.kind === 'audio')?.getSettings().deviceId,
-      };
+      return { sent: sent.map((t) => `${t.kind} ${t.id}`).sort(), microphone: sent.find((t) => t.kind === 'audio')?.getSettings().deviceId };
     });
-    assert.deepEqual(open.live, open.sent, 'the only camera and microphone open are the ones the meeting sends');
+    assert.deepEqual(await liveTracks(quick), open.sent, 'the only camera and microphone open are the ones the meeting sends');
     assert.equal(open.microphone, chosen, 'with the microphone picked last');
     await clickButton(quick, 'Leave');
     await hostLoses('Quick');
     await quick.close();
+  });
+
+  it('Back after "New meeting": the home page again, the camera off; Forward, "Join", Back: the meeting is left', TEST, async () => {
+    const kim = await newChromiumParticipant(browser, 'Kim');
+    const { page } = kim;
+    await keepTracks(kim);
+    await page.goto(`${srv.url}/`);
+    await clickButton(kim, 'New meeting');
+    await waitFor(() => buttonVisible(kim, 'Join'), 10000, 'the lobby of the new meeting');
+    const meetingPath = new URL(page.url()).pathname;
+    await waitFor(async () => (await liveTracks(kim)).length > 0, 10000, 'the camera preview');
+
+    await page.goBack();
+    await waitFor(() => buttonVisible(kim, 'New meeting'), 5000, 'the home page after Back');
+    assert.equal(new URL(page.url()).pathname, '/');
+    assert.equal(await buttonVisible(kim, 'Join'), false, 'the lobby is gone');
+    await waitFor(async () => (await liveTracks(kim)).length === 0, 3000, 'the camera and microphone to stop', { describe: () => 'still live' });
+
+    await page.goForward();
+    await waitFor(() => buttonVisible(kim, 'Join'), 10000, 'the lobby again after Forward');
+    assert.equal(new URL(page.url()).pathname, meetingPath);
+    await joinViaUi(kim, null, 'Kim');
+    const participants = async () => (await (await fetch(`${srv.url}/api${meetingPath.replace(/^\/m\//, '/meetings/')}`)).json()).participants;
+    assert.equal(await participants(), 1, 'Kim is in the meeting');
+
+    await page.goBack();
+    await waitFor(() => buttonVisible(kim, 'New meeting'), 5000, 'the home page after Back from the meeting');
+    assert.equal(await buttonVisible(kim, 'Leave'), false, 'the meeting is gone from the page');
+    // Left as "Leave" leaves: the server is told at once (a vanished
+    // page would stay listed until its connection timed out).
+    await waitFor(async () => (await participants()) === 0, 2000, 'the server to count Kim out');
+    await waitFor(async () => (await liveTracks(kim)).length === 0, 3000, 'the camera and microphone to stop', { describe: () => 'still live' });
+    await kim.close();
   });
 
   it('"Copy link" puts the meeting address on the clipboard, in the lobby and in the meeting', TEST, async () => {

@@ -104,6 +104,9 @@ function meetingIdIn(text) {
 }
 
 function showHome() {
+  titleName = null;
+  updateTitle();
+  $('meeting-title').textContent = '';
   show('home-view');
   $('meeting-name').focus();
   $('open-form').onsubmit = (event) => {
@@ -247,6 +250,7 @@ async function showLobby(meetingId, { created = false } = {}) {
   } catch (error) {
     return showMessage(describeError(error), error.code === 'server-unreachable' ? { retry: () => showLobby(meetingId) } : {});
   }
+  if (currentMeetingId() !== meetingId) return;  // gone Back meanwhile
   titleName = info.name;
   updateTitle();
   $('meeting-title').textContent = info.name;
@@ -302,6 +306,7 @@ async function enterMeeting(meetingId, name, stream) {
   const logger = new URLSearchParams(location.search).has('debug') ? (entry) => console.debug('meshmeet', JSON.stringify(entry)) : undefined;
   meeting = await joinMeeting({ server, meeting: meetingId, name, localStream, logger });
   previewStream = null;  // the meeting owns it now
+  if (currentMeetingId() !== meetingId) return endMeeting(null);  // gone Back while joining
 
   // What we cannot send is off from the start, so the others see it so.
   if (!localStream.getAudioTracks().length) meeting.setMicrophone(false);
@@ -562,7 +567,8 @@ $('leave-button').onclick = () => {
 window.addEventListener('pagehide', () => meeting?.leave());
 
 // Leaves the meeting (the others see us go) and lets go of everything it
-// held: camera, microphone, screen, tiles. Then says `what` (see showMessage).
+// held: camera, microphone, screen, tiles, chat. Then says `what` (see
+// showMessage), if anything.
 async function endMeeting(what, options) {
   const left = meeting?.leave();  // says so to the server at once; done within a second
   meeting = null;
@@ -572,8 +578,12 @@ async function endMeeting(what, options) {
   for (const peerId of [...tiles.keys()]) removeTile(peerId);
   unwatchAllSpeaking();
   $('self-video').srcObject = null;
+  $('chat-log').replaceChildren();
+  $('chat-empty').hidden = false;
+  unread = 0;
+  $('chat-unread').hidden = true;
   banner(null);
-  showMessage(what, options);
+  if (what) showMessage(what, options);
   await left;
 }
 
@@ -583,7 +593,21 @@ function currentMeetingId() {
   return location.pathname.match(/^\/m\/([a-z0-9_-]{25,40})$/)?.[1] ?? null;
 }
 
-const meetingId = currentMeetingId();
-if (meetingId) showLobby(meetingId);
-else if (location.pathname.startsWith('/m/')) showMessage(['notFound']);
-else showHome();
+// Shows the page for the address: a meeting's lobby, or home.
+function route() {
+  const meetingId = currentMeetingId();
+  if (meetingId) showLobby(meetingId);
+  else if (location.pathname.startsWith('/m/')) showMessage(['notFound']);
+  else showHome();
+}
+
+// Back and Forward between home and a meeting made with "New meeting"
+// (the one address this page pushes): the page for the address now. A
+// meeting in progress is left as "Leave" leaves it; a preview stops.
+window.addEventListener('popstate', () => {
+  if (meeting) endMeeting(null);
+  stopPreview();
+  route();
+});
+
+route();
