@@ -261,6 +261,24 @@ describe('before and around the meeting (Chromium)', () => {
     await watcher.close();
   });
 
+  it('someone who gives no name is "Guest" to the others, in their language, and so is their "Verify" button', TEST, async () => {
+    const anon = await newChromiumParticipant(browser, 'Anon');
+    await joinViaUi(anon, url, '');
+    await waitFor(async () => !!(await tileOn(host, 'Guest')), 10000, 'the host to show a tile named "Guest"');
+    assert.ok(await buttonVisible(host, 'Verify Guest'), 'the host\'s button to verify them is "Verify Guest"');
+    const language = host.page.getByLabel('Language', { exact: true });
+    await language.selectOption('zh');
+    try {
+      await waitFor(async () => !!(await tileOn(host, '访客')), 3000, 'the tile to read "访客" in Chinese');
+      assert.ok(await buttonVisible(host, 'Verify 访客'), 'the button names them as the tile does');
+    } finally {
+      await language.selectOption('en');
+    }
+    await clickButton(anon, 'Leave');
+    await hostLoses('Guest');
+    await anon.close();
+  });
+
   it('the home page opens a meeting from a pasted link, and says when the text is not one', TEST, async () => {
     const visitor = await newChromiumParticipant(browser, 'Visitor');
     await visitor.page.goto(`${srv.url}/`);

@@ -93,6 +93,7 @@ onLanguageChange(() => {
   translatePage();
   refreshControls();
   updateTitle();
+  for (const tile of tiles.values()) nameTile(tile, tile.dataset.name);  // a guest's name is a word too
 });
 translatePage();
 
@@ -427,7 +428,7 @@ fitToTile($('self-video'));
 
 function addTile(peer) {
   if (tiles.has(peer.id)) {
-    showName(tiles.get(peer.id).querySelector('.name'), peer.name);
+    nameTile(tiles.get(peer.id), peer.name);
     return tiles.get(peer.id);
   }
   const tile = $('tile-template').content.firstElementChild.cloneNode(true);
@@ -436,11 +437,9 @@ function addTile(peer) {
   const video = tile.querySelector('video');
   video.dataset.peer = peer.id;
   fitToTile(video);
-  showName(tile.querySelector('.name'), peer.name);
-  tile.querySelector('.avatar').textContent = (peer.name || t('guest')).slice(0, 1).toUpperCase();
   translatePage(tile);  // the template's own words
+  nameTile(tile, peer.name);
   const verify = tile.querySelector('.verify');
-  verify.setAttribute('aria-label', `Verify ${peer.name || 'guest'}`);
   verify.onclick = () => {
     const code = tile.querySelector('.code');
     code.hidden = !code.hidden;
@@ -450,6 +449,17 @@ function addTile(peer) {
   $('grid').append(tile);
   layout();
   return tile;
+}
+
+// The name on a tile, its avatar's letter, and its "Verify" button's
+// accessible name: "Verify" and the name as the tile shows it (the
+// language's word for a guest when the peer gave none).
+function nameTile(tile, name) {
+  tile.dataset.name = name;
+  showName(tile.querySelector('.name'), name);
+  const shown = name || t('guest');
+  tile.querySelector('.avatar').textContent = shown.slice(0, 1).toUpperCase();
+  tile.querySelector('.verify').setAttribute('aria-label', `${ACCESSIBLE.verify} ${shown}`);
 }
 
 function removeTile(peerId) {
