@@ -279,6 +279,43 @@ describe('before and around the meeting (Chromium)', () => {
     await anon.close();
   });
 
+  it('"Verify" before the code has arrived says it is waiting for it; the code takes its place', TEST, async () => {
+    const slow = await newChromiumParticipant(browser, 'Slow');
+    // Slow's page holds back what it sends over data channels (the
+    // verification exchange with it) until released.
+    await slow.context.addInitScript(() => {
+      const send = RTCDataChannel.prototype.send;
+      const held = [];
+      window.__hold = true;
+      RTCDataChannel.prototype.send = function (data) {
+        if (window.__hold) held.push([this, data]);
+        else send.call(this, data);
+      };
+      window.__release = () => {
+        window.__hold = false;
+        for (const [channel, data] of held.splice(0)) if (channel.readyState === 'open') send.call(channel, data);
+      };
+    });
+    await joinViaUi(slow, url, 'Slow');
+    await waitFor(async () => !!(await tileOn(host, 'Slow')), 10000, 'the host to show Slow');
+    const codeShown = () => host.page.evaluate(() => {
+      const tile = [...document.querySelectorAll('[data-tile]')].find((t) => t.querySelector('.name')?.textContent === 'Slow');
+      const code = tile?.querySelector('.code');
+      return code?.checkVisibility() ? code.textContent : null;
+    });
+    await clickButton(host, 'Verify Slow');
+    let box = null;
+    await waitFor(async () => (box = await codeShown()) === 'Waiting for the code…', 3000, 'the host to say it is waiting for the code',
+      { describe: () => `the box shows ${JSON.stringify(box)}` });
+    await sleep(1000);
+    assert.equal(await codeShown(), 'Waiting for the code…', 'still waiting while Slow holds its messages back');
+    await slow.page.evaluate(() => window.__release());
+    await waitFor(async () => /^\d{3} \d{3}$/.test((await codeShown()) ?? ''), 10000, 'the code in its place');
+    await clickButton(slow, 'Leave');
+    await hostLoses('Slow');
+    await slow.close();
+  });
+
   it('the home page opens a meeting from a pasted link, and says when the text is not one', TEST, async () => {
     const visitor = await newChromiumParticipant(browser, 'Visitor');
     await visitor.page.goto(`${srv.url}/`);

@@ -365,7 +365,7 @@ async function enterMeeting(meetingId, name, stream) {
     const tile = tiles.get(peer.id);
     const shown = tile?.querySelector('.code');
     if (!shown) return;
-    delete shown.dataset.i18n;  // a code, not words: no longer a translated failure
+    delete shown.dataset.i18n;  // a code, not words: no longer "waiting" or a translated failure
     shown.classList.remove('failed');
     shown.textContent = code;
   });
