@@ -124,13 +124,23 @@ describe('four-party meeting (Chromium)', () => {
     let marks = [];
     await waitFor(async () => {
       marks = await Promise.all(people.map((p) => p.page.evaluate(() => [...document.querySelectorAll('[data-tile] .quality')]
-        .map((q) => ({ level: q.dataset.level ?? null, label: q.getAttribute('aria-label'), shown: q.checkVisibility() })))));
+        .map((q) => ({
+          level: q.dataset.level ?? null,
+          label: q.getAttribute('aria-label'),
+          title: q.title,
+          shown: q.checkVisibility(),
+          bars: [...q.children].map((bar) => (getComputedStyle(bar).opacity === '1' ? 'lit' : 'dim')),
+        })))));
       return marks.every((m) => m.length === 3 && m.every((q) => ['good', 'fair', 'poor'].includes(q.level)));
     }, 15000, 'a quality level on every remote tile', { describe: () => JSON.stringify(marks) });
     for (const [i, m] of marks.entries()) {
       for (const q of m) {
         assert.ok(q.shown, `${people[i].name}: the mark is visible`);
-        assert.match(q.label, /^(Good|Fair|Poor) connection$/, `${people[i].name}: the mark says what it means`);
+        assert.equal(q.label, `Connection: ${q.level}`, `${people[i].name}: the mark says what it means`);
+        assert.equal(q.title, q.label, `${people[i].name}: and so does its tooltip`);
+        // Seen without hovering and without telling colours apart: as many bars lit as the connection is good.
+        const lit = { good: 3, fair: 2, poor: 1 }[q.level];
+        assert.deepEqual(q.bars, [0, 1, 2].map((k) => (k < lit ? 'lit' : 'dim')), `${people[i].name}: ${lit} of 3 bars lit for "${q.level}"`);
       }
     }
     for (const p of people) {
