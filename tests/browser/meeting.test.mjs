@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, fillLabelled, buttonVisible,
   waitForVisibleText, waitForDecoding, decodingDiagnostics, saveLogs, remoteTiles, remoteTileCount,
-  screenshot, waitFor, sleep, unknownMeetingId, createMeetingApi, cleanup, VIEWPORT, shownVerificationCode, selfTile, videoFingerprint,
+  screenshot, waitFor, sleep, unknownMeetingId, createMeetingApi, cleanup, VIEWPORT, shownVerificationCode, selfTile, videoFingerprint, logExcerpt,
 } from './harness.mjs';
 
 /** A fresh mesh must show video everywhere within this long after the last "Join". */
@@ -22,6 +22,16 @@ const NAMES = ['Alice', 'Bob', 'Carol', 'Dave'];
 async function speakingShown(page, name) {
   return page.page.evaluate((who) => [...document.querySelectorAll('[data-tile]')]
     .some((t) => t.querySelector('.name')?.textContent === who && t.classList.contains('speaking')), name);
+}
+
+/**
+ * For a mark that did not show: what `p`'s core last said it announces to
+ * its peers (the others' pages show it on the 'peer-media' event that
+ * announcement becomes), from its debug log.
+ */
+function mediaAnnounced(p) {
+  const said = logExcerpt(p, ['our media'], 3);
+  return said ? `${p.name}'s core last announced:\n    ${said.split('\n').join('\n    ')}` : `${p.name}'s core announced no change of its media`;
 }
 
 /** The tile another page shows for `name`. */
@@ -93,7 +103,9 @@ describe('four-party meeting (Chromium)', () => {
         const names = (await remoteTiles(p)).map((x) => x.name).sort();
         assert.deepEqual(names, NAMES.filter((n) => n !== p.name).sort(), `${p.name} shows one tile per other participant`);
       }
-      assert.ok(r.ms >= 0);
+      // … and shows it: video on every tile, not the avatar that stands in for a camera that is off.
+      for (const p of people)
+        for (const x of r.tiles[p.name]) assert.ok(x.videoShown && !x.avatarShown, `${p.name} shows ${x.name}'s video, not an avatar (${JSON.stringify(x)})`);
       meshUp = true;
     } catch (e) {
       failure = e;
@@ -193,7 +205,7 @@ describe('four-party meeting (Chromium)', () => {
         'the microphone-off mark on Bob\'s tile on every other page',
       ).catch(async (e) => {
         const seen = await Promise.all(others.map(async (p) => `${p.name}: ${(await tileOf(p, 'Bob'))?.micOffShown ? 'mark shown' : 'no mark'}`));
-        throw new Error(`${e.message}\n  ${seen.join('; ')}\n  (the app shows it on the 'peer-media' event, which the client core does not emit)`);
+        throw new Error(`${e.message}\n  ${seen.join('; ')}\n  ${mediaAnnounced(bob)}`);
       });
       // … and muted, it sends silence: the tile goes dark and stays dark.
       await waitFor(async () => (await Promise.all(others.map((p) => speakingShown(p, 'Bob')))).every((lit) => !lit),
@@ -228,7 +240,7 @@ describe('four-party meeting (Chromium)', () => {
           const tile = await tileOf(p, 'Bob');
           return `${p.name}: ${tile?.avatarShown ? 'avatar' : 'video element'} (frames ${tile?.frames})`;
         }));
-        throw new Error(`${e.message}\n  ${seen.join('; ')}\n  (the app shows it on the 'peer-media' event, which the client core does not emit)`);
+        throw new Error(`${e.message}\n  ${seen.join('; ')}\n  ${mediaAnnounced(bob)}`);
       });
     } finally {
       if (await buttonVisible(bob, 'Camera on')) await clickButton(bob, 'Camera on');
