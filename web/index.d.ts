@@ -157,7 +157,10 @@ export interface JoinOptions {
    * carryOverWindowMs (how long a connection is kept after a server restart
    * for its peer to announce its new id, default 20000), carryOverWaitMs (how
    * long a member who appears meanwhile waits to be recognised as one of
-   * them before a fresh connection is opened, default 4000).
+   * them before a fresh connection is opened, default 4000), answerTimeoutMs
+   * (how long a renegotiation offer waits for its answer before it is made
+   * again, default 8000). The verification code's entropy is always fresh
+   * and cannot be set here.
    */
   coreOptions?: Record<string, number | boolean | string>;
 }
@@ -254,9 +257,17 @@ export interface MeetingEvents {
    * setCamera). A shared screen counts as video. Sent over the data channel
    * on every change and each time a connection to the peer opens.
    */
-  'peer-media': { peer: Peer; audio: boolean; video: boolean };
-  /** Every few seconds per connected peer. */
-  quality: { peer: Peer; level: QualityLevel; rttMs: number; loss: number; kbpsIn: number; kbpsOut: number };
+  /**
+   * The peer's microphone and video as it sends them: live (set and not
+   * turned off) or not, and whether its video is a shared screen (show it
+   * whole) rather than a camera.
+   */
+  'peer-media': { peer: Peer; audio: boolean; video: boolean; screen: boolean };
+  /**
+   * Every few seconds per connected peer. `rttMs` is null until a round trip
+   * has been measured; the level then rests on packet loss alone.
+   */
+  quality: { peer: Peer; level: QualityLevel; rttMs: number | null; loss: number; kbpsIn: number; kbpsOut: number };
   /**
    * A short code derived from both ends' DTLS fingerprints. Read it aloud:
    * if the other side sees a different code, the signaling server swapped
@@ -274,7 +285,9 @@ export class Meeting {
   /** You, as the others see you. */
   readonly self: Peer;
   readonly state: MeetingState;
+  /** Your microphone switch (setMicrophone): true until turned off, whether or not an audio track is sent. */
   readonly microphoneOn: boolean;
+  /** Your camera switch (setCamera): true until turned off, whether or not a video track is sent. */
   readonly cameraOn: boolean;
   /** Everyone else in the meeting now, by id. */
   readonly peers: ReadonlyMap<string, Peer>;

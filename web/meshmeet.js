@@ -226,12 +226,15 @@ export async function joinMeeting(options) {
   const core = await loadCore();
   const config = {
     seed: options.seed ?? randomSeed(),
-    entropy: randomHex(32),  // the verification code's nonces: always fresh, even with a fixed seed
     uplinkKbps: options.uplinkKbps ?? 2500,
     debugLog: typeof options.logger === 'function',
   };
   if (options.iceServers) config.iceServers = options.iceServers;
   Object.assign(config, options.coreOptions ?? {});
+  // The verification code's nonces: always fresh, whatever the options say
+  // (a fixed seed is fine for tests; fixed nonces would let a middleman
+  // precompute codes).
+  config.entropy = randomHex(32);
   const problem = core.validateConfig(JSON.stringify(config));
   if (problem) throw new MeshmeetError('invalid-argument', problem);
   const http = { fetchImpl: options.fetch ?? globalThis.fetch, origin: options.origin, timeoutMs: Math.min(timeoutMs, 5000) };
@@ -310,8 +313,7 @@ export class Meeting {
     this._logger = options.logger;
     this._localStream = options.localStream ?? null;
     this._localTracks = new Map();  // track id → MediaStreamTrack
-    this._videoTrack = null;        // the video track being sent (camera or screen)
-    this._screens = new Set();      // ids of the screen-capture tracks given
+    this._screens = new Set();      // ids of the screen-capture tracks given (set-track-enabled leaves them alone)
     this._sockets = new Map();      // socket handle → WebSocket
     this._pcs = new Map();          // pc handle → { pc, channel, senders: {audio, video}, peer }
     this._timers = new Map();       // timer handle → timeout id
@@ -324,7 +326,7 @@ export class Meeting {
     this.name = '';
     this.self = null;
     this.state = 'idle';
-    this.microphoneOn = true;
+    this.microphoneOn = true;  // the switches (setMicrophone/setCamera), whether or not a track is sent
     this.cameraOn = true;
   }
 
@@ -367,20 +369,15 @@ export class Meeting {
     this._input((c, t) => c.setMuted(t, 'audio', !on));
   }
 
+  // The camera only: a shared screen keeps going (the core knows which
+  // tracks are screens and tells the others what they see).
   setCamera(on) {
     this.cameraOn = !!on;
-    // While a screen is shared the others see the screen, not the camera:
-    // only the camera's track is turned off or on, and the core (what the
-    // others are told) hears of it when the camera is sent again.
-    if (this._sendingScreen()) return this._enableTracks('video', this.cameraOn);
     this._input((c, t) => c.setMuted(t, 'video', !on));
   }
 
   /** Sends `track` instead of the current outgoing video (screen share); null stops video. */
   async replaceVideoTrack(track) {
-    // The camera again after a screen: in the state setCamera left it in.
-    // Told first, so the others hear the change once, not "on" then "off".
-    if (track && !isScreen(track) && this._sendingScreen()) this._input((c, t) => c.setMuted(t, 'video', !this.cameraOn));
     this._useLocalTrack('video', track);
   }
 
@@ -499,10 +496,10 @@ export class Meeting {
   }
 
   _useLocalTrack(kind, track) {
-    if (kind === 'video') this._videoTrack = track;
-    if (isScreen(track)) this._screens.add(track.id);
+    const screen = kind === 'video' && isScreen(track);
+    if (screen) this._screens.add(track.id);
     if (track) this._localTracks.set(track.id, track);
-    this._input((c, t) => c.setLocalTrack(t, kind, track ? track.id : ''));
+    this._input((c, t) => c.setLocalTrack(t, screen ? 'screen' : kind, track ? track.id : ''));
   }
 
   // Every call into C++ goes through here: it checks the object is alive,
@@ -645,9 +642,9 @@ export class Meeting {
         return;
       }
       case 'chat': return this._emit('chat', { from: this._peer(o.from), text: o.text, direct: o.direct });
-      case 'peer-media': return this._emit('peer-media', { peer: this._peer(o.peer), audio: o.audio, video: o.video });
+      case 'peer-media': return this._emit('peer-media', { peer: this._peer(o.peer), audio: o.audio, video: o.video, screen: o.screen });
       case 'quality':
-        return this._emit('quality', { peer: this._peer(o.peer), level: o.level, rttMs: o.rttMs, loss: o.loss, kbpsIn: o.kbpsIn, kbpsOut: o.kbpsOut });
+        return this._emit('quality', { peer: this._peer(o.peer), level: o.level, rttMs: o.rttMs >= 0 ? o.rttMs : null, loss: o.loss, kbpsIn: o.kbpsIn, kbpsOut: o.kbpsOut });
       case 'verification-code': return this._emit('verification-code', { peer: this._peer(o.peer), code: o.code });
       case 'error': {
         const error = typedError(o.code, o.message, { peer: o.peer || undefined });
@@ -670,10 +667,6 @@ export class Meeting {
   // sent on unnoticed; the camera's off never reaches a shared screen.
   _enableTracks(kind, enabled) {
     for (const track of this._localTracks.values()) if (track.kind === kind && !this._screens.has(track.id)) track.enabled = enabled;
-  }
-
-  _sendingScreen() {
-    return this._screens.has(this._videoTrack?.id);
   }
 
   _peer(id) {

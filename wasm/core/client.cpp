@@ -47,9 +47,10 @@ void Client::leave(double now_ms) {
 
 void Client::set_local_track(double now_ms, const std::string& kind, const std::string& track_id) {
   const auto now = ms(now_ms);
-  auto k = parse_media_kind(kind);
-  if (!k) return ctx_.error("bad-input", "kind must be audio or video");
-  mesh_.set_local_track(now, *k, track_id);
+  const bool screen = kind == "screen";
+  auto k = screen ? std::optional<MediaKind>(MediaKind::Video) : parse_media_kind(kind);
+  if (!k) return ctx_.error("bad-input", "kind must be audio, video or screen");
+  mesh_.set_local_track(now, *k, track_id, screen);
   settle(now);
 }
 

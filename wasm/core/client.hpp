@@ -51,8 +51,9 @@ class Client {
   // ---- the app's requests
   void join(double now_ms, const std::string& server_url, const std::string& meeting_id, const std::string& name);
   void leave(double now_ms);
-  // kind "audio"/"video"; track "" removes it. Adds, replaces or removes the
-  // track on every peer connection (renegotiating where the browser needs it).
+  // kind "audio"/"video", or "screen" for a video track that is a shared
+  // screen; track "" removes it. Adds, replaces or removes the track on every
+  // peer connection (renegotiating where the browser needs it).
   void set_local_track(double now_ms, const std::string& kind, const std::string& track_id);
   // Disables (or enables again) the local tracks of `kind`; every peer is
   // told whether our microphone and camera are live (peer-media at its end).

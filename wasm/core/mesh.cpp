@@ -343,8 +343,9 @@ void Mesh::on_stats(std::int64_t now, int pc, const StatsSample& sample) {
   }
 }
 
-void Mesh::set_local_track(std::int64_t now, MediaKind kind, std::string track) {
+void Mesh::set_local_track(std::int64_t now, MediaKind kind, std::string track, bool screen) {
   std::string& slot = kind == MediaKind::Audio ? media_.audio_track : media_.video_track;
+  if (screen && !track.empty()) media_.screens.insert(track);
   if (slot == track) return;
   const auto before = media_state();
   std::string old = slot;
@@ -359,23 +360,21 @@ void Mesh::set_muted(std::int64_t now, MediaKind kind, bool muted) {
   ctx_.emit(SetTrackEnabled{kind, !muted});
   const auto before = media_state();
   // What the shim does with it (see LocalMedia).
-  if (muted)
+  if (muted) {
     media_.disabled[kind] = media_.given[kind];
-  else
+    if (kind == MediaKind::Video)
+      for (const auto& screen : media_.screens) media_.disabled[kind].erase(screen);
+  } else
     media_.disabled[kind].clear();
   announce_media(now, before);
 }
 
-std::pair<bool, bool> Mesh::media_state() const {
-  return {media_.live(MediaKind::Audio), media_.live(MediaKind::Video)};
-}
-
-void Mesh::announce_media(std::int64_t now, std::pair<bool, bool> before) {
+void Mesh::announce_media(std::int64_t now, MediaState before) {
   const auto after = media_state();
   if (after == before) return;
   ctx_.log(LogLevel::Debug, kMachine, {}, {}, {},
-           std::string("our media: microphone ") + (after.first ? "on" : "off") + ", camera " +
-               (after.second ? "on" : "off"));
+           std::string("our media: microphone ") + (after.audio ? "on" : "off") + ", video " +
+               (after.video ? (after.screen ? "a shared screen" : "the camera") : "off"));
   for_each_link([&](PeerNegotiation& link) { link.send_media_state(now); });
 }
 

@@ -80,7 +80,7 @@ class Mesh {
   void on_carry_over_timer(std::int64_t now, int timer);
 
   // ---- from the app
-  void set_local_track(std::int64_t now, MediaKind kind, std::string track);
+  void set_local_track(std::int64_t now, MediaKind kind, std::string track, bool screen = false);
   void set_muted(std::int64_t now, MediaKind kind, bool muted);
   void set_uplink_budget(std::int64_t now, int kbps);
   // Chat to everyone (`to` empty) or one peer; errors become ErrorEvent.
@@ -108,8 +108,8 @@ class Mesh {
   void rebalance(std::int64_t now);
   std::size_t uplink_senders();  // connections that upload our media
   // Tells every peer our microphone and camera if they changed from `before`.
-  void announce_media(std::int64_t now, std::pair<bool, bool> before);
-  std::pair<bool, bool> media_state() const;  // {audio live, video live}
+  void announce_media(std::int64_t now, MediaState before);
+  MediaState media_state() const { return media_.state(); }
   void update_stats_timer();
   template <typename F>
   void for_each_link(F f);  // the roster's and the orphans'

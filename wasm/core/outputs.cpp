@@ -56,7 +56,9 @@ struct Fields {
     return {{"peer", o.peer}, {"pc", o.pc}, {"track", o.track}, {"kind", kind(o.kind)}, {"stream", o.stream}};
   }
   json operator()(const ChatReceived& o) const { return {{"from", o.from}, {"text", o.text}, {"direct", o.direct}}; }
-  json operator()(const PeerMediaChanged& o) const { return {{"peer", o.peer}, {"audio", o.audio}, {"video", o.video}}; }
+  json operator()(const PeerMediaChanged& o) const {
+    return {{"peer", o.peer}, {"audio", o.audio}, {"video", o.video}, {"screen", o.screen}};
+  }
   json operator()(const QualityReport& o) const {
     return {{"peer", o.peer}, {"level", o.level}, {"rttMs", o.rtt_ms}, {"loss", o.loss}, {"kbpsIn", o.kbps_in}, {"kbpsOut", o.kbps_out}};
   }

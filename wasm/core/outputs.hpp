@@ -115,7 +115,8 @@ struct GetStats {
 // ---- local media and timers ---------------------------------------------------
 
 // track.enabled = enabled for every local track of `kind` given so far
-// (set_local_track); a track given later starts enabled.
+// (set_local_track) except those given as a shared screen (kind "screen"); a
+// track given later starts enabled.
 struct SetTrackEnabled {
   MediaKind kind;
   bool enabled;
@@ -178,12 +179,14 @@ struct ChatReceived {
   bool direct;  // sent to this participant only
 };
 // The peer's microphone and camera as it reports them: whether it sends a
-// live track of each kind (one set and not muted). On every change, and each
-// time a data channel to the peer opens (so also after a fresh connection).
+// live track of each kind (one set and not muted), and whether its video is a
+// shared screen. On every change, and each time a data channel to the peer
+// opens (so also after a fresh connection).
 struct PeerMediaChanged {
   std::string peer;
   bool audio;
   bool video;
+  bool screen;
 };
 struct QualityReport {  // every stats interval per connected peer
   std::string peer;

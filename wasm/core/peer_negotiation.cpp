@@ -731,7 +731,8 @@ void PeerNegotiation::on_data_channel_closed(std::int64_t now) {
 void PeerNegotiation::on_data_channel_message(std::int64_t now, const std::string& text) {
   (void)now;
   std::string body;
-  bool direct = false, audio = false, video = false;
+  bool direct = false;
+  MediaState media;
   std::string new_id;
   std::vector<std::string> replies;
   if (verification_.on_message(text, replies)) {
@@ -742,8 +743,8 @@ void PeerNegotiation::on_data_channel_message(std::int64_t now, const std::strin
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "the peer rejoined as " + new_id);
     announced_id_ = std::move(new_id);
   }
-  else if (parse_media_state(text, audio, video))
-    ctx_.emit(PeerMediaChanged{peer_, audio, video});
+  else if (parse_media_state(text, media))
+    ctx_.emit(PeerMediaChanged{peer_, media.audio, media.video, media.screen});
   else
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "unknown data-channel message ignored");
 }
@@ -768,7 +769,7 @@ void PeerNegotiation::rebind(std::int64_t now, std::string self, std::string pee
 void PeerNegotiation::send_media_state(std::int64_t now) {
   (void)now;
   if (!dc_open_ || pc_ == 0) return;
-  ctx_.emit(SendData{pc_, serialize_media_state(media_.live(MediaKind::Audio), media_.live(MediaKind::Video))});
+  ctx_.emit(SendData{pc_, serialize_media_state(media_.state())});
 }
 
 bool PeerNegotiation::send_data(std::int64_t now, std::string text) {

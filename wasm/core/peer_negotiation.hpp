@@ -65,13 +65,15 @@ std::string_view to_string(PeerState state);
 
 // The local tracks every peer connection sends ("" = none), and which of
 // them a mute has disabled. The shim's set-track-enabled reaches every track
-// of the kind it has been given so far, and a track given later starts
-// enabled. That is mirrored here so that what the peers are told
-// (peer-media) is what they receive: a screen shared while the camera is
-// off is live, and the camera is still off when the sharing stops.
+// of the kind it has been given so far except shared screens ("Camera off"
+// is the camera's), and a track given later starts enabled. That is mirrored
+// here so that what the peers are told (peer-media) is what they receive: a
+// screen shared while the camera is off is live, and the camera is still off
+// when the sharing stops.
 struct LocalMedia {
   std::string audio_track;
   std::string video_track;
+  std::set<std::string> screens;                        // video tracks given as a shared screen
   std::map<MediaKind, std::set<std::string>> given;     // every track set so far
   std::map<MediaKind, std::set<std::string>> disabled;  // those the last mute of the kind reached
   const std::string& track(MediaKind kind) const { return kind == MediaKind::Audio ? audio_track : video_track; }
@@ -81,6 +83,8 @@ struct LocalMedia {
     auto d = disabled.find(kind);
     return !t.empty() && (d == disabled.end() || !d->second.count(t));
   }
+  bool sharing_screen() const { return !video_track.empty() && screens.count(video_track) > 0; }
+  MediaState state() const { return MediaState{live(MediaKind::Audio), live(MediaKind::Video), sharing_screen()}; }
 };
 
 class PeerNegotiation {

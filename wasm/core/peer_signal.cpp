@@ -115,11 +115,11 @@ bool parse_chat(std::string_view data, std::string& text, bool& direct) {
   return true;
 }
 
-std::string serialize_media_state(bool audio, bool video) {
-  return dump(json{{"t", "media"}, {"audio", audio}, {"video", video}});
+std::string serialize_media_state(const MediaState& state) {
+  return dump(json{{"t", "media"}, {"audio", state.audio}, {"video", state.video}, {"screen", state.screen}});
 }
 
-bool parse_media_state(std::string_view data, bool& audio, bool& video) {
+bool parse_media_state(std::string_view data, MediaState& state) {
   json doc = json::parse(data, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return false;
   auto t = doc.find("t");
@@ -127,8 +127,10 @@ bool parse_media_state(std::string_view data, bool& audio, bool& video) {
   auto v = doc.find("video");
   if (t == doc.end() || !t->is_string() || t->get<std::string>() != "media") return false;
   if (a == doc.end() || !a->is_boolean() || v == doc.end() || !v->is_boolean()) return false;
-  audio = a->get<bool>();
-  video = v->get<bool>();
+  state.audio = a->get<bool>();
+  state.video = v->get<bool>();
+  auto s = doc.find("screen");
+  state.screen = s != doc.end() && s->is_boolean() && s->get<bool>() && state.video;
   return true;
 }
 

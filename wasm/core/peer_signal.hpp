@@ -54,9 +54,18 @@ std::string serialize_chat(std::string_view text, bool direct);
 bool parse_chat(std::string_view data, std::string& text, bool& direct);
 
 // Our microphone and camera, over the same channel: whether each sends a live
-// track (set, and not muted): {"t":"media","audio":true,"video":false}.
-std::string serialize_media_state(bool audio, bool video);
-bool parse_media_state(std::string_view data, bool& audio, bool& video);
+// track (set, and not muted), and whether the video is a shared screen:
+// {"t":"media","audio":true,"video":true,"screen":false}. `screen` absent
+// (an older peer) reads as false.
+struct MediaState {
+  bool audio = false;
+  bool video = false;
+  bool screen = false;
+  bool operator==(const MediaState& o) const { return audio == o.audio && video == o.video && screen == o.screen; }
+  bool operator!=(const MediaState& o) const { return !(*this == o); }
+};
+std::string serialize_media_state(const MediaState& state);
+bool parse_media_state(std::string_view data, MediaState& state);
 
 // Our id after a fresh rejoin (a server restart forgot the old one), told to
 // the peers whose connections we keep: {"t":"new-id","id":"…"}. The channel

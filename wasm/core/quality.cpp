@@ -75,6 +75,7 @@ void QualityMonitor::on_sample(std::int64_t now, const StatsSample& s) {
   } else {
     candidate_ = QualityLevel::Unknown;
   }
+  if (level_ == QualityLevel::Unknown) return;  // nothing measured yet: nothing to show
   ctx_.emit(QualityReport{peer_, std::string(to_string(level_)), s.rtt_ms, loss, kbps_in, kbps_out});
 }
 

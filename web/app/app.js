@@ -346,12 +346,15 @@ async function enterMeeting(meetingId, name, stream) {
     if (track.kind === 'audio') watchSpeaking(tile, () => meeting?.audioLevel(tile.dataset.tile) ?? 0);
     tile.classList.toggle('no-video', !video.srcObject.getVideoTracks().length || tile.dataset.cameraOff === 'true');
   });
-  meeting.on('peer-media', ({ peer, audio, video }) => {
+  meeting.on('peer-media', ({ peer, audio, video, screen }) => {
     const tile = tiles.get(peer.id);
     if (!tile) return;
     tile.querySelector('.mic-off').hidden = audio;
     tile.dataset.cameraOff = String(!video);
     tile.classList.toggle('no-video', !video);
+    const picture = tile.querySelector('video');
+    picture.dataset.screen = String(screen);
+    fitPicture(picture);
   });
   meeting.on('quality', ({ peer, level }) => {
     const mark = tiles.get(peer.id)?.querySelector('.quality');
@@ -403,20 +406,17 @@ async function enterMeeting(meetingId, name, stream) {
 }
 
 // How a picture fills its tile. A camera fills it, cut at the edges as in
-// every video call; a shared screen is shown whole, letterboxed, as a cut-off
-// slide or line of text is lost. The API does not tell a screen from a
-// camera, so the picture's shape does: this app's cameras give 4:3 (3:4 on a
-// phone held upright); a picture of another shape (16:9, 16:10, a window) is
-// taken for a screen. A camera is shown whole too when filling would cut off
-// more than a third of it (a narrow tile on a phone).
-const CAMERA_SHAPES = [4 / 3, 3 / 4];
+// every video call; a shared screen (peer-media says which; data-screen) is
+// shown whole, letterboxed, as a cut-off slide or line of text is lost. A
+// camera is shown whole too when filling would cut off more than a third of
+// it (a narrow tile on a phone).
 function fitPicture(video) {
-  if (!video.videoHeight || !video.clientHeight) return;  // no picture yet, or not laid out
+  const screen = video.dataset.screen === 'true';
+  if (!screen && (!video.videoHeight || !video.clientHeight)) return;  // no picture yet, or not laid out
   const picture = video.videoWidth / video.videoHeight;
   const box = video.clientWidth / video.clientHeight;
-  const camera = CAMERA_SHAPES.some((shape) => Math.abs(picture / shape - 1) < 0.04);
   const cut = 1 - Math.min(picture / box, box / picture);  // the part filling would cut off
-  video.classList.toggle('whole', !camera || cut > 1 / 3);
+  video.classList.toggle('whole', screen || cut > 1 / 3);
 }
 // Again whenever the picture changes size (a screen share starts) or the tile does.
 const tileResized = new ResizeObserver((entries) => entries.forEach((entry) => fitPicture(entry.target)));
@@ -518,6 +518,8 @@ function refreshControls() {
   document.querySelector('#self-tile .mic-off').hidden = meeting.microphoneOn;
   $('self-tile').classList.toggle('no-video', !(screenTrack || (cameraTrack && meeting.cameraOn)));
   $('self-video').classList.toggle('mirrored', !screenTrack);
+  $('self-video').dataset.screen = String(!!screenTrack);
+  fitPicture($('self-video'));
 }
 
 $('mic-button').onclick = () => {

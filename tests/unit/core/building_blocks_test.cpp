@@ -310,17 +310,23 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
   CHECK_FALSE(parse_chat(R"({"t":"other"})", text, direct));
 
   // Media state, on the same channel: not chat, and chat is not media state.
-  bool audio = true, video = true;
-  CHECK(serialize_media_state(false, true) == R"({"t":"media","audio":false,"video":true})");
-  CHECK(parse_media_state(serialize_media_state(false, true), audio, video));
-  CHECK_FALSE(audio);
-  CHECK(video);
-  CHECK_FALSE(parse_chat(serialize_media_state(true, true), text, direct));
-  CHECK_FALSE(parse_media_state(serialize_chat("hi", false), audio, video));
+  MediaState media;
+  CHECK(serialize_media_state({false, true, true}) == R"({"t":"media","audio":false,"video":true,"screen":true})");
+  CHECK(parse_media_state(serialize_media_state({false, true, true}), media));
+  CHECK(media == MediaState{false, true, true});
+  CHECK(parse_media_state(serialize_media_state({true, true, false}), media));
+  CHECK(media == MediaState{true, true, false});
+  // An older peer sends no `screen`: a camera. A screen without video is none.
+  CHECK(parse_media_state(R"({"t":"media","audio":true,"video":true})", media));
+  CHECK(media == MediaState{true, true, false});
+  CHECK(parse_media_state(R"({"t":"media","audio":true,"video":false,"screen":true})", media));
+  CHECK(media == MediaState{true, false, false});
+  CHECK_FALSE(parse_chat(serialize_media_state({true, true, false}), text, direct));
+  CHECK_FALSE(parse_media_state(serialize_chat("hi", false), media));
   for (const char* bad : {R"({"t":"media","audio":true})", R"({"t":"media","audio":1,"video":0})",
                           R"({"t":"media","audio":"yes","video":true})", R"(["media"])", "nope"}) {
     INFO(bad);
-    CHECK_FALSE(parse_media_state(bad, audio, video));
+    CHECK_FALSE(parse_media_state(bad, media));
   }
   // A new id after a rejoin, on the same channel.
   std::string id;
@@ -402,7 +408,7 @@ TEST_CASE("seeded random: reproducible per seed, uniform within bounds") {
 TEST_CASE("mute toggles the local track, and bad input is an error value, not a crash") {
   Client client;
   client.set_muted(0, "audio", true);
-  client.set_local_track(0, "screen", "x");
+  client.set_local_track(0, "subtitles", "x");
   client.send_chat(0, "hi", "");
   auto outs = client.drain();
   REQUIRE(outs.size() == 3);
@@ -444,7 +450,7 @@ TEST_CASE("outputs: every type's JSON keys, as the JS shim reads them") {
       {PeerStateChanged{"p", "connected"}, {"peer", "state"}},
       {RemoteTrack{"p", 1, "t", MediaKind::Video, "s"}, {"peer", "pc", "track", "kind", "stream"}},
       {ChatReceived{"p", "t", false}, {"from", "text", "direct"}},
-      {PeerMediaChanged{"p", true, false}, {"peer", "audio", "video"}},
+      {PeerMediaChanged{"p", true, false, false}, {"peer", "audio", "video", "screen"}},
       {QualityReport{"p", "good", 1, 0, 2, 3}, {"peer", "level", "rttMs", "loss", "kbpsIn", "kbpsOut"}},
       {VerificationCodeReady{"p", "123 456"}, {"peer", "code"}},
       {ErrorEvent{"c", "m", "p"}, {"code", "message", "peer"}},

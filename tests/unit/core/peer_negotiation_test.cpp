@@ -717,11 +717,12 @@ TEST_CASE("media state: sent as the data channel opens and on every change while
   p.at(p.now + 1, [](Client& c, double t) { c.send_chat(t, "hi", ""); });
   CHECK(all<SendData>(p.last).empty());  // queued
 
+  auto said = [](bool audio, bool video, bool screen = false) { return serialize_media_state({audio, video, screen}); };
   // The channel opens: where we stand first, then what waited.
   p.browser([&](Client& c, double t) { c.data_channel_open(t, p.pc); });
   auto sends = all<SendData>(p.last);
   REQUIRE(sends.size() == 2);
-  CHECK(sends[0].text == serialize_media_state(false, true));
+  CHECK(sends[0].text == said(false, true));
   CHECK(sends[1].text == serialize_chat("hi", false));
 
   auto told = [&](std::vector<Output>& outs) {
@@ -729,18 +730,27 @@ TEST_CASE("media state: sent as the data channel opens and on every change while
     return data.size() == 1 ? data[0].text : std::string("(" + std::to_string(data.size()) + " messages)");
   };
   // Changes go out at once; a repeat is no change.
-  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", true); })) == serialize_media_state(false, false));
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", true); })) == said(false, false));
   CHECK(all<SendData>(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", true); })).empty());
-  // A track given while muted starts enabled (the shim): a screen shared
-  // with the camera off is live, and the camera is still off afterwards.
-  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "screen"); })) ==
-        serialize_media_state(false, true));
+  // A screen shared with the camera off is live (and said to be a screen),
+  // and the camera is still off afterwards.
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "screen", "screen-1"); })) ==
+        said(false, true, true));
   CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); })) ==
-        serialize_media_state(false, false));
-  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", false); })) == serialize_media_state(false, true));
-  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "audio", false); })) == serialize_media_state(true, true));
+        said(false, false));
+  // "Camera off" while sharing is the camera's: the screen stays live, the
+  // peers hear nothing; back on the camera, it is off.
+  p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", false); });
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "screen", "screen-2"); })) ==
+        said(false, true, true));
+  CHECK(all<SendData>(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", true); })).empty());
+  CHECK_FALSE(one<SetTrackEnabled>(p.last).enabled);  // the shim leaves screens alone
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); })) ==
+        said(false, false));
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", false); })) == said(false, true));
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "audio", false); })) == said(true, true));
   // No track is not live either.
-  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "audio", ""); })) == serialize_media_state(false, true));
+  CHECK(told(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "audio", ""); })) == said(false, true));
 
   // From the peer: peer-media.
   p.browser([&](Client& c, double t) { c.data_channel_message(t, p.pc, R"({"t":"media","audio":false,"video":true})"); });
@@ -748,6 +758,9 @@ TEST_CASE("media state: sent as the data channel opens and on every change while
   CHECK(media.peer == "b");
   CHECK_FALSE(media.audio);
   CHECK(media.video);
+  CHECK_FALSE(media.screen);
+  p.browser([&](Client& c, double t) { c.data_channel_message(t, p.pc, said(true, true, true)); });
+  CHECK(one<PeerMediaChanged>(p.last).screen);
   p.browser([&](Client& c, double t) { c.data_channel_message(t, p.pc, R"({"t":"media","audio":false})"); });
   CHECK(all<PeerMediaChanged>(p.last).empty());
   CHECK(all<ErrorEvent>(p.last).empty());
@@ -758,5 +771,5 @@ TEST_CASE("media state: sent as the data channel opens and on every change while
   CHECK(all<SendData>(p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", true); })).empty());
   p.browser([&](Client& c, double t) { c.data_channel_open(t, fresh); });
   CHECK(one<SendData>(p.last).pc == fresh);
-  CHECK(one<SendData>(p.last).text == serialize_media_state(false, false));
+  CHECK(one<SendData>(p.last).text == said(false, false));
 }
