@@ -206,8 +206,8 @@ const EVEN_PRIORITY_LAUNCHER = join(ROOT, 'tests', 'browser', 'chromium-even-pri
 /**
  * Launches headless Debian Chromium with the fake camera, microphone and
  * screen; the camera runs at `fakeCameraFps` (null: Chromium's default).
- * `evenPriority`: through chromium-even-priority.sh (false: as the
- * benchmark was measured, Chromium free to raise its media threads).
+ * `evenPriority`: through chromium-even-priority.sh (false: Chromium free
+ * to raise its media threads above other pages' main threads).
  */
 export async function launchChromium(extraArgs = [], { fakeCameraFps = TEST_CAMERA_FPS, evenPriority = true } = {}) {
   const fakeDevice = '--use-fake-device-for-media-stream' + (fakeCameraFps ? `=fps=${fakeCameraFps}` : '');
