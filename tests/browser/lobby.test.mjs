@@ -125,7 +125,10 @@ describe('before and around the meeting (Chromium)', () => {
     await waitFor(() => buttonVisible(pat, 'Join'), 10000, 'the lobby again');
     assert.equal(await page.getByLabel('Your name', { exact: true }).inputValue(), 'Pat', 'the name is filled in');
     await waitFor(async () => (await previewMic()) === chosen.value, 5000, 'the preview to use the chosen microphone again');
-    assert.equal(await page.getByLabel('Microphone', { exact: true }).inputValue(), chosen.value, 'the picker shows it');
+    // The pickers are filled once the browser has listed the devices, just after the preview opens.
+    let shown;
+    await waitFor(async () => (shown = await page.getByLabel('Microphone', { exact: true }).inputValue()) === chosen.value, 5000,
+      'the picker to show it', { describe: () => `the picker shows "${shown}"` });
     await pat.close();
   });
 

@@ -120,10 +120,15 @@ async function app(): Promise<void> {
     const direct: boolean = e.direct;
     void [text, direct, e.from.name];
   });
+  meeting.on('peer-media', (e) => {
+    const live: boolean[] = [e.audio, e.video, e.screen];
+    void [live, e.peer.id];
+  });
   meeting.on('quality', (e) => {
     const level: QualityLevel = e.level;
-    const numbers: number[] = [e.rttMs, e.loss, e.kbpsIn, e.kbpsOut];
-    void [level, numbers, e.peer];
+    const rtt: number | null = e.rttMs;  // null until a round trip is measured
+    const numbers: number[] = [e.loss, e.kbpsIn, e.kbpsOut];
+    void [level, rtt, numbers, e.peer];
   });
   meeting.on('verification-code', (e) => {
     const code: string = e.code;
