@@ -327,7 +327,9 @@ Parsed<ServerMessage> parse_server_message(std::string_view text) {
   if (type == "pong") {
     const json* t = f.find("t");
     if (t && !t->is_number()) return f.fail("field 't' must be a number");
-    return ServerMessage{Pong{number_text(t)}};
+    if (!t) return ServerMessage{Pong{}};
+    auto raw = scan_member(text, "t");  // as the server echoed it, which is as the client sent it
+    return ServerMessage{Pong{raw ? std::optional<std::string>(*raw) : number_text(t)}};
   }
   if (type == "error") {
     ErrorMessage m;

@@ -118,10 +118,14 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-void check_response(const HttpResponse& res) {
+void check_response(const HttpResponse& res, bool head) {
   const int status = res.result_int();
   const std::string& body = res.body();
-  if (status >= 400 && status != 503) {
+  if (head) {
+    // As GET would answer, without the body; Content-Length still says its size.
+    check(body.empty(), "a HEAD response has no body", body);
+    check(!res[boost::beast::http::field::content_length].empty(), "a HEAD response tells the length");
+  } else if (status >= 400 && status != 503) {
     auto doc = nlohmann::json::parse(body, nullptr, false);
     check(doc.is_object() && doc.size() == 1 && doc.contains("error") && doc["error"].is_object(),
           "an error body is {\"error\":{...}}", body);
@@ -206,7 +210,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 [&] { return Gauges{1, rooms.participant_count(), rooms.active_meetings(), 0}; });
     const std::string& ip = config == &w.open_config ? peer : forwarded;
     HttpResponse response = api.handle(request, ip, now);
-    check_response(response);
+    check_response(response, request.method() == http::verb::head);
     if (response.result_int() == 201) ++w.created;
   }
   // Keep memory bounded on long runs.

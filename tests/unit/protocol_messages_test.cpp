@@ -668,6 +668,8 @@ TEST_CASE("server: ping's t is echoed as the client spelled it") {
     REQUIRE(t.has_value());
     CHECK(*t == spelled);
     CHECK(serialize(ServerMessage{Pong{t}}) == std::string(R"({"type":"pong","t":)") + spelled + "}");
+    // and the client reads back its own text
+    CHECK(*as<Pong>(server_ok(serialize(ServerMessage{Pong{t}}))).t == spelled);
   }
 }
 
