@@ -129,20 +129,12 @@ class Scanner {
   explicit Scanner(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
 
   std::optional<SignalSpan> signal() {
-    // Like the full parser, accept one UTF-8 byte order mark at the start.
-    if (end_ - p_ >= 3 && static_cast<unsigned char>(p_[0]) == 0xEF && static_cast<unsigned char>(p_[1]) == 0xBB &&
-        static_cast<unsigned char>(p_[2]) == 0xBF)
-      p_ += 3;
-    skip_ws();
-    if (p_ == end_ || *p_ != '{') return std::nullopt;
-    ++p_;
+    if (!open_message()) return std::nullopt;
     const std::size_t base = keys_.size();
     bool have_type = false, have_to = false;
     SignalSpan out;
     const char* data_begin = nullptr;
     const char* data_end = nullptr;
-    skip_ws();
-    if (p_ < end_ && *p_ == '}') return std::nullopt;  // {} is no signal
     for (;;) {
       std::string_view key;
       if (!member_key(key)) return std::nullopt;
@@ -170,15 +162,9 @@ class Scanner {
       } else if (!value(2)) {
         return std::nullopt;
       }
-      skip_ws();
-      if (p_ == end_) return std::nullopt;
-      if (*p_ == ',') {
-        ++p_;
-        continue;
-      }
-      if (*p_ != '}') return std::nullopt;
-      ++p_;
-      break;
+      const After next = after_member();
+      if (next == After::Bad) return std::nullopt;
+      if (next == After::Closed) break;
     }
     if (!unique_keys(base)) return std::nullopt;
     skip_ws();
@@ -189,14 +175,7 @@ class Scanner {
 
   // The bytes of the value of top-level member `wanted` of a message object.
   std::optional<std::string_view> member(std::string_view wanted) {
-    if (end_ - p_ >= 3 && static_cast<unsigned char>(p_[0]) == 0xEF && static_cast<unsigned char>(p_[1]) == 0xBB &&
-        static_cast<unsigned char>(p_[2]) == 0xBF)
-      p_ += 3;
-    skip_ws();
-    if (p_ == end_ || *p_ != '{') return std::nullopt;
-    ++p_;
-    skip_ws();
-    if (p_ < end_ && *p_ == '}') return std::nullopt;
+    if (!open_message()) return std::nullopt;
     std::optional<std::string_view> found;
     for (;;) {
       std::string_view key;
@@ -205,18 +184,42 @@ class Scanner {
       const char* begin = p_;
       if (!value(2)) return std::nullopt;
       if (key == wanted) found = std::string_view(begin, static_cast<std::size_t>(p_ - begin));
-      skip_ws();
-      if (p_ == end_) return std::nullopt;
-      if (*p_ == ',') {
-        ++p_;
-        continue;
-      }
-      if (*p_ != '}') return std::nullopt;
-      return found;
+      const After next = after_member();
+      if (next == After::Bad) return std::nullopt;
+      if (next == After::Closed) return found;
     }
   }
 
  private:
+  // A message object up to its first member: one optional UTF-8 byte order
+  // mark (the full parser accepts it too), whitespace, `{`. False for
+  // anything else, and for `{}` (no message).
+  bool open_message() {
+    if (end_ - p_ >= 3 && static_cast<unsigned char>(p_[0]) == 0xEF && static_cast<unsigned char>(p_[1]) == 0xBB &&
+        static_cast<unsigned char>(p_[2]) == 0xBF)
+      p_ += 3;
+    skip_ws();
+    if (p_ == end_ || *p_ != '{') return false;
+    ++p_;
+    skip_ws();
+    return p_ == end_ || *p_ != '}';
+  }
+
+  // What follows a member of the message object: `,` (another member) or
+  // `}` (the end, consumed).
+  enum class After { More, Closed, Bad };
+  After after_member() {
+    skip_ws();
+    if (p_ == end_) return After::Bad;
+    if (*p_ == ',') {
+      ++p_;
+      return After::More;
+    }
+    if (*p_ != '}') return After::Bad;
+    ++p_;
+    return After::Closed;
+  }
+
   void skip_ws() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }

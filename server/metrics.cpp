@@ -51,45 +51,39 @@ void header(std::string& out, const char* name, const char* type, const char* he
   out += '\n';
 }
 
+// A metric with one value: its HELP and TYPE lines, then the value.
+void single(std::string& out, const char* name, const char* type, const char* help, std::uint64_t value) {
+  header(out, name, type, help);
+  line(out, name, value);
+}
+
 }  // namespace
 
 std::string Metrics::render(const Gauges& g) const {
   std::string out;
   out.reserve(4096);
-  header(out, "meshmeet_connections", "gauge", "Open WebSocket connections.");
-  line(out, "meshmeet_connections", g.connections);
-  header(out, "meshmeet_participants", "gauge", "Participants in meetings, held slots included.");
-  line(out, "meshmeet_participants", g.participants);
-  header(out, "meshmeet_meetings_active", "gauge", "Meetings with at least one participant.");
-  line(out, "meshmeet_meetings_active", g.meetings_active);
-  header(out, "meshmeet_meetings_created_total", "counter", "Meetings created.");
-  line(out, "meshmeet_meetings_created_total", meetings_created);
-  header(out, "meshmeet_messages_in_total", "counter", "WebSocket messages received.");
-  line(out, "meshmeet_messages_in_total", messages_in);
-  header(out, "meshmeet_messages_out_total", "counter", "WebSocket messages sent.");
-  line(out, "meshmeet_messages_out_total", messages_out);
-  header(out, "meshmeet_http_requests_total", "counter", "HTTP requests answered.");
-  line(out, "meshmeet_http_requests_total", http_requests);
-  header(out, "meshmeet_resumes_total", "counter", "Participants that resumed their slot.");
-  line(out, "meshmeet_resumes_total", resumes);
-  header(out, "meshmeet_resume_expired_total", "counter", "Held slots whose resume grace ran out.");
-  line(out, "meshmeet_resume_expired_total", resume_expired);
-  header(out, "meshmeet_rate_limited_messages_total", "counter", "Messages dropped by the per-connection rate limit.");
-  line(out, "meshmeet_rate_limited_messages_total", rate_limited_messages);
-  header(out, "meshmeet_connections_refused_fd_limit_total", "counter",
-         "Connections refused with 503 because the process was out of file descriptors.");
-  line(out, "meshmeet_connections_refused_fd_limit_total", refused_fd_limit);
-  header(out, "meshmeet_meetings_create_rate_limited_total", "counter",
-         "Meeting creations refused with 429 by the per-address creation rate (--create-rate).");
-  line(out, "meshmeet_meetings_create_rate_limited_total", meetings_create_rate_limited);
-  header(out, "meshmeet_http_body_too_large_total", "counter",
-         "HTTP requests refused with 413: body over --max-body.");
-  line(out, "meshmeet_http_body_too_large_total", http_body_too_large);
-  header(out, "meshmeet_http_bad_requests_total", "counter",
-         "HTTP requests refused with 400 (not HTTP) or 431 (headers over 16 KiB).");
-  line(out, "meshmeet_http_bad_requests_total", http_bad_requests);
-  header(out, "meshmeet_held_signals_dropped_total", "counter", "Signals for a held slot dropped because its queue was full.");
-  line(out, "meshmeet_held_signals_dropped_total", g.held_signals_dropped);
+  single(out, "meshmeet_connections", "gauge", "Open WebSocket connections.", g.connections);
+  single(out, "meshmeet_participants", "gauge", "Participants in meetings, held slots included.", g.participants);
+  single(out, "meshmeet_meetings_active", "gauge", "Meetings with at least one participant.", g.meetings_active);
+  single(out, "meshmeet_meetings_created_total", "counter", "Meetings created.", meetings_created);
+  single(out, "meshmeet_messages_in_total", "counter", "WebSocket messages received.", messages_in);
+  single(out, "meshmeet_messages_out_total", "counter", "WebSocket messages sent.", messages_out);
+  single(out, "meshmeet_http_requests_total", "counter", "HTTP requests answered.", http_requests);
+  single(out, "meshmeet_resumes_total", "counter", "Participants that resumed their slot.", resumes);
+  single(out, "meshmeet_resume_expired_total", "counter", "Held slots whose resume grace ran out.", resume_expired);
+  single(out, "meshmeet_rate_limited_messages_total", "counter",
+         "Messages dropped by the per-connection rate limit.", rate_limited_messages);
+  single(out, "meshmeet_connections_refused_fd_limit_total", "counter",
+         "Connections refused with 503 because the process was out of file descriptors.", refused_fd_limit);
+  single(out, "meshmeet_meetings_create_rate_limited_total", "counter",
+         "Meeting creations refused with 429 by the per-address creation rate (--create-rate).",
+         meetings_create_rate_limited);
+  single(out, "meshmeet_http_body_too_large_total", "counter",
+         "HTTP requests refused with 413: body over --max-body.", http_body_too_large);
+  single(out, "meshmeet_http_bad_requests_total", "counter",
+         "HTTP requests refused with 400 (not HTTP) or 431 (headers over 16 KiB).", http_bad_requests);
+  single(out, "meshmeet_held_signals_dropped_total", "counter",
+         "Signals for a held slot dropped because its queue was full.", g.held_signals_dropped);
 
   header(out, "meshmeet_errors_total", "counter", "Protocol errors sent, by code (HTTP and WebSocket).");
   for (auto code : protocol::kAllErrorCodes) {
