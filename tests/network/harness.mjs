@@ -1,0 +1,256 @@
+// What the network lab's tests run in it: the real server and coturn on the
+// lab's "internet", and one headless Chromium (or Firefox ESR) per home, each
+// inside its home's namespace, driving the real web app.
+//
+//   const lab = buildLab([{ nat: 'cone' }, { nat: 'symmetric' }]);
+//   const srv = await startLabServer(lab, { turn: await startCoturn(lab) });
+//   const alice = await homeParticipant(lab.homes[0], 'Alice');
+//   const id = await createMeeting(alice, srv);
+//   await joinViaUi(alice, srv.meetingUrl(id), 'Alice');
+//   const pairs = await selectedPairs(alice);   // per connected peer connection
+//   await closeLab();                           // browsers, coturn, server, namespaces
+
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+import { ROOT, SERVER_BIN, withTimeout, waitFor, sleep } from '../support/wait.mjs';
+import { startServer, tempDir, track } from '../support/server.mjs';
+import { TEST_CAMERA_FPS, CHROMIUM, FIREFOX, CHROMIUM_ARGS } from '../browser/harness.mjs';
+import { SERVER_IP } from './lab.mjs';
+
+export const SERVER_PORT = 8080;  // the lab's own namespace: no other server can hold it
+export const TURN_PORT = 3478;
+export const ORIGIN = `http://${SERVER_IP}:${SERVER_PORT}`;
+
+const IN_NETNS = join(ROOT, 'tests', 'network', 'in-netns.sh');
+const CHROMIUM_IN_NETNS = join(ROOT, 'tests', 'network', 'chromium-in-netns.sh');
+const TURN_CONFIG = join(ROOT, 'deploy', 'turnserver.conf');
+
+const open = new Set();  // browsers and processes to close in closeLab()
+
+/**
+ * coturn in the server's namespace, from the config the project ships
+ * (deploy/turnserver.conf) with its placeholders filled in as the README
+ * tells operators to. Resolves once it relays.
+ */
+export async function startCoturn(lab) {
+  const dir = tempDir('meshmeet-coturn-');
+  const secret = randomBytes(24).toString('hex');
+  const secretFile = join(dir, 'turn-secret');
+  writeFileSync(secretFile, secret + '\n', { mode: 0o600 });
+  const config = readFileSync(TURN_CONFIG, 'utf8')
+    .replaceAll('@LISTEN_IP@', SERVER_IP)
+    .replaceAll('@PUBLIC_IP@', SERVER_IP)
+    .replaceAll('@REALM@', 'lab.meshmeet.test')
+    .replaceAll('@SECRET@', secret);
+  const configFile = join(dir, 'turnserver.conf');
+  writeFileSync(configFile, config);
+  const proc = track(spawn('ip', ['netns', 'exec', lab.server.ns, 'turnserver', '-c', configFile, '--log-file=stdout',
+    '--pidfile', join(dir, 'turnserver.pid')], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const lines = [];
+  const ready = new Promise((resolve, reject) => {
+    for (const stream of [proc.stdout, proc.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        lines.push(line);
+        if (line.includes('Relay ports initialization done')) resolve();
+      });
+    }
+    proc.once('exit', (code) => reject(new Error(`coturn exited (${code}) before it was ready:\n${lines.slice(-20).join('\n')}`)));
+  });
+  await withTimeout(ready, 10000, 'coturn to start');
+  const turn = {
+    proc, secretFile, lines,
+    urls: [`turn:${SERVER_IP}:${TURN_PORT}?transport=udp`, `turn:${SERVER_IP}:${TURN_PORT}?transport=tcp`],
+    close: () => new Promise((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode) return resolve();
+      proc.once('exit', resolve);
+      proc.kill('SIGKILL');
+    }),
+  };
+  open.add(turn);
+  return turn;
+}
+
+/**
+ * meshmeet-server on the lab's internet: HTTP, WebSocket and the built-in
+ * STUN on SERVER_PORT; with `turn` (startCoturn), TURN credentials for it.
+ */
+export async function startLabServer(lab, { turn = null, args = [] } = {}) {
+  const turnArgs = turn ? [...turn.urls.flatMap((u) => ['--turn-url', u]), '--turn-secret-file', turn.secretFile] : [];
+  const srv = await startServer({
+    bin: IN_NETNS,
+    env: { LAB_NETNS: lab.server.ns, LAB_EXEC: SERVER_BIN },
+    host: SERVER_IP,
+    port: SERVER_PORT,
+    args: [...turnArgs, ...args],
+  });
+  srv.origin = ORIGIN;
+  srv.meetingUrl = (id) => `${ORIGIN}/m/${id}?debug`;
+  open.add({ close: () => srv.stop().catch(() => srv.kill9()) });
+  return srv;
+}
+
+// Injected into every lab page before the app: keeps every peer connection,
+// and every candidate of another page this page was ever given (trickled or
+// inside a remote description), so tests can tell how pairs connected and
+// what each page learned about the others.
+function recordPeerConnections() {
+  const lab = { pcs: [], remoteCandidates: [] };
+  window.__lab = lab;
+  const Native = window.RTCPeerConnection;
+  const fromSdp = (sdp) => (sdp ?? '').split(/\r?\n/).filter((l) => l.startsWith('a=candidate:')).map((l) => l.slice(2));
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      lab.pcs.push(this);
+    }
+    addIceCandidate(candidate, ...rest) {
+      if (candidate?.candidate) lab.remoteCandidates.push(candidate.candidate);
+      return super.addIceCandidate(candidate, ...rest);
+    }
+    setRemoteDescription(description, ...rest) {
+      lab.remoteCandidates.push(...fromSdp(description?.sdp));
+      return super.setRemoteDescription(description, ...rest);
+    }
+  };
+}
+
+/** Headless Chromium inside `home`'s namespace, one participant page in it. */
+export async function homeParticipant(home, name, { extraArgs = [] } = {}) {
+  const browser = await withTimeout(chromium.launch({
+    executablePath: CHROMIUM_IN_NETNS,
+    env: { ...process.env, MESHMEET_NETNS: home.ns, MESHMEET_CHROMIUM_BIN: CHROMIUM },
+    headless: true,
+    args: [
+      ...CHROMIUM_ARGS.filter((a) => a !== '--allow-loopback-in-peer-connection'),
+      `--use-fake-device-for-media-stream=fps=${TEST_CAMERA_FPS}`,
+      `--unsafely-treat-insecure-origin-as-secure=${ORIGIN}`,
+      ...extraArgs,
+    ],
+    timeout: 20000,
+  }), 25000, `Chromium in home ${home.n}`);
+  open.add({ close: () => browser.close() });
+  const context = await browser.newContext({ viewport: { width: 800, height: 600 }, locale: 'en-US' });
+  await context.addInitScript(recordPeerConnections);
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  const p = { name, kind: 'chromium', home, browser, page, logs: [], console: [], errors: [] };
+  page.on('console', (msg) => {
+    const text = msg.text();
+    if (text.startsWith('meshmeet ')) {
+      try { p.logs.push({ at: Date.now(), ...JSON.parse(text.slice(9)) }); } catch { p.logs.push({ at: Date.now(), raw: text }); }
+    } else {
+      p.console.push(text);
+    }
+  });
+  page.on('pageerror', (e) => p.errors.push(String(e?.message ?? e)));
+  return p;
+}
+
+/**
+ * Headless Firefox ESR inside `home`'s namespace (puppeteer-core over
+ * WebDriver BiDi), one participant page.
+ */
+export async function homeFirefoxParticipant(home, name) {
+  const { default: puppeteer } = await import('puppeteer-core');
+  const browser = await withTimeout(puppeteer.launch({
+    browser: 'firefox',
+    executablePath: IN_NETNS,
+    env: { ...process.env, LAB_NETNS: home.ns, LAB_EXEC: FIREFOX },
+    headless: true,
+    userDataDir: tempDir('meshmeet-firefox-'),
+    extraPrefsFirefox: {
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      'media.autoplay.default': 0,
+      'media.autoplay.blocking_policy': 0,
+      // An http origin of the lab is not a secure context: let it have media.
+      'media.devices.insecure.enabled': true,
+      'media.getusermedia.insecure.enabled': true,
+      'dom.securecontext.allowlist': SERVER_IP,
+    },
+    timeout: 30000,
+  }), 35000, `Firefox in home ${home.n}`);
+  open.add({ close: () => browser.close() });
+  const page = await browser.newPage();
+  await page.evaluateOnNewDocument(recordPeerConnections);
+  page.setDefaultTimeout(15000);
+  const p = { name, kind: 'firefox', home, browser, page, logs: [], console: [], errors: [] };
+  page.on('console', (msg) => p.console.push(msg.text()));
+  page.on('pageerror', (e) => p.errors.push(String(e?.message ?? e)));
+  return p;
+}
+
+/** Creates a meeting from `p`'s page (through its NAT, as a person would). */
+export async function createMeeting(p, { relayOnly = false } = {}) {
+  await p.page.goto(`${ORIGIN}/`);
+  const res = await p.page.evaluate(async (body) => {
+    const r = await fetch('/api/meetings', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: r.status, body: await r.json() };
+  }, relayOnly ? { name: 'lab', relayOnly: true } : { name: 'lab' });
+  if (res.status !== 201) throw new Error(`create meeting: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+/**
+ * How each of the page's connected peer connections is connected: the
+ * selected candidate pair from getStats(), local and remote candidate
+ * ({ type, address, port, protocol, relayProtocol }).
+ */
+export async function selectedPairs(p) {
+  return p.page.evaluate(async () => {
+    const out = [];
+    for (const pc of window.__lab.pcs) {
+      if (pc.connectionState !== 'connected') continue;
+      const stats = await pc.getStats();
+      const byId = new Map();
+      stats.forEach((s) => byId.set(s.id, s));
+      let pair = null;
+      stats.forEach((s) => {
+        if (s.type === 'transport' && s.selectedCandidatePairId) pair = byId.get(s.selectedCandidatePairId);
+      });
+      // Firefox has no transport stats: its selected pair says so itself.
+      if (!pair) stats.forEach((s) => { if (s.type === 'candidate-pair' && s.selected) pair = s; });
+      const candidate = (id) => {
+        const c = byId.get(id);
+        return c && { type: c.candidateType, address: c.address ?? c.ip, port: c.port, protocol: c.protocol, relayProtocol: c.relayProtocol };
+      };
+      out.push(pair ? { local: candidate(pair.localCandidateId), remote: candidate(pair.remoteCandidateId) } : { local: null, remote: null });
+    }
+    return out;
+  });
+}
+
+/** Every candidate of another page this page was given (candidate-attribute text). */
+export async function remoteCandidates(p) {
+  return p.page.evaluate(() => window.__lab.remoteCandidates);
+}
+
+/** Candidate type (`typ X`) of a candidate-attribute line. */
+export const candidateType = (line) => / typ (\w+)/.exec(line)?.[1] ?? null;
+
+/**
+ * Waits until every page has `expected` connected peer connections whose
+ * selected pair is known, and returns them per participant name.
+ */
+export async function waitForSelectedPairs(participants, expected, timeout = 20000) {
+  let last = {};
+  await waitFor(async () => {
+    last = {};
+    for (const p of participants) last[p.name] = await selectedPairs(p);
+    return participants.every((p) => last[p.name].length === expected && last[p.name].every((x) => x.local && x.remote));
+  }, timeout, `every page to have ${expected} connected pairs`, { every: 500, describe: () => JSON.stringify(last) });
+  return last;
+}
+
+/** Closes every browser, coturn and server the lab tests started (the namespaces go with lab.teardown()). */
+export async function closeLab() {
+  const all = [...open].reverse();
+  open.clear();
+  for (const x of all) await withTimeout(Promise.resolve().then(() => x.close()), 10000, 'closing a lab process').catch(() => {});
+}
+
+export { sleep, waitFor, withTimeout };
