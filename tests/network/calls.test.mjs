@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { buildLab, labUnavailable } from './lab.mjs';
 import {
   startLabServer, startCoturn, homeParticipant, createMeeting, waitForSelectedPairs, remoteCandidates,
-  candidateType, closeLab, sleep,
+  candidateType, closeLab, sleep, waitFor,
 } from './harness.mjs';
-import { joinViaUi, waitForDecoding, decodingDiagnostics } from '../browser/harness.mjs';
+import { joinViaUi, waitForDecoding, decodingDiagnostics, remoteTiles } from '../browser/harness.mjs';
 
 const skip = labUnavailable();
 const T = { timeout: 180000, skip: skip ?? false };
@@ -116,4 +116,97 @@ test('a relay-only meeting of three homes: every pair is relayed and no page eve
   }
 });
 
-export { sleep };
+
+/** Frames `p` has decoded so far from each other participant, by their shown name. */
+async function framesByName(p) {
+  const tiles = await remoteTiles(p);
+  return Object.fromEntries(tiles.map((t) => [t.name, t.frames]));
+}
+
+/** Resolves once `watchers` each decode new frames from every one of `from` (names); rejects after `ms`. */
+async function waitForVideoFrom(watchers, from, ms, what) {
+  const before = new Map();
+  for (const w of watchers) before.set(w, await framesByName(w));
+  const start = Date.now();
+  await waitFor(async () => {
+    let all = true;
+    for (const w of watchers) {
+      const now = await framesByName(w);
+      for (const name of from) if (!(now[name] > (before.get(w)[name] ?? 0) + 2)) all = false;
+    }
+    return all;
+  }, ms, what, { every: 250 });
+  return Date.now() - start;
+}
+
+test('30 % packet loss for 10 s, then a 10 s blackout, at one home: its video is back on every tile within 10 s, and the others never stop seeing each other', T, async () => {
+  lab = buildLab([{ nat: 'cone' }, { nat: 'cone' }, { nat: 'cone' }]);
+  try {
+    const turn = await startCoturn(lab);
+    const srv = await startLabServer(lab, { turn });
+    const ps = [];
+    for (const [i, name] of ['Ann', 'Ben', 'Cat'].entries()) ps.push(await homeParticipant(lab.homes[i], name));
+    const [ann, ben, cat] = ps;
+    const id = await createMeeting(ann);
+    await joinAll(srv, ps, id);
+
+    // Ann and Ben watch each other once a second through both faults.
+    const stalls = [];
+    let watching = true;
+    const watch = (async () => {
+      let last = [await framesByName(ann), await framesByName(ben)];
+      while (watching) {
+        await sleep(1000);
+        const now = [await framesByName(ann), await framesByName(ben)];
+        if (!(now[0].Ben > last[0].Ben)) stalls.push(`Ann saw no new frame from Ben at +${Date.now() - t0} ms`);
+        if (!(now[1].Ann > last[1].Ann)) stalls.push(`Ben saw no new frame from Ann at +${Date.now() - t0} ms`);
+        last = now;
+      }
+    })();
+    const t0 = Date.now();
+    lab.fault(cat.home, 'loss', 30);
+    await sleep(10000);
+    lab.fault(cat.home, 'blackout');
+    await sleep(10000);
+    lab.fault(cat.home, 'none');
+    const back = await waitForVideoFrom([ann, ben], ['Cat'], 10000, "Cat's video on Ann's and Ben's tiles after the faults")
+      .catch(async (err) => { throw new Error(`${err.message}\n${await decodingDiagnostics(ps, err).catch(() => '')}`); });
+    await waitForVideoFrom([cat], ['Ann', 'Ben'], 10000 - back, "Ann's and Ben's video on Cat's tiles after the faults");
+    watching = false;
+    await watch;
+    assert.deepEqual(stalls, [], 'the participants without a fault never stop seeing each other');
+  } finally {
+    await teardown();
+  }
+});
+
+test('TURN credentials of 60 s: after they expired, an ICE restart forced by a blackout still reconnects through TURN', { ...T, timeout: 240000 }, async () => {
+  // Two symmetric NATs: only TURN connects them.
+  lab = buildLab([{ nat: 'symmetric' }, { nat: 'symmetric' }]);
+  try {
+    const turn = await startCoturn(lab);
+    const srv = await startLabServer(lab, { turn, args: ['--turn-ttl', '60'] });
+    const [ann, ben] = [await homeParticipant(lab.homes[0], 'Ann'), await homeParticipant(lab.homes[1], 'Ben')];
+    const id = await createMeeting(ann);
+    const joined = Date.now();
+    await joinAll(srv, [ann, ben], id);
+    const before = await waitForSelectedPairs([ann, ben], 1);
+    assert.equal(before.Ann[0].local.type, 'relay');
+
+    // The credentials of the welcome are dead after 60 s; a few seconds more for clock granularity.
+    await sleep(Math.max(0, joined + 65000 - Date.now()));
+    lab.fault(ann.home, 'blackout');
+    await sleep(9000);  // past the ICE disconnected grace (5 s): the pair restarts ICE
+    lab.fault(ann.home, 'none');
+    await waitForVideoFrom([ann], ['Ben'], 15000, "Ben's video on Ann's tile after the restart");
+    await waitForVideoFrom([ben], ['Ann'], 15000, "Ann's video on Ben's tile after the restart");
+    const after_ = await waitForSelectedPairs([ann, ben], 1);
+    for (const name of ['Ann', 'Ben']) {
+      assert.equal(after_[name][0].local.type, 'relay', `${name} is relayed after the restart`);
+      assert.notEqual(after_[name][0].local.port, before[name][0].local.port,
+        `${name} made a new TURN allocation after the credentials of its welcome had expired`);
+    }
+  } finally {
+    await teardown();
+  }
+});

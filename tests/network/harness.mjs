@@ -10,8 +10,8 @@
 //   const pairs = await selectedPairs(alice);   // per connected peer connection
 //   await closeLab();                           // browsers, coturn, server, namespaces
 
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
@@ -27,25 +27,24 @@ export const ORIGIN = `http://${SERVER_IP}:${SERVER_PORT}`;
 
 const IN_NETNS = join(ROOT, 'tests', 'network', 'in-netns.sh');
 const CHROMIUM_IN_NETNS = join(ROOT, 'tests', 'network', 'chromium-in-netns.sh');
-const TURN_CONFIG = join(ROOT, 'deploy', 'turnserver.conf');
+const TURN_CONFIG_SCRIPT = join(ROOT, 'deploy', 'turnserver-conf.sh');
 
 const open = new Set();  // browsers and processes to close in closeLab()
 
 /**
  * coturn in the server's namespace, from the config the project ships
- * (deploy/turnserver.conf) with its placeholders filled in as the README
- * tells operators to. Resolves once it relays.
+ * (deploy/turnserver.conf), filled in by deploy/turnserver-conf.sh as the
+ * README tells operators to. Resolves once it relays.
  */
 export async function startCoturn(lab) {
   const dir = tempDir('meshmeet-coturn-');
   const secret = randomBytes(24).toString('hex');
   const secretFile = join(dir, 'turn-secret');
   writeFileSync(secretFile, secret + '\n', { mode: 0o600 });
-  const config = readFileSync(TURN_CONFIG, 'utf8')
-    .replaceAll('@LISTEN_IP@', SERVER_IP)
-    .replaceAll('@PUBLIC_IP@', SERVER_IP)
-    .replaceAll('@REALM@', 'lab.meshmeet.test')
-    .replaceAll('@SECRET@', secret);
+  // As the README tells operators to: the shipped config, filled in by the shipped script.
+  const render = spawnSync(TURN_CONFIG_SCRIPT, [SERVER_IP, SERVER_IP, 'lab.meshmeet.test', secretFile], { encoding: 'utf8' });
+  if (render.status !== 0) throw new Error(`deploy/turnserver-conf.sh failed: ${render.stderr}`);
+  const config = render.stdout;
   const configFile = join(dir, 'turnserver.conf');
   writeFileSync(configFile, config);
   const proc = track(spawn('ip', ['netns', 'exec', lab.server.ns, 'turnserver', '-c', configFile, '--log-file=stdout',
