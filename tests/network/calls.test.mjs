@@ -8,7 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildLab, labUnavailable } from './lab.mjs';
 import {
-  startLabServer, startCoturn, homeParticipant, createMeeting, waitForSelectedPairs, remoteCandidates,
+  startLabServer, startCoturn, homeParticipant, homeFirefoxParticipant, createMeeting, waitForSelectedPairs, remoteCandidates,
   candidateType, closeLab, sleep, waitFor,
 } from './harness.mjs';
 import { joinViaUi, waitForDecoding, decodingDiagnostics, remoteTiles } from '../browser/harness.mjs';
@@ -26,7 +26,7 @@ after(teardown);
 
 /** Everyone joins `id` in order; resolves once every page decodes every other. */
 async function joinAll(srv, participants, id) {
-  for (const p of participants) await joinViaUi(p, srv.meetingUrl(id), p.name);
+  for (const p of participants) await (p.join ? p.join(srv.meetingUrl(id)) : joinViaUi(p, srv.meetingUrl(id), p.name));
   try {
     await waitForDecoding(participants, participants.length - 1, { timeout: 30000 });
   } catch (err) {
@@ -205,6 +205,25 @@ test('TURN credentials of 60 s: after they expired, an ICE restart forced by a b
       assert.equal(after_[name][0].local.type, 'relay', `${name} is relayed after the restart`);
       assert.notEqual(after_[name][0].local.port, before[name][0].local.port,
         `${name} made a new TURN allocation after the credentials of its welcome had expired`);
+    }
+  } finally {
+    await teardown();
+  }
+});
+
+test('Firefox ESR behind a symmetric NAT and Chromium behind a cone NAT: video both ways through TURN', T, async () => {
+  lab = buildLab([{ nat: 'cone' }, { nat: 'symmetric' }]);
+  try {
+    const turn = await startCoturn(lab);
+    const srv = await startLabServer(lab, { turn });
+    const chromiumUser = await homeParticipant(lab.homes[0], 'Chromium');
+    const firefoxUser = await homeFirefoxParticipant(lab.homes[1], 'Firefox');
+    const id = await createMeeting(chromiumUser);
+    await joinAll(srv, [chromiumUser, firefoxUser], id);
+    const pairs = await waitForSelectedPairs([chromiumUser, firefoxUser], 1);
+    for (const p of [chromiumUser, firefoxUser]) {
+      const { local, remote } = pairs[p.name][0];
+      assert.ok(local.type === 'relay' || remote.type === 'relay', `${p.name}: the pair goes through TURN (${JSON.stringify(pairs[p.name][0])})`);
     }
   } finally {
     await teardown();

@@ -27,6 +27,7 @@ export const ORIGIN = `http://${SERVER_IP}:${SERVER_PORT}`;
 
 const IN_NETNS = join(ROOT, 'tests', 'network', 'in-netns.sh');
 const CHROMIUM_IN_NETNS = join(ROOT, 'tests', 'network', 'chromium-in-netns.sh');
+const FIREFOX_DRIVER = join(ROOT, 'tests', 'network', 'firefox-driver.mjs');
 const TURN_CONFIG_SCRIPT = join(ROOT, 'deploy', 'turnserver-conf.sh');
 
 const open = new Set();  // browsers and processes to close in closeLab()
@@ -150,36 +151,60 @@ export async function homeParticipant(home, name, { extraArgs = [] } = {}) {
 }
 
 /**
- * Headless Firefox ESR inside `home`'s namespace (puppeteer-core over
- * WebDriver BiDi), one participant page.
+ * Firefox ESR inside `home`'s namespace. Firefox is driven over a loopback
+ * port, and the home's loopback is not ours: so a driver process runs in the
+ * home beside it (firefox-driver.mjs) and we talk to it over its stdin and
+ * stdout. The participant's `page.evaluate(fn, arg)` works as Playwright's
+ * does (fn is sent as source), and `join(url)` joins through the UI.
  */
 export async function homeFirefoxParticipant(home, name) {
-  const { default: puppeteer } = await import('puppeteer-core');
-  const browser = await withTimeout(puppeteer.launch({
-    browser: 'firefox',
-    executablePath: IN_NETNS,
-    env: { ...process.env, LAB_NETNS: home.ns, LAB_EXEC: FIREFOX },
-    headless: true,
-    userDataDir: tempDir('meshmeet-firefox-'),
-    extraPrefsFirefox: {
-      'media.navigator.streams.fake': true,
-      'media.navigator.permission.disabled': true,
-      'media.autoplay.default': 0,
-      'media.autoplay.blocking_policy': 0,
-      // An http origin of the lab is not a secure context: let it have media.
-      'media.devices.insecure.enabled': true,
-      'media.getusermedia.insecure.enabled': true,
-      'dom.securecontext.allowlist': SERVER_IP,
+  const proc = track(spawn('ip', ['netns', 'exec', home.ns, process.execPath, FIREFOX_DRIVER], {
+    cwd: ROOT,
+    env: { ...process.env, FIREFOX_BIN: FIREFOX, LAB_ORIGIN_HOST: SERVER_IP, LAB_INIT_SCRIPT: `(${recordPeerConnections})()` },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  }));
+  const pending = new Map();
+  let nextId = 1;
+  const p = { name, kind: 'firefox', home, logs: [], console: [], errors: [] };
+  const stderr = [];
+  createInterface({ input: proc.stderr }).on('line', (line) => stderr.push(line));
+  const ready = new Promise((resolve, reject) => {
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      let m;
+      try { m = JSON.parse(line); } catch { return; }
+      if (m.ready) resolve();
+      else if (m.console !== undefined) p.console.push(m.console);
+      else if (pending.has(m.id)) {
+        const { resolve: ok, reject: fail } = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.ok) ok(m.value); else fail(new Error(`Firefox (${name}): ${m.error}`));
+      }
+    });
+    proc.once('exit', (code) => {
+      const err = new Error(`the Firefox driver of ${name} exited (${code}): ${stderr.slice(-10).join('\n')}`);
+      reject(err);
+      for (const { reject: fail } of pending.values()) fail(err);
+      pending.clear();
+    });
+  });
+  await withTimeout(ready, 40000, `Firefox in home ${home.n}`);
+  const call = (op, args = {}, ms = 30000) => {
+    const id = nextId++;
+    const done = new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+    proc.stdin.write(JSON.stringify({ id, op, ...args }) + '\n');
+    return withTimeout(done, ms, `Firefox (${name}) ${op}`);
+  };
+  p.page = {
+    evaluate: (fn, arg) => call('evaluate', { expression: `(${fn})(${arg === undefined ? '' : JSON.stringify(arg)})` }),
+    goto: (url) => call('goto', { url }),
+  };
+  p.join = (url) => call('join', { url, name });
+  open.add({
+    close: async () => {
+      await call('close', {}, 10000).catch(() => {});
+      if (proc.exitCode === null && !proc.signalCode) proc.kill('SIGKILL');
     },
-    timeout: 30000,
-  }), 35000, `Firefox in home ${home.n}`);
-  open.add({ close: () => browser.close() });
-  const page = await browser.newPage();
-  await page.evaluateOnNewDocument(recordPeerConnections);
-  page.setDefaultTimeout(15000);
-  const p = { name, kind: 'firefox', home, browser, page, logs: [], console: [], errors: [] };
-  page.on('console', (msg) => p.console.push(msg.text()));
-  page.on('pageerror', (e) => p.errors.push(String(e?.message ?? e)));
+  });
   return p;
 }
 
