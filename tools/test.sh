@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all_suites="unit core-wasm server node browser sanitize fuzz"
+all_suites="unit core-wasm server node browser network sanitize fuzz"
 suites=${MESHMEET_SUITES:-$all_suites}
 fuzz_seconds=${MESHMEET_FUZZ_SECONDS:-30}
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -52,6 +52,13 @@ suite_browser() {
   # The web app in Debian's Chromium (and Firefox ESR), fake camera and microphone.
   MESHMEET_SERVER_BIN=${MESHMEET_SERVER_BIN:-$PWD/build/bin/meshmeet-server} \
     timeout 1500 node --test --test-concurrency=1 tests/browser/
+}
+
+suite_network() {
+  # Calls across NATs and firewalls: network namespaces, nftables routers,
+  # coturn and a browser in every home (tests/network/lab.mjs). Needs root.
+  MESHMEET_SERVER_BIN=${MESHMEET_SERVER_BIN:-$PWD/build/bin/meshmeet-server} \
+    timeout 1200 node --test --test-concurrency=1 tests/network/
 }
 
 suite_sanitize() {
