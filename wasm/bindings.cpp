@@ -61,6 +61,7 @@ EMSCRIPTEN_BINDINGS(meshmeet_core) {
       .function("socketClosed", &Client::socket_closed)
       .function("socketMessage", &Client::socket_message)
       // peer connections
+      .function("createPeerConnectionFailed", &Client::create_peer_connection_failed)
       .function("negotiationNeeded", &Client::negotiation_needed)
       .function("localDescription", &Client::local_description)
       .function("operationDone", &Client::operation_done)

@@ -93,19 +93,28 @@ void Client::socket_message(double now_ms, int socket, const std::string& text) 
   auto message = session_.on_socket_message(now, socket, text);
   if (message) {
     if (auto* w = std::get_if<protocol::Welcome>(&*message)) {
-      mesh_.on_welcome(now, *w, session_.last_welcome(), session_.ice_servers_json());
+      mesh_.on_welcome(now, *w, session_.last_welcome(), session_.ice_servers_json(), session_.relay_only());
     } else if (auto* j = std::get_if<protocol::PeerJoined>(&*message)) {
       mesh_.on_peer_joined(now, j->peer);
     } else if (auto* l = std::get_if<protocol::PeerLeft>(&*message)) {
       mesh_.on_peer_left(now, l->peer, std::string(protocol::to_string(l->reason)));
     } else if (auto* s = std::get_if<protocol::SignalFrom>(&*message)) {
       mesh_.on_signal(now, s->from, s->data);
+    } else if (std::holds_alternative<protocol::IceServers>(*message)) {
+      mesh_.on_ice_servers(now, session_.ice_servers_json());
     }
   }
   settle(now);
 }
 
 // ---- peer connections ---------------------------------------------------------------
+
+void Client::create_peer_connection_failed(double now_ms, int pc, const std::string& error_name,
+                                          const std::string& message) {
+  const auto now = ms(now_ms);
+  if (auto* l = link(pc)) l->on_create_failed(now, error_name, message);
+  settle(now);
+}
 
 void Client::negotiation_needed(double now_ms, int pc) {
   const auto now = ms(now_ms);

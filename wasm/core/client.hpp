@@ -9,7 +9,7 @@
 //
 // Inputs the JS shim must report, per output it carries out:
 //   OpenSocket            → socket_opened / socket_message / socket_closed
-//   CreatePeerConnection  → negotiation_needed, ice_candidate, signaling_state,
+//   CreatePeerConnection  → create_peer_connection_failed if it threw, else negotiation_needed, ice_candidate, signaling_state,
 //                           ice_connection_state, connection_state, track,
 //                           data_channel_open/closed/message
 //   SetLocalDescription   → local_description (or operation_done for a rollback) / operation_failed
@@ -68,6 +68,8 @@ class Client {
   void socket_message(double now_ms, int socket, const std::string& text);
 
   // ---- peer connections (events for closed or unknown handles are ignored)
+  // `new RTCPeerConnection(config)` threw: a fresh connection is tried (see PeerNegotiation::on_create_failed).
+  void create_peer_connection_failed(double now_ms, int pc, const std::string& error_name, const std::string& message);
   void negotiation_needed(double now_ms, int pc);
   void local_description(double now_ms, int pc, int op, const std::string& type, const std::string& sdp);
   void operation_done(double now_ms, int pc, int op);

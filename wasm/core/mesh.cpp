@@ -37,9 +37,16 @@ void Mesh::for_each_link(F f) {
   for (auto& [id, orphan] : orphans_) f(*orphan.member.link);
 }
 
-void Mesh::on_welcome(std::int64_t now, const protocol::Welcome& w, WelcomeKind kind, const std::string& ice_servers_json) {
+void Mesh::set_ice_settings(const std::string& servers_json, bool relay_only) {
+  const std::string& own = ctx_.config().ice_servers_json;
+  ice_settings_.servers_json = own.empty() ? servers_json : own;
+  ice_settings_.relay_only = relay_only;
+}
+
+void Mesh::on_welcome(std::int64_t now, const protocol::Welcome& w, WelcomeKind kind, const std::string& ice_servers_json,
+                      bool relay_only) {
   if (state_ == MeshState::Closed) return;
-  ice_servers_json_ = ctx_.config().ice_servers_json.empty() ? ice_servers_json : ctx_.config().ice_servers_json;
+  set_ice_settings(ice_servers_json, relay_only);  // new connections are made with these
   std::set<std::string> present;
   for (const auto& p : w.peers)
     if (p.id != w.self) present.insert(p.id);
@@ -77,7 +84,20 @@ void Mesh::on_welcome(std::int64_t now, const protocol::Welcome& w, WelcomeKind 
   if (new_identity)
     for (auto& [id, orphan] : orphans_) orphan.member.link->announce_new_id(now, self_);
   for (const auto& p : w.peers) admit(now, p);
+  // Connections kept through a resume or a rejoin hold the ICE servers of an
+  // earlier welcome, whose TURN credentials may be about to expire.
+  for_each_link([&](PeerNegotiation& link) { link.on_ice_settings_changed(now); });
   roster_changed(now);
+}
+
+void Mesh::on_ice_servers(std::int64_t now, const std::string& ice_servers_json) {
+  if (state_ != MeshState::Active) return;
+  if (!ctx_.config().ice_servers_json.empty()) {
+    ctx_.log(LogLevel::Debug, kMachine, {}, {}, {}, "fresh ICE servers from the server not used: the app gave its own");
+    return;
+  }
+  set_ice_settings(ice_servers_json, ice_settings_.relay_only);
+  for_each_link([&](PeerNegotiation& link) { link.on_ice_settings_changed(now); });
 }
 
 void Mesh::on_peer_joined(std::int64_t now, const protocol::PeerInfo& peer) {
@@ -100,7 +120,7 @@ void Mesh::on_peer_left(std::int64_t now, const std::string& peer, std::string r
 void Mesh::add(std::int64_t now, const protocol::PeerInfo& peer) {
   Member m;
   m.name = peer.name;
-  m.link = std::make_unique<PeerNegotiation>(ctx_, self_, peer.id, ice_servers_json_, media_);
+  m.link = std::make_unique<PeerNegotiation>(ctx_, self_, peer.id, ice_settings_, media_);
   m.quality = std::make_unique<QualityMonitor>(ctx_, peer.id);
   ctx_.log(LogLevel::Debug, kMachine, peer.id, {}, {},
            "joined the roster (" + std::to_string(roster_.size() + 1) + " peers); we are " +

@@ -59,7 +59,13 @@ class Mesh {
   const std::string& self_id() const { return self_; }
 
   // ---- from the signaling session
-  void on_welcome(std::int64_t now, const protocol::Welcome& welcome, WelcomeKind kind, const std::string& ice_servers_json);
+  // `ice_servers_json` and `relay_only`: the session's newest (see IceSettings).
+  void on_welcome(std::int64_t now, const protocol::Welcome& welcome, WelcomeKind kind, const std::string& ice_servers_json,
+                  bool relay_only);
+  // Fresh ICE servers (TURN credentials about to expire): every live
+  // connection gets them, and new connections are made with them. The
+  // app's own list (ClientConfig::ice_servers_json), if any, still wins.
+  void on_ice_servers(std::int64_t now, const std::string& ice_servers_json);
   void on_peer_joined(std::int64_t now, const protocol::PeerInfo& peer);
   void on_peer_left(std::int64_t now, const std::string& peer, std::string reason);
   void on_signal(std::int64_t now, const std::string& from, const std::string& data);
@@ -99,6 +105,7 @@ class Mesh {
   };
   const std::map<std::string, Orphan>& orphans() const { return orphans_; }
   const LocalMedia& local_media() const { return media_; }
+  const IceSettings& ice_settings() const { return ice_settings_; }
   int uplink_kbps() const { return uplink_kbps_; }
 
  private:
@@ -124,11 +131,13 @@ class Mesh {
   void replay_held_signals(std::int64_t now, const std::string& peer);
   void arm_carry_over_timer(std::int64_t now);
   void roster_changed(std::int64_t now);
+  // The app's own ICE servers win over the server's.
+  void set_ice_settings(const std::string& servers_json, bool relay_only);
 
   CoreContext& ctx_;
   MeshState state_ = MeshState::Detached;
   std::string self_;
-  std::string ice_servers_json_ = "[]";
+  IceSettings ice_settings_;  // every link refers to it: declared before them
   std::map<std::string, Member> roster_;
   LocalMedia media_;
   int uplink_kbps_;

@@ -22,6 +22,7 @@ struct Fields {
   json operator()(const CreatePeerConnection& o) const {
     return {{"pc", o.pc}, {"peer", o.peer}, {"polite", o.polite}, {"config", raw(o.config_json)}};
   }
+  json operator()(const SetConfiguration& o) const { return {{"pc", o.pc}, {"config", raw(o.config_json)}}; }
   json operator()(const ClosePeerConnection& o) const { return {{"pc", o.pc}}; }
   json operator()(const AddTrack& o) const { return {{"pc", o.pc}, {"kind", kind(o.kind)}, {"track", o.track}}; }
   json operator()(const RemoveTrack& o) const { return {{"pc", o.pc}, {"kind", kind(o.kind)}}; }
@@ -46,7 +47,8 @@ struct Fields {
   json operator()(const CancelTimer& o) const { return {{"timer", o.timer}}; }
   json operator()(const StateChanged& o) const { return {{"state", o.state}, {"attempt", o.attempt}}; }
   json operator()(const Welcomed& o) const {
-    return {{"self", o.self}, {"meetingId", o.meeting_id}, {"meetingName", o.meeting_name}, {"how", o.how}};
+    return {{"self", o.self}, {"meetingId", o.meeting_id}, {"meetingName", o.meeting_name}, {"how", o.how},
+            {"relayOnly", o.relay_only}};
   }
   json operator()(const PeerJoinedEvent& o) const { return {{"peer", o.peer}, {"name", o.name}}; }
   json operator()(const PeerLeftEvent& o) const { return {{"peer", o.peer}, {"reason", o.reason}}; }
@@ -75,6 +77,7 @@ struct Names {
   std::string_view operator()(const CloseSocket&) const { return "close-socket"; }
   std::string_view operator()(const SendText&) const { return "send-text"; }
   std::string_view operator()(const CreatePeerConnection&) const { return "create-peer-connection"; }
+  std::string_view operator()(const SetConfiguration&) const { return "set-configuration"; }
   std::string_view operator()(const ClosePeerConnection&) const { return "close-peer-connection"; }
   std::string_view operator()(const AddTrack&) const { return "add-track"; }
   std::string_view operator()(const RemoveTrack&) const { return "remove-track"; }

@@ -44,6 +44,13 @@ struct CreatePeerConnection {
   bool polite;
   std::string config_json;
 };
+// pc.setConfiguration({...pc.getConfiguration(), ...JSON.parse(config_json)}):
+// new ICE servers (fresh TURN credentials) for a live connection, everything
+// else as created. Nothing to report; the next ICE restart uses them.
+struct SetConfiguration {
+  int pc;
+  std::string config_json;
+};
 struct ClosePeerConnection {  // pc.close(); later events for this id are ignored
   int pc;
 };
@@ -144,6 +151,7 @@ struct Welcomed {  // joined (or resumed, or rejoined under a new id after bad-r
   std::string meeting_id;
   std::string meeting_name;
   std::string how;  // "fresh", "resumed", "rejoined"
+  bool relay_only;  // the meeting's connections all go through TURN (no peer sees another's address)
 };
 struct PeerJoinedEvent {
   std::string peer;
@@ -222,7 +230,7 @@ struct LogEntry {
   std::string detail;
 };
 
-using Output = std::variant<OpenSocket, CloseSocket, SendText, CreatePeerConnection, ClosePeerConnection, AddTrack,
+using Output = std::variant<OpenSocket, CloseSocket, SendText, CreatePeerConnection, SetConfiguration, ClosePeerConnection, AddTrack,
                             RemoveTrack, ReplaceTrack, SetLocalDescription, SetRemoteDescription, AddIceCandidate,
                             RestartIce, SetSenderParameters, SendData, GetStats, SetTrackEnabled, StartTimer, CancelTimer,
                             StateChanged, Welcomed, PeerJoinedEvent, PeerLeftEvent, PeerIdChanged, PeerStateChanged, RemoteTrack,

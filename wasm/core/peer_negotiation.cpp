@@ -29,13 +29,18 @@ std::string_view to_string(PeerState state) {
   return "closed";
 }
 
-PeerNegotiation::PeerNegotiation(CoreContext& ctx, std::string self, std::string peer, std::string ice_servers_json,
+std::string IceSettings::rtc_configuration_json() const {
+  return "{\"iceServers\":" + (servers_json.empty() ? std::string("[]") : servers_json) +
+         (relay_only ? ",\"iceTransportPolicy\":\"relay\"}" : "}");
+}
+
+PeerNegotiation::PeerNegotiation(CoreContext& ctx, std::string self, std::string peer, const IceSettings& ice_settings,
                                  const LocalMedia& media)
     : ctx_(ctx),
       self_(std::move(self)),
       peer_(std::move(peer)),
       polite_(self_ < peer_),  // fixed per pair: both ends compute the same roles
-      ice_servers_json_(ice_servers_json.empty() ? "[]" : std::move(ice_servers_json)),
+      ice_settings_(ice_settings),
       media_(media),
       verification_(ctx, peer_) {}
 
@@ -120,10 +125,36 @@ void PeerNegotiation::create_pc(std::int64_t now, Initiator opener) {
   applied_budget_.reset();
   budget_op_ = budget_failures_ = 0;
   verification_.reset(!polite_);  // the impolite end commits
-  ctx_.emit(CreatePeerConnection{pc_, peer_, polite_, "{\"iceServers\":" + ice_servers_json_ + "}"});
+  pc_configuration_ = ice_settings_.rtc_configuration_json();
+  ctx_.emit(CreatePeerConnection{pc_, peer_, polite_, pc_configuration_});
   for (MediaKind kind : {MediaKind::Audio, MediaKind::Video})
     if (!media_.track(kind).empty()) ctx_.emit(AddTrack{pc_, kind, media_.track(kind)});
   apply_budget();
+}
+
+void PeerNegotiation::on_create_failed(std::int64_t now, const std::string& error_name, const std::string& message) {
+  if (pc_ == 0) return;
+  const std::string why = "the browser could not create the peer connection (" + error_name +
+                          (message.empty() ? "" : ": " + message) + ")";
+  ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {}, why);
+  // As for a connection that never came up: a fresh one, which counts
+  // toward giving up (a configuration the browser refuses is refused again,
+  // and the app hears peer-unreachable instead of waiting for watchdogs).
+  if (!ctx_.signaling_up()) {
+    set_state(now, PeerState::AwaitingSignaling, why + "; a fresh connection waits for signaling");
+    return;
+  }
+  replace_pc(now, why, Initiator::Us);
+}
+
+void PeerNegotiation::on_ice_settings_changed(std::int64_t now) {
+  (void)now;
+  if (pc_ == 0) return;
+  std::string configuration = ice_settings_.rtc_configuration_json();
+  if (configuration == pc_configuration_) return;
+  pc_configuration_ = std::move(configuration);
+  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "new ICE servers for the live connection");
+  ctx_.emit(SetConfiguration{pc_, pc_configuration_});
 }
 
 void PeerNegotiation::close_pc() {
@@ -485,7 +516,7 @@ void PeerNegotiation::set_remote(std::int64_t now, const std::string& type, cons
     explicit_rollback = true;
   }
   is_setting_remote_answer_pending_ = type == "answer";
-  PendingOp op{type == "offer" ? OpKind::RemoteOffer : OpKind::RemoteAnswer, sdp};
+  PendingOp op{type == "offer" ? OpKind::RemoteOffer : OpKind::RemoteAnswer, filter_sdp(sdp, "remote")};
   op.collision = collision;
   op.explicit_rollback = explicit_rollback;
   emit_op(std::move(op));
@@ -501,7 +532,7 @@ void PeerNegotiation::on_local_description(std::int64_t now, int op, const std::
   verification_.set_local_sdp(sdp);
   PeerSignal s;
   s.description_type = type;
-  s.sdp = sdp;
+  s.sdp = filter_sdp(sdp, "local");
   if (type == "answer") s.answers = last_remote_offer_seq_;
   const std::uint64_t seq = send(std::move(s));
   if (type == "offer") {
@@ -622,7 +653,12 @@ void PeerNegotiation::on_budget_refused(const std::string& what, int op) {
 void PeerNegotiation::on_ice_candidate(std::int64_t now, const std::string& candidate_json) {
   if (pc_ == 0) return;
   PeerSignal s;
-  if (read_candidate(candidate_json, s.candidate_json, s.candidate_ufrag)) send(std::move(s));  // else: the end of them
+  if (read_candidate(candidate_json, s.candidate_json, s.candidate_ufrag)) {  // else: the end of them
+    if (candidate_allowed(s.candidate_json))
+      send(std::move(s));
+    else  // the browser should not have gathered it (iceTransportPolicy "relay"): it never leaves
+      ctx_.log(LogLevel::Info, kMachine, peer_, {}, {}, "relay-only: a local non-relay candidate was not sent");
+  }
   if (!gathering_started_) {
     gathering_started_ = true;
     release_held_offer(now);
@@ -632,6 +668,10 @@ void PeerNegotiation::on_ice_candidate(std::int64_t now, const std::string& cand
 void PeerNegotiation::handle_candidate(std::int64_t now, const PeerSignal& s) {
   (void)now;
   if (ignore_offer_) return;  // belongs to an offer we ignored: dropped silently
+  if (!candidate_allowed(s.candidate_json)) {
+    ctx_.log(LogLevel::Info, kMachine, peer_, {}, {}, "relay-only: a non-relay candidate from the peer was dropped");
+    return;
+  }
   if (has_remote_description_ && (s.candidate_ufrag.empty() || s.candidate_ufrag == remote_ufrag_)) {
     add_candidate(s.candidate_json);
     return;
@@ -646,6 +686,23 @@ void PeerNegotiation::handle_candidate(std::int64_t now, const PeerSignal& s) {
 
 void PeerNegotiation::add_candidate(const std::string& candidate_json) {
   emit_op(PendingOp{OpKind::Candidate, candidate_json});
+}
+
+bool PeerNegotiation::candidate_allowed(const std::string& candidate_json) const {
+  if (!ice_settings_.relay_only) return true;
+  const auto line = candidate_attribute(candidate_json);
+  return line && (line->empty() || ice_candidate_type(*line) == CandidateType::Relay);
+}
+
+std::string PeerNegotiation::filter_sdp(const std::string& sdp, const char* direction) {
+  if (!ice_settings_.relay_only) return sdp;
+  int removed = 0;
+  std::string kept = sdp_relay_candidates_only(sdp, removed);
+  if (removed > 0)
+    ctx_.log(LogLevel::Info, kMachine, peer_, {}, {},
+             "relay-only: " + std::to_string(removed) + " non-relay candidate line(s) taken out of the " + direction +
+                 " description");
+  return kept;
 }
 
 void PeerNegotiation::flush_candidates() {

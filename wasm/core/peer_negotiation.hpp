@@ -87,9 +87,23 @@ struct LocalMedia {
   MediaState state() const { return MediaState{live(MediaKind::Audio), live(MediaKind::Video), sharing_screen()}; }
 };
 
+// What every peer connection of the meeting is configured with, owned by
+// the mesh and kept current: the ICE servers (the app's own, or else the
+// newest list from the server: its TURN credentials expire and are
+// refreshed) and whether the meeting is relay-only. In a relay-only meeting
+// the browser is told to use relay candidates only, and the core itself
+// sends and accepts nothing else (trickled or inside SDPs), so neither a
+// misbehaving browser nor a hostile peer or server can expose an address.
+struct IceSettings {
+  std::string servers_json = "[]";  // RTCIceServer array
+  bool relay_only = false;
+  // The RTCConfiguration: {"iceServers":[…]}, plus "iceTransportPolicy":"relay" when relay-only.
+  std::string rtc_configuration_json() const;
+};
+
 class PeerNegotiation {
  public:
-  PeerNegotiation(CoreContext& ctx, std::string self, std::string peer, std::string ice_servers_json,
+  PeerNegotiation(CoreContext& ctx, std::string self, std::string peer, const IceSettings& ice_settings,
                   const LocalMedia& media);
   PeerNegotiation(const PeerNegotiation&) = delete;
   PeerNegotiation& operator=(const PeerNegotiation&) = delete;
@@ -123,6 +137,10 @@ class PeerNegotiation {
   void on_signal(std::int64_t now, const PeerSignal& signal);
 
   // ---- from the current peer connection
+  // The browser refused to create it (new RTCPeerConnection threw, e.g. a
+  // turn: URL without credentials): handled as a connection that never came
+  // up, by a fresh one (or, once those are used up, giving up).
+  void on_create_failed(std::int64_t now, const std::string& error_name, const std::string& message);
   void on_negotiation_needed(std::int64_t now);
   void on_local_description(std::int64_t now, int op, const std::string& type, const std::string& sdp);
   void on_operation_done(std::int64_t now, int op);
@@ -137,6 +155,9 @@ class PeerNegotiation {
   void on_data_channel_message(std::int64_t now, const std::string& text);
 
   // ---- from the client
+  // The mesh's IceSettings changed (fresh ICE servers): the live connection
+  // gets them with setConfiguration, so that an ICE restart uses them.
+  void on_ice_settings_changed(std::int64_t now);
   void on_timer(std::int64_t now, int timer);
   void on_signaling_up(std::int64_t now);
   void on_local_track_changed(std::int64_t now, MediaKind kind, const std::string& old_track);
@@ -183,6 +204,12 @@ class PeerNegotiation {
   void handle_candidate(std::int64_t now, const PeerSignal& s);
   void set_remote(std::int64_t now, const std::string& type, const std::string& sdp, bool collision, bool explicit_rollback);
   void add_candidate(const std::string& candidate_json);
+  // In a relay-only meeting: false for a candidate that is not `typ relay`
+  // (an empty one, the end of candidates, passes). Always true otherwise.
+  bool candidate_allowed(const std::string& candidate_json) const;
+  // In a relay-only meeting, the SDP without its non-relay candidates
+  // (`direction` is for the log); otherwise the SDP as it is.
+  std::string filter_sdp(const std::string& sdp, const char* direction);
   void flush_candidates();
   void apply_budget();
   void on_budget_refused(const std::string& what, int op);
@@ -197,7 +224,8 @@ class PeerNegotiation {
   CoreContext& ctx_;
   std::string self_, peer_;
   bool polite_;
-  std::string ice_servers_json_;
+  const IceSettings& ice_settings_;
+  std::string pc_configuration_;  // what the current connection was created or last set with
   const LocalMedia& media_;
 
   PeerState state_ = PeerState::New;

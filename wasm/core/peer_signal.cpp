@@ -98,6 +98,14 @@ bool read_candidate(std::string_view candidate_json, std::string& compact_json, 
   return true;
 }
 
+std::optional<std::string> candidate_attribute(std::string_view candidate_json) {
+  json c = json::parse(candidate_json, nullptr, false);
+  if (c.is_discarded() || !c.is_object()) return std::nullopt;
+  auto line = c.find("candidate");
+  if (line == c.end() || !line->is_string()) return std::nullopt;
+  return line->get<std::string>();
+}
+
 std::string serialize_chat(std::string_view text, bool direct) {
   return dump(json{{"t", "chat"}, {"text", std::string(text)}, {"direct", direct}});
 }

@@ -48,6 +48,9 @@ std::string serialize(const PeerSignal& signal);
 // unreadable; false when `candidate_json` is not an object with a string
 // `candidate` (the browser's end-of-candidates `null` included).
 bool read_candidate(std::string_view candidate_json, std::string& compact_json, std::string& ufrag);
+// The `candidate` attribute of an RTCIceCandidateInit in JSON ("" marks the
+// end of a generation's candidates); nullopt when there is none.
+std::optional<std::string> candidate_attribute(std::string_view candidate_json);
 
 // Chat over the peer data channel: {"t":"chat","text":"…","direct":false}.
 std::string serialize_chat(std::string_view text, bool direct);

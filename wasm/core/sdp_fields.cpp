@@ -1,13 +1,14 @@
 #include "wasm/core/sdp_fields.hpp"
 
 #include <cctype>
+#include <vector>
 
 namespace meshmeet::core {
 namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
   return s;
 }
 
@@ -24,6 +25,39 @@ std::string_view attribute(std::string_view sdp, std::string_view prefix) {
   return {};
 }
 
+// ABNF string literals are case-insensitive ("typ", "relay", "candidate:").
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+bool all_digits(std::string_view s, std::size_t max_length) {
+  if (s.empty() || s.size() > max_length) return false;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+std::vector<std::string_view> split_on_spaces(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\t')) ++pos;
+    std::size_t end = pos;
+    while (end < s.size() && s[end] != ' ' && s[end] != '\t') ++end;
+    if (end > pos) out.push_back(s.substr(pos, end - pos));
+    pos = end;
+  }
+  return out;
+}
+
+bool is_candidate_line(std::string_view line) {
+  constexpr std::string_view kPrefix = "a=candidate:";
+  return line.size() >= kPrefix.size() && equals_ignoring_case(line.substr(0, kPrefix.size()), kPrefix);
+}
+
 }  // namespace
 
 std::string sdp_fingerprint(std::string_view sdp) {
@@ -38,5 +72,52 @@ std::string sdp_fingerprint(std::string_view sdp) {
 }
 
 std::string sdp_ice_ufrag(std::string_view sdp) { return std::string(attribute(sdp, "a=ice-ufrag:")); }
+
+std::string_view to_string(CandidateType type) {
+  switch (type) {
+    case CandidateType::Host: return "host";
+    case CandidateType::ServerReflexive: return "srflx";
+    case CandidateType::PeerReflexive: return "prflx";
+    case CandidateType::Relay: return "relay";
+  }
+  return "host";
+}
+
+std::optional<CandidateType> ice_candidate_type(std::string_view candidate) {
+  std::string_view s = trim(candidate);
+  if (s.size() >= 2 && s.substr(0, 2) == "a=") s.remove_prefix(2);
+  constexpr std::string_view kPrefix = "candidate:";
+  if (s.size() < kPrefix.size() || !equals_ignoring_case(s.substr(0, kPrefix.size()), kPrefix)) return std::nullopt;
+  s.remove_prefix(kPrefix.size());
+  const auto f = split_on_spaces(s);
+  // foundation component transport priority address port "typ" type
+  if (f.size() < 8 || f[0].size() > 32 || !all_digits(f[1], 3) || f[2].empty() || !all_digits(f[3], 10) ||
+      f[4].empty() || !all_digits(f[5], 5) || !equals_ignoring_case(f[6], "typ"))
+    return std::nullopt;
+  if (equals_ignoring_case(f[7], "host")) return CandidateType::Host;
+  if (equals_ignoring_case(f[7], "srflx")) return CandidateType::ServerReflexive;
+  if (equals_ignoring_case(f[7], "prflx")) return CandidateType::PeerReflexive;
+  if (equals_ignoring_case(f[7], "relay")) return CandidateType::Relay;
+  return std::nullopt;
+}
+
+std::string sdp_relay_candidates_only(std::string_view sdp, int& removed) {
+  removed = 0;
+  std::string out;
+  out.reserve(sdp.size());
+  std::size_t pos = 0;
+  while (pos < sdp.size()) {
+    std::size_t end = sdp.find('\n', pos);
+    end = end == std::string_view::npos ? sdp.size() : end + 1;  // the line with its ending
+    std::string_view line = sdp.substr(pos, end - pos);
+    pos = end;
+    if (is_candidate_line(line) && ice_candidate_type(line) != CandidateType::Relay) {
+      ++removed;
+      continue;
+    }
+    out.append(line);
+  }
+  return out;
+}
 
 }  // namespace meshmeet::core

@@ -1,9 +1,11 @@
-// The two things the core reads from an SDP: the DTLS fingerprint (for the
-// verification code) and the ICE username fragment (to match trickled
-// candidates to the description they belong to). Everything else in the SDP
-// is the browser's business.
+// What the core reads from (and, in a relay-only meeting, removes from) an
+// SDP or a trickled candidate: the DTLS fingerprint (for the verification
+// code), the ICE username fragment (to match trickled candidates to the
+// description they belong to) and the type of each ICE candidate. Everything
+// else in the SDP is the browser's business.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,5 +15,22 @@ namespace meshmeet::core {
 std::string sdp_fingerprint(std::string_view sdp);
 // The first `a=ice-ufrag:` value, or "".
 std::string sdp_ice_ufrag(std::string_view sdp);
+
+// RFC 8839 cand-type.
+enum class CandidateType { Host, ServerReflexive, PeerReflexive, Relay };
+std::string_view to_string(CandidateType type);  // "host", "srflx", "prflx", "relay"
+
+// The type of an ICE candidate attribute, as trickled ("candidate:…") or as
+// an SDP line ("a=candidate:…", a trailing CR allowed). Read by position
+// (foundation, component, transport, priority, address, port, "typ", type),
+// so a later "typ relay" among the extensions cannot disguise a host
+// candidate. nullopt for anything malformed or of an unknown type.
+std::optional<CandidateType> ice_candidate_type(std::string_view candidate);
+
+// The SDP without its `a=candidate:` lines that are not relay candidates
+// (malformed ones included), in every m-section. Every other line, its line
+// ending (CRLF or LF) and `a=end-of-candidates` are kept byte for byte.
+// `removed` is set to the number of lines taken out.
+std::string sdp_relay_candidates_only(std::string_view sdp, int& removed);
 
 }  // namespace meshmeet::core

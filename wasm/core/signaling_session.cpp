@@ -195,7 +195,8 @@ std::optional<protocol::ServerMessage> SignalingSession::on_socket_message(std::
     return std::nullopt;
   }
   if (std::holds_alternative<protocol::Pong>(message)) return std::nullopt;
-  if (state_ != SessionState::Joined) return std::nullopt;  // peer-joined/left/signal before welcome
+  if (state_ != SessionState::Joined) return std::nullopt;  // peer-joined/left/signal/ice-servers before welcome
+  if (auto* ice = std::get_if<protocol::IceServers>(&message)) ice_servers_json_ = ice->ice_servers;
   return std::move(message);
 }
 
@@ -207,6 +208,9 @@ void SignalingSession::handle_welcome(std::int64_t now, const protocol::Welcome&
   self_ = w.self;
   token_ = w.resume;
   ice_servers_json_ = w.ice_servers;
+  // Once relay-only, always: a later welcome (a resume, perhaps from another
+  // node or a hostile server) cannot turn the protection off mid-meeting.
+  relay_only_ = relay_only_ || w.relay_only;
   const auto& c = ctx_.config();
   heartbeat_interval_ = w.heartbeat_interval_ms ? w.heartbeat_interval_ms : c.default_heartbeat_interval_ms;
   heartbeat_timeout_ = w.heartbeat_timeout_ms ? w.heartbeat_timeout_ms : c.default_heartbeat_timeout_ms;
@@ -217,7 +221,7 @@ void SignalingSession::handle_welcome(std::int64_t now, const protocol::Welcome&
   last_heard_ = now;
   arm_watchdog(heartbeat_timeout_, "server-silence");
   close_abandoned();
-  ctx_.emit(Welcomed{self_, w.meeting_id, w.meeting_name, std::string(to_string(last_welcome_))});
+  ctx_.emit(Welcomed{self_, w.meeting_id, w.meeting_name, std::string(to_string(last_welcome_)), relay_only_});
 
   // Signals written while away: still meaningful after a resume, to peers
   // that are still here; meaningless after a rejoin (new id, new connections).

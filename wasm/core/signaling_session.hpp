@@ -53,7 +53,8 @@ class SignalingSession {
   void on_socket_opened(std::int64_t now, int socket);
   void on_socket_closed(std::int64_t now, int socket, int code);
   // Keeps what the session owns (pong, errors it handles, welcome bookkeeping)
-  // and returns what the mesh must see: welcome, peer-joined, peer-left, signal.
+  // and returns what the mesh must see: welcome, peer-joined, peer-left,
+  // signal, ice-servers (kept here too: the newest list the server gave).
   std::optional<protocol::ServerMessage> on_socket_message(std::int64_t now, int socket, std::string_view text);
   void on_timer(std::int64_t now, int timer);
 
@@ -64,7 +65,10 @@ class SignalingSession {
   bool joined() const { return state_ == SessionState::Joined; }
   WelcomeKind last_welcome() const { return last_welcome_; }
   const std::string& self_id() const { return self_; }
+  // The newest RTCIceServer array from welcome or ice-servers (JSON text).
   const std::string& ice_servers_json() const { return ice_servers_json_; }
+  // A welcome said the meeting is relay-only; never reset by a later one.
+  bool relay_only() const { return relay_only_; }
   int socket() const { return socket_; }
   int attempt() const { return attempt_; }
   std::size_t buffered_signals() const { return buffer_.size(); }
@@ -89,6 +93,7 @@ class SignalingSession {
   std::string self_;
   std::string token_;  // resume token; empty after bad-resume
   std::string ice_servers_json_ = "[]";
+  bool relay_only_ = false;
   WelcomeKind last_welcome_ = WelcomeKind::Fresh;
 
   int socket_ = 0;

@@ -300,10 +300,20 @@ void FakePeerConnection::execute(const Op& op) {
   listener_.pc_operation_done(*this, op.id);
 }
 
-// A local description starts an ICE session for its ufrag (once per ufrag).
+void FakePeerConnection::set_configuration(const std::string& config_json) {
+  nlohmann::json c = nlohmann::json::parse(config_json, nullptr, false);
+  if (!c.is_object()) return;
+  ++configurations_set_;
+  if (c.contains("iceServers")) ice_servers_ = c["iceServers"].dump();
+  relay_policy_ = c.contains("iceTransportPolicy") && c["iceTransportPolicy"] == "relay";
+}
+
+// A local description starts an ICE session for its ufrag (once per ufrag),
+// with the ICE servers configured at that moment.
 void FakePeerConnection::gather(const std::string& ufrag) {
   if (gathering_.count(ufrag)) return;
   gathering_.insert(ufrag);
+  session_ice_servers_.push_back(ice_servers_);
   switch (networks_) {
     case Networks::Known:
       emit_candidates(ufrag);
@@ -331,12 +341,19 @@ void FakePeerConnection::on_network_list() {
 }
 
 void FakePeerConnection::emit_candidates(const std::string& ufrag) {
-  for (int i = 0; i < 2; ++i) {
-    net_.loop().after(4 + 8 * i, [this, ufrag, i] {
+  // Under iceTransportPolicy "relay" a browser gathers relay candidates only.
+  std::vector<std::string> types;
+  if (!relay_policy_ || options_.gathers_past_relay_policy) types = {"host", "srflx"};
+  if (relay_policy_) types.push_back("relay");
+  for (int i = 0; i < static_cast<int>(types.size()); ++i) {
+    const std::string type = types[i];
+    net_.loop().after(4 + 8 * i, [this, ufrag, i, type] {
       if (closed_) return;
-      nlohmann::json c = {{"candidate", "candidate:" + std::to_string(serial_) + std::to_string(i) + " 1 udp 2122260223 10.0." +
-                                            std::to_string(serial_ % 250) + "." + std::to_string(i + 1) + " " +
-                                            std::to_string(50000 + serial_) + " typ " + (i == 0 ? "host" : "srflx")},
+      const std::string address = type == "relay" ? "203.0.113." + std::to_string(serial_ % 250)
+                                                  : "10.0." + std::to_string(serial_ % 250) + "." + std::to_string(i + 1);
+      nlohmann::json c = {{"candidate", "candidate:" + std::to_string(serial_) + std::to_string(i) + " 1 udp 2122260223 " +
+                                            address + " " + std::to_string(50000 + serial_) + " typ " + type +
+                                            (type == "relay" ? " raddr 0.0.0.0 rport 0" : "")},
                           {"sdpMid", "0"},
                           {"sdpMLineIndex", 0},
                           {"usernameFragment", ufrag}};

@@ -78,6 +78,10 @@ struct PcOptions {
   // negotiationneeded reaches the page before the rollback's
   // signalingstatechange and completion, and only once.
   bool negotiation_needed_overtakes_rollback = false;
+  // A browser that gathers host and server-reflexive candidates even under
+  // iceTransportPolicy "relay" (a bug, or a hostile one): the core must
+  // still keep them off the wire.
+  bool gathers_past_relay_policy = false;
 };
 
 class FakePeerConnection {
@@ -90,6 +94,9 @@ class FakePeerConnection {
   void set_remote_description(int op, const std::string& type, const std::string& sdp);
   void add_ice_candidate(int op, const std::string& candidate_json);
   void restart_ice();
+  // The RTCConfiguration given at creation and by setConfiguration: its
+  // iceServers and iceTransportPolicy ("relay": relay candidates only).
+  void set_configuration(const std::string& config_json);
   void add_track(const std::string& kind, const std::string& track);
   void remove_track(const std::string& kind);
   void replace_track(const std::string& kind, const std::string& track);
@@ -117,6 +124,10 @@ class FakePeerConnection {
   std::map<std::string, std::pair<int, double>> sender_parameters;  // kind → (maxBitrate, scale), set by the shim
   int restarts() const { return restarts_; }
   bool missed_network_list() const { return networks_ == Networks::Missed; }
+  bool relay_policy() const { return relay_policy_; }
+  // The iceServers each ICE session (one per local ufrag) started with, in order.
+  const std::vector<std::string>& session_ice_servers() const { return session_ice_servers_; }
+  int configurations_set() const { return configurations_set_; }
 
  private:
   friend class MediaNetwork;
@@ -187,6 +198,10 @@ class FakePeerConnection {
   std::deque<std::string> early_messages_;  // arrived before our channel's `open`
   int sends_while_closed_ = 0;
   int restarts_ = 0;
+  std::string ice_servers_ = "[]";
+  bool relay_policy_ = false;
+  int configurations_set_ = 0;
+  std::vector<std::string> session_ice_servers_;
 };
 
 // The network between all fake peer connections: pairs them by the

@@ -154,7 +154,14 @@ void FakeServer::remove_member(std::string id, const char* reason) {
   }
 }
 
+void FakeServer::send_ice_servers(const std::string& ice_servers_json) {
+  options_.ice_servers = ice_servers_json;
+  for (const auto& [id, m] : members_)
+    if (m.conn) deliver(m.conn, serialize(ServerMessage{IceServers{ice_servers_json}}));
+}
+
 void FakeServer::relay(const std::string& from, const std::string& to, const std::string& data) {
+  if (signal_tap) signal_tap(from, data);
   Member& target = members_.at(to);
   std::string text = serialize_signal_from(from, data);
   if (target.conn) {
@@ -212,6 +219,8 @@ void FakeServer::handle(int conn_id, const std::string& text) {
     w.meeting_id = member->meeting;
     for (const auto& other : rooms_[member->meeting])
       if (other != member->id) w.peers.push_back(PeerInfo{other, members_.at(other).name});
+    w.ice_servers = options_.ice_servers;
+    w.relay_only = options_.relay_only;
     w.heartbeat_interval_ms = options_.heartbeat_interval_ms;
     w.heartbeat_timeout_ms = options_.heartbeat_timeout_ms;
     deliver(conn_id, serialize(ServerMessage{w}));

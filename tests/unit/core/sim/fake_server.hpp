@@ -33,6 +33,9 @@ struct ServerOptions {
   double signal_loss = 0;
   double signal_duplicate = 0;
   std::int64_t signal_jitter_ms = 0;  // extra delay U(0, jitter): reorders signals among themselves
+  // What every welcome carries (protocol v2).
+  std::string ice_servers = "[]";
+  bool relay_only = false;
 };
 
 // The client side of one WebSocket, as callbacks.
@@ -60,6 +63,12 @@ class FakeServer {
   void set_blackhole(bool on);              // silent server; on recovery the silent connections count as dropped
   void set_refusing(bool on) { refusing_ = on; }  // process down: new connections are refused
   void restart();                           // process restart: connections, rooms and tokens gone (meetings stay)
+
+  // ---- protocol v2: fresh ICE servers (TURN credentials) to every connected
+  // member, and in every later welcome
+  void send_ice_servers(const std::string& ice_servers_json);
+  // Sees the `data` of every signal a client sends, before any chaos: what went on the wire.
+  std::function<void(const std::string& from, const std::string& data)> signal_tap;
 
   // ---- introspection
   std::vector<std::string> roster(const std::string& meeting) const;  // member ids, held slots included

@@ -107,6 +107,7 @@ void Participant::pump() {
 FakePeerConnection* Participant::pc(int handle, const char* what) {
   auto it = pcs.find(handle);
   if (it == pcs.end()) {
+    if (refused_pcs.count(handle)) return nullptr;  // never created: the shim finds nothing to act on
     anomalies.push_back(std::string(what) + " on unknown or closed peer connection " + std::to_string(handle));
     return nullptr;
   }
@@ -149,8 +150,24 @@ void Participant::carry_out(Output& output) {
     if (pcs.count(o->pc)) anomalies.push_back("peer connection id reused: " + std::to_string(o->pc));
     auto config = nlohmann::json::parse(o->config_json, nullptr, false);
     if (!config.is_object() || !config.contains("iceServers")) anomalies.push_back("bad RTCConfiguration " + o->config_json);
-    pcs[o->pc] = &world_.net.create(*this, name_, client_.self_id(), o->peer, o->pc, options_.pc);
+    if (refuse_peer_connections > 0) {  // new RTCPeerConnection threw (e.g. a turn: URL without credentials)
+      --refuse_peer_connections;
+      ++pcs_refused;
+      // Reported after the rest of the batch, whose outputs for this handle
+      // find no connection (as in web/meshmeet.js, where each output runs on its own).
+      const int handle = o->pc;
+      refused_pcs.insert(handle);
+      world_.loop.after(0, [this, handle] {
+        feed([&](Client& c, double t) { c.create_peer_connection_failed(t, handle, "InvalidAccessError", "bad iceServers"); });
+      });
+      return;
+    }
+    auto& created = world_.net.create(*this, name_, client_.self_id(), o->peer, o->pc, options_.pc);
+    created.set_configuration(o->config_json);
+    pcs[o->pc] = &created;
     ++pcs_created;
+  } else if (auto* o = std::get_if<SetConfiguration>(&output)) {
+    if (auto* p = pc(o->pc, "setConfiguration")) p->set_configuration(o->config_json);
   } else if (auto* o = std::get_if<ClosePeerConnection>(&output)) {
     if (auto* p = pc(o->pc, "close")) {
       p->close();

@@ -72,6 +72,10 @@ class Participant : public PcListener {
   // The next this many setParameters calls are refused (InvalidModificationError),
   // as a browser does before the sender is negotiated, or node-webrtc always.
   int refuse_set_parameters = 0;
+  // The next this many `new RTCPeerConnection` calls throw.
+  int refuse_peer_connections = 0;
+  int pcs_refused = 0;
+  std::set<int> refused_pcs;
   int set_parameters_refused = 0;
   int pcs_created = 0, pcs_closed = 0, ice_restarts = 0, sockets_opened = 0, texts_sent = 0, logs = 0;
   int glare_ignored = 0, glare_accepted = 0, candidates_queued = 0, explicit_rollbacks = 0;

@@ -1,0 +1,110 @@
+// What the core reads from SDPs and candidates, and the relay-only filter:
+// which candidates count as relay (by position, not by searching), and that
+// taking the others out of an SDP leaves every other byte alone.
+#include <doctest/doctest.h>
+
+#include "wasm/core/sdp_fields.hpp"
+
+using meshmeet::core::CandidateType;
+using meshmeet::core::ice_candidate_type;
+using meshmeet::core::sdp_relay_candidates_only;
+
+TEST_CASE("ice candidate type: host, srflx, prflx, relay, as trickled and as SDP lines") {
+  CHECK(ice_candidate_type("candidate:842163049 1 udp 1677729535 192.0.2.7 61665 typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag x network-cost 999") ==
+        CandidateType::ServerReflexive);
+  CHECK(ice_candidate_type("candidate:1 1 udp 2122260223 10.0.0.5 50000 typ host generation 0") == CandidateType::Host);
+  CHECK(ice_candidate_type("candidate:3 1 udp 1853824767 198.51.100.4 4000 typ prflx raddr 10.0.0.5 rport 50000") ==
+        CandidateType::PeerReflexive);
+  CHECK(ice_candidate_type("candidate:4 1 udp 41885439 203.0.113.9 59001 typ relay raddr 0.0.0.0 rport 0") ==
+        CandidateType::Relay);
+  CHECK(ice_candidate_type("a=candidate:4 1 udp 41885439 203.0.113.9 59001 typ relay raddr 0.0.0.0 rport 0\r\n") ==
+        CandidateType::Relay);
+  // ABNF literals are case-insensitive.
+  CHECK(ice_candidate_type("candidate:4 1 UDP 41885439 203.0.113.9 59001 TYP Relay") == CandidateType::Relay);
+}
+
+TEST_CASE("ice candidate type: mDNS names and TCP candidates are host candidates") {
+  CHECK(ice_candidate_type("candidate:2 1 udp 2113937151 3f2a6c1e-9d1b-4a7e-8c55-0123456789ab.local 54321 typ host generation 0") ==
+        CandidateType::Host);
+  CHECK(ice_candidate_type("candidate:5 1 tcp 1518280447 192.0.2.7 9 typ host tcptype active generation 0") ==
+        CandidateType::Host);
+  CHECK(ice_candidate_type("candidate:6 1 tcp 1518280447 192.0.2.7 50001 typ srflx raddr 10.0.0.5 rport 9 tcptype passive") ==
+        CandidateType::ServerReflexive);
+}
+
+TEST_CASE("ice candidate type: malformed lines are not relay candidates") {
+  CHECK_FALSE(ice_candidate_type(""));
+  CHECK_FALSE(ice_candidate_type("candidate:"));
+  CHECK_FALSE(ice_candidate_type("typ relay"));
+  CHECK_FALSE(ice_candidate_type("candidate:4 1 udp 41885439 203.0.113.9 59001 relay"));           // no "typ"
+  CHECK_FALSE(ice_candidate_type("candidate:4 1 udp 41885439 203.0.113.9 typ relay"));             // no port
+  CHECK_FALSE(ice_candidate_type("candidate:4 x udp 41885439 203.0.113.9 59001 typ relay"));       // component
+  CHECK_FALSE(ice_candidate_type("candidate:4 1 udp high 203.0.113.9 59001 typ relay"));          // priority
+  CHECK_FALSE(ice_candidate_type("candidate:4 1 udp 41885439 203.0.113.9 590011 typ relay"));     // port
+  CHECK_FALSE(ice_candidate_type("candidate:4 1 udp 41885439 203.0.113.9 59001 typ turn"));       // unknown type
+  CHECK_FALSE(ice_candidate_type("a=fingerprint:sha-256 AB:CD"));
+  // A host candidate cannot pass as relay by carrying "typ relay" among its extensions.
+  CHECK(ice_candidate_type("candidate:1 1 udp 2122260223 10.0.0.5 50000 typ host x typ relay") == CandidateType::Host);
+  CHECK_FALSE(ice_candidate_type("candidate:1 1 udp 2122260223 10.0.0.5 typ relay 50000 typ host"));
+}
+
+TEST_CASE("relay-only SDP: non-relay candidates leave every m-section; everything else stays byte for byte") {
+  const std::string sdp =
+      "v=0\r\n"
+      "o=- 1 2 IN IP4 127.0.0.1\r\n"
+      "s=-\r\n"
+      "t=0 0\r\n"
+      "a=group:BUNDLE 0 1\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+      "c=IN IP4 0.0.0.0\r\n"
+      "a=ice-ufrag:abcd\r\n"
+      "a=candidate:1 1 udp 2122260223 10.0.0.5 50000 typ host generation 0\r\n"
+      "a=candidate:2 1 udp 2113937151 3f2a6c1e.local 54321 typ host\r\n"
+      "a=candidate:3 1 udp 1677729535 192.0.2.7 61665 typ srflx raddr 0.0.0.0 rport 0\r\n"
+      "a=candidate:4 1 udp 41885439 203.0.113.9 59001 typ relay raddr 0.0.0.0 rport 0\r\n"
+      "a=candidate:5 1 tcp 1518280447 192.0.2.7 9 typ host tcptype active\r\n"
+      "a=candidate:garbage\r\n"
+      "a=end-of-candidates\r\n"
+      "a=mid:0\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+      "c=IN IP4 0.0.0.0\r\n"
+      "a=candidate:6 1 udp 1853824767 198.51.100.4 4000 typ prflx raddr 10.0.0.5 rport 50000\r\n"
+      "a=candidate:7 1 udp 41885439 203.0.113.9 59002 typ relay raddr 0.0.0.0 rport 0\r\n"
+      "a=end-of-candidates\r\n"
+      "a=mid:1\r\n";
+  const std::string expected =
+      "v=0\r\n"
+      "o=- 1 2 IN IP4 127.0.0.1\r\n"
+      "s=-\r\n"
+      "t=0 0\r\n"
+      "a=group:BUNDLE 0 1\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+      "c=IN IP4 0.0.0.0\r\n"
+      "a=ice-ufrag:abcd\r\n"
+      "a=candidate:4 1 udp 41885439 203.0.113.9 59001 typ relay raddr 0.0.0.0 rport 0\r\n"
+      "a=end-of-candidates\r\n"
+      "a=mid:0\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+      "c=IN IP4 0.0.0.0\r\n"
+      "a=candidate:7 1 udp 41885439 203.0.113.9 59002 typ relay raddr 0.0.0.0 rport 0\r\n"
+      "a=end-of-candidates\r\n"
+      "a=mid:1\r\n";
+  int removed = -1;
+  CHECK(sdp_relay_candidates_only(sdp, removed) == expected);
+  CHECK(removed == 6);
+  // Idempotent: a filtered SDP passes unchanged.
+  CHECK(sdp_relay_candidates_only(expected, removed) == expected);
+  CHECK(removed == 0);
+}
+
+TEST_CASE("relay-only SDP: LF-only line endings and a last line without one are kept as they are") {
+  int removed = 0;
+  CHECK(sdp_relay_candidates_only("v=0\na=candidate:1 1 udp 1 10.0.0.5 9 typ host\na=mid:0", removed) == "v=0\na=mid:0");
+  CHECK(removed == 1);
+  CHECK(sdp_relay_candidates_only("v=0\na=candidate:1 1 udp 1 203.0.113.9 9 typ relay", removed) ==
+        "v=0\na=candidate:1 1 udp 1 203.0.113.9 9 typ relay");
+  CHECK(removed == 0);
+  CHECK(sdp_relay_candidates_only("", removed).empty());
+  CHECK(sdp_relay_candidates_only("v=0\r\nA=CANDIDATE:1 1 udp 1 10.0.0.5 9 typ host\r\n", removed) == "v=0\r\n");
+  CHECK(removed == 1);
+}
