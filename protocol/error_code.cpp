@@ -20,6 +20,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::NotFound: return "not-found";
     case ErrorCode::MethodNotAllowed: return "method-not-allowed";
     case ErrorCode::ForbiddenOrigin: return "forbidden-origin";
+    case ErrorCode::RelayUnavailable: return "relay-unavailable";
   }
   return "bad-message";
 }
@@ -34,7 +35,8 @@ int http_status(ErrorCode code) {
   switch (code) {
     case ErrorCode::BadJson:
     case ErrorCode::BadMessage:
-    case ErrorCode::BadRequest: return 400;
+    case ErrorCode::BadRequest:
+    case ErrorCode::RelayUnavailable: return 400;
     case ErrorCode::Unauthorized: return 401;
     case ErrorCode::ForbiddenOrigin: return 403;
     case ErrorCode::NotFound:

@@ -289,6 +289,10 @@ Parsed<ServerMessage> parse_server_message(std::string_view text) {
       if (!ice->is_array()) return f.fail("field 'iceServers' must be an array");
       w.ice_servers = dump(*ice);
     }
+    if (const json* relay = f.find("relayOnly")) {
+      if (!relay->is_boolean()) return f.fail("field 'relayOnly' must be a boolean");
+      w.relay_only = relay->get<bool>();
+    }
     const json* hb = f.find("heartbeat");
     if (!hb || !hb->is_object()) return f.fail("field 'heartbeat' must be an object");
     auto interval = hb->find("interval");
@@ -342,6 +346,11 @@ Parsed<ServerMessage> parse_server_message(std::string_view text) {
     if (auto e = f.string("ref", m.ref, false)) return *e;
     return ServerMessage{std::move(m)};
   }
+  if (type == "ice-servers") {
+    const json* ice = f.find("iceServers");
+    if (!ice || !ice->is_array()) return f.fail("field 'iceServers' must be an array");
+    return ServerMessage{IceServers{dump(*ice)}};
+  }
   return error(ErrorCode::BadMessage, "unknown message type", type);
 }
 
@@ -374,6 +383,7 @@ std::string serialize(const ServerMessage& message) {
       out += R"(],"iceServers":)";
       const json ice = json::parse(m.ice_servers, nullptr, false);
       out += ice.is_array() ? dump(ice) : std::string("[]");
+      out += m.relay_only ? R"(,"relayOnly":true)" : R"(,"relayOnly":false)";
       out += R"(,"heartbeat":{"interval":)";
       out += std::to_string(m.heartbeat_interval_ms);
       out += R"(,"timeout":)";
@@ -401,6 +411,10 @@ std::string serialize(const ServerMessage& message) {
     std::string operator()(const Pong& m) const {
       return m.t ? R"({"type":"pong","t":)" + *m.t + "}" : std::string(R"({"type":"pong"})");
     }
+    std::string operator()(const IceServers& m) const {
+      const json ice = json::parse(m.ice_servers, nullptr, false);
+      return R"({"type":"ice-servers","iceServers":)" + (ice.is_array() ? dump(ice) : std::string("[]")) + "}";
+    }
     std::string operator()(const ErrorMessage& m) const {
       json j = {{"type", "error"}, {"code", std::string(to_string(m.code))}, {"message", m.message}};
       if (!m.ref.empty()) j["ref"] = m.ref;
@@ -421,15 +435,24 @@ Parsed<CreateMeetingRequest> parse_create_meeting(std::string_view body) {
   CreateMeetingRequest request;
   Fields fields(doc, {}, ErrorCode::BadRequest);
   if (auto e = fields.name("name", request.name)) return *e;
+  if (const json* relay = fields.find("relayOnly")) {
+    if (!relay->is_boolean()) return error(ErrorCode::BadRequest, "field 'relayOnly' must be a boolean");
+    request.relay_only = relay->get<bool>();
+  }
   return request;
 }
 
 std::string serialize_created_meeting(const MeetingInfo& m) {
-  return dump(json{{"id", m.id}, {"name", m.name}, {"createdAt", m.created_at}, {"url", "/m/" + m.id}});
+  return dump(json{{"id", m.id}, {"name", m.name}, {"createdAt", m.created_at}, {"url", "/m/" + m.id},
+                   {"relayOnly", m.relay_only}});
 }
 
 std::string serialize_meeting_info(const MeetingInfo& m) {
-  return dump(json{{"id", m.id}, {"name", m.name}, {"createdAt", m.created_at}, {"participants", m.participants.value_or(0)}});
+  return dump(json{{"id", m.id},
+                   {"name", m.name},
+                   {"createdAt", m.created_at},
+                   {"participants", m.participants.value_or(0)},
+                   {"relayOnly", m.relay_only}});
 }
 
 Parsed<MeetingInfo> parse_meeting_info(std::string_view body) {
@@ -445,6 +468,10 @@ Parsed<MeetingInfo> parse_meeting_info(std::string_view body) {
   if (const json* p = f.find("participants")) {
     if (!is_uint32(*p)) return f.fail("field 'participants' must be an integer from 0 to 2^32-1");
     m.participants = static_cast<std::uint32_t>(p->get<std::uint64_t>());
+  }
+  if (const json* relay = f.find("relayOnly")) {
+    if (!relay->is_boolean()) return f.fail("field 'relayOnly' must be a boolean");
+    m.relay_only = relay->get<bool>();
   }
   return m;
 }

@@ -105,6 +105,7 @@ struct Welcome {
   std::string meeting_name;
   std::vector<PeerInfo> peers;            // everyone else present, oldest first
   std::string ice_servers = "[]";         // RTCIceServer array as JSON text
+  bool relay_only = false;                // v2: every connection goes through TURN (absent from v1 servers)
   std::uint32_t heartbeat_interval_ms = 0;
   std::uint32_t heartbeat_timeout_ms = 0;
 };
@@ -136,7 +137,12 @@ struct ErrorMessage {
   std::string ref;  // empty when absent
 };
 
-using ServerMessage = std::variant<Welcome, PeerJoined, PeerLeft, SignalFrom, Pong, ErrorMessage>;
+// v2: fresh ICE servers (TURN credentials) before the ones held expire.
+struct IceServers {
+  std::string ice_servers = "[]";  // RTCIceServer array as JSON text
+};
+
+using ServerMessage = std::variant<Welcome, PeerJoined, PeerLeft, SignalFrom, Pong, ErrorMessage, IceServers>;
 
 Parsed<ServerMessage> parse_server_message(std::string_view text);
 std::string serialize(const ServerMessage& message);
@@ -150,6 +156,7 @@ std::string serialize_signal_from(std::string_view from, std::string_view data);
 
 struct CreateMeetingRequest {
   std::string name;
+  bool relay_only = false;  // v2: every connection through TURN
 };
 
 // Empty or whitespace-only body counts as {}. Errors: bad-json, bad-request.
@@ -160,6 +167,7 @@ struct MeetingInfo {
   std::string name;
   std::string created_at;                   // RFC 3339 UTC
   std::optional<std::uint32_t> participants;  // present in GET, absent in POST's reply
+  bool relay_only = false;                  // v2; absent (false) from v1 servers
 };
 
 // `201` body of POST /api/meetings: id, name, createdAt, url.

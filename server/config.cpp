@@ -1,5 +1,7 @@
 #include "server/config.hpp"
 
+#include "server/ice_servers.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -113,6 +115,24 @@ const std::vector<Flag>& flags() {
        text(&Config::create_token)},
       {"ice-server", "URL", "STUN/TURN URL handed to clients in welcome.iceServers, repeatable (default none)", true,
        list(&Config::ice_servers)},
+      {"stun-port", "N",
+       "UDP port of the built-in STUN responder, 0 = off (default: the same number as the bound --port)", false,
+       integer(&Config::stun_port, 0, 65535)},
+      {"turn-url", "URL",
+       "turn:/turns: URL handed out with time-limited credentials, repeatable, e.g. "
+       "turn:turn.example.org:3478?transport=udp (needs --turn-secret-file)",
+       true,
+       [](Config& c, const std::string& v) {
+         std::string why;
+         if (!valid_turn_url(v, why)) return "'" + v + "' " + why;
+         c.turn_urls.push_back(v);
+         return std::string();
+       }},
+      {"turn-secret-file", "FILE",
+       "file holding the TURN shared secret (coturn's static-auth-secret); one trailing newline is ignored", false,
+       text(&Config::turn_secret_file)},
+      {"turn-ttl", "S", "seconds minted TURN credentials are valid; fresh ones are sent at 80% (default 3600)", false,
+       integer(&Config::turn_ttl, 1, 30 * 86400)},
       {"trust-proxy", "IP", "reverse proxy whose X-Forwarded-For is believed, repeatable (default none)", true,
        list(&Config::trusted_proxies)},
       {"log-level", "LEVEL", "debug, info, warn or error (default info)", false,
@@ -228,6 +248,7 @@ ParsedArgs parse_args(int argc, const char* const* argv, const char* (*env)(cons
         if (name == "allow-origin") out.config.allow_origins.clear();
         if (name == "ice-server") out.config.ice_servers.clear();
         if (name == "trust-proxy") out.config.trusted_proxies.clear();
+        if (name == "turn-url") out.config.turn_urls.clear();
       }
     }
     if (auto e = flag->apply(out.config, value); !e.empty()) {
@@ -240,6 +261,8 @@ ParsedArgs parse_args(int argc, const char* const* argv, const char* (*env)(cons
   if (c.tls_cert.empty() != c.tls_key.empty()) out.error = "--tls-cert and --tls-key go together";
   else if (c.heartbeat_timeout <= c.heartbeat_interval)
     out.error = "--heartbeat-timeout must be longer than --heartbeat-interval";
+  else if (c.turn_urls.empty() != c.turn_secret_file.empty())
+    out.error = "--turn-url and --turn-secret-file go together";
 
   const std::string dir = executable_dir();
   if (c.db.empty()) c.db = dir + "/../data/meshmeet.db";

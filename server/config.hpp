@@ -34,6 +34,11 @@ struct Config {
   std::size_t send_queue = 1 << 20;
   std::string create_token;
   std::vector<std::string> ice_servers;
+  int stun_port = -1;                      // -1: the same number as the bound TCP port; 0: off
+  std::vector<std::string> turn_urls;      // validated turn:/turns: URLs
+  std::string turn_secret_file;            // read at startup (main), never logged
+  std::string turn_secret;                 // that file's contents, filled in by main; never logged
+  std::int64_t turn_ttl = 3600;            // seconds minted TURN credentials live
   std::vector<std::string> trusted_proxies;
   LogLevel log_level = LogLevel::Info;
 };

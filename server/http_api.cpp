@@ -239,6 +239,9 @@ HttpResponse HttpApi::create_meeting(const HttpRequest& req, const std::string& 
   // creations: only a meeting that would be made counts.
   auto parsed = protocol::parse_create_meeting(req.body());
   if (!parsed.ok()) return error(parsed.error().code, parsed.error().message, v, ka);
+  // A relay-only meeting nobody could connect in: refuse it up front.
+  if (parsed.value().relay_only && config_.turn_urls.empty())
+    return error(ErrorCode::RelayUnavailable, "this server has no TURN relay configured for relay-only meetings", v, ka);
   if (config_.create_rate > 0) {
     auto [it, fresh] =
         create_buckets_.try_emplace(client_ip, config_.create_rate / 60.0, std::max(1.0, config_.create_rate), now);
@@ -254,6 +257,7 @@ HttpResponse HttpApi::create_meeting(const HttpRequest& req, const std::string& 
   NewMeeting m;
   m.id = random_id(random_, kMeetingIdBits);
   m.name = parsed.value().name;
+  m.relay_only = parsed.value().relay_only;
   m.created_at = rfc3339_now();
   m.creator_ip = client_ip;
   auto ua = req[http::field::user_agent];
@@ -276,7 +280,7 @@ HttpResponse HttpApi::create_meeting(const HttpRequest& req, const std::string& 
   res.set(http::field::cache_control, "no-store");
   res.set(http::field::location, "/api/meetings/" + m.id);
   res.keep_alive(ka);
-  res.body() = protocol::serialize_created_meeting({m.id, m.name, m.created_at, std::nullopt});
+  res.body() = protocol::serialize_created_meeting({m.id, m.name, m.created_at, std::nullopt, m.relay_only});
   res.prepare_payload();
   return res;
 }
@@ -289,7 +293,8 @@ HttpResponse HttpApi::get_meeting(const HttpRequest& req, std::string_view id) {
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
   res.keep_alive(req.keep_alive());
-  res.body() = protocol::serialize_meeting_info({std::string(id), found->name, found->created_at, rooms_.participants(id)});
+  res.body() = protocol::serialize_meeting_info(
+      {std::string(id), found->name, found->created_at, rooms_.participants(id), found->relay_only});
   res.prepare_payload();
   return res;
 }

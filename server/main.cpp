@@ -12,6 +12,7 @@
 
 #include "server/config.hpp"
 #include "server/geoip.hpp"
+#include "server/ice_servers.hpp"
 #include "server/log.hpp"
 #include "server/meeting_store.hpp"
 #include "server/server.hpp"
@@ -92,20 +93,22 @@ int main(int argc, char** argv) {
     if (ec) return fail("--tls-key " + config.tls_key + ": " + ec.message());
   }
 
+  std::string error;
   if (!readable_directory(config.static_dir)) {
     if (!args.static_dir_is_default) return fail("--static " + config.static_dir + ": not a readable directory");
     // A server-only build: the API works, pages are 404 until the app is built.
     Log::warn("no-web-app", {{"static", config.static_dir}});
   }
 
+  if (!config.turn_secret_file.empty() && !read_turn_secret(config.turn_secret_file, config.turn_secret, error))
+    return fail(error);
+
   std::unique_ptr<GeoIp> geoip;
   if (!config.geoip.empty()) {
-    std::string error;
     geoip = GeoIp::open(config.geoip, error);
     if (!geoip) return fail("--geoip " + error);
   }
 
-  std::string error;
   auto store = MeetingStore::open(config.db, /*read_only=*/false, error);
   if (!store) return fail(error);
 

@@ -20,9 +20,27 @@ CREATE TABLE IF NOT EXISTS meetings (
   creator_ip  TEXT NOT NULL,
   user_agent  TEXT NOT NULL,
   country     TEXT NOT NULL DEFAULT '',
-  city        TEXT NOT NULL DEFAULT ''
+  city        TEXT NOT NULL DEFAULT '',
+  relay_only  INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 )sql";
+
+// Columns added after the first schema, with what older rows read as. A
+// database made before a column existed gets it on the next open for writing.
+const char* kRelayOnlyColumn = "relay_only INTEGER NOT NULL DEFAULT 0";
+
+bool has_column(sqlite3* db, const char* table, const char* column) {
+  sqlite3_stmt* s = nullptr;
+  const std::string sql = std::string("PRAGMA table_info(") + table + ")";
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) return false;
+  bool found = false;
+  while (!found && sqlite3_step(s) == SQLITE_ROW) {
+    const unsigned char* name = sqlite3_column_text(s, 1);
+    found = name && std::string(reinterpret_cast<const char*>(name)) == column;
+  }
+  sqlite3_finalize(s);
+  return found;
+}
 
 std::string column_text(sqlite3_stmt* s, int i) {
   const unsigned char* t = sqlite3_column_text(s, i);
@@ -53,21 +71,28 @@ std::unique_ptr<MeetingStore> MeetingStore::open(const std::string& path, bool r
     const char* setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
     char* message = nullptr;
     if (sqlite3_exec(db, setup, nullptr, nullptr, &message) != SQLITE_OK ||
-        sqlite3_exec(db, kSchema, nullptr, nullptr, &message) != SQLITE_OK) {
+        sqlite3_exec(db, kSchema, nullptr, nullptr, &message) != SQLITE_OK ||
+        (!has_column(db, "meetings", "relay_only") &&
+         sqlite3_exec(db, (std::string("ALTER TABLE meetings ADD COLUMN ") + kRelayOnlyColumn).c_str(), nullptr,
+                      nullptr, &message) != SQLITE_OK)) {
       error = "cannot set up database " + path + ": " + (message ? message : "unknown error");
       sqlite3_free(message);
       return nullptr;
     }
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO meetings (id_sha256, id_prefix, name, created_at, creator_ip, user_agent, "
-                           "country, city) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           "country, city, relay_only) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                            -1, &store->insert_, nullptr) != SQLITE_OK) {
       error = std::string("cannot prepare insert: ") + sqlite3_errmsg(db);
       return nullptr;
     }
   }
-  if (sqlite3_prepare_v2(db, "SELECT name, created_at FROM meetings WHERE id_sha256 = ?1", -1, &store->select_,
-                         nullptr) != SQLITE_OK) {
+  // Read-only (the audit command) leaves an older database as it is: its
+  // meetings read as not relay-only.
+  const char* select = has_column(db, "meetings", "relay_only")
+                           ? "SELECT name, created_at, relay_only FROM meetings WHERE id_sha256 = ?1"
+                           : "SELECT name, created_at, 0 FROM meetings WHERE id_sha256 = ?1";
+  if (sqlite3_prepare_v2(db, select, -1, &store->select_, nullptr) != SQLITE_OK) {
     error = std::string("cannot read database ") + path + ": " + sqlite3_errmsg(db);
     return nullptr;
   }
@@ -93,6 +118,7 @@ bool MeetingStore::create(const NewMeeting& m, std::string& error) {
   sqlite3_bind_text(insert_, 6, m.user_agent.data(), static_cast<int>(m.user_agent.size()), SQLITE_STATIC);
   sqlite3_bind_text(insert_, 7, m.country.data(), static_cast<int>(m.country.size()), SQLITE_STATIC);
   sqlite3_bind_text(insert_, 8, m.city.data(), static_cast<int>(m.city.size()), SQLITE_STATIC);
+  sqlite3_bind_int(insert_, 9, m.relay_only ? 1 : 0);
   const int rc = sqlite3_step(insert_);
   sqlite3_reset(insert_);
   if (rc != SQLITE_DONE) {
@@ -107,7 +133,8 @@ std::optional<StoredMeeting> MeetingStore::find(std::string_view id) {
   sqlite3_reset(select_);
   sqlite3_bind_blob(select_, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
   std::optional<StoredMeeting> out;
-  if (sqlite3_step(select_) == SQLITE_ROW) out = StoredMeeting{column_text(select_, 0), column_text(select_, 1)};
+  if (sqlite3_step(select_) == SQLITE_ROW)
+    out = StoredMeeting{column_text(select_, 0), column_text(select_, 1), sqlite3_column_int(select_, 2) != 0};
   sqlite3_reset(select_);
   return out;
 }

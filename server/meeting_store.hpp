@@ -24,11 +24,13 @@ struct NewMeeting {
   std::string user_agent;
   std::string country;     // empty without --geoip or when unknown
   std::string city;
+  bool relay_only = false;
 };
 
 struct StoredMeeting {
   std::string name;
   std::string created_at;
+  bool relay_only = false;
 };
 
 struct AuditRow {

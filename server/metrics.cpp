@@ -84,6 +84,13 @@ std::string Metrics::render(const Gauges& g) const {
          "HTTP requests refused with 400 (not HTTP) or 431 (headers over 16 KiB).", http_bad_requests);
   single(out, "meshmeet_held_signals_dropped_total", "counter",
          "Signals for a held slot dropped because its queue was full.", g.held_signals_dropped);
+  single(out, "meshmeet_stun_answered_total", "counter", "STUN Binding requests answered.", stun_answered);
+  single(out, "meshmeet_stun_ignored_total", "counter",
+         "UDP datagrams on the STUN port that were not a valid Binding request (no answer).", stun_ignored);
+  single(out, "meshmeet_stun_rate_limited_total", "counter",
+         "STUN Binding requests left unanswered: over their source address's rate.", stun_rate_limited);
+  single(out, "meshmeet_ice_refreshes_total", "counter",
+         "ice-servers messages sent to renew TURN credentials before they expire.", ice_refreshes);
 
   header(out, "meshmeet_errors_total", "counter", "Protocol errors sent, by code (HTTP and WebSocket).");
   for (auto code : protocol::kAllErrorCodes) {

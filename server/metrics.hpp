@@ -57,6 +57,10 @@ class Metrics {
   std::uint64_t meetings_create_rate_limited = 0;  // POST /api/meetings over --create-rate
   std::uint64_t http_body_too_large = 0;           // HTTP requests over the body limit
   std::uint64_t http_bad_requests = 0;             // requests that were not HTTP, or headers over the limit
+  std::uint64_t stun_answered = 0;                 // STUN Binding requests answered
+  std::uint64_t stun_ignored = 0;                  // UDP datagrams that were not a valid Binding request
+  std::uint64_t stun_rate_limited = 0;             // Binding requests over their source's rate, unanswered
+  std::uint64_t ice_refreshes = 0;                 // ice-servers messages sent with fresh TURN credentials
 
   std::uint64_t errors(protocol::ErrorCode code) const { return errors_[static_cast<int>(code)]; }
   std::uint64_t disconnects(DisconnectReason reason) const { return disconnects_[static_cast<int>(reason)]; }

@@ -29,13 +29,14 @@ LocalRoomRegistry::Member* LocalRoomRegistry::find_by_conn(Room& room, ConnId co
   return nullptr;
 }
 
-JoinOutcome LocalRoomRegistry::join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join, TimePoint) {
+JoinOutcome LocalRoomRegistry::join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join,
+                                    std::string_view client_host, TimePoint) {
   const Digest key = sha256(meeting.id);
 
   if (join.resume) {
     auto it = by_token_.find(sha256(*join.resume));
     if (it == by_token_.end() || it->second->key != key)
-      return {Error{ErrorCode::BadResume, "resume token unknown, expired or for another meeting", "join"}};
+      return {Error{ErrorCode::BadResume, "resume token unknown, expired or for another meeting", "join"}, false, {}};
     Room& room = *it->second;
     const Digest token = it->first;
     auto member = std::find_if(room.members.begin(), room.members.end(), [&](const Member& m) { return m.token == token; });
@@ -47,12 +48,12 @@ JoinOutcome LocalRoomRegistry::join(ConnId conn, const MeetingRecord& meeting, c
     member->conn = conn;
     member->held_until = {};
     by_conn_[conn] = &room;
-    welcome(room, *member, *join.resume);
+    welcome(room, *member, *join.resume, client_host);
     for (auto& message : member->held_signals) delivery_.send(conn, std::move(message));
     member->held_signals.clear();
     member->held_signals.shrink_to_fit();
     member->held_bytes = 0;
-    return {std::nullopt, true};
+    return {std::nullopt, true, member->id};
   }
 
   auto [it, created] = rooms_.try_emplace(key);
@@ -65,7 +66,7 @@ JoinOutcome LocalRoomRegistry::join(ConnId conn, const MeetingRecord& meeting, c
   }
   if (room.members.size() >= settings_.room_cap) {
     if (created) rooms_.erase(it);
-    return {Error{ErrorCode::MeetingFull, "the meeting is full (" + std::to_string(settings_.room_cap) + " participants)", "join"}};
+    return {Error{ErrorCode::MeetingFull, "the meeting is full (" + std::to_string(settings_.room_cap) + " participants)", "join"}, false, {}};
   }
 
   Member member;
@@ -82,12 +83,12 @@ JoinOutcome LocalRoomRegistry::join(ConnId conn, const MeetingRecord& meeting, c
   by_conn_[conn] = &room;
   ++participants_;
 
-  welcome(room, joined, token);
+  welcome(room, joined, token, client_host);
   broadcast(room, joined, make_message(protocol::serialize(protocol::ServerMessage{protocol::PeerJoined{{joined.id, joined.name}}})));
-  return {};
+  return {std::nullopt, false, joined.id};
 }
 
-void LocalRoomRegistry::welcome(Room& room, Member& member, const std::string& token) {
+void LocalRoomRegistry::welcome(Room& room, Member& member, const std::string& token, std::string_view client_host) {
   protocol::Welcome w;
   w.self = member.id;
   w.resume = token;
@@ -96,7 +97,8 @@ void LocalRoomRegistry::welcome(Room& room, Member& member, const std::string& t
   w.peers.reserve(room.members.size() - 1);
   for (const auto& m : room.members)
     if (&m != &member) w.peers.push_back({m.id, m.name});
-  w.ice_servers = settings_.ice_servers;
+  w.ice_servers = settings_.ice_servers_for ? settings_.ice_servers_for(member.id, client_host) : settings_.ice_servers;
+  w.relay_only = room.meeting.relay_only;
   w.heartbeat_interval_ms = settings_.heartbeat_interval_ms;
   w.heartbeat_timeout_ms = settings_.heartbeat_timeout_ms;
   delivery_.send(member.conn, make_message(protocol::serialize(protocol::ServerMessage{std::move(w)})));

@@ -39,14 +39,22 @@ class Delivery {
 struct MeetingRecord {
   std::string id;
   std::string name;
+  bool relay_only = false;  // welcome.relayOnly: every connection through TURN
 };
+
+// The RTCIceServer array (JSON text) for one participant: its peer id and
+// the Host header it connected with. Called at every welcome, so TURN
+// credentials are minted fresh and only for those who joined; the clock it
+// needs is its own, the registry still reads none.
+using IceServersFor = std::function<std::string(std::string_view peer_id, std::string_view client_host)>;
 
 struct RoomSettings {
   std::size_t room_cap = 8;
   Duration resume_grace = seconds(15);
   std::size_t held_queue_messages = 256;         // signals kept for a held slot…
   std::size_t held_queue_bytes = 512 * 1024;     // …and their total size
-  std::string ice_servers = "[]";                // welcome.iceServers, JSON
+  std::string ice_servers = "[]";                // welcome.iceServers, JSON, when ice_servers_for is unset
+  IceServersFor ice_servers_for;                 // welcome.iceServers per participant
   std::uint32_t heartbeat_interval_ms = 10000;
   std::uint32_t heartbeat_timeout_ms = 30000;
 };
@@ -54,6 +62,7 @@ struct RoomSettings {
 struct JoinOutcome {
   std::optional<protocol::Error> error;  // set when the join was refused
   bool resumed = false;
+  std::string self;                      // the participant's peer id, when joined
 };
 
 // What happened during expire(): slots whose grace ran out.
@@ -68,8 +77,13 @@ class RoomRegistry {
 
   // `meeting` exists (the caller asked the store). On success the welcome,
   // then any signals queued for a resumed slot, go to `conn`, and everyone
-  // else hears peer-joined (not for a resume).
-  virtual JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join, TimePoint now) = 0;
+  // else hears peer-joined (not for a resume). `client_host` is the Host
+  // header of the connection's upgrade, for the ICE servers it is handed.
+  virtual JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join,
+                           std::string_view client_host, TimePoint now) = 0;
+  JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& j, TimePoint now) {
+    return join(conn, meeting, j, {}, now);
+  }
 
   // Relays to a peer of the sender's meeting; errors are unknown-peer.
   // `data` is a JSON object's text, spliced unchanged into what `to` gets.
@@ -111,7 +125,9 @@ class LocalRoomRegistry final : public RoomRegistry {
  public:
   LocalRoomRegistry(RoomSettings settings, Delivery& delivery, RandomSource& random);
 
-  JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join, TimePoint now) override;
+  using RoomRegistry::join;
+  JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join, std::string_view client_host,
+                   TimePoint now) override;
   using RoomRegistry::signal;
   std::optional<protocol::Error> signal(ConnId from, std::string_view to, std::string_view data) override;
   void remove(ConnId conn, protocol::LeaveReason reason) override;
@@ -145,7 +161,7 @@ class LocalRoomRegistry final : public RoomRegistry {
   };
 
   Member* find_by_conn(Room& room, ConnId conn);
-  void welcome(Room& room, Member& member, const std::string& token);
+  void welcome(Room& room, Member& member, const std::string& token, std::string_view client_host);
   void broadcast(Room& room, const Member& except, Message message);
   void erase_member(Room& room, std::size_t index, protocol::LeaveReason reason);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <type_traits>
 
 #include <boost/asio/post.hpp>
@@ -95,6 +96,8 @@ class WebSocketConnection final : public Connection,
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
       if (kind == websocket::frame_type::pong || kind == websocket::frame_type::ping) deadlines_.heard(Clock::now());
     });
+    auto host = request[http::field::host];
+    host_ = std::string(host.data(), host.size());
     upgrade_ = std::make_unique<HttpRequest>(std::move(request));
     ws_.async_accept(*upgrade_, beast::bind_front_handler(&WebSocketConnection::on_accept, this->shared_from_this()));
   }
@@ -129,6 +132,15 @@ class WebSocketConnection final : public Connection,
         ended(DisconnectReason::Heartbeat);
         if (state_ == ConnectionState::Joined) server_.rooms().hold(id_, LeaveReason::Timeout, now);
         teardown();
+        break;
+      case ConnectionDeadlines::Due::RefreshIceServers:
+        // Fresh TURN credentials before the ones of the welcome (or of the
+        // last refresh) expire, so a later ICE restart still reaches TURN.
+        if (state_ == ConnectionState::Joined) {
+          ++server_.metrics().ice_refreshes;
+          send(make_message(protocol::serialize(
+              protocol::ServerMessage{protocol::IceServers{server_.ice_servers().for_participant(self_, host_)}})));
+        }
         break;
     }
     return tick.next;
@@ -291,13 +303,15 @@ class WebSocketConnection final : public Connection,
         // A live room knows its meeting: only the first join reads the database.
         meeting = server_.rooms().live_meeting(join->meeting);
         if (!meeting)
-          if (auto stored = server_.store().find(join->meeting)) meeting = MeetingRecord{join->meeting, stored->name};
+          if (auto stored = server_.store().find(join->meeting))
+            meeting = MeetingRecord{join->meeting, stored->name, stored->relay_only};
       }
       if (!meeting) return send_error(ErrorCode::MeetingNotFound, "no such meeting", "join");
-      auto outcome = server_.rooms().join(id_, *meeting, *join, now);
+      auto outcome = server_.rooms().join(id_, *meeting, *join, host_, now);
       if (outcome.error) return send_error(outcome.error->code, outcome.error->message, "join");
       state_ = ConnectionState::Joined;
-      deadlines_.joined();
+      self_ = std::move(outcome.self);
+      deadlines_.joined(now);
       server_.metrics().join_latency(Clock::now() - now);
       if (outcome.resumed) ++server_.metrics().resumes;
       return;
@@ -391,6 +405,8 @@ class WebSocketConnection final : public Connection,
   Server& server_;
   websocket::stream<Stream> ws_;
   std::string ip_;
+  std::string host_;  // the upgrade's Host header: the host the STUN entry names
+  std::string self_;  // the peer id, once joined: TURN usernames carry it
   std::unique_ptr<HttpRequest> upgrade_;  // only while the handshake runs
   beast::flat_buffer buffer_;             // empty between messages
   ConnId id_ = 0;
@@ -543,10 +559,24 @@ std::string address_of(const Server::Socket& socket) {
 // ---------------------------------------------------------------------------
 
 ConnectionTimeouts connection_timeouts(const Config& c) {
-  return ConnectionTimeouts{seconds(c.join_timeout), seconds(c.heartbeat_interval), seconds(c.heartbeat_timeout)};
+  ConnectionTimeouts t{seconds(c.join_timeout), seconds(c.heartbeat_interval), seconds(c.heartbeat_timeout)};
+  // TURN credentials are renewed at 80% of their lifetime: well before
+  // they expire, yet not so often that the refresh costs anything.
+  if (!c.turn_urls.empty()) t.ice_refresh = seconds(static_cast<double>(c.turn_ttl) * 0.8);
+  return t;
 }
 
-RoomSettings room_settings(const Config& c) {
+IceServerSettings ice_server_settings(const Config& c) {
+  IceServerSettings s;
+  s.static_urls = c.ice_servers;
+  s.turn_urls = c.turn_urls;
+  s.turn_secret = c.turn_secret;
+  s.turn_ttl = c.turn_ttl;
+  s.listen_host = c.host;
+  return s;
+}
+
+RoomSettings room_settings(const Config& c, const IceServerList* ice) {
   RoomSettings s;
   s.room_cap = c.room_cap;
   s.resume_grace = seconds(c.resume_grace);
@@ -554,11 +584,13 @@ RoomSettings room_settings(const Config& c) {
   s.held_queue_bytes = std::min<std::size_t>(s.held_queue_bytes, c.send_queue / 2);
   s.heartbeat_interval_ms = static_cast<std::uint32_t>(c.heartbeat_interval * 1000 + 0.5);
   s.heartbeat_timeout_ms = static_cast<std::uint32_t>(c.heartbeat_timeout * 1000 + 0.5);
-  std::string ice = "[";
+  std::string list = "[";
   for (std::size_t i = 0; i < c.ice_servers.size(); ++i)
-    ice += (i ? "," : "") + std::string(R"({"urls":)") + protocol::quote_json(c.ice_servers[i]) + "}";
-  ice += "]";
-  s.ice_servers = ice;
+    list += (i ? "," : "") + std::string(R"({"urls":)") + protocol::quote_json(c.ice_servers[i]) + "}";
+  list += "]";
+  s.ice_servers = list;
+  if (ice)
+    s.ice_servers_for = [ice](std::string_view peer, std::string_view host) { return ice->for_participant(peer, host); };
   return s;
 }
 
@@ -570,7 +602,8 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       geoip_(std::move(geoip)),
       tls_(std::move(tls)),
       timeouts_(connection_timeouts(config_)),
-      rooms_(make_rooms(room_settings(config_), *this, random_)),
+      ice_(ice_server_settings(config_), [] { return static_cast<std::int64_t>(std::time(nullptr)); }),
+      rooms_(make_rooms(room_settings(config_, &ice_), *this, random_)),
       api_(config_, *store_, *rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
       acceptor_(io),
       sweep_timer_(io),
@@ -613,6 +646,18 @@ bool Server::listen(std::string& error) {
     error = "cannot listen on " + config_.host + ":" + std::to_string(config_.port) + ": " + ec.message();
     return false;
   }
+  if (config_.stun_port != 0) {
+    // By default the same number as the TCP port actually bound (--port 0
+    // picks one), so one port number serves everything.
+    const auto port = config_.stun_port > 0 ? static_cast<std::uint16_t>(config_.stun_port)
+                                            : acceptor_.local_endpoint().port();
+    stun_.emplace(io_, metrics_);
+    if (!stun_->open(config_.host, port, error)) {
+      stun_.reset();
+      return false;
+    }
+    ice_.set_stun_port(stun_->port());
+  }
   return true;
 }
 
@@ -625,6 +670,7 @@ void Server::start() {
     Log::info("shutdown", {{"signal", signal}});
     shutdown();
   });
+  if (stun_) stun_->start();
   accept();
   sweep();
 }
@@ -746,6 +792,7 @@ void Server::shutdown() {
 void Server::close_all() {
   beast::error_code ignored;
   acceptor_.close(ignored);
+  if (stun_) stun_->close();
   accept_retry_timer_.cancel();
   sweep_timer_.cancel();
   signals_.cancel();

@@ -21,9 +21,11 @@
 #include "server/connection_deadlines.hpp"
 #include "server/geoip.hpp"
 #include "server/http_api.hpp"
+#include "server/ice_servers.hpp"
 #include "server/meeting_store.hpp"
 #include "server/metrics.hpp"
 #include "server/room_registry.hpp"
+#include "server/stun_listener.hpp"
 
 namespace meshmeet::server {
 
@@ -60,9 +62,10 @@ class Server final : public Delivery {
   // no connection outlives the server (or its database).
   ~Server() override;
 
-  // Binds the listening socket; false with `error` set when it cannot.
+  // Binds the listening socket, and the STUN port unless it is off; false
+  // with `error` set when it cannot.
   bool listen(std::string& error);
-  // Starts accepting, the housekeeping timer and the SIGTERM/SIGINT handler.
+  // Starts accepting, STUN, the housekeeping timer and the SIGTERM/SIGINT handler.
   void start();
   // Drains: WebSocket connections are closed with 1001 and idle HTTP ones
   // at once, while the listener stays open to answer /healthz with 503 and
@@ -81,6 +84,7 @@ class Server final : public Delivery {
   MeetingStore& store() { return *store_; }
   Metrics& metrics() { return metrics_; }
   HttpApi& api() { return api_; }
+  const IceServerList& ice_servers() const { return ice_; }
   boost::asio::io_context& io() { return io_; }
   bool shutting_down() const { return shutting_down_; }
 
@@ -112,9 +116,11 @@ class Server final : public Delivery {
   ConnectionTimeouts timeouts_;
   SystemRandom random_;
   Metrics metrics_;
+  IceServerList ice_;  // before rooms_, which hands out what it makes
   std::unique_ptr<RoomRegistry> rooms_;
   HttpApi api_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::optional<StunListener> stun_;  // bound by listen() unless --stun-port 0
   boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer accept_retry_timer_;
   // One descriptor held back so that, at the open-file limit, waiting
@@ -137,8 +143,11 @@ class Server final : public Delivery {
   std::optional<TimePoint> shutdown_deadline_;
 };
 
-// Room settings as the flags give them.
-RoomSettings room_settings(const Config& config);
+// Room settings as the flags give them; with `ice`, welcome.iceServers is
+// made per participant by it.
+RoomSettings room_settings(const Config& config, const IceServerList* ice = nullptr);
+// The ICE servers as the flags give them; the wall clock mints credentials.
+IceServerSettings ice_server_settings(const Config& config);
 // A connection's join timeout and heartbeat as the flags give them.
 ConnectionTimeouts connection_timeouts(const Config& config);
 

@@ -16,6 +16,7 @@ const PROTOCOL_FLAGS = [
   '--resume-grace', '--heartbeat-interval', '--heartbeat-timeout', '--max-frame', '--geoip', '--msg-rate', '--create-rate',
 ];
 const EXTRA_FLAGS = ['--join-timeout', '--max-body', '--send-queue', '--create-token', '--ice-server', '--trust-proxy', '--log-level'];
+const V2_FLAGS = ['--stun-port', '--turn-url', '--turn-secret-file', '--turn-ttl'];
 
 /** Args that make a run harmless if a bad flag were ignored: never bind 8080, temp db. */
 function safe(extra) {
@@ -41,7 +42,7 @@ test('--help lists every flag of the protocol table (and the documented extras),
   assert.ok(!r.timedOut);
   assert.equal(r.code, 0, r.stderr);
   const out = r.stdout + r.stderr;
-  for (const f of [...PROTOCOL_FLAGS, ...EXTRA_FLAGS]) {
+  for (const f of [...PROTOCOL_FLAGS, ...EXTRA_FLAGS, ...V2_FLAGS]) {
     assert.ok(new RegExp(`${f}(?![a-z-])`).test(out), `--help mentions ${f}`);
   }
   assert.ok(/meetings/.test(out), '--help mentions the meetings subcommand');
@@ -109,6 +110,7 @@ test('MESHMEET_* environment twins work (port, db, static, room cap, heartbeat, 
       MESHMEET_HEARTBEAT_INTERVAL: '0.5',
       MESHMEET_HEARTBEAT_TIMEOUT: '1.5',
       MESHMEET_ICE_SERVER: 'stun:env.example:3478',
+      MESHMEET_STUN_PORT: '0',
       MESHMEET_CREATE_TOKEN: 'envtok',
       MESHMEET_MAX_FRAME: '1024',
       MESHMEET_JOIN_TIMEOUT: '1',

@@ -44,7 +44,7 @@ test('POST /api/meetings → 201 {id,name,createdAt,url}', T, async () => {
   const r = await create({ name: 'Weekly sync' });
   assert.equal(r.status, 201, r.text);
   assert.match(String(r.headers['content-type']), /^application\/json/);
-  assert.deepEqual(Object.keys(r.json).sort(), ['createdAt', 'id', 'name', 'url']);
+  assert.deepEqual(Object.keys(r.json).sort(), ['createdAt', 'id', 'name', 'relayOnly', 'url']);
   assert.match(r.json.id, ID_RE);
   assert.equal(r.json.name, 'Weekly sync');
   assert.equal(r.json.url, `/m/${r.json.id}`);
@@ -184,8 +184,8 @@ test('GET /api/meetings/ID → 200 {id,name,createdAt,participants}', T, async (
   let r = await get(srv.url, `/api/meetings/${m.id}`);
   assert.equal(r.status, 200, r.text);
   assert.match(String(r.headers['content-type']), /^application\/json/);
-  assert.deepEqual(Object.keys(r.json).sort(), ['createdAt', 'id', 'name', 'participants']);
-  assert.deepEqual(r.json, { id: m.id, name: 'Retro', createdAt: m.createdAt, participants: 0 });
+  assert.deepEqual(Object.keys(r.json).sort(), ['createdAt', 'id', 'name', 'participants', 'relayOnly']);
+  assert.deepEqual(r.json, { id: m.id, name: 'Retro', createdAt: m.createdAt, participants: 0, relayOnly: false });
 
   const a = await Client.connect(srv.wsUrl);
   await a.join(m.id, 'alice');

@@ -7,12 +7,12 @@ import {
 
 const STUN = 'stun:stun.example.org:3478';
 const TURN = 'turn:turn.example.org:3478?transport=udp';
-let srv; // default room cap, two ICE servers
-let cap2; // --room-cap 2, no ICE servers
+let srv; // default room cap, two ICE servers, built-in STUN off
+let cap2; // --room-cap 2, no ICE servers but the built-in STUN
 
 before(async () => {
   [srv, cap2] = await Promise.all([
-    startServer([...FAST, '--ice-server', STUN, '--ice-server', TURN]),
+    startServer([...FAST, '--ice-server', STUN, '--ice-server', TURN, '--stun-port', '0']),
     startServer([...FAST, '--room-cap', '2']),
   ]);
 }, T);
@@ -40,11 +40,12 @@ test('welcome has self, resume, meeting, peers, iceServers and heartbeat in ms',
   assert.ok(!text.includes('127.0.0.1'), 'no creator/client IP in welcome');
   a.close(1000);
 
-  // without --ice-server, iceServers is an empty array
+  // without --ice-server, iceServers holds only the built-in STUN, on the
+  // host the client connected to (tests/server/stun.test.mjs has the rest)
   const m2 = await createMeeting(cap2.url, {});
   const b = await connect(cap2);
   const w2 = await b.join(m2.id);
-  assert.deepEqual(w2.iceServers, []);
+  assert.deepEqual(w2.iceServers, [{ urls: `stun:127.0.0.1:${cap2.port}` }]);
   assert.deepEqual(w2.meeting, { id: m2.id, name: '' });
   b.close(1000);
 });

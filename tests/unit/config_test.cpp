@@ -84,6 +84,8 @@ const std::vector<FlagCase>& flag_cases() {
        [](const Config& c) { return c.ice_servers == Strings{"stun:stun.example.org:3478"}; }},
       {"trust-proxy", "10.0.0.1", [](const Config& c) { return c.trusted_proxies == Strings{"10.0.0.1"}; }},
       {"log-level", "debug", [](const Config& c) { return c.log_level == LogLevel::Debug; }},
+      {"stun-port", "3478", [](const Config& c) { return c.stun_port == 3478; }},
+      {"turn-ttl", "60", [](const Config& c) { return c.turn_ttl == 60; }},
   };
   return cases;
 }
@@ -128,6 +130,11 @@ TEST_CASE("config: defaults match protocol.md") {
   CHECK(c.ice_servers.empty());
   CHECK(c.trusted_proxies.empty());
   CHECK(c.log_level == LogLevel::Info);
+  // protocol.md v2
+  CHECK(c.stun_port == -1);  // the same number as the bound --port
+  CHECK(c.turn_urls.empty());
+  CHECK(c.turn_secret_file.empty());
+  CHECK(c.turn_ttl == 3600);
   // "at least 50 messages/s with a burst of at least 200; at least 60 creations per minute"
   CHECK(c.msg_rate >= 50);
   CHECK(c.msg_rate * 4 >= 200);
@@ -227,6 +234,11 @@ TEST_CASE("config: bad values are errors naming the flag") {
       {"--log-level", "loud"},     {"--log-level", ""},          {"--host", ""},
       {"--host="},                 {"--db", ""},                 {"--allow-origin", ""},
       {"--create-token="},         {"--ice-server", ""},
+      {"--stun-port", "65536"},    {"--stun-port", "-1"},       {"--stun-port", "x"},
+      {"--turn-ttl", "0"},         {"--turn-ttl", "1.5"},       {"--turn-ttl", "9999999999"},
+      {"--turn-url", ""},          {"--turn-url", "stun:t.example.org"}, {"--turn-url", "turn:"},
+      {"--turn-url", "turn:t.example.org?transport=sctp"},      {"--turn-url", "turn://t.example.org"},
+      {"--turn-secret-file", ""},
   };
   for (const auto& args : bad) {
     const std::string error = parse_error(args);
@@ -307,4 +319,32 @@ TEST_CASE("config: the meetings subcommand accepts only --db") {
     INFO(args.back());
     CHECK_FALSE(bad.error.empty());
   }
+}
+
+TEST_CASE("config: TURN: --turn-url (validated, repeatable) and --turn-secret-file go together, flags or env") {
+  auto c = parse_ok({"--turn-url", "turn:t.example.org:3478?transport=udp", "--turn-url=turns:t.example.org:5349",
+                     "--turn-secret-file", "/etc/meshmeet/turn-secret"});
+  CHECK(c.turn_urls == Strings{"turn:t.example.org:3478?transport=udp", "turns:t.example.org:5349"});
+  CHECK(c.turn_secret_file == "/etc/meshmeet/turn-secret");
+  CHECK(c.turn_secret.empty());  // read by main at startup, not by the parser
+
+  c = parse_ok({}, {{"MESHMEET_TURN_URL", "turn:a.example,turn:b.example?transport=tcp"},
+                    {"MESHMEET_TURN_SECRET_FILE", "/s"},
+                    {"MESHMEET_TURN_TTL", "120"},
+                    {"MESHMEET_STUN_PORT", "0"}});
+  CHECK(c.turn_urls == Strings{"turn:a.example", "turn:b.example?transport=tcp"});
+  CHECK(c.turn_secret_file == "/s");
+  CHECK(c.turn_ttl == 120);
+  CHECK(c.stun_port == 0);
+  // The command line replaces the environment's list.
+  c = parse_ok({"--turn-url", "turn:c.example"}, {{"MESHMEET_TURN_URL", "turn:a.example"}, {"MESHMEET_TURN_SECRET_FILE", "/s"}});
+  CHECK(c.turn_urls == Strings{"turn:c.example"});
+
+  CHECK(parse_error({"--turn-url", "turn:a.example"}).find("--turn-secret-file") != std::string::npos);
+  CHECK(parse_error({"--turn-secret-file", "/s"}).find("--turn-url") != std::string::npos);
+  CHECK(parse_error({}, {{"MESHMEET_TURN_URL", "http://a.example"}, {"MESHMEET_TURN_SECRET_FILE", "/s"}})
+            .find("MESHMEET_TURN_URL") != std::string::npos);
+  const std::string why = parse_error({"--turn-url", "stun:a.example", "--turn-secret-file", "/s"});
+  CHECK(why.find("stun:a.example") != std::string::npos);  // names the bad URL
+  CHECK(why.find("turn:") != std::string::npos);           // and what it should be
 }

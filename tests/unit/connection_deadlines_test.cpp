@@ -1,8 +1,9 @@
-// server/connection_deadlines: the join deadline and the heartbeat of one
-// WebSocket connection, driven by a virtual clock.
+// server/connection_deadlines: the join deadline, the heartbeat and the ICE
+// servers refresh of one WebSocket connection, driven by a virtual clock.
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <vector>
 
 #include "server/connection_deadlines.hpp"
 
@@ -48,7 +49,7 @@ TEST_CASE("deadlines: messages do not extend the join deadline; joining ends it"
 
   ConnectionDeadlines joined(kDefaults, t0);
   joined.heard(t0 + 5s);
-  joined.joined();
+  joined.joined(t0 + 5s);
   CHECK(joined.phase() == Phase::Joined);
   const auto tick = joined.tick(t0 + 10s);
   CHECK(tick.due == Due::Ping);  // the heartbeat, not a timeout
@@ -57,7 +58,7 @@ TEST_CASE("deadlines: messages do not extend the join deadline; joining ends it"
 
 TEST_CASE("deadlines: the heartbeat pings every interval, one ping in flight at a time") {
   ConnectionDeadlines d(kDefaults, t0);
-  d.joined();
+  d.joined(t0);
   CHECK(d.tick(t0 + 9s).due == Due::Nothing);
   auto tick = d.tick(t0 + 10s);
   CHECK(tick.due == Due::Ping);
@@ -76,14 +77,14 @@ TEST_CASE("deadlines: the heartbeat pings every interval, one ping in flight at 
 TEST_CASE("deadlines: silence for the heartbeat timeout drops; anything heard pushes the drop back") {
   SUBCASE("silent from the start") {
     ConnectionDeadlines d(kDefaults, t0);
-    d.joined();
+    d.joined(t0);
     CHECK(d.tick(t0 + 30s - 1ms).due != Due::SilenceTimeout);
     CHECK(d.tick(t0 + 30s).due == Due::SilenceTimeout);
     CHECK(d.phase() == Phase::Expired);
   }
   SUBCASE("heard at 25 s") {
     ConnectionDeadlines d(kDefaults, t0);
-    d.joined();
+    d.joined(t0);
     d.heard(t0 + 25s);
     auto tick = d.tick(t0 + 30s);
     CHECK(tick.due != Due::SilenceTimeout);
@@ -93,7 +94,7 @@ TEST_CASE("deadlines: silence for the heartbeat timeout drops; anything heard pu
   }
   SUBCASE("a late report of an earlier frame never moves the deadline back") {
     ConnectionDeadlines d(kDefaults, t0);
-    d.joined();
+    d.joined(t0);
     d.heard(t0 + 25s);
     d.heard(t0 + 5s);
     CHECK(d.tick(t0 + 40s).due != Due::SilenceTimeout);
@@ -109,6 +110,7 @@ namespace {
 
 struct Run {
   int pings = 0;
+  std::vector<TimePoint> refreshes;
   Due ended = Due::Nothing;
   TimePoint ended_at{};
   int ticks = 0;
@@ -127,6 +129,8 @@ Run follow(ConnectionDeadlines& d, TimePoint until, bool answers, Duration sweep
       ++run.pings;
       d.ping_finished();
       if (answers) d.heard(now + 5ms);
+    } else if (tick.due == Due::RefreshIceServers) {
+      run.refreshes.push_back(now);
     } else if (tick.due == Due::JoinTimeout || tick.due == Due::SilenceTimeout) {
       run.ended = tick.due;
       run.ended_at = now;
@@ -143,7 +147,7 @@ Run follow(ConnectionDeadlines& d, TimePoint until, bool answers, Duration sweep
 TEST_CASE("deadlines: followed tick by tick, a live client stays and a dead one goes at the timeout") {
   SUBCASE("answers every ping: ten minutes, a ping every 10 s, never dropped") {
     ConnectionDeadlines d(kDefaults, t0);
-    d.joined();
+    d.joined(t0);
     const Run run = follow(d, t0 + 600s, true);
     CHECK(run.ended == Due::Nothing);
     CHECK(run.pings == 60);
@@ -151,7 +155,7 @@ TEST_CASE("deadlines: followed tick by tick, a live client stays and a dead one 
   }
   SUBCASE("silent: pinged at 10 and 20 s, dropped at 30 s") {
     ConnectionDeadlines d(kDefaults, t0);
-    d.joined();
+    d.joined(t0);
     const Run run = follow(d, t0 + 600s, false);
     CHECK(run.ended == Due::SilenceTimeout);
     CHECK(run.ended_at == t0 + 30s);
@@ -164,5 +168,63 @@ TEST_CASE("deadlines: followed tick by tick, a live client stays and a dead one 
     CHECK(run.ended == Due::JoinTimeout);
     CHECK(run.ended_at == t0 + 1s);
     CHECK(run.pings == 1);
+  }
+}
+
+TEST_CASE("deadlines: fresh ICE servers every ice_refresh after the welcome, only while joined") {
+  // --turn-ttl 60: credentials live 60 s, fresh ones follow at 48 s.
+  const ConnectionTimeouts turn{10s, 10s, 30s, 48s};
+  SUBCASE("joined at 3 s: refreshed at 51, 99, 147 s, through the heartbeat's pings") {
+    ConnectionDeadlines d(turn, t0);
+    CHECK(d.next_refresh() == TimePoint::max());  // nothing minted before the welcome
+    d.joined(t0 + 3s);
+    CHECK(d.next_refresh() == t0 + 51s);
+    const Run run = follow(d, t0 + 150s, true);
+    CHECK(run.ended == Due::Nothing);
+    REQUIRE(run.refreshes.size() == 3);
+    // Each within one sweep of its due time (a ping due at once goes first).
+    for (std::size_t i = 0; i < run.refreshes.size(); ++i) {
+      const TimePoint due = t0 + 3s + 48s * static_cast<int>(i + 1);
+      CHECK(run.refreshes[i] >= due);
+      CHECK(run.refreshes[i] <= due + 250ms);
+    }
+  }
+  SUBCASE("a tick exactly at the refresh says so and names the next one") {
+    const ConnectionTimeouts slow_heartbeat{10s, 100s, 300s, 48s};
+    ConnectionDeadlines d(slow_heartbeat, t0);
+    d.joined(t0);
+    d.heard(t0 + 45s);
+    auto tick = d.tick(t0 + 48s);
+    CHECK(tick.due == Due::RefreshIceServers);
+    CHECK(d.next_refresh() == t0 + 96s);
+    CHECK(tick.next <= t0 + 96s);
+  }
+  SUBCASE("a ping and a refresh due together: the ping first, the refresh at the next tick") {
+    const ConnectionTimeouts same{10s, 10s, 30s, 10s};
+    ConnectionDeadlines d(same, t0);
+    d.joined(t0);
+    auto tick = d.tick(t0 + 10s);
+    CHECK(tick.due == Due::Ping);
+    CHECK(tick.next == t0 + 10s);  // still due
+    d.ping_finished();
+    d.heard(t0 + 10s);
+    CHECK(d.tick(t0 + 10s).due == Due::RefreshIceServers);
+  }
+  SUBCASE("never before joining, never without TURN, never once expired") {
+    ConnectionDeadlines waiting(turn, t0);
+    const Run unjoined = follow(waiting, t0 + 100s, true);
+    CHECK(unjoined.ended == Due::JoinTimeout);
+    CHECK(unjoined.refreshes.empty());
+
+    ConnectionDeadlines no_turn(kDefaults, t0);
+    no_turn.joined(t0);
+    CHECK(no_turn.next_refresh() == TimePoint::max());
+    CHECK(follow(no_turn, t0 + 600s, true).refreshes.empty());
+
+    ConnectionDeadlines silent(turn, t0);
+    silent.joined(t0);
+    const Run dropped = follow(silent, t0 + 600s, false);
+    CHECK(dropped.ended == Due::SilenceTimeout);
+    CHECK(dropped.refreshes.empty());  // dropped at 30 s, before the first one was due
   }
 }

@@ -145,7 +145,8 @@ TEST_CASE("http: POST /api/meetings creates a meeting") {
   CHECK(header(res, http::field::content_type) == "application/json");
   CHECK(header(res, http::field::cache_control) == "no-store");
   auto body = json::parse(res.body());
-  CHECK(keys_of(body) == std::vector<std::string>{"id", "name", "createdAt", "url"});
+  CHECK(keys_of(body) == std::vector<std::string>{"id", "name", "createdAt", "url", "relayOnly"});
+  CHECK(body["relayOnly"] == false);
   const std::string id = body["id"];
   CHECK(proto::is_meeting_id(id));
   CHECK(id.size() == 26);  // 130 bits of base32
@@ -239,6 +240,34 @@ TEST_CASE("http: creation rate per IP") {
   CHECK(a.create("", {}, "198.51.100.1").result_int() == 429);
 }
 
+TEST_CASE("http: relayOnly meetings need TURN on the server: 400 relay-unavailable without, stored with") {
+  {
+    Api a;
+    auto res = a.create(R"({"relayOnly":true})");
+    CHECK(res.result_int() == 400);
+    CHECK(error_code_of(res) == "relay-unavailable");
+    CHECK(a.store->audit().empty());
+    CHECK(a.metrics.errors(proto::ErrorCode::RelayUnavailable) == 1);
+    CHECK(a.create(R"({"relayOnly":null})").result_int() == 400);
+    CHECK(error_code_of(a.create(R"({"relayOnly":"yes"})")) == "bad-request");
+    CHECK(a.create(R"({"relayOnly":false})").result_int() == 201);
+  }
+  Config turn;
+  turn.turn_urls = {"turn:turn.example.org:3478"};
+  turn.turn_secret = "s";
+  Api a(turn);
+  auto res = a.create(R"({"name":"Private","relayOnly":true})");
+  REQUIRE(res.result_int() == 201);
+  auto body = json::parse(res.body());
+  CHECK(body["relayOnly"] == true);
+  const std::string id = body["id"];
+  CHECK(a.store->find(id)->relay_only);
+  auto got = json::parse(a.request(http::verb::get, "/api/meetings/" + id).body());
+  CHECK(got["relayOnly"] == true);
+  const std::string plain = a.create_ok("{}");
+  CHECK(json::parse(a.request(http::verb::get, "/api/meetings/" + plain).body())["relayOnly"] == false);
+}
+
 TEST_CASE("http: the default creation rate allows 60 per minute per IP") {
   Api a;
   for (int i = 0; i < 60; ++i) REQUIRE(a.create().result_int() == 201);
@@ -287,7 +316,7 @@ TEST_CASE("http: GET a meeting reports its live participants") {
   REQUIRE(res.result_int() == 200);
   CHECK(header(res, http::field::content_type) == "application/json");
   auto body = json::parse(res.body());
-  CHECK(keys_of(body) == std::vector<std::string>{"id", "name", "createdAt", "participants"});
+  CHECK(keys_of(body) == std::vector<std::string>{"id", "name", "createdAt", "participants", "relayOnly"});
   CHECK(body["id"] == id);
   CHECK(body["name"] == "Retro");
   CHECK(body["participants"] == 0);

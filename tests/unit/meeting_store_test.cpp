@@ -10,8 +10,11 @@
 #include <memory>
 #include <string>
 
+#include <sqlite3.h>
+
 #include "protocol/messages.hpp"
 #include "server/meeting_store.hpp"
+#include "server/secrets.hpp"
 
 using namespace meshmeet::server;
 namespace fs = std::filesystem;
@@ -203,4 +206,68 @@ TEST_CASE("store: rfc3339_now is RFC 3339 UTC with seconds") {
   CHECK(now[16] == ':');
   CHECK(now[19] == 'Z');
   CHECK(now.substr(0, 2) == "20");
+}
+
+TEST_CASE("store: relay-only is kept with the meeting") {
+  TempDir dir;
+  const std::string path = dir.path + "/m.db";
+  {
+    auto store = open_ok(path);
+    NewMeeting relay = sample(kId);
+    relay.relay_only = true;
+    std::string error;
+    REQUIRE(store->create(relay, error));
+    REQUIRE(store->create(sample(kId2), error));
+  }
+  auto store = open_ok(path);
+  CHECK(store->find(kId)->relay_only);
+  CHECK_FALSE(store->find(kId2)->relay_only);
+}
+
+TEST_CASE("store: a database made before relay_only existed gets the column; its meetings are not relay-only") {
+  TempDir dir;
+  const std::string path = dir.path + "/old.db";
+  {
+    // The first schema, as databases in the field have it.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const std::string key(reinterpret_cast<const char*>(meshmeet::server::sha256(kId).data()), 32);
+    REQUIRE(sqlite3_exec(db,
+                         "CREATE TABLE meetings (id_sha256 BLOB PRIMARY KEY, id_prefix TEXT NOT NULL, name TEXT NOT "
+                         "NULL, created_at TEXT NOT NULL, creator_ip TEXT NOT NULL, user_agent TEXT NOT NULL, country "
+                         "TEXT NOT NULL DEFAULT '', city TEXT NOT NULL DEFAULT '') WITHOUT ROWID;",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db,
+                               "INSERT INTO meetings VALUES (?1, 'k7d2mq', 'Old one', '2025-01-01T00:00:00Z', "
+                               "'192.0.2.1', 'ua', '', '')",
+                               -1, &s, nullptr) == SQLITE_OK);
+    sqlite3_bind_blob(s, 1, key.data(), 32, SQLITE_STATIC);
+    REQUIRE(sqlite3_step(s) == SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+  }
+  // Read-only (the audit command) reads it as it is.
+  {
+    auto reader = open_ok(path, true);
+    auto old = reader->find(kId);
+    REQUIRE(old);
+    CHECK(old->name == "Old one");
+    CHECK_FALSE(old->relay_only);
+  }
+  // Opened for writing: migrated, old rows kept, new ones may be relay-only.
+  auto store = open_ok(path);
+  auto old = store->find(kId);
+  REQUIRE(old);
+  CHECK(old->name == "Old one");
+  CHECK_FALSE(old->relay_only);
+  NewMeeting relay = sample(kId2);
+  relay.relay_only = true;
+  std::string error;
+  REQUIRE(store->create(relay, error));
+  CHECK(store->find(kId2)->relay_only);
+  CHECK(store->audit().size() == 2);
+  // And opening it again does not try to add the column twice.
+  store.reset();
+  CHECK(open_ok(path)->find(kId2)->relay_only);
 }

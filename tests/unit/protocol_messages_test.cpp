@@ -150,7 +150,7 @@ TEST_CASE("error codes: every code round-trips and the spellings are distinct") 
     REQUIRE(back.has_value());
     CHECK(*back == code);
   }
-  CHECK(seen.size() == 16);
+  CHECK(seen.size() == 17);
   CHECK_FALSE(error_code_from_string("").has_value());
   CHECK_FALSE(error_code_from_string("Bad-Json").has_value());
   CHECK_FALSE(error_code_from_string("bad_json").has_value());
@@ -169,6 +169,8 @@ TEST_CASE("error codes: HTTP statuses of the HTTP table") {
   CHECK(http_status(ErrorCode::NotFound) == 404);
   CHECK(http_status(ErrorCode::MethodNotAllowed) == 405);
   CHECK(http_status(ErrorCode::ForbiddenOrigin) == 403);
+  CHECK(http_status(ErrorCode::RelayUnavailable) == 400);
+  CHECK(to_string(ErrorCode::RelayUnavailable) == "relay-unavailable");
   for (ErrorCode code : kAllErrorCodes) {
     INFO(to_string(code));
     CHECK(http_status(code) >= 400);
@@ -529,7 +531,7 @@ TEST_CASE("server: welcome with peers, iceServers and heartbeat") {
   const std::string text = server_round_trip(ServerMessage{w});
   CHECK(text == R"({"type":"welcome","self":"p2","resume":"tok","meeting":{"id":")" + kMeeting +
                     R"(","name":"Standup"},"peers":[{"id":"p0","name":"Ada"},{"id":"p1","name":""}],"iceServers":)" +
-                    w.ice_servers + R"(,"heartbeat":{"interval":10000,"timeout":30000}})");
+                    w.ice_servers + R"(,"relayOnly":false,"heartbeat":{"interval":10000,"timeout":30000}})");
   const auto& back = as<Welcome>(server_ok(text));
   CHECK(back.self == "p2");
   CHECK(back.resume == "tok");
@@ -547,7 +549,7 @@ TEST_CASE("server: welcome with nobody else and no ICE servers") {
   w.resume = "t";
   w.meeting_id = "m";
   const std::string text = server_round_trip(ServerMessage{w});
-  CHECK(text == R"({"type":"welcome","self":"p","resume":"t","meeting":{"id":"m","name":""},"peers":[],"iceServers":[],"heartbeat":{"interval":0,"timeout":0}})");
+  CHECK(text == R"({"type":"welcome","self":"p","resume":"t","meeting":{"id":"m","name":""},"peers":[],"iceServers":[],"relayOnly":false,"heartbeat":{"interval":0,"timeout":0}})");
   // iceServers may be absent on the wire: it reads as an empty array.
   const auto& back = as<Welcome>(server_ok(
       R"({"type":"welcome","self":"p","resume":"t","meeting":{"id":"m"},"peers":[{"id":"q"}],"heartbeat":{"interval":1,"timeout":2}})"));
@@ -555,6 +557,37 @@ TEST_CASE("server: welcome with nobody else and no ICE servers") {
   CHECK(back.meeting_name.empty());
   REQUIRE(back.peers.size() == 1);
   CHECK(back.peers[0] == PeerInfo{"q", ""});
+  CHECK_FALSE(back.relay_only);  // a v1 server's welcome has no relayOnly
+}
+
+TEST_CASE("server: welcome of a relay-only meeting (v2) carries relayOnly true") {
+  Welcome w;
+  w.self = "p";
+  w.resume = "t";
+  w.meeting_id = "m";
+  w.relay_only = true;
+  const std::string text = server_round_trip(ServerMessage{w});
+  CHECK(text.find(R"("relayOnly":true)") != std::string::npos);
+  CHECK(as<Welcome>(server_ok(text)).relay_only);
+  CHECK_SERVER_ERROR(
+      R"({"type":"welcome","self":"p","resume":"t","meeting":{"id":"m"},"peers":[],"relayOnly":"yes","heartbeat":{"interval":1,"timeout":2}})",
+      ErrorCode::BadMessage);
+  CHECK_SERVER_ERROR(
+      R"({"type":"welcome","self":"p","resume":"t","meeting":{"id":"m"},"peers":[],"relayOnly":null,"heartbeat":{"interval":1,"timeout":2}})",
+      ErrorCode::BadMessage);
+}
+
+TEST_CASE("server: ice-servers (v2) carries an RTCIceServer array") {
+  const std::string ice = R"([{"urls":"stun:meet.example.org:8080"},{"urls":["turn:t.example.org:3478?transport=udp"],"username":"1700003600:abc","credential":"c2VjcmV0"}])";
+  const std::string text = server_round_trip(ServerMessage{IceServers{ice}});
+  CHECK(text == R"({"type":"ice-servers","iceServers":)" + ice + "}");
+  CHECK(as<IceServers>(server_ok(text)).ice_servers == ice);
+  CHECK(server_round_trip(ServerMessage{IceServers{}}) == R"({"type":"ice-servers","iceServers":[]})");
+  // Never serializes something that is not an array.
+  CHECK(serialize(ServerMessage{IceServers{"{}"}}) == R"({"type":"ice-servers","iceServers":[]})");
+  CHECK_SERVER_ERROR(R"({"type":"ice-servers"})", ErrorCode::BadMessage);
+  CHECK_SERVER_ERROR(R"({"type":"ice-servers","iceServers":{}})", ErrorCode::BadMessage);
+  CHECK_SERVER_ERROR(R"({"type":"ice-servers","iceServers":null})", ErrorCode::BadMessage);
 }
 
 TEST_CASE("server: welcome never serializes a non-array iceServers") {
@@ -736,6 +769,25 @@ TEST_CASE("create meeting: names") {
   CHECK(name_of(R"({"name":")" + repeat(kEmoji, 64) + "\"}") == repeat(kEmoji, 64));
 }
 
+TEST_CASE("create meeting: relayOnly (v2) is an optional boolean") {
+  auto relay_of = [](const std::string& body) {
+    INFO("body: " << body);
+    auto parsed = parse_create_meeting(body);
+    REQUIRE_MESSAGE(parsed.ok(), "refused with " << parsed.error().code);
+    return parsed.value().relay_only;
+  };
+  CHECK(relay_of(R"({"relayOnly":true})"));
+  CHECK(relay_of(R"({"name":"x","relayOnly":true})"));
+  CHECK_FALSE(relay_of(R"({"relayOnly":false})"));
+  CHECK_FALSE(relay_of("{}"));
+  CHECK_FALSE(relay_of(""));
+  CHECK_CREATE_ERROR(R"({"relayOnly":null})", ErrorCode::BadRequest);
+  CHECK_CREATE_ERROR(R"({"relayOnly":"true"})", ErrorCode::BadRequest);
+  CHECK_CREATE_ERROR(R"({"relayOnly":1})", ErrorCode::BadRequest);
+  CHECK_CREATE_ERROR(R"({"relayOnly":[true]})", ErrorCode::BadRequest);
+  CHECK_CREATE_ERROR(R"({"relayOnly":{}})", ErrorCode::BadRequest);
+}
+
 TEST_CASE("create meeting: refusals") {
   CHECK_CREATE_ERROR(R"({"name":null})", ErrorCode::BadRequest);
   CHECK_CREATE_ERROR(R"({"name":5})", ErrorCode::BadRequest);
@@ -778,14 +830,22 @@ TEST_CASE("meeting ids: 25 to 40 characters of [a-z0-9_-]") {
 TEST_CASE("HTTP bodies: created meeting, meeting info, errors") {
   const std::string id = kMeeting;
   CHECK(serialize_created_meeting({id, "Standup", "2026-01-02T03:04:05Z", std::nullopt}) ==
-        R"({"id":")" + id + R"(","name":"Standup","createdAt":"2026-01-02T03:04:05Z","url":"/m/)" + id + "\"}");
+        R"({"id":")" + id + R"(","name":"Standup","createdAt":"2026-01-02T03:04:05Z","url":"/m/)" + id +
+            R"(","relayOnly":false})");
+  CHECK(serialize_created_meeting({id, "", "2026-01-02T03:04:05Z", std::nullopt, true}).find(R"("relayOnly":true)") !=
+        std::string::npos);
   const std::string info = serialize_meeting_info({id, "", "2026-01-02T03:04:05Z", 3u});
-  CHECK(info == R"({"id":")" + id + R"(","name":"","createdAt":"2026-01-02T03:04:05Z","participants":3})");
+  CHECK(info == R"({"id":")" + id + R"(","name":"","createdAt":"2026-01-02T03:04:05Z","participants":3,"relayOnly":false})");
   auto back = parse_meeting_info(info);
   REQUIRE(back.ok());
   CHECK(back.value().id == id);
   CHECK(back.value().created_at == "2026-01-02T03:04:05Z");
   CHECK(back.value().participants == std::optional<std::uint32_t>(3));
+  CHECK_FALSE(back.value().relay_only);
+  auto relay = parse_meeting_info(serialize_meeting_info({id, "", "2026-01-02T03:04:05Z", 0u, true}));
+  REQUIRE(relay.ok());
+  CHECK(relay.value().relay_only);
+  CHECK_FALSE(parse_meeting_info(R"({"id":"m","createdAt":"x","relayOnly":null})").ok());
   CHECK(serialize_http_error(ErrorCode::MeetingNotFound, "no such meeting") ==
         R"({"error":{"code":"meeting-not-found","message":"no such meeting"}})");
   CHECK(serialize_http_error(ErrorCode::BadJson, "quote \" and \n") ==

@@ -157,7 +157,9 @@ TEST_CASE("registry: welcome shape, peers oldest first") {
   auto raw = nlohmann::ordered_json::parse(to_cy[0]);
   std::vector<std::string> keys;
   for (auto it = raw.begin(); it != raw.end(); ++it) keys.push_back(it.key());
-  CHECK(keys == std::vector<std::string>{"type", "self", "resume", "meeting", "peers", "iceServers", "heartbeat"});
+  CHECK(keys ==
+        std::vector<std::string>{"type", "self", "resume", "meeting", "peers", "iceServers", "relayOnly", "heartbeat"});
+  CHECK(raw["relayOnly"] == false);
   CHECK(raw["type"] == "welcome");
   CHECK(raw["meeting"] == nlohmann::ordered_json{{"id", kMeeting.id}, {"name", "Standup"}});
   CHECK(raw["iceServers"] == nlohmann::ordered_json::parse(s.ice_servers));
@@ -778,4 +780,40 @@ TEST_CASE("registry: a live room answers for its meeting, so joins skip the data
   f.clock.now += f.settings.resume_grace + seconds(1);
   f.rooms->expire(f.clock.now);
   CHECK_FALSE(f.rooms->live_meeting(kMeeting.id).has_value());
+}
+
+TEST_CASE("registry: every welcome (fresh and resumed) asks for the participant's own ICE servers") {
+  std::vector<std::pair<std::string, std::string>> asked;  // (peer id, host)
+  RoomSettings s;
+  s.ice_servers_for = [&](std::string_view peer, std::string_view host) {
+    asked.emplace_back(std::string(peer), std::string(host));
+    return R"([{"urls":["turn:t.example.org"],"username":"u-)" + std::string(peer) + R"(","credential":"c"}])";
+  };
+  Fixture f(s);
+  const MeetingRecord relay{"relayrelayrelayrelayrelayr", "Private", true};
+
+  auto outcome = f.rooms->join(1, relay, proto::Join{relay.id, "Ada", std::nullopt}, "meet.example.org:8443", f.clock.now);
+  REQUIRE_FALSE(outcome.error);
+  auto w = as<proto::Welcome>(proto::parse_server_message(f.delivery.to(1).at(0)).value());
+  CHECK(outcome.self == w.self);
+  CHECK(w.relay_only);
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0] == std::make_pair(w.self, std::string("meet.example.org:8443")));
+  CHECK(nlohmann::json::parse(w.ice_servers)[0]["username"] == "u-" + w.self);
+
+  // A refused join mints nothing.
+  auto refused = f.rooms->join(2, relay, proto::Join{relay.id, "", std::string("not-a-token")}, "h", f.clock.now);
+  CHECK(refused.error);
+  CHECK(refused.self.empty());
+  CHECK(asked.size() == 1);
+
+  // The resume gets its own, under the same peer id and the new socket's host.
+  f.rooms->hold(1, LeaveReason::Disconnected, f.clock.now);
+  auto resumed = f.rooms->join(3, relay, proto::Join{relay.id, "", w.resume}, "[::1]:8080", f.clock.now);
+  REQUIRE_FALSE(resumed.error);
+  CHECK(resumed.resumed);
+  CHECK(resumed.self == w.self);
+  REQUIRE(asked.size() == 2);
+  CHECK(asked[1] == std::make_pair(w.self, std::string("[::1]:8080")));
+  CHECK(as<proto::Welcome>(proto::parse_server_message(f.delivery.to(3).at(0)).value()).relay_only);
 }

@@ -21,7 +21,7 @@ class FixedRooms final : public RoomRegistry {
  public:
   FixedRooms(RoomSettings settings, Delivery& delivery) : settings(std::move(settings)), delivery(delivery) {}
 
-  JoinOutcome join(ConnId, const MeetingRecord&, const proto::Join&, TimePoint) override { return {}; }
+  JoinOutcome join(ConnId, const MeetingRecord&, const proto::Join&, std::string_view, TimePoint) override { return {}; }
   using RoomRegistry::signal;
   std::optional<proto::Error> signal(ConnId, std::string_view, std::string_view) override { return std::nullopt; }
   void remove(ConnId, proto::LeaveReason) override {}
