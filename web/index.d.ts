@@ -33,6 +33,11 @@ export type ErrorCode =
   | 'already-joined'
   | 'unknown-peer'
   | 'bad-resume'
+  /**
+   * createMeeting({ relayOnly: true }) on a server without a TURN relay
+   * configured: it cannot hide the participants' IP addresses from each other.
+   */
+  | 'relay-unavailable'
   /** The server could not be reached (HTTP request failed, or the socket never opened). */
   | 'server-unreachable'
   /** The server answered with an error this client does not know (its code is in `serverCode`, if it sent one). */
@@ -85,6 +90,8 @@ export interface CreatedMeeting {
   url: string;
   /** Absolute link to share. */
   link: string;
+  /** Every connection goes through the server's TURN relay (see CreateMeetingOptions.relayOnly). */
+  relayOnly: boolean;
 }
 
 export interface CreateMeetingOptions {
@@ -92,6 +99,14 @@ export interface CreateMeetingOptions {
   name?: string;
   /** The operator's creation token, when the server requires one. */
   token?: string;
+  /**
+   * A relay-only meeting: every connection goes through the server's TURN
+   * relay, so no participant learns another's IP address (at some cost in
+   * latency and the operator's bandwidth). Every client then uses
+   * iceTransportPolicy "relay" and sends and accepts relay candidates only.
+   * A server without TURN refuses with 'relay-unavailable'. Default false.
+   */
+  relayOnly?: boolean;
   /** A fetch implementation (defaults to globalThis.fetch). */
   fetch?: typeof fetch;
 }
@@ -99,7 +114,8 @@ export interface CreateMeetingOptions {
 /**
  * Creates a meeting. `serverUrl` is the server's base URL (http, https, ws
  * or wss). Rejects with MeshmeetError: 'rate-limited', 'unauthorized',
- * 'bad-request', 'forbidden-origin' (a page whose origin is not on the
+ * 'bad-request', 'relay-unavailable' (relayOnly asked of a server without
+ * TURN), 'invalid-argument' (relayOnly not a boolean), 'forbidden-origin' (a page whose origin is not on the
  * server's --allow-origin list), 'server-unreachable', 'server-error'.
  */
 export function createMeeting(serverUrl: string, options?: CreateMeetingOptions): Promise<CreatedMeeting>;
@@ -110,6 +126,8 @@ export interface MeetingInfo {
   createdAt: string;
   /** Participants in it now. */
   participants: number;
+  /** Every connection goes through the server's TURN relay (false from servers that predate it). */
+  relayOnly: boolean;
 }
 
 /** Looks a meeting up. Rejects with 'meeting-not-found', 'forbidden-origin', 'server-unreachable' or 'server-error'. */
@@ -124,7 +142,12 @@ export interface JoinOptions {
   name?: string;
   /** Camera and/or microphone to send; omit to join receive-only. */
   localStream?: MediaStream | null;
-  /** STUN/TURN servers; by default, the ones the server hands out. */
+  /**
+   * STUN/TURN servers; by default, the ones the server hands out (in
+   * `welcome`, and refreshed with fresh TURN credentials before they expire:
+   * live connections get them with setConfiguration). When given, these are
+   * used throughout and the server's are ignored.
+   */
   iceServers?: RTCIceServer[];
   /** Upload budget in kbit/s shared by the video copies sent to each peer (default 2500). */
   uplinkKbps?: number;
@@ -237,7 +260,7 @@ export interface LogEntry {
 export interface MeetingEvents {
   state: { state: MeetingState; attempt: number };
   /** You are in: after the first join, after a resume ('resumed') or after a fresh rejoin ('rejoined'). */
-  welcomed: { self: string; how: 'fresh' | 'resumed' | 'rejoined' };
+  welcomed: { self: string; how: 'fresh' | 'resumed' | 'rejoined'; relayOnly: boolean };
   'peer-joined': Peer;
   'peer-left': { peer: Peer; reason: LeaveReason };
   /**
@@ -291,6 +314,12 @@ export class Meeting {
   readonly cameraOn: boolean;
   /** Everyone else in the meeting now, by id. */
   readonly peers: ReadonlyMap<string, Peer>;
+  /**
+   * A relay-only meeting (from the server's welcome): every connection goes
+   * through TURN, and this client sends and accepts relay candidates only,
+   * so no participant learns another's IP address. Once true, stays true.
+   */
+  readonly relayOnly: boolean;
 
   /** Subscribes; returns a function that unsubscribes. */
   on<K extends keyof MeetingEvents>(type: K, listener: (event: MeetingEvents[K]) => void): () => void;

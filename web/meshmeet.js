@@ -71,6 +71,7 @@ const ERROR_CODES = new Set([
   'too-large', 'bad-request', 'bad-json', 'bad-message', 'not-joined', 'already-joined', 'unknown-peer', 'bad-resume',
   'server-unreachable', 'server-error', 'peer-unreachable', 'verification-failed', 'chat-not-joined',
   'chat-unknown-peer', 'chat-too-long', 'chat-queue-full', 'invalid-argument', 'bad-input', 'core-unavailable',
+  'relay-unavailable',
 ]);
 
 function typedError(code, message, details = {}) {
@@ -182,20 +183,33 @@ async function requestApi(base, path, init, fetchImpl) {
   }
 }
 
-/** Creates a meeting on the server; resolves to its id, name, creation time and link. */
+/**
+ * Creates a meeting on the server; resolves to its id, name, creation time,
+ * link and whether it is relay-only. `relayOnly: true` asks for a meeting
+ * whose connections all go through the server's TURN relay (no participant
+ * learns another's IP address); a server without TURN refuses it with
+ * 'relay-unavailable'.
+ */
 export async function createMeeting(serverUrl, options = {}) {
   const base = httpBase(serverUrl);
   const headers = { 'Content-Type': 'application/json' };
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  const body = JSON.stringify(options.name === undefined ? {} : { name: options.name });
+  if (options.relayOnly !== undefined && typeof options.relayOnly !== 'boolean')
+    throw new MeshmeetError('invalid-argument', '`relayOnly` must be a boolean');
+  const request = {};
+  if (options.name !== undefined) request.name = options.name;
+  if (options.relayOnly) request.relayOnly = true;
+  const body = JSON.stringify(request);
   const meeting = await requestApi(base, '/api/meetings', { method: 'POST', headers, body }, options.fetch ?? globalThis.fetch);
-  return { ...meeting, link: new URL(meeting.url, base).href };
+  // A v1 server knows no relayOnly (and ignored the request for it).
+  return { ...meeting, relayOnly: meeting.relayOnly === true, link: new URL(meeting.url, base).href };
 }
 
-/** Looks a meeting up: its name and how many are in it now. */
+/** Looks a meeting up: its name, how many are in it now, and whether it is relay-only. */
 export async function getMeeting(serverUrl, meetingId, options = {}) {
   const base = httpBase(serverUrl);
-  return requestApi(base, `/api/meetings/${encodeURIComponent(meetingId)}`, {}, options.fetch ?? globalThis.fetch);
+  const meeting = await requestApi(base, `/api/meetings/${encodeURIComponent(meetingId)}`, {}, options.fetch ?? globalThis.fetch);
+  return { ...meeting, relayOnly: meeting.relayOnly === true };
 }
 
 // Errors that end a join attempt before it succeeds.
@@ -328,6 +342,7 @@ export class Meeting {
     this.state = 'idle';
     this.microphoneOn = true;  // the switches (setMicrophone/setCamera), whether or not a track is sent
     this.cameraOn = true;
+    this.relayOnly = false;    // from the welcome: every connection through TURN
   }
 
   // ---- public API --------------------------------------------------------
@@ -517,12 +532,29 @@ export class Meeting {
       while (!this._disposed && this._client.hasOutputs()) {
         for (const out of JSON.parse(this._client.drainOutputs())) {
           if (this._disposed) break;
-          this._carryOut(out);
+          try {
+            this._carryOut(out);
+          } catch (e) {
+            this._outputFailed(out, e);
+          }
         }
       }
     } finally {
       this._pumping = false;
     }
+  }
+
+  // Each output is carried out on its own: one that throws (new
+  // RTCPeerConnection with a turn: URL it refuses, a call on an object in
+  // the wrong state) must not cost the rest of its batch. The core hears of
+  // it as of any failure, so that its recovery takes over; the rest is logged.
+  _outputFailed(o, e) {
+    const name = e?.name ?? 'Error';
+    const message = e?.message ?? String(e);
+    this._logger?.({ level: 'warn', machine: 'shim', subject: o.pc !== undefined ? String(o.pc) : '', from: '', to: '', detail: `${o.type} threw ${name}: ${message}` });
+    if (o.type === 'create-peer-connection') this._input((c, t) => c.createPeerConnectionFailed(t, o.pc, name, message));
+    else if (typeof o.op === 'number') this._input((c, t) => c.operationFailed(t, o.pc, o.op, name, message));
+    // Those of the app's events are a listener's own: _emit already keeps them apart.
   }
 
   _carryOut(o) {
@@ -540,6 +572,13 @@ export class Meeting {
         return;
       }
       case 'create-peer-connection': return this._createPc(o);
+      case 'set-configuration': {
+        const entry = this._pcs.get(o.pc);
+        // Fresh ICE servers; everything else (the transport policy, the
+        // certificates) as the connection was created.
+        if (entry) entry.pc.setConfiguration({ ...entry.pc.getConfiguration(), ...o.config });
+        return;
+      }
       case 'close-peer-connection': {
         const entry = this._pcs.get(o.pc);
         this._pcs.delete(o.pc);
@@ -613,11 +652,12 @@ export class Meeting {
         this.self = { id: o.self, name: this._selfName ?? '' };
         this.id = o.meetingId;
         this.name = o.meetingName;
+        this.relayOnly = o.relayOnly === true;
         if (this._settle) {
           this._settle.resolve(this);
           this._settle = null;
         }
-        return this._emit('welcomed', { self: o.self, how: o.how });
+        return this._emit('welcomed', { self: o.self, how: o.how, relayOnly: this.relayOnly });
       }
       case 'peer-joined': {
         const peer = { id: o.peer, name: o.name };
@@ -732,9 +772,16 @@ export class Meeting {
     }
   }
 
+  // Throws what the browser throws (see _outputFailed); nothing is kept then.
   _createPc(o) {
     const pc = new this._RTCPeerConnection(o.config ?? {});
-    const channel = pc.createDataChannel('meshmeet', { negotiated: true, id: 0 });
+    let channel;
+    try {
+      channel = pc.createDataChannel('meshmeet', { negotiated: true, id: 0 });
+    } catch (e) {
+      pc.close();
+      throw e;
+    }
     // iceRestartFrom: the local ufrag an emulated restartIce() replaces (see restart-ice).
     const entry = { pc, channel, senders: { audio: null, video: null }, peer: o.peer, handle: o.pc, iceRestartFrom: null, iceRestartAsked: false };
     this._pcs.set(o.pc, entry);

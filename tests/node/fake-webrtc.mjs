@@ -28,7 +28,9 @@
 //   open and carry messages (buffered while the link is down, like SCTP);
 // - tests force `failed` / `disconnected` with network.fail() /
 //   network.disconnect(), or make pairs unreachable with network.reachable;
-//   network.refuseSetParameters = n makes the next n setParameters reject.
+//   network.refuseSetParameters = n makes the next n setParameters reject;
+//   network.refusePeerConnections = n makes the next n constructors throw,
+//   and a turn: URL without credentials throws as in browsers.
 //
 //   const { RTCPeerConnection, network } = createFakeWebRTC({ seed: 7 });
 //   joinMeeting({ ..., RTCPeerConnection: network.peerConnectionClass('alice') });
@@ -57,6 +59,24 @@ class Emitter {
 
 function domError(name, message) {
   return new DOMException(message, name);
+}
+
+// What the constructor and setConfiguration check in browsers (webrtc-pc
+// "validate an ICE server"): a turn:/turns: URL without username and
+// credential is an InvalidAccessError.
+function checkedConfiguration(config) {
+  const checked = structuredClone(config ?? {});
+  if (checked.iceServers === undefined) return checked;
+  if (!Array.isArray(checked.iceServers)) throw new TypeError('iceServers must be an array');
+  for (const server of checked.iceServers) {
+    const urls = Array.isArray(server?.urls) ? server.urls : [server?.urls];
+    for (const url of urls) {
+      if (typeof url !== 'string' || !/^(stun|stuns|turn|turns):/.test(url)) throw domError('SyntaxError', `bad ICE server URL ${url}`);
+      if (/^turns?:/.test(url) && (server.username === undefined || server.credential === undefined))
+        throw domError('InvalidAccessError', `${url} needs a username and a credential`);
+    }
+  }
+  return checked;
 }
 
 // Small deterministic PRNG (mulberry32) for ids, ports and jitter (and the
@@ -331,9 +351,11 @@ export class FakeRTCPeerConnection extends Emitter {
     this._network = network;
     this.owner = owner; // a label for tests (which participant made it)
     this.fakeId = network._nextPcId();
-    this._config = structuredClone(config ?? {});
-    if (this._config.iceServers !== undefined && !Array.isArray(this._config.iceServers))
-      throw new TypeError('iceServers must be an array');
+    if (network.refusePeerConnections > 0) {
+      network.refusePeerConnections--;
+      throw domError('OperationError', 'refused by the test (network.refusePeerConnections)');
+    }
+    this._config = checkedConfiguration(config);
 
     this.signalingState = 'stable';
     this.iceConnectionState = 'new';
@@ -385,7 +407,8 @@ export class FakeRTCPeerConnection extends Emitter {
     return structuredClone(this._config);
   }
   setConfiguration(config) {
-    this._config = structuredClone(config ?? {});
+    if (this._closed) throw domError('InvalidStateError', 'closed');
+    this._config = checkedConfiguration(config);
   }
 
   getSenders() {
@@ -935,6 +958,8 @@ export class FakeNetwork {
     this.stats = { negotiationNeeded: 0, connects: 0, messages: 0, setParametersRefused: 0, iceRestartOffers: 0 };
     /** The next this many RTCRtpSender.setParameters calls reject (InvalidModificationError). */
     this.refuseSetParameters = 0;
+    /** The next this many `new RTCPeerConnection` calls throw (OperationError). */
+    this.refusePeerConnections = 0;
     this._stopped = false;
   }
 

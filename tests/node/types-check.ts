@@ -43,8 +43,13 @@ async function app(): Promise<void> {
   const url: string = created.url;
   const createdAt: string = created.createdAt;
   await createMeeting('https://meet.example.com');
+  const relayed: CreatedMeeting = await createMeeting('https://meet.example.com', { relayOnly: true });
+  const relayedToo: boolean = relayed.relayOnly;
   const info: MeetingInfo = await getMeeting('https://meet.example.com', id, { fetch });
   const participants: number = info.participants;
+  const infoRelayOnly: boolean = info.relayOnly;
+  const refused: ErrorCode = 'relay-unavailable';
+  void [relayedToo, infoRelayOnly, refused];
 
   const ready: Promise<void> = preload();
   await ready;
@@ -81,6 +86,8 @@ async function app(): Promise<void> {
   const cam: boolean = meeting.cameraOn;
   const meetingId: string = meeting.id;
   const meetingName: string = meeting.name;
+  const relayOnly: boolean = meeting.relayOnly;
+  void relayOnly;
   void [self, state, peers, mic, cam, meetingId, meetingName, link, url, createdAt, participants];
 
   // every event, with its payload type
@@ -93,7 +100,8 @@ async function app(): Promise<void> {
   meeting.on('welcomed', (e) => {
     const how: 'fresh' | 'resumed' | 'rejoined' = e.how;
     const me: string = e.self;
-    void [how, me];
+    const relayedMeeting: boolean = e.relayOnly;
+    void [how, me, relayedMeeting];
   });
   meeting.on('peer-joined', (p) => {
     const pid: string = p.id;
