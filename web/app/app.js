@@ -33,6 +33,7 @@ function banner(key) {
 // A full-page message: `what` is a translation key and its arguments.
 function showMessage(what, { retry } = {}) {
   stopPreview();
+  showRelayBadge(false);
   setText($('message-text'), ...what);
   $('message-retry').hidden = !retry;
   $('message-retry').onclick = retry ?? null;
@@ -59,6 +60,7 @@ function describeError(error) {
   switch (error?.code) {
     case 'meeting-not-found': return ['notFound'];
     case 'meeting-full': return ['full'];
+    case 'relay-unavailable': return ['relayUnavailable'];
     case 'server-unreachable':
     case 'core-unavailable':  // the app's core comes from the meeting server too
       return ['unreachable'];
@@ -66,6 +68,11 @@ function describeError(error) {
       console.error(error);
       return ['unknownError', error?.code ?? error?.name ?? 'error'];
   }
+}
+
+// A relay-only meeting says so wherever it is shown (lobby and meeting).
+function showRelayBadge(on) {
+  $('relay-badge').hidden = !on;
 }
 
 // The page title names the meeting once there is one.
@@ -108,6 +115,7 @@ function showHome() {
   titleName = null;
   updateTitle();
   $('meeting-title').textContent = '';
+  showRelayBadge(false);
   show('home-view');
   $('meeting-name').focus();
   $('open-form').onsubmit = (event) => {
@@ -124,7 +132,7 @@ function showHome() {
     setText(button, 'creating');
     $('create-error').hidden = true;
     try {
-      const meeting = await createMeeting(server, { name: $('meeting-name').value.trim() });
+      const meeting = await createMeeting(server, { name: $('meeting-name').value.trim(), relayOnly: $('relay-only').checked });
       history.pushState({}, '', meeting.url);
       await showLobby(meeting.id, { created: true });
     } catch (error) {
@@ -255,6 +263,7 @@ async function showLobby(meetingId, { created = false } = {}) {
   titleName = info.name;
   updateTitle();
   $('meeting-title').textContent = info.name;
+  showRelayBadge(info.relayOnly);
   showName($('lobby-title'), info.name, 'untitled');
   setText($('lobby-count'), 'participantsNow', info.participants);
   $('your-name').value = localStorage.getItem(NAME_KEY) ?? '';
@@ -315,6 +324,7 @@ async function enterMeeting(meetingId, name, stream) {
 
   $('self-video').srcObject = localStream;
   setText($('self-name'), 'selfName', name);
+  showRelayBadge(meeting.relayOnly);  // what this client enforces, as the server told it
   show('meeting-view');
   banner(null);
 
