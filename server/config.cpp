@@ -113,7 +113,10 @@ const std::vector<Flag>& flags() {
        false, integer(&Config::send_queue, 1024, 1e10)},
       {"create-token", "TOKEN", "require 'Authorization: Bearer TOKEN' to create meetings (default off)", false,
        text(&Config::create_token)},
-      {"ice-server", "URL", "STUN/TURN URL handed to clients in welcome.iceServers, repeatable (default none)", true,
+      {"ice-server", "URL",
+       "static STUN/TURN URL handed to clients as {\"urls\": URL} in welcome.iceServers, repeatable; TURN with "
+       "credentials is --turn-url (default none)",
+       true,
        list(&Config::ice_servers)},
       {"stun-port", "N",
        "UDP port of the built-in STUN responder, 0 = off (default: the same number as the bound --port)", false,
