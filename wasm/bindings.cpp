@@ -75,6 +75,8 @@ EMSCRIPTEN_BINDINGS(meshmeet_core) {
       .function("dataChannelClosed", &Client::data_channel_closed)
       .function("dataChannelMessage", &Client::data_channel_message)
       .function("stats", &Client::stats)
+      // the device
+      .function("networkChanged", &Client::network_changed)
       // timers
       .function("timerFired", &Client::timer_fired)
       // outputs and introspection

@@ -194,9 +194,18 @@ void Client::data_channel_message(double now_ms, int pc, const std::string& text
 }
 
 void Client::stats(double now_ms, int pc, double rtt_ms, double packets_lost, double packets_received,
-                   double bytes_received, double bytes_sent) {
+                   double bytes_received, double bytes_sent, double remote_packets_lost, double packets_sent) {
   const auto now = ms(now_ms);
-  mesh_.on_stats(now, pc, StatsSample{rtt_ms, packets_lost, packets_received, bytes_received, bytes_sent});
+  mesh_.on_stats(now, pc,
+                 StatsSample{rtt_ms, packets_lost, packets_received, bytes_received, bytes_sent, remote_packets_lost,
+                             packets_sent});
+  settle(now);
+}
+
+void Client::network_changed(double now_ms) {
+  const auto now = ms(now_ms);
+  session_.on_network_change(now);
+  mesh_.on_network_change(now);
   settle(now);
 }
 

@@ -82,8 +82,17 @@ class Client {
   void data_channel_open(double now_ms, int pc);
   void data_channel_closed(double now_ms, int pc);
   void data_channel_message(double now_ms, int pc, const std::string& text);
+  // getStats() summed per connection (cumulative counters, see StatsSample):
+  // inbound-rtp packetsLost / packetsReceived, bytes in and out, the
+  // remote-inbound-rtp packetsLost the peer reports and outbound-rtp packetsSent.
   void stats(double now_ms, int pc, double rtt_ms, double packets_lost, double packets_received, double bytes_received,
-             double bytes_sent);
+             double bytes_sent, double remote_packets_lost, double packets_sent);
+
+  // ---- the device
+  // The network changed (the browser's `online` event): every connection
+  // restarts ICE as soon as signaling is up, an unreachable peer is retried
+  // at once, and a signaling reconnect waiting out its backoff goes now.
+  void network_changed(double now_ms);
 
   // ---- timers
   void timer_fired(double now_ms, int timer);

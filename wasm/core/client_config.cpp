@@ -49,6 +49,9 @@ std::optional<ClientConfig> parse_client_config(std::string_view text, std::stri
             integer(doc, "reconnectCapMs", config.reconnect_cap_ms, error) &&
             integer(doc, "connectTimeoutMs", config.connect_timeout_ms, error) &&
             integer(doc, "connectWatchdogMs", config.connect_watchdog_ms, error) &&
+            integer(doc, "connectHardCapMs", config.connect_hard_cap_ms, error) &&
+            integer(doc, "unreachableRetryBaseMs", config.unreachable_retry_base_ms, error) &&
+            integer(doc, "unreachableRetryCapMs", config.unreachable_retry_cap_ms, error) &&
             integer(doc, "answerTimeoutMs", config.answer_timeout_ms, error) &&
             integer(doc, "iceDisconnectedGraceMs", config.ice_disconnected_grace_ms, error) &&
             integer(doc, "iceRestartAttempts", config.ice_restart_attempts, error, 100) &&
@@ -61,8 +64,9 @@ std::optional<ClientConfig> parse_client_config(std::string_view text, std::stri
             integer(doc, "carryOverWindowMs", config.carry_over_window_ms, error) &&
             integer(doc, "carryOverWaitMs", config.carry_over_wait_ms, error);
   if (!ok) return std::nullopt;
-  if (config.uplink_kbps == 0 || config.stats_interval_ms == 0 || config.reconnect_cap_ms == 0) {
-    error = "uplinkKbps, statsIntervalMs and reconnectCapMs must be positive";
+  if (config.uplink_kbps == 0 || config.stats_interval_ms == 0 || config.reconnect_cap_ms == 0 ||
+      config.connect_watchdog_ms == 0 || config.unreachable_retry_base_ms == 0 || config.unreachable_retry_cap_ms == 0) {
+    error = "uplinkKbps, statsIntervalMs, reconnectCapMs, connectWatchdogMs and unreachableRetry*Ms must be positive";
     return std::nullopt;
   }
   if (auto it = doc.find("iceServers"); it != doc.end()) {

@@ -32,13 +32,22 @@ struct ClientConfig {
   std::size_t signal_buffer_limit = 256;  // signals kept for peers while signaling is away
 
   // Peer connections.
-  std::int64_t connect_watchdog_ms = 15000;       // a new connection must connect within this
+  // A connection not yet up is rebuilt only after this long without progress
+  // (see connection_recovery.hpp), the polite end after half as long again,
+  // and whatever its progress after the hard cap.
+  std::int64_t connect_watchdog_ms = 30000;
+  std::int64_t connect_hard_cap_ms = 120000;
   std::int64_t answer_timeout_ms = 8000;          // a renegotiation's offer unanswered this long (signaling up) is rolled back and redone
   std::int64_t ice_disconnected_grace_ms = 5000;  // `disconnected` this long → ICE restart
   int ice_restart_attempts = 3;                   // then a fresh peer connection
   std::int64_t ice_restart_base_ms = 1000;        // restart k waits U(0, base·2^(k-1))
   std::int64_t ice_restart_timeout_ms = 10000;    // a restart that has not connected by then failed
-  int max_fresh_connections = 3;                  // fresh connections in a row before giving up on a peer
+  int max_fresh_connections = 3;                  // fresh connections of ours in a row before a peer is unreachable
+  // An unreachable peer is retried (a fresh connection) after
+  // U(c/2, c), c = min(cap, base·2^k) for its k-th retry; at once when the
+  // network changes, fresh ICE servers arrive or signaling comes back.
+  std::int64_t unreachable_retry_base_ms = 5000;
+  std::int64_t unreachable_retry_cap_ms = 60000;
   // A rejected setParameters (the uplink budget) is tried again after this,
   // up to `sender_parameters_attempts` times in a row; then on the next
   // change (budget, roster, track, connection).
@@ -62,7 +71,8 @@ struct ClientConfig {
 };
 
 // From a JSON object with camelCase keys (seed, uplinkKbps, audioKbps,
-// reconnectBaseMs, reconnectCapMs, connectTimeoutMs, connectWatchdogMs, answerTimeoutMs,
+// reconnectBaseMs, reconnectCapMs, connectTimeoutMs, connectWatchdogMs, connectHardCapMs,
+// unreachableRetryBaseMs, unreachableRetryCapMs, answerTimeoutMs,
 // iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
 // iceRestartTimeoutMs, maxFreshConnections, senderParametersRetryMs,
 // senderParametersAttempts, statsIntervalMs, carryOverWindowMs,

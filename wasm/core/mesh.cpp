@@ -177,8 +177,25 @@ void Mesh::on_signal(std::int64_t now, const std::string& from, const std::strin
   it->second.link->on_signal(now, *signal);
 }
 
+void Mesh::on_network_change(std::int64_t now) {
+  if (state_ != MeshState::Active) return;
+  ctx_.log(LogLevel::Info, "mesh", self_, {}, {},
+           ctx_.signaling_up() ? "the network changed: every connection restarts ICE"
+                               : "the network changed: every connection restarts ICE once signaling is back");
+  // An ICE restart's offer needs signaling: until it is back, the change is remembered.
+  if (!ctx_.signaling_up()) {
+    network_changed_ = true;
+    return;
+  }
+  for (auto& [id, member] : roster_) member.link->on_network_change(now);
+}
+
 void Mesh::on_signaling_up(std::int64_t now) {
   for (auto& [id, member] : roster_) member.link->on_signaling_up(now);
+  if (network_changed_) {
+    network_changed_ = false;
+    for (auto& [id, member] : roster_) member.link->on_network_change(now);
+  }
 }
 
 PeerNegotiation* Mesh::by_pc(int pc) {
@@ -358,7 +375,8 @@ void Mesh::on_stats(std::int64_t now, int pc, const StatsSample& sample) {
       member.quality->reset();
       member.quality_pc = pc;
     }
-    member.quality->on_sample(now, sample);
+    const MediaState& media = member.link->remote_media();
+    member.quality->on_sample(now, sample, media.audio || media.video);
     return;
   }
 }

@@ -70,6 +70,9 @@ class Mesh {
   void on_peer_left(std::int64_t now, const std::string& peer, std::string reason);
   void on_signal(std::int64_t now, const std::string& from, const std::string& data);
   void on_signaling_up(std::int64_t now);
+  // The device's network changed (the browser's `online` event): every
+  // connection restarts ICE, now or as soon as signaling is back.
+  void on_network_change(std::int64_t now);
   void close(std::int64_t now, std::string why);
   // Whether a signal to `peer` may go out: only to the roster (an orphan's
   // old id means nothing to the server any more).
@@ -143,6 +146,7 @@ class Mesh {
   int uplink_kbps_;
   std::size_t budget_senders_ = 0;  // the senders the last split was made for
   int stats_timer_ = 0;
+  bool network_changed_ = false;  // while signaling is away: the restarts wait for it
 
   struct Waiting {
     protocol::PeerInfo info;

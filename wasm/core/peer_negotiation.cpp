@@ -14,21 +14,6 @@ constexpr std::size_t kSeqWindow = 512;
 
 }  // namespace
 
-std::string_view to_string(PeerState state) {
-  switch (state) {
-    case PeerState::New: return "new";
-    case PeerState::Connecting: return "connecting";
-    case PeerState::Connected: return "connected";
-    case PeerState::Disconnected: return "disconnected";
-    case PeerState::RestartPending: return "restart-pending";
-    case PeerState::Restarting: return "restarting";
-    case PeerState::AwaitingSignaling: return "awaiting-signaling";
-    case PeerState::Failed: return "failed";
-    case PeerState::Closed: return "closed";
-  }
-  return "closed";
-}
-
 std::string IceSettings::rtc_configuration_json() const {
   return "{\"iceServers\":" + (servers_json.empty() ? std::string("[]") : servers_json) +
          (relay_only ? ",\"iceTransportPolicy\":\"relay\"}" : "}");
@@ -42,56 +27,20 @@ PeerNegotiation::PeerNegotiation(CoreContext& ctx, std::string self, std::string
       polite_(self_ < peer_),  // fixed per pair: both ends compute the same roles
       ice_settings_(ice_settings),
       media_(media),
+      recovery_(ctx, peer_),
       verification_(ctx, peer_) {}
 
-// ---- the lifecycle machine ------------------------------------------------------
-
-void PeerNegotiation::set_state(std::int64_t now, PeerState next, std::string why) {
-  if (next == state_ || state_ == PeerState::Closed) return;
-  ctx_.transition(kMachine, peer_, to_string(state_), to_string(next), std::move(why));
-  state_ = next;
-  arm_state_timer(now);
-  ctx_.emit(PeerStateChanged{peer_, std::string(to_string(next))});
-}
-
-// Each state owns at most one timer; entering a state replaces it.
-void PeerNegotiation::arm_state_timer(std::int64_t now) {
-  (void)now;
-  ctx_.cancel_timer(timer_);
-  const auto& c = ctx_.config();
-  const TimerTag tag{TimerOwner::Peer, peer_};
-  switch (state_) {
-    case PeerState::Connecting:
-      timer_ = ctx_.start_timer(c.connect_watchdog_ms, tag, "connect-watchdog");
-      break;
-    case PeerState::Disconnected:
-      timer_ = ctx_.start_timer(c.ice_disconnected_grace_ms, tag, "ice-disconnected-grace");
-      break;
-    case PeerState::RestartPending: {
-      const std::int64_t ceiling = c.ice_restart_base_ms << std::min(restart_attempts_, 20);
-      timer_ = ctx_.start_timer(ctx_.random().uniform(0, ceiling), tag, "ice-restart-backoff");
-      break;
-    }
-    case PeerState::Restarting:
-      timer_ = ctx_.start_timer(c.ice_restart_timeout_ms, tag, "ice-restart-watchdog");
-      break;
-    default:
-      break;
-  }
-}
-
 void PeerNegotiation::open(std::int64_t now) {
-  if (state_ != PeerState::New) return;
+  if (state() != PeerState::New) return;
   // Both ends open at once: the impolite one offers first (see the header).
   create_pc(now, polite_ ? Initiator::Peer : Initiator::Us);
-  set_state(now, PeerState::Connecting, "opened");
+  recovery_.open(now);
 }
 
 void PeerNegotiation::close(std::int64_t now, std::string why) {
   close_pc();
   outbox_.clear();
-  ctx_.cancel_timer(timer_);
-  set_state(now, PeerState::Closed, std::move(why));
+  recovery_.close(now, std::move(why));
 }
 
 void PeerNegotiation::create_pc(std::int64_t now, Initiator opener) {
@@ -113,7 +62,6 @@ void PeerNegotiation::create_pc(std::int64_t now, Initiator opener) {
   answer_overdue_ = false;
   last_offer_seq_ = last_remote_offer_seq_ = 0;
   gathering_started_ = false;
-  came_up_ = false;
   has_remote_description_ = false;
   remote_ufrag_.clear();
   retired_ufrags_.clear();
@@ -137,24 +85,18 @@ void PeerNegotiation::on_create_failed(std::int64_t now, const std::string& erro
   const std::string why = "the browser could not create the peer connection (" + error_name +
                           (message.empty() ? "" : ": " + message) + ")";
   ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {}, why);
-  // As for a connection that never came up: a fresh one, which counts
-  // toward giving up (a configuration the browser refuses is refused again,
-  // and the app hears peer-unreachable instead of waiting for watchdogs).
-  if (!ctx_.signaling_up()) {
-    set_state(now, PeerState::AwaitingSignaling, why + "; a fresh connection waits for signaling");
-    return;
-  }
-  replace_pc(now, why, Initiator::Us);
+  apply(now, recovery_.on_create_failed(now, why));
 }
 
 void PeerNegotiation::on_ice_settings_changed(std::int64_t now) {
-  (void)now;
-  if (pc_ == 0) return;
   std::string configuration = ice_settings_.rtc_configuration_json();
   if (configuration == pc_configuration_) return;
   pc_configuration_ = std::move(configuration);
-  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "new ICE servers for the live connection");
-  ctx_.emit(SetConfiguration{pc_, pc_configuration_});
+  if (pc_ != 0) {
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "new ICE servers for the live connection");
+    ctx_.emit(SetConfiguration{pc_, pc_configuration_});
+  }
+  apply(now, recovery_.on_ice_servers_changed(now));  // an unreachable peer may be reachable through them
 }
 
 void PeerNegotiation::close_pc() {
@@ -171,44 +113,21 @@ void PeerNegotiation::close_pc() {
   making_offer_ = negotiation_wanted_ = false;
 }
 
-void PeerNegotiation::replace_pc(std::int64_t now, std::string why, Initiator by) {
-  if (by == Initiator::Us) {
-    if (fresh_connections_ >= ctx_.config().max_fresh_connections) {
+void PeerNegotiation::apply(std::int64_t now, RecoveryAction action) {
+  switch (action) {
+    case RecoveryAction::None:
+      break;
+    case RecoveryAction::RestartIce:
+      if (pc_ != 0) ctx_.emit(RestartIce{pc_});
+      break;
+    case RecoveryAction::FreshConnection:
       close_pc();
-      set_state(now, PeerState::Failed,
-                why + "; gave up after " + std::to_string(fresh_connections_) + " fresh connections");
-      ctx_.error("peer-unreachable", "no connection to this peer could be established", peer_);
-      return;
-    }
-    ++fresh_connections_;
+      create_pc(now, Initiator::Us);
+      break;
+    case RecoveryAction::DropConnection:
+      close_pc();
+      break;
   }
-  restart_attempts_ = 0;
-  close_pc();
-  create_pc(now, by);
-  if (state_ == PeerState::Connecting) {
-    ctx_.transition(kMachine, peer_, to_string(state_), to_string(state_),
-                    "fresh connection " + std::to_string(gen_) + ": " + why);
-    arm_state_timer(now);
-  } else {
-    set_state(now, PeerState::Connecting, "fresh connection " + std::to_string(gen_) + ": " + why);
-  }
-}
-
-// What follows a broken or never-made connection: an ICE restart, or a fresh
-// connection once restarts are used up or impossible. Both need signaling to
-// carry their offer, so while it is away the pair waits (media may still be
-// flowing, and an offer sent into the void would only count against the
-// give-up limit).
-void PeerNegotiation::begin_restart(std::int64_t now, std::string why) {
-  if (!ctx_.signaling_up()) {
-    set_state(now, PeerState::AwaitingSignaling, why + "; waits for signaling");
-    return;
-  }
-  if (restart_attempts_ >= ctx_.config().ice_restart_attempts) {
-    replace_pc(now, why + "; ICE restarts exhausted", Initiator::Us);
-    return;
-  }
-  set_state(now, PeerState::RestartPending, std::move(why));
 }
 
 void PeerNegotiation::on_timer(std::int64_t now, int timer) {
@@ -229,56 +148,23 @@ void PeerNegotiation::on_timer(std::int64_t now, int timer) {
     emit_op(PendingOp{OpKind::Rollback, {}});
     return;
   }
-  if (timer != timer_ || timer == 0) return;
-  timer_ = 0;
-  const auto& c = ctx_.config();
-  switch (state_) {
-    case PeerState::Connecting:
-      if (!ctx_.signaling_up()) {
-        set_state(now, PeerState::AwaitingSignaling,
-                  "not connected within " + std::to_string(c.connect_watchdog_ms) +
-                      " ms; a fresh connection waits for signaling");
-        break;
-      }
-      replace_pc(now, "not connected within " + std::to_string(c.connect_watchdog_ms) + " ms", Initiator::Us);
-      break;
-    case PeerState::Disconnected:
-      begin_restart(now, "disconnected for " + std::to_string(c.ice_disconnected_grace_ms) + " ms");
-      break;
-    case PeerState::RestartPending:
-      if (!ctx_.signaling_up()) {
-        set_state(now, PeerState::AwaitingSignaling, "ICE restart waits for signaling");
-        break;
-      }
-      ++restart_attempts_;
-      ctx_.emit(RestartIce{pc_});
-      set_state(now, PeerState::Restarting,
-                "ICE restart " + std::to_string(restart_attempts_) + "/" + std::to_string(c.ice_restart_attempts));
-      break;
-    case PeerState::Restarting:
-      begin_restart(now, "ICE restart did not connect within " + std::to_string(c.ice_restart_timeout_ms) + " ms");
-      break;
-    default:
-      break;
-  }
+  // The browser is busy, not stuck, while work of ours is in its
+  // operations chain or ICE is checking: the watchdog gives it time.
+  const bool busy = description_op_pending() || ice_ == IceConnectionState::Checking;
+  apply(now, recovery_.on_timer(now, timer, ConnectionRecovery::Patience{busy, polite_}));
 }
 
 void PeerNegotiation::on_signaling_up(std::int64_t now) {
   if (answer_overdue_ && signaling_ == SignalingState::HaveLocalOffer) arm_answer_timer();
   answer_overdue_ = false;
-  if (state_ != PeerState::AwaitingSignaling) return;
-  // A connection that never came up has nothing for an ICE restart to
-  // repair: it is replaced, as the connect watchdog would have done.
-  if (!came_up_) {
-    replace_pc(now, "signaling is back; the connection never came up", Initiator::Us);
-    return;
-  }
-  begin_restart(now, "signaling is back");
+  apply(now, recovery_.on_signaling_up(now));
 }
+
+void PeerNegotiation::on_network_change(std::int64_t now) { apply(now, recovery_.on_network_change(now)); }
 
 // connectionState says whether DTLS is up too; iceConnectionState alone is the
 // fallback for implementations that lack connectionState.
-PeerNegotiation::Transport PeerNegotiation::transport() const {
+Transport PeerNegotiation::transport() const {
   if (ice_ == IceConnectionState::Failed || connection_ == PeerConnectionState::Failed) return Transport::Broken;
   if (ice_ == IceConnectionState::Disconnected || connection_ == PeerConnectionState::Disconnected)
     return Transport::Down;
@@ -293,34 +179,15 @@ void PeerNegotiation::on_transport_change(std::int64_t now) {
   const Transport t = transport();
   if (t == transport_) return;
   transport_ = t;
-  switch (t) {
-    case Transport::Up:
-      if (state_ == PeerState::Connecting || state_ == PeerState::Disconnected || state_ == PeerState::RestartPending ||
-          state_ == PeerState::Restarting || state_ == PeerState::AwaitingSignaling) {
-        restart_attempts_ = 0;
-        fresh_connections_ = 0;
-        came_up_ = true;
-        set_state(now, PeerState::Connected, "transport up (connection " + std::to_string(gen_) + ")");
-      }
-      apply_budget();  // if the browser refused it before the connection was up
-      break;
-    case Transport::Down:
-      if (state_ == PeerState::Connected) set_state(now, PeerState::Disconnected, "transport disconnected");
-      break;
-    case Transport::Broken:
-      if (state_ == PeerState::Connecting || state_ == PeerState::Connected || state_ == PeerState::Disconnected ||
-          state_ == PeerState::Restarting)
-        begin_restart(now, "transport failed");
-      break;
-    case Transport::Pending:
-      break;
-  }
+  apply(now, recovery_.on_transport(now, t));
+  if (t == Transport::Up) apply_budget();  // if the browser refused it before the connection was up
 }
 
 void PeerNegotiation::on_ice_connection_state(std::int64_t now, IceConnectionState state) {
   if (state == ice_ || pc_ == 0) return;
   ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "iceConnectionState " + std::string(to_string(state)));
   ice_ = state;
+  recovery_.on_progress(now);
   on_transport_change(now);
 }
 
@@ -328,11 +195,13 @@ void PeerNegotiation::on_connection_state(std::int64_t now, PeerConnectionState 
   if (state == connection_ || pc_ == 0) return;
   ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "connectionState " + std::string(to_string(state)));
   connection_ = state;
+  recovery_.on_progress(now);
   on_transport_change(now);
 }
 
 void PeerNegotiation::on_signaling_state(std::int64_t now, SignalingState state) {
   signaling_ = state;
+  recovery_.on_progress(now);
   if (state != SignalingState::HaveLocalOffer) {
     ctx_.cancel_timer(answer_timer_);
     answer_overdue_ = false;
@@ -355,6 +224,12 @@ std::uint64_t PeerNegotiation::send(PeerSignal s) {
   return s.seq;
 }
 
+void PeerNegotiation::follow_fresh_connection(std::int64_t now) {
+  close_pc();
+  create_pc(now, Initiator::Peer);
+  recovery_.on_peer_fresh_connection(now, "the peer made a fresh connection (" + std::to_string(gen_) + ")");
+}
+
 void PeerNegotiation::adopt(int remote_gen) {
   remote_gen_ = remote_gen;
   highest_remote_gen_ = std::max(highest_remote_gen_, remote_gen);
@@ -363,14 +238,12 @@ void PeerNegotiation::adopt(int remote_gen) {
 }
 
 void PeerNegotiation::on_signal(std::int64_t now, const PeerSignal& s) {
-  if (state_ == PeerState::Closed || state_ == PeerState::New) return;
+  if (state() == PeerState::Closed || state() == PeerState::New) return;
   auto drop = [&](const char* why) { ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, std::string("signal dropped: ") + why); };
   if (s.peer_gen != 0 && s.peer_gen != gen_) return drop("meant for an older connection of ours");
-  if (pc_ == 0) {  // gave up: only a fresh connection from the peer revives us
+  if (pc_ == 0) {  // unreachable between retries: a fresh connection from the peer is a retry too
     if (s.peer_gen != 0 || s.gen <= highest_remote_gen_) return drop("no connection");
-    // Our own give-up count stays: if this one fails too we fail again at
-    // once, so two unreachable peers cannot revive each other forever.
-    replace_pc(now, "the peer made a fresh connection", Initiator::Peer);
+    follow_fresh_connection(now);
     adopt(s.gen);
   } else if (remote_gen_ == 0) {
     if (s.peer_gen != gen_ && s.gen <= highest_remote_gen_) return drop("from a retired connection of the peer");
@@ -381,13 +254,13 @@ void PeerNegotiation::on_signal(std::int64_t now, const PeerSignal& s) {
     // A connection pairs with one remote connection for life (DTLS state):
     // the peer started afresh, so must we.
     if (s.peer_gen != 0) return drop("conflicting pairing");
-    // Counts toward giving up like one of ours: two ends that cannot reach
-    // each other then give up together instead of taking turns.
-    ++fresh_connections_;
-    replace_pc(now, "the peer made a fresh connection", Initiator::Peer);
+    // Not counted toward Unreachable: the peer's rebuild is not a failure of
+    // ours, and counting both ends' against one limit made pairs die early.
+    follow_fresh_connection(now);
     adopt(s.gen);
   }
   if (!seen_seqs_.insert(s.seq).second) return drop("duplicate");
+  recovery_.on_progress(now);
   while (seen_seqs_.size() > kSeqWindow) seen_seqs_.erase(seen_seqs_.begin());
   if (s.is_description()) {
     if (s.seq < newest_description_seq_) return drop("older than a description already seen");
@@ -527,6 +400,7 @@ void PeerNegotiation::on_local_description(std::int64_t now, int op, const std::
   if (it == ops_.end()) return;
   const OpKind kind = it->second.kind;
   ops_.erase(it);
+  recovery_.on_progress(now);
   if (kind == OpKind::NegotiationOffer) making_offer_ = false;
   if (type != "offer" && type != "answer") return;
   verification_.set_local_sdp(sdp);
@@ -552,6 +426,7 @@ void PeerNegotiation::on_operation_done(std::int64_t now, int op) {
   if (it == ops_.end()) return;
   PendingOp done = std::move(it->second);
   ops_.erase(it);
+  recovery_.on_progress(now);
   switch (done.kind) {
     case OpKind::RemoteOffer:
     case OpKind::RemoteAnswer: {
@@ -652,6 +527,7 @@ void PeerNegotiation::on_budget_refused(const std::string& what, int op) {
 
 void PeerNegotiation::on_ice_candidate(std::int64_t now, const std::string& candidate_json) {
   if (pc_ == 0) return;
+  recovery_.on_progress(now);
   PeerSignal s;
   if (read_candidate(candidate_json, s.candidate_json, s.candidate_ufrag)) {  // else: the end of them
     if (candidate_allowed(s.candidate_json))
@@ -764,7 +640,7 @@ void PeerNegotiation::apply_budget() {
 
 void PeerNegotiation::request_stats(std::int64_t now) {
   (void)now;
-  if (pc_ != 0 && (state_ == PeerState::Connected || state_ == PeerState::Disconnected)) ctx_.emit(GetStats{pc_});
+  if (pc_ != 0 && (state() == PeerState::Connected || state() == PeerState::Disconnected)) ctx_.emit(GetStats{pc_});
 }
 
 void PeerNegotiation::on_data_channel_open(std::int64_t now) {
@@ -800,8 +676,10 @@ void PeerNegotiation::on_data_channel_message(std::int64_t now, const std::strin
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "the peer rejoined as " + new_id);
     announced_id_ = std::move(new_id);
   }
-  else if (parse_media_state(text, media))
+  else if (parse_media_state(text, media)) {
+    remote_media_ = media;
     ctx_.emit(PeerMediaChanged{peer_, media.audio, media.video, media.screen});
+  }
   else
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "unknown data-channel message ignored");
 }
@@ -818,6 +696,7 @@ void PeerNegotiation::rebind(std::int64_t now, std::string self, std::string pee
            "connection " + std::to_string(gen_) + " carried over: the peer is now " + peer);
   ctx_.retag_peer_timers(peer_, peer);
   verification_.rename(peer);
+  recovery_.rename(peer);
   self_ = std::move(self);
   peer_ = std::move(peer);
   announced_id_.clear();
@@ -831,7 +710,7 @@ void PeerNegotiation::send_media_state(std::int64_t now) {
 
 bool PeerNegotiation::send_data(std::int64_t now, std::string text) {
   (void)now;
-  if (state_ == PeerState::Closed) return false;
+  if (state() == PeerState::Closed) return false;
   if (dc_open_ && pc_ != 0) {
     ctx_.emit(SendData{pc_, std::move(text)});
     return true;

@@ -4,7 +4,10 @@
 // fallback), trickle ICE with early candidates queued, and recovery: ICE
 // restart on `failed` or after `disconnected` for a grace period (only while
 // signaling is up), up to N attempts with jittered backoff, then a fresh peer
-// connection, and after too many fresh connections in a row, giving up.
+// connection, and after too many fresh connections in a row, "unreachable"
+// with slow retries. The recovery ladder is ConnectionRecovery's
+// (connection_recovery.hpp): this unit tells it what happened and carries
+// out what it decides.
 //
 // The browser's operations chain serialises the operations this emits, so
 // they are emitted as soon as the W3C example would call them; completions
@@ -42,26 +45,13 @@
 #include <set>
 #include <string>
 
+#include "wasm/core/connection_recovery.hpp"
 #include "wasm/core/context.hpp"
 #include "wasm/core/peer_signal.hpp"
 #include "wasm/core/verification_code.hpp"
 #include "wasm/core/webrtc_types.hpp"
 
 namespace meshmeet::core {
-
-// The connection's life as the user would describe it.
-enum class PeerState {
-  New,                // not opened yet
-  Connecting,         // a peer connection exists and has not connected yet (watchdog running)
-  Connected,          // media and data flow
-  Disconnected,       // ICE/DTLS reported disconnected: waiting a grace period
-  RestartPending,     // an ICE restart is due after a jittered backoff
-  Restarting,         // ICE restart issued, waiting for it to connect
-  AwaitingSignaling,  // a restart is needed but signaling is away
-  Failed,             // gave up after repeated fresh connections; revived by a fresh one from the peer
-  Closed,             // the peer left or we did: terminal
-};
-std::string_view to_string(PeerState state);
 
 // The local tracks every peer connection sends ("" = none), and which of
 // them a mute has disabled. The shim's set-track-enabled reaches every track
@@ -110,11 +100,13 @@ class PeerNegotiation {
 
   const std::string& peer() const { return peer_; }
   bool polite() const { return polite_; }
-  PeerState state() const { return state_; }
+  PeerState state() const { return recovery_.state(); }
   int pc() const { return pc_; }  // current handle, 0 when none
   int generation() const { return gen_; }
   bool data_channel_open() const { return dc_open_; }
   const std::string& verification_code() const { return verification_.code(); }
+  // What the peer last said it sends (peer-media); nothing until it says.
+  const MediaState& remote_media() const { return remote_media_; }
   bool making_offer() const { return making_offer_; }
 
   void open(std::int64_t now);
@@ -122,7 +114,7 @@ class PeerNegotiation {
 
   // ---- carrying the connection over a rejoin under new ids (see mesh.hpp)
   // Up and able to talk over its data channel: worth keeping.
-  bool carry_over_ready() const { return state_ == PeerState::Connected && dc_open_ && pc_ != 0; }
+  bool carry_over_ready() const { return state() == PeerState::Connected && dc_open_ && pc_ != 0; }
   // The id the peer told us it has now ("" until it does).
   const std::string& announced_id() const { return announced_id_; }
   // Tells the peer our new id over the data channel (not queued: the
@@ -139,7 +131,7 @@ class PeerNegotiation {
   // ---- from the current peer connection
   // The browser refused to create it (new RTCPeerConnection threw, e.g. a
   // turn: URL without credentials): handled as a connection that never came
-  // up, by a fresh one (or, once those are used up, giving up).
+  // up, by a fresh one (or, once those are used up, as unreachable).
   void on_create_failed(std::int64_t now, const std::string& error_name, const std::string& message);
   void on_negotiation_needed(std::int64_t now);
   void on_local_description(std::int64_t now, int op, const std::string& type, const std::string& sdp);
@@ -160,6 +152,9 @@ class PeerNegotiation {
   void on_ice_settings_changed(std::int64_t now);
   void on_timer(std::int64_t now, int timer);
   void on_signaling_up(std::int64_t now);
+  // The device's network changed (reported while signaling is up): see
+  // ConnectionRecovery::on_network_change.
+  void on_network_change(std::int64_t now);
   void on_local_track_changed(std::int64_t now, MediaKind kind, const std::string& old_track);
   void set_sender_budget(std::int64_t now, int max_bitrate_bps, double scale_resolution_down_by);
   void request_stats(std::int64_t now);
@@ -184,15 +179,14 @@ class PeerNegotiation {
     bool collision = false;  // a remote offer that collided with ours (we are polite)
     bool explicit_rollback = false;  // already retried after an explicit rollback
   };
-  enum class Transport { Pending, Up, Down, Broken };
   enum class Initiator { Us, Peer };  // who made a connection, and so makes its first offer
 
-  void set_state(std::int64_t now, PeerState next, std::string why);  // the single mutator
-  void arm_state_timer(std::int64_t now);
   void create_pc(std::int64_t now, Initiator opener);
   void close_pc();
-  void replace_pc(std::int64_t now, std::string why, Initiator by);
-  void begin_restart(std::int64_t now, std::string why);
+  // Carries out what the recovery decided.
+  void apply(std::int64_t now, RecoveryAction action);
+  // The peer made a fresh connection: ours is replaced by one that pairs with it.
+  void follow_fresh_connection(std::int64_t now);
   void adopt(int remote_gen);
   Transport transport() const;
   void on_transport_change(std::int64_t now);
@@ -228,14 +222,11 @@ class PeerNegotiation {
   std::string pc_configuration_;  // what the current connection was created or last set with
   const LocalMedia& media_;
 
-  PeerState state_ = PeerState::New;
-  int timer_ = 0;  // the current state's timer, if it has one
+  ConnectionRecovery recovery_;
   int answer_timer_ = 0;         // while our offer waits for its answer
   bool answer_overdue_ = false;  // it expired while signaling was away
   std::uint64_t last_offer_seq_ = 0;         // seq of the last offer we sent
   std::uint64_t last_remote_offer_seq_ = 0;  // seq of the last offer of theirs we applied
-  int restart_attempts_ = 0;
-  int fresh_connections_ = 0;  // made by us since the last time we were connected
 
   // The current peer connection and its pairing with the peer's (see peer_signal.hpp).
   int pc_ = 0;
@@ -277,11 +268,11 @@ class PeerNegotiation {
   IceConnectionState ice_ = IceConnectionState::New;
   PeerConnectionState connection_ = PeerConnectionState::New;
   Transport transport_ = Transport::Pending;
-  bool came_up_ = false;  // this connection's transport was up once: an ICE restart can repair it
 
   bool dc_open_ = false;
   std::deque<std::string> outbox_;
   std::string announced_id_;
+  MediaState remote_media_{false, false, false};  // kept across connections: the peer's choice, not the connection's
 
   // applied_budget_: asked of the browser and not refused (yet). A refusal
   // clears it, so the next apply_budget() asks again: after

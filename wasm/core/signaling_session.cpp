@@ -136,6 +136,15 @@ void SignalingSession::schedule_reconnect(std::int64_t now, std::string why) {
   }
 }
 
+void SignalingSession::on_network_change(std::int64_t now) {
+  // The backoff waits out a server or network that was down; a new network
+  // is worth trying at once (the attempt count, and so the next backoff, stays).
+  if (state_ != SessionState::Reconnecting || backoff_timer_ == 0) return;
+  ctx_.cancel_timer(backoff_timer_);
+  ctx_.log(LogLevel::Info, kMachine, {}, {}, {}, "the network changed: reconnecting now");
+  open_socket(now);
+}
+
 void SignalingSession::on_timer(std::int64_t now, int timer) {
   if (timer == backoff_timer_) {
     backoff_timer_ = 0;

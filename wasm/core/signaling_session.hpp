@@ -57,6 +57,8 @@ class SignalingSession {
   // signal, ice-servers (kept here too: the newest list the server gave).
   std::optional<protocol::ServerMessage> on_socket_message(std::int64_t now, int socket, std::string_view text);
   void on_timer(std::int64_t now, int timer);
+  // The device's network changed: a reconnect waiting out its backoff goes now.
+  void on_network_change(std::int64_t now);
 
   // ---- from the mesh: a signal for a peer; buffered (bounded) while not joined
   void send_signal(const std::string& to, std::string data);

@@ -99,6 +99,18 @@ struct Harness {
     client.timer_fired(static_cast<double>(now), id);
     return absorb();
   }
+  // The connect watchdog judges progress: it looks again (re-arms) while the
+  // connection moved within its window. Fires it until it acts, i.e. until
+  // nothing moves for a whole window.
+  std::vector<Output>& stall() {
+    for (int i = 0; i < 20; ++i) {
+      fire("connect-watchdog");
+      const bool rearmed_only = last.size() == 1 && std::holds_alternative<StartTimer>(last[0]) &&
+                                std::get<StartTimer>(last[0]).purpose == "connect-watchdog";
+      if (!rearmed_only) break;
+    }
+    return last;
+  }
   template <class F>
   std::vector<Output>& at(std::int64_t t, F&& input) {
     now = t;

@@ -151,7 +151,10 @@ void FakePeerConnection::run_next() {
   executing_ = true;
   const Op& next = chain_.front();
   const bool answering = next.kind == Op::Sld && next.type.empty() && signaling_ == "have-remote-offer";
-  net_.loop().after(options_.op_delay_ms + (answering ? options_.answer_delay_ms : 0), [this] {
+  const bool remote = next.kind == Op::Srd && next.type != "rollback";
+  net_.loop().after(options_.op_delay_ms + (answering ? options_.answer_delay_ms : 0) +
+                        (remote ? options_.remote_description_delay_ms : 0),
+                    [this] {
     if (closed_) return;
     Op op = std::move(chain_.front());
     chain_.pop_front();

@@ -74,6 +74,8 @@ struct PcOptions {
   bool implicit_rollback = true;
   std::int64_t op_delay_ms = 1;
   std::int64_t answer_delay_ms = 0;  // extra time to make an answer (a busy browser)
+  // Extra time to apply a remote description (a starved CPU: six pages on two cores).
+  std::int64_t remote_description_delay_ms = 0;
   // Chrome 156: after a rollback to `stable` that leaves negotiation needed,
   // negotiationneeded reaches the page before the rollback's
   // signalingstatechange and completion, and only once.
@@ -232,6 +234,17 @@ class MediaNetwork {
   };
   void set_link(const std::string& a, const std::string& b, Link link);
   Link link(const std::string& a, const std::string& b) const;
+  // Media from one host to another only (ICE and the data channel unharmed):
+  // extra loss on that way, or nothing at all (a frozen picture).
+  struct Way {
+    double loss = 0;
+    bool frozen = false;
+  };
+  void set_way(const std::string& from, const std::string& to, Way way) { ways_[{from, to}] = way; }
+  Way way(const std::string& from, const std::string& to) const {
+    auto it = ways_.find({from, to});
+    return it == ways_.end() ? Way{} : it->second;
+  }
 
   std::string random_hex(int bytes, bool colons);
   std::int64_t ice_check_ms = 40;
@@ -254,6 +267,7 @@ class MediaNetwork {
   std::set<std::pair<std::string, std::string>> blocked_hosts_;
   std::set<std::pair<int, int>> wedged_;
   std::map<std::pair<std::string, std::string>, Link> links_;
+  std::map<std::pair<std::string, std::string>, Way> ways_;
 };
 
 }  // namespace sim

@@ -62,6 +62,10 @@ void Participant::leave() {
   feed([&](Client& c, double t) { c.leave(t); });
 }
 
+void Participant::network_changed() {
+  feed([&](Client& c, double t) { c.network_changed(t); });
+}
+
 void Participant::chat(const std::string& text, const std::string& to) {
   feed([&](Client& c, double t) { c.send_chat(t, text, to); });
 }
@@ -172,6 +176,7 @@ void Participant::carry_out(Output& output) {
     if (auto* p = pc(o->pc, "close")) {
       p->close();
       pcs.erase(o->pc);
+      counters_.erase(o->pc);
       ++pcs_closed;
     }
   } else if (auto* o = std::get_if<AddTrack>(&output)) {
@@ -224,11 +229,28 @@ void Participant::carry_out(Output& output) {
       if (it == pcs.end()) return;
       FakePeerConnection* p = it->second;
       FakePeerConnection* partner = world_.net.by_serial(p->partner());
-      const auto link = world_.net.link(name_, partner ? partner->host() : "");
-      const double elapsed = p->connected_since() < 0 ? 0.0 : static_cast<double>(world_.loop.now() - p->connected_since());
-      const double packets = elapsed * 0.1;  // 100 packets/s
-      const double bytes = elapsed * link.kbps / 8.0;
-      feed([&](Client& c, double t) { c.stats(t, handle, link.rtt_ms, packets * link.loss, packets * (1 - link.loss), bytes, bytes); });
+      const std::string other = partner ? partner->host() : "";
+      const auto link = world_.net.link(name_, other);
+      const auto in = world_.net.way(other, name_), out = world_.net.way(name_, other);
+      Counters& k = counters_[handle];
+      const std::int64_t now = world_.loop.now();
+      // 100 packets/s each way while the transport is up; none while it is not.
+      const double ms = k.at < 0 || p->ice_state() != "connected" ? 0.0 : static_cast<double>(now - k.at);
+      if (p->connected_since() >= 0) k.at = now;
+      const double loss_in = std::min(1.0, link.loss + in.loss), loss_out = std::min(1.0, link.loss + out.loss);
+      if (!in.frozen) {
+        k.received += ms * 0.1 * (1 - loss_in);
+        k.lost += ms * 0.1 * loss_in;
+        k.bytes_in += ms * link.kbps / 8.0;
+      }
+      if (!out.frozen) {
+        k.sent += ms * 0.1;
+        k.remote_lost += ms * 0.1 * loss_out;
+        k.bytes_out += ms * link.kbps / 8.0;
+      }
+      feed([&](Client& c, double t) {
+        c.stats(t, handle, link.rtt_ms, k.lost, k.received, k.bytes_in, k.bytes_out, k.remote_lost, k.sent);
+      });
     });
   } else if (auto* o = std::get_if<SetTrackEnabled>(&output)) {
     for (auto& [track, enabled] : local_tracks[std::string(to_string(o->kind))]) enabled = o->enabled;

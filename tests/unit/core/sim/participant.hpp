@@ -43,6 +43,8 @@ class Participant : public PcListener {
   void set_track(const std::string& kind, const std::string& track);
   void set_muted(const std::string& kind, bool muted);
   void set_uplink_budget(int kbps);
+  // ---- the device: the browser's `online` event
+  void network_changed();
 
   // ---- what the app saw
   std::vector<meshmeet::core::Output> events;  // app-facing outputs only, in order
@@ -110,6 +112,13 @@ class Participant : public PcListener {
   void give_track(const std::string& kind, const std::string& track);
   void carry_out(meshmeet::core::Output& output);
   FakePeerConnection* pc(int handle, const char* what);
+  // getStats' cumulative counters per connection, integrated over the time
+  // its transport was connected, with the network's loss and frozen ways.
+  struct Counters {
+    std::int64_t at = -1;
+    double received = 0, lost = 0, sent = 0, remote_lost = 0, bytes_in = 0, bytes_out = 0;
+  };
+  std::map<int, Counters> counters_;
 
   World& world_;
   std::string name_;
