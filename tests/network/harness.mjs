@@ -98,8 +98,16 @@ export async function startLabServer(lab, { turn = null, args = [] } = {}) {
 // inside a remote description), so tests can tell how pairs connected and
 // what each page learned about the others.
 function recordPeerConnections() {
-  const lab = { pcs: [], remoteCandidates: [] };
+  const lab = { pcs: [], remoteCandidates: [], signaling: [] };
   window.__lab = lab;
+  // Every message the signaling server sends this page, as received.
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => { if (typeof e.data === 'string') lab.signaling.push(e.data); });
+    }
+  };
   const Native = window.RTCPeerConnection;
   const fromSdp = (sdp) => (sdp ?? '').split(/\r?\n/).filter((l) => l.startsWith('a=candidate:')).map((l) => l.slice(2));
   window.RTCPeerConnection = class extends Native {
@@ -251,6 +259,11 @@ export async function selectedPairs(p) {
 /** Every candidate of another page this page was given (candidate-attribute text). */
 export async function remoteCandidates(p) {
   return p.page.evaluate(() => window.__lab.remoteCandidates);
+}
+
+/** Every message the signaling server sent the page, as text. */
+export async function signalingReceived(p) {
+  return p.page.evaluate(() => window.__lab.signaling);
 }
 
 /** Candidate type (`typ X`) of a candidate-attribute line. */

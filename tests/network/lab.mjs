@@ -16,6 +16,7 @@
 //   await lab.fault(lab.homes[0], 'loss', 30);   // 30 % of its packets dropped at its router
 //   await lab.fault(lab.homes[0], 'blackout');
 //   await lab.fault(lab.homes[0], 'none');
+//   lab.renumber(lab.homes[0]);                  // its router gets another public address
 //   await lab.rateLimit(lab.homes[0], '1mbit');  // its uplink, with tbf
 //   lab.teardown();
 //
@@ -103,6 +104,18 @@ export function buildLab(homes) {
       }[kind];
       if (rules === undefined) throw new Error(`lab: unknown fault ${kind}`);
       inNs(home.router, 'nft', ['-f', '-'], `flush chain ip lab faults\n${rules ? `add rule ip lab faults ${rules}\n` : ''}`);
+    },
+    /**
+     * The home's router comes back with another public address, as when an
+     * ISP hands out a new one (or the person moves to a phone hotspot):
+     * every NAT mapping it had is gone with the old address.
+     */
+    renumber(home) {
+      const next = `${INTERNET}.${150 + home.n + 10 * (home.renumbered = (home.renumbered ?? 0) + 1)}`;
+      // Old first: deleting a primary address also deletes the secondaries of its subnet.
+      ip('-n', home.router, 'addr', 'del', `${home.wan}/24`, 'dev', 'wan');
+      ip('-n', home.router, 'addr', 'add', `${next}/24`, 'dev', 'wan');
+      home.wan = next;
     },
     /** Caps a home's uplink (its router's WAN egress) with tbf; null removes the cap. */
     rateLimit(home, rate) {
