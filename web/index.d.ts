@@ -42,7 +42,11 @@ export type ErrorCode =
   | 'server-unreachable'
   /** The server answered with an error this client does not know (its code is in `serverCode`, if it sent one). */
   | 'server-error'
-  /** A connection to one peer could not be made even after restarts and fresh connections. */
+  /**
+   * A connection to one peer could not be made even after restarts and fresh
+   * connections. Once per episode: the core keeps retrying ('peer-state'
+   * 'unreachable' / 'retrying'), and 'connected' follows if a retry works.
+   */
   | 'peer-unreachable'
   /**
    * The verification exchange with one peer broke its commitment: the
@@ -171,7 +175,11 @@ export interface JoinOptions {
   seed?: number;
   /**
    * Advanced tuning of the core, in milliseconds: reconnectBaseMs,
-   * reconnectCapMs, connectTimeoutMs, connectWatchdogMs,
+   * reconnectCapMs, connectTimeoutMs, connectWatchdogMs (a connection not
+   * up yet is rebuilt after this long without progress, default 30000),
+   * connectHardCapMs (whatever its progress, default 120000),
+   * unreachableRetryBaseMs and unreachableRetryCapMs (the backoff of an
+   * unreachable peer's retries, defaults 5000 and 60000),
    * iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
    * iceRestartTimeoutMs, maxFreshConnections, statsIntervalMs, audioKbps,
    * senderParametersRetryMs and senderParametersAttempts (a refused
@@ -235,7 +243,16 @@ export type MeetingState = 'idle' | 'connecting' | 'joining' | 'joined' | 'recon
  */
 export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'removed' | 'gone' | 'rejoined';
 
-/** The connection to one peer. */
+/**
+ * The connection to one peer (the core's PeerState, wasm/core/connection_recovery.hpp).
+ * 'connecting' lasts as long as the negotiation makes progress (a slow
+ * browser is given time). 'unreachable': ICE failed through everything
+ * tried (restarts, fresh connections); no connection is held, and a retry
+ * follows after a jittered backoff of at most a minute, at once when the
+ * network changes, fresh ICE servers arrive or signaling comes back.
+ * 'retrying': unreachable, and a fresh connection is being tried. Show both
+ * as "Can't reach NAME — retrying"; 'connected' follows when a retry works.
+ */
 export type PeerState =
   | 'connecting'
   | 'connected'
@@ -243,7 +260,8 @@ export type PeerState =
   | 'restart-pending'
   | 'restarting'
   | 'awaiting-signaling'
-  | 'failed'
+  | 'unreachable'
+  | 'retrying'
   | 'closed';
 
 export type QualityLevel = 'good' | 'fair' | 'poor';
@@ -289,6 +307,12 @@ export interface MeetingEvents {
   /**
    * Every few seconds per connected peer. `rttMs` is null until a round trip
    * has been measured; the level then rests on packet loss alone.
+   */
+  /**
+   * Every few seconds per connected peer. 'poor' also when no media arrived
+   * for 2 s while the peer says it sends (a frozen picture). `loss` is the
+   * worse of what we lost of theirs and what they report losing of ours
+   * (remote-inbound-rtp), 0..1.
    */
   quality: { peer: Peer; level: QualityLevel; rttMs: number | null; loss: number; kbpsIn: number; kbpsOut: number };
   /**

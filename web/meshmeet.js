@@ -343,6 +343,11 @@ export class Meeting {
     this.microphoneOn = true;  // the switches (setMicrophone/setCamera), whether or not a track is sent
     this.cameraOn = true;
     this.relayOnly = false;    // from the welcome: every connection through TURN
+    // The device's network changed (Wi-Fi to a phone hotspot): reported to
+    // the core, which restarts every connection's ICE and reconnects
+    // signaling at once instead of waiting for each one's timers.
+    this._onOnline = () => this._input((c, t) => c.networkChanged(t));
+    globalThis.addEventListener?.('online', this._onOnline);
   }
 
   // ---- public API --------------------------------------------------------
@@ -440,6 +445,7 @@ export class Meeting {
   dispose() {
     if (this._disposed) return;
     this._disposed = true;
+    globalThis.removeEventListener?.('online', this._onOnline);
     this._lifetime.abort();
     for (const id of this._timers.values()) clearTimeout(id);
     this._timers.clear();
@@ -903,6 +909,8 @@ export class Meeting {
         let received = 0;
         let bytesIn = 0;
         let bytesOut = 0;
+        let remoteLost = 0;  // what the peer reports it lost of ours (RTCP receiver reports)
+        let sent = 0;
         report.forEach((s) => {
           if (s.type === 'candidate-pair' && (s.nominated || s.selected) && s.state === 'succeeded' && typeof s.currentRoundTripTime === 'number')
             rtt = s.currentRoundTripTime * 1000;
@@ -911,13 +919,17 @@ export class Meeting {
             received += s.packetsReceived ?? 0;
             bytesIn += s.bytesReceived ?? 0;
           }
-          if (s.type === 'outbound-rtp') bytesOut += s.bytesSent ?? 0;
+          if (s.type === 'outbound-rtp') {
+            bytesOut += s.bytesSent ?? 0;
+            sent += s.packetsSent ?? 0;
+          }
+          if (s.type === 'remote-inbound-rtp') remoteLost += Math.max(0, s.packetsLost ?? 0);
           if (s.type === 'data-channel') {
             bytesIn += s.bytesReceived ?? 0;
             bytesOut += s.bytesSent ?? 0;
           }
         });
-        this._input((c, t) => c.stats(t, handle, rtt, lost, received, bytesIn, bytesOut));
+        this._input((c, t) => c.stats(t, handle, rtt, lost, received, bytesIn, bytesOut, remoteLost, sent));
       })
       .catch(() => {});
   }

@@ -366,6 +366,15 @@ async function enterMeeting(meetingId, name, stream) {
     picture.dataset.screen = String(screen);
     fitPicture(picture);
   });
+  // The core keeps retrying a peer it cannot reach (every server tried):
+  // the tile says so until a retry connects.
+  meeting.on('peer-state', ({ peer, state }) => {
+    const unreachable = state === 'unreachable' || state === 'retrying';
+    const tile = tiles.get(peer.id) ?? (unreachable ? addTile(peer) : null);
+    if (!tile) return;
+    tile.classList.toggle('unreachable', unreachable);
+    tile.querySelector('.unreachable').hidden = !unreachable;
+  });
   meeting.on('quality', ({ peer, level }) => {
     const mark = tiles.get(peer.id)?.querySelector('.quality');
     if (!mark) return;
@@ -470,6 +479,7 @@ function nameTile(tile, name) {
   const shown = name || t('guest');
   tile.querySelector('.avatar').textContent = shown.slice(0, 1).toUpperCase();
   tile.querySelector('.verify').setAttribute('aria-label', `${ACCESSIBLE.verify} ${shown}`);
+  tile.querySelector('.unreachable').textContent = t('cantReach', shown);
 }
 
 function removeTile(peerId) {
