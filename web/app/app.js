@@ -314,7 +314,9 @@ async function enterMeeting(meetingId, name, stream) {
   cameraTrack = localStream.getVideoTracks()[0] ?? null;
   // `?debug` in the address prints every transition of the core to the console.
   const logger = new URLSearchParams(location.search).has('debug') ? (entry) => console.debug('meshmeet', JSON.stringify(entry)) : undefined;
-  meeting = await joinMeeting({ server, meeting: meetingId, name, localStream, logger });
+  // `?uplinkKbps=N`: the upload budget (joinMeeting's uplinkKbps); used by tools/network-bench.
+  const uplinkKbps = Number(new URLSearchParams(location.search).get('uplinkKbps')) || undefined;
+  meeting = await joinMeeting({ server, meeting: meetingId, name, localStream, logger, uplinkKbps });
   previewStream = null;  // the meeting owns it now
   if (currentMeetingId() !== meetingId) return endMeeting(null);  // gone Back while joining
 
