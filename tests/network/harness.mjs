@@ -127,14 +127,14 @@ function recordPeerConnections() {
 }
 
 /** Headless Chromium inside `home`'s namespace, one participant page in it. */
-export async function homeParticipant(home, name, { extraArgs = [] } = {}) {
+export async function homeParticipant(home, name, { extraArgs = [], fakeCameraFps = TEST_CAMERA_FPS } = {}) {
   const browser = await withTimeout(chromium.launch({
     executablePath: CHROMIUM_IN_NETNS,
     env: { ...process.env, MESHMEET_NETNS: home.ns, MESHMEET_CHROMIUM_BIN: CHROMIUM },
     headless: true,
     args: [
       ...CHROMIUM_ARGS.filter((a) => a !== '--allow-loopback-in-peer-connection'),
-      `--use-fake-device-for-media-stream=fps=${TEST_CAMERA_FPS}`,
+      '--use-fake-device-for-media-stream' + (fakeCameraFps ? `=fps=${fakeCameraFps}` : ''),
       `--unsafely-treat-insecure-origin-as-secure=${ORIGIN}`,
       ...extraArgs,
     ],
