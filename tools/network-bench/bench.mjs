@@ -620,10 +620,11 @@ async function main() {
     }
     const summary = joinSummary(runs);
     const s1 = summary.find((s) => s.key === 's1');
-    const relayedMedians = summary.filter((s) => s.key !== 's1' && s.median !== null);
+    const label = { s2: 'scenario 2', s3: 'scenario 3' };
+    const relayedMedians = summary.filter((s) => label[s.key] && s.median !== null);
     const verdict = [];
     if (s1?.median && relayedMedians.length) {
-      verdict.push(`Direct (scenario 1, two pages) took a median ${fmt(s1.median, 2)} s; ${relayedMedians.map((s) => `${s.title.split(':')[0].replace(/^(\d)\./, 'scenario $1')} ${fmt(s.median, 2)} s`).join(', ')} (three pages each, so each has more pairs to bring up than scenario 1).`);
+      verdict.push(`Direct (scenario 1, two pages) took a median ${fmt(s1.median, 2)} s; relayed: ${relayedMedians.map((s) => `${label[s.key]} ${fmt(s.median, 2)} s`).join(', ')} (three pages each, so each has more pairs to bring up than scenario 1).`);
     }
     const s3 = summary.find((s) => s.key === 's3');
     const s3d = summary.find((s) => s.key === 's3d');
