@@ -5,7 +5,7 @@
 //
 //   flock /tmp/meshmeet-heavy.lock node tools/network-bench/bench.mjs \
 //     [--runs 3] [--join-runs 3] [--only cap|join] [--settle 10] [--window 20]
-//     [--rate 1mbit] [--budget 1000] [--max-minutes 19] [--no-write]
+//     [--rate 1mbit] [--budget 1000] [--plain-runs 1] [--max-minutes 19] [--no-write] [--from result.json]
 //
 // 1. Uplink cap. Four homes behind cone NATs (built-in STUN, coturn running),
 //    one home's uplink capped with tbf (lab.rateLimit, before anyone joins).
@@ -17,7 +17,10 @@
 //    frame size received (sampled once a second). Two variants, alternated
 //    in one run: "budget" (the capped page joins with `?uplinkKbps=<budget>`,
 //    i.e. joinMeeting's uplinkKbps matched to the link) and "default" (the
-//    package's default budget, 2500 kbit/s).
+//    package's default budget, 2500 kbit/s). The capped participant's camera
+//    is a textured, noisy Y4M file made here (noisyCameraFile: Chromium's
+//    built-in fake camera never needs the 1 Mbit/s); `--plain-runs` more
+//    pairs of runs use the built-in one.
 // 2. Join to video. The lab's scenarios 1–3 (two cone NATs, STUN only; a
 //    symmetric NAT and a UDP-blocked home with coturn; a relay-only meeting
 //    of three): every page waits in the lobby with its name typed, all but
@@ -57,6 +60,8 @@ const RATE = opt('rate', '1mbit');
 const BUDGET = Number(opt('budget', 1000));
 const MAX_MS = Number(opt('max-minutes', 19)) * 60000;
 const WRITE = !argv.includes('--no-write');
+const FROM = opt('from', null);  // rewrite the doc section from a saved JSON result, without running anything
+const RATE_LABEL = RATE.replace(/^(\d+(?:\.\d+)?)mbit$/, '$1 Mbit/s').replace(/^(\d+(?:\.\d+)?)kbit$/, '$1 kbit/s');
 const PLAIN_RUNS = Number(opt('plain-runs', 1));
 const RUN_TIMEOUT = 150000;
 
@@ -331,6 +336,8 @@ function summariseCap(runs) {
       height: median(tiles.map((t) => t.heightMedian)),
       width: median(tiles.map((t) => t.widthMedian)),
       kbps: median(tiles.map((t) => t.kbps)),
+      kbpsMin: tiles.length ? Math.min(...tiles.map((t) => t.kbps)) : null,
+      kbpsMax: tiles.length ? Math.max(...tiles.map((t) => t.kbps)) : null,
       lossPct: median(tiles.map((t) => t.lossPct)),
       othersFps: median(tiles.map((t) => t.othersFps)),
       sentKbps: median(ok.map((r) => r.tbf?.sentKbps)),
@@ -406,10 +413,10 @@ function markdown(r) {
   L.push(`(${meta.minutes} min in all): compare the variants measured side by side, not the absolute numbers.`);
   L.push('');
   if (cap) {
-    L.push(`### A ${RATE} uplink in a 4-party call`);
+    L.push(`### A ${RATE_LABEL} uplink in a 4-party call`);
     L.push('');
     L.push(`Four homes behind cone NATs (built-in STUN; coturn running but unused: every pair went direct, see "path"); one home's uplink (its router's WAN egress)`);
-    L.push(`is capped at ${RATE} with \`tbf\` (burst 32 kbit, latency 400 ms) before anyone joins, and that participant sends its camera to the three others. After every`);
+    L.push(`is capped at ${RATE_LABEL} with \`tbf\` (burst 32 kbit, latency 400 ms) before anyone joins, and that participant sends its camera to the three others. After every`);
     L.push(`page decodes every other and ${SETTLE_S} s more, over a ${WINDOW_S} s window, each of the three other pages reads the inbound-rtp stats of the capped participant's`);
     L.push('video (the one whose `trackIdentifier` is the track on that participant\'s tile): frames decoded per second, `freezeCount` and `totalFreezesDuration`');
     L.push('(their increase over the window), and the frame size received (sampled once a second; median). Two budgets, alternated run by run:');
@@ -426,7 +433,7 @@ function markdown(r) {
       if (!c) continue;
       const a = c.summary.budget;
       const b = c.summary.default;
-      L.push(`**${title}.** Medians over ${a.tiles} receiving tiles (${a.runs} runs) matched and ${b.tiles} tiles (${b.runs} runs) default${a.failed || b.failed ? `; failed runs: matched ${a.failed}, default ${b.failed}` : ''}.`);
+      L.push(`**${title}.** Medians over ${a.tiles} receiving tiles (${a.runs} run${a.runs === 1 ? '' : 's'}) matched and ${b.tiles} tiles (${b.runs} run${b.runs === 1 ? '' : 's'}) default${a.failed || b.failed ? `; failed runs: matched ${a.failed}, default ${b.failed}` : ''}.`);
       L.push('');
       L.push(`| per receiving tile of the capped participant | matched budget (${BUDGET} kbit/s) | default budget (2500 kbit/s) |`);
       L.push('|---|---|---|');
@@ -434,7 +441,7 @@ function markdown(r) {
       L.push(`| freezes in ${WINDOW_S} s, median per tile (all tiles together) | ${fmt(a.freezes, 0)} (${fmt(a.freezesTotal, 0)}) | ${fmt(b.freezes, 0)} (${fmt(b.freezesTotal, 0)}) |`);
       L.push(`| time frozen in ${WINDOW_S} s, median per tile (all tiles together) | ${fmt(a.freezeS, 2)} s (${fmt(a.freezeSTotal, 2)} s) | ${fmt(b.freezeS, 2)} s (${fmt(b.freezeSTotal, 2)} s) |`);
       L.push(`| frame size received, median | ${fmt(a.width, 0)}×${fmt(a.height, 0)} | ${fmt(b.width, 0)}×${fmt(b.height, 0)} |`);
-      L.push(`| video received, kbit/s per tile | ${fmt(a.kbps, 0)} | ${fmt(b.kbps, 0)} |`);
+      L.push(`| video received, kbit/s per tile, median (lowest–highest tile) | ${fmt(a.kbps, 0)} (${fmt(a.kbpsMin, 0)}–${fmt(a.kbpsMax, 0)}) | ${fmt(b.kbps, 0)} (${fmt(b.kbpsMin, 0)}–${fmt(b.kbpsMax, 0)}) |`);
       L.push(`| packets lost, % per tile | ${fmt(a.lossPct, 2)} | ${fmt(b.lossPct, 2)} |`);
       L.push(`| capped uplink: kbit/s through the tbf (all traffic) / packets the tbf dropped in the window | ${fmt(a.sentKbps, 0)} / ${fmt(a.tbfDropped, 0)} | ${fmt(b.sentKbps, 0)} / ${fmt(b.tbfDropped, 0)} |`);
       L.push(`| capped sender, per peer: encoder target kbit/s; round-trip time (remote-inbound-rtp) | ${fmt(a.targetKbps, 0)}; ${fmt(a.rttMs, 0)} ms | ${fmt(b.targetKbps, 0)}; ${fmt(b.rttMs, 0)} ms |`);
@@ -490,8 +497,8 @@ function markdown(r) {
     L.push(...meta.notes);
     L.push('');
   }
-  L.push('Reproduce (as root, with the server built): `flock /tmp/meshmeet-heavy.lock node tools/network-bench/bench.mjs` (about 15 minutes; `--only cap` or `--only join`,');
-  L.push('`--runs N`, `--join-runs N`, `--no-write` to print the JSON only).');
+  L.push('Reproduce (as root, with the server built): `flock /tmp/meshmeet-heavy.lock node tools/network-bench/bench.mjs` (about 10 minutes; `--only cap` or `--only join`,');
+  L.push('`--runs N`, `--plain-runs N`, `--join-runs N`, `--no-write` to print the JSON only, `--from FILE` to rewrite this section from that JSON).');
   return L.join('\n');
 }
 
@@ -543,7 +550,39 @@ function joinSummary(runs) {
   });
 }
 
+function joinVerdict(summary) {
+  const s1 = summary.find((s) => s.key === 's1');
+  const label = { s2: 'scenario 2', s3: 'scenario 3' };
+  const relayedMedians = summary.filter((s) => label[s.key] && s.median !== null);
+  const verdict = [];
+  if (s1?.median && relayedMedians.length) {
+    verdict.push(`Direct (scenario 1, two pages) took a median ${fmt(s1.median, 2)} s; relayed: ${relayedMedians.map((s) => `${label[s.key]} ${fmt(s.median, 2)} s`).join(', ')} (three pages each, so each has more pairs to bring up than scenario 1).`);
+  }
+  const s3 = summary.find((s) => s.key === 's3');
+  const s3d = summary.find((s) => s.key === 's3d');
+  if (s3?.median && s3d?.median) {
+    verdict.push(`Same three pages, relayed (scenario 3) vs direct: ${fmt(s3.median, 2)} s vs ${fmt(s3d.median, 2)} s (${fmt(s3.median / s3d.median, 2)}×). ` +
+      'The lab has no delay emulation (no `netem` in this kernel) and coturn runs next to the server, so a relayed path costs no extra latency here: ' +
+      'this measures the extra ICE and TURN work (allocations, permissions), not the longer route a real relay adds.');
+  }
+  return verdict;
+}
+
 async function main() {
+  if (FROM) {
+    const result = JSON.parse(readFileSync(FROM, 'utf8'));
+    for (const c of Object.values(result.cap?.byCamera ?? {})) {
+      const mine = result.cap.runs.filter((r) => r.camera === (c === result.cap.byCamera.noisy ? 'noisy' : 'plain'));
+      c.summary = summariseCap(mine);
+      c.verdict = capVerdict(c.summary);
+    }
+    if (result.join) {
+      result.join.summary = joinSummary(result.join.runs);
+      result.join.verdict = joinVerdict(result.join.summary);
+    }
+    log(`wrote ${writeDoc(markdown(result))} from ${FROM}`);
+    return;
+  }
   const why = labUnavailable();
   if (why) {
     console.error(`network-bench: ${why}`);
@@ -619,18 +658,7 @@ async function main() {
       }
     }
     const summary = joinSummary(runs);
-    const s1 = summary.find((s) => s.key === 's1');
-    const label = { s2: 'scenario 2', s3: 'scenario 3' };
-    const relayedMedians = summary.filter((s) => label[s.key] && s.median !== null);
-    const verdict = [];
-    if (s1?.median && relayedMedians.length) {
-      verdict.push(`Direct (scenario 1, two pages) took a median ${fmt(s1.median, 2)} s; relayed: ${relayedMedians.map((s) => `${label[s.key]} ${fmt(s.median, 2)} s`).join(', ')} (three pages each, so each has more pairs to bring up than scenario 1).`);
-    }
-    const s3 = summary.find((s) => s.key === 's3');
-    const s3d = summary.find((s) => s.key === 's3d');
-    if (s3?.median && s3d?.median) {
-      verdict.push(`Same three pages, relayed (scenario 3) vs direct: ${fmt(s3.median, 2)} s vs ${fmt(s3d.median, 2)} s (${fmt(s3.median / s3d.median, 2)}×).`);
-    }
+    const verdict = joinVerdict(summary);
     result.join = { runs, summary, verdict };
   }
 
