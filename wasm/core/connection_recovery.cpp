@@ -293,7 +293,15 @@ RecoveryAction ConnectionRecovery::on_network_change(std::int64_t now) {
       return on_signaling_up(now);
     case PeerState::Unreachable:
       return retry(now, "the network changed");
-    default:  // a connection still being made gathers on the new network's interfaces too
+    case PeerState::Retrying:
+      // The retry's connection gathered its candidates on the old network
+      // (a browser gathers once per ICE session) and would only fail after
+      // ICE's own timeouts, then wait out a backoff: a fresh one, now.
+      new_connection(now);
+      ctx_.transition(kMachine, peer_, to_string(state_), to_string(state_), "the network changed: a fresh retry");
+      arm_timer(now);  // the new connection's watchdog
+      return RecoveryAction::FreshConnection;
+    default:  // a first connection still being made: ICE failing (or the watchdog) replaces it
       return RecoveryAction::None;
   }
 }

@@ -105,7 +105,8 @@ class ConnectionRecovery {
   // The device's network changed (the browser's `online` event), reported
   // only while signaling is up (the mesh defers it until then): every pair
   // restarts ICE at once, an unreachable one retries at once with its
-  // backoff reset.
+  // backoff reset, and a retry in flight (gathered on the old network) is
+  // replaced by a fresh one.
   RecoveryAction on_network_change(std::int64_t now);
   // The ICE servers changed (fresh TURN credentials): an unreachable pair retries at once.
   RecoveryAction on_ice_servers_changed(std::int64_t now);

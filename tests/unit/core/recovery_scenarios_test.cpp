@@ -141,6 +141,41 @@ TEST_CASE("recovery: an unreachable pair retries at once on fresh ICE servers, o
   }
 }
 
+TEST_CASE("recovery: a network change during a retry replaces the retry's connection, gathered on the old network") {
+  for (const bool online : {false, true}) {
+    CAPTURE(online);
+    World w(206);
+    auto people = crowd(w, 2);
+    Participant& a = *people[0];
+    Participant& b = *people[1];
+    w.net.block_hosts("P0", "P1", true);
+    join_all(w, people);
+    REQUIRE(run_until_both_unreachable(w, a, b, 400000));
+    // The next retry starts: its connection gathers on the dead network.
+    std::int64_t waited = 0;
+    while (state_of(a, b.id()) != "retrying" && waited < 120000) {
+      w.run_for(10);
+      waited += 10;
+    }
+    w.run_for(1000);  // negotiated; ICE checks the (blocked) candidate pairs
+    REQUIRE(state_of(a, b.id()) == "retrying");
+    // Another network: new connections get through, the ones in flight never will.
+    w.net.wedge_current("P0", "P1");
+    w.net.block_hosts("P0", "P1", false);
+    const int made = a.pcs_created;
+    if (online) a.network_changed();
+    const auto took = run_until_meshed(w, people, 120000);
+    CHECK_MESSAGE(took >= 0, lines(w.mesh_problems(people)));
+    if (online) {
+      CHECK(took < 3000);  // a fresh retry at once, not after ICE's timeouts and a backoff
+      CHECK(a.pcs_created - made == 1);
+    } else {
+      CHECK(took > 5000);  // left to the wedged retry's failure and the next backoff
+    }
+    CHECK(state_of(a, b.id()) == "connected");
+  }
+}
+
 TEST_CASE("recovery: after a network change every pair restarts ICE as soon as signaling is back") {
   World w(207);
   auto people = crowd(w, 4);

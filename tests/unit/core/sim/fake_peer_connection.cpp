@@ -507,9 +507,12 @@ void MediaNetwork::block_hosts(const std::string& a, const std::string& b, bool 
 }
 
 void MediaNetwork::wedge_current(const std::string& a, const std::string& b) {
-  for (auto& [serial, pc] : pcs_)
-    if (!pc->closed() && ((pc->host() == a && pc->partner_ && by_serial(pc->partner_)->host() == b)))
-      wedged_.insert(std::minmax(serial, pc->partner_));
+  // Every open connection of one host with every open one of the other:
+  // those still checking (gathered on the old network) too, not only the
+  // partnered ones.
+  for (auto& [x, pc] : pcs_)
+    for (auto& [y, other] : pcs_)
+      if (!pc->closed() && !other->closed() && pc->host() == a && other->host() == b) wedged_.insert(std::minmax(x, y));
 }
 
 bool MediaNetwork::blocked(const FakePeerConnection& x, const FakePeerConnection& y) const {

@@ -223,7 +223,8 @@ class MediaNetwork {
   // Cut every path between two hosts (all their connections, present and future).
   void block_hosts(const std::string& a, const std::string& b, bool blocked);
   // Cut the path of the connections now open between two hosts only (a wedged
-  // NAT binding): ICE restarts on them fail, a fresh connection works.
+  // NAT binding, or candidates gathered on a network that is gone), connected
+  // or still checking: ICE restarts on them fail, a fresh connection works.
   void wedge_current(const std::string& a, const std::string& b);
   bool blocked(const FakePeerConnection& x, const FakePeerConnection& y) const;
 
