@@ -307,9 +307,7 @@ export interface MeetingEvents {
   /**
    * Every few seconds per connected peer. `rttMs` is null until a round trip
    * has been measured; the level then rests on packet loss alone.
-   */
-  /**
-   * Every few seconds per connected peer. 'poor' also when no media arrived
+   * 'poor' also when no media arrived
    * for 2 s while the peer says it sends (a frozen picture). `loss` is the
    * worse of what we lost of theirs and what they report losing of ours
    * (remote-inbound-rtp), 0..1.
