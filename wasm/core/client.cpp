@@ -157,6 +157,7 @@ void Client::ice_connection_state(double now_ms, int pc, const std::string& stat
   const auto now = ms(now_ms);
   auto s = parse_ice_connection_state(state);
   if (auto* l = link(pc); l && s) l->on_ice_connection_state(now, *s);
+  mesh_.on_transport_changed(now);
   settle(now);
 }
 
@@ -164,6 +165,7 @@ void Client::connection_state(double now_ms, int pc, const std::string& state) {
   const auto now = ms(now_ms);
   auto s = parse_peer_connection_state(state);
   if (auto* l = link(pc); l && s) l->on_connection_state(now, *s);
+  mesh_.on_transport_changed(now);
   settle(now);
 }
 

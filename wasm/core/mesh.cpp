@@ -190,6 +190,25 @@ void Mesh::on_network_change(std::int64_t now) {
   for (auto& [id, member] : roster_) member.link->on_network_change(now);
 }
 
+void Mesh::on_transport_changed(std::int64_t now) {
+  // One pair down is that peer's network (its own recovery handles it); a
+  // lone pair cannot tell the two apart.
+  if (state_ != MeshState::Active || roster_.size() < 2) return;
+  std::size_t down = 0;
+  for (auto& [id, member] : roster_) {
+    const Transport t = member.link->transport_state();
+    if (t == Transport::Up) {
+      every_pair_down_ = false;
+      return;
+    }
+    down += t == Transport::Down || t == Transport::Broken;
+  }
+  if (down < roster_.size() || every_pair_down_) return;
+  every_pair_down_ = true;
+  ctx_.log(LogLevel::Info, kMachine, self_, {}, {}, "every connection went down together: taken as a network change");
+  on_network_change(now);
+}
+
 void Mesh::on_signaling_up(std::int64_t now) {
   for (auto& [id, member] : roster_) member.link->on_signaling_up(now);
   if (network_changed_) {
