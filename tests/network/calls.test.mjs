@@ -123,6 +123,12 @@ test('a relay-only meeting of three homes: every pair is relayed and no page eve
 });
 
 
+/** What `p`'s core did (its ?debug log), relative to `t0`: for failure messages. */
+function story(p, t0) {
+  return p.logs.filter((l) => !/candidate queued/.test(l.detail ?? ''))
+    .map((l) => `${p.name} +${l.at - t0} ${l.machine} ${l.subject ?? ''} ${l.from ?? ''}->${l.to ?? ''} ${l.detail ?? ''}`).join('\n');
+}
+
 /** Frames `p` has decoded so far from each other participant, by their shown name. */
 async function framesByName(p) {
   const tiles = await remoteTiles(p);
@@ -159,6 +165,7 @@ test('30 % packet loss for 10 s, then a 10 s blackout, at one home: its video is
     // Ann and Ben watch each other once a second through both faults.
     const stalls = [];
     let watching = true;
+    const t0 = Date.now();
     const watch = (async () => {
       let last = [await framesByName(ann), await framesByName(ben)];
       while (watching) {
@@ -169,17 +176,21 @@ test('30 % packet loss for 10 s, then a 10 s blackout, at one home: its video is
         last = now;
       }
     })();
-    const t0 = Date.now();
-    lab.fault(cat.home, 'loss', 30);
-    await sleep(10000);
-    lab.fault(cat.home, 'blackout');
-    await sleep(10000);
-    lab.fault(cat.home, 'none');
-    const back = await waitForVideoFrom([ann, ben], ['Cat'], 10000, "Cat's video on Ann's and Ben's tiles after the faults")
-      .catch(async (err) => { throw new Error(`${err.message}\n${await decodingDiagnostics(ps, err).catch(() => '')}`); });
-    await waitForVideoFrom([cat], ['Ann', 'Ben'], 10000 - back, "Ann's and Ben's video on Cat's tiles after the faults");
-    watching = false;
-    await watch;
+    try {
+      lab.fault(cat.home, 'loss', 30);
+      await sleep(10000);
+      lab.fault(cat.home, 'blackout');
+      await sleep(10000);
+      lab.fault(cat.home, 'none');
+      const back = await waitForVideoFrom([ann, ben], ['Cat'], 10000, "Cat's video on Ann's and Ben's tiles after the faults");
+      await waitForVideoFrom([cat], ['Ann', 'Ben'], 10000 - back, "Ann's and Ben's video on Cat's tiles after the faults");
+    } catch (err) {
+      throw new Error(`${err.message}\n${story(cat, t0)}\n${story(ann, t0)}`);
+    } finally {
+      // The watcher must be done before the pages close, whatever happened.
+      watching = false;
+      await watch.catch((e) => stalls.push(`watching failed: ${e.message}`));
+    }
     assert.deepEqual(stalls, [], 'the participants without a fault never stop seeing each other');
   } finally {
     await teardown();
@@ -209,12 +220,11 @@ test('TURN credentials of 60 s: after they expired, a blackout after which the h
     lab.renumber(ann.home);
     await sleep(4000);
     lab.fault(ann.home, 'none');
-    const story = (p) => p.logs.filter((l) => !/candidate queued/.test(l.detail ?? '')).map((l) => `${p.name} +${l.at - joined} ${l.machine} ${l.from ?? ''}->${l.to ?? ''} ${l.detail ?? ''}`).join('\n');
     try {
       await waitForVideoFrom([ann], ['Ben'], 15000, "Ben's video on Ann's tile after the restart");
       await waitForVideoFrom([ben], ['Ann'], 15000, "Ann's video on Ben's tile after the restart");
     } catch (err) {
-      throw new Error(`${err.message}\n${story(ann)}\n${story(ben)}`);
+      throw new Error(`${err.message}\n${story(ann, joined)}\n${story(ben, joined)}`);
     }
     const after_ = await waitForSelectedPairs([ann, ben], 1);
     // Between two symmetric NATs only a relay connects: one end's selected
@@ -225,7 +235,7 @@ test('TURN credentials of 60 s: after they expired, a blackout after which the h
     const old = relayPorts(before);
     const now = relayPorts(after_);
     assert.ok(now.length > 0, `the pair goes through TURN after the restart (${JSON.stringify(after_)})`);
-    assert.ok(now.some((a) => !old.includes(a)), `a new TURN allocation carries the pair (before ${old}, after ${now})\n${story(ann)}\n${story(ben)}`);
+    assert.ok(now.some((a) => !old.includes(a)), `a new TURN allocation carries the pair (before ${old}, after ${now})\n${story(ann, joined)}\n${story(ben, joined)}`);
   } finally {
     await teardown();
   }
@@ -284,7 +294,8 @@ test('a starved CPU: six Chromium pages, each in its own home, on two cores join
     ps.forEach((p, i) => {
       for (const name of names) if (name !== p.name && !(after_[i][name] > before[i][name])) frozen.push(`${p.name}←${name} (${before[i][name]}→${after_[i][name]})`);
     });
-    assert.deepEqual(frozen, [], 'every tile keeps decoding');
+    const frozenAt = ps.filter((p) => frozen.some((f) => f.startsWith(`${p.name}←`)));
+    assert.deepEqual(frozen, [], `every tile keeps decoding\n${frozenAt.map((p) => story(p, p.logs[0]?.at ?? 0).split('\n').slice(-40).join('\n')).join('\n')}`);
     for (const p of ps) {
       const givenUp = p.logs.filter((l) => l.machine === 'peer-negotiation' && (l.to === 'unreachable' || l.to === 'retrying'));
       assert.deepEqual(givenUp.map((l) => `${l.subject}: ${l.from}->${l.to} ${l.detail}`), [], `${p.name} gave no pair up`);

@@ -220,6 +220,7 @@ void Client::timer_fired(double now_ms, int timer) {
       case TimerOwner::Peer: mesh_.on_peer_timer(now, tag->peer, timer); break;
       case TimerOwner::Stats: mesh_.on_stats_timer(now, timer); break;
       case TimerOwner::CarryOver: mesh_.on_carry_over_timer(now, timer); break;
+      case TimerOwner::Outage: mesh_.on_outage_timer(now, timer); break;
     }
   }
   settle(now);
