@@ -157,7 +157,6 @@ void Client::ice_connection_state(double now_ms, int pc, const std::string& stat
   const auto now = ms(now_ms);
   auto s = parse_ice_connection_state(state);
   if (auto* l = link(pc); l && s) l->on_ice_connection_state(now, *s);
-  mesh_.on_transport_changed(now);
   settle(now);
 }
 
@@ -165,7 +164,6 @@ void Client::connection_state(double now_ms, int pc, const std::string& state) {
   const auto now = ms(now_ms);
   auto s = parse_peer_connection_state(state);
   if (auto* l = link(pc); l && s) l->on_connection_state(now, *s);
-  mesh_.on_transport_changed(now);
   settle(now);
 }
 
@@ -220,7 +218,6 @@ void Client::timer_fired(double now_ms, int timer) {
       case TimerOwner::Peer: mesh_.on_peer_timer(now, tag->peer, timer); break;
       case TimerOwner::Stats: mesh_.on_stats_timer(now, timer); break;
       case TimerOwner::CarryOver: mesh_.on_carry_over_timer(now, timer); break;
-      case TimerOwner::Outage: mesh_.on_outage_timer(now, timer); break;
     }
   }
   settle(now);

@@ -17,7 +17,7 @@
 namespace meshmeet::core {
 
 // Who a timer belongs to, so a firing can be routed without a lookup in every machine.
-enum class TimerOwner { Session, Peer, Stats, CarryOver, Outage };
+enum class TimerOwner { Session, Peer, Stats, CarryOver };
 
 struct TimerTag {
   TimerOwner owner;

@@ -148,7 +148,6 @@ void Mesh::close(std::int64_t now, std::string why) {
   held_signals_.clear();
   ctx_.cancel_timer(carry_over_timer_);
   ctx_.cancel_timer(stats_timer_);
-  ctx_.cancel_timer(outage_timer_);
   set_state(MeshState::Closed, std::move(why));
 }
 
@@ -189,44 +188,6 @@ void Mesh::on_network_change(std::int64_t now) {
     return;
   }
   for (auto& [id, member] : roster_) member.link->on_network_change(now);
-}
-
-namespace {
-constexpr std::int64_t kOutageConfirmMs = 1500;  // well inside a pair's own disconnected grace
-}  // namespace
-
-bool Mesh::every_pair_down() const {
-  // One pair down is that peer's network (its own recovery handles it); a
-  // lone pair cannot tell the two apart.
-  if (state_ != MeshState::Active || roster_.size() < 2) return false;
-  for (const auto& [id, member] : roster_) {
-    const Transport t = member.link->transport_state();
-    if (t != Transport::Down && t != Transport::Broken) return false;
-  }
-  return true;
-}
-
-void Mesh::on_transport_changed(std::int64_t) {
-  if (!every_pair_down()) {
-    ctx_.cancel_timer(outage_timer_);
-    outage_ = Outage::None;
-    return;
-  }
-  if (outage_ != Outage::None) return;
-  outage_ = Outage::Confirming;
-  outage_timer_ = ctx_.start_timer(kOutageConfirmMs, TimerTag{TimerOwner::Outage, {}}, "outage-confirm");
-}
-
-void Mesh::on_outage_timer(std::int64_t now, int timer) {
-  if (timer != outage_timer_) return;
-  outage_timer_ = 0;
-  if (outage_ != Outage::Confirming || !every_pair_down()) {
-    outage_ = Outage::None;
-    return;
-  }
-  outage_ = Outage::Reported;
-  ctx_.log(LogLevel::Info, kMachine, self_, {}, {}, "every connection down together: taken as a network change");
-  on_network_change(now);
 }
 
 void Mesh::on_signaling_up(std::int64_t now) {

@@ -146,9 +146,6 @@ class PeerNegotiation {
   void on_data_channel_closed(std::int64_t now);
   void on_data_channel_message(std::int64_t now, const std::string& text);
 
-  // Whether the current connection carries media now (what recovery acts on).
-  Transport transport_state() const { return transport_; }
-
   // ---- from the client
   // The mesh's IceSettings changed (fresh ICE servers): the live connection
   // gets them with setConfiguration, so that an ICE restart uses them.
