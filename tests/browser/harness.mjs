@@ -24,6 +24,7 @@ import { chromium } from 'playwright-core';
 import { ROOT, SERVER_BIN, sleep, withTimeout, waitFor } from '../support/wait.mjs';
 import * as server from '../support/server.mjs';
 import { tempDir } from '../support/server.mjs';
+import { FIREFOX_FAKE_MEDIA_PREFS } from '../support/firefox.mjs';
 
 export { ROOT, sleep, withTimeout, waitFor, tempDir };
 export const BIN = SERVER_BIN;
@@ -232,31 +233,29 @@ export async function launchFirefox() {
     executablePath: FIREFOX,
     headless: true,
     userDataDir: profile,
-    extraPrefsFirefox: {
-      'media.navigator.streams.fake': true,
-      'media.navigator.permission.disabled': true,
-      'media.autoplay.default': 0,
-      'media.autoplay.blocking_policy': 0,
-    },
+    extraPrefsFirefox: FIREFOX_FAKE_MEDIA_PREFS,
     timeout: 30000,
   }), 35000, 'Firefox launch');
   browsers.add({ kind: 'firefox', browser, close: () => browser.close(), process: browser.process?.() });
   return browser;
 }
 
-function attachLogs(p) {
-  p.page.on('console', (msg) => {
-    const text = typeof msg.text === 'function' ? msg.text() : String(msg);
-    if (text.startsWith('meshmeet ')) {
-      try {
-        p.logs.push({ at: Date.now(), ...JSON.parse(text.slice('meshmeet '.length)) });
-      } catch {
-        p.logs.push({ at: Date.now(), raw: text });
-      }
-    } else {
-      p.console.push(text);
+/** One console line of a participant's page: the core's `?debug` log entries into p.logs, the rest into p.console. */
+export function recordConsole(p, text) {
+  if (text.startsWith('meshmeet ')) {
+    try {
+      p.logs.push({ at: Date.now(), ...JSON.parse(text.slice('meshmeet '.length)) });
+    } catch {
+      p.logs.push({ at: Date.now(), raw: text });
     }
-  });
+  } else {
+    p.console.push(text);
+  }
+}
+
+/** Keeps a participant's console (recordConsole) and page errors. */
+export function attachLogs(p) {
+  p.page.on('console', (msg) => recordConsole(p, typeof msg.text === 'function' ? msg.text() : String(msg)));
   p.page.on('pageerror', (e) => p.errors.push(String(e?.message ?? e)));
 }
 

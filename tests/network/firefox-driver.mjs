@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { FIREFOX_FAKE_MEDIA_PREFS } from '../support/firefox.mjs';
 
 const { FIREFOX_BIN = '/usr/bin/firefox-esr', LAB_ORIGIN_HOST, LAB_INIT_SCRIPT = '' } = process.env;
 const profile = mkdtempSync(join(tmpdir(), 'meshmeet-lab-firefox-'));
@@ -27,10 +28,7 @@ const browser = await puppeteer.launch({
   headless: true,
   userDataDir: profile,
   extraPrefsFirefox: {
-    'media.navigator.streams.fake': true,
-    'media.navigator.permission.disabled': true,
-    'media.autoplay.default': 0,
-    'media.autoplay.blocking_policy': 0,
+    ...FIREFOX_FAKE_MEDIA_PREFS,
     // The lab's server is plain http on a lab address: make it a secure context.
     'dom.securecontext.allowlist': LAB_ORIGIN_HOST ?? '',
     'media.devices.insecure.enabled': true,

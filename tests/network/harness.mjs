@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { ROOT, SERVER_BIN, withTimeout, waitFor, sleep } from '../support/wait.mjs';
 import { startServer, tempDir, track } from '../support/server.mjs';
-import { TEST_CAMERA_FPS, CHROMIUM, FIREFOX, CHROMIUM_ARGS } from '../browser/harness.mjs';
+import { TEST_CAMERA_FPS, CHROMIUM, FIREFOX, CHROMIUM_ARGS, attachLogs, recordConsole } from '../browser/harness.mjs';
 import { SERVER_IP } from './lab.mjs';
 
 export const SERVER_PORT = 8080;  // the lab's own namespace: no other server can hold it
@@ -146,15 +146,7 @@ export async function homeParticipant(home, name, { extraArgs = [], fakeCameraFp
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   const p = { name, kind: 'chromium', home, browser, page, logs: [], console: [], errors: [] };
-  page.on('console', (msg) => {
-    const text = msg.text();
-    if (text.startsWith('meshmeet ')) {
-      try { p.logs.push({ at: Date.now(), ...JSON.parse(text.slice(9)) }); } catch { p.logs.push({ at: Date.now(), raw: text }); }
-    } else {
-      p.console.push(text);
-    }
-  });
-  page.on('pageerror', (e) => p.errors.push(String(e?.message ?? e)));
+  attachLogs(p);
   return p;
 }
 
@@ -181,7 +173,7 @@ export async function homeFirefoxParticipant(home, name) {
       let m;
       try { m = JSON.parse(line); } catch { return; }
       if (m.ready) resolve();
-      else if (m.console !== undefined) p.console.push(m.console);
+      else if (m.console !== undefined) recordConsole(p, m.console);
       else if (pending.has(m.id)) {
         const { resolve: ok, reject: fail } = pending.get(m.id);
         pending.delete(m.id);

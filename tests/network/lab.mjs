@@ -22,7 +22,7 @@
 //
 // Needs root, iproute2 and nftables (tools/setup.sh installs them).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 
 export const INTERNET = '203.0.113';
 export const SERVER_IP = `${INTERNET}.10`;
@@ -174,10 +174,3 @@ export function buildLab(homes) {
   }
   return lab;
 }
-
-/** The command line that runs `argv` inside namespace `ns`. */
-export function inNamespace(ns, argv) {
-  return ['ip', 'netns', 'exec', ns, ...argv];
-}
-
-export { execFileSync };
