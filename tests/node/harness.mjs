@@ -148,3 +148,22 @@ export class Recorder {
     return `${this.name} (${this.meeting?.self?.id}): ${this.events.filter((e) => e.type !== 'quality').map((e) => `+${e.t}ms ${short(e)}`).join(', ')}`;
   }
 }
+
+/**
+ * Joins `meeting` as `name` over the fake WebRTC network `net` (fake-webrtc.mjs)
+ * and the `ws` WebSocket, recorded by a Recorder (whose `id` is then set);
+ * the Meeting's dispose() goes on `cleanups`. `options` are more joinMeeting
+ * options (server, coreOptions, fetch, …).
+ */
+export async function joinFake(joinMeeting, WebSocket, { meeting, name, net, cleanups, ...options }) {
+  const rec = new Recorder(name);
+  const m = await withTimeout(
+    joinMeeting({ meeting, name, RTCPeerConnection: net.peerConnectionClass(name), WebSocket, logger: rec.logger, ...options }),
+    8000,
+    `${name} to join`,
+  );
+  rec.attach(m);
+  rec.id = m.self.id;
+  cleanups.push(() => m.dispose());
+  return rec;
+}

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import WebSocket, { WebSocketServer } from 'ws';
 import { joinMeeting, liveCoreObjects } from '../../dist/meshmeet.js';
 import { createFakeWebRTC } from './fake-webrtc.mjs';
-import { Recorder, newMeetingId, sleep, startServer, waitFor, withTimeout } from './harness.mjs';
+import { joinFake, newMeetingId, sleep, startServer, waitFor } from './harness.mjs';
 
 const T = { timeout: 30000 };
 const CORE = { connectWatchdogMs: 3000, reconnectBaseMs: 50, reconnectCapMs: 300, iceRestartBaseMs: 50 };
@@ -35,26 +35,10 @@ after(async () => {
   assert.equal(await liveCoreObjects(), 0, 'no core client outlives the suite');
 });
 
-async function join(meeting, name, net, { coreOptions = {}, server = srv.url, fetch } = {}) {
-  const rec = new Recorder(name);
-  const m = await withTimeout(
-    joinMeeting({
-      server,
-      meeting,
-      name,
-      RTCPeerConnection: net.peerConnectionClass(name),
-      WebSocket,
-      coreOptions: { ...CORE, ...coreOptions },
-      logger: rec.logger,
-      ...(fetch ? { fetch } : {}),
-    }),
-    8000,
-    `${name} to join`,
-  );
-  rec.attach(m);
-  rec.id = m.self.id;
-  cleanups.push(() => m.dispose());
-  return rec;
+function join(meeting, name, net, { coreOptions = {}, server = srv.url, fetch } = {}) {
+  return joinFake(joinMeeting, WebSocket, {
+    meeting, name, net, cleanups, server, coreOptions: { ...CORE, ...coreOptions }, ...(fetch ? { fetch } : {}),
+  });
 }
 
 function fakeNetwork() {

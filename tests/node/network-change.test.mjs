@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { joinMeeting, liveCoreObjects } from '../../dist/meshmeet.js';
 import { createFakeWebRTC } from './fake-webrtc.mjs';
-import { Recorder, newMeetingId, sleep, startServer, waitFor, withTimeout } from './harness.mjs';
+import { joinFake, newMeetingId, sleep, startServer, waitFor } from './harness.mjs';
 
 const T = { timeout: 30000 };
 const CORE = { connectWatchdogMs: 3000, reconnectBaseMs: 50, reconnectCapMs: 300, iceRestartBaseMs: 50, iceDisconnectedGraceMs: 200 };
@@ -45,26 +45,9 @@ after(async () => {
 
 /** Joins `name`; with `hearsOnline` its Meeting is the one listening for `online`. */
 async function join(meeting, name, net, { coreOptions = {}, hearsOnline = false } = {}) {
-  const rec = new Recorder(name);
   if (hearsOnline) globalThis.addEventListener = (type, fn) => windowEvents.addEventListener(type, fn);
   try {
-    const m = await withTimeout(
-      joinMeeting({
-        server: srv.url,
-        meeting,
-        name,
-        RTCPeerConnection: net.peerConnectionClass(name),
-        WebSocket,
-        coreOptions: { ...CORE, ...coreOptions },
-        logger: rec.logger,
-      }),
-      8000,
-      `${name} to join`,
-    );
-    rec.attach(m);
-    rec.id = m.self.id;
-    cleanups.push(() => m.dispose());
-    return rec;
+    return await joinFake(joinMeeting, WebSocket, { meeting, name, net, cleanups, server: srv.url, coreOptions: { ...CORE, ...coreOptions } });
   } finally {
     delete globalThis.addEventListener;
   }
