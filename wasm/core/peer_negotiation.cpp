@@ -118,7 +118,7 @@ void PeerNegotiation::apply(std::int64_t now, RecoveryAction action) {
     case RecoveryAction::None:
       break;
     case RecoveryAction::RestartIce:
-      if (pc_ != 0) ctx_.emit(RestartIce{pc_});
+      restart_ice(now);
       break;
     case RecoveryAction::FreshConnection:
       close_pc();
@@ -128,6 +128,34 @@ void PeerNegotiation::apply(std::int64_t now, RecoveryAction action) {
       close_pc();
       break;
   }
+}
+
+void PeerNegotiation::restart_ice(std::int64_t now) {
+  (void)now;
+  if (pc_ == 0) return;
+  if (!polite_) {
+    ctx_.emit(RestartIce{pc_});
+    return;
+  }
+  // Restart offers must never cross (see peer_signal.hpp): the impolite end makes them.
+  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "asking the peer for an ICE restart (the impolite end offers it)");
+  PeerSignal request;
+  request.kind = PeerSignalKind::IceRestartRequest;
+  send(std::move(request));
+}
+
+void PeerNegotiation::on_restart_request(std::int64_t now) {
+  (void)now;
+  if (polite_) {  // only a polite end asks; two ends asking each other would loop
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "ICE restart request ignored: we are the polite end");
+    return;
+  }
+  if (pc_ == 0 || !has_remote_description_) {  // the first negotiation is still under way: its own watchdog covers it
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "ICE restart request ignored: the connection was never negotiated");
+    return;
+  }
+  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "the peer asked for an ICE restart");
+  ctx_.emit(RestartIce{pc_});
 }
 
 void PeerNegotiation::on_timer(std::int64_t now, int timer) {
@@ -262,12 +290,18 @@ void PeerNegotiation::on_signal(std::int64_t now, const PeerSignal& s) {
   if (!seen_seqs_.insert(s.seq).second) return drop("duplicate");
   recovery_.on_progress(now);
   while (seen_seqs_.size() > kSeqWindow) seen_seqs_.erase(seen_seqs_.begin());
-  if (s.is_description()) {
-    if (s.seq < newest_description_seq_) return drop("older than a description already seen");
-    newest_description_seq_ = s.seq;
-    handle_description(now, s);
-  } else {
-    handle_candidate(now, s);
+  switch (s.kind) {
+    case PeerSignalKind::Description:
+      if (s.seq < newest_description_seq_) return drop("older than a description already seen");
+      newest_description_seq_ = s.seq;
+      handle_description(now, s);
+      break;
+    case PeerSignalKind::Candidate:
+      handle_candidate(now, s);
+      break;
+    case PeerSignalKind::IceRestartRequest:
+      on_restart_request(now);
+      break;
   }
 }
 
@@ -529,6 +563,7 @@ void PeerNegotiation::on_ice_candidate(std::int64_t now, const std::string& cand
   if (pc_ == 0) return;
   recovery_.on_progress(now);
   PeerSignal s;
+  s.kind = PeerSignalKind::Candidate;
   if (read_candidate(candidate_json, s.candidate_json, s.candidate_ufrag)) {  // else: the end of them
     if (candidate_allowed(s.candidate_json))
       send(std::move(s));

@@ -13,7 +13,7 @@
 // they are emitted as soon as the W3C example would call them; completions
 // come back as inputs tagged with the operation id.
 //
-// Two additions to the W3C example. First, one end opens each connection:
+// Three additions to the W3C example. First, one end opens each connection:
 // the end that made it, or, on a new pair where both ends make theirs at
 // once, the impolite end. The other end's negotiationneeded waits for that
 // first offer (answering it brings the browser back to stable, where it
@@ -36,6 +36,9 @@
 // in flight when a socket dies is lost for real, and without this a lost
 // offer or answer would freeze renegotiation (a camera that never comes
 // back). A connection's first offer is left to the connect watchdog instead.
+//
+// Third, ICE-restart offers come from the impolite end only: the polite end
+// asks for one (peer_signal.hpp says why), so restart offers never cross.
 #pragma once
 
 #include <cstdint>
@@ -185,6 +188,9 @@ class PeerNegotiation {
   void close_pc();
   // Carries out what the recovery decided.
   void apply(std::int64_t now, RecoveryAction action);
+  // The impolite end restarts ICE; the polite end asks it to (see peer_signal.hpp).
+  void restart_ice(std::int64_t now);
+  void on_restart_request(std::int64_t now);
   // The peer made a fresh connection: ours is replaced by one that pairs with it.
   void follow_fresh_connection(std::int64_t now);
   void adopt(int remote_gen);

@@ -44,9 +44,18 @@ std::optional<PeerSignal> parse_peer_signal(std::string_view data, std::string& 
   s.peer_gen = static_cast<int>(peer_gen);
   auto d = doc.find("description");
   auto c = doc.find("candidate");
-  if ((d == doc.end()) == (c == doc.end())) {
-    error = "a signal carries exactly one of description and candidate";
+  auto r = doc.find("iceRestart");
+  if ((d != doc.end()) + (c != doc.end()) + (r != doc.end()) != 1) {
+    error = "a signal carries exactly one of description, candidate and iceRestart";
     return std::nullopt;
+  }
+  if (r != doc.end()) {
+    if (!r->is_boolean() || !r->get<bool>()) {
+      error = "iceRestart must be true";
+      return std::nullopt;
+    }
+    s.kind = PeerSignalKind::IceRestartRequest;
+    return s;
   }
   if (d != doc.end()) {
     if (!d->is_object()) {
@@ -71,17 +80,25 @@ std::optional<PeerSignal> parse_peer_signal(std::string_view data, std::string& 
     error = "candidate must be an object with a string 'candidate'";
     return std::nullopt;
   }
+  s.kind = PeerSignalKind::Candidate;
   return s;
 }
 
 std::string serialize(const PeerSignal& s) {
   json out = {{"v", 1}, {"gen", s.gen}, {"peerGen", s.peer_gen}, {"seq", s.seq}};
   if (s.answers) out["answers"] = s.answers;
-  if (s.is_description()) {
-    out["description"] = {{"type", s.description_type}, {"sdp", s.sdp}};
-  } else {
-    json c = json::parse(s.candidate_json, nullptr, false);
-    out["candidate"] = c.is_discarded() ? json::object() : c;
+  switch (s.kind) {
+    case PeerSignalKind::Description:
+      out["description"] = {{"type", s.description_type}, {"sdp", s.sdp}};
+      break;
+    case PeerSignalKind::Candidate: {
+      json c = json::parse(s.candidate_json, nullptr, false);
+      out["candidate"] = c.is_discarded() ? json::object() : c;
+      break;
+    }
+    case PeerSignalKind::IceRestartRequest:
+      out["iceRestart"] = true;
+      break;
   }
   return dump(out);
 }

@@ -17,6 +17,18 @@
 // replaced is not applied to the new one.
 //
 //   {"v":1,"gen":2,"peerGen":2,"seq":9,"answers":4,"description":{"type":"answer","sdp":"v=0…"}}
+//
+// The polite end never makes an ICE-restart offer of its own: it asks the
+// impolite end to make one, which it answers.
+//
+//   {"v":1,"gen":2,"peerGen":2,"seq":10,"iceRestart":true}
+//
+// Why: when both ends restart ICE at once (a blackout ends, signaling comes
+// back to both), their restart offers cross and the polite end rolls its own
+// back. Chrome (seen in 143) sometimes keeps decoding the peer's video after
+// that without rendering it: the tile freezes while the connection is up and
+// its quality is good (the network lab's scenario 4, about one run in eight).
+// With one end making every restart offer, restart offers never cross.
 #pragma once
 
 #include <cstdint>
@@ -26,18 +38,22 @@
 
 namespace meshmeet::core {
 
+enum class PeerSignalKind { Description, Candidate, IceRestartRequest };
+
 struct PeerSignal {
+  PeerSignalKind kind = PeerSignalKind::Description;
   int gen = 0;
   int peer_gen = 0;
   std::uint64_t seq = 0;
   std::uint64_t answers = 0;  // on an answer: the `seq` of the offer it answers (0 = unknown)
-  // Exactly one of the two below.
+  // Description:
   std::string description_type;  // "offer" or "answer"
   std::string sdp;
+  // Candidate:
   std::string candidate_json;   // an RTCIceCandidateInit as compact JSON
   std::string candidate_ufrag;  // its usernameFragment, "" when absent
 
-  bool is_description() const { return !description_type.empty(); }
+  bool is_description() const { return kind == PeerSignalKind::Description; }
 };
 
 // nullopt (with `error` set) for anything malformed; never throws.

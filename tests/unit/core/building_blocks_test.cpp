@@ -285,6 +285,7 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
   PeerSignal c;
   c.gen = 1;
   c.seq = 1;
+  c.kind = PeerSignalKind::Candidate;
   c.candidate_json = R"({"candidate":"candidate:1 1 udp 1 10.0.0.1 5000 typ host","sdpMid":"0","usernameFragment":"uf"})";
   auto cb = parse_peer_signal(serialize(c), error);
   REQUIRE(cb);

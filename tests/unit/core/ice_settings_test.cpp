@@ -39,6 +39,7 @@ std::string candidate_signal(std::uint64_t seq, const std::string& line) {
   s.gen = 1;
   s.peer_gen = 1;
   s.seq = seq;
+  s.kind = PeerSignalKind::Candidate;
   s.candidate_json = nlohmann::json{{"candidate", line}, {"sdpMid", "0"}, {"usernameFragment", "ub"}}.dump();
   return serialize(s);
 }

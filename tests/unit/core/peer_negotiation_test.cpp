@@ -34,8 +34,18 @@ std::string candidate(int gen, int peer_gen, std::uint64_t seq, const std::strin
   s.gen = gen;
   s.peer_gen = peer_gen;
   s.seq = seq;
+  s.kind = PeerSignalKind::Candidate;
   s.candidate_json = R"({"candidate":"candidate:)" + std::to_string(seq) +
                      R"( 1 udp 1 10.0.0.2 9 typ host","sdpMid":"0","usernameFragment":")" + ufrag + R"("})";
+  return serialize(s);
+}
+
+std::string restart_request(int gen, int peer_gen, std::uint64_t seq) {
+  PeerSignal s;
+  s.kind = PeerSignalKind::IceRestartRequest;
+  s.gen = gen;
+  s.peer_gen = peer_gen;
+  s.seq = seq;
   return serialize(s);
 }
 
@@ -435,7 +445,8 @@ TEST_CASE("generations: a fresh connection from the peer retires ours; late mess
 }
 
 TEST_CASE("recovery: disconnected → grace → ICE restarts with jittered backoff → fresh connection") {
-  Pair p("a", "b");
+  // The impolite end: it makes its ICE-restart offers itself.
+  Pair p("b", "a");
   p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "audio", "mic"); });
   CHECK(one<AddTrack>(p.last).track == "mic");
   p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); });
@@ -471,11 +482,12 @@ TEST_CASE("recovery: disconnected → grace → ICE restarts with jittered backo
 }
 
 TEST_CASE("recovery: ICE restart backoff uses full jitter under 1 s · 2^(attempt-1), over many seeds") {
+  // The impolite end: it makes its ICE-restart offers itself.
   std::vector<std::int64_t> max_delay(4, 0), min_delay(4, 1 << 30);
   for (std::uint64_t seed = 1; seed <= 40; ++seed) {
     ClientConfig config;
     config.seed = seed;
-    Pair p("a", "b", config);
+    Pair p("b", "a", config);
     p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); });
     p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "failed"); });
     for (int attempt = 1; attempt <= 3; ++attempt) {
@@ -502,7 +514,8 @@ TEST_CASE("recovery: ICE restart backoff uses full jitter under 1 s · 2^(attemp
 }
 
 TEST_CASE("recovery: ICE restart waits for signaling, and `failed` restarts at once without the grace") {
-  Pair p("a", "b");
+  // The impolite end: it makes its ICE-restart offers itself.
+  Pair p("b", "a");
   p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); });
   p.at(p.now + 1, [&](Client& c, double t) { c.socket_closed(t, p.socket, 1006); });  // signaling away
   p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "failed"); });
@@ -512,7 +525,7 @@ TEST_CASE("recovery: ICE restart waits for signaling, and `failed` restarts at o
   const int s = one<OpenSocket>(p.last).socket;
   p.at(p.now + 1, [&](Client& c, double t) { c.socket_opened(t, s); });
   CHECK(all<RestartIce>(p.last).empty());
-  p.at(p.now + 1, [&](Client& c, double t) { c.socket_message(t, s, welcome("a", "tok-a", {"b"})); });
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_message(t, s, welcome("b", "tok-b", {"a"})); });
   p.socket = s;
   // Signaling and media went down together (a network change, most likely):
   // the restart goes at once, without a backoff.
@@ -549,7 +562,8 @@ TEST_CASE("recovery: a connection that does not come up while signaling is away 
 }
 
 TEST_CASE("recovery: restarts used up while signaling is away: the fresh connection waits for signaling too") {
-  Pair p("a", "b");
+  // The impolite end: it makes its ICE-restart offers itself.
+  Pair p("b", "a");
   p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); });
   p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "failed"); });
   for (int attempt = 1; attempt <= 3; ++attempt) {
@@ -564,7 +578,7 @@ TEST_CASE("recovery: restarts used up while signaling is away: the fresh connect
   p.fire("reconnect-backoff");
   const int s = one<OpenSocket>(p.last).socket;
   p.at(p.now + 1, [&](Client& c, double t) { c.socket_opened(t, s); });
-  p.at(p.now + 1, [&](Client& c, double t) { c.socket_message(t, s, welcome("a", "tok-a", {"b"})); });
+  p.at(p.now + 1, [&](Client& c, double t) { c.socket_message(t, s, welcome("b", "tok-b", {"a"})); });
   CHECK(one<CreatePeerConnection>(p.last).pc != p.pc);  // restarts exhausted: fresh, now that it can be negotiated
   CHECK(p.client.peers()[0].state == "connecting");
 }
@@ -774,4 +788,31 @@ TEST_CASE("media state: sent as the data channel opens and on every change while
   p.browser([&](Client& c, double t) { c.data_channel_open(t, fresh); });
   CHECK(one<SendData>(p.last).pc == fresh);
   CHECK(one<SendData>(p.last).text == said(false, false));
+}
+
+TEST_CASE("recovery: the polite end asks the impolite end for an ICE restart instead of offering one itself") {
+  // Polite: its restart is a request to the peer, never an offer of its own
+  // (crossed restart offers freeze Chrome's video; see peer_signal.hpp).
+  Pair polite("a", "b");
+  polite.browser([&](Client& c, double t) { c.connection_state(t, polite.pc, "connected"); });
+  polite.browser([&](Client& c, double t) { c.connection_state(t, polite.pc, "failed"); });
+  polite.fire("ice-restart-backoff");
+  CHECK(all<RestartIce>(polite.last).empty());
+  CHECK(polite.client.peers()[0].state == "restarting");
+  auto asked = polite.sent();
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0].kind == PeerSignalKind::IceRestartRequest);
+  // A request reaching a polite end is ignored: only the impolite end restarts.
+  polite.from_peer(restart_request(1, 1, 5));
+  CHECK(all<RestartIce>(polite.last).empty());
+
+  // Impolite: a request restarts ICE on a negotiated connection...
+  Pair impolite("b", "a");
+  impolite.open_as_impolite(sdp("BB", "ub"), sdp("AA", "ua"));
+  impolite.from_peer(restart_request(1, 1, 2));
+  CHECK(one<RestartIce>(impolite.last).pc == impolite.pc);
+  // ...and one for a connection never negotiated is left to the connect watchdog.
+  Pair fresh("b", "a");
+  fresh.from_peer(restart_request(1, 0, 1));
+  CHECK(all<RestartIce>(fresh.last).empty());
 }

@@ -261,6 +261,7 @@ void FakePeerConnection::execute(const Op& op) {
     if (op.type == "offer") {
       if (signaling_ == "have-local-offer") {
         if (!options_.implicit_rollback) return fail(op, "InvalidStateError", "setRemoteDescription(offer) in have-local-offer");
+        if (local_pending_ && local_stable_ && local_pending_->ufrag != local_stable_->ufrag) ++restart_offers_yielded_;
         roll_back_local_offer();  // implicit rollback
         set_signaling("stable");
       } else if (signaling_ != "stable" && signaling_ != "have-remote-offer") {
@@ -490,6 +491,12 @@ std::vector<FakePeerConnection*> MediaNetwork::open_connections() {
   std::vector<FakePeerConnection*> out;
   for (auto& [serial, pc] : pcs_)
     if (!pc->closed()) out.push_back(pc.get());
+  return out;
+}
+
+std::vector<const FakePeerConnection*> MediaNetwork::all_connections() const {
+  std::vector<const FakePeerConnection*> out;
+  for (const auto& [serial, pc] : pcs_) out.push_back(pc.get());
   return out;
 }
 

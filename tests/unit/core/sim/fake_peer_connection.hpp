@@ -125,6 +125,10 @@ class FakePeerConnection {
   int sends_while_closed() const { return sends_while_closed_; }
   std::map<std::string, std::pair<int, double>> sender_parameters;  // kind → (maxBitrate, scale), set by the shim
   int restarts() const { return restarts_; }
+  // Local ICE-restart offers rolled back for a colliding remote offer
+  // (glare). Chrome can leave the peer's video frozen after that (see
+  // wasm/core/peer_signal.hpp): it must never happen.
+  int restart_offers_yielded() const { return restart_offers_yielded_; }
   bool missed_network_list() const { return networks_ == Networks::Missed; }
   bool relay_policy() const { return relay_policy_; }
   // The iceServers each ICE session (one per local ufrag) started with, in order.
@@ -200,6 +204,7 @@ class FakePeerConnection {
   std::deque<std::string> early_messages_;  // arrived before our channel's `open`
   int sends_while_closed_ = 0;
   int restarts_ = 0;
+  int restart_offers_yielded_ = 0;
   std::string ice_servers_ = "[]";
   bool relay_policy_ = false;
   int configurations_set_ = 0;
@@ -217,6 +222,7 @@ class MediaNetwork {
                              const std::string& remote_id, int handle, PcOptions options);
   FakePeerConnection* by_serial(int serial);
   std::vector<FakePeerConnection*> open_connections();
+  std::vector<const FakePeerConnection*> all_connections() const;  // closed ones too
   // Connections, open or closed, that will never gather (see the top of the file).
   int connections_without_networks() const;
 

@@ -48,6 +48,11 @@ std::vector<std::string> World::mesh_problems(const std::vector<Participant*>& m
     by_id[p->id()] = p;
     for (const auto& a : p->anomalies) problem(p->name() + ": " + a);
   }
+  for (const FakePeerConnection* pc : net.all_connections())
+    if (hosts.count(pc->host()) && pc->restart_offers_yielded() > 0)
+      problem(pc->host() + ": " + std::to_string(pc->restart_offers_yielded()) +
+              " ICE-restart offer(s) rolled back for the peer's colliding offer on connection " +
+              std::to_string(pc->serial()) + " (Chrome can freeze the peer's video after that)");
   for (Participant* p : members) {
     std::vector<std::string> expected, roster;
     for (Participant* q : members)
