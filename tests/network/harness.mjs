@@ -248,6 +248,41 @@ export async function selectedPairs(p) {
   });
 }
 
+/**
+ * Where video stops, for failure messages: per connected peer connection of
+ * the page, its inbound and outbound video RTP counters and the outgoing
+ * bandwidth estimate (frames received vs decoded, key frames, PLIs, the
+ * encoder's limitation), as one line each.
+ */
+export async function videoFlow(p) {
+  return p.page.evaluate(async () => {
+    const lines = [];
+    for (const [i, pc] of window.__lab.pcs.entries()) {
+      if (pc.connectionState === 'closed') continue;
+      const stats = await pc.getStats();
+      const parts = [`pc${i} ${pc.connectionState}/${pc.signalingState}`];
+      stats.forEach((s) => {
+        if (s.kind !== 'video') return;
+        if (s.type === 'inbound-rtp')
+          parts.push(`in: recv ${s.framesReceived} dec ${s.framesDecoded} key ${s.keyFramesDecoded} pli ${s.pliCount} nack ${s.nackCount} lost ${s.packetsLost} bytes ${s.bytesReceived} freezes ${s.freezeCount}`);
+        if (s.type === 'outbound-rtp')
+          parts.push(`out: enc ${s.framesEncoded} sent ${s.framesSent} key ${s.keyFramesEncoded} pli ${s.pliCount} bytes ${s.bytesSent} ${s.frameWidth}x${s.frameHeight} limit ${s.qualityLimitationReason} target ${s.targetBitrate} active ${s.active}`);
+      });
+      stats.forEach((s) => {
+        if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded')
+          parts.push(`bwe ${s.availableOutgoingBitrate}`);
+      });
+      for (const r of pc.getReceivers()) if (r.track?.kind === 'video') parts.push(`receiver track ${r.track.id.slice(0, 8)} ${r.track.readyState}${r.track.muted ? ' muted' : ''}`);
+      lines.push(parts.join(' | '));
+    }
+    for (const v of document.querySelectorAll('video[data-peer]')) {
+      const t = v.srcObject?.getVideoTracks?.()[0];
+      lines.push(`tile ${v.closest('.tile')?.querySelector('.name')?.textContent}: ${t ? `track ${t.id.slice(0, 8)} ${t.readyState}${t.muted ? ' muted' : ''}` : 'no video track'} paused ${v.paused} frames ${v.getVideoPlaybackQuality?.().totalVideoFrames}`);
+    }
+    return lines;
+  });
+}
+
 /** Every candidate of another page this page was given (candidate-attribute text). */
 export async function remoteCandidates(p) {
   return p.page.evaluate(() => window.__lab.remoteCandidates);
