@@ -378,6 +378,7 @@ void PeerNegotiation::negotiate_if_deferred(std::int64_t now) {
 }
 
 void PeerNegotiation::handle_description(std::int64_t now, const PeerSignal& s) {
+  if (!verification_.admit_remote_sdp(s.sdp)) return;  // fingerprints that disagree: never applied
   if (s.description_type == "answer" && s.answers != 0 && s.answers != last_offer_seq_) {
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "answer to an offer we no longer have: dropped");
     return;

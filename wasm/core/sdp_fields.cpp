@@ -1,6 +1,8 @@
 #include "wasm/core/sdp_fields.hpp"
 
 #include <cctype>
+#include <map>
+#include <set>
 #include <vector>
 
 namespace meshmeet::core {
@@ -53,6 +55,15 @@ std::vector<std::string_view> split_on_spaces(std::string_view s) {
   return out;
 }
 
+// RFC 8122: hex pairs separated by colons ("AB:CD:…"), either case.
+bool is_fingerprint_value(std::string_view value) {
+  if (value.size() < 2 || value.size() % 3 != 2) return false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (i % 3 == 2 ? value[i] != ':' : !std::isxdigit(static_cast<unsigned char>(value[i]))) return false;
+  }
+  return true;
+}
+
 bool is_candidate_line(std::string_view line) {
   constexpr std::string_view kPrefix = "a=candidate:";
   return line.size() >= kPrefix.size() && equals_ignoring_case(line.substr(0, kPrefix.size()), kPrefix);
@@ -60,14 +71,34 @@ bool is_candidate_line(std::string_view line) {
 
 }  // namespace
 
-std::string sdp_fingerprint(std::string_view sdp) {
-  std::string_view value = attribute(sdp, "a=fingerprint:");
-  const std::size_t space = value.find(' ');
-  if (space == std::string_view::npos) return {};
-  std::string out;
-  for (char c : value.substr(0, space)) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  out += ' ';
-  for (char c : trim(value.substr(space + 1))) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+SdpFingerprints sdp_fingerprints(std::string_view sdp) {
+  constexpr std::string_view kPrefix = "a=fingerprint:";
+  SdpFingerprints out;
+  std::map<std::string, std::string> by_algorithm;  // algorithm → value
+  std::set<std::string> lines;
+  std::size_t pos = 0;
+  while (pos < sdp.size()) {
+    std::size_t end = sdp.find('\n', pos);
+    if (end == std::string_view::npos) end = sdp.size();
+    const std::string_view line = sdp.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.substr(0, kPrefix.size()) != kPrefix) continue;
+    const auto fields = split_on_spaces(trim(line.substr(kPrefix.size())));
+    if (fields.size() != 2 || !is_fingerprint_value(fields[1])) {
+      out.problem = "a malformed a=fingerprint line";
+      return out;
+    }
+    std::string algorithm, value;
+    for (char c : fields[0]) algorithm += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char c : fields[1]) value += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    auto [it, inserted] = by_algorithm.emplace(algorithm, value);
+    if (!inserted && it->second != value) {
+      out.problem = "two different " + algorithm + " fingerprints";
+      return out;
+    }
+    lines.insert(algorithm + " " + value);
+  }
+  for (const auto& l : lines) out.canonical += (out.canonical.empty() ? "" : ",") + l;
   return out;
 }
 

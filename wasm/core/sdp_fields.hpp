@@ -11,8 +11,22 @@
 
 namespace meshmeet::core {
 
-// The first `a=fingerprint:` line as "<algorithm lowercase> <HEX:UPPER>", or "".
-std::string sdp_fingerprint(std::string_view sdp);
+// Every DTLS certificate fingerprint an SDP names, for the verification
+// code. The browser checks the peer's certificate against one of them, and
+// which one depends on where each line is (a media-level line overrides the
+// session-level one, and within a section the last line wins): a hostile
+// signaling server could put the honest fingerprint where the code is read
+// and its own where the browser looks. So the code covers every line, and an
+// SDP naming two different fingerprints of one hash algorithm is refused.
+struct SdpFingerprints {
+  // Each distinct line as "<algorithm lowercase> <HEX:UPPER>", sorted, joined
+  // by ","; "" when the SDP names none.
+  std::string canonical;
+  // Why the SDP must be refused ("" when it need not): two different values
+  // for one algorithm, or a malformed fingerprint line.
+  std::string problem;
+};
+SdpFingerprints sdp_fingerprints(std::string_view sdp);
 // The first `a=ice-ufrag:` value, or "".
 std::string sdp_ice_ufrag(std::string_view sdp);
 

@@ -129,14 +129,26 @@ void VerificationCode::set_state(VerificationState next, std::string why) {
 }
 
 bool VerificationCode::set_local_sdp(std::string_view sdp) {
-  std::string fp = sdp_fingerprint(sdp);
+  std::string fp = sdp_fingerprints(sdp).canonical;
   if (fp.empty() || fp == local_) return false;
   local_ = std::move(fp);
   return update();
 }
 
+bool VerificationCode::admit_remote_sdp(std::string_view sdp) {
+  const SdpFingerprints fps = sdp_fingerprints(sdp);
+  if (fps.problem.empty()) return true;
+  code_.clear();
+  set_state(VerificationState::Mismatch, "the peer's description names " + fps.problem);
+  ctx_.error("verification-failed",
+             "the peer's description names " + fps.problem +
+                 ": it was refused (a signaling server may be trying to sit in the middle)",
+             peer_);
+  return false;
+}
+
 bool VerificationCode::set_remote_sdp(std::string_view sdp) {
-  std::string fp = sdp_fingerprint(sdp);
+  std::string fp = sdp_fingerprints(sdp).canonical;
   if (fp.empty() || fp == remote_) return false;
   remote_ = std::move(fp);
   return update();

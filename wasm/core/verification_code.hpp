@@ -3,7 +3,8 @@
 // at a middleman (a signaling server that swapped descriptions would hold two
 // connections, one with each of them, with different certificates).
 //
-// Six digits, "123 456", from both certificate fingerprints and two nonces
+// Six digits, "123 456", from both ends' certificate fingerprints (every
+// a=fingerprint line of each end's SDP, canonical: sdp_fields.hpp) and two nonces
 // exchanged commit-then-reveal over the connection's own data channel:
 //   committer → responder  vc-commit  SHA-256("meshmeet-vc-commit-v1\n" nC "\n" fpC)
 //   responder → committer  vc-nonce   nR
@@ -31,7 +32,7 @@ namespace meshmeet::core {
 std::array<std::uint8_t, 32> sha256(std::string_view data);
 
 // The code for the committer's and the responder's fingerprints (as
-// sdp_fingerprint gives them) and nonces.
+// sdp_fingerprints gives them, canonical) and nonces.
 std::string verification_code(std::string_view committer_fingerprint, std::string_view responder_fingerprint,
                               std::string_view committer_nonce, std::string_view responder_nonce);
 // The committer's commitment to its nonce and fingerprint (64 hex digits).
@@ -51,6 +52,10 @@ class VerificationCode {
  public:
   VerificationCode(CoreContext& ctx, std::string peer) : ctx_(ctx), peer_(std::move(peer)) {}
 
+  // A description of the peer's, before it is applied: false (the code is
+  // gone for good on this connection, verification-failed reported) when
+  // its fingerprints disagree; it must then not be applied.
+  bool admit_remote_sdp(std::string_view sdp);
   // Each returns true when the code became known or changed (and emits VerificationCodeReady).
   bool set_local_sdp(std::string_view sdp);
   bool set_remote_sdp(std::string_view sdp);

@@ -53,14 +53,46 @@ TEST_CASE("sha256 matches the FIPS 180-2 test vectors") {
   CHECK(hex(sha256(std::string(1000, 'a'))) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
 }
 
-TEST_CASE("sdp fields: fingerprint and ice-ufrag as a browser writes them") {
-  CHECK(sdp_fingerprint(kChromeOffer) ==
+TEST_CASE("sdp fields: fingerprints and ice-ufrag as a browser writes them") {
+  CHECK(sdp_fingerprints(kChromeOffer).canonical ==
         "sha-256 4B:9E:C2:1A:0F:33:71:AA:DE:5C:90:12:34:56:78:9A:BC:DE:F0:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD");
+  CHECK(sdp_fingerprints(kChromeOffer).problem.empty());
   CHECK(sdp_ice_ufrag(kChromeOffer) == "Xk3q");
   // Case of the algorithm and hex digits does not matter; the form is normalized.
-  CHECK(sdp_fingerprint("a=fingerprint:SHA-256 ab:cd\n") == "sha-256 AB:CD");
-  CHECK(sdp_fingerprint("v=0\r\n").empty());
+  CHECK(sdp_fingerprints("a=fingerprint:SHA-256 ab:cd\n").canonical == "sha-256 AB:CD");
+  CHECK(sdp_fingerprints("v=0\r\n").canonical.empty());
   CHECK(sdp_ice_ufrag("v=0\r\n").empty());
+}
+
+TEST_CASE("sdp fields: every fingerprint line counts, and two different ones of one algorithm are refused") {
+  const std::string honest = "AA:BB:CC", relay = "11:22:33";
+  // The same certificate named at session level and in every m-section (Firefox), in either case: one entry.
+  auto same = sdp_fingerprints("v=0\r\na=fingerprint:sha-256 aa:bb:cc\r\nm=audio 9\r\na=fingerprint:SHA-256 AA:BB:CC\r\n"
+                               "m=video 9\r\na=fingerprint:sha-256 AA:BB:CC\r\n");
+  CHECK(same.problem.empty());
+  CHECK(same.canonical == "sha-256 AA:BB:CC");
+  // A hostile server's tricks: the honest line where the code used to be
+  // read (first) and its own where the browser looks (media level, or last).
+  for (const std::string& sdp : {
+           "v=0\r\na=fingerprint:sha-256 " + honest + "\r\nm=audio 9\r\na=fingerprint:sha-256 " + relay + "\r\n",
+           "v=0\r\nm=audio 9\r\na=fingerprint:sha-256 " + honest + "\r\na=fingerprint:sha-256 " + relay + "\r\n",
+           "v=0\r\na=fingerprint:sha-256 " + relay + "\r\na=fingerprint:sha-256 " + honest + "\r\n",
+       }) {
+    CAPTURE(sdp);
+    const auto fps = sdp_fingerprints(sdp);
+    CHECK(fps.problem == "two different sha-256 fingerprints");
+  }
+  // Another algorithm's line is not a contradiction, but it is in the code:
+  // the peer's own SDP did not name it, so the two codes differ.
+  auto extra = sdp_fingerprints("v=0\r\na=fingerprint:sha-256 " + honest + "\r\na=fingerprint:sha-1 " + relay + "\r\n");
+  CHECK(extra.problem.empty());
+  CHECK(extra.canonical == "sha-1 " + relay + ",sha-256 " + honest);
+  // Malformed values are refused rather than read past.
+  for (const char* bad : {"a=fingerprint:sha-256\r\n", "a=fingerprint:sha-256 AB:CD extra\r\n", "a=fingerprint:sha-256 ABC:D\r\n",
+                          "a=fingerprint:sha-256 AB,CD\r\n", "a=fingerprint:sha-256 ZZ:00\r\n"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(sdp_fingerprints(bad).problem.empty());
+  }
 }
 
 TEST_CASE("verification code: six digits, bound to both fingerprints and both nonces") {

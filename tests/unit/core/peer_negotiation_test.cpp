@@ -816,3 +816,21 @@ TEST_CASE("recovery: the polite end asks the impolite end for an ICE restart ins
   fresh.from_peer(restart_request(1, 0, 1));
   CHECK(all<RestartIce>(fresh.last).empty());
 }
+
+TEST_CASE("verification: a description whose fingerprints disagree is never applied, and the peer is reported") {
+  // A hostile signaling server keeps the honest fingerprint where a reader
+  // of the first line would look and adds its own where the browser looks.
+  Pair p("a", "b");
+  const std::string forged = "v=0\r\na=fingerprint:sha-256 BB:BB\r\na=ice-ufrag:ub\r\nm=audio 9\r\na=fingerprint:sha-256 EE:EE\r\n";
+  p.from_peer(description(1, 0, 1, "offer", forged));
+  CHECK(all<SetRemoteDescription>(p.last).empty());
+  auto error = one<ErrorEvent>(p.last);
+  CHECK(error.code == "verification-failed");
+  CHECK(error.peer == "b");
+  CHECK(p.client.peers()[0].verification_code.empty());
+  // The same certificate named twice (session and media level) is not a disagreement.
+  Pair q("a", "b");
+  q.answer_first_offer("v=0\r\na=fingerprint:sha-256 BB:BB\r\na=ice-ufrag:ub\r\nm=audio 9\r\na=fingerprint:sha-256 bb:bb\r\n",
+                       sdp("AA", "ua"));
+  CHECK(all<ErrorEvent>(q.last).empty());
+}
