@@ -55,6 +55,7 @@ EMSCRIPTEN_BINDINGS(meshmeet_core) {
       .function("setLocalTrack", &Client::set_local_track)
       .function("setMuted", &Client::set_muted)
       .function("sendChat", &Client::send_chat)
+      .function("markVerified", &Client::mark_verified)
       .function("setUplinkBudget", &Client::set_uplink_budget)
       // the signaling socket
       .function("socketOpened", &Client::socket_opened)

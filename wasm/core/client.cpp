@@ -68,6 +68,13 @@ void Client::send_chat(double now_ms, const std::string& text, const std::string
   settle(now);
 }
 
+bool Client::mark_verified(double now_ms, const std::string& peer) {
+  const auto now = ms(now_ms);
+  const bool marked = mesh_.mark_verified(now, peer);
+  settle(now);
+  return marked;
+}
+
 void Client::set_uplink_budget(double now_ms, int kbps) {
   const auto now = ms(now_ms);
   mesh_.set_uplink_budget(now, kbps);
@@ -157,6 +164,7 @@ void Client::ice_connection_state(double now_ms, int pc, const std::string& stat
   const auto now = ms(now_ms);
   auto s = parse_ice_connection_state(state);
   if (auto* l = link(pc); l && s) l->on_ice_connection_state(now, *s);
+  mesh_.on_transport_changed(now);
   settle(now);
 }
 
@@ -164,6 +172,7 @@ void Client::connection_state(double now_ms, int pc, const std::string& state) {
   const auto now = ms(now_ms);
   auto s = parse_peer_connection_state(state);
   if (auto* l = link(pc); l && s) l->on_connection_state(now, *s);
+  mesh_.on_transport_changed(now);
   settle(now);
 }
 
@@ -218,6 +227,7 @@ void Client::timer_fired(double now_ms, int timer) {
       case TimerOwner::Peer: mesh_.on_peer_timer(now, tag->peer, timer); break;
       case TimerOwner::Stats: mesh_.on_stats_timer(now, timer); break;
       case TimerOwner::CarryOver: mesh_.on_carry_over_timer(now, timer); break;
+      case TimerOwner::Outage: mesh_.on_outage_timer(now, timer); break;
     }
   }
   settle(now);
@@ -230,7 +240,7 @@ std::vector<PeerSnapshot> Client::peers() const {
   auto snapshot = [&](const std::string& id, const Mesh::Member& m) {
     const PeerNegotiation& l = *m.link;
     out.push_back(PeerSnapshot{id, m.name, std::string(to_string(l.state())), l.pc(), l.generation(), l.polite(),
-                               l.data_channel_open(), l.verification_code()});
+                               l.data_channel_open(), l.verification_code(), std::string(to_string(l.trust()))});
   };
   for (const auto& [id, m] : mesh_.roster()) snapshot(id, m);
   for (const auto& [id, o] : mesh_.orphans()) snapshot(id, o.member);  // kept across our rejoin, old id
@@ -248,7 +258,8 @@ std::string Client::snapshot_json() const {
                      {"generation", p.generation},
                      {"polite", p.polite},
                      {"dataChannelOpen", p.data_channel_open},
-                     {"verificationCode", p.verification_code}});
+                     {"verificationCode", p.verification_code},
+                     {"trust", p.trust}});
   json doc = {{"state", state()}, {"self", self_id()}, {"peers", peers}, {"timers", active_timer_purposes()}};
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }

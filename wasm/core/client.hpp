@@ -39,6 +39,7 @@ struct PeerSnapshot {
   bool polite;
   bool data_channel_open;
   std::string verification_code;
+  std::string trust;  // TrustState
 };
 
 class Client {
@@ -60,6 +61,9 @@ class Client {
   void set_muted(double now_ms, const std::string& kind, bool muted);
   // `to` empty: everyone; else one peer id.
   void send_chat(double now_ms, const std::string& text, const std::string& to);
+  // The person compared `peer`'s verification code and it matched: false
+  // when no code is shown for that peer (unknown, or not ready yet).
+  bool mark_verified(double now_ms, const std::string& peer);
   void set_uplink_budget(double now_ms, int kbps);
 
   // ---- the signaling socket

@@ -17,7 +17,7 @@
 namespace meshmeet::core {
 
 // Who a timer belongs to, so a firing can be routed without a lookup in every machine.
-enum class TimerOwner { Session, Peer, Stats, CarryOver };
+enum class TimerOwner { Session, Peer, Stats, CarryOver, Outage };
 
 struct TimerTag {
   TimerOwner owner;

@@ -148,6 +148,7 @@ void Mesh::close(std::int64_t now, std::string why) {
   held_signals_.clear();
   ctx_.cancel_timer(carry_over_timer_);
   ctx_.cancel_timer(stats_timer_);
+  ctx_.cancel_timer(outage_timer_);
   set_state(MeshState::Closed, std::move(why));
 }
 
@@ -188,6 +189,44 @@ void Mesh::on_network_change(std::int64_t now) {
     return;
   }
   for (auto& [id, member] : roster_) member.link->on_network_change(now);
+}
+
+namespace {
+constexpr std::int64_t kOutageConfirmMs = 1500;  // well inside a pair's own disconnected grace
+}  // namespace
+
+bool Mesh::every_pair_down() const {
+  // One pair down is that peer's network (its own recovery handles it); a
+  // lone pair cannot tell the two apart.
+  if (state_ != MeshState::Active || roster_.size() < 2) return false;
+  for (const auto& [id, member] : roster_) {
+    const Transport t = member.link->transport_state();
+    if (t != Transport::Down && t != Transport::Broken) return false;
+  }
+  return true;
+}
+
+void Mesh::on_transport_changed(std::int64_t) {
+  if (!every_pair_down()) {
+    ctx_.cancel_timer(outage_timer_);
+    outage_ = Outage::None;
+    return;
+  }
+  if (outage_ != Outage::None) return;
+  outage_ = Outage::Confirming;
+  outage_timer_ = ctx_.start_timer(kOutageConfirmMs, TimerTag{TimerOwner::Outage, {}}, "outage-confirm");
+}
+
+void Mesh::on_outage_timer(std::int64_t now, int timer) {
+  if (timer != outage_timer_) return;
+  outage_timer_ = 0;
+  if (outage_ != Outage::Confirming || !every_pair_down()) {
+    outage_ = Outage::None;
+    return;
+  }
+  outage_ = Outage::Reported;
+  ctx_.log(LogLevel::Info, kMachine, self_, {}, {}, "every connection down together: taken as a network change");
+  on_network_change(now);
 }
 
 void Mesh::on_signaling_up(std::int64_t now) {
@@ -440,6 +479,11 @@ void Mesh::rebalance(std::int64_t now) {
   const SenderBudget b = split_uplink_budget(uplink_kbps_, ctx_.config().audio_kbps, static_cast<int>(senders),
                                              !media_.audio_track.empty());
   for_each_link([&](PeerNegotiation& link) { link.set_sender_budget(now, b.max_bitrate_bps, b.scale_resolution_down_by); });
+}
+
+bool Mesh::mark_verified(std::int64_t now, const std::string& peer) {
+  auto it = roster_.find(peer);
+  return it != roster_.end() && it->second.link->mark_verified(now);
 }
 
 void Mesh::send_chat(std::int64_t now, const std::string& text, const std::string& to) {

@@ -73,6 +73,13 @@ class Mesh {
   // The device's network changed (the browser's `online` event): every
   // connection restarts ICE, now or as soon as signaling is back.
   void on_network_change(std::int64_t now);
+  // After a connection's ICE or connection state changed: every pair down
+  // together for kOutageConfirmMs is the device's network changing under us,
+  // whether or not the browser says so (Wi-Fi roaming or a router's new
+  // address fire no `online` event): handled as on_network_change, once per
+  // outage. A briefly starved page whose pairs blink is left alone.
+  void on_transport_changed(std::int64_t now);
+  void on_outage_timer(std::int64_t now, int timer);
   void close(std::int64_t now, std::string why);
   // Whether a signal to `peer` may go out: only to the roster (an orphan's
   // old id means nothing to the server any more).
@@ -94,6 +101,8 @@ class Mesh {
   void set_uplink_budget(std::int64_t now, int kbps);
   // Chat to everyone (`to` empty) or one peer; errors become ErrorEvent.
   void send_chat(std::int64_t now, const std::string& text, const std::string& to);
+  // See PeerNegotiation::mark_verified; false for a peer not in the meeting too.
+  bool mark_verified(std::int64_t now, const std::string& peer);
 
   struct Member {
     std::string name;
@@ -147,6 +156,12 @@ class Mesh {
   std::size_t budget_senders_ = 0;  // the senders the last split was made for
   int stats_timer_ = 0;
   bool network_changed_ = false;  // while signaling is away: the restarts wait for it
+  // Every pair down together: None, then Confirming (outage_timer_ runs),
+  // then Reported (a network change) until a pair is up again.
+  enum class Outage { None, Confirming, Reported };
+  Outage outage_ = Outage::None;
+  int outage_timer_ = 0;
+  bool every_pair_down() const;
 
   struct Waiting {
     protocol::PeerInfo info;

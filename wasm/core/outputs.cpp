@@ -64,7 +64,9 @@ struct Fields {
   json operator()(const QualityReport& o) const {
     return {{"peer", o.peer}, {"level", o.level}, {"rttMs", o.rtt_ms}, {"loss", o.loss}, {"kbpsIn", o.kbps_in}, {"kbpsOut", o.kbps_out}};
   }
-  json operator()(const VerificationCodeReady& o) const { return {{"peer", o.peer}, {"code", o.code}}; }
+  json operator()(const VerificationCodeReady& o) const {
+    return {{"peer", o.peer}, {"code", o.code}, {"trust", o.trust}};
+  }
   json operator()(const ErrorEvent& o) const { return {{"code", o.code}, {"message", o.message}, {"peer", o.peer}}; }
   json operator()(const LogEntry& o) const {
     return {{"level", std::string(to_string(o.level))}, {"machine", o.machine}, {"subject", o.subject},

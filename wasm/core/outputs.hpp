@@ -204,9 +204,12 @@ struct QualityReport {  // every stats interval per connected peer
   double kbps_in;
   double kbps_out;
 };
-struct VerificationCodeReady {  // read aloud and compared at both ends of the pair
+// Read aloud and compared at both ends of the pair. Also sent again when the
+// person marks the peer verified. `trust`: TrustState (peer_trust.hpp).
+struct VerificationCodeReady {
   std::string peer;
   std::string code;
+  std::string trust;
 };
 // code: a protocol error code from the server (meeting-not-found, meeting-full,
 // rate-limited, …) or one of the core's own: peer-unreachable, verification-failed, chat-not-joined,

@@ -28,7 +28,8 @@ PeerNegotiation::PeerNegotiation(CoreContext& ctx, std::string self, std::string
       ice_settings_(ice_settings),
       media_(media),
       recovery_(ctx, peer_),
-      verification_(ctx, peer_) {}
+      trust_(ctx, peer_),
+      verification_(ctx, peer_, trust_) {}
 
 void PeerNegotiation::open(std::int64_t now) {
   if (state() != PeerState::New) return;
@@ -732,10 +733,19 @@ void PeerNegotiation::rebind(std::int64_t now, std::string self, std::string pee
            "connection " + std::to_string(gen_) + " carried over: the peer is now " + peer);
   ctx_.retag_peer_timers(peer_, peer);
   verification_.rename(peer);
+  trust_.rename(peer);
   recovery_.rename(peer);
   self_ = std::move(self);
   peer_ = std::move(peer);
   announced_id_.clear();
+}
+
+bool PeerNegotiation::mark_verified(std::int64_t now) {
+  (void)now;
+  const std::string& code = verification_.code();
+  if (!trust_.mark(code)) return false;
+  ctx_.emit(VerificationCodeReady{peer_, code, std::string(to_string(trust_.state()))});
+  return true;
 }
 
 void PeerNegotiation::send_media_state(std::int64_t now) {

@@ -108,6 +108,10 @@ class PeerNegotiation {
   int generation() const { return gen_; }
   bool data_channel_open() const { return dc_open_; }
   const std::string& verification_code() const { return verification_.code(); }
+  TrustState trust() const { return trust_.state(); }
+  // The person compared the code now shown and vouches for it: false when
+  // no code is shown yet.
+  bool mark_verified(std::int64_t now);
   // What the peer last said it sends (peer-media); nothing until it says.
   const MediaState& remote_media() const { return remote_media_; }
   bool making_offer() const { return making_offer_; }
@@ -148,6 +152,9 @@ class PeerNegotiation {
   void on_data_channel_open(std::int64_t now);
   void on_data_channel_closed(std::int64_t now);
   void on_data_channel_message(std::int64_t now, const std::string& text);
+
+  // Whether the current connection carries media now (what recovery acts on).
+  Transport transport_state() const { return transport_; }
 
   // ---- from the client
   // The mesh's IceSettings changed (fresh ICE servers): the live connection
@@ -288,6 +295,7 @@ class PeerNegotiation {
   int budget_failures_ = 0;     // refused in a row
   int budget_retry_timer_ = 0;  // "sender-parameters-retry"
 
+  PeerTrust trust_;  // before verification_, which refers to it
   VerificationCode verification_;
 };
 

@@ -233,7 +233,8 @@ bool VerificationCode::update() {
   if (code == code_) return false;
   code_ = std::move(code);
   set_state(VerificationState::Ready, "fingerprints and both nonces known");
-  ctx_.emit(VerificationCodeReady{peer_, code_});
+  trust_.on_code(code_);
+  ctx_.emit(VerificationCodeReady{peer_, code_, std::string(to_string(trust_.state()))});
   return true;
 }
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "wasm/core/context.hpp"
+#include "wasm/core/peer_trust.hpp"
 
 namespace meshmeet::core {
 
@@ -50,7 +51,8 @@ std::string_view to_string(VerificationState state);
 // as data-channel texts for the caller to send.
 class VerificationCode {
  public:
-  VerificationCode(CoreContext& ctx, std::string peer) : ctx_(ctx), peer_(std::move(peer)) {}
+  // `trust` (the peer's, kept across connections) hears of every code shown.
+  VerificationCode(CoreContext& ctx, std::string peer, PeerTrust& trust) : ctx_(ctx), peer_(std::move(peer)), trust_(trust) {}
 
   // A description of the peer's, before it is applied: false (the code is
   // gone for good on this connection, verification-failed reported) when
@@ -77,6 +79,7 @@ class VerificationCode {
 
   CoreContext& ctx_;
   std::string peer_;
+  PeerTrust& trust_;
   VerificationState state_ = VerificationState::AwaitingExchange;
   std::string local_, remote_, code_;
   bool committer_ = false;

@@ -143,7 +143,8 @@ TEST_CASE("verification code machine: commit, nonce, reveal over the data channe
   ca.entropy = "a-secret";
   cb.entropy = "b-secret";
   CoreContext ctx_a{ca}, ctx_b{cb};
-  VerificationCode committer(ctx_a, "b"), responder(ctx_b, "a");
+  PeerTrust trust_a(ctx_a, "b"), trust_b(ctx_b, "a");
+  VerificationCode committer(ctx_a, "b", trust_a), responder(ctx_b, "a", trust_b);
   committer.reset(true);
   responder.reset(false);
   CHECK_FALSE(committer.set_local_sdp(sdp_with("0A:0A")));
@@ -191,9 +192,29 @@ TEST_CASE("verification code machine: commit, nonce, reveal over the data channe
   CHECK(committer.code().empty());
 }
 
+TEST_CASE("peer trust: marked with the code shown; another code later is 'changed' until marked again") {
+  CoreContext ctx{ClientConfig{}};
+  PeerTrust trust(ctx, "b");
+  CHECK_FALSE(trust.mark(""));  // nothing to vouch for yet
+  CHECK(trust.state() == TrustState::Unverified);
+  trust.on_code("111 111");     // codes come and go while nobody vouched
+  CHECK(trust.state() == TrustState::Unverified);
+  CHECK(trust.mark("111 111"));
+  CHECK(trust.state() == TrustState::Verified);
+  trust.on_code("222 222");     // a fresh connection, or a middleman's
+  CHECK(trust.state() == TrustState::CodeChanged);
+  trust.on_code("111 111");
+  CHECK(trust.state() == TrustState::Verified);
+  trust.on_code("333 333");
+  CHECK(trust.mark("333 333"));  // compared again
+  CHECK(trust.state() == TrustState::Verified);
+  CHECK(to_string(TrustState::CodeChanged) == "changed");
+}
+
 TEST_CASE("verification code machine: a reveal that does not open the commitment is a mismatch, not a code") {
   CoreContext ctx_a{ClientConfig{}}, ctx_b{ClientConfig{}};
-  VerificationCode committer(ctx_a, "b"), responder(ctx_b, "a");
+  PeerTrust trust_a(ctx_a, "b"), trust_b(ctx_b, "a");
+  VerificationCode committer(ctx_a, "b", trust_a), responder(ctx_b, "a", trust_b);
   fresh_pair(committer, responder);
   std::vector<std::string> nonce, reveal, nothing;
   deliver(responder, committer.on_channel_open(), nonce);
@@ -208,7 +229,7 @@ TEST_CASE("verification code machine: a reveal that does not open the commitment
   CHECK(reported);
 
   // The same with an honest reveal but a swapped certificate (a middleman's) on the responder's side.
-  VerificationCode c2(ctx_a, "b"), r2(ctx_b, "a");
+  VerificationCode c2(ctx_a, "b", trust_a), r2(ctx_b, "a", trust_b);
   fresh_pair(c2, r2, "0C:0C");  // not the committer's certificate
   std::vector<std::string> n2, rv2, none2;
   deliver(r2, c2.on_channel_open(), n2);
@@ -486,7 +507,7 @@ TEST_CASE("outputs: every type's JSON keys, as the JS shim reads them") {
       {ChatReceived{"p", "t", false}, {"from", "text", "direct"}},
       {PeerMediaChanged{"p", true, false, false}, {"peer", "audio", "video", "screen"}},
       {QualityReport{"p", "good", 1, 0, 2, 3}, {"peer", "level", "rttMs", "loss", "kbpsIn", "kbpsOut"}},
-      {VerificationCodeReady{"p", "123 456"}, {"peer", "code"}},
+      {VerificationCodeReady{"p", "123 456", "unverified"}, {"peer", "code", "trust"}},
       {ErrorEvent{"c", "m", "p"}, {"code", "message", "peer"}},
       {LogEntry{LogLevel::Debug, "m", "s", "a", "b", "d"}, {"level", "machine", "subject", "from", "to", "detail"}},
   };

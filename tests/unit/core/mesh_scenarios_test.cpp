@@ -891,3 +891,40 @@ TEST_CASE("mesh: a run is a pure function of its seed") {
   CHECK(a != c);
   CHECK(a.size() > 1000);
 }
+
+TEST_CASE("mesh: a peer marked verified whose code changes with a fresh connection is 'changed', loudly, until marked again") {
+  World w(91);
+  auto people = crowd(w, 2);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  Participant& a = *people[0];
+  Participant& b = *people[1];
+  auto shown = [&](Participant& p, const std::string& peer) {
+    for (const auto& s : p.core().peers())
+      if (s.peer == peer) return std::make_pair(s.verification_code, s.trust);
+    return std::make_pair(std::string(), std::string("absent"));
+  };
+  const auto [code, trust] = shown(a, b.id());
+  REQUIRE_FALSE(code.empty());
+  CHECK(trust == "unverified");
+  CHECK_FALSE(a.mark_verified("nobody"));
+  CHECK(a.mark_verified(b.id()));
+  CHECK(shown(a, b.id()).second == "verified");
+  CHECK(a.events_of<meshmeet::core::VerificationCodeReady>().back().trust == "verified");
+
+  // The pair's connection is dead for good; the fresh one has new
+  // certificates and nonces, so another code: the app must not show it as verified.
+  w.net.wedge_current(a.name(), b.name());
+  w.run_for(5000);
+  REQUIRE(run_until_meshed(w, people, 120000) >= 0);
+  CHECK(a.pcs_created == 2);
+  const auto [new_code, new_trust] = shown(a, b.id());
+  CHECK(new_code != code);
+  CHECK(new_trust == "changed");
+  const auto last = a.events_of<meshmeet::core::VerificationCodeReady>().back();
+  CHECK(last.code == new_code);
+  CHECK(last.trust == "changed");
+  CHECK(shown(b, a.id()).second == "unverified");  // b never vouched for a
+  CHECK(a.mark_verified(b.id()));
+  CHECK(shown(a, b.id()).second == "verified");
+}

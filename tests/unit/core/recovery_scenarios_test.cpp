@@ -14,6 +14,7 @@
 #include "sim/scenario.hpp"
 
 using namespace sim;
+using meshmeet::core::ClientConfig;
 using meshmeet::core::ErrorEvent;
 using meshmeet::core::PeerStateChanged;
 using meshmeet::core::QualityReport;
@@ -229,6 +230,45 @@ TEST_CASE("recovery: a network change while signaling is up restarts every pair'
   CHECK(restarts_of(people) - restarts == 2);
   CHECK_MESSAGE(run_until_meshed(w, people, 5000) >= 0, lines(w.mesh_problems(people)));
   for (auto* p : people) CHECK(p->pcs_created == 2);
+}
+
+TEST_CASE("recovery: every pair going down together is taken as a network change, without an online event") {
+  World w(211);
+  auto people = crowd(w, 4);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  Participant& mover = *people[0];
+  // A router that came back with another address: every media path of one
+  // participant goes at once, signaling stays, and the browser says nothing.
+  for (auto* p : people)
+    if (p != &mover) w.net.block_hosts(mover.name(), p->name(), true);
+  const int restarts = restarts_of(people);
+  // Until the paths are noticed as down, nothing restarts; then every pair
+  // restarts ICE together (each by its impolite end), well before a pair's
+  // own disconnected grace.
+  std::int64_t waited = 0;
+  while (restarts_of(people) - restarts < 3 && waited < 10000) {
+    w.run_for(10);
+    waited += 10;
+  }
+  CHECK(restarts_of(people) - restarts == 3);
+  const auto grace = ClientConfig{}.ice_disconnected_grace_ms;
+  CHECK_MESSAGE(waited < grace, "restarted after " << waited << " ms; a pair's own grace is " << grace << " ms");
+  for (auto* p : people)
+    if (p != &mover) w.net.block_hosts(mover.name(), p->name(), false);
+  CHECK_MESSAGE(run_until_meshed(w, people, 10000) >= 0, lines(w.mesh_problems(people)));
+  for (auto* p : people) CHECK(p->pcs_created == 3);  // restarted, not rebuilt
+}
+
+TEST_CASE("recovery: one pair going down is that peer's business: the others do not restart") {
+  World w(213);
+  auto people = crowd(w, 3);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  const int restarts = restarts_of(people);
+  w.net.block_hosts(people[0]->name(), people[1]->name(), true);
+  w.run_for(ClientConfig{}.ice_disconnected_grace_ms - 500);
+  CHECK(restarts_of(people) == restarts);  // only the pair's own grace may restart it, later
 }
 
 TEST_CASE("quality: a connected pair whose media stopped arriving is poor (frozen), and good again when it flows") {

@@ -66,6 +66,12 @@ void Participant::network_changed() {
   feed([&](Client& c, double t) { c.network_changed(t); });
 }
 
+bool Participant::mark_verified(const std::string& peer) {
+  bool marked = false;
+  feed([&](Client& c, double t) { marked = c.mark_verified(t, peer); });
+  return marked;
+}
+
 void Participant::chat(const std::string& text, const std::string& to) {
   feed([&](Client& c, double t) { c.send_chat(t, text, to); });
 }

@@ -43,6 +43,8 @@ class Participant : public PcListener {
   void set_track(const std::string& kind, const std::string& track);
   void set_muted(const std::string& kind, bool muted);
   void set_uplink_budget(int kbps);
+  // The person compared `peer`'s verification code: Client::mark_verified.
+  bool mark_verified(const std::string& peer);
   // ---- the device: the browser's `online` event
   void network_changed();
 
