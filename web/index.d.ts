@@ -265,6 +265,8 @@ export type PeerState =
   | 'closed';
 
 export type QualityLevel = 'good' | 'fair' | 'poor';
+/** Whether the person vouched for a peer's verification code (Meeting.markVerified). */
+export type VerificationTrust = 'unverified' | 'verified' | 'changed';
 
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn';
@@ -314,11 +316,16 @@ export interface MeetingEvents {
    */
   quality: { peer: Peer; level: QualityLevel; rttMs: number | null; loss: number; kbpsIn: number; kbpsOut: number };
   /**
-   * A short code derived from both ends' DTLS fingerprints. Read it aloud:
-   * if the other side sees a different code, the signaling server swapped
-   * the connection.
+   * A short code derived from both ends' DTLS certificate fingerprints
+   * (every fingerprint line of both descriptions) and nonces exchanged over
+   * the connection itself. Read it aloud: if the other side sees a different
+   * code, someone sits in the middle of the connection. `trust` says whether
+   * the person vouched for it (markVerified): 'changed' means they had, and
+   * this is another code; show it loudly and have them compare again.
+   * A description whose fingerprints contradict each other is refused with
+   * an 'error' event 'verification-failed' for the peer instead.
    */
-  'verification-code': { peer: Peer; code: string };
+  'verification-code': { peer: Peer; code: string; trust: VerificationTrust };
   error: MeshmeetError;
 }
 
@@ -368,6 +375,15 @@ export class Meeting {
   replaceAudioTrack(track: MediaStreamTrack | null): Promise<void>;
   /** Chat over the data channels: to everyone, or to one peer id. Up to 16 KiB. */
   sendChat(text: string, to?: string): void;
+  /**
+   * The person read the verification code aloud with this peer and it
+   * matched. The next 'verification-code' event for the peer has `trust`
+   * 'verified'. If a later connection shows another code (a fresh
+   * connection, or a middleman), `trust` is 'changed' until this is called
+   * again for the new code. Returns false when no code is shown for the
+   * peer yet (or there is no such peer).
+   */
+  markVerified(peerId: string): boolean;
   /** Changes the uplink budget (kbit/s); applies at once to every video sender. */
   setUplinkBudget(kbps: number): void;
   /** The live remote tracks of one peer. */

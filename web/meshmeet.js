@@ -412,6 +412,21 @@ export class Meeting {
     this._input((c, t) => c.sendChat(t, text, to ?? ''));
   }
 
+  /**
+   * The person read the verification code aloud with `peerId` and it
+   * matched: the peer is 'verified' (its next 'verification-code' event says
+   * so). A later connection with another code makes it 'changed' until
+   * marked again. False when no code is shown for that peer yet.
+   */
+  markVerified(peerId) {
+    if (typeof peerId !== 'string') throw new MeshmeetError('invalid-argument', 'markVerified needs a peer id');
+    let marked = false;
+    this._input((c, t) => {
+      marked = c.markVerified(t, peerId);
+    });
+    return marked;
+  }
+
   /** Sets the uplink budget (kbit/s) shared by the video copies we upload. */
   setUplinkBudget(kbps) {
     if (!Number.isFinite(kbps) || kbps <= 0) throw new MeshmeetError('invalid-argument', 'kbps must be a positive number');
@@ -691,7 +706,7 @@ export class Meeting {
       case 'peer-media': return this._emit('peer-media', { peer: this._peer(o.peer), audio: o.audio, video: o.video, screen: o.screen });
       case 'quality':
         return this._emit('quality', { peer: this._peer(o.peer), level: o.level, rttMs: o.rttMs >= 0 ? o.rttMs : null, loss: o.loss, kbpsIn: o.kbpsIn, kbpsOut: o.kbpsOut });
-      case 'verification-code': return this._emit('verification-code', { peer: this._peer(o.peer), code: o.code });
+      case 'verification-code': return this._emit('verification-code', { peer: this._peer(o.peer), code: o.code, trust: o.trust });
       case 'error': {
         const error = typedError(o.code, o.message, { peer: o.peer || undefined });
         if (this._settle && JOIN_FATAL.has(o.code)) {

@@ -186,6 +186,21 @@ describe('four-party meeting (Chromium)', () => {
     assert.ok(seen.size >= 5, `each pair has its own code (${[...seen]})`);
   });
 
+  it('"It matches" marks the peer verified: a ✓ by the name, the code put away; the other side decides for itself', TEST, async () => {
+    await meshReady();
+    const [a, b] = people;
+    const trustShown = (p, name) => p.page.evaluate((who) => {
+      const tile = [...document.querySelectorAll('[data-tile]')].find((t) => t.querySelector('.name')?.textContent === who);
+      return { verified: !!tile?.querySelector('.verified')?.checkVisibility(), codeShown: !!tile?.querySelector('.code')?.checkVisibility() };
+    }, name);
+    assert.ok(/^\d{3} \d{3}$/.test(await shownVerificationCode(a, b.name)), `${a.name} reads a code for ${b.name}`);
+    assert.deepEqual(await trustShown(a, b.name), { verified: false, codeShown: true }, 'not verified before the person says so');
+    await clickButton(a, `It matches: ${b.name}`);
+    await waitFor(async () => (await trustShown(a, b.name)).verified, 3000, `${a.name}'s tile of ${b.name} to show it verified`);
+    assert.equal((await trustShown(a, b.name)).codeShown, false, 'the code is put away once verified');
+    assert.equal((await trustShown(b, a.name)).verified, false, `${b.name} has not vouched for ${a.name}`);
+  });
+
   it('mute shows on the others; a speaking tile lights up, a muted one does not', TEST, async () => {
     await meshReady();
     const bob = byName('Bob');

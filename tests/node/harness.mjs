@@ -43,7 +43,7 @@ const EVENT_TYPES = ['state', 'welcomed', 'peer-joined', 'peer-left', 'peer-id-c
  *   state {state, attempt} · welcomed {self, how} · peer-joined {peer} ·
  *   peer-left {peer, reason} · peer-id-changed {peer, previous} · peer-state {peer, state} · track {peer, kind, trackId} ·
  *   chat {from, text, direct} · peer-media {peer, name, audio, video, screen} · quality {peer, level, rttMs} ·
- *   verification-code {peer, code} · error {code, message, peer}
+ *   verification-code {peer, code, trust} · error {code, message, peer}
  * Core log entries go to `logs` (bounded) for failure reports. The queries
  * about one peer also count events recorded under its earlier ids (a peer
  * whose connection was carried over a server restart changed id).
@@ -84,7 +84,7 @@ export class Recorder {
       case 'chat': rec = { from: e.from.id, text: e.text, direct: e.direct }; break;
       case 'peer-media': rec = { peer: e.peer.id, name: e.peer.name, audio: e.audio, video: e.video, screen: e.screen }; break;
       case 'quality': rec = { peer: e.peer.id, level: e.level, rttMs: e.rttMs, loss: e.loss }; break;
-      case 'verification-code': rec = { peer: e.peer.id, code: e.code }; break;
+      case 'verification-code': rec = { peer: e.peer.id, code: e.code, trust: e.trust }; break;
       case 'error': rec = { code: e.code, message: e.message, peer: e.peer }; break;
       default: rec = { ...e };
     }

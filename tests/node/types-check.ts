@@ -27,6 +27,7 @@ import {
   type Peer,
   type PeerState,
   type QualityLevel,
+  type VerificationTrust,
 } from '../../dist/index.js';
 
 declare const stream: MediaStream;
@@ -140,8 +141,14 @@ async function app(): Promise<void> {
   });
   meeting.on('verification-code', (e) => {
     const code: string = e.code;
+    const trust: VerificationTrust = e.trust;
+    if (trust === 'changed') void meeting.markVerified(e.peer.id);
     void [code, e.peer];
   });
+  const marked: boolean = meeting.markVerified('peer-id');
+  // @ts-expect-error a peer id, not a Peer
+  meeting.markVerified({ id: 'peer-id' });
+  void marked;
   const onError = (e: MeshmeetError): void => {
     const code: ErrorCode = e.code;
     const peer: string | undefined = e.peer;

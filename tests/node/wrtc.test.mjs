@@ -207,6 +207,13 @@ test('4 participants (one in a child process): every pair connects, chat reaches
       assert.equal(connected.length, 1, `${a.name} saw ${b.name} connect once`);
     }
   for (const p of all) assert.deepEqual(p.rec.of('error'), [], `${p.name} saw no error`);
+  // A compared the code with B: B is verified on A's side only.
+  const last = (p, peer) => p.rec.of('verification-code', (e) => e.peer === peer.id).at(-1);
+  assert.equal(last(A, B).trust, 'unverified');
+  assert.equal(A.meeting.markVerified('no-such-peer'), false, 'nobody to vouch for');
+  assert.equal(A.meeting.markVerified(B.id), true);
+  assert.deepEqual([last(A, B).code, last(A, B).trust], [A.rec.code(B.id), 'verified'], 'the code event again, now verified');
+  assert.equal(last(B, A).trust, 'unverified', 'B has not vouched for A');
   // No warning at all. node-webrtc fires negotiationneeded late (after an
   // explicit rollback, with the peer's offer already queued); the core ignores
   // it outside stable, so no operation answers from the wrong state.

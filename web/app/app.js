@@ -385,13 +385,14 @@ async function enterMeeting(meetingId, name, stream) {
     mark.dataset.i18nTitle = `quality.${level}`;
     mark.title = t(`quality.${level}`);
   });
-  meeting.on('verification-code', ({ peer, code }) => {
+  meeting.on('verification-code', ({ peer, code, trust }) => {
     const tile = tiles.get(peer.id);
     const shown = tile?.querySelector('.code');
     if (!shown) return;
     delete shown.dataset.i18n;  // a code, not words: no longer "waiting" or a translated failure
     shown.classList.remove('failed');
     shown.textContent = code;
+    showTrust(tile, trust);
   });
   meeting.on('chat', ({ from, text, direct }) => addChat(from.name || t('guest'), text, { direct }));
   let refusal = null;  // why the server would not take us back (see 'failed')
@@ -413,6 +414,7 @@ async function enterMeeting(meetingId, name, stream) {
       if (code) {
         code.classList.add('failed');
         setText(code, 'verifyFailed');
+        tiles.get(error.peer).querySelector('.code-matches').hidden = true;  // nothing to vouch for
       }
       toast(t('verifyFailed'));
     }
@@ -461,15 +463,39 @@ function addTile(peer) {
   translatePage(tile);  // the template's own words
   nameTile(tile, peer.name);
   const verify = tile.querySelector('.verify');
+  const panel = tile.querySelector('.code-panel');
   verify.onclick = () => {
-    const code = tile.querySelector('.code');
-    code.hidden = !code.hidden;
-    code.title = t('verifyHint');
+    panel.hidden = !panel.hidden;
+    panel.title = t('verifyHint');
   };
+  // Both read the same code aloud: the person vouches for it.
+  tile.querySelector('.code-matches').onclick = () => meeting?.markVerified(tile.dataset.tile);
   tiles.set(peer.id, tile);
   $('grid').append(tile);
   layout();
   return tile;
+}
+
+// Whether the person vouched for the peer's code (Meeting.markVerified).
+// Verified: a mark by the name, the code put away. Changed: they had, and
+// this connection shows another code (a fresh connection, or a middleman):
+// the code opens with a warning until they compare again, never quietly.
+function showTrust(tile, trust) {
+  const panel = tile.querySelector('.code-panel');
+  const changed = trust === 'changed';
+  tile.dataset.trust = trust;
+  tile.querySelector('.verified').hidden = trust !== 'verified';
+  tile.querySelector('.code-matches').hidden = trust === 'verified';
+  panel.classList.toggle('changed', changed);
+  const note = tile.querySelector('.code-changed');
+  note.hidden = !changed;
+  note.textContent = changed ? t('codeChanged', tile.dataset.name || t('guest')) : '';
+  if (changed) {
+    panel.hidden = false;
+    toast(t('codeChanged', tile.dataset.name || t('guest')));
+  } else if (trust === 'verified') {
+    panel.hidden = true;
+  }
 }
 
 // The name on a tile, its avatar's letter, and its "Verify" button's
@@ -481,6 +507,7 @@ function nameTile(tile, name) {
   const shown = name || t('guest');
   tile.querySelector('.avatar').textContent = shown.slice(0, 1).toUpperCase();
   tile.querySelector('.verify').setAttribute('aria-label', `${ACCESSIBLE.verify} ${shown}`);
+  tile.querySelector('.code-matches').setAttribute('aria-label', `${ACCESSIBLE.verifyMatches}: ${shown}`);
   tile.querySelector('.unreachable').textContent = t('cantReach', shown);
 }
 
