@@ -72,6 +72,7 @@ EMSCRIPTEN_BINDINGS(meshmeet_core) {
       .function("iceConnectionState", &Client::ice_connection_state)
       .function("connectionState", &Client::connection_state)
       .function("track", &Client::track)
+      .function("remoteCertificate", &Client::remote_certificate)
       .function("dataChannelOpen", &Client::data_channel_open)
       .function("dataChannelClosed", &Client::data_channel_closed)
       .function("dataChannelMessage", &Client::data_channel_message)

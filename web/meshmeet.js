@@ -288,6 +288,22 @@ function iceUfrag(sdp) {
   return /^a=ice-ufrag:(\S+)/m.exec(sdp ?? '')?.[1] ?? '';
 }
 
+// The SHA-256 fingerprint ("sha-256 AB:…") of the certificate DTLS
+// authenticated on `pc`, for the core to check against the fingerprints the
+// peer's description named (the verification code rests on them); null
+// where the browser does not tell (getRemoteCertificates is Chrome's).
+async function remoteCertificate(pc) {
+  try {
+    const transport = pc.sctp?.transport ?? pc.getReceivers?.()[0]?.transport;
+    const der = transport?.getRemoteCertificates?.()?.[0];
+    if (!der || !globalThis.crypto?.subtle) return null;
+    const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', der));
+    return `sha-256 ${Array.from(digest, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`;
+  } catch {
+    return null;
+  }
+}
+
 // An offer with new ICE credentials (restartIce() emulated).
 async function setLocalIceRestartOffer(pc) {
   const offer = await pc.createOffer({ iceRestart: true });
@@ -815,7 +831,10 @@ export class Meeting {
       if (live()) this._checkIceRestart(entry);
     };
     pc.oniceconnectionstatechange = () => feed((c, t) => c.iceConnectionState(t, o.pc, pc.iceConnectionState));
-    pc.onconnectionstatechange = () => feed((c, t) => c.connectionState(t, o.pc, pc.connectionState));
+    pc.onconnectionstatechange = () => {
+      feed((c, t) => c.connectionState(t, o.pc, pc.connectionState));
+      if (pc.connectionState === 'connected') remoteCertificate(pc).then((fp) => fp && feed((c, t) => c.remoteCertificate(t, o.pc, fp)));
+    };
     pc.ontrack = (e) => {
       if (!live()) return;
       this._remoteTracks.set(`${o.pc}/${e.track.id}`, { track: e.track, streams: [...(e.streams ?? [])] });

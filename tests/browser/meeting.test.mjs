@@ -184,6 +184,14 @@ describe('four-party meeting (Chromium)', () => {
         seen.add(ab);
       }
     assert.ok(seen.size >= 5, `each pair has its own code (${[...seen]})`);
+    // Chromium tells which certificate DTLS authenticated: each core checked
+    // it is the one the peer's description named (not just that the SDP was
+    // consistent), for every peer.
+    for (const p of people) {
+      const checked = new Set(p.logs.filter((l) => l.machine === 'verification-code' && /DTLS authenticated is the one the peer named/.test(l.detail ?? '')).map((l) => l.subject));
+      const story = p.logs.filter((l) => l.machine === 'verification-code').map((l) => `${l.subject} ${l.detail}`).join('\n');
+      assert.equal(checked.size, people.length - 1, `${p.name}'s core checked the certificate of every peer (${[...checked]})\n${story}`);
+    }
   });
 
   it('"It matches" marks the peer verified: a ✓ by the name, the code put away; the other side decides for itself', TEST, async () => {

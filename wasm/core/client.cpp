@@ -184,6 +184,12 @@ void Client::track(double now_ms, int pc, const std::string& track_id, const std
   settle(now);
 }
 
+void Client::remote_certificate(double now_ms, int pc, const std::string& fingerprint) {
+  const auto now = ms(now_ms);
+  if (auto* l = link(pc)) l->on_remote_certificate(now, fingerprint);
+  settle(now);
+}
+
 void Client::data_channel_open(double now_ms, int pc) {
   const auto now = ms(now_ms);
   if (auto* l = link(pc)) l->on_data_channel_open(now);

@@ -83,6 +83,9 @@ class Client {
   void ice_connection_state(double now_ms, int pc, const std::string& state);
   void connection_state(double now_ms, int pc, const std::string& state);
   void track(double now_ms, int pc, const std::string& track_id, const std::string& kind, const std::string& stream_id);
+  // The certificate DTLS authenticated on `pc` (RTCDtlsTransport
+  // getRemoteCertificates(), where the browser has it), as "sha-256 AB:…".
+  void remote_certificate(double now_ms, int pc, const std::string& fingerprint);
   void data_channel_open(double now_ms, int pc);
   void data_channel_closed(double now_ms, int pc);
   void data_channel_message(double now_ms, int pc, const std::string& text);

@@ -680,6 +680,11 @@ void PeerNegotiation::request_stats(std::int64_t now) {
   if (pc_ != 0 && (state() == PeerState::Connected || state() == PeerState::Disconnected)) ctx_.emit(GetStats{pc_});
 }
 
+void PeerNegotiation::on_remote_certificate(std::int64_t now, const std::string& fingerprint) {
+  (void)now;
+  if (pc_ != 0) verification_.on_remote_certificate(fingerprint);
+}
+
 void PeerNegotiation::on_data_channel_open(std::int64_t now) {
   if (pc_ == 0) return;
   dc_open_ = true;

@@ -149,6 +149,7 @@ class PeerNegotiation {
   void on_ice_connection_state(std::int64_t now, IceConnectionState state);
   void on_connection_state(std::int64_t now, PeerConnectionState state);
   void on_track(std::int64_t now, const std::string& track, MediaKind kind, const std::string& stream);
+  void on_remote_certificate(std::int64_t now, const std::string& fingerprint);
   void on_data_channel_open(std::int64_t now);
   void on_data_channel_closed(std::int64_t now);
   void on_data_channel_message(std::int64_t now, const std::string& text);

@@ -98,7 +98,13 @@ SdpFingerprints sdp_fingerprints(std::string_view sdp) {
     }
     lines.insert(algorithm + " " + value);
   }
-  for (const auto& l : lines) out.canonical += (out.canonical.empty() ? "" : ",") + l;
+  out.lines.assign(lines.begin(), lines.end());
+  return out;
+}
+
+std::string SdpFingerprints::canonical() const {
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : ",") + l;
   return out;
 }
 

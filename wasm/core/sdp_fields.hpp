@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace meshmeet::core {
 
@@ -19,12 +20,13 @@ namespace meshmeet::core {
 // and its own where the browser looks. So the code covers every line, and an
 // SDP naming two different fingerprints of one hash algorithm is refused.
 struct SdpFingerprints {
-  // Each distinct line as "<algorithm lowercase> <HEX:UPPER>", sorted, joined
-  // by ","; "" when the SDP names none.
-  std::string canonical;
+  // Each distinct line as "<algorithm lowercase> <HEX:UPPER>", sorted.
+  std::vector<std::string> lines;
   // Why the SDP must be refused ("" when it need not): two different values
   // for one algorithm, or a malformed fingerprint line.
   std::string problem;
+  // The lines joined by ","; "" when the SDP names none.
+  std::string canonical() const;
 };
 SdpFingerprints sdp_fingerprints(std::string_view sdp);
 // The first `a=ice-ufrag:` value, or "".

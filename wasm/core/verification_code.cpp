@@ -1,5 +1,6 @@
 #include "wasm/core/verification_code.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "wasm/core/peer_signal.hpp"
@@ -129,7 +130,7 @@ void VerificationCode::set_state(VerificationState next, std::string why) {
 }
 
 bool VerificationCode::set_local_sdp(std::string_view sdp) {
-  std::string fp = sdp_fingerprints(sdp).canonical;
+  std::string fp = sdp_fingerprints(sdp).canonical();
   if (fp.empty() || fp == local_) return false;
   local_ = std::move(fp);
   return update();
@@ -148,15 +149,54 @@ bool VerificationCode::admit_remote_sdp(std::string_view sdp) {
 }
 
 bool VerificationCode::set_remote_sdp(std::string_view sdp) {
-  std::string fp = sdp_fingerprints(sdp).canonical;
+  SdpFingerprints fps = sdp_fingerprints(sdp);
+  std::string fp = fps.canonical();
   if (fp.empty() || fp == remote_) return false;
   remote_ = std::move(fp);
+  remote_lines_ = std::move(fps.lines);
+  check_certificate();
   return update();
+}
+
+void VerificationCode::on_remote_certificate(std::string_view fingerprint) {
+  const SdpFingerprints authenticated = sdp_fingerprints("a=fingerprint:" + std::string(fingerprint) + "\n");
+  if (!authenticated.problem.empty() || authenticated.lines.size() != 1) {
+    ctx_.log(LogLevel::Debug, "verification-code", peer_, {}, {}, "unreadable remote certificate fingerprint: " + std::string(fingerprint));
+    return;
+  }
+  certificate_ = authenticated.lines[0];
+  check_certificate();
+}
+
+// DTLS may finish before the peer's answer is applied here: then the check
+// waits for it (set_remote_sdp).
+void VerificationCode::check_certificate() {
+  if (certificate_.empty() || remote_lines_.empty() || state_ == VerificationState::Mismatch) return;
+  const std::string algorithm = certificate_.substr(0, certificate_.find(' ') + 1);  // "sha-256 "
+  const bool named = std::find(remote_lines_.begin(), remote_lines_.end(), certificate_) != remote_lines_.end();
+  const bool algorithm_named = std::any_of(remote_lines_.begin(), remote_lines_.end(),
+                                           [&](const std::string& l) { return l.compare(0, algorithm.size(), algorithm) == 0; });
+  if (named) {
+    ctx_.log(LogLevel::Debug, "verification-code", peer_, {}, {}, "the certificate DTLS authenticated is the one the peer named");
+    return;
+  }
+  if (!algorithm_named) {
+    ctx_.log(LogLevel::Debug, "verification-code", peer_, {}, {}, "the peer named no " + algorithm + "fingerprint to compare with");
+    return;
+  }
+  code_.clear();
+  set_state(VerificationState::Mismatch, "DTLS authenticated a certificate the peer's description does not name");
+  ctx_.error("verification-failed",
+             "the connection's certificate is not the one the peer's description names: the connection may pass "
+             "through a middleman",
+             peer_);
 }
 
 void VerificationCode::reset(bool committer) {
   local_.clear();
   remote_.clear();
+  remote_lines_.clear();
+  certificate_.clear();
   code_.clear();
   committer_ = committer;
   own_nonce_.clear();

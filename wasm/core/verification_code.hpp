@@ -61,6 +61,11 @@ class VerificationCode {
   // Each returns true when the code became known or changed (and emits VerificationCodeReady).
   bool set_local_sdp(std::string_view sdp);
   bool set_remote_sdp(std::string_view sdp);
+  // The certificate the browser's DTLS authenticated (getRemoteCertificates),
+  // as "sha-256 AB:…": it must be one the peer's description named, or the
+  // code is withdrawn and verification-failed reported. Where the browser
+  // cannot say, the code rests on the browser having checked the SDP.
+  void on_remote_certificate(std::string_view fingerprint);
   // A fresh peer connection: new certificates, new nonces. `committer`: this
   // end commits (the impolite one; the other end takes the other role).
   void reset(bool committer);
@@ -75,13 +80,16 @@ class VerificationCode {
 
  private:
   bool update();
+  void check_certificate();
   void set_state(VerificationState next, std::string why);  // the single mutator
 
   CoreContext& ctx_;
   std::string peer_;
   PeerTrust& trust_;
   VerificationState state_ = VerificationState::AwaitingExchange;
-  std::string local_, remote_, code_;
+  std::string local_, remote_, code_;  // fingerprints as SdpFingerprints::canonical()
+  std::vector<std::string> remote_lines_;
+  std::string certificate_;  // what DTLS authenticated, as one SdpFingerprints line ("" = not told)
   bool committer_ = false;
   std::string own_nonce_;     // made when first needed
   std::string peer_nonce_;    // nR (we commit) or nC once revealed (we respond)

@@ -54,13 +54,13 @@ TEST_CASE("sha256 matches the FIPS 180-2 test vectors") {
 }
 
 TEST_CASE("sdp fields: fingerprints and ice-ufrag as a browser writes them") {
-  CHECK(sdp_fingerprints(kChromeOffer).canonical ==
+  CHECK(sdp_fingerprints(kChromeOffer).canonical() ==
         "sha-256 4B:9E:C2:1A:0F:33:71:AA:DE:5C:90:12:34:56:78:9A:BC:DE:F0:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD");
   CHECK(sdp_fingerprints(kChromeOffer).problem.empty());
   CHECK(sdp_ice_ufrag(kChromeOffer) == "Xk3q");
   // Case of the algorithm and hex digits does not matter; the form is normalized.
-  CHECK(sdp_fingerprints("a=fingerprint:SHA-256 ab:cd\n").canonical == "sha-256 AB:CD");
-  CHECK(sdp_fingerprints("v=0\r\n").canonical.empty());
+  CHECK(sdp_fingerprints("a=fingerprint:SHA-256 ab:cd\n").canonical() == "sha-256 AB:CD");
+  CHECK(sdp_fingerprints("v=0\r\n").canonical().empty());
   CHECK(sdp_ice_ufrag("v=0\r\n").empty());
 }
 
@@ -70,7 +70,7 @@ TEST_CASE("sdp fields: every fingerprint line counts, and two different ones of 
   auto same = sdp_fingerprints("v=0\r\na=fingerprint:sha-256 aa:bb:cc\r\nm=audio 9\r\na=fingerprint:SHA-256 AA:BB:CC\r\n"
                                "m=video 9\r\na=fingerprint:sha-256 AA:BB:CC\r\n");
   CHECK(same.problem.empty());
-  CHECK(same.canonical == "sha-256 AA:BB:CC");
+  CHECK(same.canonical() == "sha-256 AA:BB:CC");
   // A hostile server's tricks: the honest line where the code used to be
   // read (first) and its own where the browser looks (media level, or last).
   for (const std::string& sdp : {
@@ -86,7 +86,7 @@ TEST_CASE("sdp fields: every fingerprint line counts, and two different ones of 
   // the peer's own SDP did not name it, so the two codes differ.
   auto extra = sdp_fingerprints("v=0\r\na=fingerprint:sha-256 " + honest + "\r\na=fingerprint:sha-1 " + relay + "\r\n");
   CHECK(extra.problem.empty());
-  CHECK(extra.canonical == "sha-1 " + relay + ",sha-256 " + honest);
+  CHECK(extra.canonical() == "sha-1 " + relay + ",sha-256 " + honest);
   // Malformed values are refused rather than read past.
   for (const char* bad : {"a=fingerprint:sha-256\r\n", "a=fingerprint:sha-256 AB:CD extra\r\n", "a=fingerprint:sha-256 ABC:D\r\n",
                           "a=fingerprint:sha-256 AB,CD\r\n", "a=fingerprint:sha-256 ZZ:00\r\n"}) {
@@ -190,6 +190,49 @@ TEST_CASE("verification code machine: commit, nonce, reveal over the data channe
   committer.reset(true);
   CHECK(committer.state() == VerificationState::AwaitingExchange);
   CHECK(committer.code().empty());
+}
+
+TEST_CASE("verification code machine: the certificate DTLS authenticated must be one the peer named") {
+  auto codes_and_errors = [](CoreContext& ctx) {
+    int codes = 0, failures = 0;
+    for (const auto& o : ctx.drain()) {
+      codes += std::holds_alternative<VerificationCodeReady>(o);
+      if (auto* e = std::get_if<ErrorEvent>(&o)) failures += e->code == "verification-failed";
+    }
+    return std::make_pair(codes, failures);
+  };
+  CoreContext ctx_a{ClientConfig{}}, ctx_b{ClientConfig{}};
+  PeerTrust trust_a(ctx_a, "b"), trust_b(ctx_b, "a");
+  VerificationCode committer(ctx_a, "b", trust_a), responder(ctx_b, "a", trust_b);
+  fresh_pair(committer, responder);
+  std::vector<std::string> nonce, reveal, nothing;
+  deliver(responder, committer.on_channel_open(), nonce);
+  deliver(committer, nonce, reveal);
+  deliver(responder, reveal, nothing);
+  REQUIRE_FALSE(committer.code().empty());
+  codes_and_errors(ctx_a);
+  // The one named (in another case): the code stands.
+  committer.on_remote_certificate("sha-256 0b:0b");
+  CHECK(committer.state() == VerificationState::Ready);
+  CHECK(codes_and_errors(ctx_a) == std::make_pair(0, 0));
+  // Another algorithm than any the peer named: nothing to compare, the code stands.
+  committer.on_remote_certificate("sha-512 0C:0C");
+  CHECK(committer.state() == VerificationState::Ready);
+  // One the peer never named: a middleman's connection, whatever the SDP said.
+  committer.on_remote_certificate("sha-256 0C:0C");
+  CHECK(committer.state() == VerificationState::Mismatch);
+  CHECK(committer.code().empty());
+  CHECK(codes_and_errors(ctx_a) == std::make_pair(0, 1));
+
+  // DTLS can finish before the peer's answer is applied: the check waits for it.
+  VerificationCode early(ctx_a, "b", trust_a);
+  early.reset(true);
+  early.set_local_sdp(sdp_with("0A:0A"));
+  early.on_remote_certificate("sha-256 0C:0C");
+  CHECK(codes_and_errors(ctx_a) == std::make_pair(0, 0));
+  early.set_remote_sdp(sdp_with("0B:0B"));
+  CHECK(early.state() == VerificationState::Mismatch);
+  CHECK(codes_and_errors(ctx_a) == std::make_pair(0, 1));
 }
 
 TEST_CASE("peer trust: marked with the code shown; another code later is 'changed' until marked again") {
