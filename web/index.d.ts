@@ -171,6 +171,12 @@ export interface JoinOptions {
   logger?: (entry: LogEntry) => void;
   /** Give up with 'server-unreachable' when not welcomed within this many ms of the call (default 15000). */
   joinTimeoutMs?: number;
+  /**
+   * Aborts the join, as for fetch: joinMeeting rejects with the signal's
+   * reason (an 'AbortError' DOMException by default) and leaves nothing
+   * behind. No effect once joined (call leave()).
+   */
+  signal?: AbortSignal;
   /** Seed for the jitter of reconnects and restarts (default: random). */
   seed?: number;
   /**

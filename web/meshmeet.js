@@ -227,6 +227,10 @@ export async function joinMeeting(options) {
     throw new MeshmeetError('invalid-argument', 'joinMeeting needs `server` and `meeting` strings');
   if (options.origin !== undefined && typeof options.origin !== 'string')
     throw new MeshmeetError('invalid-argument', '`origin` must be a string');
+  const { signal } = options;
+  if (signal !== undefined && (typeof signal?.aborted !== 'boolean' || typeof signal.addEventListener !== 'function'))
+    throw new MeshmeetError('invalid-argument', '`signal` must be an AbortSignal');
+  signal?.throwIfAborted?.();
   // joinTimeoutMs counts from here: loading the core and the lookup included.
   const timeoutMs = options.joinTimeoutMs ?? 15000;
   const deadline = now() + timeoutMs;
@@ -238,6 +242,7 @@ export async function joinMeeting(options) {
   if (!PeerConnectionImpl)
     throw new MeshmeetError('invalid-argument', 'no RTCPeerConnection implementation: pass options.RTCPeerConnection');
   const core = await loadCore();
+  signal?.throwIfAborted?.();
   const config = {
     seed: options.seed ?? randomSeed(),
     uplinkKbps: options.uplinkKbps ?? 2500,
@@ -251,8 +256,9 @@ export async function joinMeeting(options) {
   config.entropy = randomHex(32);
   const problem = core.validateConfig(JSON.stringify(config));
   if (problem) throw new MeshmeetError('invalid-argument', problem);
-  const http = { fetchImpl: options.fetch ?? globalThis.fetch, origin: options.origin, timeoutMs: Math.min(timeoutMs, 5000) };
+  const http = { fetchImpl: options.fetch ?? globalThis.fetch, origin: options.origin, timeoutMs: Math.min(timeoutMs, 5000), signal };
   const found = await lookUpMeeting(base, meeting, http);
+  signal?.throwIfAborted?.();
   if (found.code && JOIN_FATAL.has(found.code)) throw typedError(found.code, found.message, { status: found.status });
   if (found.originAllowed === false) throw forbiddenOrigin(base, options.origin ?? globalThis.location?.origin);
   // After a WebSocket refused before it opened: what the server says now (see Meeting._onSocketRefused).
@@ -261,7 +267,7 @@ export async function joinMeeting(options) {
     return { ...again, healthy, base };
   };
   const m = new Meeting(core, config, { ...options, WebSocket: WebSocketImpl, RTCPeerConnection: PeerConnectionImpl });
-  return m._join(url, meeting, options.name ?? '', Math.max(0, deadline - now()), probe);
+  return m._join(url, meeting, options.name ?? '', Math.max(0, deadline - now()), probe, signal);
 }
 
 function randomSeed() {
@@ -293,6 +299,10 @@ function iceUfrag(sdp) {
 // peer's description named (the verification code rests on them); null
 // where the browser does not tell (getRemoteCertificates is Chrome's).
 async function remoteCertificate(pc) {
+  // Only where the platform has DTLS transports of its own (browsers): in
+  // Node, merely reading node-webrtc's pc.sctp.transport makes the process
+  // crash as it exits.
+  if (typeof globalThis.RTCDtlsTransport !== 'function') return null;
   try {
     const transport = pc.sctp?.transport ?? pc.getReceivers?.()[0]?.transport;
     const der = transport?.getRemoteCertificates?.()?.[0];
@@ -492,12 +502,20 @@ export class Meeting {
 
   // ---- the loop: inputs in, outputs carried out --------------------------
 
-  async _join(url, meetingId, name, timeoutMs, probe) {
+  async _join(url, meetingId, name, timeoutMs, probe, signal) {
     this._selfName = name;
     this._probe = probe;
     let timer = 0;
+    let onAbort = null;
     const joined = new Promise((resolve, reject) => {
       this._settle = { resolve, reject };
+      // Aborted as fetch is: rejected with the signal's reason, nothing left behind.
+      onAbort = () => {
+        if (!this._settle) return;
+        this._settle = null;
+        reject(signal.reason ?? new DOMException('The join was aborted.', 'AbortError'));
+      };
+      signal?.addEventListener('abort', onAbort);
       // The core keeps retrying a server that does not answer (right for a
       // meeting in progress); a join nobody ever welcomed gives up here.
       timer = setTimeout(() => {
@@ -506,7 +524,10 @@ export class Meeting {
         reject(new MeshmeetError('server-unreachable', `no answer from the meeting server within ${timeoutMs} ms`));
       }, timeoutMs);
     });
-    joined.finally(() => clearTimeout(timer)).catch(() => {});
+    joined.finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }).catch(() => {});
     this._input((c, t) => c.join(t, url, meetingId, name));
     if (this._localStream) {
       for (const track of this._localStream.getTracks()) this._useLocalTrack(track.kind, track);
@@ -801,7 +822,10 @@ export class Meeting {
   }
 
   _closeSocket(ws, code, reason) {
-    ws.onopen = ws.onmessage = ws.onerror = null;
+    ws.onopen = ws.onmessage = null;
+    // Closing one still connecting makes it report an error (Node's `ws`
+    // throws one that nobody listens to): heard and dropped.
+    ws.onerror = () => {};
     try {
       if (ws.readyState === 0 || ws.readyState === 1) ws.close(code >= 3000 || code === 1000 ? code : 1000, reason?.slice(0, 100));
     } catch {

@@ -191,6 +191,36 @@ test('joinMeeting: nothing listening → rejects with server-unreachable after j
   }
 });
 
+test('joinMeeting: an AbortSignal aborts the join as it would a fetch (its reason, at once), leaving nothing behind', T, async (t) => {
+  const before = await liveCoreObjects();
+  const meeting = await newMeetingId(srv);
+  // Aborted already: refused before anything starts.
+  const early = new AbortController();
+  early.abort();
+  await assert.rejects(joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket, signal: early.signal }), (e) => e.name === 'AbortError');
+  // Aborted while the server does not answer the WebSocket: rejected with the reason given, long before joinTimeoutMs.
+  const silent = net.createServer(() => {});  // accepts, never answers the upgrade
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => silent.close());
+  const silentUrl = `ws://127.0.0.1:${silent.address().port}/ws`;
+  class SilentWebSocket extends WebSocket {
+    constructor(url, ...rest) {
+      super(silentUrl, ...rest);
+    }
+  }
+  const controller = new AbortController();
+  const started = Date.now();
+  const join = joinMeeting({
+    server: srv.url, meeting, RTCPeerConnection, WebSocket: SilentWebSocket, joinTimeoutMs: 10000, signal: controller.signal,
+  });
+  setTimeout(() => controller.abort(new Error('the person closed the dialog')), 300);
+  await assert.rejects(withTimeout(join, 5000, 'the aborted join to settle'), /the person closed the dialog/);
+  assert.ok(Date.now() - started < 3000, `rejected at the abort (${Date.now() - started} ms), not at joinTimeoutMs`);
+  assert.equal(await liveCoreObjects(), before, 'no core object leaked');
+  // Not a signal: a usage error.
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket, signal: {} }), 'invalid-argument', 'a non-signal');
+});
+
 test('createMeeting / getMeeting: ids, links and errors', T, async () => {
   const m = await createMeeting(srv.url, { name: 'API' });
   assert.match(m.id, /^[a-z0-9_-]{25,40}$/);

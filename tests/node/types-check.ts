@@ -74,6 +74,7 @@ async function app(): Promise<void> {
     fetch: globalThis.fetch,
     origin: 'https://meet.example.com',
     seed: 42,
+    signal: AbortSignal.timeout(5000),
     coreOptions: { iceDisconnectedGraceMs: 200, reconnectBaseMs: 50, debugLog: true, label: 'x' },
   };
   await joinMeeting({ server: 'wss://meet.example.com', meeting: id, localStream: null });

@@ -267,11 +267,12 @@ test('server killed (-9): the data channels keep carrying chat while signaling i
 // over the data channel.
 test('server restarted on the same port and --db: everyone rejoins under a new id and every connection is carried over', T, async () => {
   assert.ok(idsBefore, 'the previous test killed the server');
-  const nameOf = new Map(all.map((p) => [p.id, p.name]));
   const oldNameOf = new Map(all.map((p) => [idsBefore.get(p), p.name]));
   // Each sees the three others under their new ids.
   const changesSinceKill = (p) => p.rec.events.slice(marks.get(p)).filter((e) => e.type === 'peer-id-changed');
   await waitFor(() => all.every((p) => changesSinceKill(p).length >= 3), 15000, 'every connection to be carried over', { describe: () => report() });
+  // Everyone's new id, known once all have rejoined (not before: one may still be on its way back).
+  const nameOf = new Map(all.map((p) => [p.id, p.name]));
   const problems = [];
   for (const p of all) {
     const since = p.rec.events.slice(marks.get(p));
