@@ -251,6 +251,11 @@ RecoveryAction ConnectionRecovery::on_create_failed(std::int64_t now, std::strin
   return fresh(now, std::move(why));
 }
 
+RecoveryAction ConnectionRecovery::on_negotiation_broken(std::int64_t now, std::string why) {
+  if (state_ == PeerState::Closed || state_ == PeerState::New) return RecoveryAction::None;
+  return fresh(now, std::move(why));
+}
+
 RecoveryAction ConnectionRecovery::on_signaling_up(std::int64_t now) {
   switch (state_) {
     case PeerState::AwaitingSignaling:

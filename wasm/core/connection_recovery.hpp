@@ -99,6 +99,12 @@ class ConnectionRecovery {
   RecoveryAction on_timer(std::int64_t now, int timer, Patience patience);
   RecoveryAction on_transport(std::int64_t now, Transport transport);
   RecoveryAction on_create_failed(std::int64_t now, std::string why);
+  // The browser refused to apply a description of the pair's negotiation
+  // for a reason other than the signaling state (the peer's offer, our
+  // answer, the peer's answer: m-lines in another order than before, say).
+  // Offering again would be refused again, and renegotiation (a camera, a
+  // shared screen) would never reach the peer: a fresh connection.
+  RecoveryAction on_negotiation_broken(std::int64_t now, std::string why);
   // Signaling came back after being away: a pair not up restarts at once
   // (the network may have changed) instead of waiting for its own timers.
   RecoveryAction on_signaling_up(std::int64_t now);

@@ -507,6 +507,7 @@ void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::s
       break;
     case OpKind::Answer:
       ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {}, "could not answer: " + what);
+      if (negotiation_broken(now, error_name, "could not answer: " + what)) return;
       break;
     case OpKind::RemoteOffer:
       is_setting_remote_answer_pending_ = false;
@@ -518,11 +519,13 @@ void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::s
         set_remote(now, "offer", failed.sdp, true, false);
       } else {
         ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {}, "could not apply the peer's offer: " + what);
+        if (negotiation_broken(now, error_name, "could not apply the peer's offer: " + what)) return;
       }
       break;
     case OpKind::RemoteAnswer:
       is_setting_remote_answer_pending_ = false;
       ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "could not apply the peer's answer: " + what);
+      if (negotiation_broken(now, error_name, "could not apply the peer's answer: " + what)) return;
       break;
     case OpKind::Rollback:
     case OpKind::Candidate:
@@ -534,6 +537,15 @@ void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::s
       break;
   }
   negotiate_if_deferred(now);
+}
+
+bool PeerNegotiation::negotiation_broken(std::int64_t now, const std::string& error_name, std::string why) {
+  // The signaling state moved under the operation (a race around glare or a
+  // rollback): the next negotiation puts it right. Anything else is the
+  // browser refusing the description itself, and it would refuse it again.
+  if (error_name == "InvalidStateError") return false;
+  apply(now, recovery_.on_negotiation_broken(now, std::move(why)));
+  return true;
 }
 
 void PeerNegotiation::on_budget_refused(const std::string& what, int op) {

@@ -221,6 +221,10 @@ class PeerNegotiation {
   void flush_candidates();
   void apply_budget();
   void on_budget_refused(const std::string& what, int op);
+  // A description operation failed: true when that broke the pair's
+  // negotiation for good and a fresh connection replaced it (see
+  // ConnectionRecovery::on_negotiation_broken).
+  bool negotiation_broken(std::int64_t now, const std::string& error_name, std::string why);
   int emit_op(PendingOp op);
   // A negotiationneeded we could not act on when it came, acted on now if
   // the connection is in `stable` with no description operation pending.

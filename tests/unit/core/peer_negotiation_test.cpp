@@ -834,3 +834,52 @@ TEST_CASE("verification: a description whose fingerprints disagree is never appl
                        sdp("AA", "ua"));
   CHECK(all<ErrorEvent>(q.last).empty());
 }
+
+TEST_CASE("negotiation: a description the browser refuses for itself (not for the signaling state) gets the pair a fresh connection") {
+  // The peer's renegotiation offer, refused: m-lines in another order than
+  // before (Chrome, after an offer of the peer's was rolled back past the
+  // answer we had sent). The peer would offer the same again and again.
+  Pair p("a", "b");
+  p.answer_first_offer(sdp("BB", "ub"), sdp("AA", "ua"));
+  p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); });
+  const int first = p.pc;
+  p.from_peer(description(1, 1, 3, "offer", sdp("BB", "ub")));
+  auto srd = one<SetRemoteDescription>(p.last);
+  p.browser([&](Client& c, double t) {
+    c.operation_failed(t, first, srd.op, "InvalidAccessError", "The order of m-lines in subsequent offer doesn't match");
+  });
+  CHECK(one<ClosePeerConnection>(p.last).pc == first);
+  CHECK(one<CreatePeerConnection>(p.last).pc != first);
+  CHECK(p.client.peers()[0].state == "connecting");
+  CHECK(p.client.peers()[0].generation == 2);
+
+  // A refusal for the signaling state is a race that the next negotiation
+  // puts right: no fresh connection for it.
+  Pair q("a", "b");
+  q.answer_first_offer(sdp("BB", "ub"), sdp("AA", "ua"));
+  q.browser([&](Client& c, double t) { c.connection_state(t, q.pc, "connected"); });
+  q.from_peer(description(1, 1, 3, "offer", sdp("BB", "ub")));
+  auto srd2 = one<SetRemoteDescription>(q.last);
+  q.browser([&](Client& c, double t) { c.operation_failed(t, q.pc, srd2.op, "InvalidStateError", "wrong state"); });
+  CHECK(all<CreatePeerConnection>(q.last).empty());
+  CHECK(q.client.peers()[0].state == "connected");
+
+  // Our renegotiation's answer refused: the same.
+  Pair r("b", "a");
+  r.open_as_impolite(sdp("BB", "ub"), sdp("AA", "ua"));
+  r.browser([&](Client& c, double t) { c.connection_state(t, r.pc, "connected"); });
+  const int mine = r.pc;
+  r.make_offer(sdp("BB", "ub"));
+  PeerSignal answer;
+  answer.gen = 1;
+  answer.peer_gen = 1;
+  answer.seq = 2;
+  answer.answers = r.sent().at(0).seq;
+  answer.description_type = "answer";
+  answer.sdp = sdp("AA", "ua");
+  r.from_peer(serialize(answer));
+  auto sra = one<SetRemoteDescription>(r.last);
+  r.browser([&](Client& c, double t) { c.operation_failed(t, mine, sra.op, "OperationError", "m-lines do not match the offer"); });
+  CHECK(one<ClosePeerConnection>(r.last).pc == mine);
+  CHECK(one<CreatePeerConnection>(r.last).pc != mine);
+}
