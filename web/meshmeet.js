@@ -855,16 +855,18 @@ export class Meeting {
       if (live()) this._checkIceRestart(entry);
     };
     pc.oniceconnectionstatechange = () => feed((c, t) => c.iceConnectionState(t, o.pc, pc.iceConnectionState));
-    pc.onconnectionstatechange = () => {
-      feed((c, t) => c.connectionState(t, o.pc, pc.connectionState));
-      if (pc.connectionState === 'connected') remoteCertificate(pc).then((fp) => fp && feed((c, t) => c.remoteCertificate(t, o.pc, fp)));
-    };
+    pc.onconnectionstatechange = () => feed((c, t) => c.connectionState(t, o.pc, pc.connectionState));
     pc.ontrack = (e) => {
       if (!live()) return;
       this._remoteTracks.set(`${o.pc}/${e.track.id}`, { track: e.track, streams: [...(e.streams ?? [])] });
       feed((c, t) => c.track(t, o.pc, e.track.id, e.track.kind, e.streams?.[0]?.id ?? ''));
     };
-    channel.onopen = () => feed((c, t) => c.dataChannelOpen(t, o.pc));
+    channel.onopen = () => {
+      feed((c, t) => c.dataChannelOpen(t, o.pc));
+      // The channel runs over DTLS: it is up, and the certificate is known
+      // (at connectionstatechange Chrome sometimes has none to give yet).
+      remoteCertificate(pc).then((fp) => fp && feed((c, t) => c.remoteCertificate(t, o.pc, fp)));
+    };
     channel.onclose = () => feed((c, t) => c.dataChannelClosed(t, o.pc));
     channel.onmessage = (e) => typeof e.data === 'string' && feed((c, t) => c.dataChannelMessage(t, o.pc, e.data));
   }

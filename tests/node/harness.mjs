@@ -24,6 +24,35 @@ export async function startServer({ port = 0, db, args = [], startTimeoutMs = 10
   return server.startServer({ port, db, args: ['--static', tempDir(), ...args], startTimeoutMs });
 }
 
+/**
+ * Core timings for real WebRTC (@roamhq/wrtc) in this process: fast
+ * reconnects and restarts, a connect watchdog long enough for a loaded CI
+ * machine. A test overrides what it needs.
+ */
+export const WRTC_CORE = {
+  reconnectBaseMs: 50,
+  reconnectCapMs: 300,
+  iceDisconnectedGraceMs: 1000,
+  iceRestartBaseMs: 100,
+  connectWatchdogMs: 10000,
+  statsIntervalMs: 1000,
+};
+
+/**
+ * An RTCPeerConnection class derived from `Base` that records every
+ * instance in `pcs`, so a test can check they all end closed.
+ */
+export function trackedPeerConnections(Base) {
+  const pcs = [];
+  class TrackedRTCPeerConnection extends Base {
+    constructor(config) {
+      super(config);
+      pcs.push(this);
+    }
+  }
+  return { pcs, TrackedRTCPeerConnection };
+}
+
 /** POST /api/meetings on the server; returns the meeting id. */
 export async function newMeetingId(srv, name = 'node test') {
   const res = await withTimeout(

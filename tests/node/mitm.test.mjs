@@ -20,29 +20,16 @@ import assert from 'node:assert/strict';
 import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { joinMeeting } from '../../dist/meshmeet.js';
-import { Recorder, newMeetingId, sleep, startServer, waitFor, withTimeout } from './harness.mjs';
+import { Recorder, WRTC_CORE, newMeetingId, sleep, startServer, trackedPeerConnections, waitFor, withTimeout } from './harness.mjs';
 import { MitmRelay } from './mitm-relay.mjs';
 
 const T = { timeout: 60000 };
-const CORE = {
-  reconnectBaseMs: 50,
-  reconnectCapMs: 300,
-  iceDisconnectedGraceMs: 1000,
-  iceRestartBaseMs: 100,
-  connectWatchdogMs: 20000,
-  statsIntervalMs: 1000,
-};
+const CORE = { ...WRTC_CORE, connectWatchdogMs: 20000 };
 const SETTLE_MS = 30000;  // for the codes or a verification-failed
 const LATE_EVENTS_MS = 1000;  // then for anything the exchange still sends
 
 // Every RTCPeerConnection made in this process (the participants' and the relay's), to check they all end closed.
-const pcs = [];
-class TrackedRTCPeerConnection extends wrtc.RTCPeerConnection {
-  constructor(config) {
-    super(config);
-    pcs.push(this);
-  }
-}
+const { pcs, TrackedRTCPeerConnection } = trackedPeerConnections(wrtc.RTCPeerConnection);
 
 let srv;
 before(async () => {

@@ -24,27 +24,16 @@ import { join } from 'node:path';
 import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { joinMeeting, liveCoreObjects } from '../../dist/meshmeet.js';
-import { ROOT, Recorder, freePort, newMeetingId, sleep, startServer, tempDir, track, waitFor, withTimeout } from './harness.mjs';
+import {
+  ROOT, Recorder, WRTC_CORE, freePort, newMeetingId, sleep, startServer, tempDir, track, trackedPeerConnections, waitFor, withTimeout,
+} from './harness.mjs';
 
 const T = { timeout: 60000 };
 const GRACE_S = 1;
-const CORE = {
-  reconnectBaseMs: 50,
-  reconnectCapMs: 300,
-  iceDisconnectedGraceMs: 1000,
-  iceRestartBaseMs: 100,
-  connectWatchdogMs: 10000,
-  statsIntervalMs: 1000,
-};
+const CORE = WRTC_CORE;
 
 // Every RTCPeerConnection made in this process, to check they all end closed.
-const pcs = [];
-class TrackedRTCPeerConnection extends wrtc.RTCPeerConnection {
-  constructor(config) {
-    super(config);
-    pcs.push(this);
-  }
-}
+const { pcs, TrackedRTCPeerConnection } = trackedPeerConnections(wrtc.RTCPeerConnection);
 
 /** A participant in this process. */
 class Local {

@@ -507,7 +507,7 @@ void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::s
       break;
     case OpKind::Answer:
       ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {}, "could not answer: " + what);
-      if (negotiation_broken(now, error_name, "could not answer: " + what)) return;
+      if (negotiation_broken(now, error_name, "could not answer")) return;
       break;
     case OpKind::RemoteOffer:
       is_setting_remote_answer_pending_ = false;
@@ -519,13 +519,13 @@ void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::s
         set_remote(now, "offer", failed.sdp, true, false);
       } else {
         ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {}, "could not apply the peer's offer: " + what);
-        if (negotiation_broken(now, error_name, "could not apply the peer's offer: " + what)) return;
+        if (negotiation_broken(now, error_name, "could not apply the peer's offer")) return;
       }
       break;
     case OpKind::RemoteAnswer:
       is_setting_remote_answer_pending_ = false;
       ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "could not apply the peer's answer: " + what);
-      if (negotiation_broken(now, error_name, "could not apply the peer's answer: " + what)) return;
+      if (negotiation_broken(now, error_name, "could not apply the peer's answer")) return;
       break;
     case OpKind::Rollback:
     case OpKind::Candidate:
@@ -759,10 +759,7 @@ void PeerNegotiation::rebind(std::int64_t now, std::string self, std::string pee
 
 bool PeerNegotiation::mark_verified(std::int64_t now) {
   (void)now;
-  const std::string& code = verification_.code();
-  if (!trust_.mark(code)) return false;
-  ctx_.emit(VerificationCodeReady{peer_, code, std::string(to_string(trust_.state()))});
-  return true;
+  return verification_.mark_verified();
 }
 
 void PeerNegotiation::send_media_state(std::int64_t now) {

@@ -83,22 +83,31 @@ SdpFingerprints sdp_fingerprints(std::string_view sdp) {
     const std::string_view line = sdp.substr(pos, end - pos);
     pos = end + 1;
     if (line.substr(0, kPrefix.size()) != kPrefix) continue;
-    const auto fields = split_on_spaces(trim(line.substr(kPrefix.size())));
-    if (fields.size() != 2 || !is_fingerprint_value(fields[1])) {
+    const auto normalized = normalized_fingerprint(line.substr(kPrefix.size()));
+    if (!normalized) {
       out.problem = "a malformed a=fingerprint line";
       return out;
     }
-    std::string algorithm, value;
-    for (char c : fields[0]) algorithm += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    for (char c : fields[1]) value += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    auto [it, inserted] = by_algorithm.emplace(algorithm, value);
-    if (!inserted && it->second != value) {
+    const std::size_t space = normalized->find(' ');
+    const std::string algorithm = normalized->substr(0, space);
+    auto [it, inserted] = by_algorithm.emplace(algorithm, normalized->substr(space + 1));
+    if (!inserted && it->second != normalized->substr(space + 1)) {
       out.problem = "two different " + algorithm + " fingerprints";
       return out;
     }
-    lines.insert(algorithm + " " + value);
+    lines.insert(*normalized);
   }
   out.lines.assign(lines.begin(), lines.end());
+  return out;
+}
+
+std::optional<std::string> normalized_fingerprint(std::string_view value) {
+  const auto fields = split_on_spaces(trim(value));
+  if (fields.size() != 2 || !is_fingerprint_value(fields[1])) return std::nullopt;
+  std::string out;
+  for (char c : fields[0]) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  out += ' ';
+  for (char c : fields[1]) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 

@@ -29,6 +29,10 @@ struct SdpFingerprints {
   std::string canonical() const;
 };
 SdpFingerprints sdp_fingerprints(std::string_view sdp);
+// One fingerprint ("<algorithm> <hex pairs>", as an a=fingerprint value or as
+// a browser reports a certificate's) in the form of SdpFingerprints::lines;
+// nullopt when malformed.
+std::optional<std::string> normalized_fingerprint(std::string_view value);
 // The first `a=ice-ufrag:` value, or "".
 std::string sdp_ice_ufrag(std::string_view sdp);
 

@@ -139,42 +139,38 @@ bool VerificationCode::set_local_sdp(std::string_view sdp) {
 bool VerificationCode::admit_remote_sdp(std::string_view sdp) {
   const SdpFingerprints fps = sdp_fingerprints(sdp);
   if (fps.problem.empty()) return true;
-  code_.clear();
-  set_state(VerificationState::Mismatch, "the peer's description names " + fps.problem);
-  ctx_.error("verification-failed",
-             "the peer's description names " + fps.problem +
-                 ": it was refused (a signaling server may be trying to sit in the middle)",
-             peer_);
+  fail("the peer's description names " + fps.problem,
+       "the peer's description names " + fps.problem +
+           ": it was refused (a signaling server may be trying to sit in the middle)");
   return false;
 }
 
 bool VerificationCode::set_remote_sdp(std::string_view sdp) {
   SdpFingerprints fps = sdp_fingerprints(sdp);
-  std::string fp = fps.canonical();
-  if (fp.empty() || fp == remote_) return false;
-  remote_ = std::move(fp);
-  remote_lines_ = std::move(fps.lines);
+  if (fps.lines.empty() || fps.lines == remote_.lines) return false;
+  remote_ = std::move(fps);
   check_certificate();
   return update();
 }
 
 void VerificationCode::on_remote_certificate(std::string_view fingerprint) {
-  const SdpFingerprints authenticated = sdp_fingerprints("a=fingerprint:" + std::string(fingerprint) + "\n");
-  if (!authenticated.problem.empty() || authenticated.lines.size() != 1) {
+  auto normalized = normalized_fingerprint(fingerprint);
+  if (!normalized) {
     ctx_.log(LogLevel::Debug, "verification-code", peer_, {}, {}, "unreadable remote certificate fingerprint: " + std::string(fingerprint));
     return;
   }
-  certificate_ = authenticated.lines[0];
+  certificate_ = std::move(*normalized);
   check_certificate();
 }
 
 // DTLS may finish before the peer's answer is applied here: then the check
 // waits for it (set_remote_sdp).
 void VerificationCode::check_certificate() {
-  if (certificate_.empty() || remote_lines_.empty() || state_ == VerificationState::Mismatch) return;
+  const auto& remote = remote_.lines;
+  if (certificate_.empty() || remote.empty() || state_ == VerificationState::Mismatch) return;
   const std::string algorithm = certificate_.substr(0, certificate_.find(' ') + 1);  // "sha-256 "
-  const bool named = std::find(remote_lines_.begin(), remote_lines_.end(), certificate_) != remote_lines_.end();
-  const bool algorithm_named = std::any_of(remote_lines_.begin(), remote_lines_.end(),
+  const bool named = std::find(remote.begin(), remote.end(), certificate_) != remote.end();
+  const bool algorithm_named = std::any_of(remote.begin(), remote.end(),
                                            [&](const std::string& l) { return l.compare(0, algorithm.size(), algorithm) == 0; });
   if (named) {
     ctx_.log(LogLevel::Debug, "verification-code", peer_, {}, {}, "the certificate DTLS authenticated is the one the peer named");
@@ -184,18 +180,30 @@ void VerificationCode::check_certificate() {
     ctx_.log(LogLevel::Debug, "verification-code", peer_, {}, {}, "the peer named no " + algorithm + "fingerprint to compare with");
     return;
   }
+  fail("DTLS authenticated a certificate the peer's description does not name",
+       "the connection's certificate is not the one the peer's description names: the connection may pass "
+       "through a middleman");
+}
+
+void VerificationCode::fail(std::string why, const std::string& message) {
   code_.clear();
-  set_state(VerificationState::Mismatch, "DTLS authenticated a certificate the peer's description does not name");
-  ctx_.error("verification-failed",
-             "the connection's certificate is not the one the peer's description names: the connection may pass "
-             "through a middleman",
-             peer_);
+  set_state(VerificationState::Mismatch, std::move(why));
+  ctx_.error("verification-failed", message, peer_);
+}
+
+bool VerificationCode::mark_verified() {
+  if (!trust_.mark(code_)) return false;
+  emit_code();
+  return true;
+}
+
+void VerificationCode::emit_code() {
+  ctx_.emit(VerificationCodeReady{peer_, code_, std::string(to_string(trust_.state()))});
 }
 
 void VerificationCode::reset(bool committer) {
   local_.clear();
-  remote_.clear();
-  remote_lines_.clear();
+  remote_ = {};
   certificate_.clear();
   code_.clear();
   committer_ = committer;
@@ -253,28 +261,26 @@ bool VerificationCode::on_message(std::string_view text, std::vector<std::string
 }
 
 bool VerificationCode::update() {
-  if (local_.empty() || remote_.empty() || own_nonce_.empty() || peer_nonce_.empty()) return false;
+  if (local_.empty() || remote_.lines.empty() || own_nonce_.empty() || peer_nonce_.empty()) return false;
   if (state_ == VerificationState::Mismatch) return false;
+  const std::string remote = remote_.canonical();
   std::string code;
   if (committer_) {
-    code = verification_code(local_, remote_, own_nonce_, peer_nonce_);
+    code = verification_code(local_, remote, own_nonce_, peer_nonce_);
   } else {
-    if (verification_commitment(peer_nonce_, remote_) != peer_commit_) {
-      code_.clear();
-      set_state(VerificationState::Mismatch, "the reveal does not open the commitment");
-      ctx_.error("verification-failed",
-                 "the peer's verification exchange does not match its certificate: the connection may pass through a "
-                 "middleman",
-                 peer_);
+    if (verification_commitment(peer_nonce_, remote) != peer_commit_) {
+      fail("the reveal does not open the commitment",
+           "the peer's verification exchange does not match its certificate: the connection may pass through a "
+           "middleman");
       return false;
     }
-    code = verification_code(remote_, local_, peer_nonce_, own_nonce_);
+    code = verification_code(remote, local_, peer_nonce_, own_nonce_);
   }
   if (code == code_) return false;
   code_ = std::move(code);
   set_state(VerificationState::Ready, "fingerprints and both nonces known");
   trust_.on_code(code_);
-  ctx_.emit(VerificationCodeReady{peer_, code_, std::string(to_string(trust_.state()))});
+  emit_code();
   return true;
 }
 

@@ -27,6 +27,7 @@
 
 #include "wasm/core/context.hpp"
 #include "wasm/core/peer_trust.hpp"
+#include "wasm/core/sdp_fields.hpp"
 
 namespace meshmeet::core {
 
@@ -66,6 +67,9 @@ class VerificationCode {
   // code is withdrawn and verification-failed reported. Where the browser
   // cannot say, the code rests on the browser having checked the SDP.
   void on_remote_certificate(std::string_view fingerprint);
+  // The person compared the code now shown and vouches for it (PeerTrust),
+  // and the code is sent again with that trust: false when no code is shown.
+  bool mark_verified();
   // A fresh peer connection: new certificates, new nonces. `committer`: this
   // end commits (the impolite one; the other end takes the other role).
   void reset(bool committer);
@@ -81,14 +85,18 @@ class VerificationCode {
  private:
   bool update();
   void check_certificate();
+  // The code is withdrawn for good on this connection; the app is told.
+  void fail(std::string why, const std::string& message);
+  void emit_code();
   void set_state(VerificationState next, std::string why);  // the single mutator
 
   CoreContext& ctx_;
   std::string peer_;
   PeerTrust& trust_;
   VerificationState state_ = VerificationState::AwaitingExchange;
-  std::string local_, remote_, code_;  // fingerprints as SdpFingerprints::canonical()
-  std::vector<std::string> remote_lines_;
+  std::string local_;      // our fingerprints, SdpFingerprints::canonical()
+  SdpFingerprints remote_;  // the peer's, as its description named them
+  std::string code_;
   std::string certificate_;  // what DTLS authenticated, as one SdpFingerprints line ("" = not told)
   bool committer_ = false;
   std::string own_nonce_;     // made when first needed
