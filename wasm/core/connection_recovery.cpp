@@ -279,8 +279,12 @@ RecoveryAction ConnectionRecovery::on_signaling_up(std::int64_t now) {
   }
 }
 
-RecoveryAction ConnectionRecovery::on_network_change(std::int64_t now) {
+RecoveryAction ConnectionRecovery::on_network_change(std::int64_t now, std::int64_t changed_at) {
   retries_ = 0;  // a new network: the slow retries start over from short
+  if (connecting_since_ > changed_at && state_ != PeerState::Unreachable) {
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "the network changed before this connection began: nothing to redo");
+    return RecoveryAction::None;
+  }
   switch (state_) {
     case PeerState::Connected:
       // The candidates of the old network are useless now: gather anew. The
@@ -306,7 +310,13 @@ RecoveryAction ConnectionRecovery::on_network_change(std::int64_t now) {
       ctx_.transition(kMachine, peer_, to_string(state_), to_string(state_), "the network changed: a fresh retry");
       arm_timer(now);  // the new connection's watchdog
       return RecoveryAction::FreshConnection;
-    default:  // a first connection still being made: ICE failing (or the watchdog) replaces it
+    case PeerState::Connecting:
+      // Likewise a connection still being made: gathered on the old network,
+      // it would only fail after ICE's own timeouts (15 s in Chrome). A new
+      // network gets a full round of fresh connections, as it gets restarts.
+      fresh_connections_ = 0;
+      return fresh(now, "the network changed while connecting");
+    default:
       return RecoveryAction::None;
   }
 }

@@ -7,7 +7,7 @@
 //   Connecting ─up─▶ Connected ─down─▶ Disconnected ─5 s─▶ RestartPending ─backoff─▶ Restarting
 //      │  ▲                                                      ▲                      │ not up in 10 s
 //      │  └──────────── fresh connection ◀── restarts used up ───┴──────────────────────┘ (3 restarts)
-//      │ stalled (no progress), or ICE failed
+//      │ stalled (no progress), ICE failed, or the network changed
 //      └─▶ fresh connection; after 3 of ours in a row ─▶ Unreachable ─backoff ≤ 60 s─▶ Retrying ─up─▶ Connected
 //                                                          ▲   network change, fresh ICE servers,   │
 //                                                          │   signaling back: at once              │
@@ -111,9 +111,11 @@ class ConnectionRecovery {
   // The device's network changed (the browser's `online` event), reported
   // only while signaling is up (the mesh defers it until then): every pair
   // restarts ICE at once, an unreachable one retries at once with its
-  // backoff reset, and a retry in flight (gathered on the old network) is
-  // replaced by a fresh one.
-  RecoveryAction on_network_change(std::int64_t now);
+  // backoff reset, and a connection being made or a retry in flight
+  // (gathered on the old network) is replaced by a fresh one.
+  // `changed_at` is when it changed: a connection begun since then (a
+  // rejoin's, while signaling was away) was made on the new network.
+  RecoveryAction on_network_change(std::int64_t now, std::int64_t changed_at);
   // The ICE servers changed (fresh TURN credentials): an unreachable pair retries at once.
   RecoveryAction on_ice_servers_changed(std::int64_t now);
 

@@ -185,10 +185,10 @@ void Mesh::on_network_change(std::int64_t now) {
                                : "the network changed: every connection restarts ICE once signaling is back");
   // An ICE restart's offer needs signaling: until it is back, the change is remembered.
   if (!ctx_.signaling_up()) {
-    network_changed_ = true;
+    if (!network_changed_at_) network_changed_at_ = now;
     return;
   }
-  for (auto& [id, member] : roster_) member.link->on_network_change(now);
+  for (auto& [id, member] : roster_) member.link->on_network_change(now, now);
 }
 
 namespace {
@@ -231,9 +231,10 @@ void Mesh::on_outage_timer(std::int64_t now, int timer) {
 
 void Mesh::on_signaling_up(std::int64_t now) {
   for (auto& [id, member] : roster_) member.link->on_signaling_up(now);
-  if (network_changed_) {
-    network_changed_ = false;
-    for (auto& [id, member] : roster_) member.link->on_network_change(now);
+  if (network_changed_at_) {
+    const std::int64_t changed_at = *network_changed_at_;
+    network_changed_at_.reset();
+    for (auto& [id, member] : roster_) member.link->on_network_change(now, changed_at);
   }
 }
 

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -155,7 +156,9 @@ class Mesh {
   int uplink_kbps_;
   std::size_t budget_senders_ = 0;  // the senders the last split was made for
   int stats_timer_ = 0;
-  bool network_changed_ = false;  // while signaling is away: the restarts wait for it
+  // When the network changed while signaling was away: the restarts wait
+  // for it, and concern only the connections made before that moment.
+  std::optional<std::int64_t> network_changed_at_;
   // Every pair down together: None, then Confirming (outage_timer_ runs),
   // then Reported (a network change) until a pair is up again.
   enum class Outage { None, Confirming, Reported };

@@ -189,7 +189,9 @@ void PeerNegotiation::on_signaling_up(std::int64_t now) {
   apply(now, recovery_.on_signaling_up(now));
 }
 
-void PeerNegotiation::on_network_change(std::int64_t now) { apply(now, recovery_.on_network_change(now)); }
+void PeerNegotiation::on_network_change(std::int64_t now, std::int64_t changed_at) {
+  apply(now, recovery_.on_network_change(now, changed_at));
+}
 
 // connectionState says whether DTLS is up too; iceConnectionState alone is the
 // fallback for implementations that lack connectionState.

@@ -165,7 +165,7 @@ class PeerNegotiation {
   void on_signaling_up(std::int64_t now);
   // The device's network changed (reported while signaling is up): see
   // ConnectionRecovery::on_network_change.
-  void on_network_change(std::int64_t now);
+  void on_network_change(std::int64_t now, std::int64_t changed_at);
   void on_local_track_changed(std::int64_t now, MediaKind kind, const std::string& old_track);
   void set_sender_budget(std::int64_t now, int max_bitrate_bps, double scale_resolution_down_by);
   void request_stats(std::int64_t now);

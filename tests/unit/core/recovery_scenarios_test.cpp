@@ -184,6 +184,39 @@ TEST_CASE("recovery: a network change during a retry replaces the retry's connec
   }
 }
 
+TEST_CASE("recovery: a network change while a connection is still being made replaces it, gathered on the old network") {
+  // Bob's page on a dead network: its pairs make their first connections
+  // (or their third fresh one) there. The network comes back: the browser
+  // fires `online`, and the pair connects at once instead of after ICE's
+  // own timeouts, three fresh connections and a backoff (seen in the
+  // browser suite: 16 s, past the test's 15 s).
+  for (const bool online : {false, true}) {
+    CAPTURE(online);
+    World w(207);
+    auto people = crowd(w, 2);
+    Participant& a = *people[0];
+    Participant& b = *people[1];
+    w.net.block_hosts("P0", "P1", true);
+    join_all(w, people);
+    w.run_for(1000);  // negotiated; ICE checks the (blocked) candidate pairs
+    REQUIRE(state_of(a, b.id()) == "connecting");
+    w.net.wedge_current("P0", "P1");
+    w.net.block_hosts("P0", "P1", false);
+    const int made = a.pcs_created;
+    if (online) a.network_changed();
+    const auto took = run_until_meshed(w, people, 120000);
+    CHECK_MESSAGE(took >= 0, lines(w.mesh_problems(people)));
+    if (online) {
+      CHECK(took < 3000);
+      CHECK(a.pcs_created - made == 1);
+    } else {
+      CHECK(took > 5000);  // left to the wedged connection's failure
+    }
+    CHECK(state_of(a, b.id()) == "connected");
+    CHECK(unreachable_reports(a, b.id()) == 0);
+  }
+}
+
 TEST_CASE("recovery: after a network change every pair restarts ICE as soon as signaling is back") {
   World w(207);
   auto people = crowd(w, 4);
