@@ -18,6 +18,7 @@ const FILES = [
   ['meshmeet-core.wasm', '`meshmeet-core.wasm`'],
   ['meshmeet-core.mjs', '`meshmeet-core.mjs` (Emscripten loader + Embind)'],
   ['meshmeet.js', '`meshmeet.js` (the shim and public API)'],
+  ['app-data.js', '`app-data.js` (app data framing, imported by the shim)'],
 ];
 
 /** Each shipped file's size raw and gzip -9, from `dist` (default: the checkout's dist/). */

@@ -67,6 +67,19 @@ export type ErrorCode =
    * 'wasm-unsafe-eval'.
    */
   | 'core-unavailable'
+  /**
+   * send(): the message is over the limit of its kind (MAX_MESSAGE_BYTES
+   * reliable, MAX_LOSSY_BYTES lossy, counted after UTF-8 or JSON encoding).
+   */
+  | 'data-too-large'
+  /** send() to a peer in the meeting whose connection is not open (yet, or any more). `peer` says which. */
+  | 'peer-not-connected'
+  /**
+   * send(): so much still waits to go to a peer (SEND_BUFFER_BYTES) that this
+   * message would not fit. Nothing was sent to anyone: try again later (a
+   * slow link, or a peer that stopped reading). `peer` says which.
+   */
+  | 'send-buffer-full'
   /** A bad argument to this API. */
   | 'invalid-argument'
   /** Input the core could not use (a bug report is welcome). */
@@ -274,6 +287,22 @@ export type QualityLevel = 'good' | 'fair' | 'poor';
 /** Whether the person vouched for a peer's verification code (Meeting.markVerified). */
 export type VerificationTrust = 'unverified' | 'verified' | 'changed';
 
+/** What send() sends and a 'data' event carries. */
+export type AppData = string | ArrayBuffer | ArrayBufferView | JsonValue;
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface SendOptions {
+  /** One peer id or several; default: everyone connected. */
+  to?: string | string[];
+  /** Reliable and ordered (default true), or unordered and lossy. */
+  reliable?: boolean;
+}
+
+/** The largest reliable message send() takes: 8 MiB. */
+export const MAX_MESSAGE_BYTES: number;
+/** The largest lossy message send() takes: 64 KiB less 2 bytes (one chunk). */
+export const MAX_LOSSY_BYTES: number;
+
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn';
   machine: string;
@@ -301,15 +330,11 @@ export interface MeetingEvents {
   /** A chat message over the peer-to-peer data channel. `direct`: sent to you only. */
   chat: { from: Peer; text: string; direct: boolean };
   /**
-   * Whether a peer's microphone (`audio`) and camera (`video`) are on: it
-   * sends a track of that kind and has not turned it off (setMicrophone,
-   * setCamera). A shared screen counts as video. Sent over the data channel
-   * on every change and each time a connection to the peer opens.
-   */
-  /**
-   * The peer's microphone and video as it sends them: live (set and not
-   * turned off) or not, and whether its video is a shared screen (show it
-   * whole) rather than a camera.
+   * The peer's microphone and video as it sends them: live (a track of that
+   * kind, not turned off with setMicrophone/setCamera) or not, and whether
+   * its video is a shared screen (show it whole) rather than a camera. Sent
+   * over the data channel on every change and each time a connection to the
+   * peer opens.
    */
   'peer-media': { peer: Peer; audio: boolean; video: boolean; screen: boolean };
   /**
@@ -332,6 +357,13 @@ export interface MeetingEvents {
    * an 'error' event 'verification-failed' for the peer instead.
    */
   'verification-code': { peer: Peer; code: string; trust: VerificationTrust };
+  /**
+   * App data a peer sent with send(): a string, a JSON value, or an
+   * ArrayBuffer (whatever view was sent). `reliable`: which channel it came
+   * over. Data from a peer that is not a well-formed message (a broken or
+   * hostile client) is dropped, with a warning to the logger.
+   */
+  data: { from: Peer; data: string | ArrayBuffer | JsonValue; reliable: boolean };
   error: MeshmeetError;
 }
 
@@ -381,6 +413,28 @@ export class Meeting {
   replaceAudioTrack(track: MediaStreamTrack | null): Promise<void>;
   /** Chat over the data channels: to everyone, or to one peer id. Up to 16 KiB. */
   sendChat(text: string, to?: string): void;
+  /**
+   * Sends app data peer to peer (the server never sees it): to everyone
+   * connected now, or to the peer ids in `options.to`. The others get a
+   * 'data' event. Strings arrive as strings, ArrayBuffers and typed arrays
+   * as ArrayBuffers, anything else as what JSON makes of it.
+   *
+   * Reliable (the default): delivered whole and in order over each
+   * connection, up to MAX_MESSAGE_BYTES (larger messages are cut into
+   * chunks and put back together). `reliable: false`: unordered and never
+   * retransmitted, for state that the next message supersedes (cursors, game
+   * state), up to MAX_LOSSY_BYTES.
+   *
+   * Resolves once the message is handed to every connection it goes to
+   * (not when it arrived). A connection that is being rebuilt drops what it
+   * had not delivered yet; sent to everyone, peers not connected at that
+   * moment do not get it. Rejects, having sent nothing to anyone, with
+   * MeshmeetError: 'not-joined', 'invalid-argument' (data that cannot be
+   * sent, e.g. a Blob or a cyclic object), 'data-too-large', 'unknown-peer'
+   * (an id in `to` not in the meeting), 'peer-not-connected' (an id in `to`
+   * without an open connection), 'send-buffer-full' (back-pressure).
+   */
+  send(data: AppData, options?: SendOptions): Promise<void>;
   /**
    * The person read the verification code aloud with this peer and it
    * matched. The next 'verification-code' event for the peer has `trust`

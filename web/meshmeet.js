@@ -1,13 +1,19 @@
 // meshmeet: mesh video meetings in the browser (and in Node).
 //
-// This file is the whole JavaScript side of the client. The decisions —
+// This file is the JavaScript side of the client. The decisions —
 // signaling, reconnection, perfect negotiation, ICE restarts, the uplink
 // budget — live in the C++ core compiled to WebAssembly. This shim owns the
 // browser objects (WebSocket, RTCPeerConnection, timers), feeds what happens
 // to them into the core, and carries out what the core asks for. No WebRTC
-// logic here beyond translating calls and events.
+// logic here beyond translating calls and events. App data (meeting.send)
+// passes beside the core: its framing is in app-data.js.
 
 import createCoreModule from './meshmeet-core.mjs';
+import {
+  AppDataReader, MAX_LOSSY_BYTES, MAX_MESSAGE_BYTES, SEND_BUFFER_BYTES, appDataChunks, encodeAppData, openAppChannels,
+} from './app-data.js';
+
+export { MAX_LOSSY_BYTES, MAX_MESSAGE_BYTES };
 
 // The core's .wasm is fetched from next to this file, i.e. from wherever the
 // page got the package. A load that fails is 'core-unavailable', and the next
@@ -71,7 +77,7 @@ const ERROR_CODES = new Set([
   'too-large', 'bad-request', 'bad-json', 'bad-message', 'not-joined', 'already-joined', 'unknown-peer', 'bad-resume',
   'server-unreachable', 'server-error', 'peer-unreachable', 'verification-failed', 'chat-not-joined',
   'chat-unknown-peer', 'chat-too-long', 'chat-queue-full', 'invalid-argument', 'bad-input', 'core-unavailable',
-  'relay-unavailable',
+  'relay-unavailable', 'data-too-large', 'peer-not-connected', 'send-buffer-full',
 ]);
 
 function typedError(code, message, details = {}) {
@@ -334,9 +340,10 @@ async function setLocalDescriptionImplicit(pc) {
 }
 
 /**
- * One participant in one meeting. Events: 'state', 'peer-joined',
- * 'peer-left', 'peer-state', 'track', 'chat', 'peer-media', 'quality',
- * 'verification-code', 'error'. See index.d.ts.
+ * One participant in one meeting. Events: 'state', 'welcomed',
+ * 'peer-joined', 'peer-left', 'peer-id-changed', 'peer-state', 'track',
+ * 'chat', 'peer-media', 'quality', 'verification-code', 'data', 'error'.
+ * See index.d.ts.
  */
 export class Meeting {
   constructor(core, config, options) {
@@ -436,6 +443,46 @@ export class Meeting {
   sendChat(text, to) {
     if (typeof text !== 'string') throw new MeshmeetError('invalid-argument', 'chat text must be a string');
     this._input((c, t) => c.sendChat(t, text, to ?? ''));
+  }
+
+  /**
+   * Sends app data to everyone connected, or to the peer ids in `to`, over
+   * the connections themselves (the server never sees it). See index.d.ts.
+   */
+  async send(data, { to, reliable = true } = {}) {
+    if (this.self === null || this._disposed || this.state === 'left' || this.state === 'failed')
+      throw new MeshmeetError('not-joined', 'send() needs a joined meeting');
+    if (typeof reliable !== 'boolean') throw new MeshmeetError('invalid-argument', '`reliable` must be a boolean');
+    const ids = to === undefined ? null : typeof to === 'string' ? [to] : to;
+    if (ids !== null && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string')))
+      throw new MeshmeetError('invalid-argument', '`to` must be a peer id or an array of peer ids');
+    const message = encodeAppData(data);
+    if (message.problem) throw new MeshmeetError('invalid-argument', message.problem);
+    const limit = reliable ? MAX_MESSAGE_BYTES : MAX_LOSSY_BYTES;
+    if (message.bytes.length > limit)
+      throw new MeshmeetError('data-too-large', `${message.bytes.length} bytes is over the ${limit} bytes of one ${reliable ? 'reliable' : 'lossy'} message`);
+    // Whom it goes to, all checked before anything is sent: a send either
+    // reaches every channel it names or none.
+    const open = new Map();  // peer id → its open app channel of that kind
+    for (const entry of this._pcs.values()) {
+      const channel = reliable ? entry.app.reliable : entry.app.lossy;
+      if (channel.readyState === 'open') open.set(entry.peer, channel);
+    }
+    const targets = [];
+    for (const id of ids ?? this._peers.keys()) {
+      if (!this._peers.has(id)) throw new MeshmeetError('unknown-peer', `no peer ${id} in the meeting`, { peer: id });
+      const channel = open.get(id);
+      if (channel) targets.push([id, channel]);
+      else if (ids) throw new MeshmeetError('peer-not-connected', `no open connection to ${id} (yet)`, { peer: id });
+    }
+    const chunks = [...appDataChunks(message)];
+    const size = chunks.reduce((sum, c) => sum + c.length, 0);
+    const cap = SEND_BUFFER_BYTES[reliable ? 'reliable' : 'lossy'];
+    for (const [id, channel] of targets) {
+      if (channel.bufferedAmount + size > cap)
+        throw new MeshmeetError('send-buffer-full', `${channel.bufferedAmount} bytes still wait to go to ${id}: try again once they are sent`, { peer: id });
+    }
+    for (const [, channel] of targets) for (const chunk of chunks) channel.send(chunk);
   }
 
   /**
@@ -837,14 +884,16 @@ export class Meeting {
   _createPc(o) {
     const pc = new this._RTCPeerConnection(o.config ?? {});
     let channel;
+    let app;
     try {
       channel = pc.createDataChannel('meshmeet', { negotiated: true, id: 0 });
+      app = openAppChannels(pc);
     } catch (e) {
       pc.close();
       throw e;
     }
     // iceRestartFrom: the local ufrag an emulated restartIce() replaces (see restart-ice).
-    const entry = { pc, channel, senders: { audio: null, video: null }, peer: o.peer, handle: o.pc, iceRestartFrom: null, iceRestartAsked: false };
+    const entry = { pc, channel, app, senders: { audio: null, video: null }, peer: o.peer, handle: o.pc, iceRestartFrom: null, iceRestartAsked: false };
     this._pcs.set(o.pc, entry);
     const live = () => this._pcs.get(o.pc) === entry;
     const feed = (fn) => live() && this._input(fn);
@@ -869,17 +918,29 @@ export class Meeting {
     };
     channel.onclose = () => feed((c, t) => c.dataChannelClosed(t, o.pc));
     channel.onmessage = (e) => typeof e.data === 'string' && feed((c, t) => c.dataChannelMessage(t, o.pc, e.data));
+    for (const reliable of [true, false]) {
+      const reader = new AppDataReader();
+      (reliable ? app.reliable : app.lossy).onmessage = (e) => {
+        if (!live()) return;
+        const read = reader.push(e.data);
+        if (read?.problem) this._logger?.({ level: 'warn', machine: 'shim', subject: entry.peer, from: '', to: '', detail: `app data dropped: ${read.problem}` });
+        else if (read) this._emit('data', { from: this._peer(entry.peer), data: read.data, reliable });
+      };
+    }
   }
 
   _closePc(entry) {
-    const { pc, channel } = entry;
+    const { pc, channel, app } = entry;
     pc.onnegotiationneeded = pc.onicecandidate = pc.onsignalingstatechange = null;
     pc.oniceconnectionstatechange = pc.onconnectionstatechange = pc.ontrack = null;
     channel.onopen = channel.onclose = channel.onmessage = null;
-    try {
-      channel.close();
-    } catch {
-      /* closed */
+    for (const c of [channel, app.reliable, app.lossy]) {
+      c.onmessage = null;
+      try {
+        c.close();
+      } catch {
+        /* closed */
+      }
     }
     // close() before dropping: browsers free closed connections slowly and cap their number.
     try {

@@ -3,7 +3,8 @@
 // specifier 'meshmeet' to node_modules with an import map, served as static
 // files from ANOTHER origin than the meshmeet server (as on a developer's own
 // site). In Chromium that page creates a meeting on the server and two such
-// pages join it, receive each other's camera and exchange chat; a server
+// pages join it, receive each other's camera and exchange chat and app data
+// (JSON, lossy, and a 300 KiB ArrayBuffer, chunked); a server
 // whose --allow-origin leaves the site out is reported as forbidden-origin.
 //
 //   node --test --test-concurrency=1 tests/browser/package-page.test.mjs
@@ -49,7 +50,7 @@ const PAGE = `<!doctype html>
 <script type="importmap">{ "imports": { "meshmeet": "./node_modules/meshmeet/dist/meshmeet.js" } }</script>
 <script type="module">
   import { createMeeting, joinMeeting } from 'meshmeet';
-  const seen = { tracks: [], chats: [], peers: [] };
+  const seen = { tracks: [], chats: [], peers: [], data: [] };
   window.site = {
     seen,
     create: (server) => createMeeting(server, { name: 'on my site' }).then((m) => ({ id: m.id, link: m.link })),
@@ -59,6 +60,12 @@ const PAGE = `<!doctype html>
       m.on('peer-joined', (peer) => seen.peers.push(peer.name));
       m.on('track', ({ peer, track }) => seen.tracks.push({ peer: peer.name, kind: track.kind }));
       m.on('chat', ({ from, text }) => seen.chats.push({ from: from.name, text }));
+      m.on('data', ({ from, data, reliable }) => {
+        // An ArrayBuffer is summed up (the test compares sums, not 300 KiB of JSON).
+        const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : null;
+        const summary = bytes ? { bytes: bytes.length, sum: bytes.reduce((s, b) => (s + b) % 65521, 0) } : data;
+        seen.data.push({ from: from.name, reliable, data: summary });
+      });
       for (const peer of m.peers.values()) seen.peers.push(peer.name);
       window.meeting = m;
       return m.self.id;
@@ -98,7 +105,7 @@ describe('the packed npm package on a page of another origin, no bundler (Chromi
     return p;
   }
 
-  it('creates a meeting, two pages join it, see and hear each other and chat', TEST, async () => {
+  it('creates a meeting, two pages join it, see and hear each other, chat and send app data', TEST, async () => {
     assert.notEqual(new URL(site.url).origin, new URL(srv.url).origin, 'the page and the server are different origins');
     const ada = await openSite('Ada');
     const bo = await openSite('Bo');
@@ -120,6 +127,24 @@ describe('the packed npm package on a page of another origin, no bundler (Chromi
     await ada.page.evaluate(() => window.meeting.sendChat('hello from my site'));
     await waitFor(async () => (await bo.page.evaluate(() => window.site.seen.chats)).some((c) => c.from === 'Ada' && c.text === 'hello from my site'),
       10000, 'Bo to get Ada\'s chat');
+
+    // App data, both ways: a JSON value, a lossy one, a 300 KiB ArrayBuffer (five chunks).
+    const sent = await ada.page.evaluate(async () => {
+      const bytes = new Uint8Array(300 * 1024).map((_, i) => (i * 7) % 251);
+      await window.meeting.send({ kind: 'cursor', x: 1 });
+      await window.meeting.send({ kind: 'cursor', x: 2 }, { reliable: false });
+      await window.meeting.send(bytes.buffer);
+      return { bytes: bytes.length, sum: bytes.reduce((s, b) => (s + b) % 65521, 0) };
+    });
+    const boId = await bo.page.evaluate(() => window.meeting.self.id);
+    await ada.page.evaluate((id) => window.meeting.send('just for you', { to: id }), boId);
+    await bo.page.evaluate(() => window.meeting.send('thanks'));
+    await waitFor(async () => (await bo.page.evaluate(() => window.site.seen.data)).length === 4, 10000, 'Bo to get four messages from Ada');
+    const got = await bo.page.evaluate(() => window.site.seen.data);
+    assert.deepEqual(got.filter((d) => d.reliable).map((d) => d.data), [{ kind: 'cursor', x: 1 }, sent, 'just for you'], 'reliable ones in order, as sent');
+    assert.deepEqual(got.filter((d) => !d.reliable).map((d) => d.data), [{ kind: 'cursor', x: 2 }]);
+    assert.ok(got.every((d) => d.from === 'Ada'));
+    await waitFor(async () => (await ada.page.evaluate(() => window.site.seen.data)).some((d) => d.from === 'Bo' && d.data === 'thanks'), 10000, 'Ada to get Bo\'s');
     for (const p of [ada, bo]) {
       await p.page.evaluate(() => window.meeting.leave());
       await p.close();

@@ -12,9 +12,12 @@ import {
   getMeeting,
   joinMeeting,
   liveCoreObjects,
+  MAX_LOSSY_BYTES,
+  MAX_MESSAGE_BYTES,
   Meeting,
   preload,
   MeshmeetError,
+  type AppData,
   type CreatedMeeting,
   type CreateMeetingOptions,
   type ErrorCode,
@@ -27,6 +30,7 @@ import {
   type Peer,
   type PeerState,
   type QualityLevel,
+  type SendOptions,
   type VerificationTrust,
 } from '../../dist/index.js';
 
@@ -146,6 +150,13 @@ async function app(): Promise<void> {
     if (trust === 'changed') void meeting.markVerified(e.peer.id);
     void [code, e.peer];
   });
+  meeting.on('data', (e) => {
+    const from: Peer = e.from;
+    const reliable: boolean = e.reliable;
+    if (e.data instanceof ArrayBuffer) void new Uint8Array(e.data);
+    else if (typeof e.data === 'string') void e.data.length;
+    void [from, reliable];
+  });
   const marked: boolean = meeting.markVerified('peer-id');
   // @ts-expect-error a peer id, not a Peer
   meeting.markVerified({ id: 'peer-id' });
@@ -169,6 +180,17 @@ async function app(): Promise<void> {
   await meeting.replaceAudioTrack(null);
   meeting.sendChat('hello everyone');
   meeting.sendChat('just you', 'peer-id');
+  const sent: Promise<void> = meeting.send({ cursor: [3, 4] }, { reliable: false });
+  await sent;
+  await meeting.send('hello', { to: 'peer-id' });
+  await meeting.send(new Uint8Array([1, 2, 3]), { to: ['a', 'b'] });
+  const payload: AppData = new ArrayBuffer(MAX_LOSSY_BYTES < MAX_MESSAGE_BYTES ? 8 : 0);
+  const sendOptions: SendOptions = { reliable: true };
+  await meeting.send(payload, sendOptions);
+  // @ts-expect-error a function is not app data
+  await meeting.send(() => 1);
+  // @ts-expect-error `to` is peer ids, not Peers
+  await meeting.send('x', { to: { id: 'a' } });
   meeting.setUplinkBudget(800);
   const tracks: MediaStreamTrack[] = meeting.remoteTracks('peer-id');
   const loudness: number = meeting.audioLevel('peer-id');
