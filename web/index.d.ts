@@ -80,6 +80,11 @@ export type ErrorCode =
    * slow link, or a peer that stopped reading). `peer` says which.
    */
   | 'send-buffer-full'
+  /**
+   * replaceVideoTrack/replaceAudioTrack: a connection's sender refused the
+   * new track (RTCRtpSender.replaceTrack rejected, or addTrack threw).
+   */
+  | 'track-not-replaced'
   /** A bad argument to this API. */
   | 'invalid-argument'
   /** Input the core could not use (a bug report is welcome). */
@@ -217,7 +222,12 @@ export interface JoinOptions {
 
 /**
  * Joins a meeting and resolves once the server has welcomed you (peers
- * connect in the background; watch 'peer-state' and 'track'). Rejects with
+ * connect in the background; watch 'peer-state' and 'track'). When it
+ * resolves, `meeting.peers` holds everyone already there, and nothing is
+ * missed: listeners added in the same tick (right after `await
+ * joinMeeting(...)`, before any other await) first get the events emitted
+ * while joining, in order — the 'state' changes, 'welcomed', and a
+ * 'peer-joined' for each peer already in the meeting. Rejects with
  * MeshmeetError: 'meeting-not-found', 'meeting-full', 'too-many-connections',
  * 'forbidden-origin', 'server-unreachable', 'core-unavailable', 'invalid-argument'.
  *
@@ -251,9 +261,12 @@ export interface Peer {
  * meeting: after a reconnect the server would not take you back, the
  * meeting being full by then or gone; an 'error' event with 'meeting-full'
  * or 'meeting-not-found' says which, just before. Every peer connection is
- * closed then; stopping your own tracks is up to you.
+ * closed then; stopping your own tracks is up to you. 'leaving': leave()
+ * was called while signaling was away; every peer connection is closed, and
+ * a socket opens to tell the server (so the others see you leave at once,
+ * not after the resume grace), then 'left'.
  */
-export type MeetingState = 'idle' | 'connecting' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'failed';
+export type MeetingState = 'idle' | 'connecting' | 'joining' | 'joined' | 'reconnecting' | 'leaving' | 'left' | 'failed';
 
 /**
  * Why a peer left: from the server, or 'gone' (left while we were away),
@@ -286,6 +299,22 @@ export type PeerState =
 export type QualityLevel = 'good' | 'fair' | 'poor';
 /** Whether the person vouched for a peer's verification code (Meeting.markVerified). */
 export type VerificationTrust = 'unverified' | 'verified' | 'changed';
+
+/** Meeting.peerStatus(): one peer's state now. */
+export interface PeerStatus {
+  peer: Peer;
+  /** The connection ('peer-state'). */
+  state: PeerState;
+  /** What the peer says it sends ('peer-media'); false until it said. */
+  audio: boolean;
+  video: boolean;
+  screen: boolean;
+  /** The last 'quality' level; null until measured. */
+  quality: QualityLevel | null;
+  /** The code to read aloud ('verification-code'); null until both ends derived it. */
+  verificationCode: string | null;
+  trust: VerificationTrust;
+}
 
 /** What send() sends and a 'data' event carries. */
 export type AppData = string | ArrayBuffer | ArrayBufferView | JsonValue;
@@ -388,11 +417,20 @@ export class Meeting {
    */
   readonly relayOnly: boolean;
 
-  /** Subscribes; returns a function that unsubscribes. */
+  /**
+   * Subscribes; returns a function that unsubscribes. Subscribed in the tick
+   * joinMeeting resolves in, the listener first gets (in a microtask) the
+   * events of its type emitted while joining.
+   */
   on<K extends keyof MeetingEvents>(type: K, listener: (event: MeetingEvents[K]) => void): () => void;
   off<K extends keyof MeetingEvents>(type: K, listener: (event: MeetingEvents[K]) => void): void;
 
-  /** Leaves: the others see you go at once. Then everything is closed. */
+  /**
+   * Leaves: the others see you go at once, also when called while
+   * reconnecting (a socket opens to tell the server). Resolves once the
+   * server has been told, or could not be within the connect timeout; then
+   * everything is closed.
+   */
   leave(): Promise<void>;
   /** Turns your microphone on or off (the track stays, muted); the others get 'peer-media'. */
   setMicrophone(on: boolean): void;
@@ -406,11 +444,21 @@ export class Meeting {
   setCamera(on: boolean): void;
   /**
    * Sends another video track instead (screen share; the camera again to
-   * stop sharing); null stops sending video.
+   * stop sharing); null stops sending video. Resolves once every open
+   * connection's sender carries it (connections made later start with it).
+   * Rejects with 'track-not-replaced' if a sender refused it (every sender
+   * is then back on the previous track: all or nothing),
+   * 'invalid-argument' for a track of another kind, 'not-joined' after leave().
    */
   replaceVideoTrack(track: MediaStreamTrack | null): Promise<void>;
-  /** Sends another audio track instead (a different microphone); null stops sending audio. */
+  /** As replaceVideoTrack, for audio (a different microphone); null stops sending audio. */
   replaceAudioTrack(track: MediaStreamTrack | null): Promise<void>;
+  /**
+   * One peer's state now (undefined for an id not in the meeting): what the
+   * 'peer-state', 'peer-media', 'quality' and 'verification-code' events
+   * said last, for an app that renders from state or subscribed late.
+   */
+  peerStatus(peerId: string): PeerStatus | undefined;
   /** Chat over the data channels: to everyone, or to one peer id. Up to 16 KiB. */
   sendChat(text: string, to?: string): void;
   /**

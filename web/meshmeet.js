@@ -77,7 +77,7 @@ const ERROR_CODES = new Set([
   'too-large', 'bad-request', 'bad-json', 'bad-message', 'not-joined', 'already-joined', 'unknown-peer', 'bad-resume',
   'server-unreachable', 'server-error', 'peer-unreachable', 'verification-failed', 'chat-not-joined',
   'chat-unknown-peer', 'chat-too-long', 'chat-queue-full', 'invalid-argument', 'bad-input', 'core-unavailable',
-  'relay-unavailable', 'data-too-large', 'peer-not-connected', 'send-buffer-full',
+  'relay-unavailable', 'data-too-large', 'peer-not-connected', 'send-buffer-full', 'track-not-replaced',
 ]);
 
 function typedError(code, message, details = {}) {
@@ -366,6 +366,11 @@ export class Meeting {
     this._timers = new Map();       // timer handle → timeout id
     this._remoteTracks = new Map(); // `${pc}/${track id}` → { track, streams }
     this._listeners = new Map();
+    // Every event emitted until the app holds this Meeting (and one tick
+    // more): replayed to a listener added in that window (see on()).
+    this._backlog = [];
+    this._trackOps = null;          // while a replace*Track call runs: what its outputs started
+    this._sending = { audio: null, video: null };  // the local track of each kind, as the core was told
     this._peers = new Map();        // peer id → { id, name }
     this._disposed = false;
     this._pumping = false;
@@ -390,10 +395,22 @@ export class Meeting {
     return new Map(this._peers);
   }
 
-  /** Subscribes to an event; returns a function that unsubscribes. */
+  /**
+   * Subscribes to an event; returns a function that unsubscribes. A listener
+   * added in the tick joinMeeting resolves in (right after `await
+   * joinMeeting(...)`) first gets, in a microtask, the events of its type
+   * emitted while joining: it misses nothing, whatever the join's timing.
+   */
   on(type, listener) {
     if (!this._listeners.has(type)) this._listeners.set(type, new Set());
-    this._listeners.get(type).add(listener);
+    const listeners = this._listeners.get(type);
+    listeners.add(listener);
+    const missed = this._backlog?.filter((e) => e.type === type) ?? [];
+    if (missed.length > 0) {
+      queueMicrotask(() => {
+        for (const e of missed) if (listeners.has(listener)) this._call(listener, e.detail);
+      });
+    }
     return () => this.off(type, listener);
   }
 
@@ -401,7 +418,11 @@ export class Meeting {
     this._listeners.get(type)?.delete(listener);
   }
 
-  /** Leaves the meeting: the others see us go at once. Resolves when done. */
+  /**
+   * Leaves the meeting: the others see us go at once. Resolves when the
+   * server has been told (while reconnecting: once a socket is up again), or
+   * could not be within the core's connect timeout.
+   */
   async leave() {
     if (this._disposed) return;
     const left = new Promise((resolve) => {
@@ -409,10 +430,10 @@ export class Meeting {
       const off = this.on('state', ({ state }) => (state === 'left' || state === 'failed') && (off(), resolve()));
     });
     this._input((c, t) => c.leave(t));
-    // The leave message goes out before any close frame; wait for the core to
-    // call it done, but never hang on a dead server.
+    // The core bounds the wait itself; this only guards against a core that
+    // would not (a bug), so that leave() never hangs.
     let timer;
-    await Promise.race([left, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+    await Promise.race([left, new Promise((r) => (timer = setTimeout(r, 30000)))]);
     clearTimeout(timer);
     this.dispose();
   }
@@ -430,13 +451,35 @@ export class Meeting {
   }
 
   /** Sends `track` instead of the current outgoing video (screen share); null stops video. */
-  async replaceVideoTrack(track) {
-    this._useLocalTrack('video', track);
+  replaceVideoTrack(track) {
+    return this._replaceTrack('video', track);
   }
 
   /** Replaces the outgoing audio track (a different microphone); null stops audio. */
-  async replaceAudioTrack(track) {
-    this._useLocalTrack('audio', track);
+  replaceAudioTrack(track) {
+    return this._replaceTrack('audio', track);
+  }
+
+  /**
+   * The state of one peer now, as the core knows it (undefined for an id not
+   * in the meeting): what the events said last, for an app that subscribed
+   * late or renders from state.
+   */
+  peerStatus(peerId) {
+    if (typeof peerId !== 'string') throw new MeshmeetError('invalid-argument', 'peerStatus needs a peer id');
+    if (!this._peers.has(peerId) || !this._client) return undefined;
+    const found = JSON.parse(this._client.snapshot()).peers.find((p) => p.peer === peerId);
+    if (!found) return undefined;
+    return {
+      peer: this._peer(peerId),
+      state: found.state,
+      audio: found.audio,
+      video: found.video,
+      screen: found.screen,
+      quality: found.quality === 'unknown' ? null : found.quality,
+      verificationCode: found.verificationCode || null,
+      trust: found.trust,
+    };
   }
 
   /** Sends a chat message over the data channels: to everyone, or to one peer id. */
@@ -533,6 +576,7 @@ export class Meeting {
   dispose() {
     if (this._disposed) return;
     this._disposed = true;
+    this._backlog = null;
     globalThis.removeEventListener?.('online', this._onOnline);
     this._lifetime.abort();
     for (const id of this._timers.values()) clearTimeout(id);
@@ -587,6 +631,9 @@ export class Meeting {
     } finally {
       this._probe = null;
     }
+    // The app gets this Meeting in a microtask; whatever it subscribes
+    // before the next task still hears what happened while joining.
+    setTimeout(() => (this._backlog = null), 0);
     return this;
   }
 
@@ -615,7 +662,36 @@ export class Meeting {
     });
   }
 
+  // Resolves once every connection's sender carries `track` (replaceTrack
+  // is asynchronous). All or nothing: if any sender refused it, every one
+  // goes back to the previous track (so the core's idea of what is sent
+  // stays true, and the same call can be tried again) and the promise
+  // rejects with 'track-not-replaced'.
+  async _replaceTrack(kind, track) {
+    if (track !== null && (typeof track !== 'object' || track.kind !== kind))
+      throw new MeshmeetError('invalid-argument', `a ${kind} MediaStreamTrack or null`);
+    if (this._disposed) throw new MeshmeetError('not-joined', 'the meeting was left');
+    const previous = this._sending[kind];
+    const failure = await this._trackOutputs(() => this._useLocalTrack(kind, track));
+    if (!failure) return;
+    if (!this._disposed) await this._trackOutputs(() => this._useLocalTrack(kind, previous));
+    throw new MeshmeetError('track-not-replaced', `a connection refused the new ${kind} track: ${failure.name ?? 'Error'}: ${failure.message ?? failure}`);
+  }
+
+  // Runs `change` and waits for the sender operations its outputs started; the first failure, if any.
+  async _trackOutputs(change) {
+    const started = [];
+    this._trackOps = started;
+    try {
+      change();
+    } finally {
+      this._trackOps = null;
+    }
+    return (await Promise.allSettled(started)).find((r) => r.status === 'rejected')?.reason;
+  }
+
   _useLocalTrack(kind, track) {
+    this._sending[kind] = track ?? null;
     const screen = kind === 'video' && isScreen(track);
     if (screen) this._screens.add(track.id);
     if (track) this._localTracks.set(track.id, track);
@@ -657,6 +733,7 @@ export class Meeting {
     const name = e?.name ?? 'Error';
     const message = e?.message ?? String(e);
     this._logger?.({ level: 'warn', machine: 'shim', subject: o.pc !== undefined ? String(o.pc) : '', from: '', to: '', detail: `${o.type} threw ${name}: ${message}` });
+    if (this._trackOps && (o.type === 'add-track' || o.type === 'replace-track')) this._trackOps.push(Promise.reject(e));
     if (o.type === 'create-peer-connection') this._input((c, t) => c.createPeerConnectionFailed(t, o.pc, name, message));
     else if (typeof o.op === 'number') this._input((c, t) => c.operationFailed(t, o.pc, o.op, name, message));
     // Those of the app's events are a listener's own: _emit already keeps them apart.
@@ -713,7 +790,10 @@ export class Meeting {
       }
       case 'replace-track': {
         const sender = this._pcs.get(o.pc)?.senders[o.kind];
-        if (sender) sender.replaceTrack(o.track ? this._localTracks.get(o.track) ?? null : null).catch(() => {});
+        if (!sender) return;
+        const replaced = sender.replaceTrack(o.track ? this._localTracks.get(o.track) ?? null : null);
+        replaced.catch(() => {});  // a connection closed meanwhile: the core moves on; replace*Track reports it
+        this._trackOps?.push(replaced);
         return;
       }
       case 'set-local-description': return this._setLocalDescription(o);
@@ -828,14 +908,18 @@ export class Meeting {
   }
 
   _emit(type, detail) {
-    for (const listener of [...(this._listeners.get(type) ?? [])]) {
-      try {
-        listener(detail);
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
+    this._backlog?.push({ type, detail });
+    for (const listener of [...(this._listeners.get(type) ?? [])]) this._call(listener, detail);
+  }
+
+  // A listener that throws is the app's bug: reported, never our loop's end.
+  _call(listener, detail) {
+    try {
+      listener(detail);
+    } catch (e) {
+      queueMicrotask(() => {
+        throw e;
+      });
     }
   }
 

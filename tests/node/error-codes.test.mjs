@@ -1,8 +1,13 @@
-// One source of truth for error codes: the C++ ErrorCode enum
-// (protocol/error_code.cpp, its wire spellings) against the two JS lists a
-// client sees them through — the ErrorCode union of web/index.d.ts and the
-// set web/meshmeet.js turns into typed errors. A code added on the server
-// and forgotten here would reach apps as 'server-error'.
+// One source of truth for error codes and states: the C++ enums, spelled by
+// their to_string functions —
+//   protocol::ErrorCode (protocol/error_code.cpp): what the server sends;
+//   core::CoreError (wasm/core/outputs.cpp): what the core reports itself;
+//   core::PeerState, SessionState, TrustState, QualityLevel: the states
+//     'peer-state', 'state', 'verification-code' and 'quality' carry —
+// against the JS lists a client sees them through: the unions of
+// web/index.d.ts and the set web/meshmeet.js turns into typed errors. A code
+// or state added in C++ and forgotten here would reach apps untyped (a
+// server code as 'server-error').
 //
 //   node --test tests/node/error-codes.test.mjs
 
@@ -17,17 +22,29 @@ const read = (path) => readFileSync(new URL(path, `file://${ROOT}/`), 'utf8');
 // answers for requests this client never makes, and 'unavailable', which
 // the shim reports as 'server-unreachable' (the server's code in serverCode).
 const NOT_FOR_CLIENTS = new Set(['not-found', 'method-not-allowed', 'unavailable']);
+// Codes only the shim raises (its own API's misuse, the package, app data).
+const SHIM_ONLY = new Set([
+  'server-unreachable', 'server-error', 'invalid-argument', 'core-unavailable', 'data-too-large', 'peer-not-connected',
+  'send-buffer-full', 'track-not-replaced',
+]);
 
-function serverCodes() {
-  const source = read('protocol/error_code.cpp');
-  const body = source.slice(source.indexOf('to_string(ErrorCode'), source.indexOf('int http_status'));
-  return [...body.matchAll(/case ErrorCode::\w+: return "([a-z-]+)";/g)].map((m) => m[1]);
+/** The strings a C++ `to_string(Enum ...)` switch returns, in order. */
+function spellings(path, enumName) {
+  const source = read(path);
+  const start = source.indexOf(`to_string(${enumName} `);
+  assert.ok(start >= 0, `${path} spells ${enumName}`);
+  const body = source.slice(start, source.indexOf('\n}\n', start));
+  return [...body.matchAll(new RegExp(`case ${enumName}::\\w+: return "([a-z-]+)";`, 'g'))].map((m) => m[1]);
 }
 
-function declaredCodes() {
+/** The string literals of `export type <name> = ...;` in web/index.d.ts. */
+function declared(name) {
   const dts = read('web/index.d.ts');
-  const union = dts.slice(dts.indexOf('export type ErrorCode'), dts.indexOf(';', dts.indexOf('export type ErrorCode')));
-  return [...union.matchAll(/\| '([a-z-]+)'/g)].map((m) => m[1]);
+  const start = dts.indexOf(`export type ${name} =`);
+  assert.ok(start >= 0, `index.d.ts declares ${name}`);
+  // Up to the first ';' outside a comment.
+  const body = dts.slice(start).replace(/\/\*[\s\S]*?\*\//g, '');
+  return [...body.slice(0, body.indexOf(';')).matchAll(/'([a-z-]+)'/g)].map((m) => m[1]);
 }
 
 function shimCodes() {
@@ -36,14 +53,33 @@ function shimCodes() {
   return [...list.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]);
 }
 
-test('every server error code a client can get is a typed ErrorCode, in index.d.ts and in the shim alike', () => {
-  const server = serverCodes();
+test('every error code a client can get is a typed ErrorCode, in index.d.ts and in the shim alike', () => {
+  const server = spellings('protocol/error_code.cpp', 'ErrorCode');
   assert.ok(server.includes('relay-unavailable') && server.length >= 16, `read the server's codes: ${server}`);
-  const declared = new Set(declaredCodes());
+  const core = spellings('wasm/core/outputs.cpp', 'CoreError');
+  assert.ok(core.includes('peer-unreachable') && core.length >= 7, `read the core's codes: ${core}`);
+  const dts = new Set(declared('ErrorCode'));
   const shim = new Set(shimCodes());
-  for (const code of server.filter((c) => !NOT_FOR_CLIENTS.has(c))) {
-    assert.ok(declared.has(code), `${code} is missing from ErrorCode in web/index.d.ts`);
+  for (const code of [...server.filter((c) => !NOT_FOR_CLIENTS.has(c)), ...core]) {
+    assert.ok(dts.has(code), `${code} is missing from ErrorCode in web/index.d.ts`);
     assert.ok(shim.has(code), `${code} is missing from ERROR_CODES in web/meshmeet.js`);
   }
-  assert.deepEqual([...shim].sort(), [...declared].sort(), 'the shim and index.d.ts list the same codes');
+  assert.deepEqual([...shim].sort(), [...dts].sort(), 'the shim and index.d.ts list the same codes');
+  const known = new Set([...server, ...core, ...SHIM_ONLY]);
+  for (const code of dts) assert.ok(known.has(code), `${code} in index.d.ts comes from no C++ enum and is not the shim's own`);
+});
+
+test('the states of the events are the C++ enums\' spellings', () => {
+  // 'new' (before a connection exists) and 'unknown' (not measured yet) are never emitted.
+  const cases = [
+    ['wasm/core/connection_recovery.cpp', 'PeerState', 'PeerState', ['new']],
+    ['wasm/core/signaling_session.cpp', 'SessionState', 'MeetingState', []],
+    ['wasm/core/peer_trust.cpp', 'TrustState', 'VerificationTrust', []],
+    ['wasm/core/quality.cpp', 'QualityLevel', 'QualityLevel', ['unknown']],
+  ];
+  for (const [path, cpp, ts, unseen] of cases) {
+    const spelled = spellings(path, cpp).filter((s) => !unseen.includes(s));
+    assert.ok(spelled.length >= 3, `read ${cpp}: ${spelled}`);
+    assert.deepEqual(declared(ts).sort(), spelled.sort(), `${ts} in index.d.ts is ${cpp} of ${path}`);
+  }
 });

@@ -589,8 +589,9 @@ test('signaling socket dropped → resume: same identity, peer connections kept,
   // for the recorded transition, not for the state to still be showing.
   await waitFor(() => a.events.slice(mark).some((e) => e.type === 'state' && e.state === 'reconnecting'), 2000, 'a to notice');
   a.meeting.sendChat('while reconnecting');
-  await waitFor(() => a.of('welcomed').length === 1 && a.meeting.state === 'joined', 5000, 'a to resume', { describe: () => report([a]) });
-  assert.equal(a.of('welcomed')[0].how, 'resumed');
+  const welcomes = () => a.events.slice(mark).filter((e) => e.type === 'welcomed');
+  await waitFor(() => welcomes().length === 1 && a.meeting.state === 'joined', 5000, 'a to resume', { describe: () => report([a]) });
+  assert.equal(welcomes()[0].how, 'resumed');
   assert.equal(a.meeting.self.id, selfId, 'same identity');
   const states = a.events.slice(mark).filter((e) => e.type === 'state').map((e) => e.state);
   assert.deepEqual([states[0], states.at(-1)], ['reconnecting', 'joined'], `states: ${states}`);
@@ -600,6 +601,31 @@ test('signaling socket dropped → resume: same identity, peer connections kept,
   assert.deepEqual(recs.flatMap((r) => r.of('peer-left')), [], 'nobody saw anybody leave');
   await chatRound(recs, 'after the resume');
   await leaveAll(net, recs);
+});
+
+test('leave() while reconnecting: the others see "left" at once, not "disconnected" after the grace', T, async () => {
+  const net = network({ seed: 12 });
+  const meeting = await newMeetingId(srv);
+  const link = cuttableWebSocket();
+  // A long backoff: the leave comes while the session waits to reconnect.
+  const a = await join(meeting, 'l-a', net, { WebSocketImpl: link.CuttableWebSocket, coreOptions: { reconnectBaseMs: 20000, reconnectCapMs: 20000 } });
+  const b = await join(meeting, 'l-b', net);
+  await waitForMesh(net, [a, b]);
+  const aId = a.id;
+  const mark = a.events.length;
+  let leaving = null;
+  a.meeting.on('state', ({ state }) => {
+    if (state === 'reconnecting' && !leaving) leaving = a.meeting.leave();
+  });
+  link.sockets.at(-1).terminate();  // TCP gone, no close frame
+  await waitFor(() => leaving !== null, 2000, 'a to notice and leave', { describe: () => report([a]) });
+  await withTimeout(leaving, 5000, 'leave() to resolve');
+  const states = a.events.slice(mark).filter((e) => e.type === 'state').map((e) => e.state);
+  assert.deepEqual(states, ['reconnecting', 'leaving', 'left']);
+  await waitFor(() => b.of('peer-left').length === 1, 3000, 'b to see a leave');
+  assert.deepEqual(b.of('peer-left').map((e) => [e.peer, e.reason]), [[aId, 'left']], 'told as a leave, not found out as a disconnect');
+  assert.equal(pcsOf(net, a).length, 0, "a's connections are closed");
+  await leaveAll(net, [b]);
 });
 
 test('a participant dropped uncleanly: the others see peer-left "disconnected" after the grace', T, async (t) => {

@@ -295,8 +295,15 @@ export class FakeRTCRtpSender {
   }
 
   async replaceTrack(track) {
+    const network = this._pc._network;
+    // As in a browser, the new track takes over a while later (the encoder is reconfigured).
+    if (network.options.replaceTrackDelayMs > 0) await new Promise((r) => setTimeout(r, network.options.replaceTrackDelayMs));
     if (this._pc._closed) throw domError('InvalidStateError', 'the peer connection is closed');
     if (track && track.kind !== this._kind) throw new TypeError('replaceTrack with a track of another kind');
+    if (network.refuseReplaceTrack > 0) {
+      network.refuseReplaceTrack -= 1;
+      throw domError('InvalidModificationError', 'refused by the test (network.refuseReplaceTrack)');
+    }
     this.track = track;
   }
 
@@ -926,6 +933,7 @@ export class FakeNetwork {
    *   remoteCloseFailMs  then failed (default 1000; 0 = never)
    *   unreachableFailMs  a pair that cannot reach each other goes failed after this (default 500)
    *   rttMs, loss, kbps  what getStats reports (defaults 20, 0, 300)
+   *   replaceTrackDelayMs  how long RTCRtpSender.replaceTrack takes (default 0)
    */
   constructor(options = {}) {
     this.options = {
@@ -960,6 +968,8 @@ export class FakeNetwork {
     this.refuseSetParameters = 0;
     /** The next this many `new RTCPeerConnection` calls throw (OperationError). */
     this.refusePeerConnections = 0;
+    /** The next this many RTCRtpSender.replaceTrack calls reject (InvalidModificationError). */
+    this.refuseReplaceTrack = 0;
     this._stopped = false;
   }
 

@@ -29,6 +29,7 @@ import {
   type MeetingState,
   type Peer,
   type PeerState,
+  type PeerStatus,
   type QualityLevel,
   type SendOptions,
   type VerificationTrust,
@@ -157,6 +158,17 @@ async function app(): Promise<void> {
     else if (typeof e.data === 'string') void e.data.length;
     void [from, reliable];
   });
+  const status: PeerStatus | undefined = meeting.peerStatus('peer-id');
+  if (status) {
+    const connection: PeerState = status.state;
+    const media: boolean[] = [status.audio, status.video, status.screen];
+    const level: QualityLevel | null = status.quality;
+    const digits: string | null = status.verificationCode;
+    const vouched: VerificationTrust = status.trust;
+    void [connection, media, level, digits, vouched, status.peer.name];
+  }
+  const notReplaced: ErrorCode = 'track-not-replaced';
+  void notReplaced;
   const marked: boolean = meeting.markVerified('peer-id');
   // @ts-expect-error a peer id, not a Peer
   meeting.markVerified({ id: 'peer-id' });

@@ -27,7 +27,8 @@ void Client::settle(std::int64_t now) {
   }
   mesh_.settle(now);
   const SessionState s = session_.state();
-  if ((s == SessionState::Left || s == SessionState::Failed) && mesh_.state() != MeshState::Closed)
+  const bool over = s == SessionState::Leaving || s == SessionState::Left || s == SessionState::Failed;
+  if (over && mesh_.state() != MeshState::Closed)
     mesh_.close(now, std::string("session ") + std::string(to_string(s)));
 }
 
@@ -49,7 +50,7 @@ void Client::set_local_track(double now_ms, const std::string& kind, const std::
   const auto now = ms(now_ms);
   const bool screen = kind == "screen";
   auto k = screen ? std::optional<MediaKind>(MediaKind::Video) : parse_media_kind(kind);
-  if (!k) return ctx_.error("bad-input", "kind must be audio, video or screen");
+  if (!k) return ctx_.error(CoreError::BadInput, "kind must be audio, video or screen");
   mesh_.set_local_track(now, *k, track_id, screen);
   settle(now);
 }
@@ -57,7 +58,7 @@ void Client::set_local_track(double now_ms, const std::string& kind, const std::
 void Client::set_muted(double now_ms, const std::string& kind, bool muted) {
   const auto now = ms(now_ms);
   auto k = parse_media_kind(kind);
-  if (!k) return ctx_.error("bad-input", "kind must be audio or video");
+  if (!k) return ctx_.error(CoreError::BadInput, "kind must be audio or video");
   mesh_.set_muted(now, *k, muted);  // the track, and what the peers are told
   settle(now);
 }
@@ -246,7 +247,8 @@ std::vector<PeerSnapshot> Client::peers() const {
   auto snapshot = [&](const std::string& id, const Mesh::Member& m) {
     const PeerNegotiation& l = *m.link;
     out.push_back(PeerSnapshot{id, m.name, std::string(to_string(l.state())), l.pc(), l.generation(), l.polite(),
-                               l.data_channel_open(), l.verification_code(), std::string(to_string(l.trust()))});
+                               l.data_channel_open(), l.verification_code(), std::string(to_string(l.trust())),
+                               l.remote_media(), std::string(to_string(m.quality ? m.quality->level() : QualityLevel::Unknown))});
   };
   for (const auto& [id, m] : mesh_.roster()) snapshot(id, m);
   for (const auto& [id, o] : mesh_.orphans()) snapshot(id, o.member);  // kept across our rejoin, old id
@@ -265,7 +267,11 @@ std::string Client::snapshot_json() const {
                      {"polite", p.polite},
                      {"dataChannelOpen", p.data_channel_open},
                      {"verificationCode", p.verification_code},
-                     {"trust", p.trust}});
+                     {"trust", p.trust},
+                     {"audio", p.media.audio},
+                     {"video", p.media.video},
+                     {"screen", p.media.screen},
+                     {"quality", p.quality}});
   json doc = {{"state", state()}, {"self", self_id()}, {"peers", peers}, {"timers", active_timer_purposes()}};
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }

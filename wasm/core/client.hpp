@@ -40,6 +40,8 @@ struct PeerSnapshot {
   bool data_channel_open;
   std::string verification_code;
   std::string trust;  // TrustState
+  MediaState media;      // what the peer last said it sends
+  std::string quality;   // QualityLevel
 };
 
 class Client {

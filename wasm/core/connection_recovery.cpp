@@ -156,7 +156,7 @@ RecoveryAction ConnectionRecovery::unreachable(std::int64_t now, std::string why
   if (state_ == PeerState::Unreachable) arm_timer(now);  // no connection was tried: just wait again
   set_state(now, PeerState::Unreachable, why + "; retrying later");
   // Told once per episode, not at every failed retry.
-  if (news) ctx_.error("peer-unreachable", "no connection to this peer could be established; retrying", peer_);
+  if (news) ctx_.error(CoreError::PeerUnreachable, "no connection to this peer could be established; retrying", peer_);
   return RecoveryAction::DropConnection;
 }
 

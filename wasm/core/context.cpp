@@ -67,8 +67,12 @@ void CoreContext::transition(std::string machine, std::string subject, std::stri
   log(LogLevel::Debug, std::move(machine), std::move(subject), std::string(from), std::string(to), std::move(detail));
 }
 
-void CoreContext::error(std::string code, std::string message, std::string peer) {
-  emit(ErrorEvent{std::move(code), std::move(message), std::move(peer)});
+void CoreContext::error(CoreError code, std::string message, std::string peer) {
+  emit(ErrorEvent{std::string(to_string(code)), std::move(message), std::move(peer)});
+}
+
+void CoreContext::server_error(std::string code, std::string message) {
+  emit(ErrorEvent{std::move(code), std::move(message), {}});
 }
 
 }  // namespace meshmeet::core

@@ -63,7 +63,9 @@ class CoreContext {
   // A state machine's transition, at debug level.
   void transition(std::string machine, std::string subject, std::string_view from, std::string_view to,
                   std::string detail);
-  void error(std::string code, std::string message, std::string peer = {});
+  void error(CoreError code, std::string message, std::string peer = {});
+  // One the server sent (its protocol::ErrorCode, spelled as on the wire).
+  void server_error(std::string code, std::string message);
 
   // Outgoing peer signals go to the signaling session (which buffers them
   // while the server is away); set once by the client.

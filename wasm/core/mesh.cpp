@@ -458,7 +458,7 @@ void Mesh::announce_media(std::int64_t now, MediaState before) {
 
 void Mesh::set_uplink_budget(std::int64_t now, int kbps) {
   if (kbps <= 0) {
-    ctx_.error("bad-input", "the uplink budget must be positive");
+    ctx_.error(CoreError::BadInput, "the uplink budget must be positive");
     return;
   }
   uplink_kbps_ = kbps;
@@ -489,26 +489,26 @@ bool Mesh::mark_verified(std::int64_t now, const std::string& peer) {
 
 void Mesh::send_chat(std::int64_t now, const std::string& text, const std::string& to) {
   if (state_ != MeshState::Active) {
-    ctx_.error("chat-not-joined", "chat needs a joined meeting");
+    ctx_.error(CoreError::ChatNotJoined, "chat needs a joined meeting");
     return;
   }
   if (text.size() > kMaxChatBytes) {
-    ctx_.error("chat-too-long", "a chat message is limited to " + std::to_string(kMaxChatBytes) + " bytes");
+    ctx_.error(CoreError::ChatTooLong, "a chat message is limited to " + std::to_string(kMaxChatBytes) + " bytes");
     return;
   }
   if (!to.empty()) {
     auto it = roster_.find(to);
     if (it == roster_.end()) {
-      ctx_.error("chat-unknown-peer", "no such peer in the meeting", to);
+      ctx_.error(CoreError::ChatUnknownPeer, "no such peer in the meeting", to);
       return;
     }
     if (!it->second.link->send_data(now, serialize_chat(text, true)))
-      ctx_.error("chat-queue-full", "too many messages waiting for this peer's connection", to);
+      ctx_.error(CoreError::ChatQueueFull, "too many messages waiting for this peer's connection", to);
     return;
   }
   for_each_link([&](PeerNegotiation& link) {
     if (!link.send_data(now, serialize_chat(text, false)))
-      ctx_.error("chat-queue-full", "too many messages waiting for this peer's connection", link.peer());
+      ctx_.error(CoreError::ChatQueueFull, "too many messages waiting for this peer's connection", link.peer());
   });
 }
 

@@ -3,6 +3,19 @@
 #include <nlohmann/json.hpp>
 
 namespace meshmeet::core {
+
+std::string_view to_string(CoreError code) {
+  switch (code) {
+    case CoreError::PeerUnreachable: return "peer-unreachable";
+    case CoreError::VerificationFailed: return "verification-failed";
+    case CoreError::ChatNotJoined: return "chat-not-joined";
+    case CoreError::ChatUnknownPeer: return "chat-unknown-peer";
+    case CoreError::ChatTooLong: return "chat-too-long";
+    case CoreError::ChatQueueFull: return "chat-queue-full";
+    case CoreError::BadInput: return "bad-input";
+  }
+  return "bad-input";
+}
 namespace {
 
 using json = nlohmann::ordered_json;

@@ -211,9 +211,22 @@ struct VerificationCodeReady {
   std::string code;
   std::string trust;
 };
-// code: a protocol error code from the server (meeting-not-found, meeting-full,
-// rate-limited, …) or one of the core's own: peer-unreachable, verification-failed, chat-not-joined,
-// chat-unknown-peer, chat-too-long, chat-queue-full, bad-input.
+// The errors the core reports of its own accord (the server's are
+// protocol::ErrorCode). The single source of their spellings: web/index.d.ts
+// and the shim list the same (tests/node/error-codes.test.mjs).
+enum class CoreError {
+  PeerUnreachable,     // no connection to a peer could be made; retrying
+  VerificationFailed,  // a peer's fingerprints or verification exchange do not add up
+  ChatNotJoined,
+  ChatUnknownPeer,
+  ChatTooLong,
+  ChatQueueFull,
+  BadInput,            // an input the core cannot use (a shim bug)
+};
+std::string_view to_string(CoreError code);
+
+// code: a protocol::ErrorCode from the server (meeting-not-found,
+// meeting-full, rate-limited, …) or a CoreError.
 struct ErrorEvent {
   std::string code;
   std::string message;

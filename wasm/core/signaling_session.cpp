@@ -19,6 +19,7 @@ std::string_view to_string(SessionState state) {
     case SessionState::Joining: return "joining";
     case SessionState::Joined: return "joined";
     case SessionState::Reconnecting: return "reconnecting";
+    case SessionState::Leaving: return "leaving";
     case SessionState::Left: return "left";
     case SessionState::Failed: return "failed";
   }
@@ -84,6 +85,14 @@ void SignalingSession::send_join() {
 }
 
 void SignalingSession::on_socket_opened(std::int64_t now, int socket) {
+  if (socket == socket_ && state_ == SessionState::Leaving) {
+    // The server processes them in order: the resume takes our slot back,
+    // the leave ends it, and the others see us leave now.
+    socket_open_ = true;
+    send_join();
+    send(protocol::serialize(protocol::ClientMessage{protocol::Leave{}}));
+    return finish_leave("the app left; told the server once a socket was up");
+  }
   if (socket != socket_ || state_ != SessionState::Connecting) return;
   socket_open_ = true;
   last_heard_ = now;
@@ -95,6 +104,10 @@ void SignalingSession::on_socket_opened(std::int64_t now, int socket) {
 void SignalingSession::on_socket_closed(std::int64_t now, int socket, int code) {
   abandoned_.erase(std::remove(abandoned_.begin(), abandoned_.end(), socket), abandoned_.end());
   if (socket != socket_ || socket_ == 0) return;
+  if (state_ == SessionState::Leaving) {
+    socket_ = 0;
+    return finish_leave("the app left; the server could not be told (socket closed with code " + std::to_string(code) + ")");
+  }
   if (state_ != SessionState::Connecting && state_ != SessionState::Joining && state_ != SessionState::Joined) return;
   socket_open_ = false;
   socket_ = 0;  // already closed: nothing to close or abandon
@@ -167,6 +180,9 @@ void SignalingSession::on_timer(std::int64_t now, int timer) {
       case SessionState::Joining:
         // The server may have taken our resume already: abandon, do not close.
         lose_socket(now, "no welcome in time", true);
+        break;
+      case SessionState::Leaving:
+        finish_leave("the app left; the server could not be told in time");
         break;
       case SessionState::Joined: {
         const std::int64_t silent = now - last_heard_;
@@ -265,13 +281,13 @@ void SignalingSession::handle_error(const protocol::ErrorMessage& error) {
       ctx_.log(LogLevel::Debug, kMachine, {}, {}, {}, "unknown-peer: " + error.message);
       return;
     default:
-      ctx_.error(code, error.message);
+      ctx_.server_error(code, error.message);
       return;
   }
 }
 
 void SignalingSession::fail(std::string code, std::string message) {
-  ctx_.error(code, message);
+  ctx_.server_error(code, message);
   if (socket_ != 0) ctx_.emit(CloseSocket{socket_, kCloseNormal, code});
   socket_ = 0;
   socket_open_ = false;
@@ -288,18 +304,31 @@ void SignalingSession::close_abandoned() {
 
 void SignalingSession::leave(std::int64_t now) {
   (void)now;
-  if (state_ == SessionState::Left || state_ == SessionState::Failed) return;
-  if (socket_ != 0) {
-    if (socket_open_ && (state_ == SessionState::Joining || state_ == SessionState::Joined))
-      send(protocol::serialize(protocol::ClientMessage{protocol::Leave{}}));
-    ctx_.emit(CloseSocket{socket_, kCloseNormal, "leave"});
+  if (state_ == SessionState::Left || state_ == SessionState::Failed || state_ == SessionState::Leaving) return;
+  if (socket_ != 0 && socket_open_ && (state_ == SessionState::Joining || state_ == SessionState::Joined)) {
+    send(protocol::serialize(protocol::ClientMessage{protocol::Leave{}}));
+    return finish_leave("the app left");
   }
+  const bool away = state_ == SessionState::Reconnecting || state_ == SessionState::Connecting;
+  if (!away || token_.empty()) return finish_leave("the app left");  // never joined: nobody to tell
+  cancel_timers();
+  if (socket_ == 0) {  // waiting out a backoff: a socket now (the one opening is kept)
+    socket_ = ctx_.new_socket_id();
+    socket_open_ = false;
+    ctx_.emit(OpenSocket{socket_, url_});
+  }
+  set_state(SessionState::Leaving, "the app left while signaling was away: telling the server once a socket is up");
+  arm_watchdog(ctx_.config().connect_timeout_ms, "leave-timeout");
+}
+
+void SignalingSession::finish_leave(std::string why) {
+  if (socket_ != 0) ctx_.emit(CloseSocket{socket_, kCloseNormal, "leave"});
   socket_ = 0;
   socket_open_ = false;
   close_abandoned();
   cancel_timers();
   buffer_.clear();
-  set_state(SessionState::Left, "the app left");
+  set_state(SessionState::Left, std::move(why));
 }
 
 void SignalingSession::send_signal(const std::string& to, std::string data) {

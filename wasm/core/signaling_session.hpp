@@ -8,6 +8,12 @@
 // would read as a clean leave to a server that was only slow, and end the
 // very slot we want to resume. It is closed after the next welcome (the
 // server has closed it silently by then) or at leave.
+//
+// A leave while signaling is away is still told: the others would otherwise
+// keep a dead tile for the whole resume grace. The session opens a socket at
+// once (or keeps the one opening), sends a resume and a leave back to back
+// as soon as it is open, and is Left then, or when that cannot be done
+// within the connect timeout.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +34,7 @@ enum class SessionState {
   Joining,       // socket open, join sent, waiting for welcome
   Joined,        // welcome received: signals flow
   Reconnecting,  // waiting out a backoff delay before the next socket
+  Leaving,       // the app left while signaling was away: a socket opens to tell the server
   Left,          // the app left: terminal, never reconnects
   Failed,        // the server refused the meeting (not found, full): terminal
 };
@@ -83,6 +90,7 @@ class SignalingSession {
   void lose_socket(std::int64_t now, std::string why, bool abandon);
   void schedule_reconnect(std::int64_t now, std::string why);
   void fail(std::string code, std::string message);
+  void finish_leave(std::string why);  // Leaving (or leaving at once) → Left
   void close_abandoned();
   void handle_welcome(std::int64_t now, const protocol::Welcome& welcome);
   void handle_error(const protocol::ErrorMessage& error);

@@ -188,7 +188,7 @@ void VerificationCode::check_certificate() {
 void VerificationCode::fail(std::string why, const std::string& message) {
   code_.clear();
   set_state(VerificationState::Mismatch, std::move(why));
-  ctx_.error("verification-failed", message, peer_);
+  ctx_.error(CoreError::VerificationFailed, message, peer_);
 }
 
 bool VerificationCode::mark_verified() {

@@ -420,10 +420,8 @@ async function enterMeeting(meetingId, name, stream) {
     }
   });
 
-  // Peers already here when we were welcomed were announced before these
-  // listeners existed: give each its tile now.
-  for (const peer of meeting.peers.values()) addTile(peer);
-
+  // Peers already here when we were welcomed get their tiles from the
+  // 'peer-joined' events the package replays to listeners added in this tick.
   refreshControls();
   layout();
 }
@@ -588,6 +586,9 @@ $('share-button').onclick = async () => {
     await meeting.replaceVideoTrack(screenTrack);
     $('self-video').srcObject = new MediaStream([screenTrack, ...localStream.getAudioTracks()]);
   } catch {
+    // Refused by the person, or by a connection (then the camera is still sent).
+    screenTrack?.stop();
+    screenTrack = null;
     toast(t('screenDenied'));
   }
   refreshControls();
@@ -596,7 +597,7 @@ async function stopSharing() {
   if (!screenTrack) return;
   screenTrack.stop();
   screenTrack = null;
-  await meeting?.replaceVideoTrack(cameraTrack);
+  await meeting?.replaceVideoTrack(cameraTrack).catch(() => {});  // tried again at the next share or stop
   $('self-video').srcObject = localStream;
   refreshControls();
 }

@@ -118,16 +118,56 @@ TEST_CASE("session: an intentional leave never reconnects") {
     h.at(200, [&](Client& c, double t) { c.socket_closed(t, h.socket, 1000); });
     CHECK(h.last.empty());
   }
-  SUBCASE("while waiting to reconnect") {
+  SUBCASE("while waiting to reconnect: told as soon as a socket is up (resume, then leave)") {
     Harness h;
     h.join_and_welcome("a1");
     h.at(100, [&](Client& c, double t) { c.socket_closed(t, h.socket, 1006); });
     CHECK(h.has_timer("reconnect-backoff"));
     h.at(150, [](Client& c, double t) { c.leave(t); });
-    CHECK(all<OpenSocket>(h.last).empty());
-    CHECK(all<SendText>(h.last).empty());
+    CHECK(one<StateChanged>(h.last).state == "leaving");
+    const int socket = one<OpenSocket>(h.last).socket;  // at once, not after the backoff
+    CHECK_FALSE(h.has_timer("reconnect-backoff"));
+    CHECK(h.has_timer("leave-timeout"));
+    h.at(170, [&](Client& c, double t) { c.socket_opened(t, socket); });
+    auto sent = all<SendText>(h.last);
+    REQUIRE(sent.size() == 2);
+    CHECK(parse(sent[0].text)["type"] == "join");
+    CHECK(parse(sent[0].text)["resume"] == "tok-a1");
+    CHECK(parse(sent[1].text)["type"] == "leave");
+    CHECK(one<CloseSocket>(h.last).code == 1000);
+    CHECK(one<StateChanged>(h.last).state == "left");
     CHECK(h.timers.empty());
+  }
+  SUBCASE("while reconnecting, with a socket opening: that socket tells the server") {
+    Harness h;
+    h.join_and_welcome("a1");
+    h.at(100, [&](Client& c, double t) { c.socket_closed(t, h.socket, 1006); });
+    h.fire("reconnect-backoff");
+    const int opening = one<OpenSocket>(h.last).socket;
+    h.at(h.now + 1, [](Client& c, double t) { c.leave(t); });
+    CHECK(all<OpenSocket>(h.last).empty());
+    CHECK(one<StateChanged>(h.last).state == "leaving");
+    h.at(h.now + 5, [&](Client& c, double t) { c.socket_opened(t, opening); });
+    CHECK(all<SendText>(h.last).size() == 2);
     CHECK(h.client.state() == "left");
+  }
+  SUBCASE("while reconnecting, and the server cannot be reached: left after the connect timeout, or when the socket fails") {
+    for (const bool fails : {false, true}) {
+      CAPTURE(fails);
+      Harness h;
+      h.join_and_welcome("a1");
+      h.at(100, [&](Client& c, double t) { c.socket_closed(t, h.socket, 1006); });
+      h.at(150, [](Client& c, double t) { c.leave(t); });
+      const int socket = one<OpenSocket>(h.last).socket;
+      if (fails)
+        h.at(200, [&](Client& c, double t) { c.socket_closed(t, socket, 1006); });
+      else
+        h.fire("leave-timeout");
+      CHECK(one<StateChanged>(h.last).state == "left");
+      CHECK(all<SendText>(h.last).empty());
+      CHECK(h.timers.empty());
+      CHECK(h.client.active_timer_count() == 0);
+    }
   }
   SUBCASE("twice, or before joining") {
     Harness h;
@@ -231,6 +271,8 @@ TEST_CASE("session: every state change is logged as a transition at debug level"
   trail.insert(trail.end(), h.last.begin(), h.last.end());
   h.at(200, [](Client& c, double t) { c.leave(t); });
   trail.insert(trail.end(), h.last.begin(), h.last.end());
+  h.fire("leave-timeout");  // the server is not reached
+  trail.insert(trail.end(), h.last.begin(), h.last.end());
   std::vector<std::string> changed, logged;
   for (const auto& o : trail) {
     if (auto* s = std::get_if<StateChanged>(&o)) changed.push_back(s->state);
@@ -239,7 +281,7 @@ TEST_CASE("session: every state change is logged as a transition at debug level"
       logged.push_back(l->to);
     }
   }
-  CHECK(changed == std::vector<std::string>{"joined", "reconnecting", "left"});
+  CHECK(changed == std::vector<std::string>{"joined", "reconnecting", "leaving", "left"});
   CHECK(logged == changed);
 
   ClientConfig quiet;
