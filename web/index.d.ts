@@ -198,26 +198,57 @@ export interface JoinOptions {
   /** Seed for the jitter of reconnects and restarts (default: random). */
   seed?: number;
   /**
-   * Advanced tuning of the core, in milliseconds: reconnectBaseMs,
-   * reconnectCapMs, connectTimeoutMs, connectWatchdogMs (a connection not
-   * up yet is rebuilt after this long without progress, default 30000),
-   * connectHardCapMs (whatever its progress, default 120000),
-   * unreachableRetryBaseMs and unreachableRetryCapMs (the backoff of an
-   * unreachable peer's retries, defaults 5000 and 60000),
-   * iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
-   * iceRestartTimeoutMs, maxFreshConnections, statsIntervalMs, audioKbps,
-   * senderParametersRetryMs and senderParametersAttempts (a refused
-   * setParameters of the uplink budget is tried again after this delay, this
-   * many times in a row; defaults 1000 and 4),
-   * carryOverWindowMs (how long a connection is kept after a server restart
-   * for its peer to announce its new id, default 20000), carryOverWaitMs (how
-   * long a member who appears meanwhile waits to be recognised as one of
-   * them before a fresh connection is opened, default 4000), answerTimeoutMs
-   * (how long a renegotiation offer waits for its answer before it is made
-   * again, default 8000). The verification code's entropy is always fresh
-   * and cannot be set here.
+   * Advanced tuning of the core (timings in milliseconds). A key it does not
+   * know is a type error here and 'invalid-argument' at run time.
    */
-  coreOptions?: Record<string, number | boolean | string>;
+  coreOptions?: CoreOptions;
+}
+
+/**
+ * Advanced tuning of the core. The defaults suit browsers on real networks;
+ * tests shorten them. Each is a non-negative integer. The options joinMeeting
+ * has itself (seed, uplinkKbps, iceServers, a logger) are refused here, and
+ * the verification code's entropy is always fresh and cannot be set.
+ */
+export interface CoreOptions {
+  /** Reconnect backoff to the signaling server: full jitter up to base·2^attempt (default 500)… */
+  reconnectBaseMs?: number;
+  /** …capped here (default 10000). */
+  reconnectCapMs?: number;
+  /** A socket that has not opened, or a join not welcomed, within this is given up (default 10000). Also bounds leave() while reconnecting. */
+  connectTimeoutMs?: number;
+  /** A connection not up yet is rebuilt after this long without progress (default 30000). */
+  connectWatchdogMs?: number;
+  /** A connection not up after this long is rebuilt whatever its progress (default 120000). */
+  connectHardCapMs?: number;
+  /** Backoff of an unreachable peer's retries: half of base·2^n plus a random half (default 5000)… */
+  unreachableRetryBaseMs?: number;
+  /** …capped here (default 60000). */
+  unreachableRetryCapMs?: number;
+  /** A renegotiation offer without an answer is rolled back and made again after this (default 8000). */
+  answerTimeoutMs?: number;
+  /** How long a disconnected connection may recover by itself before an ICE restart (default 5000). */
+  iceDisconnectedGraceMs?: number;
+  /** ICE restarts of one connection before a fresh connection (default 3). */
+  iceRestartAttempts?: number;
+  /** ICE restart backoff: uniform up to base·2^attempt (default 1000). */
+  iceRestartBaseMs?: number;
+  /** An ICE restart not up within this is tried again (default 10000). */
+  iceRestartTimeoutMs?: number;
+  /** Fresh connections in a row before a peer is shown unreachable (default 3). */
+  maxFreshConnections?: number;
+  /** How often each connection's statistics are read for 'quality' (default 3000). */
+  statsIntervalMs?: number;
+  /** The audio bitrate the uplink budget sets aside per peer, kbit/s (default 40). */
+  audioKbps?: number;
+  /** A refused setParameters of the uplink budget is tried again after this (default 1000)… */
+  senderParametersRetryMs?: number;
+  /** …this many times in a row (default 4). */
+  senderParametersAttempts?: number;
+  /** How long a connection is kept after a server restart for its peer to announce its new id (default 20000). */
+  carryOverWindowMs?: number;
+  /** How long a member who appears meanwhile waits to be recognised as one of them (default 4000). */
+  carryOverWaitMs?: number;
 }
 
 /**
@@ -342,10 +373,13 @@ export interface LogEntry {
 }
 
 export interface MeetingEvents {
+  /** The meeting's state changed (see MeetingState); `attempt` counts reconnects since the last welcome. */
   state: { state: MeetingState; attempt: number };
   /** You are in: after the first join, after a resume ('resumed') or after a fresh rejoin ('rejoined'). */
   welcomed: { self: string; how: 'fresh' | 'resumed' | 'rejoined'; relayOnly: boolean };
+  /** Someone is in the meeting: a newcomer, or (replayed right after joining) one already there. */
   'peer-joined': Peer;
+  /** Someone is gone (see LeaveReason); their connection is closed. */
   'peer-left': { peer: Peer; reason: LeaveReason };
   /**
    * The same participant under a new id, its connection and media kept: the
@@ -353,6 +387,7 @@ export interface MeetingEvents {
    * one. Re-key whatever you hold by `previous` to `peer.id`.
    */
   'peer-id-changed': { peer: Peer; previous: string };
+  /** The connection to a peer changed state (see PeerState); peerStatus() says where it stands now. */
   'peer-state': { peer: Peer; state: PeerState };
   /** A remote track arrived (again after a fresh connection). */
   track: { peer: Peer; track: MediaStreamTrack; streams: MediaStream[]; kind: 'audio' | 'video' };
@@ -393,10 +428,13 @@ export interface MeetingEvents {
    * hostile client) is dropped, with a warning to the logger.
    */
   data: { from: Peer; data: string | ArrayBuffer | JsonValue; reliable: boolean };
+  /** Something failed that no promise reports (see ErrorCode); `peer` when it is about one peer. */
   error: MeshmeetError;
 }
 
 export class Meeting {
+  /** Meetings come from joinMeeting(); `new Meeting()` throws a TypeError. */
+  private constructor();
   /** The meeting id. */
   readonly id: string;
   /** The meeting's name (may be empty). */

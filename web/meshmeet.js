@@ -80,6 +80,15 @@ const ERROR_CODES = new Set([
   'relay-unavailable', 'data-too-large', 'peer-not-connected', 'send-buffer-full', 'track-not-replaced',
 ]);
 
+// Options the core reads that joinMeeting sets itself: not for coreOptions.
+const JOIN_OPTIONS_NOT_CORE = {
+  seed: 'use joinMeeting\'s `seed` option',
+  uplinkKbps: 'use joinMeeting\'s `uplinkKbps` option',
+  iceServers: 'use joinMeeting\'s `iceServers` option',
+  debugLog: 'pass a `logger` to joinMeeting',
+  entropy: 'the verification code\'s entropy is always fresh and cannot be set',
+};
+
 function typedError(code, message, details = {}) {
   // 503 'unavailable': the server cannot serve now (it is shutting down).
   if (code === 'unavailable') return new MeshmeetError('server-unreachable', message, { ...details, serverCode: code });
@@ -255,7 +264,12 @@ export async function joinMeeting(options) {
     debugLog: typeof options.logger === 'function',
   };
   if (options.iceServers) config.iceServers = options.iceServers;
-  Object.assign(config, options.coreOptions ?? {});
+  const tuning = options.coreOptions ?? {};
+  if (typeof tuning !== 'object') throw new MeshmeetError('invalid-argument', '`coreOptions` must be an object');
+  for (const [key, instead] of Object.entries(JOIN_OPTIONS_NOT_CORE)) {
+    if (key in tuning) throw new MeshmeetError('invalid-argument', `coreOptions.${key}: ${instead}`);
+  }
+  Object.assign(config, tuning);  // the core refuses a key it does not know
   // The verification code's nonces: always fresh, whatever the options say
   // (a fixed seed is fine for tests; fixed nonces would let a middleman
   // precompute codes).
@@ -272,7 +286,7 @@ export async function joinMeeting(options) {
     const [again, healthy] = await Promise.all([lookUpMeeting(base, meeting, { ...http, signal }), serverHealthy(base, { ...http, signal })]);
     return { ...again, healthy, base };
   };
-  const m = new Meeting(core, config, { ...options, WebSocket: WebSocketImpl, RTCPeerConnection: PeerConnectionImpl });
+  const m = new Meeting(MADE_BY_JOIN, core, config, { ...options, WebSocket: WebSocketImpl, RTCPeerConnection: PeerConnectionImpl });
   return m._join(url, meeting, options.name ?? '', Math.max(0, deadline - now()), probe, signal);
 }
 
@@ -345,8 +359,12 @@ async function setLocalDescriptionImplicit(pc) {
  * 'chat', 'peer-media', 'quality', 'verification-code', 'data', 'error'.
  * See index.d.ts.
  */
+// Only joinMeeting makes Meetings: one made by hand would have no core.
+const MADE_BY_JOIN = Symbol('meshmeet.Meeting');
+
 export class Meeting {
-  constructor(core, config, options) {
+  constructor(token, core, config, options) {
+    if (token !== MADE_BY_JOIN) throw new TypeError('Illegal constructor: a Meeting comes from joinMeeting()');
     // Everything that can be refused was checked by joinMeeting: from here
     // on the C++ object exists, and dispose() is what frees it.
     this._client = new core.Client(JSON.stringify(config));
@@ -370,6 +388,11 @@ export class Meeting {
     // more): replayed to a listener added in that window (see on()).
     this._backlog = [];
     this._trackOps = null;          // while a replace*Track call runs: what its outputs started
+    // App data bytes handed to each channel in the current task. Browsers
+    // count a send in bufferedAmount at once; node-webrtc only later, so two
+    // sends in one task would not see each other's bytes (see send()).
+    this._handed = new Map();
+    this._handedTimer = 0;
     this._sending = { audio: null, video: null };  // the local track of each kind, as the core was told
     this._peers = new Map();        // peer id → { id, name }
     this._disposed = false;
@@ -521,11 +544,19 @@ export class Meeting {
     const chunks = [...appDataChunks(message)];
     const size = chunks.reduce((sum, c) => sum + c.length, 0);
     const cap = SEND_BUFFER_BYTES[reliable ? 'reliable' : 'lossy'];
+    const waiting = (channel) => Math.max(channel.bufferedAmount, this._handed.get(channel) ?? 0);
     for (const [id, channel] of targets) {
-      if (channel.bufferedAmount + size > cap)
-        throw new MeshmeetError('send-buffer-full', `${channel.bufferedAmount} bytes still wait to go to ${id}: try again once they are sent`, { peer: id });
+      if (waiting(channel) + size > cap)
+        throw new MeshmeetError('send-buffer-full', `${waiting(channel)} bytes still wait to go to ${id}: try again once they are sent`, { peer: id });
     }
-    for (const [, channel] of targets) for (const chunk of chunks) channel.send(chunk);
+    for (const [, channel] of targets) {
+      for (const chunk of chunks) channel.send(chunk);
+      this._handed.set(channel, (this._handed.get(channel) ?? 0) + size);
+    }
+    this._handedTimer ||= setTimeout(() => {
+      this._handed.clear();
+      this._handedTimer = 0;
+    }, 0);
   }
 
   /**
@@ -581,6 +612,7 @@ export class Meeting {
     this._lifetime.abort();
     for (const id of this._timers.values()) clearTimeout(id);
     this._timers.clear();
+    clearTimeout(this._handedTimer);
     for (const ws of this._sockets.values()) this._closeSocket(ws, 1000, 'dispose');
     this._sockets.clear();
     for (const entry of this._pcs.values()) this._closePc(entry);
@@ -693,9 +725,15 @@ export class Meeting {
   _useLocalTrack(kind, track) {
     this._sending[kind] = track ?? null;
     const screen = kind === 'video' && isScreen(track);
-    if (screen) this._screens.add(track.id);
+    if (screen) {
+      this._screens.add(track.id);
+      // Text: the encoder keeps detail and gives up motion (unless the app chose otherwise).
+      if (!track.contentHint) track.contentHint = 'text';
+    }
     if (track) this._localTracks.set(track.id, track);
-    this._input((c, t) => c.setLocalTrack(t, screen ? 'screen' : kind, track ? track.id : ''));
+    // The uplink budget scales from the real height (0: unknown).
+    const height = kind === 'video' ? Math.max(0, Math.round(track?.getSettings?.().height ?? 0)) : 0;
+    this._input((c, t) => c.setLocalTrack(t, screen ? 'screen' : kind, track ? track.id : '', height));
   }
 
   // Every call into C++ goes through here: it checks the object is alive,
@@ -1099,6 +1137,8 @@ export class Meeting {
     if (!params.encodings || params.encodings.length === 0) params.encodings = [{}];
     params.encodings[0].maxBitrate = o.maxBitrateBps;
     if (o.kind === 'video') params.encodings[0].scaleResolutionDownBy = o.scaleResolutionDownBy;
+    if (o.maxFramerate > 0) params.encodings[0].maxFramerate = o.maxFramerate;  // a shared screen
+    else delete params.encodings[0].maxFramerate;
     return sender.setParameters(params);  // at once: getParameters' result is only good until the task ends
   }
 

@@ -11,43 +11,15 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { createServer } from 'node:http';
-import { readFile, writeFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
-import { ROOT, startServer, launchChromium, newChromiumParticipant, waitFor, tempDir, cleanup, createMeetingApi } from './harness.mjs';
+import { startServer, launchChromium, newChromiumParticipant, waitFor, cleanup, createMeetingApi } from './harness.mjs';
+import { IMPORT_MAP, packageSite } from './site.mjs';
 
 const TEST = { timeout: 120000 };
-
-function run(cmd, args, { cwd = ROOT, timeoutMs = 120000 } = {}) {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr }));
-  });
-}
-
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
-
-/** A plain static file server for `dir` on 127.0.0.1 (what any web host does). */
-async function serveStatic(dir) {
-  const server = createServer(async (req, res) => {
-    let path = normalize(join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
-    if (!path.startsWith(dir + sep)) return res.writeHead(403).end();
-    if (path.endsWith(sep)) path = join(path, 'index.html');
-    try {
-      const body = await readFile(path);
-      res.writeHead(200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
-}
 
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <title>my site</title>
-<script type="importmap">{ "imports": { "meshmeet": "./node_modules/meshmeet/dist/meshmeet.js" } }</script>
+${IMPORT_MAP}
 <script type="module">
   import { createMeeting, joinMeeting } from 'meshmeet';
   const seen = { tracks: [], chats: [], peers: [], data: [] };
@@ -81,16 +53,7 @@ describe('the packed npm package on a page of another origin, no bundler (Chromi
 
   before(async () => {
     srv = await startServer();
-    const dest = tempDir('meshmeet-pack-');
-    // --ignore-scripts: `prepack` rebuilds the WASM; this tests what dist/ holds (as tests/node/package.test.mjs).
-    const packed = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dest]);
-    assert.equal(packed.code, 0, `npm pack failed:\n${packed.stderr}`);
-    const [{ filename }] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[')));
-    const siteDir = tempDir('meshmeet-site-');
-    const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--offline', join(dest, filename)], { cwd: siteDir });
-    assert.equal(installed.code, 0, `npm install failed:\n${installed.stderr}`);
-    await writeFile(join(siteDir, 'index.html'), PAGE);
-    site = await serveStatic(siteDir);
+    site = await packageSite({ 'index.html': PAGE });
     browser = await launchChromium();
   });
   after(async () => {

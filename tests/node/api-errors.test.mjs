@@ -9,7 +9,7 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import WebSocket from 'ws';
-import { createMeeting, getMeeting, joinMeeting, liveCoreObjects, MeshmeetError } from '../../dist/meshmeet.js';
+import { createMeeting, getMeeting, joinMeeting, liveCoreObjects, Meeting, MeshmeetError } from '../../dist/meshmeet.js';
 import { createFakeWebRTC } from './fake-webrtc.mjs';
 import { Recorder, newMeetingId, startServer, waitFor, withTimeout } from './harness.mjs';
 
@@ -146,11 +146,21 @@ test('server error codes outside ErrorCode become server-error (unavailable: ser
   await assert.rejects(createMeeting(srv.url, { fetch: async () => new Response('oops', { status: 500 }) }), (e) => e.code === 'server-error' && e.serverCode === undefined && e.status === 500);
 });
 
+test('a Meeting cannot be made by hand (it would have no core): only joinMeeting makes one', T, async () => {
+  const before = await liveCoreObjects();
+  assert.throws(() => new Meeting(), (e) => e instanceof TypeError && /joinMeeting/.test(e.message));
+  assert.throws(() => new Meeting({}, {}, {}), TypeError);
+  assert.equal(await liveCoreObjects(), before);
+});
+
 test('joinMeeting: missing server/meeting and bad core options → invalid-argument', T, async () => {
   await rejectsCleanly(() => joinMeeting(), 'invalid-argument', 'no options');
   await rejectsCleanly(() => joinMeeting({ server: srv.url }), 'invalid-argument', 'no meeting');
   await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'm', RTCPeerConnection, WebSocket, coreOptions: { statsIntervalMs: -1 } }), 'invalid-argument', 'negative option');
-  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'm', RTCPeerConnection, WebSocket, coreOptions: { iceServers: 'stun:x' } }), 'invalid-argument', 'iceServers not an array');
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'm', RTCPeerConnection, WebSocket, iceServers: 'stun:x' }), 'invalid-argument', 'iceServers not an array');
+  await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'm', RTCPeerConnection, WebSocket, coreOptions: { reconectBaseMs: 50 } }), 'invalid-argument', 'a misspelt option');
+  for (const key of ['seed', 'uplinkKbps', 'iceServers', 'debugLog', 'entropy'])
+    await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'm', RTCPeerConnection, WebSocket, coreOptions: { [key]: 1 } }), 'invalid-argument', `coreOptions.${key}`);
 });
 
 test('joinMeeting: a server URL that is not http(s)/ws(s) → invalid-argument, without leaking a core object', T, async () => {

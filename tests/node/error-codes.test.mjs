@@ -1,4 +1,4 @@
-// One source of truth for error codes and states: the C++ enums, spelled by
+// One source of truth for error codes, states and options: the C++ enums, spelled by
 // their to_string functions —
 //   protocol::ErrorCode (protocol/error_code.cpp): what the server sends;
 //   core::CoreError (wasm/core/outputs.cpp): what the core reports itself;
@@ -82,4 +82,30 @@ test('the states of the events are the C++ enums\' spellings', () => {
     assert.ok(spelled.length >= 3, `read ${cpp}: ${spelled}`);
     assert.deepEqual(declared(ts).sort(), spelled.sort(), `${ts} in index.d.ts is ${cpp} of ${path}`);
   }
+});
+
+test('CoreOptions in index.d.ts are the options the core reads, less those joinMeeting sets itself', () => {
+  const source = read('wasm/core/client_config.cpp');
+  const list = source.slice(source.indexOf('kOptions[] = {'), source.indexOf('};', source.indexOf('kOptions[] = {')));
+  const core = [...list.matchAll(/"([A-Za-z]+)"/g)].map((m) => m[1]);
+  assert.ok(core.includes('connectWatchdogMs') && core.length >= 20, `read the core's options: ${core}`);
+  const dts = read('web/index.d.ts');
+  const body = dts.slice(dts.indexOf('export interface CoreOptions {'), dts.indexOf('\n}\n', dts.indexOf('export interface CoreOptions {')));
+  const typed = [...body.matchAll(/^ {2}(\w+)\?: number;$/gm)].map((m) => m[1]);
+  const js = read('web/meshmeet.js');
+  const own = js.slice(js.indexOf('const JOIN_OPTIONS_NOT_CORE = {'), js.indexOf('};', js.indexOf('const JOIN_OPTIONS_NOT_CORE')));
+  const joins = [...own.matchAll(/^ {2}(\w+):/gm)].map((m) => m[1]);
+  assert.deepEqual([...typed, ...joins].sort(), [...core].sort(), 'CoreOptions + the shim\'s own = the core\'s options');
+  // Every core read of an option is in the list the core checks keys against.
+  const reads = [...source.matchAll(/(?:integer\(doc, |doc\.find\()"([A-Za-z]+)"/g)].map((m) => m[1]);
+  assert.deepEqual([...new Set(reads)].sort(), [...core].sort(), 'kOptions lists what parse_client_config reads');
+});
+
+test('every event of MeetingEvents has exactly one doc comment', () => {
+  const dts = read('web/index.d.ts');
+  const body = dts.slice(dts.indexOf('export interface MeetingEvents {'), dts.indexOf('\n}\n', dts.indexOf('export interface MeetingEvents {')));
+  // Each member, with what stands between it and the member before it.
+  const members = [...body.matchAll(/\n((?:\s*\/\*\*[\s\S]*?\*\/)*)\s*('?[\w-]+'?): /g)].map((m) => ({ name: m[2], docs: (m[1].match(/\/\*\*/g) ?? []).length }));
+  assert.ok(members.length >= 13 && members.at(-1).name === 'error', `read the events: ${members.map((m) => m.name)}`);
+  for (const m of members) assert.equal(m.docs, 1, `${m.name} has ${m.docs} doc comments`);
 });

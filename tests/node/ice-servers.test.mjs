@@ -35,9 +35,9 @@ after(async () => {
   assert.equal(await liveCoreObjects(), 0, 'no core client outlives the suite');
 });
 
-function join(meeting, name, net, { coreOptions = {}, server = srv.url, fetch } = {}) {
+function join(meeting, name, net, { coreOptions = {}, server = srv.url, fetch, iceServers } = {}) {
   return joinFake(joinMeeting, WebSocket, {
-    meeting, name, net, cleanups, server, coreOptions: { ...CORE, ...coreOptions }, ...(fetch ? { fetch } : {}),
+    meeting, name, net, cleanups, server, coreOptions: { ...CORE, ...coreOptions }, ...(fetch ? { fetch } : {}), ...(iceServers ? { iceServers } : {}),
   });
 }
 
@@ -51,7 +51,7 @@ test('a peer connection the browser refuses to create does not cost the rest of 
   const net = fakeNetwork();
   const meeting = await newMeetingId(srv);
   // Browsers throw InvalidAccessError for a turn: URL without credentials.
-  const a = await join(meeting, 'A', net, { coreOptions: { iceServers: [{ urls: 'turn:turn.invalid:3478' }] } });
+  const a = await join(meeting, 'A', net, { iceServers: [{ urls: 'turn:turn.invalid:3478' }] });
   const b = await join(meeting, 'B', net);
   await waitFor(() => a.of('error', (e) => e.code === 'peer-unreachable').length === 1, 2000,
     "A's core to hear of every refused connection and give B up (before its 3 s connect watchdog)", { describe: () => a.tail(30) });

@@ -5,6 +5,8 @@
 //     still get the 'state' changes, 'welcomed' and a 'peer-joined' for each
 //     peer already there; `meeting.peers` is complete at that moment;
 //   - peerStatus(): each peer's connection, media, quality and code now;
+//   - the uplink budget follows the source: a camera's real height, a
+//     shared screen kept sharp at a lower frame rate;
 //   - replaceVideoTrack/replaceAudioTrack resolve once every sender carries
 //     the new track, and reject with 'track-not-replaced' when one refused
 //     it, every sender then back on the previous track.
@@ -98,9 +100,10 @@ describe('the Meeting API beyond events (fake WebRTC)', () => {
     assert.throws(() => ada.peerStatus(7), (e) => e instanceof MeshmeetError && e.code === 'invalid-argument');
   });
 
+  const videoSenders = () => network.openPcs().filter((pc) => pc.owner === 'Ada').flatMap((pc) => pc.getSenders()).filter((s) => s._kind === 'video' && !s._removed);
+
   it('replaceVideoTrack resolves once every sender carries the new track; a refusal is track-not-replaced', async () => {
     const [ada] = meetings;
-    const videoSenders = () => network.openPcs().filter((pc) => pc.owner === 'Ada').flatMap((pc) => pc.getSenders()).filter((s) => s._kind === 'video' && !s._removed);
     assert.equal(videoSenders().length, 2);
     const screen = new FakeMediaStreamTrack('video');
     await ada.replaceVideoTrack(screen);  // replaceTrack takes 30 ms per sender here
@@ -116,5 +119,28 @@ describe('the Meeting API beyond events (fake WebRTC)', () => {
     await assert.rejects(ada.replaceVideoTrack(mic), (e) => e.code === 'invalid-argument', 'an audio track as video');
     await ada.replaceVideoTrack(camera);
     assert.ok(videoSenders().every((s) => s.track === camera));
+  });
+
+  it('the uplink budget scales from the real height; a shared screen keeps its resolution at a lower frame rate, as text', async () => {
+    const [ada] = meetings;
+    const sent = () => videoSenders().map((s) => s.setParametersCalls.at(-1)?.[0]);
+    const settled = (want, what) => waitFor(() => sent().length === 2 && sent().every(want), 3000, what, { describe: () => JSON.stringify(sent()) });
+    // Two copies of 1210 kbit/s afford 480 lines: a 480p camera is sent whole
+    // (the old rule assumed 720p and halved it to 320 lines).
+    const camera = new FakeMediaStreamTrack('video');
+    camera.getSettings = () => ({ width: 640, height: 480 });
+    await ada.replaceVideoTrack(camera);
+    await settled((p) => p?.scaleResolutionDownBy === 1 && p.maxFramerate === undefined, 'the 480p camera sent whole');
+    const hd = new FakeMediaStreamTrack('video');
+    hd.getSettings = () => ({ width: 1920, height: 1080 });
+    await ada.replaceVideoTrack(hd);
+    await settled((p) => p?.scaleResolutionDownBy === 1080 / 480, 'the 1080p camera scaled to 480 lines');
+    const screen = new FakeMediaStreamTrack('video');
+    screen.getSettings = () => ({ displaySurface: 'monitor', width: 1920, height: 1080 });
+    await ada.replaceVideoTrack(screen);
+    assert.equal(screen.contentHint, 'text', 'a shared screen is marked as text');
+    await settled((p) => p?.scaleResolutionDownBy === 1 && p.maxFramerate === 8, 'the screen at full resolution, 8 frames/s');
+    await ada.replaceVideoTrack(camera);
+    await settled((p) => p?.scaleResolutionDownBy === 1 && p.maxFramerate === undefined, 'the camera again, without the frame-rate cap');
   });
 });

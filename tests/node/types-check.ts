@@ -80,7 +80,7 @@ async function app(): Promise<void> {
     origin: 'https://meet.example.com',
     seed: 42,
     signal: AbortSignal.timeout(5000),
-    coreOptions: { iceDisconnectedGraceMs: 200, reconnectBaseMs: 50, debugLog: true, label: 'x' },
+    coreOptions: { iceDisconnectedGraceMs: 200, reconnectBaseMs: 50 },
   };
   await joinMeeting({ server: 'wss://meet.example.com', meeting: id, localStream: null });
   const meeting: Meeting = await joinMeeting(options);
@@ -226,6 +226,12 @@ async function app(): Promise<void> {
   }
 
   // misuses the types must refuse
+  // @ts-expect-error a Meeting comes from joinMeeting, not from its constructor
+  void new Meeting();
+  // @ts-expect-error a misspelt core option
+  await joinMeeting({ server: 'https://meet.example.com', meeting: id, coreOptions: { reconectBaseMs: 50 } });
+  // @ts-expect-error the seed is joinMeeting's own option, not a core option
+  await joinMeeting({ server: 'https://meet.example.com', meeting: id, coreOptions: { seed: 1 } });
   // @ts-expect-error unknown event name
   meeting.on('peer-joined-typo', () => {});
   // @ts-expect-error a chat payload has no `code`

@@ -1,5 +1,6 @@
 #include "wasm/core/client.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -46,12 +47,12 @@ void Client::leave(double now_ms) {
   settle(now);
 }
 
-void Client::set_local_track(double now_ms, const std::string& kind, const std::string& track_id) {
+void Client::set_local_track(double now_ms, const std::string& kind, const std::string& track_id, int height) {
   const auto now = ms(now_ms);
   const bool screen = kind == "screen";
   auto k = screen ? std::optional<MediaKind>(MediaKind::Video) : parse_media_kind(kind);
   if (!k) return ctx_.error(CoreError::BadInput, "kind must be audio, video or screen");
-  mesh_.set_local_track(now, *k, track_id, screen);
+  mesh_.set_local_track(now, *k, track_id, screen, std::max(0, height));
   settle(now);
 }
 

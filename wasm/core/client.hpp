@@ -57,7 +57,8 @@ class Client {
   // kind "audio"/"video", or "screen" for a video track that is a shared
   // screen; track "" removes it. Adds, replaces or removes the track on every
   // peer connection (renegotiating where the browser needs it).
-  void set_local_track(double now_ms, const std::string& kind, const std::string& track_id);
+  // `height`: a video track's height in pixels (0: unknown).
+  void set_local_track(double now_ms, const std::string& kind, const std::string& track_id, int height = 0);
   // Disables (or enables again) the local tracks of `kind`; every peer is
   // told whether our microphone and camera are live (peer-media at its end).
   void set_muted(double now_ms, const std::string& kind, bool muted);

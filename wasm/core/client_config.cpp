@@ -1,6 +1,8 @@
 #include "wasm/core/client_config.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +35,16 @@ bool integer(const json& doc, const char* key, T& out, std::string& error, doubl
   return true;
 }
 
+// Every option the core reads. One that is not here is a mistake (a typo, an
+// option of another version) and is refused instead of silently ignored.
+constexpr std::string_view kOptions[] = {
+    "seed", "uplinkKbps", "audioKbps", "reconnectBaseMs", "reconnectCapMs", "connectTimeoutMs", "connectWatchdogMs",
+    "connectHardCapMs", "unreachableRetryBaseMs", "unreachableRetryCapMs", "answerTimeoutMs", "iceDisconnectedGraceMs",
+    "iceRestartAttempts", "iceRestartBaseMs", "iceRestartTimeoutMs", "maxFreshConnections", "senderParametersRetryMs",
+    "senderParametersAttempts", "statsIntervalMs", "carryOverWindowMs", "carryOverWaitMs", "iceServers", "entropy",
+    "debugLog",
+};
+
 }  // namespace
 
 std::optional<ClientConfig> parse_client_config(std::string_view text, std::string& error) {
@@ -42,6 +54,13 @@ std::optional<ClientConfig> parse_client_config(std::string_view text, std::stri
   if (doc.is_discarded() || !doc.is_object()) {
     error = "options must be a JSON object";
     return std::nullopt;
+  }
+  for (const auto& [key, value] : doc.items()) {
+    (void)value;
+    if (std::find(std::begin(kOptions), std::end(kOptions), key) == std::end(kOptions)) {
+      error = "unknown option '" + key + "'";
+      return std::nullopt;
+    }
   }
   bool ok = integer(doc, "seed", config.seed, error) && integer(doc, "uplinkKbps", config.uplink_kbps, error, 1e6) &&
             integer(doc, "audioKbps", config.audio_kbps, error, 1e4) &&

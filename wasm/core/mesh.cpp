@@ -421,9 +421,13 @@ void Mesh::on_stats(std::int64_t now, int pc, const StatsSample& sample) {
   }
 }
 
-void Mesh::set_local_track(std::int64_t now, MediaKind kind, std::string track, bool screen) {
+void Mesh::set_local_track(std::int64_t now, MediaKind kind, std::string track, bool screen, int height) {
   std::string& slot = kind == MediaKind::Audio ? media_.audio_track : media_.video_track;
   if (screen && !track.empty()) media_.screens.insert(track);
+  if (kind == MediaKind::Video && height != media_.video_height) {
+    media_.video_height = height;
+    if (slot == track) return rebalance(now);  // the same track at another size (a camera switched modes)
+  }
   if (slot == track) return;
   const auto before = media_state();
   std::string old = slot;
@@ -478,8 +482,9 @@ void Mesh::rebalance(std::int64_t now) {
   budget_senders_ = senders;
   if (senders == 0) return;
   const SenderBudget b = split_uplink_budget(uplink_kbps_, ctx_.config().audio_kbps, static_cast<int>(senders),
-                                             !media_.audio_track.empty());
-  for_each_link([&](PeerNegotiation& link) { link.set_sender_budget(now, b.max_bitrate_bps, b.scale_resolution_down_by); });
+                                             !media_.audio_track.empty(),
+                                             VideoSource{media_.video_height, media_.sharing_screen()});
+  for_each_link([&](PeerNegotiation& link) { link.set_sender_budget(now, b); });
 }
 
 bool Mesh::mark_verified(std::int64_t now, const std::string& peer) {

@@ -97,7 +97,8 @@ class Mesh {
   void on_carry_over_timer(std::int64_t now, int timer);
 
   // ---- from the app
-  void set_local_track(std::int64_t now, MediaKind kind, std::string track, bool screen = false);
+  // `height`: the video track's height in pixels (0: unknown), what the uplink budget scales from.
+  void set_local_track(std::int64_t now, MediaKind kind, std::string track, bool screen = false, int height = 0);
   void set_muted(std::int64_t now, MediaKind kind, bool muted);
   void set_uplink_budget(std::int64_t now, int kbps);
   // Chat to everyone (`to` empty) or one peer; errors become ErrorEvent.

@@ -51,7 +51,8 @@ struct Fields {
             {"op", o.op},
             {"kind", kind(o.kind)},
             {"maxBitrateBps", o.max_bitrate_bps},
-            {"scaleResolutionDownBy", o.scale_resolution_down_by}};
+            {"scaleResolutionDownBy", o.scale_resolution_down_by},
+            {"maxFramerate", o.max_framerate}};
   }
   json operator()(const SendData& o) const { return {{"pc", o.pc}, {"text", o.text}}; }
   json operator()(const GetStats& o) const { return {{"pc", o.pc}}; }

@@ -109,6 +109,7 @@ struct SetSenderParameters {
   MediaKind kind;
   int max_bitrate_bps;
   double scale_resolution_down_by;
+  int max_framerate;  // 0: no cap (remove one set before)
 };
 struct SendData {  // the negotiated data channel's send(text)
   int pc;

@@ -330,7 +330,8 @@ int PeerNegotiation::emit_op(PendingOp op) {
       ctx_.emit(AddIceCandidate{pc_, id, op.sdp});
       break;
     case OpKind::SenderParameters:
-      ctx_.emit(SetSenderParameters{pc_, id, MediaKind::Video, op.budget.bps, op.budget.scale});
+      ctx_.emit(SetSenderParameters{pc_, id, MediaKind::Video, op.budget.max_bitrate_bps, op.budget.scale_resolution_down_by,
+                                    op.budget.max_framerate});
       break;
   }
   ops_.emplace(id, std::move(op));
@@ -673,9 +674,8 @@ void PeerNegotiation::on_local_track_changed(std::int64_t now, MediaKind kind, c
   }
 }
 
-void PeerNegotiation::set_sender_budget(std::int64_t now, int max_bitrate_bps, double scale) {
+void PeerNegotiation::set_sender_budget(std::int64_t now, SenderBudget wanted) {
   (void)now;
-  const Budget wanted{max_bitrate_bps, scale};
   if (!wanted_budget_ || *wanted_budget_ != wanted) budget_failures_ = 0;  // a new budget: a full round of attempts
   wanted_budget_ = wanted;
   apply_budget();
@@ -683,7 +683,7 @@ void PeerNegotiation::set_sender_budget(std::int64_t now, int max_bitrate_bps, d
 
 void PeerNegotiation::apply_budget() {
   if (pc_ == 0 || media_.video_track.empty() || !wanted_budget_) return;
-  if (applied_budget_ && !(*applied_budget_ != *wanted_budget_)) return;
+  if (applied_budget_ && *applied_budget_ == *wanted_budget_) return;
   ctx_.cancel_timer(budget_retry_timer_);  // this is the next attempt
   budget_op_ = emit_op(PendingOp{OpKind::SenderParameters, {}, *wanted_budget_});
   applied_budget_ = wanted_budget_;

@@ -51,6 +51,7 @@
 #include "wasm/core/connection_recovery.hpp"
 #include "wasm/core/context.hpp"
 #include "wasm/core/peer_signal.hpp"
+#include "wasm/core/uplink_budget.hpp"
 #include "wasm/core/verification_code.hpp"
 #include "wasm/core/webrtc_types.hpp"
 
@@ -66,6 +67,7 @@ namespace meshmeet::core {
 struct LocalMedia {
   std::string audio_track;
   std::string video_track;
+  int video_height = 0;                                  // of video_track, in pixels; 0: unknown
   std::set<std::string> screens;                        // video tracks given as a shared screen
   std::map<MediaKind, std::set<std::string>> given;     // every track set so far
   std::map<MediaKind, std::set<std::string>> disabled;  // those the last mute of the kind reached
@@ -167,7 +169,7 @@ class PeerNegotiation {
   // ConnectionRecovery::on_network_change.
   void on_network_change(std::int64_t now, std::int64_t changed_at);
   void on_local_track_changed(std::int64_t now, MediaKind kind, const std::string& old_track);
-  void set_sender_budget(std::int64_t now, int max_bitrate_bps, double scale_resolution_down_by);
+  void set_sender_budget(std::int64_t now, SenderBudget budget);
   void request_stats(std::int64_t now);
   // Queued until the data channel is open; false when the queue is full.
   bool send_data(std::int64_t now, std::string text);
@@ -178,15 +180,10 @@ class PeerNegotiation {
 
  private:
   enum class OpKind { NegotiationOffer, Answer, RemoteOffer, RemoteAnswer, Rollback, Candidate, SenderParameters };
-  struct Budget {  // the video sender's uplink budget (setParameters)
-    int bps;
-    double scale;
-    bool operator!=(const Budget& o) const { return bps != o.bps || scale != o.scale; }
-  };
   struct PendingOp {
     OpKind kind;
     std::string sdp;         // remote description ops; a candidate's JSON
-    Budget budget{};         // SenderParameters
+    SenderBudget budget{};   // SenderParameters
     bool collision = false;  // a remote offer that collided with ours (we are polite)
     bool explicit_rollback = false;  // already retried after an explicit rollback
   };
@@ -295,7 +292,7 @@ class PeerNegotiation {
   // applied_budget_: asked of the browser and not refused (yet). A refusal
   // clears it, so the next apply_budget() asks again: after
   // sender_parameters_retry_ms, or on the next change.
-  std::optional<Budget> wanted_budget_, applied_budget_;
+  std::optional<SenderBudget> wanted_budget_, applied_budget_;
   int budget_op_ = 0;           // the latest setParameters, until it settles
   int budget_failures_ = 0;     // refused in a row
   int budget_retry_timer_ = 0;  // "sender-parameters-retry"

@@ -302,6 +302,35 @@ TEST_CASE("uplink budget: split across video senders, audio keeps its share, res
   // A tiny budget still leaves a usable floor instead of zero.
   CHECK(split_uplink_budget(100, 40, 7, true).max_bitrate_bps == 30000);
   CHECK(split_uplink_budget(100, 40, 7, true).scale_resolution_down_by == 4.0);
+  CHECK(one.max_framerate == 0);  // a camera keeps its frame rate
+}
+
+TEST_CASE("uplink budget: scaled from the source's real height, never below what the budget allows") {
+  // Three peers at 2500 kbit/s: 793 kbit/s each affords 360 lines.
+  CHECK(split_uplink_budget(2500, 40, 3, true, {720, false}).scale_resolution_down_by == 2.0);   // 720 → 360
+  CHECK(split_uplink_budget(2500, 40, 3, true, {480, false}).scale_resolution_down_by == 480.0 / 360);  // not 240
+  CHECK(split_uplink_budget(2500, 40, 3, true, {1080, false}).scale_resolution_down_by == 3.0);  // 1080 → 360
+  CHECK(split_uplink_budget(2500, 40, 3, true, {240, false}).scale_resolution_down_by == 1.0);   // never upscaled
+  // One peer: a 480p camera is sent whole (the old rule assumed 720p and
+  // would have sent it at 480 / 1.0 only by luck of the ladder's top).
+  CHECK(split_uplink_budget(1200, 40, 1, true, {480, false}).scale_resolution_down_by == 1.0);
+  CHECK(split_uplink_budget(1200, 40, 1, true, {720, false}).scale_resolution_down_by == 1.5);
+  // Unknown height: taken as 720, as before.
+  CHECK(split_uplink_budget(2500, 40, 3, true, {0, false}) == split_uplink_budget(2500, 40, 3, true));
+}
+
+TEST_CASE("uplink budget: a shared screen keeps its resolution and gives up frame rate") {
+  // Six people: 2500 kbit/s over five copies, 460 each. A camera would go to
+  // 360 lines; a 1080p screen stays 1080p at 5 frames/s, readable.
+  const auto screen = split_uplink_budget(2500, 40, 5, true, {1080, true});
+  CHECK(screen.scale_resolution_down_by == 1.0);
+  CHECK(screen.max_framerate == 5);
+  CHECK(screen.max_bitrate_bps == split_uplink_budget(2500, 40, 5, true, {1080, false}).max_bitrate_bps);
+  CHECK(split_uplink_budget(2500, 40, 5, true, {1080, false}).scale_resolution_down_by == 3.0);
+  // More budget, more frames; a 4K screen is sent at 1080 lines.
+  CHECK(split_uplink_budget(2500, 40, 2, true, {1440, true}).max_framerate == 8);
+  CHECK(split_uplink_budget(4000, 40, 1, true, {1440, true}).max_framerate == 15);
+  CHECK(split_uplink_budget(2500, 40, 1, true, {2160, true}).scale_resolution_down_by == 2.0);
 }
 
 TEST_CASE("quality: thresholds, worse at once, better only when it holds") {
@@ -534,7 +563,7 @@ TEST_CASE("outputs: every type's JSON keys, as the JS shim reads them") {
       {AddIceCandidate{1, 2, "{}"}, {"pc", "op", "candidate"}},
       {RestartIce{1}, {"pc"}},
       {SetConfiguration{1, R"({"iceServers":[]})"}, {"pc", "config"}},
-      {SetSenderParameters{1, 2, MediaKind::Video, 1, 1.0}, {"pc", "op", "kind", "maxBitrateBps", "scaleResolutionDownBy"}},
+      {SetSenderParameters{1, 2, MediaKind::Video, 1, 1.0, 0}, {"pc", "op", "kind", "maxBitrateBps", "scaleResolutionDownBy", "maxFramerate"}},
       {SendData{1, "t"}, {"pc", "text"}},
       {GetStats{1}, {"pc"}},
       {SetTrackEnabled{MediaKind::Audio, true}, {"kind", "enabled"}},
