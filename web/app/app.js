@@ -632,7 +632,7 @@ window.addEventListener('pagehide', () => meeting?.leave());
 // held: camera, microphone, screen, tiles, chat. Then says `what` (see
 // showMessage), if anything.
 async function endMeeting(what, options) {
-  const left = meeting?.leave();  // says so to the server at once; done within a second
+  const left = meeting?.leave();  // tells the server at once (while reconnecting: as soon as a socket is up)
   meeting = null;
   localStream?.getTracks().forEach((track) => track.stop());
   screenTrack?.stop();
