@@ -353,15 +353,15 @@ async function setLocalDescriptionImplicit(pc) {
   return pc.setLocalDescription(description);
 }
 
+// Only joinMeeting makes Meetings: one made by hand would have no core.
+const MADE_BY_JOIN = Symbol('meshmeet.Meeting');
+
 /**
  * One participant in one meeting. Events: 'state', 'welcomed',
  * 'peer-joined', 'peer-left', 'peer-id-changed', 'peer-state', 'track',
  * 'chat', 'peer-media', 'quality', 'verification-code', 'data', 'error'.
  * See index.d.ts.
  */
-// Only joinMeeting makes Meetings: one made by hand would have no core.
-const MADE_BY_JOIN = Symbol('meshmeet.Meeting');
-
 export class Meeting {
   constructor(token, core, config, options) {
     if (token !== MADE_BY_JOIN) throw new TypeError('Illegal constructor: a Meeting comes from joinMeeting()');
@@ -1055,7 +1055,7 @@ export class Meeting {
     const { pc, channel, app } = entry;
     pc.onnegotiationneeded = pc.onicecandidate = pc.onsignalingstatechange = null;
     pc.oniceconnectionstatechange = pc.onconnectionstatechange = pc.ontrack = null;
-    channel.onopen = channel.onclose = channel.onmessage = null;
+    channel.onopen = channel.onclose = null;
     for (const c of [channel, app.reliable, app.lossy]) {
       c.onmessage = null;
       try {
