@@ -15,6 +15,7 @@
 #include "server/ice_servers.hpp"
 #include "server/log.hpp"
 #include "server/meeting_store.hpp"
+#include "server/resume_tokens.hpp"
 #include "server/server.hpp"
 
 using namespace meshmeet::server;
@@ -33,6 +34,13 @@ bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 
 bool readable_directory(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && ::access(path.c_str(), R_OK | X_OK) == 0;
+}
+
+// The folder the database is in: where the server keeps what is its own.
+std::string data_folder(const std::string& db) {
+  const auto slash = db.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : db.substr(0, slash);
 }
 
 int print_audit(const Config& config) {
@@ -112,9 +120,19 @@ int main(int argc, char** argv) {
   auto store = MeetingStore::open(config.db, /*read_only=*/false, error);
   if (!store) return fail(error);
 
+  // Beside the database: the key resume tokens are signed with, so that
+  // participants come back under their ids after this process restarts.
+  // (An in-memory database keeps nothing, the key neither.)
+  SystemRandom random;
+  ResumeKeys resume_keys = ResumeKeys::fresh(random);
+  if (config.db != ":memory:" &&
+      !rotate_resume_key(data_folder(config.db) + "/resume-key", random, resume_keys, error))
+    return fail(error);
+
   raise_open_file_limit();
   boost::asio::io_context io(1);
-  Server server(io, config, std::move(store), std::move(geoip), std::move(tls), make_local_room_registry);
+  Server server(io, config, std::move(store), std::move(geoip), std::move(tls), make_local_room_registry,
+                std::move(resume_keys));
   if (!server.listen(error)) return fail(error);
   server.start();
   io.run();

@@ -10,7 +10,6 @@ using protocol::LeaveReason;
 
 namespace {
 constexpr int kPeerIdBits = 60;
-constexpr int kResumeTokenBits = 160;
 
 Message make_message(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 }  // namespace
@@ -21,41 +20,35 @@ std::unique_ptr<RoomRegistry> make_local_room_registry(const RoomSettings& setti
 }
 
 LocalRoomRegistry::LocalRoomRegistry(RoomSettings settings, Delivery& delivery, RandomSource& random)
-    : settings_(std::move(settings)), delivery_(delivery), random_(random) {}
+    : settings_(std::move(settings)),
+      delivery_(delivery),
+      random_(random),
+      keys_(settings_.resume_keys ? *settings_.resume_keys : ResumeKeys::fresh(random)) {}
 
-LocalRoomRegistry::Member* LocalRoomRegistry::find_by_conn(Room& room, ConnId conn) {
-  for (auto& m : room.members)
-    if (m.conn == conn) return &m;
-  return nullptr;
+std::string LocalRoomRegistry::issue_token(Room& room, Member& member) {
+  std::string token = mint_resume_token(keys_.current, random_, room.meeting.id, member.id, member.name);
+  by_token_.erase(member.token);
+  member.token = sha256(token);
+  by_token_[member.token] = &room;
+  return token;
 }
 
-JoinOutcome LocalRoomRegistry::join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join,
-                                    std::string_view client_host, TimePoint) {
+std::optional<ResumeClaim> LocalRoomRegistry::from_before_restart(const MeetingRecord& meeting, const std::string& token,
+                                                                  TimePoint now) const {
+  if (!keys_.previous || now >= settings_.earlier_tokens_until) return std::nullopt;
+  auto claim = read_resume_token(*keys_.previous, meeting.id, token);
+  if (!claim || restored_.count(sha256(meeting.id + "/" + claim->peer_id))) return std::nullopt;
+  return claim;
+}
+
+// Seats someone the rooms do not hold: a newcomer under a fresh id, or one
+// of the process before this restart under the id and name it had (`back`).
+// Everyone else hears peer-joined either way: a newcomer is news, and for
+// one who is back it means "still here" (their connection to it is still
+// up; the client keeps it).
+JoinOutcome LocalRoomRegistry::seat(ConnId conn, const MeetingRecord& meeting, const std::string& name,
+                                    const ResumeClaim* back, std::string_view client_host) {
   const Digest key = sha256(meeting.id);
-
-  if (join.resume) {
-    auto it = by_token_.find(sha256(*join.resume));
-    if (it == by_token_.end() || it->second->key != key)
-      return {Error{ErrorCode::BadResume, "resume token unknown, expired or for another meeting", "join"}, false, {}};
-    Room& room = *it->second;
-    const Digest token = it->first;
-    auto member = std::find_if(room.members.begin(), room.members.end(), [&](const Member& m) { return m.token == token; });
-    if (member->conn != 0) {
-      // The old socket still looks open: the resume wins, silently.
-      by_conn_.erase(member->conn);
-      delivery_.retire(member->conn);
-    }
-    member->conn = conn;
-    member->held_until = {};
-    by_conn_[conn] = &room;
-    welcome(room, *member, *join.resume, client_host);
-    for (auto& message : member->held_signals) delivery_.send(conn, std::move(message));
-    member->held_signals.clear();
-    member->held_signals.shrink_to_fit();
-    member->held_bytes = 0;
-    return {std::nullopt, true, member->id};
-  }
-
   auto [it, created] = rooms_.try_emplace(key);
   Room& room = it->second;
   if (created) {
@@ -70,22 +63,63 @@ JoinOutcome LocalRoomRegistry::join(ConnId conn, const MeetingRecord& meeting, c
   }
 
   Member member;
-  do {
-    member.id = random_id(random_, kPeerIdBits);
-  } while (std::any_of(room.members.begin(), room.members.end(), [&](const Member& m) { return m.id == member.id; }));
-  member.name = join.name;
-  std::string token = random_id(random_, kResumeTokenBits);
-  member.token = sha256(token);
+  if (back) {
+    restored_.insert(sha256(meeting.id + "/" + back->peer_id));  // its tokens from before are spent
+    member.id = back->peer_id;
+    member.name = back->name;
+  } else {
+    do {
+      member.id = random_id(random_, kPeerIdBits);
+    } while (std::any_of(room.members.begin(), room.members.end(), [&](const Member& m) { return m.id == member.id; }));
+    member.name = name;
+  }
   member.conn = conn;
   room.members.push_back(std::move(member));
-  Member& joined = room.members.back();
-  by_token_[joined.token] = &room;
+  Member& seated = room.members.back();
   by_conn_[conn] = &room;
   ++participants_;
 
-  welcome(room, joined, token, client_host);
-  broadcast(room, joined, make_message(protocol::serialize(protocol::ServerMessage{protocol::PeerJoined{{joined.id, joined.name}}})));
-  return {std::nullopt, false, joined.id};
+  welcome(room, seated, issue_token(room, seated), client_host);
+  broadcast(room, seated, make_message(protocol::serialize(protocol::ServerMessage{protocol::PeerJoined{{seated.id, seated.name}}})));
+  return {std::nullopt, back != nullptr, seated.id};
+}
+
+LocalRoomRegistry::Member* LocalRoomRegistry::find_by_conn(Room& room, ConnId conn) {
+  for (auto& m : room.members)
+    if (m.conn == conn) return &m;
+  return nullptr;
+}
+
+JoinOutcome LocalRoomRegistry::join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join,
+                                    std::string_view client_host, TimePoint now) {
+  const Digest key = sha256(meeting.id);
+
+  if (join.resume) {
+    auto it = by_token_.find(sha256(*join.resume));
+    if (it == by_token_.end() || it->second->key != key) {
+      if (auto claim = from_before_restart(meeting, *join.resume, now)) return seat(conn, meeting, {}, &*claim, client_host);
+      return {Error{ErrorCode::BadResume, "resume token unknown, expired, replaced or for another meeting", "join"}, false, {}};
+    }
+    Room& room = *it->second;
+    const Digest token = it->first;
+    auto member = std::find_if(room.members.begin(), room.members.end(), [&](const Member& m) { return m.token == token; });
+    if (member->conn != 0) {
+      // The old socket still looks open: the resume wins, silently.
+      by_conn_.erase(member->conn);
+      delivery_.retire(member->conn);
+    }
+    member->conn = conn;
+    member->held_until = {};
+    by_conn_[conn] = &room;
+    welcome(room, *member, issue_token(room, *member), client_host);
+    for (auto& message : member->held_signals) delivery_.send(conn, std::move(message));
+    member->held_signals.clear();
+    member->held_signals.shrink_to_fit();
+    member->held_bytes = 0;
+    return {std::nullopt, true, member->id};
+  }
+
+  return seat(conn, meeting, join.name, nullptr, client_host);
 }
 
 void LocalRoomRegistry::welcome(Room& room, Member& member, const std::string& token, std::string_view client_host) {
@@ -172,6 +206,10 @@ void LocalRoomRegistry::hold(ConnId conn, LeaveReason reason, TimePoint now) {
 
 ExpireOutcome LocalRoomRegistry::expire(TimePoint now) {
   ExpireOutcome outcome;
+  if (keys_.previous && now >= settings_.earlier_tokens_until) {
+    keys_.previous.reset();  // the grace after the restart is over: tokens from before are dead
+    restored_.clear();
+  }
   while (!holds_.empty() && holds_.front().until <= now) {
     Hold hold = holds_.front();
     holds_.pop_front();

@@ -15,10 +15,12 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "protocol/messages.hpp"
 #include "server/clock.hpp"
+#include "server/resume_tokens.hpp"
 #include "server/secrets.hpp"
 
 namespace meshmeet::server {
@@ -57,6 +59,13 @@ struct RoomSettings {
   IceServersFor ice_servers_for;                 // welcome.iceServers per participant
   std::uint32_t heartbeat_interval_ms = 10000;
   std::uint32_t heartbeat_timeout_ms = 30000;
+  // Signs resume tokens; its previous key reads the tokens the process
+  // before this one issued (see resume_tokens.hpp). None: a fresh key, so
+  // no token outlives this registry.
+  std::optional<ResumeKeys> resume_keys;
+  // Tokens signed with the previous key are taken back until then: the
+  // resume grace that follows the restart, which ended their connections.
+  TimePoint earlier_tokens_until{};
 };
 
 struct JoinOutcome {
@@ -75,9 +84,11 @@ class RoomRegistry {
  public:
   virtual ~RoomRegistry() = default;
 
-  // `meeting` exists (the caller asked the store). On success the welcome,
-  // then any signals queued for a resumed slot, go to `conn`, and everyone
-  // else hears peer-joined (not for a resume). `client_host` is the Host
+  // `meeting` exists (the caller asked the store). On success the welcome
+  // (with a fresh resume token: the earlier ones stop working), then any
+  // signals queued for a resumed slot, go to `conn`, and everyone else hears
+  // peer-joined (not for a resume, except one from before a restart: the
+  // others must learn that the id they knew is back). `client_host` is the Host
   // header of the connection's upgrade, for the ICE servers it is handed.
   virtual JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join,
                            std::string_view client_host, TimePoint now) = 0;
@@ -143,7 +154,7 @@ class LocalRoomRegistry final : public RoomRegistry {
   struct Member {
     std::string id;
     std::string name;
-    Digest token;                   // SHA-256 of the resume token
+    Digest token;                   // SHA-256 of its current resume token
     ConnId conn = 0;                // 0 while held
     TimePoint held_until{};
     protocol::LeaveReason held_reason = protocol::LeaveReason::Disconnected;
@@ -161,6 +172,12 @@ class LocalRoomRegistry final : public RoomRegistry {
   };
 
   Member* find_by_conn(Room& room, ConnId conn);
+  // A token the process before this one issued, to a participant not back yet.
+  std::optional<ResumeClaim> from_before_restart(const MeetingRecord& meeting, const std::string& token, TimePoint now) const;
+  JoinOutcome seat(ConnId conn, const MeetingRecord& meeting, const std::string& name, const ResumeClaim* back,
+                   std::string_view client_host);
+  // A new resume token for `member`, which replaces its current one.
+  std::string issue_token(Room& room, Member& member);
   void welcome(Room& room, Member& member, const std::string& token, std::string_view client_host);
   void broadcast(Room& room, const Member& except, Message message);
   void erase_member(Room& room, std::size_t index, protocol::LeaveReason reason);
@@ -172,6 +189,10 @@ class LocalRoomRegistry final : public RoomRegistry {
   std::unordered_map<Digest, Room*, DigestHash> by_token_;       // by SHA-256 of the resume token
   std::unordered_map<ConnId, Room*> by_conn_;
   std::deque<Hold> holds_;                                       // in expiry order: the grace is one constant
+  ResumeKeys keys_;
+  // Who came back with a token from before the restart, by SHA-256 of
+  // meeting id and peer id: that token (and its twins) is spent.
+  std::unordered_set<Digest, DigestHash> restored_;
   std::size_t participants_ = 0;
   std::size_t dropped_held_signals_ = 0;
 };

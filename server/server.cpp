@@ -576,8 +576,11 @@ IceServerSettings ice_server_settings(const Config& c) {
   return s;
 }
 
-RoomSettings room_settings(const Config& c, const IceServerList* ice) {
+RoomSettings room_settings(const Config& c, const IceServerList* ice, std::optional<ResumeKeys> resume_keys,
+                           TimePoint started) {
   RoomSettings s;
+  s.resume_keys = std::move(resume_keys);
+  s.earlier_tokens_until = started + seconds(c.resume_grace);
   s.room_cap = c.room_cap;
   s.resume_grace = seconds(c.resume_grace);
   // What a resumed client is handed at once must fit its own send queue.
@@ -595,7 +598,8 @@ RoomSettings room_settings(const Config& c, const IceServerList* ice) {
 }
 
 Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore> store, std::unique_ptr<GeoIp> geoip,
-               std::optional<asio::ssl::context> tls, const RoomRegistryFactory& make_rooms)
+               std::optional<asio::ssl::context> tls, const RoomRegistryFactory& make_rooms,
+               std::optional<ResumeKeys> resume_keys)
     : io_(io),
       config_(std::move(config)),
       store_(std::move(store)),
@@ -603,7 +607,7 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       tls_(std::move(tls)),
       timeouts_(connection_timeouts(config_)),
       ice_(ice_server_settings(config_), [] { return static_cast<std::int64_t>(std::time(nullptr)); }),
-      rooms_(make_rooms(room_settings(config_, &ice_), *this, random_)),
+      rooms_(make_rooms(room_settings(config_, &ice_, std::move(resume_keys), Clock::now()), *this, random_)),
       api_(config_, *store_, *rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
       acceptor_(io),
       sweep_timer_(io),

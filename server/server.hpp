@@ -55,9 +55,13 @@ class Server final : public Delivery {
   using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
 
   // `make_rooms` makes the room registry (make_local_room_registry for this
-  // process's own), handed this server as its Delivery.
+  // process's own), handed this server as its Delivery. `resume_keys` sign
+  // resume tokens (see resume_tokens.hpp); the tokens of the process before,
+  // signed with their previous key, are taken back for the resume grace
+  // from now. None: tokens die with this process.
   Server(boost::asio::io_context& io, Config config, std::unique_ptr<MeetingStore> store, std::unique_ptr<GeoIp> geoip,
-         std::optional<boost::asio::ssl::context> tls, const RoomRegistryFactory& make_rooms);
+         std::optional<boost::asio::ssl::context> tls, const RoomRegistryFactory& make_rooms,
+         std::optional<ResumeKeys> resume_keys = std::nullopt);
   // Closes whatever is still open and runs its handlers to the end, so that
   // no connection outlives the server (or its database).
   ~Server() override;
@@ -144,8 +148,10 @@ class Server final : public Delivery {
 };
 
 // Room settings as the flags give them; with `ice`, welcome.iceServers is
-// made per participant by it.
-RoomSettings room_settings(const Config& config, const IceServerList* ice = nullptr);
+// made per participant by it. Tokens signed with the previous resume key
+// are taken back for the resume grace after `started`.
+RoomSettings room_settings(const Config& config, const IceServerList* ice = nullptr,
+                           std::optional<ResumeKeys> resume_keys = std::nullopt, TimePoint started = {});
 // The ICE servers as the flags give them; the wall clock mints credentials.
 IceServerSettings ice_server_settings(const Config& config);
 // A connection's join timeout and heartbeat as the flags give them.

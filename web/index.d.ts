@@ -245,10 +245,13 @@ export interface CoreOptions {
   senderParametersRetryMs?: number;
   /** …this many times in a row (default 4). */
   senderParametersAttempts?: number;
-  /** How long a connection is kept after a server restart for its peer to announce its new id (default 20000). */
-  carryOverWindowMs?: number;
-  /** How long a member who appears meanwhile waits to be recognised as one of them (default 4000). */
-  carryOverWaitMs?: number;
+  /**
+   * After a resume, how long a peer missing from the server's roster is kept,
+   * its connection up, for it to come back under the same id: a server that
+   * restarted lists only those already back (default 15000, the server's
+   * default --resume-grace).
+   */
+  peerReturnGraceMs?: number;
 }
 
 /**
@@ -381,12 +384,6 @@ export interface MeetingEvents {
   'peer-joined': Peer;
   /** Someone is gone (see LeaveReason); their connection is closed. */
   'peer-left': { peer: Peer; reason: LeaveReason };
-  /**
-   * The same participant under a new id, its connection and media kept: the
-   * server restarted and forgot every id, so everyone rejoined under a new
-   * one. Re-key whatever you hold by `previous` to `peer.id`.
-   */
-  'peer-id-changed': { peer: Peer; previous: string };
   /** The connection to a peer changed state (see PeerState); peerStatus() says where it stands now. */
   'peer-state': { peer: Peer; state: PeerState };
   /** A remote track arrived (again after a fresh connection). */

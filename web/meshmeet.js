@@ -358,7 +358,7 @@ const MADE_BY_JOIN = Symbol('meshmeet.Meeting');
 
 /**
  * One participant in one meeting. Events: 'state', 'welcomed',
- * 'peer-joined', 'peer-left', 'peer-id-changed', 'peer-state', 'track',
+ * 'peer-joined', 'peer-left', 'peer-state', 'track',
  * 'chat', 'peer-media', 'quality', 'verification-code', 'data', 'error'.
  * See index.d.ts.
  */
@@ -891,12 +891,6 @@ export class Meeting {
         const peer = this._peers.get(o.peer) ?? { id: o.peer, name: '' };
         this._peers.delete(o.peer);
         return this._emit('peer-left', { peer, reason: o.reason });
-      }
-      case 'peer-id-changed': {
-        const peer = { id: o.peer, name: o.name };
-        this._peers.delete(o.previous);
-        this._peers.set(o.peer, peer);
-        return this._emit('peer-id-changed', { peer, previous: o.previous });
       }
       case 'peer-state': return this._emit('peer-state', { peer: this._peer(o.peer), state: o.state });
       case 'track': {

@@ -474,7 +474,7 @@ describe('a full meeting (server --room-cap 2)', () => {
     await joinViaUi(ben, url, 'Ben');
     await waitForDecoding([ann, ben], 1, { timeout: 20000 });
 
-    // The server restarts, forgetting who was in; Ben is offline meanwhile,
+    // The server restarts (it knows nobody until they come back); Ben is offline meanwhile,
     // and Cy takes the seat next to Ann.
     await ben.context.setOffline(true);
     await srv.kill9();

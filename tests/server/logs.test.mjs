@@ -73,7 +73,7 @@ async function busyMeeting(srv) {
   await bob2.waitClosed();
   eve.close(1000);
   await eve.waitClosed();
-  return { secrets: [m.id, other.id, wa.resume, wb.resume, ALICE, BOB] };
+  return { secrets: [m.id, other.id, wa.resume, wb.resume, wb2.resume, ALICE, BOB] };
 }
 
 const SDP_MARKERS = [

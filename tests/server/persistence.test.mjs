@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, mkdirSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import {
   T, FAST, startServer, finish, finishAll, createMeeting, get, Client, runBinary, sleep, tempDir, parseAudit, AUDIT_HEADER as HEADER,
@@ -17,29 +17,113 @@ test('a meeting survives a SIGTERM restart; the roster does not', T, async () =>
     const m1 = await createMeeting(srv.url, { name: 'Survivor ☀️' });
     const m2 = await createMeeting(srv.url, {});
     const a = await Client.connect(srv.wsUrl);
-    const w = await a.join(m1.id, 'alice');
-    const port1 = srv.port;
+    await a.join(m1.id, 'alice');
     const exit = await srv.stop();
     assert.equal(exit.code, 0, 'SIGTERM → exit 0');
     await a.waitClosed(3000);
     await srv.restart();
-    assert.notEqual(srv.port, 0);
-    void port1;
     for (const m of [m1, m2]) {
       const r = await get(srv.url, `/api/meetings/${m.id}`);
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.json, { id: m.id, name: m.name, createdAt: m.createdAt, participants: 0, relayOnly: false });
     }
-    // the resume token died with the process (participants are never persisted)
-    const b = await Client.connect(srv.wsUrl);
-    const res = await b.tryJoin(m1.id, 'alice', w.resume);
-    assert.equal(res.code, 'bad-resume');
-    const wb = await b.join(m1.id, 'alice');
-    assert.deepEqual(wb.peers, []);
-    b.close(1000);
   } finally {
     await finish(srv);
   }
+});
+
+// Protocol v2 "Resume": a lone server that restarted knows nobody, but the
+// tokens it issued before are signed with the key it keeps beside the
+// database, so participants come back under their ids and names.
+const RESTART = ['--resume-grace', '4', '--heartbeat-interval', '0.5', '--heartbeat-timeout', '1.5', '--join-timeout', '1'];
+
+for (const how of ['SIGTERM', 'kill -9']) {
+  test(`after a ${how} restart, participants come back under the same ids and names; those present hear peer-joined`, T, async () => {
+    const srv = await startServer(RESTART);
+    try {
+      const m = await createMeeting(srv.url, { name: 'restart' });
+      const people = [];
+      for (const name of ['alice', 'bob', 'cy']) {
+        const c = await Client.connect(srv.wsUrl);
+        people.push({ name, c, w: await c.join(m.id, name) });
+      }
+      if (how === 'SIGTERM') assert.equal((await srv.stop()).code, 0);
+      else await srv.kill9();
+      await srv.restart();
+
+      // Alice is back first and sees nobody; Bob sees Alice, who hears
+      // peer-joined for the id she knew. Nobody gets a new id.
+      const [alice, bob, cy] = people;
+      const a2 = await Client.connect(srv.wsUrl);
+      const wa = await a2.join(m.id, undefined, alice.w.resume);
+      assert.equal(wa.self, alice.w.self, 'the same id');
+      assert.deepEqual(wa.peers, []);
+      assert.notEqual(wa.resume, alice.w.resume, 'a fresh token');
+      const b2 = await Client.connect(srv.wsUrl);
+      const wb = await b2.join(m.id, 'someone else', bob.w.resume);
+      assert.equal(wb.self, bob.w.self);
+      assert.deepEqual(wb.peers, [{ id: alice.w.self, name: 'alice' }], 'the name from the first join');
+      const joined = await a2.next((x) => x.type === 'peer-joined');
+      assert.deepEqual(joined.peer, { id: bob.w.self, name: 'bob' });
+      const r = await get(srv.url, `/api/meetings/${m.id}`);
+      assert.equal(r.json.participants, 2);
+
+      // Relays under the old ids.
+      a2.send({ type: 'signal', to: bob.w.self, data: { hello: 1 } });
+      const sig = await b2.next((x) => x.type === 'signal');
+      assert.deepEqual(sig, { type: 'signal', from: alice.w.self, data: { hello: 1 } });
+
+      // A token from before the restart is spent once it came back.
+      const thief = await Client.connect(srv.wsUrl);
+      assert.equal((await thief.tryJoin(m.id, 'x', alice.w.resume)).code, 'bad-resume');
+
+      // Cy does not come back within the grace after the restart: his token
+      // is dead, and he joins afresh under a new id.
+      await sleep(4500);
+      const c2 = await Client.connect(srv.wsUrl);
+      assert.equal((await c2.tryJoin(m.id, 'cy', cy.w.resume)).code, 'bad-resume');
+      const wc = await c2.join(m.id, 'cy');
+      assert.notEqual(wc.self, cy.w.self);
+      for (const c of [a2, b2, c2, thief]) c.close(1000);
+    } finally {
+      await finish(srv);
+    }
+  });
+}
+
+test('the resume key sits beside the database, readable by the server alone, and holds nothing about anyone', T, async () => {
+  const srv = await startServer(RESTART);
+  try {
+    const m = await createMeeting(srv.url, {});
+    const c = await Client.connect(srv.wsUrl);
+    const w = await c.join(m.id, 'alice');
+    const keyFile = join(dirname(srv.dbPath), 'resume-key');
+    assert.ok(existsSync(keyFile), keyFile);
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+    const key = readFileSync(keyFile, 'utf8');
+    assert.match(key, /^[0-9a-f]{64}\n$/);
+    await srv.stop();
+    await srv.restart();
+    const key2 = readFileSync(keyFile, 'utf8');
+    assert.notEqual(key2, key, 'a new key at every start: tokens from two restarts ago never verify');
+    for (const secret of [w.self, w.resume, 'alice', m.id]) {
+      for (const f of readdirSync(dirname(srv.dbPath))) {
+        if (!f.startsWith('resume-key')) continue;
+        assert.ok(!readFileSync(join(dirname(srv.dbPath), f), 'utf8').includes(secret), `${f} holds no participant data`);
+      }
+    }
+    c.close(1000);
+  } finally {
+    await finish(srv);
+  }
+});
+
+test('a resume key the server cannot write: a clear message and exit 2', T, async () => {
+  const dir = tempDir('meshmeet-key-');
+  mkdirSync(join(dir, 'resume-key'));  // in the way (a folder: even root cannot rename a file over it)
+  const r = await runBinary(['--db', join(dir, 'meshmeet.db'), '--port', '0']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /cannot write the resume key .*resume-key/);
 });
 
 test('a meeting survives kill -9 right after its 201', T, async () => {

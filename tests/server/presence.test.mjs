@@ -137,7 +137,7 @@ test('unclean drop: nothing during the grace, then peer-left "disconnected"', T,
   b2.close(1000);
 });
 
-test('resume within the grace keeps self and token; others see nothing', T, async () => {
+test('resume within the grace keeps self, hands a fresh token and kills the earlier one; others see nothing', T, async () => {
   const before = await metrics(srv.url);
   const { m, cs: [a, b] } = await meetingWith(srv, ['alice', 'bob']);
   const token = b.token;
@@ -146,17 +146,18 @@ test('resume within the grace keeps self and token; others see nothing', T, asyn
   const b2 = await Client.connect(srv.wsUrl);
   const w = await b2.join(m.id, 'robert', token);
   assert.equal(w.self, b.self, 'resume takes back the earlier identity');
-  assert.equal(w.resume, token, 'token stays the same across resumes');
+  assert.notEqual(w.resume, token, 'a fresh token at every welcome (protocol v2)');
   assert.deepEqual(w.meeting, { id: m.id, name: 'presence' });
   assert.deepEqual(w.peers, [{ id: a.self, name: 'alice' }], 'resumed client reconciles from welcome.peers');
 
-  // again: drop and resume a second time with the same token
+  // again: drop and resume a second time, with the fresh token: the first one is dead
   b2.drop();
   await sleep(200);
   const b3 = await Client.connect(srv.wsUrl);
-  const w3 = await b3.join(m.id, undefined, token);
+  assert.equal((await b3.tryJoin(m.id, undefined, token)).code, 'bad-resume', 'a leaked earlier token takes nothing over');
+  const w3 = await b3.join(m.id, undefined, w.resume);
   assert.equal(w3.self, b.self);
-  assert.equal(w3.resume, token);
+  assert.notEqual(w3.resume, w.resume);
 
   await sleep(GRACE + 300); // longer than the grace: the resumed slot must not expire
   assert.deepEqual(a.pending(isPresence), [], 'no peer-joined/peer-left for a resume');

@@ -118,6 +118,17 @@ struct Fixture {
     return rooms->join(conn, meeting, proto::Join{meeting.id, name, token}, clock.now);
   }
 
+  // A resume that must succeed; returns the welcome it got.
+  proto::Welcome resumed(ConnId conn, const std::string& token, const MeetingRecord& meeting = kMeeting) {
+    const std::size_t before = delivery.sent.size();
+    auto outcome = resume(conn, token, meeting);
+    REQUIRE_MESSAGE(!outcome.error, "resume refused: " << outcome.error->code);
+    CHECK(outcome.resumed);
+    REQUIRE(delivery.sent.size() > before);
+    REQUIRE(delivery.sent[before].conn == conn);
+    return as<proto::Welcome>(proto::parse_server_message(delivery.sent[before].text).value());
+  }
+
   std::optional<proto::Error> signal(const Joined& from, const std::string& to, const std::string& data) {
     return rooms->signal(from.conn, proto::Signal{to, data});
   }
@@ -169,16 +180,15 @@ TEST_CASE("registry: welcome shape, peers oldest first") {
   CHECK(w.self == cy.id);
   CHECK(w.peers == std::vector<proto::PeerInfo>{{ada.id, "Ada"}, {bob.id, "Bob"}});
 
-  // Ids: 60-bit peer ids (12 base32 chars), 160-bit tokens (32), all distinct.
+  // Ids: 60-bit peer ids (12 base32 chars); signed tokens (base64url), all distinct.
   std::set<std::string> ids{ada.id, bob.id, cy.id}, tokens{ada.token, bob.token, cy.token};
   CHECK(ids.size() == 3);
   CHECK(tokens.size() == 3);
   for (const auto& j : {ada, bob, cy}) {
     CHECK(j.id.size() == 12);
     CHECK(is_base32(j.id));
-    CHECK(j.token.size() == 32);
-    CHECK(is_base32(j.token));
-    CHECK(j.token != j.id);
+    CHECK(j.token.size() >= 48);
+    CHECK(j.token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos);
   }
   CHECK(f.rooms->participants(kMeeting.id) == 3);
   CHECK(f.rooms->participant_count() == 3);
@@ -486,7 +496,7 @@ TEST_CASE("registry: resume within the grace keeps the id, tells nobody, and del
   REQUIRE(msgs.size() == 4);
   auto w = as<proto::Welcome>(msgs[0]);
   CHECK(w.self == bob.id);
-  CHECK(w.resume == bob.token);  // the token stays the same across resumes
+  CHECK(w.resume != bob.token);  // a fresh token at every welcome
   CHECK(w.peers == std::vector<proto::PeerInfo>{{cy.id, "Cy"}});  // reconciled roster
   for (int i = 1; i <= 3; ++i) {
     auto s = as<proto::SignalFrom>(msgs[static_cast<std::size_t>(i)]);
@@ -628,7 +638,7 @@ TEST_CASE("registry: the held queue is bounded by messages") {
   for (int i = 1; i <= 5; ++i) CHECK_FALSE(f.signal(ada, bob.id, R"({"n":)" + std::to_string(i) + "}"));
   CHECK(f.rooms->dropped_held_signals() == 2);
   f.delivery.clear();
-  REQUIRE(f.resume(3, bob.token).resumed);
+  const std::string token = f.resumed(3, bob.token).resume;
   auto msgs = f.delivery.parsed_to(3);
   REQUIRE(msgs.size() == 4);
   for (int i = 1; i <= 3; ++i)
@@ -639,7 +649,7 @@ TEST_CASE("registry: the held queue is bounded by messages") {
   for (int i = 6; i <= 9; ++i) CHECK_FALSE(f.signal(ada, bob.id, R"({"n":)" + std::to_string(i) + "}"));
   CHECK(f.rooms->dropped_held_signals() == 3);
   f.delivery.clear();
-  REQUIRE(f.resume(4, bob.token).resumed);
+  REQUIRE(f.resume(4, token).resumed);
   CHECK(f.delivery.to(4).size() == 4);
 }
 
@@ -689,7 +699,7 @@ TEST_CASE("registry: drop, resume, drop again: only the latest hold counts") {
   const auto bob = f.join(2, "Bob");
   f.rooms->hold(bob.conn, LeaveReason::Timeout, f.clock.now);  // t=0, until 15
   f.clock.advance(5);
-  REQUIRE(f.resume(3, bob.token).resumed);                      // t=5
+  const std::string token = f.resumed(3, bob.token).resume;     // t=5
   f.clock.advance(5);
   f.rooms->hold(3, LeaveReason::Disconnected, f.clock.now);    // t=10, until 25
   f.delivery.clear();
@@ -702,7 +712,7 @@ TEST_CASE("registry: drop, resume, drop again: only the latest hold counts") {
 
   // Still resumable between the two deadlines.
   f.clock.advance(5);  // t=20
-  REQUIRE(f.resume(4, bob.token).resumed);
+  REQUIRE(f.resume(4, token).resumed);
   f.clock.advance(1);  // t=21
   f.rooms->hold(4, LeaveReason::Disconnected, f.clock.now);  // until 36
   f.delivery.clear();
@@ -816,4 +826,151 @@ TEST_CASE("registry: every welcome (fresh and resumed) asks for the participant'
   REQUIRE(asked.size() == 2);
   CHECK(asked[1] == std::make_pair(w.self, std::string("[::1]:8080")));
   CHECK(as<proto::Welcome>(proto::parse_server_message(f.delivery.to(3).at(0)).value()).relay_only);
+}
+
+// ---- identity through restarts (protocol v2 "Resume") -------------------------------
+
+TEST_CASE("registry: every welcome carries a fresh token, and the earlier ones are refused from then on") {
+  Fixture f;
+  const auto ada = f.join(1, "Ada");
+  const auto bob = f.join(2, "Bob");
+  f.rooms->hold(bob.conn, LeaveReason::Disconnected, f.clock.now);
+  const std::string second = f.resumed(3, bob.token).resume;
+  CHECK(second != bob.token);
+  f.delivery.clear();
+  // A leaked first token cannot take the session over, dropped or not.
+  CHECK(code_of(f.resume(4, bob.token).error) == ErrorCode::BadResume);
+  f.rooms->hold(3, LeaveReason::Disconnected, f.clock.now);
+  CHECK(code_of(f.resume(5, bob.token).error) == ErrorCode::BadResume);
+  CHECK(f.delivery.retired.empty());
+  const auto third = f.resumed(6, second);
+  CHECK(third.self == bob.id);
+  CHECK(code_of(f.resume(7, second).error) == ErrorCode::BadResume);
+  CHECK(f.resumed(8, third.resume).self == bob.id);
+  (void)ada;
+}
+
+namespace {
+
+// A server process and the one started after it: the second has the first's
+// key as its previous key, and takes tokens signed with it back for the
+// grace after its start. Nothing else carries over.
+struct Restart {
+  Restart() {
+    first.settings = settings_of(keys_before);
+    first.rooms = std::make_unique<LocalRoomRegistry>(first.settings, first.delivery, first.random);
+  }
+  RoomSettings settings_of(const ResumeKeys& keys) {
+    RoomSettings s;
+    s.resume_keys = keys;
+    s.earlier_tokens_until = first.clock.now + s.resume_grace;
+    return s;
+  }
+  // The process restarts now: `second` knows nobody.
+  void restart() {
+    ResumeKeys after = ResumeKeys::fresh(first.random);
+    after.previous = keys_before.current;
+    second.clock = first.clock;
+    second.settings = settings_of(after);
+    second.settings.earlier_tokens_until = second.clock.now + second.settings.resume_grace;
+    second.rooms = std::make_unique<LocalRoomRegistry>(second.settings, second.delivery, second.random);
+  }
+  SeededRandom keys_random{77};
+  ResumeKeys keys_before = ResumeKeys::fresh(keys_random);
+  Fixture first;
+  Fixture second;
+};
+
+}  // namespace
+
+TEST_CASE("registry: after a restart, participants come back under their ids and names; those present hear peer-joined") {
+  Restart r;
+  const auto ada = r.first.join(1, "Ada");
+  const auto bob = r.first.join(2, "Bob");
+  const auto cy = r.first.join(3, "Cy");
+  r.restart();
+  r.second.clock.advance(2);
+
+  // Bob is back first: nobody is present yet. He keeps id and name.
+  const auto bob_back = r.second.resumed(12, bob.token);
+  CHECK(bob_back.self == bob.id);
+  CHECK(bob_back.peers.empty());
+  CHECK(bob_back.resume != bob.token);
+  // Then Ada: she sees Bob, Bob hears peer-joined for the id he knew.
+  r.second.delivery.clear();
+  const auto ada_back = r.second.resumed(11, ada.token, kMeeting);
+  CHECK(ada_back.self == ada.id);
+  CHECK(ada_back.peers == std::vector<proto::PeerInfo>{{bob.id, "Bob"}});
+  auto to_bob = r.second.delivery.parsed_to(12);
+  REQUIRE(to_bob.size() == 1);
+  CHECK(as<proto::PeerJoined>(to_bob[0]).peer == proto::PeerInfo{ada.id, "Ada"});
+  CHECK(r.second.rooms->participants(kMeeting.id) == 2);
+
+  // Relays work under the old ids.
+  r.second.delivery.clear();
+  CHECK_FALSE(r.second.rooms->signal(11, proto::Signal{bob.id, R"({"k":1})"}));
+  CHECK(as<proto::SignalFrom>(r.second.delivery.parsed_to(12).at(0)).from == ada.id);
+
+  // The token each came back with is spent, so is the one they left with;
+  // the fresh one works as any token does.
+  CHECK(code_of(r.second.resume(20, ada.token).error) == ErrorCode::BadResume);
+  r.second.rooms->remove(11, LeaveReason::Left);
+  CHECK(code_of(r.second.resume(21, ada.token).error) == ErrorCode::BadResume);  // not after a clean leave either
+  r.second.rooms->hold(12, LeaveReason::Disconnected, r.second.clock.now);
+  CHECK(r.second.resumed(22, bob_back.resume).self == bob.id);
+
+  // Cy never comes back: after the grace that followed the restart, the
+  // token from before is dead too.
+  r.second.clock.advance(14);
+  r.second.rooms->expire(r.second.clock.now);
+  CHECK(code_of(r.second.resume(23, cy.token).error) == ErrorCode::BadResume);
+  CHECK(r.second.rooms->participants(kMeeting.id) == 1);
+}
+
+TEST_CASE("registry: after a restart, a token from before in time is refused when forged, for another meeting, or two restarts old") {
+  Restart r;
+  const auto ada = r.first.join(1, "Ada");
+  const auto other = r.first.join(2, "Other", kOther);
+  r.restart();
+  // Another meeting's token, in this meeting.
+  CHECK(code_of(r.second.resume(10, other.token, kMeeting).error) == ErrorCode::BadResume);
+  // Any byte changed.
+  for (std::size_t i = 0; i < ada.token.size(); i += 5) {
+    std::string forged = ada.token;
+    forged[i] = forged[i] == 'A' ? 'B' : 'A';
+    CAPTURE(i);
+    CHECK(code_of(r.second.resume(11, forged).error) == ErrorCode::BadResume);
+  }
+  CHECK(code_of(r.second.resume(12, ada.token + "A").error) == ErrorCode::BadResume);
+  CHECK(code_of(r.second.resume(12, ada.token.substr(0, 40)).error) == ErrorCode::BadResume);
+  CHECK(r.second.delivery.sent.empty());
+
+  // A third process: the first one's tokens no longer verify at all.
+  ResumeKeys third = ResumeKeys::fresh(r.first.random);
+  third.previous = r.second.settings.resume_keys->current;
+  RoomSettings s = r.second.settings;
+  s.resume_keys = third;
+  RecordingDelivery delivery;
+  LocalRoomRegistry rooms(s, delivery, r.second.random);
+  CHECK(code_of(rooms.join(13, kMeeting, proto::Join{kMeeting.id, "", ada.token}, r.second.clock.now).error) ==
+        ErrorCode::BadResume);
+  // While the second process's token still works for Other.
+  CHECK(r.second.resumed(14, other.token, kOther).self == other.id);
+}
+
+TEST_CASE("registry: after a restart, one whose seat was taken meanwhile is told meeting-full, and may try again") {
+  Restart r;
+  r.first.settings.room_cap = 2;
+  r.first.rooms = std::make_unique<LocalRoomRegistry>(r.first.settings, r.first.delivery, r.first.random);
+  const auto ada = r.first.join(1, "Ada");
+  const auto bob = r.first.join(2, "Bob");
+  r.restart();
+  r.second.settings.room_cap = 2;
+  r.second.rooms = std::make_unique<LocalRoomRegistry>(r.second.settings, r.second.delivery, r.second.random);
+  r.second.resumed(11, ada.token);
+  r.second.join(13, "Dee");  // a newcomer takes the second seat
+  CHECK(code_of(r.second.resume(12, bob.token).error) == ErrorCode::MeetingFull);
+  CHECK(r.second.rooms->participants(kMeeting.id) == 2);
+  r.second.rooms->remove(13, LeaveReason::Left);
+  CHECK(r.second.resumed(12, bob.token).self == bob.id);  // the refusal did not spend the token
 }

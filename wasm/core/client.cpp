@@ -9,10 +9,7 @@ namespace meshmeet::core {
 
 Client::Client(ClientConfig config) : ctx_(std::move(config)), session_(ctx_), mesh_(ctx_) {
   ctx_.set_signal_sink([this](const std::string& to, std::string data) {
-    if (mesh_.reachable(to))
-      session_.send_signal(to, std::move(data));
-    else  // a kept connection's old id: the server no longer knows it
-      ctx_.log(LogLevel::Debug, "client", to, {}, {}, "signal to a peer without a current id dropped");
+    if (!mesh_.hold_signal(to, data)) session_.send_signal(to, std::move(data));
   });
 }
 
@@ -234,7 +231,7 @@ void Client::timer_fired(double now_ms, int timer) {
       case TimerOwner::Session: session_.on_timer(now, timer); break;
       case TimerOwner::Peer: mesh_.on_peer_timer(now, tag->peer, timer); break;
       case TimerOwner::Stats: mesh_.on_stats_timer(now, timer); break;
-      case TimerOwner::CarryOver: mesh_.on_carry_over_timer(now, timer); break;
+      case TimerOwner::PeerReturn: mesh_.on_return_timer(now, timer); break;
       case TimerOwner::Outage: mesh_.on_outage_timer(now, timer); break;
     }
   }
@@ -245,14 +242,12 @@ void Client::timer_fired(double now_ms, int timer) {
 
 std::vector<PeerSnapshot> Client::peers() const {
   std::vector<PeerSnapshot> out;
-  auto snapshot = [&](const std::string& id, const Mesh::Member& m) {
+  for (const auto& [id, m] : mesh_.roster()) {
     const PeerNegotiation& l = *m.link;
     out.push_back(PeerSnapshot{id, m.name, std::string(to_string(l.state())), l.pc(), l.generation(), l.polite(),
                                l.data_channel_open(), l.verification_code(), std::string(to_string(l.trust())),
                                l.remote_media(), std::string(to_string(m.quality ? m.quality->level() : QualityLevel::Unknown))});
-  };
-  for (const auto& [id, m] : mesh_.roster()) snapshot(id, m);
-  for (const auto& [id, o] : mesh_.orphans()) snapshot(id, o.member);  // kept across our rejoin, old id
+  }
   return out;
 }
 

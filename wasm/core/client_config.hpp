@@ -55,13 +55,11 @@ struct ClientConfig {
   int sender_parameters_attempts = 4;
   std::int64_t stats_interval_ms = 3000;          // quality sampling period
 
-  // Carrying connections over our own rejoin under a new id (a server
-  // restart forgot every id; see mesh.hpp). A connection still up is kept
-  // this long for its peer to tell us its new id over the data channel.
-  std::int64_t carry_over_window_ms = 20000;
-  // A member who appears meanwhile may be one of those peers: we wait this
-  // long for its new id before opening a fresh connection to it.
-  std::int64_t carry_over_wait_ms = 4000;
+  // After our resume, a peer missing from the welcome whose connection is
+  // still up is kept this long for it to come back under the same id (a
+  // server that restarted lists only those back already; see mesh.hpp):
+  // the server's resume grace (--resume-grace, 15 s by default).
+  std::int64_t peer_return_grace_ms = 15000;
 
   // RTCIceServer array as JSON; when empty, welcome.iceServers is used.
   std::string ice_servers_json;
@@ -75,8 +73,8 @@ struct ClientConfig {
 // unreachableRetryBaseMs, unreachableRetryCapMs, answerTimeoutMs,
 // iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
 // iceRestartTimeoutMs, maxFreshConnections, senderParametersRetryMs,
-// senderParametersAttempts, statsIntervalMs, carryOverWindowMs,
-// carryOverWaitMs, entropy, iceServers,
+// senderParametersAttempts, statsIntervalMs, peerReturnGraceMs, entropy,
+// iceServers,
 // debugLog); absent keys keep their defaults, "" counts as {}. On a bad value
 // returns nullopt and sets `error`.
 std::optional<ClientConfig> parse_client_config(std::string_view json, std::string& error);

@@ -79,7 +79,6 @@ class ConnectionRecovery {
   ConnectionRecovery(CoreContext& ctx, std::string peer) : ctx_(ctx), peer_(std::move(peer)) {}
 
   PeerState state() const { return state_; }
-  void rename(std::string peer) { peer_ = std::move(peer); }  // a connection carried over a rejoin
 
   void open(std::int64_t now);  // the first connection exists
   void close(std::int64_t now, std::string why);

@@ -45,11 +45,6 @@ std::optional<TimerTag> CoreContext::take_fired_timer(int id) {
   return tag;
 }
 
-void CoreContext::retag_peer_timers(const std::string& from, const std::string& to) {
-  for (auto& [id, timer] : timers_)
-    if (timer.tag.owner == TimerOwner::Peer && timer.tag.peer == from) timer.tag.peer = to;
-}
-
 std::vector<std::string> CoreContext::active_timer_purposes() const {
   std::vector<std::string> out;
   for (const auto& [id, timer] : timers_) out.push_back(timer.purpose);

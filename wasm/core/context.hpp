@@ -17,7 +17,7 @@
 namespace meshmeet::core {
 
 // Who a timer belongs to, so a firing can be routed without a lookup in every machine.
-enum class TimerOwner { Session, Peer, Stats, CarryOver, Outage };
+enum class TimerOwner { Session, Peer, Stats, PeerReturn, Outage };
 
 struct TimerTag {
   TimerOwner owner;
@@ -52,9 +52,6 @@ class CoreContext {
   // A timer fired: its tag if it was live (it is no longer), nullopt for a
   // cancelled or unknown one (a late firing is normal: cancel races the clock).
   std::optional<TimerTag> take_fired_timer(int id);
-  // A peer's id changed (see Mesh: connections carried over a rejoin): its
-  // running timers now belong to the new id.
-  void retag_peer_timers(const std::string& from, const std::string& to);
   std::size_t active_timer_count() const { return timers_.size(); }
   std::vector<std::string> active_timer_purposes() const;
 

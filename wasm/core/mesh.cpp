@@ -34,7 +34,6 @@ void Mesh::set_state(MeshState next, std::string why) {
 template <typename F>
 void Mesh::for_each_link(F f) {
   for (auto& [id, member] : roster_) f(*member.link);
-  for (auto& [id, orphan] : orphans_) f(*orphan.member.link);
 }
 
 void Mesh::set_ice_settings(const std::string& servers_json, bool relay_only) {
@@ -53,39 +52,20 @@ void Mesh::on_welcome(std::int64_t now, const protocol::Welcome& w, WelcomeKind 
 
   const bool new_identity = kind == WelcomeKind::Rejoined || (kind == WelcomeKind::Fresh && !roster_.empty());
   if (new_identity) {
-    // Members still here under their old ids saw us leave and closed their
-    // ends: rebuild those. One gone from the server may have rejoined under
-    // a new id as we did (a restart forgets everyone): keep its connection
-    // if it is up, until it tells us that id.
+    // Under a new id we are a stranger to everyone, and they closed their
+    // ends when our old id left: every connection is rebuilt.
     std::vector<std::string> everyone;
     for (const auto& [id, member] : roster_) everyone.push_back(id);
-    for (const auto& id : everyone) {
-      auto it = roster_.find(id);
-      if (present.count(id) || !it->second.link->carry_over_ready()) {
-        remove(now, id, "rejoined");
-        continue;
-      }
-      ctx_.log(LogLevel::Debug, kMachine, id, {}, {}, "connection kept across our rejoin, waiting for the peer's new id");
-      orphans_.emplace(id, Orphan{std::move(it->second), now + ctx_.config().carry_over_window_ms});
-      roster_.erase(it);
-    }
-    waiting_.clear();
-    held_signals_.clear();
+    for (const auto& id : everyone) remove(now, id, "rejoined");
   } else if (kind == WelcomeKind::Resumed) {
-    std::vector<std::string> gone;
-    for (const auto& [id, member] : roster_)
-      if (!present.count(id)) gone.push_back(id);
-    for (const auto& id : gone) remove(now, id, "gone");  // left while we were away
-    for (auto it = waiting_.begin(); it != waiting_.end();)
-      it = present.count(it->first) ? std::next(it) : waiting_.erase(it);
+    expect_back(now, present);
   }
   self_ = w.self;
   set_state(MeshState::Active, "welcome");
-  if (new_identity)
-    for (auto& [id, orphan] : orphans_) orphan.member.link->announce_new_id(now, self_);
-  for (const auto& p : w.peers) admit(now, p);
-  // Connections kept through a resume or a rejoin hold the ICE servers of an
-  // earlier welcome, whose TURN credentials may be about to expire.
+  for (const auto& p : w.peers)
+    if (p.id != self_ && !roster_.count(p.id)) add(now, p);
+  // Connections kept through a resume hold the ICE servers of an earlier
+  // welcome, whose TURN credentials may be about to expire.
   for_each_link([&](PeerNegotiation& link) { link.on_ice_settings_changed(now); });
   roster_changed(now);
 }
@@ -101,18 +81,17 @@ void Mesh::on_ice_servers(std::int64_t now, const std::string& ice_servers_json)
 }
 
 void Mesh::on_peer_joined(std::int64_t now, const protocol::PeerInfo& peer) {
-  if (state_ != MeshState::Active) return;
-  admit(now, peer);
+  if (state_ != MeshState::Active || peer.id == self_) return;
+  auto it = roster_.find(peer.id);
+  if (it == roster_.end())
+    add(now, peer);
+  else if (it->second.back_by)
+    welcome_back(it->second, peer.id);  // "still here": the connection carries on
   roster_changed(now);
 }
 
 void Mesh::on_peer_left(std::int64_t now, const std::string& peer, std::string reason) {
   if (state_ != MeshState::Active) return;
-  if (waiting_.erase(peer)) held_signals_.erase(peer);
-  std::vector<std::string> claimed;  // orphans whose peer announced this id
-  for (const auto& [old, orphan] : orphans_)
-    if (orphan.member.link->announced_id() == peer) claimed.push_back(old);
-  for (const auto& old : claimed) drop_orphan(now, old, "its new id left");
   remove(now, peer, std::move(reason));
   roster_changed(now);
 }
@@ -143,28 +122,14 @@ void Mesh::remove(std::int64_t now, const std::string& peer, std::string reason)
 void Mesh::close(std::int64_t now, std::string why) {
   for_each_link([&](PeerNegotiation& link) { link.close(now, why); });
   roster_.clear();
-  orphans_.clear();
-  waiting_.clear();
-  held_signals_.clear();
-  ctx_.cancel_timer(carry_over_timer_);
+  ctx_.cancel_timer(return_timer_);
   ctx_.cancel_timer(stats_timer_);
   ctx_.cancel_timer(outage_timer_);
   set_state(MeshState::Closed, std::move(why));
 }
 
 void Mesh::on_signal(std::int64_t now, const std::string& from, const std::string& data) {
-  constexpr std::size_t kMaxHeldPerPeer = 64, kMaxHeldPeers = 16;
   auto it = roster_.find(from);
-  if (state_ == MeshState::Active && it == roster_.end() && (waiting_.count(from) || !orphans_.empty())) {
-    // Maybe from an orphan's peer under its new id: kept until we know.
-    auto held = held_signals_.find(from);
-    if (held == held_signals_.end() && held_signals_.size() < kMaxHeldPeers)
-      held = held_signals_.emplace(from, std::vector<std::string>{}).first;
-    if (held != held_signals_.end() && held->second.size() < kMaxHeldPerPeer) {
-      held->second.push_back(data);
-      return;
-    }
-  }
   if (state_ != MeshState::Active || it == roster_.end()) {
     ctx_.log(LogLevel::Debug, kMachine, from, {}, {}, "signal from a peer not in the roster dropped");
     return;
@@ -248,147 +213,87 @@ PeerNegotiation* Mesh::by_pc(int pc) {
 }
 
 void Mesh::on_peer_timer(std::int64_t now, const std::string& peer, int timer) {
-  if (auto it = roster_.find(peer); it != roster_.end()) return it->second.link->on_timer(now, timer);
-  if (auto it = orphans_.find(peer); it != orphans_.end()) it->second.member.link->on_timer(now, timer);
+  if (auto it = roster_.find(peer); it != roster_.end()) it->second.link->on_timer(now, timer);
 }
 
 void Mesh::on_data_channel_message(std::int64_t now, int pc, const std::string& text) {
-  PeerNegotiation* link = by_pc(pc);
-  if (!link) return;
-  const std::string announced = link->announced_id();
-  link->on_data_channel_message(now, text);
-  if (link->announced_id() == announced) return;
-  for (const auto& [old, orphan] : orphans_)
-    if (orphan.member.link.get() == link) return on_new_id(now, std::string(old));
+  if (PeerNegotiation* link = by_pc(pc)) link->on_data_channel_message(now, text);
 }
 
-// ---- connections carried over a rejoin ------------------------------------------------
+// ---- peers coming back after a server restart ----------------------------------------
 
-void Mesh::admit(std::int64_t now, const protocol::PeerInfo& peer) {
-  if (peer.id == self_ || roster_.count(peer.id) || waiting_.count(peer.id)) return;
-  if (bind_claimant(now, peer)) return;
-  if (!orphans_.empty()) {
-    // Even an orphan that announced an id may be this member: the id it
-    // announced may be from before another restart.
-    ctx_.log(LogLevel::Debug, kMachine, peer.id, {}, {}, "new member may be a kept connection's peer: waiting for its new id");
-    waiting_.emplace(peer.id, Waiting{peer, now + ctx_.config().carry_over_wait_ms});
-    return;
+// After our resume: members missing from welcome.peers left while we were
+// away, or are not back yet from a server restart. Those with a connection
+// up are kept until the grace is over; the rest are gone.
+void Mesh::expect_back(std::int64_t now, const std::set<std::string>& present) {
+  std::vector<std::string> gone;
+  for (auto& [id, member] : roster_) {
+    if (present.count(id)) {
+      if (member.back_by) welcome_back(member, id);
+    } else if (member.link->state() != PeerState::Connected) {
+      gone.push_back(id);
+    } else if (!member.back_by) {
+      member.back_by = now + ctx_.config().peer_return_grace_ms;
+      ctx_.log(LogLevel::Debug, kMachine, id, {}, {}, "not in our welcome, connection up: kept while it may come back");
+    }
   }
-  add(now, peer);
-  replay_held_signals(now, peer.id);
+  for (const auto& id : gone) remove(now, id, "gone");
 }
 
-// The orphan whose peer announced `peer.id` gets it. The server keeps a
-// participant's name across rejoins, so a claimant under another name is
-// someone else's connection claiming that id (an impostor, or confusion):
-// closed, as are rival claimants, which cannot be told apart.
-bool Mesh::bind_claimant(std::int64_t now, const protocol::PeerInfo& peer) {
-  std::vector<std::string> claimants, impostors;
-  for (const auto& [old, orphan] : orphans_)
-    if (orphan.member.link->announced_id() == peer.id)
-      (orphan.member.name == peer.name ? claimants : impostors).push_back(old);
-  for (const auto& old : impostors) drop_orphan(now, old, "it claims the id of a member with another name");
-  if (claimants.size() > 1)
-    for (const auto& old : claimants) drop_orphan(now, old, "another connection claims the same id");
-  if (claimants.size() != 1) return false;
-  carry_over(now, claimants.front(), peer);
+void Mesh::welcome_back(Member& member, const std::string& id) {
+  member.back_by.reset();
+  ctx_.log(LogLevel::Debug, kMachine, id, {}, {}, "back under the same id: its connection carries on");
+  std::vector<std::string> waiting = std::move(member.signals_waiting);
+  member.signals_waiting.clear();
+  for (auto& data : waiting) ctx_.send_signal(id, std::move(data));
+}
+
+bool Mesh::hold_signal(const std::string& to, std::string& data) {
+  constexpr std::size_t kMaxWaiting = 64;  // an offer and its candidates, several times over
+  auto it = roster_.find(to);
+  if (it == roster_.end() || !it->second.back_by) return false;
+  auto& waiting = it->second.signals_waiting;
+  if (waiting.size() < kMaxWaiting)
+    waiting.push_back(std::move(data));
+  else
+    ctx_.log(LogLevel::Warn, kMachine, to, {}, {}, "signal to a peer not back yet dropped: too many waiting");
   return true;
 }
 
-void Mesh::carry_over(std::int64_t now, const std::string& old_id, const protocol::PeerInfo& peer) {
-  auto it = orphans_.find(old_id);
-  Member member = std::move(it->second.member);
-  orphans_.erase(it);
-  waiting_.erase(peer.id);
-  member.name = peer.name;
-  member.link->rebind(now, self_, peer.id);
-  member.quality->rename(peer.id);
-  ctx_.log(LogLevel::Debug, kMachine, peer.id, {}, {}, "connection carried over from " + old_id);
-  roster_.emplace(peer.id, std::move(member));
-  ctx_.emit(PeerIdChanged{peer.id, old_id, peer.name});
-  replay_held_signals(now, peer.id);
-}
-
-void Mesh::drop_orphan(std::int64_t now, const std::string& old_id, const std::string& why) {
-  auto it = orphans_.find(old_id);
-  if (it == orphans_.end()) return;
-  it->second.member.link->close(now, "not carried over: " + why);
-  orphans_.erase(it);
-  ctx_.log(LogLevel::Debug, kMachine, old_id, {}, {}, "kept connection closed: " + why);
-  ctx_.emit(PeerLeftEvent{old_id, "rejoined"});
-}
-
-// An orphan's peer told us its new id.
-void Mesh::on_new_id(std::int64_t now, const std::string& old_id) {
-  const std::string id = orphans_.at(old_id).member.link->announced_id();
-  if (id == self_ || roster_.count(id))
-    drop_orphan(now, old_id, "its new id already has a connection");
-  else if (auto w = waiting_.find(id); w != waiting_.end())
-    bind_claimant(now, protocol::PeerInfo(w->second.info));
-  // Otherwise the server has not named that id yet: its peer-joined will.
-  roster_changed(now);
-}
-
-void Mesh::release_waiting(std::int64_t now) {
-  const bool keep_waiting = !orphans_.empty();
-  std::vector<protocol::PeerInfo> ready;
-  for (const auto& [id, w] : waiting_)
-    if (!keep_waiting || w.until <= now) ready.push_back(w.info);
-  for (const auto& info : ready) {
-    waiting_.erase(info.id);
-    add(now, info);
-    replay_held_signals(now, info.id);
-  }
-}
-
-void Mesh::replay_held_signals(std::int64_t now, const std::string& peer) {
-  auto it = held_signals_.find(peer);
-  if (it == held_signals_.end()) return;
-  std::vector<std::string> signals = std::move(it->second);
-  held_signals_.erase(it);
-  for (const auto& data : signals) on_signal(now, peer, data);
-}
-
-// After anything that adds, removes or binds a member: open those whose
-// wait is over, split the uplink anew, and keep both timers to what is left.
+// After anything that adds or removes a member: split the uplink anew, and
+// keep both timers to what is left.
 void Mesh::roster_changed(std::int64_t now) {
-  release_waiting(now);
   rebalance(now);
   update_stats_timer();
-  arm_carry_over_timer(now);
+  arm_return_timer(now);
 }
 
-void Mesh::arm_carry_over_timer(std::int64_t now) {
-  ctx_.cancel_timer(carry_over_timer_);
-  if (orphans_.empty() && waiting_.empty()) {
-    held_signals_.clear();
-    return;
-  }
-  std::int64_t next = INT64_MAX;
-  for (const auto& [old, orphan] : orphans_) next = std::min(next, orphan.expires);
-  for (const auto& [id, w] : waiting_) next = std::min(next, w.until);
-  carry_over_timer_ = ctx_.start_timer(next - now, TimerTag{TimerOwner::CarryOver, {}}, "carry-over");
+void Mesh::arm_return_timer(std::int64_t now) {
+  ctx_.cancel_timer(return_timer_);
+  std::optional<std::int64_t> next;
+  for (const auto& [id, member] : roster_)
+    if (member.back_by && (!next || *member.back_by < *next)) next = member.back_by;
+  if (next) return_timer_ = ctx_.start_timer(std::max<std::int64_t>(0, *next - now), TimerTag{TimerOwner::PeerReturn, {}}, "peer-return");
 }
 
-void Mesh::on_carry_over_timer(std::int64_t now, int timer) {
-  if (timer != carry_over_timer_ || state_ != MeshState::Active) return;
-  carry_over_timer_ = 0;
-  std::vector<std::string> expired;
-  for (const auto& [old, orphan] : orphans_)
-    if (orphan.expires <= now) expired.push_back(old);
-  for (const auto& old : expired) drop_orphan(now, old, "no new id from the peer in time");
+void Mesh::on_return_timer(std::int64_t now, int timer) {
+  if (timer != return_timer_ || state_ != MeshState::Active) return;
+  return_timer_ = 0;
+  std::vector<std::string> late;
+  for (const auto& [id, member] : roster_)
+    if (member.back_by && *member.back_by <= now) late.push_back(id);
+  for (const auto& id : late) remove(now, id, "disconnected");  // what the server says of one not back in time
   roster_changed(now);
 }
 
 void Mesh::settle(std::int64_t now) {
   // A peer given up on, or back with a fresh connection, changes the split.
   if (state_ == MeshState::Active && uplink_senders() != budget_senders_) rebalance(now);
-  if (orphans_.empty()) return;
   std::vector<std::string> down;
-  for (const auto& [old, orphan] : orphans_)
-    if (!orphan.member.link->carry_over_ready()) down.push_back(old);
+  for (const auto& [id, member] : roster_)
+    if (member.back_by && member.link->state() != PeerState::Connected) down.push_back(id);
   if (down.empty()) return;
-  for (const auto& old : down) drop_orphan(now, old, "its connection went down");
+  for (const auto& id : down) remove(now, id, "gone");
   roster_changed(now);
 }
 
@@ -469,8 +374,8 @@ void Mesh::set_uplink_budget(std::int64_t now, int kbps) {
   rebalance(now);
 }
 
-// Every connection uploads a copy (an orphan's too); a peer given up on has
-// none, so it takes no share of the budget.
+// Every connection uploads a copy; a peer given up on has none, so it takes
+// no share of the budget.
 std::size_t Mesh::uplink_senders() {
   std::size_t senders = 0;
   for_each_link([&](PeerNegotiation& link) { senders += link.pc() != 0 ? 1 : 0; });

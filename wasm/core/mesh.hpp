@@ -9,30 +9,24 @@
 // leave. Whether our microphone and camera are live goes to every peer over
 // the data channel when it changes (and when a channel opens).
 //
-// Connections carried over a rejoin. A server restart forgets every id: all
-// members rejoin under new ids (bad-resume), while the peer connections
-// between them are still up. Rebuilding them would cut every call for
-// nothing, so after our rejoin a connection that is still up is kept (an
-// orphan, under the peer's old id) and our new id goes to the peer over its
-// data channel; the peer does the same. When the roster shows the id an
-// orphan's peer announced, the connection is bound to it (PeerIdChanged)
-// instead of a fresh one being opened. Both ends keep their `polite` for
-// that connection, so the pair still agrees. A member who appears while a
-// connection is still unbound may be its peer: it waits (carry_over_wait_ms)
-// for the announcement, and its signals with it. An orphan is closed
-// (peer-left "rejoined") when its connection goes down, when its new id
-// already has a connection, when another orphan claims the same id, when the
-// id it claims belongs to a member with another name (the server keeps names
-// across rejoins: a peer cannot take over someone else's tile), or when it
-// says nothing within carry_over_window_ms. Members still present under
-// their old ids saw us leave and closed their ends: those connections are
-// rebuilt as before.
+// Peers not back yet after a server restart. A lone server that restarted
+// knows nobody: when we resume, welcome.peers lists only those already back,
+// and the others return under the ids we know, announced with peer-joined
+// (protocol v2, "Resume"). So a member missing from our resume's welcome
+// whose connection is still up is kept, media flowing, until the resume
+// grace after that welcome (peer_return_grace_ms); peer-joined for it means
+// "still here", and its connection carries on untouched. Signals to it wait
+// in its connection's order until then (the server does not know it yet).
+// A member whose connection is down, or who is not back in time, is gone.
+// After a rejoin under a new id (bad-resume) everyone sees a stranger: every
+// connection is rebuilt.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,10 +76,10 @@ class Mesh {
   void on_transport_changed(std::int64_t now);
   void on_outage_timer(std::int64_t now, int timer);
   void close(std::int64_t now, std::string why);
-  // Whether a signal to `peer` may go out: only to the roster (an orphan's
-  // old id means nothing to the server any more).
-  bool reachable(const std::string& peer) const { return roster_.count(peer) > 0; }
-  // After every input: orphans whose connection went down are closed.
+  // A signal to a member not back yet after a server restart waits (true);
+  // any other goes out now (false).
+  bool hold_signal(const std::string& to, std::string& data);
+  // After every input: members not back yet whose connection went down are gone.
   void settle(std::int64_t now);
 
   // ---- routing of peer-connection events and timers
@@ -94,7 +88,7 @@ class Mesh {
   void on_stats_timer(std::int64_t now, int timer);
   void on_stats(std::int64_t now, int pc, const StatsSample& sample);
   void on_data_channel_message(std::int64_t now, int pc, const std::string& text);
-  void on_carry_over_timer(std::int64_t now, int timer);
+  void on_return_timer(std::int64_t now, int timer);
 
   // ---- from the app
   // `height`: the video track's height in pixels (0: unknown), what the uplink budget scales from.
@@ -111,13 +105,12 @@ class Mesh {
     std::unique_ptr<PeerNegotiation> link;
     std::unique_ptr<QualityMonitor> quality;
     int quality_pc = 0;  // the connection the quality counters belong to
+    // Missing from our resume's welcome, connection up: kept until then for
+    // a peer coming back after a server restart (see the top of this file).
+    std::optional<std::int64_t> back_by;
+    std::vector<std::string> signals_waiting;  // to it, until it is back
   };
   const std::map<std::string, Member>& roster() const { return roster_; }
-  struct Orphan {  // a connection kept across our rejoin, under the peer's old id
-    Member member;
-    std::int64_t expires;
-  };
-  const std::map<std::string, Orphan>& orphans() const { return orphans_; }
   const LocalMedia& local_media() const { return media_; }
   const IceSettings& ice_settings() const { return ice_settings_; }
   int uplink_kbps() const { return uplink_kbps_; }
@@ -133,17 +126,12 @@ class Mesh {
   MediaState media_state() const { return media_.state(); }
   void update_stats_timer();
   template <typename F>
-  void for_each_link(F f);  // the roster's and the orphans'
+  void for_each_link(F f);
 
-  // Carrying connections over a rejoin (see the top of this file).
-  void admit(std::int64_t now, const protocol::PeerInfo& peer);  // a member the server names
-  bool bind_claimant(std::int64_t now, const protocol::PeerInfo& peer);  // false: none to bind
-  void carry_over(std::int64_t now, const std::string& old_id, const protocol::PeerInfo& peer);
-  void drop_orphan(std::int64_t now, const std::string& old_id, const std::string& why);
-  void on_new_id(std::int64_t now, const std::string& old_id);
-  void release_waiting(std::int64_t now);  // opens those whose wait is over
-  void replay_held_signals(std::int64_t now, const std::string& peer);
-  void arm_carry_over_timer(std::int64_t now);
+  // Peers coming back after a server restart (see the top of this file).
+  void expect_back(std::int64_t now, const std::set<std::string>& present);
+  void welcome_back(Member& member, const std::string& id);  // it is back: its waiting signals go out
+  void arm_return_timer(std::int64_t now);
   void roster_changed(std::int64_t now);
   // The app's own ICE servers win over the server's.
   void set_ice_settings(const std::string& servers_json, bool relay_only);
@@ -167,14 +155,7 @@ class Mesh {
   int outage_timer_ = 0;
   bool every_pair_down() const;
 
-  struct Waiting {
-    protocol::PeerInfo info;
-    std::int64_t until;
-  };
-  std::map<std::string, Orphan> orphans_;     // old id → kept connection
-  std::map<std::string, Waiting> waiting_;    // new members that may be an orphan's peer
-  std::map<std::string, std::vector<std::string>> held_signals_;  // from members not admitted yet
-  int carry_over_timer_ = 0;
+  int return_timer_ = 0;  // the earliest back_by
 };
 
 }  // namespace meshmeet::core

@@ -66,7 +66,6 @@ struct Fields {
   }
   json operator()(const PeerJoinedEvent& o) const { return {{"peer", o.peer}, {"name", o.name}}; }
   json operator()(const PeerLeftEvent& o) const { return {{"peer", o.peer}, {"reason", o.reason}}; }
-  json operator()(const PeerIdChanged& o) const { return {{"peer", o.peer}, {"previous", o.previous}, {"name", o.name}}; }
   json operator()(const PeerStateChanged& o) const { return {{"peer", o.peer}, {"state", o.state}}; }
   json operator()(const RemoteTrack& o) const {
     return {{"peer", o.peer}, {"pc", o.pc}, {"track", o.track}, {"kind", kind(o.kind)}, {"stream", o.stream}};
@@ -112,7 +111,6 @@ struct Names {
   std::string_view operator()(const Welcomed&) const { return "welcomed"; }
   std::string_view operator()(const PeerJoinedEvent&) const { return "peer-joined"; }
   std::string_view operator()(const PeerLeftEvent&) const { return "peer-left"; }
-  std::string_view operator()(const PeerIdChanged&) const { return "peer-id-changed"; }
   std::string_view operator()(const PeerStateChanged&) const { return "peer-state"; }
   std::string_view operator()(const RemoteTrack&) const { return "track"; }
   std::string_view operator()(const ChatReceived&) const { return "chat"; }

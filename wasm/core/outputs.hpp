@@ -162,13 +162,6 @@ struct PeerLeftEvent {  // reason: left, disconnected, timeout, removed, gone (m
   std::string peer;
   std::string reason;
 };
-// A peer rejoined under a new id (the server restarted and forgot the old
-// one) and its connection was kept: same person, same media, new id.
-struct PeerIdChanged {
-  std::string peer;      // the new id
-  std::string previous;  // the id it had until now
-  std::string name;
-};
 // A peer's connection state: connecting, connected, disconnected, restart-pending,
 // restarting, awaiting-signaling, failed, closed.
 struct PeerStateChanged {
@@ -250,7 +243,7 @@ struct LogEntry {
 using Output = std::variant<OpenSocket, CloseSocket, SendText, CreatePeerConnection, SetConfiguration, ClosePeerConnection, AddTrack,
                             RemoveTrack, ReplaceTrack, SetLocalDescription, SetRemoteDescription, AddIceCandidate,
                             RestartIce, SetSenderParameters, SendData, GetStats, SetTrackEnabled, StartTimer, CancelTimer,
-                            StateChanged, Welcomed, PeerJoinedEvent, PeerLeftEvent, PeerIdChanged, PeerStateChanged, RemoteTrack,
+                            StateChanged, Welcomed, PeerJoinedEvent, PeerLeftEvent, PeerStateChanged, RemoteTrack,
                             ChatReceived, PeerMediaChanged, QualityReport, VerificationCodeReady, ErrorEvent, LogEntry>;
 
 // "open-socket", "send-text", "peer-joined", … (the `type` in to_json).

@@ -722,41 +722,17 @@ void PeerNegotiation::on_data_channel_message(std::int64_t now, const std::strin
   std::string body;
   bool direct = false;
   MediaState media;
-  std::string new_id;
   std::vector<std::string> replies;
   if (verification_.on_message(text, replies)) {
     for (auto& reply : replies) send_data(now, std::move(reply));
   } else if (parse_chat(text, body, direct))
     ctx_.emit(ChatReceived{peer_, std::move(body), direct});
-  else if (parse_new_id(text, new_id)) {
-    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "the peer rejoined as " + new_id);
-    announced_id_ = std::move(new_id);
-  }
   else if (parse_media_state(text, media)) {
     remote_media_ = media;
     ctx_.emit(PeerMediaChanged{peer_, media.audio, media.video, media.screen});
   }
   else
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "unknown data-channel message ignored");
-}
-
-void PeerNegotiation::announce_new_id(std::int64_t now, const std::string& id) {
-  (void)now;
-  if (!dc_open_ || pc_ == 0) return;
-  ctx_.emit(SendData{pc_, serialize_new_id(id)});
-}
-
-void PeerNegotiation::rebind(std::int64_t now, std::string self, std::string peer) {
-  (void)now;
-  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {},
-           "connection " + std::to_string(gen_) + " carried over: the peer is now " + peer);
-  ctx_.retag_peer_timers(peer_, peer);
-  verification_.rename(peer);
-  trust_.rename(peer);
-  recovery_.rename(peer);
-  self_ = std::move(self);
-  peer_ = std::move(peer);
-  announced_id_.clear();
 }
 
 bool PeerNegotiation::mark_verified(std::int64_t now) {

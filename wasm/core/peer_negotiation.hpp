@@ -121,19 +121,6 @@ class PeerNegotiation {
   void open(std::int64_t now);
   void close(std::int64_t now, std::string why);
 
-  // ---- carrying the connection over a rejoin under new ids (see mesh.hpp)
-  // Up and able to talk over its data channel: worth keeping.
-  bool carry_over_ready() const { return state() == PeerState::Connected && dc_open_ && pc_ != 0; }
-  // The id the peer told us it has now ("" until it does).
-  const std::string& announced_id() const { return announced_id_; }
-  // Tells the peer our new id over the data channel (not queued: the
-  // connection is only kept while the channel is open).
-  void announce_new_id(std::int64_t now, const std::string& id);
-  // Both ends now have new ids. This connection keeps its roles (the peer
-  // keeps its `polite` as we keep ours, so the pair still agrees whatever
-  // the new id order); a later fresh connection takes the new ids' roles.
-  void rebind(std::int64_t now, std::string self, std::string peer);
-
   // ---- from the peer, through signaling
   void on_signal(std::int64_t now, const PeerSignal& signal);
 
@@ -286,7 +273,6 @@ class PeerNegotiation {
 
   bool dc_open_ = false;
   std::deque<std::string> outbox_;
-  std::string announced_id_;
   MediaState remote_media_{false, false, false};  // kept across connections: the peer's choice, not the connection's
 
   // applied_budget_: asked of the browser and not refused (yet). A refusal

@@ -159,21 +159,6 @@ bool parse_media_state(std::string_view data, MediaState& state) {
   return true;
 }
 
-std::string serialize_new_id(std::string_view id) { return dump(json{{"t", "new-id"}, {"id", std::string(id)}}); }
-
-bool parse_new_id(std::string_view data, std::string& id) {
-  constexpr std::size_t kMaxIdBytes = 128;
-  json doc = json::parse(data, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return false;
-  auto t = doc.find("t");
-  auto i = doc.find("id");
-  if (t == doc.end() || !t->is_string() || t->get<std::string>() != "new-id") return false;
-  if (i == doc.end() || !i->is_string()) return false;
-  const auto& text = i->get_ref<const std::string&>();
-  if (text.empty() || text.size() > kMaxIdBytes) return false;
-  id = text;
-  return true;
-}
 
 std::string serialize_verification_message(std::string_view kind, std::string_view value) {
   return dump(json{{"t", std::string(kind)}, {kind == "vc-commit" ? "h" : "n", std::string(value)}});

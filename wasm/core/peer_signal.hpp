@@ -86,15 +86,9 @@ struct MediaState {
 std::string serialize_media_state(const MediaState& state);
 bool parse_media_state(std::string_view data, MediaState& state);
 
-// Our id after a fresh rejoin (a server restart forgot the old one), told to
-// the peers whose connections we keep: {"t":"new-id","id":"…"}. The channel
-// is the pair's own DTLS connection, so the server cannot forge it.
-std::string serialize_new_id(std::string_view id);
-
 // The verification code's exchange (see verification_code.hpp):
 // {"t":"vc-commit","h":"…"}, {"t":"vc-nonce","n":"…"}, {"t":"vc-reveal","n":"…"}.
 std::string serialize_verification_message(std::string_view kind, std::string_view value);
 bool parse_verification_message(std::string_view data, std::string& kind, std::string& value);
-bool parse_new_id(std::string_view data, std::string& id);
 
 }  // namespace meshmeet::core

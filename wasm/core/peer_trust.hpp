@@ -28,7 +28,6 @@ class PeerTrust {
   PeerTrust(CoreContext& ctx, std::string peer) : ctx_(ctx), peer_(std::move(peer)) {}
 
   TrustState state() const { return state_; }
-  void rename(std::string peer) { peer_ = std::move(peer); }
 
   // The person marks the peer verified with the code now shown: false when
   // there is no code to vouch for.

@@ -52,7 +52,6 @@ class QualityMonitor {
   // says its microphone or camera is live (its latest peer-media).
   void on_sample(std::int64_t now, const StatsSample& sample, bool media_expected = false);
   void reset();  // a fresh peer connection restarts the counters
-  void rename(std::string peer) { peer_ = std::move(peer); }  // the peer rejoined under a new id
 
   QualityLevel level() const { return level_; }
 

@@ -77,7 +77,6 @@ class VerificationCode {
   std::vector<std::string> on_channel_open();
   // A data-channel text: false if it is not a vc-* message. Replies go to `send`.
   bool on_message(std::string_view text, std::vector<std::string>& send);
-  void rename(std::string peer) { peer_ = std::move(peer); }  // the peer rejoined under a new id
 
   VerificationState state() const { return state_; }
   const std::string& code() const { return code_; }

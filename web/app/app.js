@@ -337,16 +337,6 @@ async function enterMeeting(meetingId, name, stream) {
     removeTile(peer.id);
     if (reason !== 'rejoined') toast(t('peerLeftToast', peer.name || t('guest')));
   });
-  // After a server restart everyone has a new id; the tile and its video stay.
-  meeting.on('peer-id-changed', ({ peer, previous }) => {
-    const tile = tiles.get(previous);
-    if (!tile) return addTile(peer);
-    tiles.delete(previous);
-    tile.dataset.tile = peer.id;
-    tile.querySelector('video').dataset.peer = peer.id;
-    tiles.set(peer.id, tile);
-    addTile(peer);  // refreshes the name
-  });
   meeting.on('track', ({ peer, track }) => {
     const tile = tiles.get(peer.id) ?? addTile(peer);
     const video = tile.querySelector('video');

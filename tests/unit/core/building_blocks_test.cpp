@@ -454,19 +454,6 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
     INFO(bad);
     CHECK_FALSE(parse_media_state(bad, media));
   }
-  // A new id after a rejoin, on the same channel.
-  std::string id;
-  CHECK(serialize_new_id("p-42") == R"({"t":"new-id","id":"p-42"})");
-  CHECK(parse_new_id(serialize_new_id("p-42"), id));
-  CHECK(id == "p-42");
-  CHECK_FALSE(parse_chat(serialize_new_id("p-42"), text, direct));
-  CHECK_FALSE(parse_new_id(serialize_chat("hi", false), id));
-  for (const std::string& bad : {std::string(R"({"t":"new-id"})"), std::string(R"({"t":"new-id","id":""})"),
-                                std::string(R"({"t":"new-id","id":7})"), R"({"t":"new-id","id":")" + std::string(200, 'x') + "\"}",
-                                std::string("nope")}) {
-    INFO(bad);
-    CHECK_FALSE(parse_new_id(bad, id));
-  }
 }
 
 TEST_CASE("client options from JSON: defaults, overrides, refusals") {
@@ -476,13 +463,12 @@ TEST_CASE("client options from JSON: defaults, overrides, refusals") {
   CHECK(defaults->uplink_kbps == 2500);
   CHECK(defaults->reconnect_base_ms == 500);
   CHECK(defaults->reconnect_cap_ms == 10000);
-  CHECK(defaults->carry_over_window_ms == 20000);
-  CHECK(defaults->carry_over_wait_ms == 4000);
+  CHECK(defaults->peer_return_grace_ms == 15000);
   CHECK(defaults->sender_parameters_retry_ms == 1000);
   CHECK(defaults->sender_parameters_attempts == 4);
-  auto custom = parse_client_config(R"({"seed":12345678901,"uplinkKbps":1200,"iceServers":[{"urls":"stun:x"}],"debugLog":false,"carryOverWaitMs":0,"senderParametersRetryMs":250,"senderParametersAttempts":2})", error);
+  auto custom = parse_client_config(R"({"seed":12345678901,"uplinkKbps":1200,"iceServers":[{"urls":"stun:x"}],"debugLog":false,"peerReturnGraceMs":0,"senderParametersRetryMs":250,"senderParametersAttempts":2})", error);
   REQUIRE(custom);
-  CHECK(custom->carry_over_wait_ms == 0);
+  CHECK(custom->peer_return_grace_ms == 0);
   CHECK(custom->sender_parameters_retry_ms == 250);
   CHECK(custom->sender_parameters_attempts == 2);
   CHECK(custom->seed == 12345678901ULL);
@@ -573,7 +559,6 @@ TEST_CASE("outputs: every type's JSON keys, as the JS shim reads them") {
       {Welcomed{"s", "m", "n", "fresh", false}, {"self", "meetingId", "meetingName", "how", "relayOnly"}},
       {PeerJoinedEvent{"p", "n"}, {"peer", "name"}},
       {PeerLeftEvent{"p", "left"}, {"peer", "reason"}},
-      {PeerIdChanged{"p", "o", "n"}, {"peer", "previous", "name"}},
       {PeerStateChanged{"p", "connected"}, {"peer", "state"}},
       {RemoteTrack{"p", 1, "t", MediaKind::Video, "s"}, {"peer", "pc", "track", "kind", "stream"}},
       {ChatReceived{"p", "t", false}, {"from", "text", "direct"}},

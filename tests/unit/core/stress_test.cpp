@@ -94,7 +94,7 @@ TEST_CASE("stress: outages, restarts and network cuts, over many seeds" * doctes
   }
 }
 
-TEST_CASE("stress: server restarts of a settled meeting carry the connections over, over many seeds" * doctest::skip()) {
+TEST_CASE("stress: server restarts of a settled meeting keep the connections, over many seeds" * doctest::skip()) {
   int carried_all = 0;
   const int seeds = 200;
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {

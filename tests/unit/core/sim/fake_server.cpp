@@ -187,10 +187,27 @@ void FakeServer::handle(int conn_id, const std::string& text) {
     if (!meetings_.count(join->meeting)) return reply_error(ErrorCode::MeetingNotFound, "no such meeting", "join");
     Member* member = nullptr;
     bool resumed = false;
+    auto& room = rooms_[join->meeting];
     if (join->resume) {
       for (auto& [id, m] : members_)
         if (m.token == *join->resume && m.meeting == join->meeting) member = &m;
-      if (!member) return reply_error(ErrorCode::BadResume, "resume token unknown or expired", "join");
+      auto before = before_restart_.find(*join->resume);
+      if (!member && before != before_restart_.end() && before->second.meeting == join->meeting &&
+          loop_.now() < before_restart_until_) {
+        // From before the restart: back under its id and name, announced.
+        if (room.size() >= options_.room_cap) return reply_error(ErrorCode::MeetingFull, "meeting is full", "join");
+        Member m;
+        m.id = before->second.id;
+        m.name = before->second.name;
+        m.meeting = join->meeting;
+        before_restart_.erase(before);
+        member = &members_.emplace(m.id, std::move(m)).first->second;
+        room.push_back(member->id);
+      } else if (!member) {
+        return reply_error(ErrorCode::BadResume, "resume token unknown, expired or replaced", "join");
+      } else {
+        resumed = true;
+      }
       if (member->conn && member->conn != conn_id) {
         // The old socket still looks open: closed silently.
         conns_.at(member->conn).member.clear();
@@ -198,20 +215,18 @@ void FakeServer::handle(int conn_id, const std::string& text) {
       }
       if (member->grace_event) loop_.cancel(member->grace_event);
       member->grace_event = 0;
-      resumed = true;
     } else {
-      auto& room = rooms_[join->meeting];
       if (room.size() >= options_.room_cap) return reply_error(ErrorCode::MeetingFull, "meeting is full", "join");
       std::string id = fresh_id('p', 8);
       Member m;
       m.id = id;
       m.name = join->name;
-      m.token = fresh_id('t', 24);
       m.meeting = join->meeting;
       member = &members_.emplace(id, std::move(m)).first->second;
       room.push_back(id);
     }
     member->conn = conn_id;
+    member->token = fresh_id('t', 24);  // a fresh token at every welcome: the earlier ones are dead
     conn.member = member->id;
     Welcome w;
     w.self = member->id;
@@ -284,9 +299,13 @@ void FakeServer::set_blackhole(bool on) {
     if (c.open) server_close(id, 1006);
 }
 
-void FakeServer::restart() {
-  for (auto& [id, m] : members_)
+void FakeServer::restart(bool forget) {
+  before_restart_.clear();
+  before_restart_until_ = loop_.now() + options_.resume_grace_ms;
+  for (auto& [id, m] : members_) {
     if (m.grace_event) loop_.cancel(m.grace_event);
+    if (!forget) before_restart_[m.token] = Departed{m.id, m.name, m.meeting};
+  }
   for (auto& [id, c] : conns_) {
     c.member.clear();
     if (c.open) server_close(id, 1006);

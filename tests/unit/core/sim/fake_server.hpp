@@ -62,7 +62,11 @@ class FakeServer {
   void set_host_unreachable(const std::string& host, bool unreachable);  // drop it now, refuse it meanwhile
   void set_blackhole(bool on);              // silent server; on recovery the silent connections count as dropped
   void set_refusing(bool on) { refusing_ = on; }  // process down: new connections are refused
-  void restart();                           // process restart: connections, rooms and tokens gone (meetings stay)
+  // Process restart: connections and rooms gone (meetings stay). As the real
+  // server does, tokens from before are taken back for the resume grace
+  // after it, under the same id and name (a signed token); with `forget`,
+  // they are refused (a restart that outlasted the grace, or lost its key).
+  void restart(bool forget = false);
 
   // ---- protocol v2: fresh ICE servers (TURN credentials) to every connected
   // member, and in every later welcome
@@ -94,6 +98,9 @@ class FakeServer {
     std::uint64_t grace_event = 0;
     std::deque<std::string> queued;  // signals for a held slot
   };
+  struct Departed {  // who held a token when the process restarted
+    std::string id, name, meeting;
+  };
 
   void handle(int conn, const std::string& text);
   void deliver(int conn, std::string text, bool is_signal = false);
@@ -111,6 +118,8 @@ class FakeServer {
   std::map<int, Conn> conns_;
   std::map<std::string, Member> members_;
   std::map<std::string, std::vector<std::string>> rooms_;  // meeting → member ids in join order
+  std::map<std::string, Departed> before_restart_;          // token → who, until the grace after the restart ends
+  std::int64_t before_restart_until_ = 0;
   std::set<std::string> unreachable_;
   bool blackhole_ = false;
   bool refusing_ = false;

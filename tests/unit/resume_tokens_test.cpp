@@ -1,0 +1,123 @@
+// server/resume_tokens: tokens a restart cannot forget, and the key file
+// that makes them unforgeable.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "server/resume_tokens.hpp"
+
+using namespace meshmeet::server;
+
+namespace {
+
+class CountingRandom final : public RandomSource {
+ public:
+  void fill(std::uint8_t* out, std::size_t size) override {
+    for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::uint8_t>(engine_());
+  }
+
+ private:
+  std::mt19937 engine_{42};
+};
+
+struct TempDir {
+  TempDir() {
+    char pattern[] = "/tmp/meshmeet-keys-XXXXXX";
+    path = ::mkdtemp(pattern);
+  }
+  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
+  std::string path;
+};
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const std::string kMeeting = "abcdefghijklmnopqrstuvwxyz";
+
+}  // namespace
+
+TEST_CASE("resume token: names its peer and name, in its meeting, under its key only") {
+  CountingRandom random;
+  const ResumeKeys keys = ResumeKeys::fresh(random);
+  const ResumeKeys other = ResumeKeys::fresh(random);
+  for (const std::string name : {"", "Ada", "Zoë 👋 with a longer name of sixty-four characters, nearly"}) {
+    CAPTURE(name);
+    const std::string token = mint_resume_token(keys.current, random, kMeeting, "abcdefgh2345", name);
+    auto claim = read_resume_token(keys.current, kMeeting, token);
+    REQUIRE(claim);
+    CHECK(claim->peer_id == "abcdefgh2345");
+    CHECK(claim->name == name);
+    CHECK_FALSE(read_resume_token(other.current, kMeeting, token));
+    CHECK_FALSE(read_resume_token(keys.current, "zyxwvutsrqponmlkjihgfedcba", token));
+    // Every character matters; so does the length.
+    for (std::size_t i = 0; i < token.size(); ++i) {
+      std::string changed = token;
+      changed[i] = changed[i] == 'x' ? 'y' : 'x';
+      CAPTURE(i);
+      CHECK_FALSE(read_resume_token(keys.current, kMeeting, changed));
+    }
+    CHECK_FALSE(read_resume_token(keys.current, kMeeting, token.substr(0, token.size() - 1)));
+    CHECK_FALSE(read_resume_token(keys.current, kMeeting, token + "A"));
+  }
+  // Two tokens for the same participant differ.
+  CHECK(mint_resume_token(keys.current, random, kMeeting, "abcdefgh2345", "Ada") !=
+        mint_resume_token(keys.current, random, kMeeting, "abcdefgh2345", "Ada"));
+  for (const std::string& junk : {std::string(), std::string("="), std::string("not base64!"), std::string("AAAA"), std::string(300, 'A')})
+    CHECK_FALSE(read_resume_token(keys.current, kMeeting, junk));
+}
+
+TEST_CASE("resume key: each start keeps the one before as previous and writes a new one, readable by the server only") {
+  CountingRandom random;
+  TempDir dir;
+  const std::string path = dir.path + "/resume-key";
+  std::string error;
+
+  ResumeKeys first;
+  REQUIRE_MESSAGE(rotate_resume_key(path, random, first, error), error);
+  CHECK_FALSE(first.previous);  // a first start
+  struct stat st;
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(read(path).size() == 65);  // 64 hex digits and a newline
+
+  ResumeKeys second;
+  REQUIRE(rotate_resume_key(path, random, second, error));
+  REQUIRE(second.previous);
+  CHECK(*second.previous == first.current);
+  CHECK(second.current != first.current);
+  // A token of the first process reads with the second's previous key.
+  const std::string token = mint_resume_token(first.current, random, kMeeting, "abcdefgh2345", "Ada");
+  CHECK(read_resume_token(*second.previous, kMeeting, token));
+
+  ResumeKeys third;
+  REQUIRE(rotate_resume_key(path, random, third, error));
+  CHECK(*third.previous == second.current);
+  CHECK_FALSE(read_resume_token(*third.previous, kMeeting, token));
+
+  // A damaged key file is no key: nothing from before is taken back.
+  std::ofstream(path) << "not a key\n";
+  ResumeKeys fourth;
+  REQUIRE(rotate_resume_key(path, random, fourth, error));
+  CHECK_FALSE(fourth.previous);
+  CHECK(::access((path + ".new").c_str(), F_OK) != 0);  // nothing left aside
+}
+
+TEST_CASE("resume key: a folder it cannot write to is an error that says where") {
+  CountingRandom random;
+  ResumeKeys keys;
+  std::string error;
+  CHECK_FALSE(rotate_resume_key("/nonexistent-meshmeet-dir/resume-key", random, keys, error));
+  CHECK(error.find("/nonexistent-meshmeet-dir/resume-key") != std::string::npos);
+}
