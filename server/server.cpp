@@ -26,7 +26,6 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using protocol::ErrorCode;
-using protocol::LeaveReason;
 
 // Streams on the io_context's own executor type rather than the type-erased
 // any_io_executor (56 bytes, copied into every timer, socket and pending
@@ -43,42 +42,32 @@ constexpr std::size_t kHttpHeaderLimit = 16 * 1024;
 constexpr auto kShutdownDeadline = std::chrono::seconds(3);
 constexpr std::size_t kReadChunk = 1536;  // websocket::stream's tcp_frame_size: what one read can copy out
 
-Message make_message(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
-
-std::string error_text(ErrorCode code, std::string_view message, std::string_view ref) {
-  return protocol::serialize(protocol::ServerMessage{
-      protocol::ErrorMessage{code, std::string(message), std::string(ref)}});
-}
-
-// Where a WebSocket connection stands. Each connection is one of these; the
-// registry is told about a joined participant exactly once, on the way out
-// of Joined.
-enum class ConnectionState {
+// Where a WebSocket connection's socket stands. What the connection means
+// (joined or not, how it ended) is its ParticipantSession's, made on accept.
+enum class SocketState {
   Accepting,  // upgrade handshake in progress
-  Unjoined,   // open, no welcome yet
-  Joined,     // a participant of a meeting
-  Closing,    // our close frame is queued or sent; the registry already knows
-  Gone,       // socket torn down; nothing more happens
+  Open,       // reading and writing
+  Closing,    // our close frame goes once the queue is written
+  Gone,       // torn down; nothing more happens
 };
 
 // ---------------------------------------------------------------------------
-// A WebSocket connection, over plain TCP or TLS.
+// A WebSocket connection, over plain TCP or TLS: the socket and its send
+// queue. It reports what happens on the socket to its ParticipantSession and
+// carries out what the session asks.
 
 template <class Stream>
 class WebSocketConnection final : public Connection,
+                                  public SessionSocket,
                                   public std::enable_shared_from_this<WebSocketConnection<Stream>> {
  public:
   WebSocketConnection(Server& server, Stream&& stream, std::string ip)
-      : server_(server),
-        ws_(std::move(stream)),
-        ip_(std::move(ip)),
-        deadlines_(server.timeouts(), Clock::now()),
-        rate_(server.config().msg_rate, server.config().msg_rate * 4, Clock::now()) {
+      : server_(server), ws_(std::move(stream)), ip_(std::move(ip)) {
     server_.track(this);
   }
 
   ~WebSocketConnection() override {
-    if (id_ != 0) server_.detach(id_, ip_);
+    if (session_) server_.detach(session_->id(), ip_);
     else server_.untrack(this);
   }
 
@@ -94,7 +83,8 @@ class WebSocketConnection final : public Connection,
     ws_.read_message_max(0);
     ws_.auto_fragment(false);
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
-      if (kind == websocket::frame_type::pong || kind == websocket::frame_type::ping) deadlines_.heard(Clock::now());
+      if (session_ && (kind == websocket::frame_type::pong || kind == websocket::frame_type::ping))
+        session_->heard(Clock::now());
     });
     auto host = request[http::field::host];
     host_ = std::string(host.data(), host.size());
@@ -102,83 +92,57 @@ class WebSocketConnection final : public Connection,
     ws_.async_accept(*upgrade_, beast::bind_front_handler(&WebSocketConnection::on_accept, this->shared_from_this()));
   }
 
+  // ---- Connection (the server, the registry through it)
+  void retire() override {
+    if (session_) session_->retire(Clock::now());
+  }
+
+  TimePoint tick(TimePoint now) override { return session_ ? session_->tick(now) : TimePoint::max(); }
+
+  // An upgrade under way when the drain begins is closed once it completes.
+  void shutdown() override {
+    if (session_) session_->shutdown(Clock::now());
+  }
+
+  void abort() override { close_socket(); }
+
+  // ---- SessionSocket (and Connection::send)
   void send(Message message) override {
-    if (state_ == ConnectionState::Gone || state_ == ConnectionState::Closing) return;
+    if (state_ != SocketState::Open) return;
     if (queued_bytes_ + message->size() > server_.config().send_queue) return slow_consumer();
     queued_bytes_ += message->size();
     queue_.push_back(std::move(message));
     write_next();
   }
 
-  void retire() override {
-    if (state_ == ConnectionState::Gone) return;
-    ended(DisconnectReason::Replaced);
-    teardown();
+  void close(std::uint16_t code) override {
+    if (state_ != SocketState::Open) return;
+    state_ = SocketState::Closing;
+    close_code_ = static_cast<websocket::close_code>(code);
+    if (!writing_) start_close();
   }
 
-  TimePoint tick(TimePoint now) override {
-    if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return TimePoint::max();
-    const auto tick = deadlines_.tick(now);
-    switch (tick.due) {
-      case ConnectionDeadlines::Due::Nothing: break;
-      case ConnectionDeadlines::Due::Ping:
-        ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) { self->deadlines_.ping_finished(); });
-        break;
-      case ConnectionDeadlines::Due::JoinTimeout:
-        ended(DisconnectReason::JoinTimeout);
-        close_after_flush(websocket::close_code::policy_error);
-        break;
-      case ConnectionDeadlines::Due::SilenceTimeout:
-        ended(DisconnectReason::Heartbeat);
-        if (state_ == ConnectionState::Joined) server_.rooms().hold(id_, LeaveReason::Timeout, now);
-        teardown();
-        break;
-      case ConnectionDeadlines::Due::RefreshIceServers:
-        // Fresh TURN credentials before the ones of the welcome (or of the
-        // last refresh) expire, so a later ICE restart still reaches TURN.
-        if (state_ == ConnectionState::Joined) {
-          ++server_.metrics().ice_refreshes;
-          send(make_message(protocol::serialize(
-              protocol::ServerMessage{protocol::IceServers{server_.ice_servers().for_participant(self_, host_)}})));
-        }
-        break;
-    }
-    return tick.next;
+  void drop() override {
+    state_ = SocketState::Gone;
+    close_socket();
   }
 
-  // An upgrade under way when the drain begins is closed once it completes.
-  void shutdown() override {
-    if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
-    ended(DisconnectReason::Shutdown);
-    close_after_flush(websocket::close_code::going_away);
+  void ping() override {
+    ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) { self->session_->ping_finished(); });
   }
-
-  void abort() override { close_socket(); }
 
  private:
-  // Counts and logs why this connection ended (never who it was).
-  void ended(DisconnectReason reason) {
-    server_.metrics().disconnect(reason);
-    if (Log::enabled(LogLevel::Debug))
-      Log::debug("disconnect", {{"conn", static_cast<unsigned long long>(id_)}, {"reason", to_string(reason)},
-                                {"queued", static_cast<unsigned long long>(queued_bytes_)}});
-  }
-
   void on_accept(beast::error_code ec) {
     upgrade_.reset();
     if (ec) return;
     server_.untrack(this);
     auto [id, open_from_ip] = server_.attach(this, ip_);
-    id_ = id;
-    deadlines_ = ConnectionDeadlines(server_.timeouts(), Clock::now());
-    state_ = ConnectionState::Unjoined;
-    if (server_.shutting_down()) {
-      shutdown();
-    } else if (open_from_ip > server_.config().per_ip) {
-      ended(DisconnectReason::TooManyConnections);
-      send_error(ErrorCode::TooManyConnections, "too many connections from this address", "");
-      close_after_flush(websocket::close_code::policy_error);
-    }
+    state_ = SocketState::Open;
+    session_.emplace(server_.session_services(), *this, id, std::move(host_), Clock::now());
+    if (server_.shutting_down())
+      session_->refuse(DisconnectReason::Shutdown, Clock::now());
+    else if (open_from_ip > server_.config().per_ip)
+      session_->refuse(DisconnectReason::TooManyConnections, Clock::now());
     read_next();
   }
 
@@ -211,143 +175,55 @@ class WebSocketConnection final : public Connection,
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
+    const TimePoint now = Clock::now();
     if (buffer_.size() > server_.config().max_frame) {
       release_buffer();
-      return violation(ErrorCode::TooLarge, "message larger than " + std::to_string(server_.config().max_frame) + " bytes",
-                       DisconnectReason::TooLarge, websocket::close_code::too_big);
+      return session_->on_too_large(server_.config().max_frame, now);
     }
     if (!ws_.is_message_done()) return read_more();
     if (!ws_.got_text()) {
       release_buffer();
-      return violation(ErrorCode::BadMessage, "binary messages are not part of the protocol", DisconnectReason::Binary,
-                       websocket::close_code::unknown_data);
+      return session_->on_binary(now);
     }
     auto data = buffer_.cdata();
-    handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    const bool was_joined = session_->state() == ParticipantSession::State::Joined;
+    session_->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()), now);
+    if (!was_joined && session_->state() == ParticipantSession::State::Joined)
+      server_.metrics().join_latency(Clock::now() - now);  // from the join read to the welcome queued
     release_buffer();
     // Once closing, the close handshake reads by itself: a read of ours
     // racing it can leave both waiting on each other.
-    if (state_ == ConnectionState::Unjoined || state_ == ConnectionState::Joined) read_next();
+    if (state_ == SocketState::Open && session_->open()) read_next();
   }
 
   void on_read_error(beast::error_code ec) {
-    const ConnectionState was = state_;
-    state_ = ConnectionState::Gone;
-    if (was == ConnectionState::Closing) {
+    const SocketState was = state_;
+    state_ = SocketState::Gone;
+    if (was == SocketState::Closing) {
       // Our close is under way and the read side has ended too (usually the
       // client's own close frame crossed ours): nothing more can come, so
       // release the socket now rather than when some timeout fires.
       return close_socket();
     }
-    if (was == ConnectionState::Gone || was == ConnectionState::Accepting) return;
+    if (was != SocketState::Open) return;
+    SocketEnd how = SocketEnd::Reset;  // TCP gone without a close frame
     if (ec == websocket::error::closed || ec == websocket::error::bad_close_code ||
-        ec == websocket::error::bad_close_size || ec == websocket::error::bad_close_payload) {
+        ec == websocket::error::bad_close_size || ec == websocket::error::bad_close_payload)
       // Any close frame from the client, whatever its code, is a clean leave:
       // also one Beast refuses (a reserved code such as 1005, a 1-byte
       // payload, a reason that is not UTF-8).
-      ended(DisconnectReason::Left);
-      if (was == ConnectionState::Joined) server_.rooms().remove(id_, LeaveReason::Left);
-    } else if (ec.category() == websocket::make_error_code(websocket::error::closed).category()) {
-      // Beast refused a frame (bad UTF-8 → 1007, protocol violation → 1002)
-      // and has closed: a message-level violation.
-      ended(ec == websocket::error::bad_frame_payload ? DisconnectReason::BadUtf8
-                                                                             : DisconnectReason::Removed);
-      if (was == ConnectionState::Joined) server_.rooms().remove(id_, LeaveReason::Removed);
-    } else {
-      // TCP gone without a close frame: hold the slot for a resume.
-      ended(DisconnectReason::Dropped);
-      if (was == ConnectionState::Joined) server_.rooms().hold(id_, LeaveReason::Disconnected, Clock::now());
-    }
-  }
-
-  // A message-level violation: error, removal without grace, close `code`.
-  void violation(ErrorCode code, std::string_view message, DisconnectReason reason, websocket::close_code close) {
-    if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
-    ended(reason);
-    send_error(code, message, "");
-    if (state_ == ConnectionState::Joined) server_.rooms().remove(id_, LeaveReason::Removed);
-    close_after_flush(close);
-  }
-
-  void handle(std::string_view text) {
-    const TimePoint now = Clock::now();
-    deadlines_.heard(now);
-    ++server_.metrics().messages_in;
-    if (state_ != ConnectionState::Unjoined && state_ != ConnectionState::Joined) return;
-
-    switch (rate_.admit(now)) {
-      case MessageRateLimit::Verdict::Process: break;
-      case MessageRateLimit::Verdict::DropAndWarn:
-        send_error(ErrorCode::RateLimited, "slow down: too many messages", "");
-        [[fallthrough]];
-      case MessageRateLimit::Verdict::Drop:
-        ++server_.metrics().rate_limited_messages;
-        return;
-    }
-    // The relay's hot path: a valid signal is scanned, not parsed, and its
-    // `data` bytes go out as they came.
-    if (auto signal = protocol::scan_signal(text)) {
-      if (state_ != ConnectionState::Joined) return send_error(ErrorCode::NotJoined, "join a meeting first", "signal");
-      if (auto e = server_.rooms().signal(id_, signal->to, signal->data)) send_error(e->code, e->message, "signal");
-      return;
-    }
-    auto parsed = protocol::parse_client_message_document(text);
-    if (!parsed.ok()) return send_error(parsed.error().code, parsed.error().message, parsed.error().ref);
-    const bool joined = state_ == ConnectionState::Joined;
-    auto& message = parsed.value();
-
-    if (auto* join = std::get_if<protocol::Join>(&message)) {
-      if (joined) return send_error(ErrorCode::AlreadyJoined, "this connection has joined already", "join");
-      std::optional<MeetingRecord> meeting;
-      if (protocol::is_meeting_id(join->meeting)) {
-        // A live room knows its meeting: only the first join reads the database.
-        meeting = server_.rooms().live_meeting(join->meeting);
-        if (!meeting)
-          if (auto stored = server_.store().find(join->meeting))
-            meeting = MeetingRecord{join->meeting, stored->name, stored->relay_only};
-      }
-      if (!meeting) return send_error(ErrorCode::MeetingNotFound, "no such meeting", "join");
-      auto outcome = server_.rooms().join(id_, *meeting, *join, host_, now);
-      if (outcome.error) return send_error(outcome.error->code, outcome.error->message, "join");
-      state_ = ConnectionState::Joined;
-      self_ = std::move(outcome.self);
-      deadlines_.joined(now);
-      server_.metrics().join_latency(Clock::now() - now);
-      if (outcome.resumed) ++server_.metrics().resumes;
-      return;
-    }
-    if (auto* ping = std::get_if<protocol::Ping>(&message))
-      return send(make_message(protocol::serialize(protocol::ServerMessage{protocol::Pong{ping->t}})));
-    if (!joined)
-      return send_error(ErrorCode::NotJoined, "join a meeting first", protocol::type_name(message));
-    if (auto* signal = std::get_if<protocol::Signal>(&message)) {
-      if (auto e = server_.rooms().signal(id_, *signal)) send_error(e->code, e->message, "signal");
-      return;
-    }
-    if (std::holds_alternative<protocol::Leave>(message)) {
-      ended(DisconnectReason::Left);
-      server_.rooms().remove(id_, LeaveReason::Left);
-      close_after_flush(websocket::close_code::normal);
-    }
-  }
-
-  void send_error(ErrorCode code, std::string_view message, std::string_view ref) {
-    server_.metrics().error(code);
-    send(make_message(error_text(code, message, ref)));
-  }
-
-  void close_after_flush(websocket::close_code code) {
-    if (state_ == ConnectionState::Gone || state_ == ConnectionState::Closing) return;
-    state_ = ConnectionState::Closing;
-    close_code_ = code;
-    if (!writing_) start_close();
+      how = SocketEnd::CloseFrame;
+    else if (ec.category() == websocket::make_error_code(websocket::error::closed).category())
+      // Beast refused a frame (bad UTF-8 → 1007, protocol violation → 1002) and has closed.
+      how = ec == websocket::error::bad_frame_payload ? SocketEnd::BadUtf8 : SocketEnd::ProtocolError;
+    session_->on_socket_end(how, Clock::now());
   }
 
   void start_close() {
     ws_.async_close(*close_code_, [self = this->shared_from_this()](beast::error_code) {
       // The read loop sees the end; make sure the socket goes even if the
       // peer never answers our close frame.
-      self->teardown();
+      self->drop();
     });
   }
 
@@ -361,7 +237,15 @@ class WebSocketConnection final : public Connection,
 
   void on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
-    if (ec) return teardown();
+    if (ec) {
+      // The connection ended under a write (a reset, a broken pipe): the
+      // participant is dropped like any unclean end, so its slot is held,
+      // then freed; the read that fails next finds the socket gone.
+      const bool open = state_ == SocketState::Open;
+      drop();
+      if (open) session_->on_socket_end(SocketEnd::Reset, Clock::now());
+      return;
+    }
     queued_bytes_ -= queue_[next_]->size();
     queue_[next_++].reset();
     if (next_ == queue_.size()) {
@@ -373,8 +257,8 @@ class WebSocketConnection final : public Connection,
       next_ = 0;
     }
     ++server_.metrics().messages_out;
-    if (state_ == ConnectionState::Closing && next_ == queue_.size()) return start_close();
-    if (state_ == ConnectionState::Gone) return;
+    if (state_ == SocketState::Closing && next_ == queue_.size()) return start_close();
+    if (state_ == SocketState::Gone) return;
     write_next();
   }
 
@@ -382,18 +266,11 @@ class WebSocketConnection final : public Connection,
   // buffer without bound: drop the connection as unclean, so its slot is
   // held for a resume. Deferred, because send() runs inside the registry.
   void slow_consumer() {
-    const bool joined = state_ == ConnectionState::Joined;
-    state_ = ConnectionState::Gone;
-    asio::post(server_.io(), [self = this->shared_from_this(), joined] {
-      self->ended(DisconnectReason::SlowConsumer);
-      if (joined) self->server_.rooms().hold(self->id_, LeaveReason::Disconnected, Clock::now());
+    state_ = SocketState::Gone;
+    asio::post(server_.io(), [self = this->shared_from_this()] {
+      self->session_->on_socket_end(SocketEnd::SlowConsumer, Clock::now());
       self->close_socket();
     });
-  }
-
-  void teardown() {
-    state_ = ConnectionState::Gone;
-    close_socket();
   }
 
   void close_socket() {
@@ -405,14 +282,11 @@ class WebSocketConnection final : public Connection,
   Server& server_;
   websocket::stream<Stream> ws_;
   std::string ip_;
-  std::string host_;  // the upgrade's Host header: the host the STUN entry names
-  std::string self_;  // the peer id, once joined: TURN usernames carry it
+  std::string host_;  // the upgrade's Host header, until the session takes it
   std::unique_ptr<HttpRequest> upgrade_;  // only while the handshake runs
   beast::flat_buffer buffer_;             // empty between messages
-  ConnId id_ = 0;
-  ConnectionState state_ = ConnectionState::Accepting;
-  ConnectionDeadlines deadlines_;  // join deadline and heartbeat
-  MessageRateLimit rate_;
+  SocketState state_ = SocketState::Accepting;
+  std::optional<ParticipantSession> session_;  // from the accepted upgrade on
   // The send queue: a vector drained from next_, not a std::deque, whose
   // empty state alone costs ~600 bytes per connection.
   std::vector<Message> queue_;
@@ -608,6 +482,7 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       timeouts_(connection_timeouts(config_)),
       ice_(ice_server_settings(config_), [] { return static_cast<std::int64_t>(std::time(nullptr)); }),
       rooms_(make_rooms(room_settings(config_, &ice_, std::move(resume_keys), Clock::now()), *this, random_)),
+      session_services_{*rooms_, *store_, metrics_, ice_, timeouts_, config_.msg_rate},
       api_(config_, *store_, *rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
       acceptor_(io),
       sweep_timer_(io),

@@ -24,6 +24,7 @@
 #include "server/ice_servers.hpp"
 #include "server/meeting_store.hpp"
 #include "server/metrics.hpp"
+#include "server/participant_session.hpp"
 #include "server/room_registry.hpp"
 #include "server/stun_listener.hpp"
 
@@ -89,6 +90,7 @@ class Server final : public Delivery {
   Metrics& metrics() { return metrics_; }
   HttpApi& api() { return api_; }
   const IceServerList& ice_servers() const { return ice_; }
+  const SessionServices& session_services() const { return session_services_; }
   boost::asio::io_context& io() { return io_; }
   bool shutting_down() const { return shutting_down_; }
 
@@ -122,6 +124,7 @@ class Server final : public Delivery {
   Metrics metrics_;
   IceServerList ice_;  // before rooms_, which hands out what it makes
   std::unique_ptr<RoomRegistry> rooms_;
+  SessionServices session_services_;  // what every ParticipantSession shares
   HttpApi api_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::optional<StunListener> stun_;  // bound by listen() unless --stun-port 0

@@ -330,3 +330,34 @@ test('a raw client that never reads pings is also timed out (no close frame need
   assert.deepEqual(await a.next('peer-left', 3000), { type: 'peer-left', peer: w.self, reason: 'timeout' });
   a.close(1000);
 });
+
+// A connection reset while the server is writing to it (the client stopped
+// reading, its window is full, a write is in flight) used to end the socket
+// without telling the registry: the participant stayed in the room forever,
+// its seat taken, listed in every newcomer's welcome. Every end is one end.
+test('a participant reset while the server writes to it is held, then announced gone: no ghost', T, async () => {
+  const s = await startServer(['--resume-grace', '1', '--msg-rate', '100000', '--send-queue', String(16 << 20),
+    '--heartbeat-interval', '30', '--heartbeat-timeout', '60']);
+  try {
+    const { m, cs: [a, b] } = await meetingWith(s, ['alice', 'bob']);
+    const bobId = b.self;
+    b.pauseReading();
+    // Enough to fill the kernel's buffers both ways, so a write is in flight.
+    const data = { sdp: 'x'.repeat(32 * 1024) };
+    for (let i = 0; i < 200; i++) a.send({ type: 'signal', to: bobId, data });
+    await sleep(300);
+    b.ws._socket.resetAndDestroy();  // TCP RST, no close frame
+    const left = await a.next((x) => x.type === 'peer-left', GRACE + 4000);
+    assert.deepEqual(left, { type: 'peer-left', peer: bobId, reason: 'disconnected' });
+    const r = await get(s.url, `/api/meetings/${m.id}`);
+    assert.equal(r.json.participants, 1, 'the seat is free again');
+    const c = await Client.connect(s.wsUrl);
+    const wc = await c.join(m.id, 'carol');
+    assert.deepEqual(wc.peers.map((p) => p.name), ['alice'], 'no ghost in a newcomer\'s welcome');
+    const met = await metrics(s.url);
+    assert.equal(mval(met, 'meshmeet_participants'), 2);
+    for (const x of [a, c]) x.close(1000);
+  } finally {
+    await finish(s);
+  }
+});
