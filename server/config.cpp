@@ -91,6 +91,9 @@ const std::vector<Flag>& flags() {
       {"room-cap", "N", "participants per meeting (default 8)", false, integer(&Config::room_cap, 1, 1000)},
       {"per-ip", "N", "open WebSocket connections per client IP (default 20)", false,
        integer(&Config::per_ip, 1, 1e9)},
+      {"per-ip-sockets", "N",
+       "open sockets of any kind (HTTP, upgrades, WebSockets) per client address, IPv6 per /64 (default 256)", false,
+       integer(&Config::per_ip_sockets, 1, 1e9)},
       {"resume-grace", "S", "seconds a dropped participant's slot is held (default 15)", false,
        real(&Config::resume_grace, 0, 86400)},
       {"heartbeat-interval", "S", "seconds between server pings (default 10)", false,
@@ -136,8 +139,14 @@ const std::vector<Flag>& flags() {
        text(&Config::turn_secret_file)},
       {"turn-ttl", "S", "seconds minted TURN credentials are valid; fresh ones are sent at 80% (default 3600)", false,
        integer(&Config::turn_ttl, 1, 30 * 86400)},
-      {"trust-proxy", "IP", "reverse proxy whose X-Forwarded-For is believed, repeatable (default none)", true,
-       list(&Config::trusted_proxies)},
+      {"trust-proxy", "IP|CIDR", "reverse proxy (or range) whose X-Forwarded-For is believed, repeatable (default none)",
+       true,
+       [](Config& c, const std::string& v) {
+         auto range = parse_address_range(v);
+         if (!range) return "'" + v + "' is not an IP address or CIDR range";
+         c.trusted_proxies.push_back(*range);
+         return std::string();
+       }},
       {"log-level", "LEVEL", "debug, info, warn or error (default info)", false,
        [](Config& c, const std::string& v) {
          return parse_log_level(v, c.log_level) ? std::string() : "expects debug, info, warn or error";

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "server/client_address.hpp"
 #include "server/log.hpp"
 
 namespace meshmeet::server {
@@ -21,7 +22,8 @@ struct Config {
   std::string tls_key;
   std::vector<std::string> allow_origins;  // empty: own origin + localhost
   std::size_t room_cap = 8;
-  std::size_t per_ip = 20;
+  std::size_t per_ip = 20;            // open WebSockets per client address
+  std::size_t per_ip_sockets = 256;  // open sockets of any kind per client address (IPv6: per /64)
   double resume_grace = 15;
   double heartbeat_interval = 10;
   double heartbeat_timeout = 30;
@@ -39,7 +41,7 @@ struct Config {
   std::string turn_secret_file;            // read at startup (main), never logged
   std::string turn_secret;                 // that file's contents, filled in by main; never logged
   std::int64_t turn_ttl = 3600;            // seconds minted TURN credentials live
-  std::vector<std::string> trusted_proxies;
+  std::vector<AddressRange> trusted_proxies;  // --trust-proxy: addresses and CIDR ranges
   LogLevel log_level = LogLevel::Info;
 };
 

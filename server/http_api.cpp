@@ -81,17 +81,6 @@ bool origin_allowed(std::string_view origin, std::string_view host_header, const
   return host_port == lower(host_header);
 }
 
-std::string client_address(const std::string& peer, std::string_view forwarded_for,
-                           const std::vector<std::string>& trusted_proxies) {
-  if (forwarded_for.empty() || std::find(trusted_proxies.begin(), trusted_proxies.end(), peer) == trusted_proxies.end())
-    return peer;
-  auto comma = forwarded_for.rfind(',');
-  std::string_view last = comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1);
-  while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
-  while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
-  return last.empty() || last.size() > 64 ? peer : std::string(last);
-}
-
 HttpApi::HttpApi(const Config& config, MeetingStore& store, RoomRegistry& rooms, const GeoIp* geoip, Metrics& metrics,
                  RandomSource& random, std::function<Gauges()> gauges)
     : config_(config), store_(store), rooms_(rooms), geoip_(geoip), metrics_(metrics), random_(random),
@@ -244,7 +233,7 @@ HttpResponse HttpApi::create_meeting(const HttpRequest& req, const std::string& 
     return error(ErrorCode::RelayUnavailable, "this server has no TURN relay configured for relay-only meetings", v, ka);
   if (config_.create_rate > 0) {
     auto [it, fresh] =
-        create_buckets_.try_emplace(client_ip, config_.create_rate / 60.0, std::max(1.0, config_.create_rate), now);
+        create_buckets_.try_emplace(address_group(client_ip), config_.create_rate / 60.0, std::max(1.0, config_.create_rate), now);
     if (!it->second.take(now)) {
       ++metrics_.meetings_create_rate_limited;
       auto res = error(ErrorCode::RateLimited, "too many meetings created from this address; try again in a minute",

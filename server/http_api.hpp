@@ -79,9 +79,4 @@ class HttpApi {
 // any port, http or https.
 bool origin_allowed(std::string_view origin, std::string_view host, const std::vector<std::string>& allow_list);
 
-// The client's address: the peer's, or, when the peer is a trusted proxy,
-// the last address of X-Forwarded-For.
-std::string client_address(const std::string& peer, std::string_view forwarded_for,
-                           const std::vector<std::string>& trusted_proxies);
-
 }  // namespace meshmeet::server

@@ -61,8 +61,8 @@ class WebSocketConnection final : public Connection,
                                   public SessionSocket,
                                   public std::enable_shared_from_this<WebSocketConnection<Stream>> {
  public:
-  WebSocketConnection(Server& server, Stream&& stream, std::string ip)
-      : server_(server), ws_(std::move(stream)), ip_(std::move(ip)) {
+  WebSocketConnection(Server& server, Stream&& stream, std::string ip, SocketTicket ticket)
+      : server_(server), ws_(std::move(stream)), ip_(address_group(ip)), ticket_(std::move(ticket)) {
     server_.track(this);
   }
 
@@ -281,7 +281,8 @@ class WebSocketConnection final : public Connection,
 
   Server& server_;
   websocket::stream<Stream> ws_;
-  std::string ip_;
+  std::string ip_;  // the client's address group: what --per-ip counts
+  SocketTicket ticket_;
   std::string host_;  // the upgrade's Host header, until the session takes it
   std::unique_ptr<HttpRequest> upgrade_;  // only while the handshake runs
   beast::flat_buffer buffer_;             // empty between messages
@@ -302,8 +303,10 @@ class WebSocketConnection final : public Connection,
 template <class Stream>
 class HttpSession final : public OpenSocket, public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(Server& server, Stream&& stream, std::string peer_ip)
-      : server_(server), stream_(std::move(stream)), peer_ip_(std::move(peer_ip)) {
+  // `ticket`: not held for a trusted proxy's socket, counted once its
+  // first request names the client.
+  HttpSession(Server& server, Stream&& stream, std::string peer_ip, SocketTicket ticket)
+      : server_(server), stream_(std::move(stream)), peer_ip_(std::move(peer_ip)), ticket_(std::move(ticket)) {
     server_.track(this);
   }
   ~HttpSession() override { server_.untrack(this); }
@@ -370,9 +373,20 @@ class HttpSession final : public OpenSocket, public std::enable_shared_from_this
 
     HttpRequest req = parser_->release();
     parser_.reset();
-    auto forwarded = req["X-Forwarded-For"];
-    const std::string client_ip = client_address(peer_ip_, std::string_view(forwarded.data(), forwarded.size()),
-                                                 server_.config().trusted_proxies);
+    std::vector<std::string_view> forwarded;
+    for (auto range = req.equal_range("X-Forwarded-For"); range.first != range.second; ++range.first)
+      forwarded.emplace_back(range.first->value().data(), range.first->value().size());
+    const std::string client_ip = client_address(peer_ip_, forwarded, server_.config().trusted_proxies);
+    if (!ticket_.held()) {  // through a trusted proxy: now the client is known
+      auto ticket = server_.admit_socket(client_ip);
+      if (!ticket) {
+        auto res = server_.api().error(http::status::service_unavailable, ErrorCode::TooManyConnections,
+                                       "too many open connections from this address", req.version(), false);
+        res.set(http::field::retry_after, "5");
+        return respond(std::move(res));
+      }
+      ticket_ = std::move(*ticket);
+    }
     std::string_view target(req.target().data(), req.target().size());
     std::string_view path = target.substr(0, target.find('?'));
 
@@ -390,7 +404,8 @@ class HttpSession final : public OpenSocket, public std::enable_shared_from_this
         return respond(server_.api().error(ErrorCode::ForbiddenOrigin, "this origin may not open meetings here",
                                            req.version(), false));
       }
-      std::make_shared<WebSocketConnection<Stream>>(server_, std::move(stream_), client_ip)->start(std::move(req));
+      std::make_shared<WebSocketConnection<Stream>>(server_, std::move(stream_), client_ip, std::move(ticket_))
+          ->start(std::move(req));
       return;
     }
     respond(server_.api().handle(req, client_ip, Clock::now()));
@@ -413,10 +428,29 @@ class HttpSession final : public OpenSocket, public std::enable_shared_from_this
   Server& server_;
   Stream stream_;
   std::string peer_ip_;
+  SocketTicket ticket_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::unique_ptr<HttpResponse> response_;
 };
+
+// A 503 too-many-connections sent unread, so before any Origin is known:
+// readable by every page (it says nothing but "full"), so a page of another
+// origin can tell "full" from "not allowed here".
+std::string too_many_connections(std::string_view message) {
+  const std::string body = R"({"error":{"code":"too-many-connections","message":")" + std::string(message) + "\"}}";
+  return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+         "Access-Control-Allow-Origin: *\r\nRetry-After: 5\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Writes `response` (may be empty) to a freshly accepted socket without
+// reading anything, and closes it. Best effort: a fresh socket's send buffer
+// takes a short answer at once.
+void refuse_unread(int fd, std::string_view response) {
+  if (!response.empty()) [[maybe_unused]] const ssize_t n = ::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::close(fd);
+}
 
 std::string address_of(const Server::Socket& socket) {
   beast::error_code ec;
@@ -580,24 +614,81 @@ void Server::on_accept(beast::error_code ec, Socket socket) {
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   std::string ip = address_of(socket);
+  SocketTicket ticket;
+  if (!trusted_proxy(ip)) {  // a proxy's sockets count for the clients it names
+    auto admitted = admit_socket(ip);
+    if (!admitted) {
+      refuse_over_share(socket);
+      accept();
+      return;
+    }
+    ticket = std::move(*admitted);
+  }
   if (tls_) {
-    std::make_shared<HttpSession<TlsStream>>(*this, TlsStream(std::move(socket), *tls_), std::move(ip))->run();
+    std::make_shared<HttpSession<TlsStream>>(*this, TlsStream(std::move(socket), *tls_), std::move(ip), std::move(ticket))->run();
   } else {
-    std::make_shared<HttpSession<PlainStream>>(*this, PlainStream(std::move(socket)), std::move(ip))->run();
+    std::make_shared<HttpSession<PlainStream>>(*this, PlainStream(std::move(socket)), std::move(ip), std::move(ticket))->run();
   }
   accept();
 }
 
+// ---- admission: every socket counts against its client's share -------------------------
+
+SocketTicket::SocketTicket(std::unordered_map<std::string, std::size_t>& counts, std::string group)
+    : counts_(&counts), group_(std::move(group)) {
+  ++counts[group_];
+}
+
+SocketTicket::SocketTicket(SocketTicket&& other) noexcept
+    : counts_(std::exchange(other.counts_, nullptr)), group_(std::move(other.group_)) {}
+
+SocketTicket& SocketTicket::operator=(SocketTicket&& other) noexcept {
+  if (this != &other) {
+    release();
+    counts_ = std::exchange(other.counts_, nullptr);
+    group_ = std::move(other.group_);
+  }
+  return *this;
+}
+
+void SocketTicket::release() {
+  if (!counts_) return;
+  auto it = counts_->find(group_);
+  if (it != counts_->end() && --it->second == 0) counts_->erase(it);
+  counts_ = nullptr;
+}
+
+std::optional<SocketTicket> Server::admit_socket(const std::string& client) {
+  std::string group = address_group(client);
+  auto it = sockets_per_group_.find(group);
+  if (it != sockets_per_group_.end() && it->second >= config_.per_ip_sockets) {
+    metrics_.error(ErrorCode::TooManyConnections);
+    return std::nullopt;
+  }
+  return SocketTicket(sockets_per_group_, std::move(group));
+}
+
+bool Server::trusted_proxy(const std::string& peer) const {
+  auto address = parse_ip(peer);
+  if (!address) return false;
+  for (const auto& range : config_.trusted_proxies)
+    if (range.contains(*address)) return true;
+  return false;
+}
+
+// One address holds its whole share of sockets: this one gets 503, written
+// unread (the share is counted before anything is read, so that idle
+// sockets cannot pile up either), and is closed. A TLS socket is just closed.
+void Server::refuse_over_share(Socket& socket) {
+  static const std::string kResponse = too_many_connections("too many open connections from this address");
+  beast::error_code ignored;
+  const int fd = socket.release(ignored);
+  if (fd >= 0) refuse_unread(fd, tls_ ? std::string_view{} : kResponse);
+}
+
 int Server::refuse_at_fd_limit() {
-  // The per-IP limit's code, with 503: the whole server is full, not this
-  // client's share. Sent unread, so before any Origin is known: readable by
-  // every page (it says nothing but "full"), so a page of another origin can
-  // tell "full" from "not allowed here".
-  static constexpr std::string_view kResponse =
-      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-      "Access-Control-Allow-Origin: *\r\nRetry-After: 5\r\nContent-Length: 93\r\n\r\n"
-      "{\"error\":{\"code\":\"too-many-connections\",\"message\":\"the server cannot take more connections\"}}";
-  static_assert(kResponse.size() - kResponse.find("\r\n\r\n") - 4 == 93, "Content-Length");
+  // The whole server is full, not this client's share.
+  static const std::string kResponse = too_many_connections("the server cannot take more connections");
   // The loop below must stop at EAGAIN, never block the event loop.
   beast::error_code ignored;
   acceptor_.native_non_blocking(true, ignored);
@@ -607,9 +698,7 @@ int Server::refuse_at_fd_limit() {
   for (;;) {
     const int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) break;  // EAGAIN: nobody else is waiting (or still no descriptor)
-    // Best effort: a fresh socket's send buffer takes this at once.
-    [[maybe_unused]] const ssize_t n = ::send(fd, kResponse.data(), kResponse.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    ::close(fd);
+    refuse_unread(fd, kResponse);
     ++refused;
   }
   reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -17,6 +17,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "server/client_address.hpp"
 #include "server/config.hpp"
 #include "server/connection_deadlines.hpp"
 #include "server/geoip.hpp"
@@ -37,6 +38,27 @@ class OpenSocket {
   virtual ~OpenSocket() = default;
   virtual void shutdown() = 0;  // the server has begun to drain
   virtual void abort() = 0;     // the drain is over: close the TCP socket now
+};
+
+// One socket counted against its client's share of --per-ip-sockets: from
+// accept (behind a trusted proxy: from its first request, when the client is
+// known) until it is closed. It moves with the socket from the HTTP
+// connection to the WebSocket one, so an upgrade never leaves the count.
+class SocketTicket {
+ public:
+  SocketTicket() = default;
+  SocketTicket(std::unordered_map<std::string, std::size_t>& counts, std::string group);
+  SocketTicket(SocketTicket&& other) noexcept;
+  SocketTicket& operator=(SocketTicket&& other) noexcept;
+  SocketTicket(const SocketTicket&) = delete;
+  SocketTicket& operator=(const SocketTicket&) = delete;
+  ~SocketTicket() { release(); }
+  bool held() const { return counts_ != nullptr; }
+
+ private:
+  void release();
+  std::unordered_map<std::string, std::size_t>* counts_ = nullptr;
+  std::string group_;
 };
 
 // What the server needs from a live WebSocket connection.
@@ -94,6 +116,11 @@ class Server final : public Delivery {
   boost::asio::io_context& io() { return io_; }
   bool shutting_down() const { return shutting_down_; }
 
+  // A socket of `client` (an address): its ticket, or nullopt when that
+  // address (IPv6: its /64) already holds --per-ip-sockets open sockets.
+  std::optional<SocketTicket> admit_socket(const std::string& client);
+  bool trusted_proxy(const std::string& peer) const;
+
   // A WebSocket connection opened for `ip`; returns its id and how many are
   // now open from that address (the per-IP cap is the caller's to enforce).
   std::pair<ConnId, std::size_t> attach(Connection* connection, const std::string& ip);
@@ -108,6 +135,8 @@ class Server final : public Delivery {
   // Out of file descriptors: frees the reserve, answers every waiting
   // connection 503 and closes it, takes the reserve back. Returns how many.
   int refuse_at_fd_limit();
+  // Its address already holds --per-ip-sockets: 503 and closed.
+  void refuse_over_share(Socket& socket);
   void sweep();
   bool drained() const { return connections_.empty() && sockets_.empty(); }
   // Stops listening and every timer, and closes every socket.
@@ -144,7 +173,8 @@ class Server final : public Delivery {
   void schedule(TimePoint when, ConnId conn);
   std::vector<Due> due_;
   std::unordered_set<OpenSocket*> sockets_;
-  std::unordered_map<std::string, std::size_t> per_ip_;
+  std::unordered_map<std::string, std::size_t> per_ip_;            // WebSockets per address group
+  std::unordered_map<std::string, std::size_t> sockets_per_group_;  // every socket, per address group
   ConnId next_conn_ = 1;
   bool shutting_down_ = false;
   std::optional<TimePoint> shutdown_deadline_;

@@ -77,7 +77,7 @@ struct World {
     locked_config.static_dir = static_dir;
     locked_config.create_token = "fuzz-token";
     locked_config.create_rate = 1;
-    locked_config.trusted_proxies = {"10.0.0.1"};
+    locked_config.trusted_proxies = {*parse_address_range("10.0.0.0/8")};
   }
   ~World() {
     store.reset();
@@ -194,9 +194,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           origin);
 
   const std::string peer = "10.0.0.1";
-  const std::string forwarded = client_address(peer, request["X-Forwarded-For"], w.locked_config.trusted_proxies);
-  check(!forwarded.empty() && forwarded.size() <= 64, "a client address is short and non-empty", forwarded);
-  check(client_address("192.0.2.9", request["X-Forwarded-For"], w.locked_config.trusted_proxies) == "192.0.2.9",
+  std::vector<std::string_view> xff;
+  for (auto range = request.equal_range("X-Forwarded-For"); range.first != range.second; ++range.first)
+    xff.emplace_back(range.first->value().data(), range.first->value().size());
+  const std::string forwarded = client_address(peer, xff, w.locked_config.trusted_proxies);
+  check(parse_ip(forwarded).has_value(), "a client address is an IP address", forwarded);
+  check(client_address("192.0.2.9", xff, w.locked_config.trusted_proxies) == "192.0.2.9",
         "an untrusted peer's X-Forwarded-For is ignored");
 
   // The request against both configurations, each with fresh per-run state.

@@ -52,6 +52,12 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 using Strings = std::vector<std::string>;
 
+Strings ranges(const Config& c) {
+  Strings out;
+  for (const auto& r : c.trusted_proxies) out.push_back(r.to_string());
+  return out;
+}
+
 // One row per flag: a value and what it must do to the config.
 struct FlagCase {
   std::string flag;
@@ -82,7 +88,8 @@ const std::vector<FlagCase>& flag_cases() {
       {"create-token", "s3cret", [](const Config& c) { return c.create_token == "s3cret"; }},
       {"ice-server", "stun:stun.example.org:3478",
        [](const Config& c) { return c.ice_servers == Strings{"stun:stun.example.org:3478"}; }},
-      {"trust-proxy", "10.0.0.1", [](const Config& c) { return c.trusted_proxies == Strings{"10.0.0.1"}; }},
+      {"trust-proxy", "10.0.0.1", [](const Config& c) { return ranges(c) == Strings{"10.0.0.1/32"}; }},
+      {"per-ip-sockets", "32", [](const Config& c) { return c.per_ip_sockets == 32; }},
       {"log-level", "debug", [](const Config& c) { return c.log_level == LogLevel::Debug; }},
       {"stun-port", "3478", [](const Config& c) { return c.stun_port == 3478; }},
       {"turn-ttl", "60", [](const Config& c) { return c.turn_ttl == 60; }},
@@ -135,6 +142,7 @@ TEST_CASE("config: defaults match protocol.md") {
   CHECK(c.turn_urls.empty());
   CHECK(c.turn_secret_file.empty());
   CHECK(c.turn_ttl == 3600);
+  CHECK(c.per_ip_sockets == 256);
   // "at least 50 messages/s with a burst of at least 200; at least 60 creations per minute"
   CHECK(c.msg_rate >= 50);
   CHECK(c.msg_rate * 4 >= 200);
@@ -192,8 +200,8 @@ TEST_CASE("config: repeatable flags collect, and the command line replaces the e
   CHECK(c.allow_origins == Strings{"https://a.example", "https://b.example", "*"});
   c = parse_ok({"--ice-server", "stun:a", "--ice-server", "turn:b"});
   CHECK(c.ice_servers == Strings{"stun:a", "turn:b"});
-  c = parse_ok({"--trust-proxy", "10.0.0.1", "--trust-proxy=::1"});
-  CHECK(c.trusted_proxies == Strings{"10.0.0.1", "::1"});
+  c = parse_ok({"--trust-proxy", "10.0.0.1", "--trust-proxy=::1", "--trust-proxy", "172.16.0.0/12", "--trust-proxy", "fd00::/8"});
+  CHECK(ranges(c) == Strings{"10.0.0.1/32", "::1/128", "172.16.0.0/12", "fd00::/8"});
 
   // The environment takes a comma-separated list.
   c = parse_ok({}, {{"MESHMEET_ALLOW_ORIGIN", "https://x.example,https://y.example"},
@@ -201,7 +209,7 @@ TEST_CASE("config: repeatable flags collect, and the command line replaces the e
                     {"MESHMEET_TRUST_PROXY", "10.0.0.1"}});
   CHECK(c.allow_origins == Strings{"https://x.example", "https://y.example"});
   CHECK(c.ice_servers == Strings{"stun:a", "stun:b"});
-  CHECK(c.trusted_proxies == Strings{"10.0.0.1"});
+  CHECK(ranges(c) == Strings{"10.0.0.1/32"});
 
   // Flags replace the environment's list rather than extend it.
   c = parse_ok({"--allow-origin", "https://a.example", "--allow-origin", "https://b.example"},
@@ -239,6 +247,8 @@ TEST_CASE("config: bad values are errors naming the flag") {
       {"--turn-url", ""},          {"--turn-url", "stun:t.example.org"}, {"--turn-url", "turn:"},
       {"--turn-url", "turn:t.example.org?transport=sctp"},      {"--turn-url", "turn://t.example.org"},
       {"--turn-secret-file", ""},
+      {"--per-ip-sockets", "0"},   {"--trust-proxy", "proxy.example.org"}, {"--trust-proxy", "10.0.0.0/33"},
+      {"--trust-proxy", "::1/129"}, {"--trust-proxy", "10.0.0.1/"}, {"--trust-proxy", "10.0.0.1/x"},
   };
   for (const auto& args : bad) {
     const std::string error = parse_error(args);

@@ -70,7 +70,7 @@ start_server() { # name
   local name="$1"
   : >"$TMP/$name.server.log"
   "$SERVER" --host 127.0.0.1 --port 0 --db "$TMP/$name.db" \
-    --create-rate 0 --per-ip 100000 \
+    --create-rate 0 --per-ip 100000 --per-ip-sockets 100000 \
     2>"$TMP/$name.server.log" >/dev/null &
   SPID=$!
   PORT=""
