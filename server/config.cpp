@@ -91,6 +91,15 @@ const std::vector<Flag>& flags() {
       {"room-cap", "N", "participants per meeting (default 8)", false, integer(&Config::room_cap, 1, 1000)},
       {"per-ip", "N", "open WebSocket connections per client IP (default 20)", false,
        integer(&Config::per_ip, 1, 1e9)},
+      {"metrics-listen", "ADDR:PORT", "serve /metrics there instead of on the public port, e.g. 127.0.0.1:9100 (default off)",
+       false,
+       [](Config& c, const std::string& v) {
+         std::string host;
+         std::uint16_t port = 0;
+         if (!split_listen_address(v, host, port)) return "'" + v + "' is not ADDR:PORT (an IP address and a port)";
+         c.metrics_listen = v;
+         return std::string();
+       }},
       {"per-ip-sockets", "N",
        "open sockets of any kind (HTTP, upgrades, WebSockets) per client address, IPv6 per /64 (default 256)", false,
        integer(&Config::per_ip_sockets, 1, 1e9)},
@@ -168,6 +177,25 @@ const Flag* find_flag(const std::string& name) {
 }
 
 }  // namespace
+
+bool split_listen_address(const std::string& text, std::string& host, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= text.size() || text.size() - colon - 1 > 5) return false;
+  unsigned long value = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<unsigned long>(c - '0');
+  }
+  if (value > 65535) return false;
+  std::string h = text.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  else if (h.find(':') != std::string::npos) return false;  // an IPv6 address needs its brackets
+  if (!parse_ip(h)) return false;
+  host = h;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
 
 std::string usage() {
   std::ostringstream os;

@@ -13,6 +13,9 @@
 
 namespace meshmeet::server {
 
+// "ADDR:PORT" or "[v6]:PORT" into its parts; false when it is neither.
+bool split_listen_address(const std::string& text, std::string& host, std::uint16_t& port);
+
 struct Config {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
@@ -24,6 +27,7 @@ struct Config {
   std::size_t room_cap = 8;
   std::size_t per_ip = 20;            // open WebSockets per client address
   std::size_t per_ip_sockets = 256;  // open sockets of any kind per client address (IPv6: per /64)
+  std::string metrics_listen;        // ADDR:PORT serving /metrics instead of the public port; empty: off
   double resume_grace = 15;
   double heartbeat_interval = 10;
   double heartbeat_timeout = 30;

@@ -167,6 +167,25 @@ HttpResponse HttpApi::cors_preflight(const HttpRequest& req, std::string_view pa
   return res;
 }
 
+HttpResponse HttpApi::metrics_page(const HttpRequest& req) {
+  HttpResponse res{http::status::ok, req.version()};
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = metrics_.render(gauges_());
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse HttpApi::handle_metrics_port(const HttpRequest& req) {
+  ++metrics_.http_requests;
+  std::string_view target(req.target().data(), req.target().size());
+  if (target.substr(0, target.find('?')) != "/metrics")
+    return error(ErrorCode::NotFound, "this port serves /metrics only", req.version(), req.keep_alive());
+  if (req.method() != http::verb::get && req.method() != http::verb::head) return not_allowed(req, "GET, HEAD");
+  return without_body_for_head(req, metrics_page(req));
+}
+
 HttpResponse HttpApi::route(const HttpRequest& req, const std::string& client_ip, TimePoint now) {
   ++metrics_.http_requests;
   std::string_view target(req.target().data(), req.target().size());
@@ -192,14 +211,19 @@ HttpResponse HttpApi::route(const HttpRequest& req, const std::string& client_ip
     if (!get) return not_allowed(req, "GET, HEAD");
     return get_meeting(req, path.substr(14));
   }
-  if (path == "/healthz") {
+  if (path == "/healthz") {  // the process is alive (and not draining)
     if (!get) return not_allowed(req, "GET, HEAD");
     return shutting_down_ ? plain(http::status::service_unavailable, "shutting down", "text/plain")
                           : plain(http::status::ok, "ok", "text/plain");
   }
-  if (path == "/metrics") {
+  if (path == "/readyz") {  // joins are taken: a load balancer may send people here
     if (!get) return not_allowed(req, "GET, HEAD");
-    return plain(http::status::ok, metrics_.render(gauges_()), "text/plain; version=0.0.4; charset=utf-8");
+    return shutting_down_ ? plain(http::status::service_unavailable, "shutting down", "text/plain")
+                          : plain(http::status::ok, "ready", "text/plain");
+  }
+  if (path == "/metrics" && config_.metrics_listen.empty()) {
+    if (!get) return not_allowed(req, "GET, HEAD");
+    return metrics_page(req);
   }
   if (path == "/ws") {
     if (!get) return not_allowed(req, "GET");

@@ -34,6 +34,8 @@ class HttpApi {
   // origins that the WebSocket would accept (CORS), so a site can embed
   // meetings from a server of its own elsewhere.
   HttpResponse handle(const HttpRequest& request, const std::string& client_ip, TimePoint now);
+  // The --metrics-listen port answers GET /metrics and nothing else.
+  HttpResponse handle_metrics_port(const HttpRequest& request);
 
   // A response carrying one of the protocol's errors.
   HttpResponse error(http::status status, protocol::ErrorCode code, std::string_view message, unsigned version,
@@ -58,6 +60,7 @@ class HttpApi {
   HttpResponse get_meeting(const HttpRequest& request, std::string_view id);
   HttpResponse static_file(const HttpRequest& request, std::string_view path);
   HttpResponse not_allowed(const HttpRequest& request, const char* allow);
+  HttpResponse metrics_page(const HttpRequest& request);
   static HttpResponse without_body_for_head(const HttpRequest& request, HttpResponse response);
 
   const Config& config_;

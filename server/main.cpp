@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   Config& config = args.config;
   switch (args.command) {
     case Command::Help: std::cout << usage(); return 0;
-    case Command::Version: std::cout << "meshmeet-server 0.1.0 (signaling protocol v2)\n"; return 0;
+    case Command::Version: std::cout << "meshmeet-server " MESHMEET_VERSION " (signaling protocol v2)\n"; return 0;
     case Command::Meetings: return print_audit(config);
     case Command::Serve: break;
   }

@@ -62,6 +62,10 @@ void single(std::string& out, const char* name, const char* type, const char* he
 std::string Metrics::render(const Gauges& g) const {
   std::string out;
   out.reserve(4096);
+  header(out, "meshmeet_build_info", "gauge", "The server's version and protocol: always 1.");
+  out += "meshmeet_build_info{version=\"" MESHMEET_VERSION "\",protocol=\"2\"} 1\n";
+  single(out, "process_open_fds", "gauge", "Open file descriptors (sockets, the database, the STUN port…).", g.open_fds);
+  single(out, "process_max_fds", "gauge", "The open-file limit: no more sockets than this, whatever the memory.", g.max_fds);
   single(out, "meshmeet_connections", "gauge", "Open WebSocket connections.", g.connections);
   single(out, "meshmeet_participants", "gauge", "Participants in meetings, held slots included.", g.participants);
   single(out, "meshmeet_meetings_active", "gauge", "Meetings with at least one participant.", g.meetings_active);

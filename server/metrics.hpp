@@ -35,6 +35,8 @@ struct Gauges {
   std::size_t participants = 0;
   std::size_t meetings_active = 0;
   std::size_t held_signals_dropped = 0;
+  std::size_t open_fds = 0;  // the process's open file descriptors…
+  std::size_t max_fds = 0;   // …and its limit (RLIMIT_NOFILE): the real capacity limit
 };
 
 class Metrics {

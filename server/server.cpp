@@ -1,6 +1,8 @@
 #include "server/server.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -300,13 +302,18 @@ class WebSocketConnection final : public Connection,
 // ---------------------------------------------------------------------------
 // An HTTP connection: answers requests until it upgrades to WebSocket.
 
+enum class HttpRole {
+  Public,   // the app, the API, /ws, health
+  Metrics,  // the --metrics-listen port: /metrics only
+};
+
 template <class Stream>
 class HttpSession final : public OpenSocket, public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   // `ticket`: not held for a trusted proxy's socket, counted once its
   // first request names the client.
-  HttpSession(Server& server, Stream&& stream, std::string peer_ip, SocketTicket ticket)
-      : server_(server), stream_(std::move(stream)), peer_ip_(std::move(peer_ip)), ticket_(std::move(ticket)) {
+  HttpSession(Server& server, Stream&& stream, std::string peer_ip, SocketTicket ticket, HttpRole role = HttpRole::Public)
+      : server_(server), stream_(std::move(stream)), peer_ip_(std::move(peer_ip)), ticket_(std::move(ticket)), role_(role) {
     server_.track(this);
   }
   ~HttpSession() override { server_.untrack(this); }
@@ -373,6 +380,7 @@ class HttpSession final : public OpenSocket, public std::enable_shared_from_this
 
     HttpRequest req = parser_->release();
     parser_.reset();
+    if (role_ == HttpRole::Metrics) return respond(server_.api().handle_metrics_port(req));
     std::vector<std::string_view> forwarded;
     for (auto range = req.equal_range("X-Forwarded-For"); range.first != range.second; ++range.first)
       forwarded.emplace_back(range.first->value().data(), range.first->value().size());
@@ -429,6 +437,7 @@ class HttpSession final : public OpenSocket, public std::enable_shared_from_this
   Stream stream_;
   std::string peer_ip_;
   SocketTicket ticket_;
+  HttpRole role_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::unique_ptr<HttpResponse> response_;
@@ -519,6 +528,7 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       session_services_{*rooms_, *store_, metrics_, ice_, timeouts_, config_.msg_rate},
       api_(config_, *store_, *rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
       acceptor_(io),
+      metrics_acceptor_(io),
       sweep_timer_(io),
       accept_retry_timer_(io),
       signals_(io, SIGTERM, SIGINT) {
@@ -559,6 +569,20 @@ bool Server::listen(std::string& error) {
     error = "cannot listen on " + config_.host + ":" + std::to_string(config_.port) + ": " + ec.message();
     return false;
   }
+  if (!config_.metrics_listen.empty()) {
+    std::string host;
+    std::uint16_t port = 0;
+    split_listen_address(config_.metrics_listen, host, port);  // validated with the flags
+    tcp::endpoint metrics_endpoint(asio::ip::make_address(host), port);
+    metrics_acceptor_.open(metrics_endpoint.protocol(), ec);
+    if (!ec) metrics_acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) metrics_acceptor_.bind(metrics_endpoint, ec);
+    if (!ec) metrics_acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      error = "cannot listen on --metrics-listen " + config_.metrics_listen + ": " + ec.message();
+      return false;
+    }
+  }
   if (config_.stun_port != 0) {
     // By default the same number as the TCP port actually bound (--port 0
     // picks one), so one port number serves everything.
@@ -584,8 +608,26 @@ void Server::start() {
     shutdown();
   });
   if (stun_) stun_->start();
+  if (metrics_acceptor_.is_open()) {
+    Log::info("metrics-listening", {{"port", static_cast<unsigned>(metrics_acceptor_.local_endpoint().port())}});
+    accept_metrics();
+  }
   accept();
   sweep();
+}
+
+// The metrics port: plain HTTP, /metrics only, for the operator's network.
+void Server::accept_metrics() {
+  metrics_acceptor_.async_accept(io_.get_executor(), [this](beast::error_code ec, Socket socket) {
+    if (ec == asio::error::operation_aborted || !metrics_acceptor_.is_open()) return;
+    if (!ec) {
+      std::string ip = address_of(socket);
+      std::make_shared<HttpSession<PlainStream>>(*this, PlainStream(std::move(socket)), std::move(ip), SocketTicket{},
+                                                 HttpRole::Metrics)
+          ->run();
+    }
+    accept_metrics();
+  });
 }
 
 void Server::accept() {
@@ -760,6 +802,7 @@ void Server::shutdown() {
 void Server::close_all() {
   beast::error_code ignored;
   acceptor_.close(ignored);
+  metrics_acceptor_.close(ignored);
   if (stun_) stun_->close();
   accept_retry_timer_.cancel();
   sweep_timer_.cancel();
@@ -799,8 +842,17 @@ void Server::detach(ConnId conn, const std::string& ip) {
 }
 
 Gauges Server::gauges() const {
-  return Gauges{connections_.size(), rooms_->participant_count(), rooms_->active_meetings(),
-                rooms_->dropped_held_signals()};
+  Gauges g{connections_.size(), rooms_->participant_count(), rooms_->active_meetings(),
+           rooms_->dropped_held_signals()};
+  if (DIR* fds = ::opendir("/proc/self/fd")) {
+    while (const dirent* entry = ::readdir(fds))
+      if (entry->d_name[0] != '.') ++g.open_fds;
+    ::closedir(fds);
+    if (g.open_fds > 0) --g.open_fds;  // the one opendir itself holds
+  }
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) g.max_fds = limit.rlim_cur;
+  return g;
 }
 
 }  // namespace meshmeet::server

@@ -131,6 +131,7 @@ class Server final : public Delivery {
 
  private:
   void accept();
+  void accept_metrics();
   void on_accept(boost::system::error_code ec, Socket socket);
   // Out of file descriptors: frees the reserve, answers every waiting
   // connection 503 and closes it, takes the reserve back. Returns how many.
@@ -156,6 +157,7 @@ class Server final : public Delivery {
   SessionServices session_services_;  // what every ParticipantSession shares
   HttpApi api_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::acceptor metrics_acceptor_;  // --metrics-listen: /metrics only
   std::optional<StunListener> stun_;  // bound by listen() unless --stun-port 0
   boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer accept_retry_timer_;

@@ -105,10 +105,12 @@ test('SIGTERM with a client that never answers the close frame: exit 0 within th
   assert.equal(again.code, 0);
 });
 
-test('while draining: /healthz answers 503, WebSocket upgrades are refused with 503, other HTTP still works', T, async () => {
+test('while draining: /healthz and /readyz answer 503, WebSocket upgrades are refused with 503, other HTTP still works', T, async () => {
   const srv = await startServer(['--resume-grace', '1']);
   const m = await createMeeting(srv.url, { name: 'drain' });
   assert.equal((await get(srv.url, '/healthz')).status, 200);
+  const ready = await get(srv.url, '/readyz');
+  assert.deepEqual([ready.status, ready.text], [200, 'ready']);
   // Keeps the drain going until the deadline.
   const raw = await silentClient(srv, m.id);
 
@@ -118,6 +120,7 @@ test('while draining: /healthz answers 503, WebSocket upgrades are refused with 
   const health = await get(srv.url, '/healthz');
   assert.equal(health.status, 503, `healthz while shutting down: ${health.status} ${health.text}`);
   assert.equal(health.headers.connection, 'close', 'no keep-alive while draining');
+  assert.equal((await get(srv.url, '/readyz')).status, 503, 'not ready for joins while draining');
 
   const upgrade = await tryUpgrade(srv.url);
   assert.equal(upgrade.status, 503, `upgrade while shutting down: ${upgrade.status} ${upgrade.text}`);

@@ -90,6 +90,7 @@ const std::vector<FlagCase>& flag_cases() {
        [](const Config& c) { return c.ice_servers == Strings{"stun:stun.example.org:3478"}; }},
       {"trust-proxy", "10.0.0.1", [](const Config& c) { return ranges(c) == Strings{"10.0.0.1/32"}; }},
       {"per-ip-sockets", "32", [](const Config& c) { return c.per_ip_sockets == 32; }},
+      {"metrics-listen", "[::1]:9100", [](const Config& c) { return c.metrics_listen == "[::1]:9100"; }},
       {"log-level", "debug", [](const Config& c) { return c.log_level == LogLevel::Debug; }},
       {"stun-port", "3478", [](const Config& c) { return c.stun_port == 3478; }},
       {"turn-ttl", "60", [](const Config& c) { return c.turn_ttl == 60; }},
@@ -143,6 +144,7 @@ TEST_CASE("config: defaults match protocol.md") {
   CHECK(c.turn_secret_file.empty());
   CHECK(c.turn_ttl == 3600);
   CHECK(c.per_ip_sockets == 256);
+  CHECK(c.metrics_listen.empty());
   // "at least 50 messages/s with a burst of at least 200; at least 60 creations per minute"
   CHECK(c.msg_rate >= 50);
   CHECK(c.msg_rate * 4 >= 200);
@@ -249,6 +251,8 @@ TEST_CASE("config: bad values are errors naming the flag") {
       {"--turn-secret-file", ""},
       {"--per-ip-sockets", "0"},   {"--trust-proxy", "proxy.example.org"}, {"--trust-proxy", "10.0.0.0/33"},
       {"--trust-proxy", "::1/129"}, {"--trust-proxy", "10.0.0.1/"}, {"--trust-proxy", "10.0.0.1/x"},
+      {"--metrics-listen", "9100"}, {"--metrics-listen", "localhost:9100"}, {"--metrics-listen", "::1:9100"},
+      {"--metrics-listen", "127.0.0.1:65536"},
   };
   for (const auto& args : bad) {
     const std::string error = parse_error(args);
