@@ -17,6 +17,7 @@
 #include "server/meeting_store.hpp"
 #include "server/resume_tokens.hpp"
 #include "server/server.hpp"
+#include "server/tls_files.hpp"
 
 using namespace meshmeet::server;
 
@@ -86,22 +87,13 @@ int main(int argc, char** argv) {
   }
   Log::set_level(config.log_level);
 
+  std::string error;
   std::optional<boost::asio::ssl::context> tls;
   if (!config.tls_cert.empty()) {
-    if (!readable(config.tls_cert)) return fail("cannot read --tls-cert " + config.tls_cert);
-    if (!readable(config.tls_key)) return fail("cannot read --tls-key " + config.tls_key);
-    tls.emplace(boost::asio::ssl::context::tls_server);
-    tls->set_options(boost::asio::ssl::context::default_workarounds | boost::asio::ssl::context::no_sslv2 |
-                     boost::asio::ssl::context::no_sslv3 | boost::asio::ssl::context::no_tlsv1 |
-                     boost::asio::ssl::context::no_tlsv1_1);
-    boost::system::error_code ec;
-    tls->use_certificate_chain_file(config.tls_cert, ec);
-    if (ec) return fail("--tls-cert " + config.tls_cert + ": " + ec.message());
-    tls->use_private_key_file(config.tls_key, boost::asio::ssl::context::pem, ec);
-    if (ec) return fail("--tls-key " + config.tls_key + ": " + ec.message());
+    tls.emplace(make_tls_context());
+    if (!load_tls_files(*tls, config.tls_cert, config.tls_key, error)) return fail(error);
   }
 
-  std::string error;
   if (!readable_directory(config.static_dir)) {
     if (!args.static_dir_is_default) return fail("--static " + config.static_dir + ": not a readable directory");
     // A server-only build: the API works, pages are 404 until the app is built.

@@ -20,6 +20,7 @@
 #include "protocol/messages.hpp"
 #include "server/log.hpp"
 #include "server/message_rate_limit.hpp"
+#include "server/tls_files.hpp"
 
 namespace meshmeet::server {
 
@@ -531,7 +532,8 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       metrics_acceptor_(io),
       sweep_timer_(io),
       accept_retry_timer_(io),
-      signals_(io, SIGTERM, SIGINT) {
+      signals_(io, SIGTERM, SIGINT),
+      reload_signals_(io, SIGHUP) {
   double period = std::min({0.25, config_.heartbeat_interval / 4, config_.join_timeout / 4});
   if (config_.resume_grace > 0) period = std::min(period, config_.resume_grace / 4);
   sweep_period_ = seconds(std::max(0.01, period));
@@ -608,12 +610,32 @@ void Server::start() {
     shutdown();
   });
   if (stun_) stun_->start();
+  await_reload();
   if (metrics_acceptor_.is_open()) {
     Log::info("metrics-listening", {{"port", static_cast<unsigned>(metrics_acceptor_.local_endpoint().port())}});
     accept_metrics();
   }
   accept();
   sweep();
+}
+
+// SIGHUP: a renewed certificate (certbot's deploy hook, say) is read again.
+// Connections already open keep going on the one they were made with; new
+// ones get the new one. A bad file changes nothing and is logged.
+void Server::await_reload() {
+  reload_signals_.async_wait([this](beast::error_code ec, int) {
+    if (ec) return;
+    if (!tls_) {
+      Log::info("reload", {{"tls", false}});
+    } else {
+      std::string error;
+      if (load_tls_files(*tls_, config_.tls_cert, config_.tls_key, error))
+        Log::info("tls-reloaded", {{"cert", config_.tls_cert}});
+      else
+        Log::warn("tls-reload-failed", {{"error", error}});
+    }
+    await_reload();
+  });
 }
 
 // The metrics port: plain HTTP, /metrics only, for the operator's network.
@@ -807,6 +829,7 @@ void Server::close_all() {
   accept_retry_timer_.cancel();
   sweep_timer_.cancel();
   signals_.cancel();
+  reload_signals_.cancel();
   // Closing only completes their pending operations; nobody leaves these
   // containers until the handlers run.
   for (auto& [id, connection] : connections_) connection->abort();

@@ -164,7 +164,9 @@ class Server final : public Delivery {
   // One descriptor held back so that, at the open-file limit, waiting
   // connections can still be accepted and refused instead of timing out.
   int reserve_fd_ = -1;
-  boost::asio::signal_set signals_;
+  boost::asio::signal_set signals_;         // SIGTERM, SIGINT: drain
+  boost::asio::signal_set reload_signals_;  // SIGHUP: the certificate again
+  void await_reload();
   Duration sweep_period_;
   std::unordered_map<ConnId, Connection*> connections_;
   // When each connection next needs a tick: a min-heap, so that a sweep

@@ -2,11 +2,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import https from 'node:https';
 import {
-  T, FAST, startServer, finish, finishAll, createMeeting, get, Client, tempDir, withTimeout, makeStaticDir,
+  T, FAST, startServer, finish, finishAll, createMeeting, get, Client, tempDir, withTimeout, makeStaticDir, waitFor,
 } from './harness.mjs';
 
 let srv;
@@ -89,4 +90,83 @@ test('the web app is served over https too', T, async () => {
   assert.equal(r.status, 200);
   assert.match(String(r.type), /^text\/html/);
   assert.ok(r.body.includes('MESHMEET-TLS-APP'));
+});
+
+/** A self-signed certificate for localhost, made now: { cert, key } (PEM text). */
+function makeCertificate(dir, name) {
+  const cert = join(dir, `${name}-cert.pem`);
+  const key = join(dir, `${name}-key.pem`);
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
+    '-subj', `/CN=localhost/O=${name}`, '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  ], { stdio: 'pipe', timeout: 15000 });
+  return { cert: readFileSync(cert), key: readFileSync(key) };
+}
+
+/** The certificate a new TLS connection to `port` is shown. */
+function servedCertificate(port) {
+  return new Promise((res, rej) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false }, () => {
+      const c = s.getPeerCertificate();
+      s.destroy();
+      res(c);
+    });
+    s.on('error', rej);
+  });
+}
+
+test('SIGHUP reloads --tls-cert/--tls-key: open connections keep going, new ones get the new certificate; a bad file changes nothing', T, async () => {
+  const dir = tempDir('meshmeet-tls-reload-');
+  const first = makeCertificate(dir, 'first');
+  const second = makeCertificate(dir, 'second');
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  writeFileSync(cert, first.cert);
+  writeFileSync(key, first.key);
+  const s = await startServer([...FAST, '--tls-cert', cert, '--tls-key', key]);
+  try {
+    assert.equal((await servedCertificate(s.port)).subject.O, 'first');
+    const m = await createMeeting(s.url, { name: 'renewal' }, { ca: first.cert });
+    const a = await Client.connect(s.wsUrl, { ca: first.cert });
+    const wa = await a.join(m.id, 'alice');
+    const b = await Client.connect(s.wsUrl, { ca: first.cert });
+    const wb = await b.join(m.id, 'bob');
+
+    // certbot renews: both files replaced, then SIGHUP.
+    writeFileSync(cert, second.cert);
+    writeFileSync(key, second.key);
+    const reloaded = s.logs().filter((l) => l.event === 'tls-reloaded').length;
+    s.proc.kill('SIGHUP');
+    await waitFor(() => s.logs().filter((l) => l.event === 'tls-reloaded').length > reloaded, 5000, 'the tls-reloaded log line');
+    assert.equal((await servedCertificate(s.port)).subject.O, 'second', 'a new connection gets the new certificate');
+    assert.equal((await get(s.url, '/healthz', { ca: second.cert })).status, 200);
+    // The call set up before goes on, over the connections made with the first.
+    b.send({ type: 'signal', to: wa.self, data: { after: 'renewal' } });
+    assert.deepEqual((await a.next('signal')).data, { after: 'renewal' });
+    a.send({ type: 'signal', to: wb.self, data: { back: 1 } });
+    assert.deepEqual((await b.next('signal')).data, { back: 1 });
+
+    // A key that does not match (a renewal half done): logged, nothing changes.
+    writeFileSync(key, first.key);
+    const failed = s.logs().filter((l) => l.event === 'tls-reload-failed').length;
+    s.proc.kill('SIGHUP');
+    await waitFor(() => s.logs().filter((l) => l.event === 'tls-reload-failed').length > failed, 5000, 'the tls-reload-failed log line');
+    assert.match(s.logs().filter((l) => l.event === 'tls-reload-failed').at(-1).error, /key.pem.*(mismatch|does not match)/);
+    assert.equal((await servedCertificate(s.port)).subject.O, 'second', 'still the last good certificate');
+    assert.ok(s.proc && s.proc.exitCode === null, 'SIGHUP never ends the server');
+    for (const c of [a, b]) c.close(1000);
+  } finally {
+    await finish(s);
+  }
+});
+
+test('SIGHUP without TLS is logged and ignored', T, async () => {
+  const s = await startServer(FAST);
+  try {
+    s.proc.kill('SIGHUP');
+    await waitFor(() => s.logs().some((l) => l.event === 'reload'), 5000, 'the reload log line');
+    assert.equal((await get(s.url, '/healthz')).status, 200);
+  } finally {
+    await finish(s);
+  }
 });
