@@ -100,6 +100,10 @@ const std::vector<Flag>& flags() {
          c.metrics_listen = v;
          return std::string();
        }},
+      {"meeting-ttl", "DAYS", "a meeting nobody joined for this long is deleted (default 30)", false,
+       real(&Config::meeting_ttl_days, 1e-6, 36500)},
+      {"audit-retention", "DAYS", "the creator audit (address, user agent, place) is erased after this long (default 90)",
+       false, real(&Config::audit_retention_days, 1e-6, 36500)},
       {"per-ip-sockets", "N",
        "open sockets of any kind (HTTP, upgrades, WebSockets) per client address, IPv6 per /64 (default 256)", false,
        integer(&Config::per_ip_sockets, 1, 1e9)},
@@ -203,6 +207,8 @@ std::string usage() {
         "Usage:\n"
         "  meshmeet-server [flags]              serve HTTP, WebSocket and the web app\n"
         "  meshmeet-server meetings [--db FILE] print the meeting creation audit\n"
+        "  meshmeet-server meetings delete ID [--db FILE]\n"
+        "                                       delete a meeting now\n"
         "  meshmeet-server --help | --version\n\n"
         "Flags (each also read from the MESHMEET_* variable shown; the flag wins;\n"
         "repeatable flags take a comma-separated list there):\n";
@@ -221,11 +227,21 @@ ParsedArgs parse_args(int argc, const char* const* argv, const char* (*env)(cons
   if (argc > 1 && std::string(argv[1]) == "meetings") {
     out.command = Command::Meetings;
     i = 2;
+    if (argc > 2 && std::string(argv[2]) == "delete") {
+      if (argc < 4 || std::string(argv[3]).rfind("--", 0) == 0) {
+        out.error = "meetings delete needs the meeting's ID";
+        return out;
+      }
+      out.command = Command::DeleteMeeting;
+      out.meeting_id = argv[3];
+      i = 4;
+    }
   }
+  const bool db_only = out.command == Command::Meetings || out.command == Command::DeleteMeeting;
 
   // Environment first, so flags given on the command line replace it.
   for (const auto& f : flags()) {
-    if (out.command == Command::Meetings && std::string(f.name) != "db") continue;
+    if (db_only && std::string(f.name) != "db") continue;
     const char* value = env(env_name(f.name).c_str());
     if (!value) continue;
     std::string v = value;
@@ -269,7 +285,7 @@ ParsedArgs parse_args(int argc, const char* const* argv, const char* (*env)(cons
       has_value = true;
     }
     const Flag* flag = find_flag(name);
-    if (!flag || (out.command == Command::Meetings && name != "db")) {
+    if (!flag || (db_only && name != "db")) {
       out.error = "unknown flag '--" + name + "'";
       return out;
     }

@@ -28,6 +28,8 @@ struct Config {
   std::size_t per_ip = 20;            // open WebSockets per client address
   std::size_t per_ip_sockets = 256;  // open sockets of any kind per client address (IPv6: per /64)
   std::string metrics_listen;        // ADDR:PORT serving /metrics instead of the public port; empty: off
+  double meeting_ttl_days = 30;      // a meeting nobody joined for this long is deleted
+  double audit_retention_days = 90;  // the creator audit is erased after this long
   double resume_grace = 15;
   double heartbeat_interval = 10;
   double heartbeat_timeout = 30;
@@ -49,12 +51,13 @@ struct Config {
   LogLevel log_level = LogLevel::Info;
 };
 
-enum class Command { Serve, Meetings, Help, Version };
+enum class Command { Serve, Meetings, DeleteMeeting, Help, Version };
 
 struct ParsedArgs {
   Command command = Command::Serve;
   Config config;
   std::string error;  // non-empty: print it with the usage and exit 2
+  std::string meeting_id;  // meetings delete ID
   // Neither --static nor MESHMEET_STATIC: static_dir is the built app next
   // to the binary, which a server-only build may lack.
   bool static_dir_is_default = false;

@@ -44,6 +44,22 @@ std::string data_folder(const std::string& db) {
   return slash == 0 ? "/" : db.substr(0, slash);
 }
 
+// `meetings delete ID`: gone from the database at once. A server running on
+// it keeps a live room until its last participant leaves; nobody can join
+// it again.
+int delete_meeting(const Config& config, const std::string& id) {
+  if (!readable(config.db)) return fail("cannot read database " + config.db);
+  std::string error;
+  auto store = MeetingStore::open(config.db, /*read_only=*/false, error);
+  if (!store) return fail(error);
+  if (!store->remove(id)) {
+    std::cerr << "meshmeet-server: no meeting " << id.substr(0, 6) << "… in " << config.db << "\n";
+    return 1;
+  }
+  std::cout << "deleted meeting " << id.substr(0, 6) << "…\n";
+  return 0;
+}
+
 int print_audit(const Config& config) {
   if (!readable(config.db)) return fail("cannot read database " + config.db);
   std::string error;
@@ -83,6 +99,7 @@ int main(int argc, char** argv) {
     case Command::Help: std::cout << usage(); return 0;
     case Command::Version: std::cout << "meshmeet-server " MESHMEET_VERSION " (signaling protocol v2)\n"; return 0;
     case Command::Meetings: return print_audit(config);
+    case Command::DeleteMeeting: return delete_meeting(config, args.meeting_id);
     case Command::Serve: break;
   }
   Log::set_level(config.log_level);

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstring>
 #include <ctime>
 
 #include <sqlite3.h>
@@ -21,13 +22,24 @@ CREATE TABLE IF NOT EXISTS meetings (
   user_agent  TEXT NOT NULL,
   country     TEXT NOT NULL DEFAULT '',
   city        TEXT NOT NULL DEFAULT '',
-  relay_only  INTEGER NOT NULL DEFAULT 0
+  relay_only  INTEGER NOT NULL DEFAULT 0,
+  used_at     INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 )sql";
 
 // Columns added after the first schema, with what older rows read as. A
 // database made before a column existed gets it on the next open for writing.
 const char* kRelayOnlyColumn = "relay_only INTEGER NOT NULL DEFAULT 0";
+// When the meeting was created or last joined, unix seconds: what
+// --meeting-ttl counts from. Older rows count from their creation.
+const char* kUsedAtColumn = "used_at INTEGER NOT NULL DEFAULT 0";
+const char* kUsedAtFromCreation =
+    "UPDATE meetings SET used_at = CAST(strftime('%s', created_at) AS INTEGER) WHERE used_at = 0";
+
+// Runs `sql` once; false with `message` set.
+bool exec(sqlite3* db, const std::string& sql, char** message) {
+  return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, message) == SQLITE_OK;
+}
 
 bool has_column(sqlite3* db, const char* table, const char* column) {
   sqlite3_stmt* s = nullptr;
@@ -68,22 +80,28 @@ std::unique_ptr<MeetingStore> MeetingStore::open(const std::string& path, bool r
   if (!read_only) {
     // WAL with synchronous=NORMAL: a committed meeting survives a crash of
     // this process (kill -9); only an OS crash could lose the last commits.
-    const char* setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+    // secure_delete: deleted meetings and erased audits are overwritten in
+    // the file, not left in free pages (docs/privacy.md).
+    const char* setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;";
     char* message = nullptr;
-    if (sqlite3_exec(db, setup, nullptr, nullptr, &message) != SQLITE_OK ||
-        sqlite3_exec(db, kSchema, nullptr, nullptr, &message) != SQLITE_OK ||
+    if (!exec(db, setup, &message) || !exec(db, kSchema, &message) ||
         (!has_column(db, "meetings", "relay_only") &&
-         sqlite3_exec(db, (std::string("ALTER TABLE meetings ADD COLUMN ") + kRelayOnlyColumn).c_str(), nullptr,
-                      nullptr, &message) != SQLITE_OK)) {
+         !exec(db, std::string("ALTER TABLE meetings ADD COLUMN ") + kRelayOnlyColumn, &message)) ||
+        (!has_column(db, "meetings", "used_at") &&
+         !exec(db, std::string("ALTER TABLE meetings ADD COLUMN ") + kUsedAtColumn, &message)) ||
+        !exec(db, kUsedAtFromCreation, &message)) {
       error = "cannot set up database " + path + ": " + (message ? message : "unknown error");
       sqlite3_free(message);
       return nullptr;
     }
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO meetings (id_sha256, id_prefix, name, created_at, creator_ip, user_agent, "
-                           "country, city, relay_only) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                           -1, &store->insert_, nullptr) != SQLITE_OK) {
-      error = std::string("cannot prepare insert: ") + sqlite3_errmsg(db);
+                           "country, city, relay_only, used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                           "CAST(strftime('%s', ?4) AS INTEGER))",
+                           -1, &store->insert_, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "UPDATE meetings SET used_at = ?2 WHERE id_sha256 = ?1", -1, &store->touch_, nullptr) !=
+            SQLITE_OK) {
+      error = std::string("cannot prepare statements: ") + sqlite3_errmsg(db);
       return nullptr;
     }
   }
@@ -102,6 +120,7 @@ std::unique_ptr<MeetingStore> MeetingStore::open(const std::string& path, bool r
 MeetingStore::~MeetingStore() {
   sqlite3_finalize(insert_);
   sqlite3_finalize(select_);
+  sqlite3_finalize(touch_);
   sqlite3_close(db_);  // checkpoints the WAL when it is the last connection
 }
 
@@ -152,6 +171,75 @@ std::vector<AuditRow> MeetingStore::audit() {
                     column_text(s, 5), column_text(s, 6)});
   sqlite3_finalize(s);
   return rows;
+}
+
+// The write-ahead log still holds the pages as they were before a delete:
+// write them back and empty it.
+void MeetingStore::forget_old_pages() { exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr); }
+
+void MeetingStore::touch(std::string_view id, std::int64_t unix_now) {
+  if (!touch_) return;
+  const Digest key = sha256(id);
+  sqlite3_reset(touch_);
+  sqlite3_bind_blob(touch_, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(touch_, 2, unix_now);
+  sqlite3_step(touch_);
+  sqlite3_reset(touch_);
+}
+
+bool MeetingStore::remove(std::string_view id) {
+  const Digest key = sha256(id);
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, "DELETE FROM meetings WHERE id_sha256 = ?1", -1, &s, nullptr) != SQLITE_OK) return false;
+  sqlite3_bind_blob(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  const bool done = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(db_) > 0;
+  sqlite3_finalize(s);
+  if (done) forget_old_pages();
+  return done;
+}
+
+MeetingStore::Swept MeetingStore::sweep(std::int64_t unix_now, std::int64_t unused_before, std::int64_t audit_before,
+                                        const std::function<bool(const Digest&)>& live) {
+  Swept out;
+  std::vector<Digest> unused;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT id_sha256 FROM meetings WHERE used_at < ?1", -1, &s, nullptr) == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, unused_before);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      Digest d{};
+      if (sqlite3_column_bytes(s, 0) == static_cast<int>(d.size()))
+        std::memcpy(d.data(), sqlite3_column_blob(s, 0), d.size());
+      unused.push_back(d);
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_stmt* touch = nullptr;
+  sqlite3_stmt* drop = nullptr;
+  sqlite3_prepare_v2(db_, "UPDATE meetings SET used_at = ?2 WHERE id_sha256 = ?1", -1, &touch, nullptr);
+  sqlite3_prepare_v2(db_, "DELETE FROM meetings WHERE id_sha256 = ?1", -1, &drop, nullptr);
+  exec(db_, "BEGIN", nullptr);
+  for (const Digest& d : unused) {
+    sqlite3_stmt* step = live(d) ? touch : drop;  // someone is in it: in use now
+    if (!step) continue;
+    sqlite3_reset(step);
+    sqlite3_bind_blob(step, 1, d.data(), static_cast<int>(d.size()), SQLITE_STATIC);
+    if (step == touch) sqlite3_bind_int64(step, 2, unix_now);
+    if (sqlite3_step(step) == SQLITE_DONE && step == drop) out.meetings_deleted += static_cast<std::size_t>(sqlite3_changes(db_));
+  }
+  if (sqlite3_prepare_v2(db_,
+                         "UPDATE meetings SET creator_ip = '', user_agent = '', country = '', city = '' "
+                         "WHERE CAST(strftime('%s', created_at) AS INTEGER) < ?1 "
+                         "AND (creator_ip <> '' OR user_agent <> '' OR country <> '' OR city <> '')",
+                         -1, &s, nullptr) == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, audit_before);
+    if (sqlite3_step(s) == SQLITE_DONE) out.audits_erased = static_cast<std::size_t>(sqlite3_changes(db_));
+    sqlite3_finalize(s);
+  }
+  exec(db_, "COMMIT", nullptr);
+  sqlite3_finalize(touch);
+  sqlite3_finalize(drop);
+  if (out.meetings_deleted + out.audits_erased > 0) forget_old_pages();
+  return out;
 }
 
 std::string rfc3339_now() {

@@ -6,6 +6,7 @@
 // joinable link.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,8 @@
 
 struct sqlite3;
 struct sqlite3_stmt;
+
+#include "server/secrets.hpp"
 
 namespace meshmeet::server {
 
@@ -56,11 +59,32 @@ class MeetingStore {
   std::optional<StoredMeeting> find(std::string_view id);
   std::vector<AuditRow> audit();
 
+  // Someone joined the meeting (the first join of a live room) at `unix_now`:
+  // it counts as used from then, for --meeting-ttl.
+  void touch(std::string_view id, std::int64_t unix_now);
+  // Deletes it at once (`meetings delete ID`); false when there is none.
+  bool remove(std::string_view id);
+
+  // Retention, run now and then by the server, with the wall clock passed in:
+  // meetings unused since `unused_before` (unix seconds) are deleted unless
+  // `live` says someone is in them (then they count as used now), and the
+  // creator audit (address, user agent, place) of meetings created before
+  // `audit_before` is erased. `live` takes the SHA-256 of a meeting id, which
+  // is all the database knows of it.
+  struct Swept {
+    std::size_t meetings_deleted = 0;
+    std::size_t audits_erased = 0;
+  };
+  Swept sweep(std::int64_t unix_now, std::int64_t unused_before, std::int64_t audit_before,
+              const std::function<bool(const Digest& meeting)>& live);
+
  private:
   explicit MeetingStore(sqlite3* db) : db_(db) {}
+  void forget_old_pages();
   sqlite3* db_;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* select_ = nullptr;
+  sqlite3_stmt* touch_ = nullptr;
 };
 
 // Now as RFC 3339 UTC with seconds, e.g. 2026-11-25T09:45:30Z.

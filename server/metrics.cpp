@@ -70,6 +70,8 @@ std::string Metrics::render(const Gauges& g) const {
   single(out, "meshmeet_participants", "gauge", "Participants in meetings, held slots included.", g.participants);
   single(out, "meshmeet_meetings_active", "gauge", "Meetings with at least one participant.", g.meetings_active);
   single(out, "meshmeet_meetings_created_total", "counter", "Meetings created.", meetings_created);
+  single(out, "meshmeet_meetings_expired_total", "counter", "Meetings deleted after --meeting-ttl days unused.",
+         meetings_expired);
   single(out, "meshmeet_messages_in_total", "counter", "WebSocket messages received.", messages_in);
   single(out, "meshmeet_messages_out_total", "counter", "WebSocket messages sent.", messages_out);
   single(out, "meshmeet_http_requests_total", "counter", "HTTP requests answered.", http_requests);

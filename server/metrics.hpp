@@ -53,6 +53,7 @@ class Metrics {
   std::uint64_t meetings_created = 0;
   std::uint64_t resumes = 0;
   std::uint64_t resume_expired = 0;
+  std::uint64_t meetings_expired = 0;
   std::uint64_t rate_limited_messages = 0;
   std::uint64_t http_requests = 0;
   std::uint64_t refused_fd_limit = 0;  // connections answered 503 at the open-file limit

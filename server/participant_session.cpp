@@ -185,8 +185,10 @@ void ParticipantSession::join(const protocol::Join& join, TimePoint now) {
     // A live room knows its meeting: only the first join reads the database.
     meeting = services_.rooms.live_meeting(join.meeting);
     if (!meeting)
-      if (auto stored = services_.store.find(join.meeting))
+      if (auto stored = services_.store.find(join.meeting)) {
         meeting = MeetingRecord{join.meeting, stored->name, stored->relay_only};
+        services_.store.touch(join.meeting, services_.unix_now());  // in use again: --meeting-ttl counts from now
+      }
   }
   if (!meeting) return send_error(ErrorCode::MeetingNotFound, "no such meeting", "join");
   auto outcome = services_.rooms.join(id_, *meeting, join, host_, now);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,7 @@ struct SessionServices {
   const IceServerList& ice;
   const ConnectionTimeouts& timeouts;
   double msg_rate;  // --msg-rate: messages per second, burst 4×
+  std::function<std::int64_t()> unix_now;  // the wall clock: when a meeting was last used
 };
 
 // How the socket ended under the session, as the transport saw it.

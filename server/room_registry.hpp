@@ -115,6 +115,9 @@ class RoomRegistry {
   // The meeting of a live room (someone in it or held), so that joining it
   // needs no database read; nullopt when no room is live for it.
   virtual std::optional<MeetingRecord> live_meeting(std::string_view meeting_id) const = 0;
+  // Whether the meeting whose id has this SHA-256 has a live room (the
+  // database knows meetings by that digest only).
+  virtual bool is_live(const Digest& meeting_key) const = 0;
   virtual std::size_t participant_count() const = 0;
   virtual std::size_t active_meetings() const = 0;
   virtual std::size_t dropped_held_signals() const = 0;
@@ -146,6 +149,7 @@ class LocalRoomRegistry final : public RoomRegistry {
   ExpireOutcome expire(TimePoint now) override;
   std::uint32_t participants(std::string_view meeting_id) const override;
   std::optional<MeetingRecord> live_meeting(std::string_view meeting_id) const override;
+  bool is_live(const Digest& meeting_key) const override { return rooms_.count(meeting_key) > 0; }
   std::size_t participant_count() const override { return participants_; }
   std::size_t active_meetings() const override { return rooms_.size(); }
   std::size_t dropped_held_signals() const override { return dropped_held_signals_; }

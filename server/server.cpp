@@ -526,7 +526,8 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       timeouts_(connection_timeouts(config_)),
       ice_(ice_server_settings(config_), [] { return static_cast<std::int64_t>(std::time(nullptr)); }),
       rooms_(make_rooms(room_settings(config_, &ice_, std::move(resume_keys), Clock::now()), *this, random_)),
-      session_services_{*rooms_, *store_, metrics_, ice_, timeouts_, config_.msg_rate},
+      session_services_{*rooms_, *store_, metrics_, ice_, timeouts_, config_.msg_rate,
+                        [] { return static_cast<std::int64_t>(std::time(nullptr)); }},
       api_(config_, *store_, *rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
       acceptor_(io),
       metrics_acceptor_(io),
@@ -534,6 +535,8 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       accept_retry_timer_(io),
       signals_(io, SIGTERM, SIGINT),
       reload_signals_(io, SIGHUP) {
+  // Retention runs hourly, or more often when the periods are short (tests).
+  retention_period_ = seconds(std::clamp(std::min(config_.meeting_ttl_days, config_.audit_retention_days) * 86400 / 4, 1.0, 3600.0));
   double period = std::min({0.25, config_.heartbeat_interval / 4, config_.join_timeout / 4});
   if (config_.resume_grace > 0) period = std::min(period, config_.resume_grace / 4);
   sweep_period_ = seconds(std::max(0.01, period));
@@ -617,6 +620,20 @@ void Server::start() {
   }
   accept();
   sweep();
+}
+
+// Traceless, as promised: meetings unused for --meeting-ttl days go, and the
+// creator audit is erased after --audit-retention days (docs/privacy.md).
+// A meeting someone is in counts as in use.
+void Server::apply_retention() {
+  const auto unix_now = static_cast<std::int64_t>(std::time(nullptr));
+  const auto days = [&](double d) { return unix_now - static_cast<std::int64_t>(d * 86400); };
+  const auto swept = store_->sweep(unix_now, days(config_.meeting_ttl_days), days(config_.audit_retention_days),
+                                   [this](const Digest& key) { return rooms_->is_live(key); });
+  metrics_.meetings_expired += swept.meetings_deleted;
+  if (swept.meetings_deleted + swept.audits_erased > 0)
+    Log::info("retention", {{"meetings_deleted", static_cast<unsigned long long>(swept.meetings_deleted)},
+                            {"audits_erased", static_cast<unsigned long long>(swept.audits_erased)}});
 }
 
 // SIGHUP: a renewed certificate (certbot's deploy hook, say) is read again.
@@ -788,6 +805,10 @@ void Server::sweep() {
   const auto expired = rooms_->expire(now);
   metrics_.resume_expired += expired.disconnected + expired.timed_out;
   api_.sweep(now);
+  if (now >= next_retention_) {
+    apply_retention();
+    next_retention_ = now + retention_period_;
+  }
   if (shutting_down_ && (drained() || now >= *shutdown_deadline_)) {
     // How the drain ended, and when (ms since the signal): every client gone,
     // or the deadline.

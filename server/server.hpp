@@ -167,6 +167,9 @@ class Server final : public Delivery {
   boost::asio::signal_set signals_;         // SIGTERM, SIGINT: drain
   boost::asio::signal_set reload_signals_;  // SIGHUP: the certificate again
   void await_reload();
+  void apply_retention();
+  Duration retention_period_;
+  TimePoint next_retention_{};  // the first sweep applies it at once
   Duration sweep_period_;
   std::unordered_map<ConnId, Connection*> connections_;
   // When each connection next needs a tick: a min-heap, so that a sweep

@@ -16,7 +16,7 @@ const PROTOCOL_FLAGS = [
   '--resume-grace', '--heartbeat-interval', '--heartbeat-timeout', '--max-frame', '--geoip', '--msg-rate', '--create-rate',
 ];
 const EXTRA_FLAGS = ['--join-timeout', '--max-body', '--send-queue', '--create-token', '--ice-server', '--trust-proxy', '--log-level'];
-const V2_FLAGS = ['--stun-port', '--turn-url', '--turn-secret-file', '--turn-ttl', '--per-ip-sockets', '--metrics-listen'];
+const V2_FLAGS = ['--stun-port', '--turn-url', '--turn-secret-file', '--turn-ttl', '--per-ip-sockets', '--metrics-listen', '--meeting-ttl', '--audit-retention'];
 
 /** Args that make a run harmless if a bad flag were ignored: never bind 8080, temp db. */
 function safe(extra) {

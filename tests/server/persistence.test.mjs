@@ -6,6 +6,7 @@ import { closeSync, mkdirSync, existsSync, openSync, readdirSync, readFileSync, 
 import { join, dirname } from 'node:path';
 import {
   T, FAST, startServer, finish, finishAll, createMeeting, get, Client, runBinary, sleep, tempDir, parseAudit, AUDIT_HEADER as HEADER,
+  metrics, mval, waitFor, RFC3339_UTC_RE as RFC3339,
 } from './harness.mjs';
 
 after(async () => { await finishAll(); }, T);
@@ -266,4 +267,58 @@ test('the database runs in WAL mode (write-ahead log while running, WAL recorded
   assert.equal(header.subarray(0, 16).toString('latin1'), 'SQLite format 3\0');
   assert.deepEqual([header[18], header[19]], [2, 2], 'the header says WAL');
   assert.ok(!existsSync(`${srv.dbPath}-wal`), 'a clean exit checkpoints and removes the WAL');
+});
+
+// docs/privacy.md: meetings unused for --meeting-ttl days are deleted, the
+// creator audit is erased after --audit-retention days, and an operator can
+// delete a meeting at once. Small values (fractions of a day) stand in for days.
+test('retention: an unused meeting is deleted after --meeting-ttl, one in use is not; the audit is erased after --audit-retention', T, async () => {
+  const srv = await startServer([...FAST, '--meeting-ttl', '0.00003', '--audit-retention', '0.00002']);  // 2.6 s, 1.7 s
+  try {
+    const unused = await createMeeting(srv.url, { name: 'nobody came' });
+    const used = await createMeeting(srv.url, { name: 'in use' });
+    const c = await Client.connect(srv.wsUrl);
+    await c.join(used.id, 'alice');
+    await waitFor(async () => (await get(srv.url, `/api/meetings/${unused.id}`)).status === 404, 8000, 'the unused meeting to go');
+    assert.equal((await get(srv.url, `/api/meetings/${used.id}`)).status, 200, 'a meeting someone is in stays');
+    // The audit keeps the meeting and its date, not who created it.
+    // (id, created_at, name, ip, country, city, user_agent)
+    const audit = parseAudit((await runBinary(['meetings', '--db', srv.dbPath])).stdout);
+    assert.equal(audit.header, HEADER);
+    const row = audit.rows.find((r) => r[2] === 'in use');
+    assert.ok(row, JSON.stringify(audit.rows));
+    assert.deepEqual([row[3], row[4], row[5], row[6]], ['', '', '', ''], JSON.stringify(row));
+    assert.match(row[1], RFC3339);
+    // Once left, it goes after the TTL too.
+    c.close(1000);
+    await waitFor(async () => (await get(srv.url, `/api/meetings/${used.id}`)).status === 404, 10000, 'the meeting left to go');
+    const m = await metrics(srv.url);
+    assert.ok(mval(m, 'meshmeet_meetings_expired_total') >= 2);
+    assert.ok(srv.logs().some((l) => l.event === 'retention' && l.meetings_deleted >= 1), 'logged, without ids');
+  } finally {
+    await finish(srv);
+  }
+});
+
+test('`meetings delete ID` deletes a meeting at once; an unknown one is exit 1, a missing ID exit 2', T, async () => {
+  const srv = await startServer(FAST);
+  try {
+    const m = await createMeeting(srv.url, { name: 'delete me' });
+    const r = await runBinary(['meetings', 'delete', m.id, '--db', srv.dbPath]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^deleted meeting ${m.id.slice(0, 6)}…`));
+    assert.ok(!r.stdout.includes(m.id), 'never the full id');
+    assert.equal((await get(srv.url, `/api/meetings/${m.id}`)).status, 404);
+    const c = await Client.connect(srv.wsUrl);
+    assert.equal((await c.tryJoin(m.id, 'late')).code, 'meeting-not-found');
+    c.close(1000);
+    const again = await runBinary(['meetings', 'delete', m.id, '--db', srv.dbPath]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /no meeting/);
+    const missing = await runBinary(['meetings', 'delete', '--db', srv.dbPath]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /needs the meeting's ID/);
+  } finally {
+    await finish(srv);
+  }
 });

@@ -145,6 +145,8 @@ TEST_CASE("config: defaults match protocol.md") {
   CHECK(c.turn_ttl == 3600);
   CHECK(c.per_ip_sockets == 256);
   CHECK(c.metrics_listen.empty());
+  CHECK(c.meeting_ttl_days == 30);
+  CHECK(c.audit_retention_days == 90);
   // "at least 50 messages/s with a burst of at least 200; at least 60 creations per minute"
   CHECK(c.msg_rate >= 50);
   CHECK(c.msg_rate * 4 >= 200);
@@ -252,7 +254,8 @@ TEST_CASE("config: bad values are errors naming the flag") {
       {"--per-ip-sockets", "0"},   {"--trust-proxy", "proxy.example.org"}, {"--trust-proxy", "10.0.0.0/33"},
       {"--trust-proxy", "::1/129"}, {"--trust-proxy", "10.0.0.1/"}, {"--trust-proxy", "10.0.0.1/x"},
       {"--metrics-listen", "9100"}, {"--metrics-listen", "localhost:9100"}, {"--metrics-listen", "::1:9100"},
-      {"--metrics-listen", "127.0.0.1:65536"},
+      {"--metrics-listen", "127.0.0.1:65536"}, {"--meeting-ttl", "0"}, {"--audit-retention", "-1"},
+      {"--meeting-ttl", "forever"},
   };
   for (const auto& args : bad) {
     const std::string error = parse_error(args);

@@ -269,5 +269,96 @@ TEST_CASE("store: a database made before relay_only existed gets the column; its
   CHECK(store->audit().size() == 2);
   // And opening it again does not try to add the column twice.
   store.reset();
-  CHECK(open_ok(path)->find(kId2)->relay_only);
+  store = open_ok(path);
+  CHECK(store->find(kId2)->relay_only);
+  // The old row counts as used from its creation (2025-01-01), not from 1970.
+  auto swept = store->sweep(1772600767, 1735689600 - 1, 0, [](const Digest&) { return false; });
+  CHECK(swept.meetings_deleted == 0);
+  swept = store->sweep(1772600767, 1735689600 + 1, 0, [](const Digest&) { return false; });
+  CHECK(swept.meetings_deleted == 1);
+  CHECK_FALSE(store->find(kId));
+  CHECK(store->find(kId2));
+}
+
+// Unix seconds of sample()'s created_at, 2026-03-04T05:06:07Z.
+constexpr std::int64_t kCreated = 1772600767;
+constexpr std::int64_t kDay = 86400;
+
+TEST_CASE("store: retention deletes meetings unused for the TTL, unless someone is in them; a join counts as use") {
+  auto store = open_ok(":memory:");
+  std::string error;
+  const std::string kId3 = "z2y3x4w5v6u7t2s3r4q5p6o7nm";
+  for (const auto& id : {kId, kId2, kId3}) REQUIRE(store->create(sample(id), error));
+  store->touch(kId2, kCreated + 20 * kDay);  // joined 20 days later
+  const Digest live = sha256(kId3);          // kId3 has people in it now
+  auto is_live = [&](const Digest& d) { return d == live; };
+
+  // 29 days after creation, with a 30-day TTL: nothing goes.
+  auto swept = store->sweep(kCreated + 29 * kDay, kCreated - kDay, kCreated - 90 * kDay, is_live);
+  CHECK(swept.meetings_deleted == 0);
+  // 31 days: kId was never used since its creation and goes; kId2 was
+  // joined on day 20; kId3 is live, so it counts as used now.
+  swept = store->sweep(kCreated + 31 * kDay, kCreated + kDay, kCreated - 90 * kDay, is_live);
+  CHECK(swept.meetings_deleted == 1);
+  CHECK_FALSE(store->find(kId));
+  CHECK(store->find(kId2));
+  CHECK(store->find(kId3));
+  // 51 days: kId2's 30 days since its last join are over; kId3, used on
+  // day 31, is not (even now that nobody is in it).
+  swept = store->sweep(kCreated + 51 * kDay, kCreated + 21 * kDay, kCreated - 90 * kDay,
+                       [](const Digest&) { return false; });
+  CHECK(swept.meetings_deleted == 1);
+  CHECK_FALSE(store->find(kId2));
+  CHECK(store->find(kId3));
+}
+
+TEST_CASE("store: retention erases the creator audit after its period, keeps the meeting; remove deletes at once") {
+  auto store = open_ok(":memory:");
+  std::string error;
+  REQUIRE(store->create(sample(kId), error));
+  NewMeeting later = sample(kId2);
+  later.created_at = "2026-03-14T05:06:07Z";  // ten days later
+  REQUIRE(store->create(later, error));
+  auto never = [](const Digest&) { return false; };
+  auto swept = store->sweep(kCreated + 95 * kDay, 0, kCreated + 5 * kDay, never);  // audits older than day 5
+  CHECK(swept.audits_erased == 1);
+  CHECK(swept.meetings_deleted == 0);
+  auto rows = store->audit();
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].name == "Standup");
+  CHECK(rows[0].created_at == "2026-03-04T05:06:07Z");
+  CHECK(rows[0].creator_ip.empty());
+  CHECK(rows[0].user_agent.empty());
+  CHECK(rows[0].country.empty());
+  CHECK(rows[0].city.empty());
+  CHECK(rows[1].creator_ip == "198.51.100.23");  // still within its period
+  CHECK(store->find(kId));                         // the meeting itself stays
+  CHECK(store->sweep(kCreated + 95 * kDay, 0, kCreated + 5 * kDay, never).audits_erased == 0);  // once
+
+  CHECK(store->remove(kId));
+  CHECK_FALSE(store->find(kId));
+  CHECK_FALSE(store->remove(kId));
+  CHECK(store->audit().size() == 1);
+}
+
+TEST_CASE("store: what is deleted or erased is gone from the files too, not left in free pages or the log") {
+  TempDir dir;
+  const std::string path = dir.path + "/meshmeet.db";
+  auto store = open_ok(path);
+  std::string error;
+  NewMeeting m = sample(kId, "Secret planning 7f3a");
+  m.creator_ip = "203.0.113.77";
+  m.user_agent = "TracelessAgent/9";
+  REQUIRE(store->create(m, error));
+  REQUIRE(store->create(sample(kId2, "Other meeting 91bc"), error));
+  auto on_disk = [&] { return slurp(path) + slurp(path + "-wal"); };
+  REQUIRE(on_disk().find("Secret planning 7f3a") != std::string::npos);
+  // The audit of both is erased: no address or agent stays behind.
+  store->sweep(kCreated + 100 * kDay, 0, kCreated + kDay, [](const Digest&) { return false; });
+  CHECK(on_disk().find("203.0.113.77") == std::string::npos);
+  CHECK(on_disk().find("TracelessAgent/9") == std::string::npos);
+  // The meeting deleted: its name is gone.
+  REQUIRE(store->remove(kId));
+  CHECK(on_disk().find("Secret planning 7f3a") == std::string::npos);
+  CHECK(on_disk().find("Other meeting 91bc") != std::string::npos);
 }

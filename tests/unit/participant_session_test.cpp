@@ -63,7 +63,7 @@ struct World final : Delivery {
     RoomSettings settings;
     settings.resume_grace = seconds(15);
     rooms = std::make_unique<LocalRoomRegistry>(settings, *this, random);
-    services = std::make_unique<SessionServices>(SessionServices{*rooms, *store, metrics, ice, timeouts, 50});
+    services = std::make_unique<SessionServices>(SessionServices{*rooms, *store, metrics, ice, timeouts, 50, [] { return std::int64_t{1800000000}; }});
   }
 
   struct Conn {

@@ -29,6 +29,7 @@ class FixedRooms final : public RoomRegistry {
   ExpireOutcome expire(TimePoint) override { return {}; }
   std::uint32_t participants(std::string_view) const override { return 5; }
   std::optional<MeetingRecord> live_meeting(std::string_view) const override { return std::nullopt; }
+  bool is_live(const Digest&) const override { return false; }
   std::size_t participant_count() const override { return 7; }
   std::size_t active_meetings() const override { return 3; }
   std::size_t dropped_held_signals() const override { return 11; }
