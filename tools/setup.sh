@@ -11,6 +11,7 @@ packages=(
   emscripten                 # the client core → WebAssembly
   chromium firefox-esr       # browser tests (driven by playwright-core / puppeteer-core)
   sqlite3 openssl            # test helpers: inspect the db, make a TLS cert
+  dpkg-dev                   # npm run package: dpkg-shlibdeps for the .deb's Depends
   coturn nftables iproute2   # the network lab (tests/network): TURN, NAT routers, namespaces
 )
 
