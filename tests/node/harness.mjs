@@ -64,18 +64,16 @@ export async function newMeetingId(srv, name = 'node test') {
   return (await res.json()).id;
 }
 
-const EVENT_TYPES = ['state', 'welcomed', 'peer-joined', 'peer-left', 'peer-id-changed', 'peer-state', 'track', 'chat', 'peer-media', 'quality', 'verification-code', 'error'];
+const EVENT_TYPES = ['state', 'welcomed', 'peer-joined', 'peer-left', 'peer-state', 'track', 'chat', 'peer-media', 'quality', 'verification-code', 'error'];
 
 /**
  * Records what one participant sees, as plain objects with a `t` (ms since
  * the recorder started) and the event `type`:
  *   state {state, attempt} · welcomed {self, how} · peer-joined {peer} ·
- *   peer-left {peer, reason} · peer-id-changed {peer, previous} · peer-state {peer, state} · track {peer, kind, trackId} ·
+ *   peer-left {peer, reason} · peer-state {peer, state} · track {peer, kind, trackId} ·
  *   chat {from, text, direct} · peer-media {peer, name, audio, video, screen} · quality {peer, level, rttMs} ·
  *   verification-code {peer, code, trust} · error {code, message, peer}
- * Core log entries go to `logs` (bounded) for failure reports. The queries
- * about one peer also count events recorded under its earlier ids (a peer
- * whose connection was carried over a server restart changed id).
+ * Core log entries go to `logs` (bounded) for failure reports.
  */
 export class Recorder {
   constructor(name) {
@@ -84,7 +82,6 @@ export class Recorder {
     this.events = [];
     this.logs = [];
     this.meeting = null;
-    this.previousId = new Map();  // peer id → the id it had before (peer-id-changed)
     this.logger = (entry) => {
       this.logs.push({ t: Date.now() - this.t0, ...entry });
       if (this.logs.length > 4000) this.logs.splice(0, 1000);
@@ -104,10 +101,6 @@ export class Recorder {
       case 'welcomed': rec = { self: e.self, how: e.how }; break;
       case 'peer-joined': rec = { peer: e.id, name: e.name }; break;
       case 'peer-left': rec = { peer: e.peer.id, reason: e.reason }; break;
-      case 'peer-id-changed':
-        rec = { peer: e.peer.id, previous: e.previous };
-        this.previousId.set(e.peer.id, e.previous);
-        break;
       case 'peer-state': rec = { peer: e.peer.id, state: e.state }; break;
       case 'track': rec = { peer: e.peer.id, kind: e.kind, trackId: e.track?.id }; break;
       case 'chat': rec = { from: e.from.id, text: e.text, direct: e.direct }; break;
@@ -124,29 +117,19 @@ export class Recorder {
     return this.events.filter((e) => e.type === type && pred(e));
   }
 
-  /** The ids a peer has had: this one and every earlier one. */
-  idsOf(peer) {
-    const ids = new Set();
-    for (let id = peer; id !== undefined && !ids.has(id); id = this.previousId.get(id)) ids.add(id);
-    return ids;
-  }
-
   /** The last peer-state reported for peer (undefined if none yet). */
   peerState(peer) {
-    const ids = this.idsOf(peer);
-    const all = this.of('peer-state', (e) => ids.has(e.peer));
+    const all = this.of('peer-state', (e) => e.peer === peer);
     return all.length ? all[all.length - 1].state : undefined;
   }
 
   chatsFrom(peer) {
-    const ids = this.idsOf(peer);
-    return this.of('chat', (e) => ids.has(e.from)).map((e) => e.text);
+    return this.of('chat', (e) => e.from === peer).map((e) => e.text);
   }
 
   /** The last verification code for peer. */
   code(peer) {
-    const ids = this.idsOf(peer);
-    const all = this.of('verification-code', (e) => ids.has(e.peer));
+    const all = this.of('verification-code', (e) => e.peer === peer);
     return all.length ? all[all.length - 1].code : undefined;
   }
 
@@ -167,7 +150,6 @@ export class Recorder {
         case 'peer-state': return `${e.peer}=${e.state}`;
         case 'peer-joined': return `joined:${e.peer}`;
         case 'peer-left': return `left:${e.peer}(${e.reason})`;
-        case 'peer-id-changed': return `id:${e.previous}→${e.peer}`;
         case 'chat': return `chat<${e.from}`;
         case 'error': return `error:${e.code}`;
         case 'verification-code': return `code:${e.peer}`;

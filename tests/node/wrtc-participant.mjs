@@ -45,7 +45,7 @@ try {
   process.exit(1);
 }
 
-for (const type of ['state', 'welcomed', 'peer-joined', 'peer-left', 'peer-id-changed', 'peer-state', 'track', 'chat', 'quality', 'verification-code', 'error'])
+for (const type of ['state', 'welcomed', 'peer-joined', 'peer-left', 'peer-state', 'track', 'chat', 'quality', 'verification-code', 'error'])
   meeting.on(type, (e) => send({ type: 'event', event: type, data: plain(type, e) }));
 
 send({ type: 'joined', self: meeting.self, peers: [...meeting.peers.values()] });
