@@ -252,6 +252,13 @@ export interface CoreOptions {
    * default --resume-grace).
    */
   peerReturnGraceMs?: number;
+  /**
+   * Refused a seat after being in the meeting (it filled up while you were
+   * away, e.g. across a server restart): how long the join is tried again,
+   * your calls going on, before the meeting fails with 'meeting-full'
+   * (default 30000). Meanwhile an 'error' with code 'meeting-full' says so.
+   */
+  seatWaitMs?: number;
 }
 
 /**
@@ -293,8 +300,11 @@ export interface Peer {
  * idle → connecting → joining → joined ⇄ reconnecting → left | failed.
  * While 'reconnecting', media between peers keeps flowing. 'failed' during a
  * meeting: after a reconnect the server would not take you back, the
- * meeting being full by then or gone; an 'error' event with 'meeting-full'
- * or 'meeting-not-found' says which, just before. Every peer connection is
+ * meeting being gone, or full for longer than coreOptions.seatWaitMs (an
+ * 'error' with 'meeting-full' comes at each refusal, the state staying
+ * 'reconnecting' and the calls going on while it waits for a seat); an
+ * 'error' with 'meeting-not-found' or 'meeting-full' says which, just
+ * before. Every peer connection is
  * closed then; stopping your own tracks is up to you. 'leaving': leave()
  * was called while signaling was away; every peer connection is closed, and
  * a socket opens to tell the server (so the others see you leave at once,

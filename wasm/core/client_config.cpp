@@ -41,7 +41,7 @@ constexpr std::string_view kOptions[] = {
     "seed", "uplinkKbps", "audioKbps", "reconnectBaseMs", "reconnectCapMs", "connectTimeoutMs", "connectWatchdogMs",
     "connectHardCapMs", "unreachableRetryBaseMs", "unreachableRetryCapMs", "answerTimeoutMs", "iceDisconnectedGraceMs",
     "iceRestartAttempts", "iceRestartBaseMs", "iceRestartTimeoutMs", "maxFreshConnections", "senderParametersRetryMs",
-    "senderParametersAttempts", "statsIntervalMs", "peerReturnGraceMs", "iceServers", "entropy",
+    "senderParametersAttempts", "statsIntervalMs", "peerReturnGraceMs", "seatWaitMs", "iceServers", "entropy",
     "debugLog",
 };
 
@@ -80,7 +80,8 @@ std::optional<ClientConfig> parse_client_config(std::string_view text, std::stri
             integer(doc, "senderParametersRetryMs", config.sender_parameters_retry_ms, error) &&
             integer(doc, "senderParametersAttempts", config.sender_parameters_attempts, error, 100) &&
             integer(doc, "statsIntervalMs", config.stats_interval_ms, error) &&
-            integer(doc, "peerReturnGraceMs", config.peer_return_grace_ms, error);
+            integer(doc, "peerReturnGraceMs", config.peer_return_grace_ms, error) &&
+            integer(doc, "seatWaitMs", config.seat_wait_ms, error);
   if (!ok) return std::nullopt;
   if (config.uplink_kbps == 0 || config.stats_interval_ms == 0 || config.reconnect_cap_ms == 0 ||
       config.connect_watchdog_ms == 0 || config.unreachable_retry_base_ms == 0 || config.unreachable_retry_cap_ms == 0) {

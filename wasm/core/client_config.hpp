@@ -60,6 +60,9 @@ struct ClientConfig {
   // server that restarted lists only those back already; see mesh.hpp):
   // the server's resume grace (--resume-grace, 15 s by default).
   std::int64_t peer_return_grace_ms = 15000;
+  // Refused a seat after being in the meeting (it filled up while we were
+  // away): the join is tried again, calls going on, for this long.
+  std::int64_t seat_wait_ms = 30000;
 
   // RTCIceServer array as JSON; when empty, welcome.iceServers is used.
   std::string ice_servers_json;
@@ -73,7 +76,7 @@ struct ClientConfig {
 // unreachableRetryBaseMs, unreachableRetryCapMs, answerTimeoutMs,
 // iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
 // iceRestartTimeoutMs, maxFreshConnections, senderParametersRetryMs,
-// senderParametersAttempts, statsIntervalMs, peerReturnGraceMs, entropy,
+// senderParametersAttempts, statsIntervalMs, peerReturnGraceMs, seatWaitMs, entropy,
 // iceServers,
 // debugLog); absent keys keep their defaults, "" counts as {}. On a bad value
 // returns nullopt and sets `error`.

@@ -216,7 +216,7 @@ std::optional<protocol::ServerMessage> SignalingSession::on_socket_message(std::
     return std::move(message);
   }
   if (auto* error = std::get_if<protocol::ErrorMessage>(&message)) {
-    handle_error(*error);
+    handle_error(now, *error);
     return std::nullopt;
   }
   if (std::holds_alternative<protocol::Pong>(message)) return std::nullopt;
@@ -232,6 +232,7 @@ void SignalingSession::handle_welcome(std::int64_t now, const protocol::Welcome&
     last_welcome_ = w.self == self_ ? WelcomeKind::Resumed : WelcomeKind::Rejoined;
   self_ = w.self;
   token_ = w.resume;
+  seat_wait_until_.reset();
   ice_servers_json_ = w.ice_servers;
   // Once relay-only, always: a later welcome (a resume, perhaps from another
   // node or a hostile server) cannot turn the protection off mid-meeting.
@@ -260,7 +261,7 @@ void SignalingSession::handle_welcome(std::int64_t now, const protocol::Welcome&
   }
 }
 
-void SignalingSession::handle_error(const protocol::ErrorMessage& error) {
+void SignalingSession::handle_error(std::int64_t now, const protocol::ErrorMessage& error) {
   using protocol::ErrorCode;
   const std::string code(protocol::to_string(error.code));
   switch (error.code) {
@@ -272,8 +273,22 @@ void SignalingSession::handle_error(const protocol::ErrorMessage& error) {
         arm_watchdog(ctx_.config().connect_timeout_ms, "join-timeout");
       }
       return;
-    case ErrorCode::MeetingNotFound:
     case ErrorCode::MeetingFull:
+      if (state_ != SessionState::Joining) return;
+      if (!self_.empty() && (!seat_wait_until_ || now < *seat_wait_until_)) {
+        // We were in the meeting and it filled up while we were away (a
+        // restarted server gave our seat to someone who joined first). The
+        // calls we had may still carry media: they go on while we ask again
+        // now and then, for seat_wait_ms, before giving up.
+        if (!seat_wait_until_) seat_wait_until_ = now + ctx_.config().seat_wait_ms;
+        ctx_.server_error(code, error.message);
+        lose_socket(now, "the meeting is full: waiting for a seat", false);
+        return;
+      }
+      fail(code, error.message);
+      return;
+    case ErrorCode::MeetingNotFound:
+      // The meeting is gone (deleted): nothing to wait for.
       if (state_ == SessionState::Joining) fail(code, error.message);
       return;
     case ErrorCode::UnknownPeer:

@@ -93,7 +93,7 @@ class SignalingSession {
   void finish_leave(std::string why);  // Leaving (or leaving at once) → Left
   void close_abandoned();
   void handle_welcome(std::int64_t now, const protocol::Welcome& welcome);
-  void handle_error(const protocol::ErrorMessage& error);
+  void handle_error(std::int64_t now, const protocol::ErrorMessage& error);
   void arm_watchdog(std::int64_t delay, const char* purpose);
   void cancel_timers();
 
@@ -111,6 +111,8 @@ class SignalingSession {
   std::vector<int> abandoned_;
 
   int attempt_ = 0;  // reconnect attempts since the last welcome
+  // Refused a seat after being in the meeting: we keep asking until then.
+  std::optional<std::int64_t> seat_wait_until_;
   std::int64_t heartbeat_interval_ = 0;
   std::int64_t heartbeat_timeout_ = 0;
   std::int64_t last_heard_ = 0;

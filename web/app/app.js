@@ -387,8 +387,13 @@ async function enterMeeting(meetingId, name, stream) {
   meeting.on('chat', ({ from, text, direct }) => addChat(from.name || t('guest'), text, { direct }));
   let refusal = null;  // why the server would not take us back (see 'failed')
   meeting.on('state', ({ state }) => {
-    if (state === 'reconnecting') banner('reconnecting');
-    else if (state === 'joined') banner(null);
+    // A refusal while reconnecting is not final yet: the core asks again
+    // for a while (seatWaitMs), and the calls we have go on meanwhile.
+    if (state === 'reconnecting') banner(refusal?.code === 'meeting-full' ? 'waitingForSeat' : 'reconnecting');
+    else if (state === 'joined') {
+      refusal = null;
+      banner(null);
+    }
     // After a reconnect the server refused to take us back: the meeting is
     // full by now, or gone (the 'error' saying which came just before).
     // The core has closed every connection; the camera is ours to stop.

@@ -199,7 +199,7 @@ TEST_CASE("session: bad-resume joins afresh on the same socket, and the welcome 
   CHECK(h.client.self_id() == "b2");
 }
 
-TEST_CASE("session: meeting-not-found and meeting-full are final") {
+TEST_CASE("session: meeting-not-found and meeting-full are final for a first join") {
   for (auto code : {ErrorCode::MeetingNotFound, ErrorCode::MeetingFull}) {
     Harness h;
     h.at(0, [](Client& c, double t) { c.join(t, "ws://h/ws", "m", "Ann"); });
@@ -212,6 +212,48 @@ TEST_CASE("session: meeting-not-found and meeting-full are final") {
     CHECK(h.timers.empty());
     h.at(20, [&](Client& c, double t) { c.socket_closed(t, s, 1000); });
     CHECK(all<OpenSocket>(h.last).empty());
+  }
+}
+
+// After a server restart our seat may have been taken: the meeting is full
+// for us, though we were in it and our calls may still carry media. The
+// session keeps asking for seatWaitMs (30 s), the app told each time, the
+// mesh untouched; a welcome ends the wait, and so does running out of time.
+TEST_CASE("session: meeting-full after being in the meeting is asked again for seatWaitMs, then final") {
+  for (const bool seat_frees : {true, false}) {
+    CAPTURE(seat_frees);
+    Harness h;
+    h.join_and_welcome("a1");
+    h.at(100, [&](Client& c, double t) { c.socket_closed(t, h.socket, 1006); });
+    const std::int64_t first_refusal_at = 1000;
+    int refusals = 0;
+    for (;;) {
+      h.fire("reconnect-backoff");
+      const int s = one<OpenSocket>(h.last).socket;
+      h.at(refusals == 0 ? std::max<std::int64_t>(h.now + 5, first_refusal_at) : h.now + 5, [&](Client& c, double t) { c.socket_opened(t, s); });
+      CHECK(parse(one<SendText>(h.last).text)["resume"] == "tok-a1");
+      if (seat_frees && refusals == 2) {
+        h.at(h.now + 5, [&](Client& c, double t) { c.socket_message(t, s, welcome("a1", "T3")); });
+        CHECK(one<Welcomed>(h.last).how == "resumed");
+        CHECK(one<StateChanged>(h.last).state == "joined");
+        break;
+      }
+      h.at(h.now + 5, [&](Client& c, double t) { c.socket_message(t, s, error(ErrorCode::MeetingFull)); });
+      CHECK(one<ErrorEvent>(h.last).code == "meeting-full");  // the app hears it every time
+      ++refusals;
+      const auto states = all<StateChanged>(h.last);
+      REQUIRE(!states.empty());
+      if (states.back().state == "failed") {
+        CHECK_FALSE(seat_frees);
+        CHECK(h.now - first_refusal_at >= 30000);
+        CHECK(h.timers.empty());
+        break;
+      }
+      CHECK(states.back().state == "reconnecting");  // not failed: the calls go on
+      CHECK(one<CloseSocket>(h.last).socket == s);
+      REQUIRE(refusals < 200);
+    }
+    CHECK(refusals >= (seat_frees ? 2 : 3));
   }
 }
 
