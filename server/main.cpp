@@ -107,8 +107,8 @@ int main(int argc, char** argv) {
   std::string error;
   std::optional<boost::asio::ssl::context> tls;
   if (!config.tls_cert.empty()) {
-    tls.emplace(make_tls_context());
-    if (!load_tls_files(*tls, config.tls_cert, config.tls_key, error)) return fail(error);
+    tls = load_tls_context(config.tls_cert, config.tls_key, error);
+    if (!tls) return fail(error);
   }
 
   if (!readable_directory(config.static_dir)) {
@@ -131,18 +131,21 @@ int main(int argc, char** argv) {
 
   // Beside the database: the key resume tokens are signed with, so that
   // participants come back under their ids after this process restarts.
-  // (An in-memory database keeps nothing, the key neither.)
+  // (An in-memory database keeps nothing, the key neither.) The new key is
+  // written once this process is sure to serve: a start that fails (its
+  // port taken) must not replace the key of the process still serving.
   SystemRandom random;
-  ResumeKeys resume_keys = ResumeKeys::fresh(random);
-  if (config.db != ":memory:" &&
-      !rotate_resume_key(data_folder(config.db) + "/resume-key", random, resume_keys, error))
-    return fail(error);
+  const bool keep_key = config.db != ":memory:";
+  const std::string key_file = data_folder(config.db) + "/resume-key";
+  ResumeKeys resume_keys = keep_key ? next_resume_keys(key_file, random) : ResumeKeys::fresh(random);
+  const ResumeKey current_key = resume_keys.current;
 
   raise_open_file_limit();
   boost::asio::io_context io(1);
   Server server(io, config, std::move(store), std::move(geoip), std::move(tls), make_local_room_registry,
                 std::move(resume_keys));
   if (!server.listen(error)) return fail(error);
+  if (keep_key && !save_resume_key(key_file, current_key, error)) return fail(error);
   server.start();
   io.run();
   Log::info("stopped");

@@ -105,15 +105,19 @@ ResumeKeys ResumeKeys::fresh(RandomSource& random) {
   return keys;
 }
 
-bool rotate_resume_key(const std::string& path, RandomSource& random, ResumeKeys& keys, std::string& error) {
-  keys = ResumeKeys::fresh(random);
+ResumeKeys next_resume_keys(const std::string& path, RandomSource& random) {
+  ResumeKeys keys = ResumeKeys::fresh(random);
   if (std::ifstream in{path}) {
     std::stringstream text;
     text << in.rdbuf();
     keys.previous = parse_key(text.str());  // anything else is no key: tokens from before are refused
   }
+  return keys;
+}
+
+bool save_resume_key(const std::string& path, const ResumeKey& key, std::string& error) {
   Digest as_digest;
-  std::memcpy(as_digest.data(), keys.current.data(), keys.current.size());
+  std::memcpy(as_digest.data(), key.data(), key.size());
   const std::string hex = to_hex(as_digest) + "\n";
 
   const std::string aside = path + ".new";

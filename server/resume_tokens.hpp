@@ -29,11 +29,16 @@ struct ResumeKeys {
   static ResumeKeys fresh(RandomSource& random);  // a new current key, no previous one
 };
 
-// Reads the previous key from `path` (absent or unreadable as a key: none),
-// then writes a fresh current key there (mode 0600, written aside and
-// renamed into place, so a crash never leaves half a key). False with
-// `error` set when the new key cannot be written.
-bool rotate_resume_key(const std::string& path, RandomSource& random, ResumeKeys& keys, std::string& error);
+// The keys of a process about to start: a fresh current key, and the key
+// of the process before as the previous one (read from `path`; absent or
+// not a key: none). Nothing is written yet: see save_resume_key.
+ResumeKeys next_resume_keys(const std::string& path, RandomSource& random);
+
+// Writes `key` to `path` (mode 0600, written aside and renamed into place,
+// so a crash never leaves half a key): once this process is sure to serve,
+// so that a start that fails (a port taken) never replaces the key of the
+// process still serving. False with `error` set when it cannot be written.
+bool save_resume_key(const std::string& path, const ResumeKey& key, std::string& error);
 
 // Who a token names.
 struct ResumeClaim {

@@ -531,6 +531,7 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       api_(config_, *store_, *rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
       acceptor_(io),
       metrics_acceptor_(io),
+      metrics_retry_timer_(io),
       sweep_timer_(io),
       accept_retry_timer_(io),
       signals_(io, SIGTERM, SIGINT),
@@ -614,6 +615,10 @@ void Server::start() {
   });
   if (stun_) stun_->start();
   await_reload();
+  // Retention first runs once those who were in meetings before a restart
+  // had their resume grace to come back: an empty registry at start says
+  // nothing about which meetings are in use.
+  next_retention_ = Clock::now() + seconds(config_.resume_grace);
   if (metrics_acceptor_.is_open()) {
     Log::info("metrics-listening", {{"port", static_cast<unsigned>(metrics_acceptor_.local_endpoint().port())}});
     accept_metrics();
@@ -646,10 +651,12 @@ void Server::await_reload() {
       Log::info("reload", {{"tls", false}});
     } else {
       std::string error;
-      if (load_tls_files(*tls_, config_.tls_cert, config_.tls_key, error))
+      if (auto fresh = load_tls_context(config_.tls_cert, config_.tls_key, error)) {
+        *tls_ = std::move(*fresh);  // new connections are made with it from now on
         Log::info("tls-reloaded", {{"cert", config_.tls_cert}});
-      else
+      } else {
         Log::warn("tls-reload-failed", {{"error", error}});
+      }
     }
     await_reload();
   });
@@ -659,12 +666,19 @@ void Server::await_reload() {
 void Server::accept_metrics() {
   metrics_acceptor_.async_accept(io_.get_executor(), [this](beast::error_code ec, Socket socket) {
     if (ec == asio::error::operation_aborted || !metrics_acceptor_.is_open()) return;
-    if (!ec) {
-      std::string ip = address_of(socket);
-      std::make_shared<HttpSession<PlainStream>>(*this, PlainStream(std::move(socket)), std::move(ip), SocketTicket{},
-                                                 HttpRole::Metrics)
-          ->run();
+    if (ec) {
+      // Out of descriptors, say: the scrape waits in the backlog, so back
+      // off rather than spin on it.
+      metrics_retry_timer_.expires_after(std::chrono::milliseconds(100));
+      metrics_retry_timer_.async_wait([this](beast::error_code e) {
+        if (!e && metrics_acceptor_.is_open()) accept_metrics();
+      });
+      return;
     }
+    std::string ip = address_of(socket);
+    std::make_shared<HttpSession<PlainStream>>(*this, PlainStream(std::move(socket)), std::move(ip), SocketTicket{},
+                                               HttpRole::Metrics)
+        ->run();
     accept_metrics();
   });
 }
@@ -846,6 +860,7 @@ void Server::close_all() {
   beast::error_code ignored;
   acceptor_.close(ignored);
   metrics_acceptor_.close(ignored);
+  metrics_retry_timer_.cancel();
   if (stun_) stun_->close();
   accept_retry_timer_.cancel();
   sweep_timer_.cancel();

@@ -158,6 +158,7 @@ class Server final : public Delivery {
   HttpApi api_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ip::tcp::acceptor metrics_acceptor_;  // --metrics-listen: /metrics only
+  boost::asio::steady_timer metrics_retry_timer_;
   std::optional<StunListener> stun_;  // bound by listen() unless --stun-port 0
   boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer accept_retry_timer_;
@@ -169,7 +170,7 @@ class Server final : public Delivery {
   void await_reload();
   void apply_retention();
   Duration retention_period_;
-  TimePoint next_retention_{};  // the first sweep applies it at once
+  TimePoint next_retention_{};  // set by start()
   Duration sweep_period_;
   std::unordered_map<ConnId, Connection*> connections_;
   // When each connection next needs a tick: a min-heap, so that a sweep

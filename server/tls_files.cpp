@@ -44,27 +44,22 @@ bool install(ssl::context& context, const std::string& cert, const std::string& 
 
 }  // namespace
 
-ssl::context make_tls_context() {
-  ssl::context context(ssl::context::tls_server);
-  context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  return context;
-}
-
-bool load_tls_files(ssl::context& context, const std::string& cert_file, const std::string& key_file,
-                    std::string& error) {
+std::optional<ssl::context> load_tls_context(const std::string& cert_file, const std::string& key_file,
+                                             std::string& error) {
   std::string cert, key;
   if (!read_file(cert_file, cert)) {
     error = "cannot read --tls-cert " + cert_file;
-    return false;
+    return std::nullopt;
   }
   if (!read_file(key_file, key)) {
     error = "cannot read --tls-key " + key_file;
-    return false;
+    return std::nullopt;
   }
-  ssl::context scratch = make_tls_context();
-  if (!install(scratch, cert, key, cert_file, key_file, error)) return false;
-  return install(context, cert, key, cert_file, key_file, error);
+  ssl::context context(ssl::context::tls_server);
+  context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  if (!install(context, cert, key, cert_file, key_file, error)) return std::nullopt;
+  return context;
 }
 
 }  // namespace meshmeet::server

@@ -2,22 +2,20 @@
 // start, and again on SIGHUP (a renewed certificate, no call dropped).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <boost/asio/ssl/context.hpp>
 
 namespace meshmeet::server {
 
-// A TLS server context (TLS 1.2 and later).
-boost::asio::ssl::context make_tls_context();
-
-// Reads the certificate chain and the key from their files and installs
-// them in `context`, all or nothing: both are read and checked against each
-// other on a scratch context first, so a bad file (a renewal half-written,
-// a key that does not match) leaves `context` as it was. Connections
-// already open keep the certificate they were made with; new ones get the
-// new one. False with `error` naming the file.
-bool load_tls_files(boost::asio::ssl::context& context, const std::string& cert_file, const std::string& key_file,
-                    std::string& error);
+// A fresh TLS server context (TLS 1.2 and later) holding the certificate
+// chain and the key read from their files, checked against each other; or
+// nullopt with `error` naming the file. A fresh context each time, so a
+// reload starts from nothing (no intermediate of an earlier chain, no key
+// of another type left behind). Connections made with an earlier context
+// keep it: OpenSSL counts its references.
+std::optional<boost::asio::ssl::context> load_tls_context(const std::string& cert_file, const std::string& key_file,
+                                                          std::string& error);
 
 }  // namespace meshmeet::server

@@ -92,6 +92,24 @@ for (const how of ['SIGTERM', 'kill -9']) {
   });
 }
 
+test('a second server that fails to start on the same database does not replace the resume key: the first one\'s participants still come back', T, async () => {
+  const srv = await startServer(RESTART);
+  try {
+    const m = await createMeeting(srv.url, {});
+    const c = await Client.connect(srv.wsUrl);
+    const w = await c.join(m.id, 'alice');
+    const r = await runBinary(['--db', srv.dbPath, '--host', '127.0.0.1', '--port', String(srv.port)]);
+    assert.equal(r.code, 2, `the port is taken: ${r.stderr}`);
+    await srv.stop();
+    await srv.restart();
+    const c2 = await Client.connect(srv.wsUrl);
+    assert.equal((await c2.join(m.id, undefined, w.resume)).self, w.self, 'the same id after the restart');
+    c2.close(1000);
+  } finally {
+    await finish(srv);
+  }
+});
+
 test('the resume key sits beside the database, readable by the server alone, and holds nothing about anyone', T, async () => {
   const srv = await startServer(RESTART);
   try {

@@ -78,46 +78,48 @@ TEST_CASE("resume token: names its peer and name, in its meeting, under its key 
     CHECK_FALSE(read_resume_token(keys.current, kMeeting, junk));
 }
 
-TEST_CASE("resume key: each start keeps the one before as previous and writes a new one, readable by the server only") {
+TEST_CASE("resume key: each start reads the one before as previous and saves a new one, readable by the server only") {
   CountingRandom random;
   TempDir dir;
   const std::string path = dir.path + "/resume-key";
   std::string error;
 
-  ResumeKeys first;
-  REQUIRE_MESSAGE(rotate_resume_key(path, random, first, error), error);
+  ResumeKeys first = next_resume_keys(path, random);
   CHECK_FALSE(first.previous);  // a first start
+  // Nothing is written until the process saves its key (once it listens).
+  CHECK(::access(path.c_str(), F_OK) != 0);
+  REQUIRE_MESSAGE(save_resume_key(path, first.current, error), error);
   struct stat st;
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(read(path).size() == 65);  // 64 hex digits and a newline
 
-  ResumeKeys second;
-  REQUIRE(rotate_resume_key(path, random, second, error));
+  ResumeKeys second = next_resume_keys(path, random);
   REQUIRE(second.previous);
   CHECK(*second.previous == first.current);
   CHECK(second.current != first.current);
   // A token of the first process reads with the second's previous key.
   const std::string token = mint_resume_token(first.current, random, kMeeting, "abcdefgh2345", "Ada");
   CHECK(read_resume_token(*second.previous, kMeeting, token));
+  // A start that fails before saving (its port taken) leaves the key as it was.
+  ResumeKeys failed = next_resume_keys(path, random);
+  CHECK(*failed.previous == first.current);
+  REQUIRE(save_resume_key(path, second.current, error));
 
-  ResumeKeys third;
-  REQUIRE(rotate_resume_key(path, random, third, error));
+  ResumeKeys third = next_resume_keys(path, random);
   CHECK(*third.previous == second.current);
   CHECK_FALSE(read_resume_token(*third.previous, kMeeting, token));
 
   // A damaged key file is no key: nothing from before is taken back.
   std::ofstream(path) << "not a key\n";
-  ResumeKeys fourth;
-  REQUIRE(rotate_resume_key(path, random, fourth, error));
-  CHECK_FALSE(fourth.previous);
+  CHECK_FALSE(next_resume_keys(path, random).previous);
+  REQUIRE(save_resume_key(path, third.current, error));
   CHECK(::access((path + ".new").c_str(), F_OK) != 0);  // nothing left aside
 }
 
 TEST_CASE("resume key: a folder it cannot write to is an error that says where") {
   CountingRandom random;
-  ResumeKeys keys;
   std::string error;
-  CHECK_FALSE(rotate_resume_key("/nonexistent-meshmeet-dir/resume-key", random, keys, error));
+  CHECK_FALSE(save_resume_key("/nonexistent-meshmeet-dir/resume-key", ResumeKeys::fresh(random).current, error));
   CHECK(error.find("/nonexistent-meshmeet-dir/resume-key") != std::string::npos);
 }
