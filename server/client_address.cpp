@@ -66,6 +66,11 @@ bool AddressRange::contains(const ip::address& address) const {
 
 std::string AddressRange::to_string() const { return network.to_string() + "/" + std::to_string(prefix); }
 
+bool in_ranges(const std::vector<AddressRange>& ranges, std::string_view address) {
+  auto a = parse_ip(address);
+  return a && trusted(ranges, *a);
+}
+
 std::string client_address(const std::string& peer, const std::vector<std::string_view>& forwarded_for,
                            const std::vector<AddressRange>& trusted_proxies) {
   auto peer_address = parse_ip(peer);

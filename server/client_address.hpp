@@ -29,6 +29,9 @@ std::optional<boost::asio::ip::address> parse_ip(std::string_view text);
 // "IP" or "IP/prefix"; nullopt for anything else (a host name, a prefix too long).
 std::optional<AddressRange> parse_address_range(std::string_view text);
 
+// Whether `address` (text) lies in one of `ranges`; false for text that is no address.
+bool in_ranges(const std::vector<AddressRange>& ranges, std::string_view address);
+
 // The client behind a connection from `peer`. Unless `peer` is within a
 // trusted range, `peer` itself. Otherwise the right-most entry of the
 // X-Forwarded-For values (every header of the request, in order, taken as

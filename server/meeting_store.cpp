@@ -100,7 +100,8 @@ std::unique_ptr<MeetingStore> MeetingStore::open(const std::string& path, bool r
                            "CAST(strftime('%s', ?4) AS INTEGER))",
                            -1, &store->insert_, nullptr) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "UPDATE meetings SET used_at = ?2 WHERE id_sha256 = ?1", -1, &store->touch_, nullptr) !=
-            SQLITE_OK) {
+            SQLITE_OK ||
+        sqlite3_prepare_v2(db, "DELETE FROM meetings WHERE id_sha256 = ?1", -1, &store->delete_, nullptr) != SQLITE_OK) {
       error = std::string("cannot prepare statements: ") + sqlite3_errmsg(db);
       return nullptr;
     }
@@ -121,6 +122,7 @@ MeetingStore::~MeetingStore() {
   sqlite3_finalize(insert_);
   sqlite3_finalize(select_);
   sqlite3_finalize(touch_);
+  sqlite3_finalize(delete_);
   sqlite3_close(db_);  // checkpoints the WAL when it is the last connection
 }
 
@@ -177,9 +179,8 @@ std::vector<AuditRow> MeetingStore::audit() {
 // write them back and empty it.
 void MeetingStore::forget_old_pages() { exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr); }
 
-void MeetingStore::touch(std::string_view id, std::int64_t unix_now) {
-  if (!touch_) return;
-  const Digest key = sha256(id);
+void MeetingStore::touch_key(const Digest& key, std::int64_t unix_now) {
+  if (!touch_) return;  // read-only
   sqlite3_reset(touch_);
   sqlite3_bind_blob(touch_, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
   sqlite3_bind_int64(touch_, 2, unix_now);
@@ -187,15 +188,21 @@ void MeetingStore::touch(std::string_view id, std::int64_t unix_now) {
   sqlite3_reset(touch_);
 }
 
+bool MeetingStore::delete_key(const Digest& key) {
+  if (!delete_) return false;  // read-only
+  sqlite3_reset(delete_);
+  sqlite3_bind_blob(delete_, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  const bool deleted = sqlite3_step(delete_) == SQLITE_DONE && sqlite3_changes(db_) > 0;
+  sqlite3_reset(delete_);
+  return deleted;
+}
+
+void MeetingStore::touch(std::string_view id, std::int64_t unix_now) { touch_key(sha256(id), unix_now); }
+
 bool MeetingStore::remove(std::string_view id) {
-  const Digest key = sha256(id);
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_, "DELETE FROM meetings WHERE id_sha256 = ?1", -1, &s, nullptr) != SQLITE_OK) return false;
-  sqlite3_bind_blob(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-  const bool done = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(db_) > 0;
-  sqlite3_finalize(s);
-  if (done) forget_old_pages();
-  return done;
+  const bool deleted = delete_key(sha256(id));
+  if (deleted) forget_old_pages();
+  return deleted;
 }
 
 MeetingStore::Swept MeetingStore::sweep(std::int64_t unix_now, std::int64_t unused_before, std::int64_t audit_before,
@@ -213,18 +220,12 @@ MeetingStore::Swept MeetingStore::sweep(std::int64_t unix_now, std::int64_t unus
     }
     sqlite3_finalize(s);
   }
-  sqlite3_stmt* touch = nullptr;
-  sqlite3_stmt* drop = nullptr;
-  sqlite3_prepare_v2(db_, "UPDATE meetings SET used_at = ?2 WHERE id_sha256 = ?1", -1, &touch, nullptr);
-  sqlite3_prepare_v2(db_, "DELETE FROM meetings WHERE id_sha256 = ?1", -1, &drop, nullptr);
   exec(db_, "BEGIN", nullptr);
   for (const Digest& d : unused) {
-    sqlite3_stmt* step = live(d) ? touch : drop;  // someone is in it: in use now
-    if (!step) continue;
-    sqlite3_reset(step);
-    sqlite3_bind_blob(step, 1, d.data(), static_cast<int>(d.size()), SQLITE_STATIC);
-    if (step == touch) sqlite3_bind_int64(step, 2, unix_now);
-    if (sqlite3_step(step) == SQLITE_DONE && step == drop) out.meetings_deleted += static_cast<std::size_t>(sqlite3_changes(db_));
+    if (live(d))
+      touch_key(d, unix_now);  // someone is in it: in use now
+    else if (delete_key(d))
+      ++out.meetings_deleted;
   }
   if (sqlite3_prepare_v2(db_,
                          "UPDATE meetings SET creator_ip = '', user_agent = '', country = '', city = '' "
@@ -236,8 +237,6 @@ MeetingStore::Swept MeetingStore::sweep(std::int64_t unix_now, std::int64_t unus
     sqlite3_finalize(s);
   }
   exec(db_, "COMMIT", nullptr);
-  sqlite3_finalize(touch);
-  sqlite3_finalize(drop);
   if (out.meetings_deleted + out.audits_erased > 0) forget_old_pages();
   return out;
 }

@@ -81,10 +81,13 @@ class MeetingStore {
  private:
   explicit MeetingStore(sqlite3* db) : db_(db) {}
   void forget_old_pages();
+  void touch_key(const Digest& key, std::int64_t unix_now);
+  bool delete_key(const Digest& key);
   sqlite3* db_;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* select_ = nullptr;
-  sqlite3_stmt* touch_ = nullptr;
+  sqlite3_stmt* touch_ = nullptr;   // these two only when opened for writing
+  sqlite3_stmt* delete_ = nullptr;
 };
 
 // Now as RFC 3339 UTC with seconds, e.g. 2026-11-25T09:45:30Z.

@@ -710,7 +710,7 @@ void Server::on_accept(beast::error_code ec, Socket socket) {
   socket.set_option(tcp::no_delay(true), ignored);
   std::string ip = address_of(socket);
   SocketTicket ticket;
-  if (!trusted_proxy(ip)) {  // a proxy's sockets count for the clients it names
+  if (!in_ranges(config_.trusted_proxies, ip)) {  // a proxy's sockets count for the clients it names
     auto admitted = admit_socket(ip);
     if (!admitted) {
       refuse_over_share(socket);
@@ -761,14 +761,6 @@ std::optional<SocketTicket> Server::admit_socket(const std::string& client) {
     return std::nullopt;
   }
   return SocketTicket(sockets_per_group_, std::move(group));
-}
-
-bool Server::trusted_proxy(const std::string& peer) const {
-  auto address = parse_ip(peer);
-  if (!address) return false;
-  for (const auto& range : config_.trusted_proxies)
-    if (range.contains(*address)) return true;
-  return false;
 }
 
 // One address holds its whole share of sockets: this one gets 503, written

@@ -119,7 +119,6 @@ class Server final : public Delivery {
   // A socket of `client` (an address): its ticket, or nullopt when that
   // address (IPv6: its /64) already holds --per-ip-sockets open sockets.
   std::optional<SocketTicket> admit_socket(const std::string& client);
-  bool trusted_proxy(const std::string& peer) const;
 
   // A WebSocket connection opened for `ip`; returns its id and how many are
   // now open from that address (the per-IP cap is the caller's to enforce).

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/messages.hpp"
+#include "seeded_random.hpp"
 #include "server/http_api.hpp"
 #include "server/log.hpp"
 
@@ -33,17 +34,6 @@ class NullDelivery final : public Delivery {
  public:
   void send(ConnId, Message) override {}
   void retire(ConnId) override {}
-};
-
-class SeededRandom final : public RandomSource {
- public:
-  explicit SeededRandom(std::uint64_t seed) : engine_(seed) {}
-  void fill(std::uint8_t* out, std::size_t size) override {
-    for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::uint8_t>(engine_());
-  }
-
- private:
-  std::mt19937_64 engine_;
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;

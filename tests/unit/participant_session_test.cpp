@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "protocol/messages.hpp"
+#include "seeded_random.hpp"
 #include "server/participant_session.hpp"
 
 using namespace meshmeet::server;
@@ -19,16 +20,6 @@ namespace proto = meshmeet::protocol;
 namespace {
 
 const std::string kMeetingId = "abcdefghijklmnopqrstuvwxyz";
-
-class Seeded final : public RandomSource {
- public:
-  void fill(std::uint8_t* out, std::size_t size) override {
-    for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::uint8_t>(engine_());
-  }
-
- private:
-  std::mt19937_64 engine_{99};
-};
 
 // A socket that records what the session asked of it.
 struct RecordingSocket final : SessionSocket {
@@ -99,7 +90,7 @@ struct World final : Delivery {
   }
 
   TimePoint now = TimePoint{} + std::chrono::hours(5);
-  Seeded random;
+  SeededRandom random{99};
   Metrics metrics;
   IceServerList ice{IceServerSettings{}, [] { return std::int64_t{1800000000}; }};
   ConnectionTimeouts timeouts{seconds(10), seconds(10), seconds(30)};

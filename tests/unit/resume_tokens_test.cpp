@@ -12,21 +12,12 @@
 #include <sstream>
 #include <string>
 
+#include "seeded_random.hpp"
 #include "server/resume_tokens.hpp"
 
 using namespace meshmeet::server;
 
 namespace {
-
-class CountingRandom final : public RandomSource {
- public:
-  void fill(std::uint8_t* out, std::size_t size) override {
-    for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::uint8_t>(engine_());
-  }
-
- private:
-  std::mt19937 engine_{42};
-};
 
 struct TempDir {
   TempDir() {
@@ -49,7 +40,7 @@ const std::string kMeeting = "abcdefghijklmnopqrstuvwxyz";
 }  // namespace
 
 TEST_CASE("resume token: names its peer and name, in its meeting, under its key only") {
-  CountingRandom random;
+  SeededRandom random{42};
   const ResumeKeys keys = ResumeKeys::fresh(random);
   const ResumeKeys other = ResumeKeys::fresh(random);
   for (const std::string name : {"", "Ada", "Zoë 👋 with a longer name of sixty-four characters, nearly"}) {
@@ -79,7 +70,7 @@ TEST_CASE("resume token: names its peer and name, in its meeting, under its key 
 }
 
 TEST_CASE("resume key: each start reads the one before as previous and saves a new one, readable by the server only") {
-  CountingRandom random;
+  SeededRandom random{42};
   TempDir dir;
   const std::string path = dir.path + "/resume-key";
   std::string error;
@@ -118,7 +109,7 @@ TEST_CASE("resume key: each start reads the one before as previous and saves a n
 }
 
 TEST_CASE("resume key: a folder it cannot write to is an error that says where") {
-  CountingRandom random;
+  SeededRandom random{42};
   std::string error;
   CHECK_FALSE(save_resume_key("/nonexistent-meshmeet-dir/resume-key", ResumeKeys::fresh(random).current, error));
   CHECK(error.find("/nonexistent-meshmeet-dir/resume-key") != std::string::npos);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/messages.hpp"
+#include "seeded_random.hpp"
 #include "server/room_registry.hpp"
 
 #include "protocol_printers.hpp"
@@ -59,17 +60,6 @@ class RecordingDelivery final : public Delivery {
 
   std::vector<Sent> sent;
   std::vector<ConnId> retired;
-};
-
-class SeededRandom final : public RandomSource {
- public:
-  explicit SeededRandom(std::uint64_t seed) : engine_(seed) {}
-  void fill(std::uint8_t* out, std::size_t size) override {
-    for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::uint8_t>(engine_());
-  }
-
- private:
-  std::mt19937_64 engine_;
 };
 
 // Time only moves when a test says so.
