@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev   # libFuzzer + ASan/UBSan builds
   emscripten                 # the client core → WebAssembly
   chromium firefox-esr       # browser tests (driven by playwright-core / puppeteer-core)
+  fonts-noto-color-emoji     # browser screenshots: reactions and the raised hand drawn as in people's browsers
   sqlite3 openssl            # test helpers: inspect the db, make a TLS cert
   dpkg-dev                   # npm run package: dpkg-shlibdeps for the .deb's Depends
   coturn nftables iproute2   # the network lab (tests/network): TURN, NAT routers, namespaces

@@ -1,8 +1,10 @@
 // Interop: one participant in Firefox ESR (puppeteer-core over WebDriver
 // BiDi, fake camera and microphone) and two in Debian Chromium. Firefox
 // creates the meeting from the home page; everyone joins through the UI;
-// video decodes both ways, chat crosses, and the verification exchange
-// gives the same code at both ends of each Firefox–Chromium pair.
+// video decodes both ways, chat crosses, a Chromium page's shared screen is
+// shown on Firefox (pinned, whole, playing: headless Firefox cannot capture
+// a screen itself), and the verification exchange gives the same code at
+// both ends of each Firefox–Chromium pair.
 //
 //   node --test --test-concurrency=1 tests/browser/firefox.test.mjs
 
@@ -75,6 +77,31 @@ describe('Firefox ESR and Chromium in one meeting', () => {
     await clickButton(c1, 'Send');
     await waitForVisibleText(f, fromChrome, 5000);
     await waitForVisibleText(c2, fromChrome, 5000);
+  });
+
+  it('a Chromium page shares its screen: Firefox shows it pinned, whole, and playing; it goes back when sharing stops', TEST, async () => {
+    const [f, c1] = people;
+    // What Firefox's page shows of Chrome 1's tile: its picture's size,
+    // frames painted so far, how it fits, and whether it is pinned.
+    const seen = () => f.page.evaluate(() => {
+      const tile = [...document.querySelectorAll('[data-tile]')].find((t) => t.dataset.name === 'Chrome 1');
+      const video = tile?.querySelector('video');
+      return video && { width: video.videoWidth, height: video.videoHeight, painted: video.mozPaintedFrames, whole: video.classList.contains('whole'), pinned: tile.classList.contains('pinned') };
+    });
+    const camera = await seen();
+    await clickButton(c1, 'Share screen');
+    let last = null;
+    await waitFor(async () => {
+      last = await seen();
+      return last && last.pinned && last.whole && (last.width !== camera.width || last.height !== camera.height);
+    }, 15000, 'Firefox to show Chrome 1\'s screen pinned and whole', { every: 200, describe: () => JSON.stringify({ camera, last }) });
+    const sharing = await seen();
+    await waitFor(async () => (await seen()).painted > sharing.painted + 5, 10000, 'Firefox to keep painting the screen', { every: 200 });
+    await clickButton(c1, 'Stop sharing');
+    await waitFor(async () => {
+      last = await seen();
+      return !last.pinned && last.width === camera.width && last.height === camera.height;
+    }, 15000, 'Firefox back on Chrome 1\'s camera, unpinned', { every: 200, describe: () => JSON.stringify({ camera, last }) });
   });
 
   it('"Verify": Firefox and each Chromium page read the same code', TEST, async () => {

@@ -206,12 +206,15 @@ const EVEN_PRIORITY_LAUNCHER = join(ROOT, 'tests', 'browser', 'chromium-even-pri
 
 /**
  * Launches headless Debian Chromium with the fake camera, microphone and
- * screen; the camera runs at `fakeCameraFps` (null: Chromium's default).
+ * screen; the camera runs at `fakeCameraFps` (null: Chromium's default);
+ * `fakeCameras` fake cameras (fake_device_0: I420; _1: Y16 depth frames,
+ * which no encoder takes; _2: MJPEG). Chromium always has two fake microphones.
  * `evenPriority`: through chromium-even-priority.sh (false: Chromium free
  * to raise its media threads above other pages' main threads).
  */
-export async function launchChromium(extraArgs = [], { fakeCameraFps = TEST_CAMERA_FPS, evenPriority = true } = {}) {
-  const fakeDevice = '--use-fake-device-for-media-stream' + (fakeCameraFps ? `=fps=${fakeCameraFps}` : '');
+export async function launchChromium(extraArgs = [], { fakeCameraFps = TEST_CAMERA_FPS, fakeCameras = 1, evenPriority = true } = {}) {
+  const options = [fakeCameraFps ? `fps=${fakeCameraFps}` : '', fakeCameras > 1 ? `device-count=${fakeCameras}` : ''].filter(Boolean);
+  const fakeDevice = '--use-fake-device-for-media-stream' + (options.length ? `=${options.join(',')}` : '');
   const browser = await withTimeout(chromium.launch({
     executablePath: evenPriority ? EVEN_PRIORITY_LAUNCHER : CHROMIUM,
     env: { ...process.env, MESHMEET_CHROMIUM_BIN: CHROMIUM },

@@ -33,9 +33,11 @@ test('every peer state the core emits is in PeerState of index.d.ts, and no othe
   assert.deepEqual([...declaredStates()].sort(), [...core].sort());
 });
 
-test('the app shows an unreachable peer in both languages', () => {
-  const app = read('web/app/app.js');
-  assert.match(app, /state === 'unreachable' \|\| state === 'retrying'/);
+test('the app shows an unreachable peer in both languages, on its tile and in the people panel', () => {
+  const meeting = read('web/app/meeting.js');
+  assert.match(meeting, /state === 'unreachable' \|\| state === 'retrying'/);
+  const people = read('web/app/people.js');
+  assert.match(people, /case 'unreachable':\s*case 'retrying': return 'stateCantReach';/);
   const i18n = read('web/app/i18n.js');
   assert.match(i18n, /cantReach: \(name\) => `Can't reach \$\{name\} — retrying`/);
   assert.match(i18n, /cantReach: \(name\) => `无法连接 \$\{name\} — 正在重试`/);

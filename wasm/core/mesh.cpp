@@ -338,6 +338,11 @@ void Mesh::set_local_track(std::int64_t now, MediaKind kind, std::string track, 
   std::string old = slot;
   slot = std::move(track);
   if (!slot.empty()) media_.given[kind].insert(slot);
+  // Another camera or microphone while its kind is off: off too.
+  if (!slot.empty() && !screen && media_.switched_off.count(kind)) {
+    media_.disabled[kind].insert(slot);
+    ctx_.emit(SetTrackEnabled{kind, false});
+  }
   for_each_link([&](PeerNegotiation& link) { link.on_local_track_changed(now, kind, old); });
   rebalance(now);
   announce_media(now, before);
@@ -348,11 +353,14 @@ void Mesh::set_muted(std::int64_t now, MediaKind kind, bool muted) {
   const auto before = media_state();
   // What the shim does with it (see LocalMedia).
   if (muted) {
+    media_.switched_off.insert(kind);
     media_.disabled[kind] = media_.given[kind];
     if (kind == MediaKind::Video)
       for (const auto& screen : media_.screens) media_.disabled[kind].erase(screen);
-  } else
+  } else {
+    media_.switched_off.erase(kind);
     media_.disabled[kind].clear();
+  }
   announce_media(now, before);
 }
 

@@ -123,8 +123,9 @@ struct GetStats {
 // ---- local media and timers ---------------------------------------------------
 
 // track.enabled = enabled for every local track of `kind` given so far
-// (set_local_track) except those given as a shared screen (kind "screen"); a
-// track given later starts enabled.
+// (set_local_track) except those given as a shared screen (kind "screen"). A
+// track given later starts enabled, unless its kind is switched off: then a
+// set-track-enabled false follows the set_local_track that gave it.
 struct SetTrackEnabled {
   MediaKind kind;
   bool enabled;

@@ -60,10 +60,11 @@ namespace meshmeet::core {
 // The local tracks every peer connection sends ("" = none), and which of
 // them a mute has disabled. The shim's set-track-enabled reaches every track
 // of the kind it has been given so far except shared screens ("Camera off"
-// is the camera's), and a track given later starts enabled. That is mirrored
-// here so that what the peers are told (peer-media) is what they receive: a
-// screen shared while the camera is off is live, and the camera is still off
-// when the sharing stops.
+// is the camera's). A mute is a switch: a track given while its kind is
+// switched off (another camera or microphone picked mid-meeting) is disabled
+// too. That is mirrored here so that what the peers are told (peer-media) is
+// what they receive: a screen shared while the camera is off is live, the
+// camera is still off when the sharing stops, and so is another camera.
 struct LocalMedia {
   std::string audio_track;
   std::string video_track;
@@ -71,6 +72,7 @@ struct LocalMedia {
   std::set<std::string> screens;                        // video tracks given as a shared screen
   std::map<MediaKind, std::set<std::string>> given;     // every track set so far
   std::map<MediaKind, std::set<std::string>> disabled;  // those the last mute of the kind reached
+  std::set<MediaKind> switched_off;                     // kinds whose last set_muted was a mute
   const std::string& track(MediaKind kind) const { return kind == MediaKind::Audio ? audio_track : video_track; }
   // A track is set and not muted: the peers receive it.
   bool live(MediaKind kind) const {

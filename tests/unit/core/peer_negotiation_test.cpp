@@ -790,6 +790,33 @@ TEST_CASE("media state: sent as the data channel opens and on every change while
   CHECK(one<SendData>(p.last).text == said(false, false));
 }
 
+TEST_CASE("media state: another camera or microphone picked while its kind is off stays off") {
+  Pair p("a", "b");
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "audio", "mic-1"); });
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam-1"); });
+  p.browser([&](Client& c, double t) { c.data_channel_open(t, p.pc); });
+  auto said = [](bool audio, bool video) { return serialize_media_state({audio, video, false}); };
+  p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", true); });
+  CHECK(one<SendData>(p.last).text == said(true, false));
+  // "Camera off", then another camera: the shim disables it, the peers hear nothing new.
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam-2"); });
+  CHECK_FALSE(one<SetTrackEnabled>(p.last).enabled);
+  CHECK(one<SetTrackEnabled>(p.last).kind == MediaKind::Video);
+  CHECK(all<SendData>(p.last).empty());
+  // On again: the new camera is live.
+  p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "video", false); });
+  CHECK(one<SendData>(p.last).text == said(true, true));
+  // The same for a microphone switched while muted; one given unmuted starts enabled.
+  p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "audio", true); });
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "audio", "mic-2"); });
+  CHECK_FALSE(one<SetTrackEnabled>(p.last).enabled);
+  CHECK(all<SendData>(p.last).empty());
+  p.at(p.now + 1, [](Client& c, double t) { c.set_muted(t, "audio", false); });
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "audio", "mic-3"); });
+  CHECK(all<SetTrackEnabled>(p.last).empty());
+  CHECK(all<SendData>(p.last).empty());  // live before, live now: no change to tell
+}
+
 TEST_CASE("recovery: the polite end asks the impolite end for an ICE restart instead of offering one itself") {
   // Polite: its restart is a request to the peer, never an offer of its own
   // (crossed restart offers freeze Chrome's video; see peer_signal.hpp).

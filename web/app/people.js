@@ -1,0 +1,79 @@
+// The people panel: everyone in the meeting, you first, each with their
+// connection state, microphone, camera, raised hand and whether you verified
+// them, every state in words (not only a colour or an icon).
+
+import { $ } from '/view.js';
+import { t } from '/i18n.js';
+
+const SELF = '';        // the key of your own entry
+const people = new Map();  // id ('' for you) → { name, state, audio, video, hand, trust }
+
+// The core's peer states (index.d.ts PeerState) as the panel words them.
+function stateWord(state) {
+  switch (state) {
+    case 'joined':
+    case 'connected': return 'stateConnected';
+    case 'connecting': return 'stateConnecting';
+    case 'unreachable':
+    case 'retrying': return 'stateCantReach';
+    default: return 'stateReconnecting';  // disconnected, restart-pending, restarting, awaiting-signaling
+  }
+}
+
+/** Adds or updates one person (`id` null: you) with what changed. */
+export function updatePerson(id, changes) {
+  const key = id ?? SELF;
+  const person = people.get(key) ?? { name: '', state: 'connecting', audio: true, video: true, hand: false, trust: 'unverified' };
+  people.set(key, { ...person, ...changes });
+  render();
+}
+
+export function removePerson(id) {
+  if (people.delete(id)) render();
+}
+
+export function clearPeople() {
+  people.clear();
+  render();
+}
+
+/** Whether the person's hand is up (`id` null: yours). */
+export function handRaised(id) {
+  return people.get(id ?? SELF)?.hand ?? false;
+}
+
+export function render() {
+  const list = $('people-list');
+  list.replaceChildren();
+  // You first, then raised hands (they wait to speak), then by name.
+  const entries = [...people].sort(([a, x], [b, y]) =>
+    (a === SELF ? -1 : b === SELF ? 1 : 0) || Number(y.hand) - Number(x.hand) || x.name.localeCompare(y.name));
+  for (const [key, person] of entries) list.append(entry(key, person));
+  const count = people.size;
+  $('people-count').textContent = String(count);
+  $('people-button').setAttribute('aria-description', t('peopleCount', count));
+}
+
+function entry(key, person) {
+  const item = $('person-template').content.firstElementChild.cloneNode(true);
+  const shown = person.name || t('guest');
+  item.dataset.person = key;
+  item.querySelector('.avatar').textContent = shown.slice(0, 1).toUpperCase();
+  item.querySelector('.name').textContent = key === SELF ? t('selfName', person.name) : shown;
+  const state = item.querySelector('.state');
+  state.textContent = t(stateWord(person.state));
+  state.dataset.state = stateWord(person.state);
+  const marks = [];
+  if (person.hand) marks.push(['hand', t('handRaised')]);
+  if (!person.audio) marks.push(['mic-off', t('micOff')]);
+  if (!person.video) marks.push(['camera-off', t('cameraIsOff')]);
+  if (person.trust === 'verified') marks.push(['verified', t('verified')]);
+  if (person.trust === 'changed') marks.push(['changed', t('codeChangedShort')]);
+  for (const [kind, words] of marks) {
+    const mark = document.createElement('span');
+    mark.className = `mark ${kind}`;
+    mark.textContent = words;
+    item.querySelector('.marks').append(mark);
+  }
+  return item;
+}
