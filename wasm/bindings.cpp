@@ -54,7 +54,6 @@ EMSCRIPTEN_BINDINGS(meshmeet_core) {
       .function("leave", &Client::leave)
       .function("setLocalTrack", &Client::set_local_track)
       .function("setMuted", &Client::set_muted)
-      .function("sendChat", &Client::send_chat)
       .function("markVerified", &Client::mark_verified)
       .function("setUplinkBudget", &Client::set_uplink_budget)
       // the signaling socket

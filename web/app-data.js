@@ -2,7 +2,7 @@
 // the wire and what a 'data' event is read from.
 //
 // Two data channels per peer connection, beside the core's own ('meshmeet',
-// id 0: the core's control messages and chat):
+// id 0: the core's control messages):
 //   'meshmeet-app'       id 1, reliable and ordered: a message is cut into
 //                        chunks of CHUNK_BYTES, put back together in order;
 //   'meshmeet-app-lossy' id 2, unordered, never retransmitted (cursors, game

@@ -53,14 +53,6 @@ export type ErrorCode =
    * connection may pass through a middleman. No code is shown for that peer.
    */
   | 'verification-failed'
-  /** sendChat before the meeting is joined. */
-  | 'chat-not-joined'
-  /** sendChat to a peer id that is not in the meeting. */
-  | 'chat-unknown-peer'
-  /** A chat message over 16 KiB. */
-  | 'chat-too-long'
-  /** Too many chat messages waiting for a peer's data channel to open. */
-  | 'chat-queue-full'
   /**
    * The WebAssembly core (meshmeet-core.wasm, next to meshmeet.js) could not
    * be loaded: not served, or a Content-Security-Policy without
@@ -398,8 +390,6 @@ export interface MeetingEvents {
   'peer-state': { peer: Peer; state: PeerState };
   /** A remote track arrived (again after a fresh connection). */
   track: { peer: Peer; track: MediaStreamTrack; streams: MediaStream[]; kind: 'audio' | 'video' };
-  /** A chat message over the peer-to-peer data channel. `direct`: sent to you only. */
-  chat: { from: Peer; text: string; direct: boolean };
   /**
    * The peer's microphone and video as it sends them: live (a track of that
    * kind, not turned off with setMicrophone/setCamera) or not, and whether
@@ -504,8 +494,6 @@ export class Meeting {
    * said last, for an app that renders from state or subscribed late.
    */
   peerStatus(peerId: string): PeerStatus | undefined;
-  /** Chat over the data channels: to everyone, or to one peer id. Up to 16 KiB. */
-  sendChat(text: string, to?: string): void;
   /**
    * Sends app data peer to peer (the server never sees it): to everyone
    * connected now, or to the peer ids in `options.to`. The others get a

@@ -75,9 +75,8 @@ function socketUrl(serverUrl) {
 const ERROR_CODES = new Set([
   'meeting-not-found', 'meeting-full', 'too-many-connections', 'forbidden-origin', 'rate-limited', 'unauthorized',
   'too-large', 'bad-request', 'bad-json', 'bad-message', 'not-joined', 'already-joined', 'unknown-peer', 'bad-resume',
-  'server-unreachable', 'server-error', 'peer-unreachable', 'verification-failed', 'chat-not-joined',
-  'chat-unknown-peer', 'chat-too-long', 'chat-queue-full', 'invalid-argument', 'bad-input', 'core-unavailable',
-  'relay-unavailable', 'data-too-large', 'peer-not-connected', 'send-buffer-full', 'track-not-replaced',
+  'server-unreachable', 'server-error', 'peer-unreachable', 'verification-failed', 'invalid-argument', 'bad-input',
+  'core-unavailable', 'relay-unavailable', 'data-too-large', 'peer-not-connected', 'send-buffer-full', 'track-not-replaced',
 ]);
 
 // Options the core reads that joinMeeting sets itself: not for coreOptions.
@@ -359,7 +358,7 @@ const MADE_BY_JOIN = Symbol('meshmeet.Meeting');
 /**
  * One participant in one meeting. Events: 'state', 'welcomed',
  * 'peer-joined', 'peer-left', 'peer-state', 'track',
- * 'chat', 'peer-media', 'quality', 'verification-code', 'data', 'error'.
+ * 'peer-media', 'quality', 'verification-code', 'data', 'error'.
  * See index.d.ts.
  */
 export class Meeting {
@@ -503,12 +502,6 @@ export class Meeting {
       verificationCode: found.verificationCode || null,
       trust: found.trust,
     };
-  }
-
-  /** Sends a chat message over the data channels: to everyone, or to one peer id. */
-  sendChat(text, to) {
-    if (typeof text !== 'string') throw new MeshmeetError('invalid-argument', 'chat text must be a string');
-    this._input((c, t) => c.sendChat(t, text, to ?? ''));
   }
 
   /**
@@ -898,7 +891,6 @@ export class Meeting {
         if (entry) this._emit('track', { peer: this._peer(o.peer), track: entry.track, streams: entry.streams, kind: o.kind });
         return;
       }
-      case 'chat': return this._emit('chat', { from: this._peer(o.from), text: o.text, direct: o.direct });
       case 'peer-media': return this._emit('peer-media', { peer: this._peer(o.peer), audio: o.audio, video: o.video, screen: o.screen });
       case 'quality':
         return this._emit('quality', { peer: this._peer(o.peer), level: o.level, rttMs: o.rttMs >= 0 ? o.rttMs : null, loss: o.loss, kbpsIn: o.kbpsIn, kbpsOut: o.kbpsOut });

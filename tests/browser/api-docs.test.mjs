@@ -1,9 +1,10 @@
 // docs/api.md is true: its example modules are copied out of the page as
 // they are, served with the packed npm package from a site of their own
 // (another origin than the server), and run in two Chromium pages against
-// the real server: the roster fills and empties, cursors and a file cross
-// over app data, a shared screen is seen as one, and both ends read the
-// same verification code and can mark it verified.
+// the real server: the roster fills and empties, cursors, a file and chat
+// (to everyone and to one peer) cross over app data, a shared screen is seen
+// as one, and both ends read the same verification code and can mark it
+// verified.
 //
 //   node --test --test-concurrency=1 tests/browser/api-docs.test.mjs
 
@@ -32,7 +33,7 @@ ${IMPORT_MAP}
 <script type="module">
   ${names.map((n, i) => `import * as example${i} from './${n}';`).join('\n  ')}
   const docs = { ${names.map((n, i) => `'${n.replace('.mjs', '')}': example${i}`).join(', ')} };
-  const seen = { cursors: [], files: [], screens: [], codes: [] };
+  const seen = { cursors: [], files: [], chats: [], screens: [], codes: [] };
   const sum = (bytes) => new Uint8Array(bytes).reduce((s, b) => (s + b) % 65521, 0);
   window.page = {
     docs,
@@ -42,6 +43,7 @@ ${IMPORT_MAP}
       docs.verify.showCodes(m, (peer, code, trust) => seen.codes.push({ name: peer.name, id: peer.id, code, trust }));
       docs.cursors.shareCursor(m, document.getElementById('surface'), (peer, x, y) => seen.cursors.push({ name: peer.name, x, y }));
       docs.cursors.receiveFiles(m, (peer, bytes) => seen.files.push({ name: peer.name, size: bytes.byteLength, sum: sum(bytes) }));
+      docs.chat.receiveChat(m, (peer, text, direct) => seen.chats.push({ name: peer.name, text, direct }));
       docs.screen.watchScreens(m, (peer, screen) => seen.screens.push({ name: peer.name, screen }));
       window.meeting = m;
       return m.self.id;
@@ -62,7 +64,7 @@ describe('docs/api.md: every example runs as written (Chromium, packed package)'
 
   before(async () => {
     const found = examples();
-    assert.deepEqual(Object.keys(found).sort(), ['cursors.mjs', 'roster.mjs', 'screen.mjs', 'verify.mjs'], 'the examples of docs/api.md');
+    assert.deepEqual(Object.keys(found).sort(), ['chat.mjs', 'cursors.mjs', 'roster.mjs', 'screen.mjs', 'verify.mjs'], 'the examples of docs/api.md');
     srv = await startServer();
     site = await packageSite({ ...found, 'index.html': PAGE(Object.keys(found)) });
     browser = await launchChromium();
@@ -108,6 +110,17 @@ describe('docs/api.md: every example runs as written (Chromium, packed package)'
     await waitFor(async () => (await seen(bob)).files.length === 1, 10000, "Bob to get Ada's file");
     assert.deepEqual((await seen(bob)).files, [{ name: 'Ada', ...sent }]);
     assert.deepEqual((await seen(ada)).files, [], 'a file to one peer reaches only that peer');
+  });
+
+  it('chat: to everyone, and to one peer; neither is taken for a cursor or a file', TEST, async () => {
+    // Both ways are open: the cursors and the file crossed.
+    await ada.page.evaluate(() => window.page.docs.chat.sendChat(window.meeting, 'hello, everyone'));
+    await bob.page.evaluate((to) => window.page.docs.chat.sendChat(window.meeting, 'just for you', to), ids.ada);
+    await waitFor(async () => (await seen(bob)).chats.length === 1 && (await seen(ada)).chats.length === 1, 10000, 'each to get the other\'s chat');
+    assert.deepEqual((await seen(bob)).chats, [{ name: 'Ada', text: 'hello, everyone', direct: false }]);
+    assert.deepEqual((await seen(ada)).chats, [{ name: 'Bob', text: 'just for you', direct: true }]);
+    assert.equal((await seen(bob)).files.length, 1, 'no chat taken for a file');
+    assert.equal((await seen(ada)).files.length, 0);
   });
 
   it('screen share: Bob sees Ada share her screen, then stop', TEST, async () => {

@@ -247,25 +247,22 @@ test('createMeeting / getMeeting: ids, links and errors', T, async () => {
   await assert.rejects(createMeeting('nonsense url', {}), { code: 'invalid-argument' });
 });
 
-test('sendChat errors are events with stable codes', T, async () => {
+// The other refusals of send() need peers: tests/node/app-data.test.mjs.
+test('send() alone in a meeting: to everyone resolves, to an unknown id is unknown-peer naming it; after leave and dispose, not-joined', T, async () => {
   const meeting = await newMeetingId(srv);
-  const rec = new Recorder('chat-errors');
+  const rec = new Recorder('send-errors');
   const m = await joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket, logger: rec.logger });
   rec.attach(m);
   try {
-    m.sendChat('hello?', 'nobody-here');
-    await waitFor(() => rec.of('error').length === 1, 2000, 'chat-unknown-peer');
-    assert.equal(rec.of('error')[0].code, 'chat-unknown-peer');
-    assert.equal(rec.of('error')[0].peer, 'nobody-here');
-    m.sendChat('x'.repeat(16 * 1024 + 1));
-    await waitFor(() => rec.of('error').length === 2, 2000, 'chat-too-long');
-    assert.equal(rec.of('error')[1].code, 'chat-too-long');
-    assert.throws(() => m.sendChat(42), { code: 'invalid-argument' });
+    await m.send('hello?');  // nobody to send to: nothing to refuse
+    await assert.rejects(m.send('hello?', { to: 'nobody-here' }), { name: 'MeshmeetError', code: 'unknown-peer', peer: 'nobody-here' });
+    assert.deepEqual(rec.of('error'), [], 'a refused send is the promise\'s, not an error event');
   } finally {
     await m.leave();
   }
   assert.equal(m.state, 'left');
   await m.leave(); // idempotent
+  await assert.rejects(m.send('after leaving'), { code: 'not-joined' });
   m.dispose();
-  m.sendChat('after leaving'); // ignored, no throw
+  await assert.rejects(m.send('after dispose'), { code: 'not-joined' });
 });

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { joinMeeting, liveCoreObjects } from '../../dist/meshmeet.js';
 import { createFakeWebRTC, fakeLocalStream, FakeMediaStreamTrack, rng } from './fake-webrtc.mjs';
-import { Recorder, newMeetingId, sleep, startServer, waitFor, withTimeout } from './harness.mjs';
+import { Recorder, newMeetingId, sendToEach, sleep, startServer, waitFor, withTimeout } from './harness.mjs';
 
 const T = { timeout: 45000 };
 
@@ -170,22 +170,23 @@ async function leaveAll(net, recs) {
   assert.equal(await liveCoreObjects(), 0, 'no core client is left alive');
 }
 
-async function chatRound(recs, tag) {
-  for (const r of recs) r.meeting.sendChat(`${tag} from ${r.name}`);
+/** Everyone sends "<tag> from <name>" to each of the others (meeting.send): each arrives exactly once. */
+async function dataRound(recs, tag) {
+  await Promise.all(recs.map((r) => sendToEach(r.meeting, `${tag} from ${r.name}`, recs.filter((o) => o !== r).map((o) => o.id))));
   const missing = () => {
     const out = [];
     for (const a of recs)
       for (const b of recs)
-        if (a !== b && !a.chatsFrom(b.id).includes(`${tag} from ${b.name}`)) out.push(`${a.name} lacks "${tag}" from ${b.name}`);
+        if (a !== b && !a.dataFrom(b.id).includes(`${tag} from ${b.name}`)) out.push(`${a.name} lacks "${tag}" from ${b.name}`);
     return out;
   };
-  await waitFor(() => missing().length === 0, 5000, `chat "${tag}" to reach everyone`, { describe: () => missing().join('\n') });
+  await waitFor(() => missing().length === 0, 5000, `"${tag}" to reach everyone`, { describe: () => missing().join('\n') });
   for (const a of recs)
     for (const b of recs)
       if (a !== b) {
-        const got = a.of('chat', (e) => e.from === b.id && e.text === `${tag} from ${b.name}`);
+        const got = a.of('data', (e) => e.from === b.id && e.data === `${tag} from ${b.name}`);
         assert.equal(got.length, 1, `${a.name} got "${tag}" from ${b.name} exactly once`);
-        assert.equal(got[0].direct, false);
+        assert.equal(got[0].reliable, true);
       }
 }
 
@@ -311,7 +312,7 @@ const GLARE_CASES = [
 ];
 
 for (const c of GLARE_CASES) {
-  const label = `${c.n} peers joining at the same instant, then renegotiating at the same instant (glare)${c.label ? `, ${c.label}` : ''}: connected exactly once per pair, chat reaches everyone`;
+  const label = `${c.n} peers joining at the same instant, then renegotiating at the same instant (glare)${c.label ? `, ${c.label}` : ''}: connected exactly once per pair, app data reaches everyone`;
   test(label, T, async (t) => {
     const net = network({ implicitRollback: !!c.implicitRollback, implicitSld: c.implicitSld ?? true, seed: c.n * 31 });
     const meeting = await newMeetingId(srv);
@@ -358,15 +359,14 @@ for (const c of GLARE_CASES) {
     // negotiationneeded does not cross it, as JS task timing may have it.
     // (The native simulation checks every pair, deterministically.)
     assert.ok(glared().size >= Math.ceil((c.n * (c.n - 1)) / 4), `offers crossed on ${glared().size} of ${(c.n * (c.n - 1)) / 2} pairs: at least half expected`);
-    await chatRound(recs, 'hello');
+    await dataRound(recs, 'hello');
 
-    // A direct message reaches its addressee only.
+    // A message to one peer reaches that peer only.
     const [first, second] = recs;
-    first.meeting.sendChat('just for you', second.id);
-    await waitFor(() => second.chatsFrom(first.id).includes('just for you'), 3000, 'the direct message');
-    assert.equal(second.of('chat', (e) => e.text === 'just for you')[0].direct, true);
+    await first.meeting.send('just for you', { to: second.id });
+    await waitFor(() => second.dataFrom(first.id).includes('just for you'), 3000, 'the message to one peer');
     await sleep(100);
-    for (const r of recs.slice(2)) assert.equal(r.of('chat', (e) => e.text === 'just for you').length, 0, `${r.name} did not get it`);
+    for (const r of recs.slice(2)) assert.equal(r.of('data', (e) => e.data === 'just for you').length, 0, `${r.name} did not get it`);
 
     await leaveAll(net, recs);
   });
@@ -405,7 +405,7 @@ test('ICE failure on both ends → ICE restart on the same connection → connec
   }
   assert.equal(c.of('peer-state').length, cEvents, 'the third participant saw nothing change');
   assert.deepEqual(recs.flatMap((r) => r.of('error')), []);
-  await chatRound(recs, 'after the restart');
+  await dataRound(recs, 'after the restart');
   await leaveAll(net, recs);
 });
 
@@ -433,7 +433,7 @@ test('no pc.restartIce() (older implementations): the restart goes through creat
     assert.equal(states.filter((s) => s === 'restarting').length, 1, `${r.name}: the first restart worked (${states})`);
   }
   assert.deepEqual(recs.flatMap((r) => r.of('error')), []);
-  await chatRound(recs, 'after the emulated restart');
+  await dataRound(recs, 'after the emulated restart');
   await leaveAll(net, recs);
 });
 
@@ -452,7 +452,7 @@ test('ICE failure seen by one end only → its restart offer reconnects both', T
     return now && now.key !== before.key && meshProblems(net, recs).length === 0;
   }, 8000, 'the restarted link', { describe: () => report(recs, meshProblems(net, recs).join('\n')) });
   assert.equal(net.pcs.length, pcCount, 'restarted, not replaced');
-  await chatRound(recs, 'one-sided');
+  await dataRound(recs, 'one-sided');
   await leaveAll(net, recs);
 });
 
@@ -486,7 +486,7 @@ test('disconnected past the grace → ICE restart; disconnected briefly → no r
   assert.equal(states[0], 'disconnected');
   assert.ok(states.includes('restarting'), `restarted: ${states}`);
   assert.equal(states.at(-1), 'connected');
-  await chatRound(recs, 'after the blips');
+  await dataRound(recs, 'after the blips');
   await leaveAll(net, recs);
 });
 
@@ -512,7 +512,7 @@ test('ICE restarts exhausted → a fresh peer connection → connected again', T
   const states = a.of('peer-state', (e) => e.peer === b.id).map((e) => e.state);
   assert.ok(states.filter((s) => s === 'restarting').length >= 2, `two restarts before giving up on the connection: ${states}`);
   assert.deepEqual(recs.flatMap((r) => r.of('error')), [], 'no peer-unreachable: the fresh connection worked');
-  await chatRound(recs, 'fresh');
+  await dataRound(recs, 'fresh');
   await leaveAll(net, recs);
 });
 
@@ -571,7 +571,7 @@ test('leave during negotiation: no stray peer connections, no ghost peers', T, a
   assert.equal(net.openPcs().length, 0);
 });
 
-test('signaling socket dropped → resume: same identity, peer connections kept, chat during and after', T, async (t) => {
+test('signaling socket dropped → resume: same identity, peer connections kept, app data during and after', T, async (t) => {
   const net = network({ seed: 10 });
   const meeting = await newMeetingId(srv);
   const names = ['r-a', 'r-b', 'r-c'];
@@ -588,18 +588,18 @@ test('signaling socket dropped → resume: same identity, peer connections kept,
   // The reconnect can finish within one poll period on a quiet machine: wait
   // for the recorded transition, not for the state to still be showing.
   await waitFor(() => a.events.slice(mark).some((e) => e.type === 'state' && e.state === 'reconnecting'), 2000, 'a to notice');
-  a.meeting.sendChat('while reconnecting');
+  await sendToEach(a.meeting, 'while reconnecting', [b.id, c.id]);
   const welcomes = () => a.events.slice(mark).filter((e) => e.type === 'welcomed');
   await waitFor(() => welcomes().length === 1 && a.meeting.state === 'joined', 5000, 'a to resume', { describe: () => report([a]) });
   assert.equal(welcomes()[0].how, 'resumed');
   assert.equal(a.meeting.self.id, selfId, 'same identity');
   const states = a.events.slice(mark).filter((e) => e.type === 'state').map((e) => e.state);
   assert.deepEqual([states[0], states.at(-1)], ['reconnecting', 'joined'], `states: ${states}`);
-  await waitFor(() => [b, c].every((r) => r.chatsFrom(a.id).includes('while reconnecting')), 3000, 'the chat sent during the outage');
+  await waitFor(() => [b, c].every((r) => r.dataFrom(a.id).includes('while reconnecting')), 3000, 'the data sent during the outage');
   assert.deepEqual(meshProblems(net, recs), [], report(recs));
   assert.equal(net.pcs.length, pcCount, 'no peer connection was replaced');
   assert.deepEqual(recs.flatMap((r) => r.of('peer-left')), [], 'nobody saw anybody leave');
-  await chatRound(recs, 'after the resume');
+  await dataRound(recs, 'after the resume');
   await leaveAll(net, recs);
 });
 
@@ -678,7 +678,7 @@ test('server killed and restarted: everyone resumes under the same id, every con
     assert.equal(r.id, ids[i], `${r.name}: the same id`);
     assert.deepEqual(since.filter((e) => e.type === 'peer-left' || e.type === 'peer-joined'), [], `${r.name}: nobody seemed to leave or arrive`);
   });
-  await chatRound(recs, 'after the server restart');
+  await dataRound(recs, 'after the server restart');
   await leaveAll(net, recs);
 });
 
@@ -705,11 +705,11 @@ test('candidates before their descriptions (every description held back): queued
   await waitForMesh(net, recs);
   for (const a of recs) assert.equal(pcsOf(net, a, { open: false }).length, 2, `${a.name}: one connection per peer, never replaced`);
   assert.deepEqual(recs.flatMap((r) => r.of('error')), []);
-  await chatRound(recs, 'late descriptions');
+  await dataRound(recs, 'late descriptions');
   await leaveAll(net, recs);
 });
 
-test('signaling that loses, duplicates and reorders signal frames (seeded): every pair still connects, renegotiates and chats', T, async (t) => {
+test('signaling that loses, duplicates and reorders signal frames (seeded): every pair still connects, renegotiates and carries app data', T, async (t) => {
   const net = network({ seed: 18 });
   const meeting = await newMeetingId(srv);
   const manglers = [];
@@ -737,7 +737,7 @@ test('signaling that loses, duplicates and reorders signal frames (seeded): ever
   assert.ok(dupes >= 1, `duplicates were recognised and dropped (${dupes})`);
   assert.deepEqual(recs.flatMap((r) => r.of('error')), [], 'no error');
   assert.deepEqual(recs.flatMap((r) => r.of('peer-left')), [], 'nobody left');
-  await chatRound(recs, 'lossy signaling');
+  await dataRound(recs, 'lossy signaling');
   await leaveAll(net, recs);
 });
 
@@ -771,7 +771,7 @@ test('resume refused (bad-resume: away longer than the grace): a fresh join unde
   }
   assert.equal(pcsOf(net, away).length, 2, 'the rejoined member holds one connection per peer');
   assert.deepEqual(recs.flatMap((r) => r.of('error')), []);
-  await chatRound(recs, 'after the rebuild');
+  await dataRound(recs, 'after the rebuild');
   await leaveAll(net, recs);
 });
 

@@ -212,6 +212,10 @@ export class FakeRTCDataChannel extends Emitter {
     this.sent += 1;
     this.bytesSent += size;
     this.bufferedAmount += size;
+    // As a browser does: the bytes are copied at send() and arrive as an
+    // ArrayBuffer (binaryType 'arraybuffer'), whatever view was sent.
+    if (typeof data !== 'string')
+      data = ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data.slice(0);
     this._outbox.push({ data, size });
     this._pc._network._flushChannel(this);
   }

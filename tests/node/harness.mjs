@@ -64,14 +64,14 @@ export async function newMeetingId(srv, name = 'node test') {
   return (await res.json()).id;
 }
 
-const EVENT_TYPES = ['state', 'welcomed', 'peer-joined', 'peer-left', 'peer-state', 'track', 'chat', 'peer-media', 'quality', 'verification-code', 'error'];
+const EVENT_TYPES = ['state', 'welcomed', 'peer-joined', 'peer-left', 'peer-state', 'track', 'data', 'peer-media', 'quality', 'verification-code', 'error'];
 
 /**
  * Records what one participant sees, as plain objects with a `t` (ms since
  * the recorder started) and the event `type`:
  *   state {state, attempt} · welcomed {self, how} · peer-joined {peer} ·
  *   peer-left {peer, reason} · peer-state {peer, state} · track {peer, kind, trackId} ·
- *   chat {from, text, direct} · peer-media {peer, name, audio, video, screen} · quality {peer, level, rttMs} ·
+ *   data {from, data, reliable} · peer-media {peer, name, audio, video, screen} · quality {peer, level, rttMs} ·
  *   verification-code {peer, code, trust} · error {code, message, peer}
  * Core log entries go to `logs` (bounded) for failure reports.
  */
@@ -103,7 +103,7 @@ export class Recorder {
       case 'peer-left': rec = { peer: e.peer.id, reason: e.reason }; break;
       case 'peer-state': rec = { peer: e.peer.id, state: e.state }; break;
       case 'track': rec = { peer: e.peer.id, kind: e.kind, trackId: e.track?.id }; break;
-      case 'chat': rec = { from: e.from.id, text: e.text, direct: e.direct }; break;
+      case 'data': rec = { from: e.from.id, data: e.data, reliable: e.reliable }; break;
       case 'peer-media': rec = { peer: e.peer.id, name: e.peer.name, audio: e.audio, video: e.video, screen: e.screen }; break;
       case 'quality': rec = { peer: e.peer.id, level: e.level, rttMs: e.rttMs, loss: e.loss }; break;
       case 'verification-code': rec = { peer: e.peer.id, code: e.code, trust: e.trust }; break;
@@ -123,8 +123,9 @@ export class Recorder {
     return all.length ? all[all.length - 1].state : undefined;
   }
 
-  chatsFrom(peer) {
-    return this.of('chat', (e) => e.from === peer).map((e) => e.text);
+  /** What peer sent us with meeting.send(), in order of arrival. */
+  dataFrom(peer) {
+    return this.of('data', (e) => e.from === peer).map((e) => e.data);
   }
 
   /** The last verification code for peer. */
@@ -150,7 +151,7 @@ export class Recorder {
         case 'peer-state': return `${e.peer}=${e.state}`;
         case 'peer-joined': return `joined:${e.peer}`;
         case 'peer-left': return `left:${e.peer}(${e.reason})`;
-        case 'chat': return `chat<${e.from}`;
+        case 'data': return `data<${e.from}`;
         case 'error': return `error:${e.code}`;
         case 'verification-code': return `code:${e.peer}`;
         default: return e.type;
@@ -158,6 +159,27 @@ export class Recorder {
     };
     return `${this.name} (${this.meeting?.self?.id}): ${this.events.filter((e) => e.type !== 'quality').map((e) => `+${e.t}ms ${short(e)}`).join(', ')}`;
   }
+}
+
+/**
+ * meeting.send(data, {to: id}) to each peer id of `to` on its own, each as
+ * soon as its connection takes it: 'peer-state' can say 'connected' a moment
+ * before the app channels are open, and send() then refuses that peer
+ * ('peer-not-connected', having sent nothing, so trying again cannot
+ * duplicate). Rejects with any other error, or that one after `ms`.
+ */
+export async function sendToEach(meeting, data, to, ms = 5000) {
+  const deadline = Date.now() + ms;
+  await Promise.all(to.map(async (id) => {
+    for (;;) {
+      try {
+        return await meeting.send(data, { to: id });
+      } catch (e) {
+        if (e?.code !== 'peer-not-connected' || Date.now() > deadline) throw e;
+        await sleep(20);
+      }
+    }
+  }));
 }
 
 /**

@@ -14,9 +14,10 @@
 // PeerSignal format (wasm/core/peer_signal.hpp) with its own gen/seq
 // numbering, offers or answers as the impersonated peer would (the impolite
 // end, whose id sorts greater, offers first), sends complete SDPs (candidates
-// inside, no trickle) and terminates DTLS. Every data-channel text one leg
-// receives is sent on by the other, so the vc-* exchange and chat pass
-// through; media is not forwarded.
+// inside, no trickle) and terminates DTLS. It opens the data channels a
+// participant opens (the core's and the two of app data) and every message
+// one leg receives on one is sent on by the other leg on the same one, so
+// the vc-* exchange and meeting.send() pass through; media is not forwarded.
 //
 // Each SDP a leg sends has its a=fingerprint lines laid out by a trick
 // (TRICKS below) meant to make A and B compute the same code anyway. The
@@ -40,6 +41,7 @@ import http from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import wrtc from '@roamhq/wrtc';
 import WebSocket, { WebSocketServer } from 'ws';
+import { openAppChannels } from '../../dist/app-data.js';
 
 /**
  * Where each trick puts fingerprints in an SDP a leg sends to participant P
@@ -324,11 +326,12 @@ class PairInterception {
     }
   }
 
-  /** A data-channel text leg `from` received goes out on the other leg. */
-  relayText(from, text) {
+  /** A message leg `from` received on its channel `label` goes out on the other leg's. */
+  relayMessage(from, label, data) {
     const to = this.other(from);
-    this.relay.record('text-relayed', { from, to, kind: parseJson(text)?.t });
-    this.legs.get(to).sendText(text);
+    const kind = typeof data === 'string' ? parseJson(data)?.t : undefined;
+    this.relay.record('message-relayed', { from, to, channel: label, kind });
+    this.legs.get(to).sendMessage(label, data);
   }
 
   legSummaries() {
@@ -375,22 +378,27 @@ class ImpersonatingLeg {
     this.remoteGen = 0;
     this.lastOfferSeq = 0;
     this.used = false;  // a description was made or applied on it
-    this.outbox = [];   // texts waiting for the channel to open
+    this.outbox = [];   // [label, data] waiting for that channel to open
     const pc = new this.pair.RTCPeerConnection({ iceServers: [] });
-    const channel = pc.createDataChannel('meshmeet', { negotiated: true, id: 0 });
+    // What web/meshmeet.js opens with every connection: the core's channel and app data's two.
+    const channels = [pc.createDataChannel('meshmeet', { negotiated: true, id: 0 }), ...Object.values(openAppChannels(pc))];
     pc.onconnectionstatechange = () => this.onConnectionState(pc);
-    channel.onopen = () => {
-      for (const text of this.outbox.splice(0)) channel.send(text);
-    };
-    channel.onmessage = (e) => typeof e.data === 'string' && this.pair.relayText(this.facing, e.data);
+    for (const channel of channels) {
+      channel.onopen = () => {
+        const waiting = this.outbox.filter(([label]) => label === channel.label);
+        this.outbox = this.outbox.filter(([label]) => label !== channel.label);
+        for (const [, data] of waiting) channel.send(data);
+      };
+      channel.onmessage = (e) => this.pair.relayMessage(this.facing, channel.label, e.data);
+    }
     this.pc = pc;
-    this.channel = channel;
+    this.channels = new Map(channels.map((c) => [c.label, c]));
     this.log('leg-created', { gen: this.gen });
   }
 
   closePc() {
     this.pc.onconnectionstatechange = null;
-    this.channel.onopen = this.channel.onmessage = null;
+    for (const channel of this.channels.values()) channel.onopen = channel.onmessage = null;
     this.pc.close();
   }
 
@@ -401,9 +409,10 @@ class ImpersonatingLeg {
     this.log('leg-connection-state', { gen: this.gen, state: pc.connectionState });
   }
 
-  sendText(text) {
-    if (this.channel.readyState === 'open') this.channel.send(text);
-    else this.outbox.push(text);
+  sendMessage(label, data) {
+    const channel = this.channels.get(label);
+    if (channel.readyState === 'open') channel.send(data);
+    else this.outbox.push([label, data]);
   }
 
   close() {

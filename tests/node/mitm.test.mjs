@@ -1,12 +1,12 @@
 // The verification code against an active man-in-the-middle. A hostile
 // signaling server (mitm-relay.mjs) sits between ada and bob: it holds a real
-// WebRTC connection with each, passes their data-channel texts (the vc-*
-// exchange, chat) from one to the other, and lays out the a=fingerprint lines
+// WebRTC connection with each, passes their data-channel messages (the vc-*
+// exchange, app data) from one to the other, and lays out the a=fingerprint lines
 // of the SDPs it sends with one trick per test. Whatever the trick, ada and
 // bob must not read the same code for each other, or one of them must get a
 // `verification-failed` error about the other. Each test also checks that
 // the attack really happened: the relay's two legs connected (and ada and
-// bob each saw "the other" connected and chat passed), or the relay's
+// bob each saw "the other" connected and app data passed), or the relay's
 // fingerprint was sent and refused with `verification-failed`.
 //
 //   flock /tmp/meshmeet-heavy.lock node --test tests/node/mitm.test.mjs
@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { joinMeeting } from '../../dist/meshmeet.js';
-import { Recorder, WRTC_CORE, newMeetingId, sleep, startServer, trackedPeerConnections, waitFor, withTimeout } from './harness.mjs';
+import { Recorder, WRTC_CORE, newMeetingId, sendToEach, sleep, startServer, trackedPeerConnections, waitFor, withTimeout } from './harness.mjs';
 import { MitmRelay } from './mitm-relay.mjs';
 
 const T = { timeout: 60000 };
@@ -134,7 +134,7 @@ function assertNoSharedCode(relay, a, b, since = 0) {
 
 /**
  * The attack happened: both legs connected and each participant saw the
- * other connected (and chat crossed the relay), or a participant the relay
+ * other connected (and app data crossed the relay), or a participant the relay
  * sent its fingerprint to refused it with verification-failed. Returns which,
  * in words.
  */
@@ -148,11 +148,11 @@ async function assertAttacked(relay, a, b, since = 0) {
   if (!legsConnected()) return `the relay's description was refused by ${refusedBy().join(' and ')}`;
   assert.equal(a.peerState(b.id), 'connected', `${a.name} sees "${b.name}" (the relay) connected\n${explain(relay, a, b, since)}`);
   assert.equal(b.peerState(a.id), 'connected', `${b.name} sees "${a.name}" (the relay) connected\n${explain(relay, a, b, since)}`);
-  a.meeting.sendChat('through the middle', b.id);
-  await waitFor(() => b.chatsFrom(a.id).includes('through the middle'), 5000, 'a chat from ada to reach bob through the relay', {
+  await sendToEach(a.meeting, 'through the middle', [b.id]);
+  await waitFor(() => b.dataFrom(a.id).includes('through the middle'), 5000, 'a message from ada to reach bob through the relay', {
     describe: () => explain(relay, a, b, since),
   });
-  return "both of the relay's legs connected and chat crossed it";
+  return "both of the relay's legs connected and app data crossed it";
 }
 
 /** One line for the test's output: what the attack led to. */

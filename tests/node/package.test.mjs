@@ -135,7 +135,7 @@ test('tsc --noEmit through the installed package: `import … from "meshmeet"` f
 import { createMeeting, joinMeeting, type Meeting, type ErrorCode } from 'meshmeet';
 const created = await createMeeting('http://localhost:8080', { name: 'x' });
 const meeting: Meeting = await joinMeeting({ server: 'http://localhost:8080', meeting: created.id });
-meeting.on('chat', (e) => console.log(e.from.name, e.text.toUpperCase()));
+meeting.on('data', (e) => console.log(e.from.name, typeof e.data === 'string' ? e.data.toUpperCase() : e.data));
 const code: ErrorCode = 'meeting-full';
 // @ts-expect-error the types are real, not any
 const wrong: number = created.id;

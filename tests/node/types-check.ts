@@ -130,11 +130,6 @@ async function app(): Promise<void> {
     const kind: 'audio' | 'video' = e.kind;
     void [t, s, kind, e.peer.id];
   });
-  meeting.on('chat', (e) => {
-    const text: string = e.text;
-    const direct: boolean = e.direct;
-    void [text, direct, e.from.name];
-  });
   meeting.on('peer-media', (e) => {
     const live: boolean[] = [e.audio, e.video, e.screen];
     void [live, e.peer.id];
@@ -190,8 +185,6 @@ async function app(): Promise<void> {
   await meeting.replaceVideoTrack(screenTrack);
   await meeting.replaceVideoTrack(null);
   await meeting.replaceAudioTrack(null);
-  meeting.sendChat('hello everyone');
-  meeting.sendChat('just you', 'peer-id');
   const sent: Promise<void> = meeting.send({ cursor: [3, 4] }, { reliable: false });
   await sent;
   await meeting.send('hello', { to: 'peer-id' });
@@ -234,8 +227,10 @@ async function app(): Promise<void> {
   await joinMeeting({ server: 'https://meet.example.com', meeting: id, coreOptions: { seed: 1 } });
   // @ts-expect-error unknown event name
   meeting.on('peer-joined-typo', () => {});
-  // @ts-expect-error a chat payload has no `code`
-  meeting.on('chat', (e) => e.code);
+  // @ts-expect-error a data event has no `code`
+  meeting.on('data', (e) => e.code);
+  // @ts-expect-error chat is app data now (send and 'data'): no 'chat' event
+  meeting.on('chat', () => {});
   // @ts-expect-error a state is not any string
   const badState: MeetingState = 'sleeping';
   // @ts-expect-error not a documented error code
@@ -244,8 +239,8 @@ async function app(): Promise<void> {
   await joinMeeting({ meeting: id });
   // @ts-expect-error `state` is read-only
   meeting.state = 'left';
-  // @ts-expect-error sendChat takes text
-  meeting.sendChat(42);
+  // @ts-expect-error nor sendChat
+  meeting.sendChat('hello');
   // @ts-expect-error MeetingEvents has exactly the documented keys
   const missing: MeetingEvents['speaking'] = null;
   void [badState, badCode, missing];

@@ -7,11 +7,14 @@
 //
 // To the parent: {type:'joined', self, peers} once welcomed, then
 // {type:'event', event, data} for every meeting event, {type:'error', message}
-// if the join fails. From the parent: {cmd:'chat', text, to?}, {cmd:'leave'}.
+// if the join fails, {type:'sent', id} or {type:'send-failed', id, code, message}
+// for each send. From the parent: {cmd:'send', id, data, to, ms} (sendToEach
+// of harness.mjs: to each peer id of `to`), {cmd:'leave'}.
 
 import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { joinMeeting } from '../../dist/meshmeet.js';
+import { sendToEach } from './harness.mjs';
 
 const options = JSON.parse(process.argv[2]);
 const send = (msg) => {
@@ -45,13 +48,20 @@ try {
   process.exit(1);
 }
 
-for (const type of ['state', 'welcomed', 'peer-joined', 'peer-left', 'peer-state', 'track', 'chat', 'quality', 'verification-code', 'error'])
+for (const type of ['state', 'welcomed', 'peer-joined', 'peer-left', 'peer-state', 'track', 'data', 'quality', 'verification-code', 'error'])
   meeting.on(type, (e) => send({ type: 'event', event: type, data: plain(type, e) }));
 
 send({ type: 'joined', self: meeting.self, peers: [...meeting.peers.values()] });
 
 process.on('message', async (msg) => {
-  if (msg?.cmd === 'chat') meeting.sendChat(msg.text, msg.to);
+  if (msg?.cmd === 'send') {
+    try {
+      await sendToEach(meeting, msg.data, msg.to, msg.ms);
+      send({ type: 'sent', id: msg.id });
+    } catch (e) {
+      send({ type: 'send-failed', id: msg.id, code: e.code, message: e.message });
+    }
+  }
   if (msg?.cmd === 'leave') {
     await meeting.leave();
     send({ type: 'left' });

@@ -5,15 +5,15 @@
 //   node --test --test-concurrency=1 tests/node/wrtc.test.mjs
 //
 // The tests run in order and share the meeting:
-//   1. everyone connects to everyone, chat reaches everyone, codes match;
+//   1. everyone connects to everyone, app data reaches everyone, codes match;
 //   2. every in-process connection restarts ICE at once: offers cross on
 //      each pair (glare with explicit rollback), the mesh stays whole;
-//   3. the server is killed (-9): data channels keep carrying chat;
+//   3. the server is killed (-9): data channels keep carrying app data;
 //   4. restarted on the same port and --db: the server knows nobody but
 //      takes the resume tokens it signed back, so everyone resumes under
 //      the same id and every connection carries on (no peer-left, no
 //      connection rebuilt);
-//   5. whatever happened in 4, the mesh is whole again and chat works;
+//   5. whatever happened in 4, the mesh is whole again and app data crosses it;
 //   6. the child participant is SIGKILLed: the others see peer-left
 //      `disconnected` after the resume grace (--resume-grace 1);
 //   7. everyone leaves: no core object and no open RTCPeerConnection remain.
@@ -26,7 +26,8 @@ import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { joinMeeting, liveCoreObjects } from '../../dist/meshmeet.js';
 import {
-  ROOT, Recorder, WRTC_CORE, freePort, newMeetingId, sleep, startServer, tempDir, track, trackedPeerConnections, waitFor, withTimeout,
+  ROOT, Recorder, WRTC_CORE, freePort, newMeetingId, sendToEach, sleep, startServer, tempDir, track, trackedPeerConnections, waitFor,
+  withTimeout,
 } from './harness.mjs';
 
 const T = { timeout: 60000 };
@@ -61,8 +62,9 @@ class Local {
   peerIds() {
     return [...this.meeting.peers.keys()].sort();
   }
-  chat(text, to) {
-    this.meeting.sendChat(text, to);
+  /** meeting.send(data) to each of the peer ids `to` (sendToEach). */
+  send(data, to, ms) {
+    return sendToEach(this.meeting, data, to, ms);
   }
   async leave() {
     await this.meeting.leave();
@@ -78,6 +80,8 @@ class Remote {
     this.name = name;
     this.rec = new Recorder(name);
     this._peers = new Map();
+    this._sends = new Map(); // request id → {resolve, reject} of send()
+    this._sent = 0;
     this.state = 'idle';
     this.id = null;
   }
@@ -97,6 +101,11 @@ class Remote {
         } else if (msg.type === 'event') {
           this._apply(msg.event, msg.data);
           this.rec.push(msg.event, msg.data);
+        } else if (msg.type === 'sent' || msg.type === 'send-failed') {
+          const pending = this._sends.get(msg.id);
+          this._sends.delete(msg.id);
+          if (msg.type === 'sent') pending?.resolve();
+          else pending?.reject(new Error(`${this.name} (child) could not send: ${msg.code} ${msg.message}`));
         }
       });
       this.exited.then((e) => reject(new Error(`${this.name} exited before joining: ${JSON.stringify(e)}`)));
@@ -112,8 +121,12 @@ class Remote {
   peerIds() {
     return [...this._peers.keys()].sort();
   }
-  chat(text, to) {
-    this.proc.send({ cmd: 'chat', text, to });
+  /** As Local's, in the child. */
+  send(data, to, ms = 5000) {
+    const id = ++this._sent;
+    const done = new Promise((resolve, reject) => this._sends.set(id, { resolve, reject }));
+    this.proc.send({ cmd: 'send', id, data, to, ms });
+    return withTimeout(done, ms + 5000, `${this.name} (child) to send`);
   }
   async kill9() {
     this.proc.kill('SIGKILL');
@@ -168,22 +181,23 @@ function meshProblems(ps) {
   return out;
 }
 
-async function chatRound(ps, tag, ms = 10000) {
-  for (const p of ps) p.chat(`${tag} from ${p.name}`);
+/** Everyone sends "<tag> from <name>" to each of the others (meeting.send); each gets all of them. */
+async function dataRound(ps, tag, ms = 10000) {
+  await Promise.all(ps.map((p) => p.send(`${tag} from ${p.name}`, ps.filter((o) => o !== p).map((o) => o.id), ms)));
   const missing = () => {
     const out = [];
-    for (const a of ps) for (const b of ps) if (a !== b && !a.rec.chatsFrom(b.id).includes(`${tag} from ${b.name}`)) out.push(`${a.name} lacks "${tag}" from ${b.name}`);
+    for (const a of ps) for (const b of ps) if (a !== b && !a.rec.dataFrom(b.id).includes(`${tag} from ${b.name}`)) out.push(`${a.name} lacks "${tag}" from ${b.name}`);
     return out;
   };
-  await waitFor(() => missing().length === 0, ms, `chat "${tag}" to reach everyone`, { describe: () => missing().join('\n') });
+  await waitFor(() => missing().length === 0, ms, `"${tag}" to reach everyone`, { describe: () => missing().join('\n') });
 }
 
-test('4 participants (one in a child process): every pair connects, chat reaches the other three, codes match pairwise', T, async () => {
+test('4 participants (one in a child process): every pair connects, app data reaches the other three, codes match pairwise', T, async () => {
   // Joined together: both ends of every pair make their connection at once
   // with real WebRTC (the impolite end offers; glare comes in the next test).
   await Promise.all([A.join(srv, meetingId, 1), B.join(srv, meetingId, 2), C.join(srv, meetingId, 3), D.join(srv, meetingId, 4)]);
   await waitFor(() => meshProblems(all).length === 0, 30000, 'every pair connected', { describe: () => `${meshProblems(all).join('\n')}\n${report()}` });
-  await chatRound(all, 'hello');
+  await dataRound(all, 'hello');
   for (const a of all)
     for (const b of all) {
       if (a === b) continue;
@@ -223,13 +237,13 @@ test('ICE restarted at both ends of every pair at once (glare, explicit rollback
   await waitFor(() => glare().length >= 3, 10000, 'offers to cross', { describe: () => report() });
   await sleep(1000);
   await waitFor(() => meshProblems(all).length === 0, 30000, 'every pair connected after the restarts', { describe: () => `${meshProblems(all).join('\n')}\n${report()}` });
-  await chatRound(all, 'after the crossing restarts');
+  await dataRound(all, 'after the crossing restarts');
   const warnings = [A, B, C].flatMap((p) => p.rec.logs.slice(marks.get(p)).filter((l) => l.level === 'warn').map((l) => `${p.name}: ${l.machine}/${l.subject} ${l.detail}`));
   assert.deepEqual(warnings, [], 'no core warnings while offers crossed');
   for (const p of all) assert.deepEqual(p.rec.of('error'), [], `${p.name} saw no error`);
 });
 
-test('server killed (-9): the data channels keep carrying chat while signaling is down', T, async () => {
+test('server killed (-9): the data channels keep carrying app data while signaling is down', T, async () => {
   idsBefore = new Map(all.map((p) => [p, p.id]));
   for (const p of all) marks.set(p, p.rec.events.length);
   pcsAtKill = pcs.length;
@@ -238,7 +252,7 @@ test('server killed (-9): the data channels keep carrying chat while signaling i
   await waitFor(() => all.every((p) => p.state === 'reconnecting' || p.state === 'connecting'), 5000, 'everyone to notice the server is gone', {
     describe: () => all.map((p) => `${p.name}: ${p.state}`).join(', '),
   });
-  await chatRound(all, 'during the outage', 8000);
+  await dataRound(all, 'during the outage', 8000);
   assert.ok(srv.proc === null, 'the server is still down');
   await sleep(300);
   await srv.restart();
@@ -276,9 +290,9 @@ test('server restarted on the same port and --db: everyone resumes under the sam
   for (const p of all) assert.deepEqual(p.rec.events.slice(marks.get(p)).filter((e) => e.type === 'peer-left'), [], `${p.name}: nobody left`);
 });
 
-test('after the restart the mesh is whole again and chat reaches everyone', T, async () => {
+test('after the restart the mesh is whole again and app data reaches everyone', T, async () => {
   await waitFor(() => meshProblems(all).length === 0, 30000, 'the mesh after the restart', { describe: () => `${meshProblems(all).join('\n')}\n${report()}` });
-  await chatRound(all, 'after the restart');
+  await dataRound(all, 'after the restart');
   for (const a of all)
     for (const b of all) if (a !== b) assert.equal(a.rec.code(b.id), b.rec.code(a.id), `${a.name}/${b.name} codes still match`);
 });
@@ -295,7 +309,7 @@ test(`a participant dropped uncleanly (SIGKILL): the others see peer-left "disco
     assert.ok(left.t + p.rec.t0 - t0 >= GRACE_S * 1000 - 100, `${p.name} was told only after the grace (${left.t + p.rec.t0 - t0} ms)`);
   }
   await waitFor(() => meshProblems(others).length === 0, 15000, 'the three remaining to stay connected', { describe: () => meshProblems(others).join('\n') });
-  await chatRound(others, 'after the drop');
+  await dataRound(others, 'after the drop');
 });
 
 test('everyone leaves: no core object and no open RTCPeerConnection remain', T, async () => {

@@ -61,12 +61,6 @@ void Client::set_muted(double now_ms, const std::string& kind, bool muted) {
   settle(now);
 }
 
-void Client::send_chat(double now_ms, const std::string& text, const std::string& to) {
-  const auto now = ms(now_ms);
-  mesh_.send_chat(now, text, to);
-  settle(now);
-}
-
 bool Client::mark_verified(double now_ms, const std::string& peer) {
   const auto now = ms(now_ms);
   const bool marked = mesh_.mark_verified(now, peer);

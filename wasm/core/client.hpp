@@ -62,8 +62,6 @@ class Client {
   // Disables (or enables again) the local tracks of `kind`; every peer is
   // told whether our microphone and camera are live (peer-media at its end).
   void set_muted(double now_ms, const std::string& kind, bool muted);
-  // `to` empty: everyone; else one peer id.
-  void send_chat(double now_ms, const std::string& text, const std::string& to);
   // The person compared `peer`'s verification code and it matched: false
   // when no code is shown for that peer (unknown, or not ready yet).
   bool mark_verified(double now_ms, const std::string& peer);

@@ -10,7 +10,6 @@ namespace meshmeet::core {
 namespace {
 
 constexpr const char* kMachine = "mesh";
-constexpr std::size_t kMaxChatBytes = 16384;
 
 }  // namespace
 
@@ -403,31 +402,6 @@ void Mesh::rebalance(std::int64_t now) {
 bool Mesh::mark_verified(std::int64_t now, const std::string& peer) {
   auto it = roster_.find(peer);
   return it != roster_.end() && it->second.link->mark_verified(now);
-}
-
-void Mesh::send_chat(std::int64_t now, const std::string& text, const std::string& to) {
-  if (state_ != MeshState::Active) {
-    ctx_.error(CoreError::ChatNotJoined, "chat needs a joined meeting");
-    return;
-  }
-  if (text.size() > kMaxChatBytes) {
-    ctx_.error(CoreError::ChatTooLong, "a chat message is limited to " + std::to_string(kMaxChatBytes) + " bytes");
-    return;
-  }
-  if (!to.empty()) {
-    auto it = roster_.find(to);
-    if (it == roster_.end()) {
-      ctx_.error(CoreError::ChatUnknownPeer, "no such peer in the meeting", to);
-      return;
-    }
-    if (!it->second.link->send_data(now, serialize_chat(text, true)))
-      ctx_.error(CoreError::ChatQueueFull, "too many messages waiting for this peer's connection", to);
-    return;
-  }
-  for_each_link([&](PeerNegotiation& link) {
-    if (!link.send_data(now, serialize_chat(text, false)))
-      ctx_.error(CoreError::ChatQueueFull, "too many messages waiting for this peer's connection", link.peer());
-  });
 }
 
 }  // namespace meshmeet::core

@@ -95,8 +95,6 @@ class Mesh {
   void set_local_track(std::int64_t now, MediaKind kind, std::string track, bool screen = false, int height = 0);
   void set_muted(std::int64_t now, MediaKind kind, bool muted);
   void set_uplink_budget(std::int64_t now, int kbps);
-  // Chat to everyone (`to` empty) or one peer; errors become ErrorEvent.
-  void send_chat(std::int64_t now, const std::string& text, const std::string& to);
   // See PeerNegotiation::mark_verified; false for a peer not in the meeting too.
   bool mark_verified(std::int64_t now, const std::string& peer);
 

@@ -8,10 +8,6 @@ std::string_view to_string(CoreError code) {
   switch (code) {
     case CoreError::PeerUnreachable: return "peer-unreachable";
     case CoreError::VerificationFailed: return "verification-failed";
-    case CoreError::ChatNotJoined: return "chat-not-joined";
-    case CoreError::ChatUnknownPeer: return "chat-unknown-peer";
-    case CoreError::ChatTooLong: return "chat-too-long";
-    case CoreError::ChatQueueFull: return "chat-queue-full";
     case CoreError::BadInput: return "bad-input";
   }
   return "bad-input";
@@ -70,7 +66,6 @@ struct Fields {
   json operator()(const RemoteTrack& o) const {
     return {{"peer", o.peer}, {"pc", o.pc}, {"track", o.track}, {"kind", kind(o.kind)}, {"stream", o.stream}};
   }
-  json operator()(const ChatReceived& o) const { return {{"from", o.from}, {"text", o.text}, {"direct", o.direct}}; }
   json operator()(const PeerMediaChanged& o) const {
     return {{"peer", o.peer}, {"audio", o.audio}, {"video", o.video}, {"screen", o.screen}};
   }
@@ -113,7 +108,6 @@ struct Names {
   std::string_view operator()(const PeerLeftEvent&) const { return "peer-left"; }
   std::string_view operator()(const PeerStateChanged&) const { return "peer-state"; }
   std::string_view operator()(const RemoteTrack&) const { return "track"; }
-  std::string_view operator()(const ChatReceived&) const { return "chat"; }
   std::string_view operator()(const PeerMediaChanged&) const { return "peer-media"; }
   std::string_view operator()(const QualityReport&) const { return "quality"; }
   std::string_view operator()(const VerificationCodeReady&) const { return "verification-code"; }

@@ -176,11 +176,6 @@ struct RemoteTrack {  // the JS shim holds the track object under (pc, track)
   MediaKind kind;
   std::string stream;
 };
-struct ChatReceived {
-  std::string from;
-  std::string text;
-  bool direct;  // sent to this participant only
-};
 // The peer's microphone and camera as it reports them: whether it sends a
 // live track of each kind (one set and not muted), and whether its video is a
 // shared screen. On every change, and each time a data channel to the peer
@@ -212,10 +207,6 @@ struct VerificationCodeReady {
 enum class CoreError {
   PeerUnreachable,     // no connection to a peer could be made; retrying
   VerificationFailed,  // a peer's fingerprints or verification exchange do not add up
-  ChatNotJoined,
-  ChatUnknownPeer,
-  ChatTooLong,
-  ChatQueueFull,
   BadInput,            // an input the core cannot use (a shim bug)
 };
 std::string_view to_string(CoreError code);
@@ -245,7 +236,7 @@ using Output = std::variant<OpenSocket, CloseSocket, SendText, CreatePeerConnect
                             RemoveTrack, ReplaceTrack, SetLocalDescription, SetRemoteDescription, AddIceCandidate,
                             RestartIce, SetSenderParameters, SendData, GetStats, SetTrackEnabled, StartTimer, CancelTimer,
                             StateChanged, Welcomed, PeerJoinedEvent, PeerLeftEvent, PeerStateChanged, RemoteTrack,
-                            ChatReceived, PeerMediaChanged, QualityReport, VerificationCodeReady, ErrorEvent, LogEntry>;
+                            PeerMediaChanged, QualityReport, VerificationCodeReady, ErrorEvent, LogEntry>;
 
 // "open-socket", "send-text", "peer-joined", … (the `type` in to_json).
 std::string_view type_name(const Output& output);

@@ -9,7 +9,6 @@ namespace {
 
 constexpr const char* kMachine = "peer-negotiation";
 constexpr std::size_t kMaxQueuedCandidates = 64;
-constexpr std::size_t kMaxOutbox = 64;
 constexpr std::size_t kSeqWindow = 512;
 
 }  // namespace
@@ -40,7 +39,6 @@ void PeerNegotiation::open(std::int64_t now) {
 
 void PeerNegotiation::close(std::int64_t now, std::string why) {
   close_pc();
-  outbox_.clear();
   recovery_.close(now, std::move(why));
 }
 
@@ -706,10 +704,6 @@ void PeerNegotiation::on_data_channel_open(std::int64_t now) {
   // Each opening (a fresh connection's too) tells the peer where we stand,
   // whatever it saw or missed before.
   send_media_state(now);
-  while (!outbox_.empty()) {
-    ctx_.emit(SendData{pc_, std::move(outbox_.front())});
-    outbox_.pop_front();
-  }
 }
 
 void PeerNegotiation::on_data_channel_closed(std::int64_t now) {
@@ -719,19 +713,17 @@ void PeerNegotiation::on_data_channel_closed(std::int64_t now) {
 
 void PeerNegotiation::on_data_channel_message(std::int64_t now, const std::string& text) {
   (void)now;
-  std::string body;
-  bool direct = false;
   MediaState media;
   std::vector<std::string> replies;
   if (verification_.on_message(text, replies)) {
-    for (auto& reply : replies) send_data(now, std::move(reply));
-  } else if (parse_chat(text, body, direct))
-    ctx_.emit(ChatReceived{peer_, std::move(body), direct});
-  else if (parse_media_state(text, media)) {
+    // Replies go back on the channel the message came over, which the browser
+    // opens before it delivers anything.
+    if (dc_open_ && pc_ != 0)
+      for (auto& reply : replies) ctx_.emit(SendData{pc_, std::move(reply)});
+  } else if (parse_media_state(text, media)) {
     remote_media_ = media;
     ctx_.emit(PeerMediaChanged{peer_, media.audio, media.video, media.screen});
-  }
-  else
+  } else
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "unknown data-channel message ignored");
 }
 
@@ -744,18 +736,6 @@ void PeerNegotiation::send_media_state(std::int64_t now) {
   (void)now;
   if (!dc_open_ || pc_ == 0) return;
   ctx_.emit(SendData{pc_, serialize_media_state(media_.state())});
-}
-
-bool PeerNegotiation::send_data(std::int64_t now, std::string text) {
-  (void)now;
-  if (state() == PeerState::Closed) return false;
-  if (dc_open_ && pc_ != 0) {
-    ctx_.emit(SendData{pc_, std::move(text)});
-    return true;
-  }
-  if (outbox_.size() >= kMaxOutbox) return false;
-  outbox_.push_back(std::move(text));
-  return true;
 }
 
 }  // namespace meshmeet::core

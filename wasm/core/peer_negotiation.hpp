@@ -160,8 +160,6 @@ class PeerNegotiation {
   void on_local_track_changed(std::int64_t now, MediaKind kind, const std::string& old_track);
   void set_sender_budget(std::int64_t now, SenderBudget budget);
   void request_stats(std::int64_t now);
-  // Queued until the data channel is open; false when the queue is full.
-  bool send_data(std::int64_t now, std::string text);
   // Our microphone and camera (LocalMedia::live) to the peer, if the data
   // channel is open. Not queued: the channel's opening sends the state then
   // current, and only the latest one matters.
@@ -274,7 +272,6 @@ class PeerNegotiation {
   Transport transport_ = Transport::Pending;
 
   bool dc_open_ = false;
-  std::deque<std::string> outbox_;
   MediaState remote_media_{false, false, false};  // kept across connections: the peer's choice, not the connection's
 
   // applied_budget_: asked of the browser and not refused (yet). A refusal

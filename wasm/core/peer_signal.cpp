@@ -123,23 +123,6 @@ std::optional<std::string> candidate_attribute(std::string_view candidate_json) 
   return line->get<std::string>();
 }
 
-std::string serialize_chat(std::string_view text, bool direct) {
-  return dump(json{{"t", "chat"}, {"text", std::string(text)}, {"direct", direct}});
-}
-
-bool parse_chat(std::string_view data, std::string& text, bool& direct) {
-  json doc = json::parse(data, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return false;
-  auto t = doc.find("t");
-  auto body = doc.find("text");
-  if (t == doc.end() || !t->is_string() || t->get<std::string>() != "chat") return false;
-  if (body == doc.end() || !body->is_string()) return false;
-  text = body->get<std::string>();
-  auto d = doc.find("direct");
-  direct = d != doc.end() && d->is_boolean() && d->get<bool>();
-  return true;
-}
-
 std::string serialize_media_state(const MediaState& state) {
   return dump(json{{"t", "media"}, {"audio", state.audio}, {"video", state.video}, {"screen", state.screen}});
 }
@@ -165,7 +148,7 @@ std::string serialize_verification_message(std::string_view kind, std::string_vi
 }
 
 bool parse_verification_message(std::string_view data, std::string& kind, std::string& value) {
-  if (data.find("\"vc-") == std::string_view::npos) return false;  // cheap: most messages are chat
+  if (data.find("\"vc-") == std::string_view::npos) return false;  // cheap: most messages are media state
   json doc = json::parse(data, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return false;
   auto t = doc.find("t");

@@ -68,11 +68,7 @@ bool read_candidate(std::string_view candidate_json, std::string& compact_json, 
 // end of a generation's candidates); nullopt when there is none.
 std::optional<std::string> candidate_attribute(std::string_view candidate_json);
 
-// Chat over the peer data channel: {"t":"chat","text":"…","direct":false}.
-std::string serialize_chat(std::string_view text, bool direct);
-bool parse_chat(std::string_view data, std::string& text, bool& direct);
-
-// Our microphone and camera, over the same channel: whether each sends a live
+// Our microphone and camera, over the peer data channel: whether each sends a live
 // track (set, and not muted), and whether the video is a shared screen:
 // {"t":"media","audio":true,"video":true,"screen":false}. `screen` absent
 // (an older peer) reads as false.

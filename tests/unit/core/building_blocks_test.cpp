@@ -179,7 +179,9 @@ TEST_CASE("verification code machine: commit, nonce, reveal over the data channe
   CHECK(replies.empty());
   CHECK(committer.code() == responder.code());
   std::string kind, value;
-  CHECK_FALSE(responder.on_message(serialize_chat("vc-commit", false), replies));  // chat is not the exchange
+  // Another message that names the exchange is not part of it.
+  CHECK_FALSE(responder.on_message(R"({"t":"note","text":"vc-commit"})", replies));
+  CHECK_FALSE(responder.on_message(serialize_media_state({true, true, false}), replies));
   CHECK_FALSE(parse_verification_message(R"({"t":"vc-nonce"})", kind, value));
 
   int events = 0;
@@ -339,7 +341,7 @@ TEST_CASE("quality: thresholds, worse at once, better only when it holds") {
   CHECK(classify(50, 0.05, true) == QualityLevel::Fair);
   CHECK(classify(600, 0, true) == QualityLevel::Poor);
   CHECK(classify(50, 0.2, true) == QualityLevel::Poor);
-  CHECK(classify(300, 0, false) == QualityLevel::Fair);  // no media (chat only): the RTT still tells
+  CHECK(classify(300, 0, false) == QualityLevel::Fair);  // no media (data only): the RTT still tells
 
   CoreContext ctx{ClientConfig{}};
   QualityMonitor q(ctx, "p");
@@ -428,14 +430,7 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
     CHECK_FALSE(parse_peer_signal(bad, error));
   }
 
-  std::string text;
-  bool direct = false;
-  CHECK(parse_chat(serialize_chat("hi \"there\"", true), text, direct));
-  CHECK(text == "hi \"there\"");
-  CHECK(direct);
-  CHECK_FALSE(parse_chat(R"({"t":"other"})", text, direct));
-
-  // Media state, on the same channel: not chat, and chat is not media state.
+  // Media state, over the peer data channel.
   MediaState media;
   CHECK(serialize_media_state({false, true, true}) == R"({"t":"media","audio":false,"video":true,"screen":true})");
   CHECK(parse_media_state(serialize_media_state({false, true, true}), media));
@@ -447,9 +442,8 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
   CHECK(media == MediaState{true, true, false});
   CHECK(parse_media_state(R"({"t":"media","audio":true,"video":false,"screen":true})", media));
   CHECK(media == MediaState{true, false, false});
-  CHECK_FALSE(parse_chat(serialize_media_state({true, true, false}), text, direct));
-  CHECK_FALSE(parse_media_state(serialize_chat("hi", false), media));
-  for (const char* bad : {R"({"t":"media","audio":true})", R"({"t":"media","audio":1,"video":0})",
+  CHECK_FALSE(parse_media_state(serialize_verification_message("vc-nonce", std::string(32, '0')), media));
+  for (const char* bad : {R"({"t":"other"})", R"({"t":"media","audio":true})", R"({"t":"media","audio":1,"video":0})",
                           R"({"t":"media","audio":"yes","video":true})", R"(["media"])", "nope"}) {
     INFO(bad);
     CHECK_FALSE(parse_media_state(bad, media));
@@ -521,15 +515,13 @@ TEST_CASE("mute toggles the local track, and bad input is an error value, not a 
   Client client;
   client.set_muted(0, "audio", true);
   client.set_local_track(0, "subtitles", "x");
-  client.send_chat(0, "hi", "");
   auto outs = client.drain();
-  REQUIRE(outs.size() == 3);
+  REQUIRE(outs.size() == 2);
   auto* mute = std::get_if<SetTrackEnabled>(&outs[0]);
   REQUIRE(mute);
   CHECK(mute->kind == MediaKind::Audio);
   CHECK_FALSE(mute->enabled);
   CHECK(std::get<ErrorEvent>(outs[1]).code == "bad-input");
-  CHECK(std::get<ErrorEvent>(outs[2]).code == "chat-not-joined");
 }
 
 // The JSON shape of every output is the contract with the JS shim: pin it,
@@ -561,7 +553,6 @@ TEST_CASE("outputs: every type's JSON keys, as the JS shim reads them") {
       {PeerLeftEvent{"p", "left"}, {"peer", "reason"}},
       {PeerStateChanged{"p", "connected"}, {"peer", "state"}},
       {RemoteTrack{"p", 1, "t", MediaKind::Video, "s"}, {"peer", "pc", "track", "kind", "stream"}},
-      {ChatReceived{"p", "t", false}, {"from", "text", "direct"}},
       {PeerMediaChanged{"p", true, false, false}, {"peer", "audio", "video", "screen"}},
       {QualityReport{"p", "good", 1, 0, 2, 3}, {"peer", "level", "rttMs", "loss", "kbpsIn", "kbpsOut"}},
       {VerificationCodeReady{"p", "123 456", "unverified"}, {"peer", "code", "trust"}},

@@ -16,7 +16,6 @@
 #include "wasm/core/uplink_budget.hpp"
 
 using namespace sim;
-using meshmeet::core::ChatReceived;
 using meshmeet::core::ErrorEvent;
 using meshmeet::core::PeerMediaChanged;
 using meshmeet::core::PeerJoinedEvent;
@@ -100,7 +99,7 @@ TEST_CASE("mesh: 2 to 8 peers joining at the same instant connect exactly once p
         CHECK(pc->sender_parameters["video"].second == budget.scale_resolution_down_by);
       }
     }
-    CHECK_CLEAN(w.chat_problems(people, "hello"));
+    CHECK_CLEAN(w.data_channel_problems(people, "hello"));
 
     // Everyone turns the camera off at the same instant: offers cross on
     // every pair, the impolite end ignores the polite end's, the polite end yields.
@@ -151,7 +150,7 @@ TEST_CASE("mesh: members joining one after another connect at once in a busy Chr
     CHECK(total(people, &Participant::glare_accepted) == 0);
     w.run_for(5000);
     CHECK_CLEAN(w.mesh_problems(people));
-    CHECK_CLEAN(w.chat_problems(people, "one by one"));
+    CHECK_CLEAN(w.data_channel_problems(people, "one by one"));
   }
 }
 
@@ -165,7 +164,7 @@ TEST_CASE("mesh: members joining at the same instant connect at once in a busy C
   CHECK(took < 1500);
   CHECK(w.net.connections_without_networks() == 0);
   for (auto* p : people) CHECK(p->pcs_created == 5);
-  CHECK_CLEAN(w.chat_problems(people, "together"));
+  CHECK_CLEAN(w.data_channel_problems(people, "together"));
 }
 
 TEST_CASE("mesh: glare resolves with explicit rollback where implicit rollback is missing") {
@@ -181,7 +180,7 @@ TEST_CASE("mesh: glare resolves with explicit rollback where implicit rollback i
   CHECK_CLEAN(w.mesh_problems(people));
   CHECK(total(people, &Participant::explicit_rollbacks) >= 1);
   for (auto* p : people) CHECK(p->pcs_created == 3);
-  CHECK_CLEAN(w.chat_problems(people, "old"));
+  CHECK_CLEAN(w.data_channel_problems(people, "old"));
 }
 
 TEST_CASE("mesh: candidates that overtake their descriptions are queued, not lost") {
@@ -192,7 +191,7 @@ TEST_CASE("mesh: candidates that overtake their descriptions are queued, not los
   join_all(w, people);
   CHECK_MESSAGE(run_until_meshed(w, people, 30000) >= 0, lines(w.mesh_problems(people)));
   CHECK(total(people, &Participant::candidates_queued) > 0);
-  CHECK_CLEAN(w.chat_problems(people, "reordered"));
+  CHECK_CLEAN(w.data_channel_problems(people, "reordered"));
 }
 
 TEST_CASE("mesh: signaling loss, reordering and duplication still converge") {
@@ -222,7 +221,7 @@ TEST_CASE("mesh: signaling loss, reordering and duplication still converge") {
       REQUIRE(pc->current_remote());
       CHECK(pc->current_remote()->sending.count("video"));
     }
-  CHECK_CLEAN(w.chat_problems(people, "lossy"));
+  CHECK_CLEAN(w.data_channel_problems(people, "lossy"));
 }
 
 TEST_CASE("mesh: a signaling outage keeps peer connections up, then every session resumes") {
@@ -239,7 +238,7 @@ TEST_CASE("mesh: a signaling outage keeps peer connections up, then every sessio
   w.run_for(2000);
   for (auto* p : people) CHECK(p->core().state() == "reconnecting");
   // Media and data keep flowing without the server.
-  CHECK_CLEAN(w.chat_problems(people, "during the outage"));
+  CHECK_CLEAN(w.data_channel_problems(people, "during the outage"));
   w.run_for(2000);
   w.server.set_refusing(false);
   CHECK_MESSAGE(run_until_meshed(w, people, 30000) >= 0, lines(w.mesh_problems(people)));
@@ -251,7 +250,7 @@ TEST_CASE("mesh: a signaling outage keeps peer connections up, then every sessio
     CHECK(p->ice_restarts == 0);
   }
   CHECK(connection_serials(people) == before);
-  CHECK_CLEAN(w.chat_problems(people, "after the outage"));
+  CHECK_CLEAN(w.data_channel_problems(people, "after the outage"));
 }
 
 TEST_CASE("mesh: a silent server is detected by the heartbeat and sessions resume when it answers again") {
@@ -340,7 +339,7 @@ TEST_CASE("mesh: away longer than the grace → bad-resume → rebuilt under a n
       if (pc->remote_id() != away->id()) kept.insert(pc->serial());
     CHECK(std::includes(others_before.at(q->name()).begin(), others_before.at(q->name()).end(), kept.begin(), kept.end()));
   }
-  CHECK_CLEAN(w.chat_problems(people, "rebuilt"));
+  CHECK_CLEAN(w.data_channel_problems(people, "rebuilt"));
 }
 
 // A lone server that restarted knows nobody, but takes its tokens back for
@@ -363,7 +362,7 @@ TEST_CASE("mesh: a server restart: everyone comes back under the same id and eve
     for (auto* p : people) joined_before[p->name()] = p->events_of<PeerJoinedEvent>().size();
 
     w.server.restart();
-    CHECK_CLEAN(w.chat_problems(people, "while everyone comes back"));
+    CHECK_CLEAN(w.data_channel_problems(people, "while everyone comes back"));
     CHECK_MESSAGE(run_until_meshed(w, people, 30000) >= 0, lines(w.mesh_problems(people)));
     w.run_for(20000);  // past the grace: nobody is forgotten who came back
 
@@ -378,7 +377,7 @@ TEST_CASE("mesh: a server restart: everyone comes back under the same id and eve
     }
     CHECK(connection_serials(people) == before);
     CHECK(w.server.roster(w.meeting).size() == 4);
-    CHECK_CLEAN(w.chat_problems(people, "after restart"));
+    CHECK_CLEAN(w.data_channel_problems(people, "after restart"));
 
     // The same connections still renegotiate.
     people[0]->set_track("video", "screen-1");
@@ -406,7 +405,7 @@ TEST_CASE("mesh: after a server restart a connection that is down is rebuilt, th
   CHECK(people[2]->pcs_created == 2);
   CHECK(people[2]->pcs_closed == 0);
   CHECK(people[2]->events_of<PeerLeftEvent>().empty());
-  CHECK_CLEAN(w.chat_problems(people, "after restart"));
+  CHECK_CLEAN(w.data_channel_problems(people, "after restart"));
 }
 
 TEST_CASE("mesh: a newcomer right after a server restart connects; the rest carry on") {
@@ -424,7 +423,7 @@ TEST_CASE("mesh: a newcomer right after a server restart connects; the rest carr
     CHECK(p->events_of<PeerLeftEvent>().empty());
   }
   CHECK(late.pcs_created == 3);
-  CHECK_CLEAN(w.chat_problems(members, "with the newcomer"));
+  CHECK_CLEAN(w.data_channel_problems(members, "with the newcomer"));
 }
 
 TEST_CASE("mesh: a peer that does not come back after a server restart is dropped after the grace, and later joins afresh") {
@@ -440,7 +439,7 @@ TEST_CASE("mesh: a peer that does not come back after a server restart is droppe
   w.run_for(10000);
   // Kept (media flows) while it may yet come back.
   for (auto* p : rest) CHECK(p->events_of<PeerLeftEvent>().empty());
-  CHECK_CLEAN(w.chat_problems(people, "while one is away"));
+  CHECK_CLEAN(w.data_channel_problems(people, "while one is away"));
   w.run_for(10000);  // past the 15 s grace after their welcome
   for (auto* p : rest) {
     const auto left = p->events_of<PeerLeftEvent>();
@@ -457,7 +456,7 @@ TEST_CASE("mesh: a peer that does not come back after a server restart is droppe
   CHECK_MESSAGE(run_until_meshed(w, people, 40000) >= 0, lines(w.mesh_problems(people)));
   CHECK(stuck->id() != stuck_id);
   CHECK(stuck->events_of<Welcomed>().back().how == "rejoined");
-  CHECK_CLEAN(w.chat_problems(people, "back"));
+  CHECK_CLEAN(w.data_channel_problems(people, "back"));
 }
 
 TEST_CASE("mesh: signals to a peer not back yet wait for it: a screen shared meanwhile reaches it, on the same connections") {
@@ -477,7 +476,7 @@ TEST_CASE("mesh: signals to a peer not back yet wait for it: a screen shared mea
     CHECK(p->pcs_created == 2);
     CHECK(p->events_of<PeerLeftEvent>().empty());
   }
-  CHECK_CLEAN(w.chat_problems(people, "after the screen share"));
+  CHECK_CLEAN(w.data_channel_problems(people, "after the screen share"));
 }
 
 TEST_CASE("mesh: a restart that outlasts the grace: everyone rejoins under a new id and every connection is rebuilt") {
@@ -495,7 +494,7 @@ TEST_CASE("mesh: a restart that outlasts the grace: everyone rejoins under a new
     CHECK(p->pcs_closed == 2);
     for (const auto& s : p->core().peers()) CHECK(s.peer != ids[p->name()]);
   }
-  CHECK_CLEAN(w.chat_problems(people, "rebuilt"));
+  CHECK_CLEAN(w.data_channel_problems(people, "rebuilt"));
 }
 
 TEST_CASE("mesh: ICE fails during a long network cut; ICE restarts recover the same connections") {
@@ -525,7 +524,7 @@ TEST_CASE("mesh: ICE restarts that keep failing end in a fresh peer connection")
   CHECK(restarts >= 3);
   CHECK(people[0]->pcs_created + people[1]->pcs_created == 2 + 2 + 2);  // one fresh connection at each end
   CHECK(people[2]->pcs_created == 2);
-  CHECK_CLEAN(w.chat_problems(people, "fresh"));
+  CHECK_CLEAN(w.data_channel_problems(people, "fresh"));
 }
 
 TEST_CASE("mesh: a peer that stays unreachable is shown so, retried slowly, and the rest stay connected") {
@@ -655,7 +654,7 @@ TEST_CASE("mesh: a renegotiation whose answer is lost is made again, also in Chr
     CHECK(took < 12000);  // … at once
     CHECK_CLEAN(w.mesh_problems(people));
     for (auto* p : people) CHECK(p->pcs_created == 1);
-    CHECK_CLEAN(w.chat_problems(people, "camera off"));
+    CHECK_CLEAN(w.data_channel_problems(people, "camera off"));
   }
 }
 
@@ -673,7 +672,7 @@ TEST_CASE("mesh: a slow first answer is waited for, not rolled back") {
   CHECK(took > 9000);
   CHECK(took < 10000);  // as soon as the answer is there: no second round
   for (auto* p : people) CHECK(p->pcs_created == 1);
-  CHECK_CLEAN(w.chat_problems(people, "slow"));
+  CHECK_CLEAN(w.data_channel_problems(people, "slow"));
 }
 
 TEST_CASE("mesh: tracks added, replaced and removed renegotiate as needed, connections stay up") {
@@ -751,7 +750,7 @@ TEST_CASE("mesh: a muted microphone or a camera turned off shows at every other 
   CHECK(last_media(*people[3], *people[0])->audio);
 
   // Camera off, then a shared screen: that is live. Sharing stops: the camera is still off.
-  people[1]->set_track("video", "P1-screen");
+  people[1]->set_track("screen", "P1-screen");
   w.run_for(500);
   CHECK(people[1]->sends_live("video"));
   CHECK_CLEAN(w.media_problems(people));

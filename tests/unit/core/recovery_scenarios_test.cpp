@@ -143,7 +143,7 @@ TEST_CASE("recovery: a pair whose ICE fails everywhere is unreachable, retries w
   CHECK(state_of(a, b_id) == "connected");
   CHECK(state_of(b, a_id) == "connected");
   CHECK(unreachable_reports(a, b_id) == 1);
-  CHECK(w.chat_problems(people, "healed").empty());
+  CHECK(w.data_channel_problems(people, "healed").empty());
 }
 
 TEST_CASE("recovery: an unreachable pair retries at once on fresh ICE servers, or on a network change") {

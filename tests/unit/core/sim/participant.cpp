@@ -46,10 +46,13 @@ void Participant::join(const std::string& meeting) {
   });
 }
 
-// What the shim does before handing a track to the core: a new track is enabled.
+// What the shim does before handing a track to the core: a new track is
+// enabled; a shared screen ("screen") is sent as video.
 void Participant::give_track(const std::string& kind, const std::string& track) {
-  if (!track.empty()) local_tracks[kind].emplace(track, true);
-  current_track[kind] = track;
+  const std::string sent_as = kind == "screen" ? "video" : kind;
+  if (!track.empty()) local_tracks[sent_as].emplace(track, true);
+  if (kind == "screen") screens.insert(track);
+  current_track[sent_as] = track;
 }
 
 bool Participant::sends_live(const std::string& kind) const {
@@ -70,10 +73,6 @@ bool Participant::mark_verified(const std::string& peer) {
   bool marked = false;
   feed([&](Client& c, double t) { marked = c.mark_verified(t, peer); });
   return marked;
-}
-
-void Participant::chat(const std::string& text, const std::string& to) {
-  feed([&](Client& c, double t) { c.send_chat(t, text, to); });
 }
 
 void Participant::set_track(const std::string& kind, const std::string& track) {
@@ -259,7 +258,8 @@ void Participant::carry_out(Output& output) {
       });
     });
   } else if (auto* o = std::get_if<SetTrackEnabled>(&output)) {
-    for (auto& [track, enabled] : local_tracks[std::string(to_string(o->kind))]) enabled = o->enabled;
+    for (auto& [track, enabled] : local_tracks[std::string(to_string(o->kind))])
+      if (!screens.count(track)) enabled = o->enabled;
   } else if (auto* o = std::get_if<StartTimer>(&output)) {
     const int id = o->timer;
     if (timers.count(id)) anomalies.push_back("timer id reused: " + std::to_string(id));

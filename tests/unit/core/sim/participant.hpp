@@ -39,7 +39,6 @@ class Participant : public PcListener {
   // ---- the app
   void join(const std::string& meeting);
   void leave();
-  void chat(const std::string& text, const std::string& to = {});
   void set_track(const std::string& kind, const std::string& track);
   void set_muted(const std::string& kind, bool muted);
   void set_uplink_budget(int kbps);
@@ -70,6 +69,7 @@ class Participant : public PcListener {
   // web/meshmeet.js), and the one each kind sends now ("" = none).
   std::map<std::string, std::map<std::string, bool>> local_tracks;
   std::map<std::string, std::string> current_track;
+  std::set<std::string> screens;  // video tracks given as a shared screen: set-track-enabled leaves them alone
   // The peers receive a live track of this kind: one is set and enabled.
   bool sends_live(const std::string& kind) const;
   std::vector<std::string> anomalies;

@@ -146,21 +146,48 @@ std::vector<std::string> World::media_problems(const std::vector<Participant*>& 
   return problems;
 }
 
-std::vector<std::string> World::chat_problems(const std::vector<Participant*>& members, const std::string& tag) {
-  for (Participant* p : members) p->chat(tag + " from " + p->name());
-  run_for(1000);
+std::vector<std::string> World::data_channel_problems(const std::vector<Participant*>& members, const std::string& when) {
   std::vector<std::string> problems;
-  for (Participant* q : members) {
-    for (Participant* p : members) {
-      if (p == q) continue;
-      // Any id p has had: a message sent around a rejoin may carry the old one.
-      std::set<std::string> ids;
-      for (const auto& w : p->events_of<meshmeet::core::Welcomed>()) ids.insert(w.self);
-      int got = 0;
-      for (const auto& c : q->events_of<ChatReceived>())
-        if (ids.count(c.from) && c.text == tag + " from " + p->name() && !c.direct) ++got;
-      if (got != 1)
-        problems.push_back(q->name() + " received '" + tag + "' from " + p->name() + " " + std::to_string(got) + " times");
+  // The kind each member turns off and on (or on and off), in the members' order.
+  std::vector<std::pair<Participant*, std::string>> flipped;
+  for (Participant* p : members) {
+    auto has = [&](const char* kind) { return p->current_track.count(kind) && !p->current_track.at(kind).empty(); };
+    if (has("audio") || has("video"))
+      flipped.emplace_back(p, has("audio") ? "audio" : "video");
+    else
+      problems.push_back(when + ": " + p->name() + " has no microphone or camera to turn off");
+  }
+  // The peer-media events q received from p (under any id p has had: a
+  // message sent around a rejoin may carry the old one).
+  auto heard = [](Participant* q, Participant* p) {
+    std::set<std::string> ids;
+    for (const auto& w : p->events_of<Welcomed>()) ids.insert(w.self);
+    std::vector<PeerMediaChanged> out;
+    for (const auto& m : q->events_of<PeerMediaChanged>())
+      if (ids.count(m.peer)) out.push_back(m);
+    return out;
+  };
+  for (int round = 0; round < 2; ++round) {
+    std::map<std::pair<Participant*, Participant*>, std::size_t> before;  // (q, p) → events so far
+    for (Participant* q : members)
+      for (Participant* p : members)
+        if (p != q) before[{q, p}] = heard(q, p).size();
+    for (auto& [p, kind] : flipped) p->set_muted(kind, p->sends_live(kind));  // off if on, on if off
+    run_for(500);
+    for (Participant* q : members) {
+      for (auto& [p, kind] : flipped) {
+        if (p == q) continue;
+        const auto events = heard(q, p);
+        const std::size_t got = events.size() - before[{q, p}];
+        const std::string change = p->name() + "'s " + (kind == "audio" ? "microphone" : "camera") + " going " +
+                                   (p->sends_live(kind) ? "on" : "off");
+        if (got != 1) {
+          problems.push_back(when + ": " + q->name() + " heard of " + change + " " + std::to_string(got) + " times");
+          continue;
+        }
+        const bool said = kind == "audio" ? events.back().audio : events.back().video;
+        if (said != p->sends_live(kind)) problems.push_back(when + ": " + q->name() + " was told the opposite of " + change);
+      }
     }
   }
   return problems;

@@ -49,8 +49,12 @@ class World {
   // Each member's latest peer-media from every other member says what that
   // member sends: a live (set and enabled) microphone and camera track.
   std::vector<std::string> media_problems(const std::vector<Participant*>& members);
-  // Each member sends a chat to everyone; every other member receives it.
-  std::vector<std::string> chat_problems(const std::vector<Participant*>& members, const std::string& tag);
+  // Each pair's data channel carries the core's messages now, both ways:
+  // every member turns its microphone off (its camera without one) and on
+  // again, and each time every other member receives exactly one peer-media
+  // from it saying so. Takes 1 s; every member ends as it began. `when`
+  // starts each problem.
+  std::vector<std::string> data_channel_problems(const std::vector<Participant*>& members, const std::string& when);
 
  private:
   std::uint64_t seed_;
