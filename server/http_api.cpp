@@ -1,16 +1,13 @@
 #include "server/http_api.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <sstream>
 
 #include <openssl/crypto.h>
 
 #include "protocol/messages.hpp"
 #include "server/log.hpp"
+#include "server/static_site.hpp"
 
 namespace meshmeet::server {
 
@@ -20,21 +17,6 @@ namespace {
 
 constexpr int kMeetingIdBits = 130;  // 26 base32 characters
 constexpr std::size_t kMaxUserAgent = 512;
-
-std::string_view content_type(std::string_view path) {
-  auto dot = path.rfind('.');
-  std::string_view ext = dot == std::string_view::npos ? "" : path.substr(dot);
-  if (ext == ".html") return "text/html; charset=utf-8";
-  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
-  if (ext == ".css") return "text/css; charset=utf-8";
-  if (ext == ".json") return "application/json";
-  if (ext == ".wasm") return "application/wasm";
-  if (ext == ".svg") return "image/svg+xml";
-  if (ext == ".png") return "image/png";
-  if (ext == ".ico") return "image/x-icon";
-  if (ext == ".ts") return "text/plain; charset=utf-8";
-  return "application/octet-stream";
-}
 
 bool equal_secret(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
@@ -312,53 +294,17 @@ HttpResponse HttpApi::get_meeting(const HttpRequest& req, std::string_view id) {
   return res;
 }
 
-// The web app: `/` and `/m/ID` (the protocol's pages) and its files. Those
-// pages, or a file that exists, asked with another method than GET or HEAD
-// are 405; a path that names nothing is 404 whatever the method.
+// The web app (static_site.hpp): a page or file that exists asked with
+// another method than GET or HEAD is 405; a path that names nothing is 404
+// whatever the method.
 HttpResponse HttpApi::static_file(const HttpRequest& req, std::string_view path) {
-  const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
-  std::string file;
-  if (path == "/" || (path.rfind("/m/", 0) == 0 && protocol::is_meeting_id(path.substr(3)))) {
-    if (!get) return not_allowed(req, "GET, HEAD");
-    file = "/index.html";  // the app opens the meeting itself, known or not
-  } else {
-    // Only plain names: no dot-files, no parent steps, no encoded tricks.
-    bool ok = path.size() > 1 && path.size() < 256;
-    for (std::size_t i = 0; ok && i < path.size(); ++i) {
-      char c = path[i];
-      ok = std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '_' || c == '.';
-      if (c == '.' && i > 0 && path[i - 1] == '/') ok = false;
-    }
-    if (!ok) return error(ErrorCode::NotFound, "not found", req.version(), req.keep_alive());
-    file = std::string(path);
+  StaticReply reply = serve_static(config_.static_dir, req, path);
+  switch (reply.kind) {
+    case StaticReply::Kind::Found: return std::move(reply.response);
+    case StaticReply::Kind::MethodNotAllowed: return not_allowed(req, "GET, HEAD");
+    case StaticReply::Kind::NotFound: break;
   }
-  const std::string full = config_.static_dir + file;
-  struct stat st;
-  if (::stat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-    return error(ErrorCode::NotFound, "not found", req.version(), req.keep_alive());
-  if (!get) return not_allowed(req, "GET, HEAD");
-  std::ifstream in(full, std::ios::binary);
-  std::ostringstream body;
-  body << in.rdbuf();
-
-  HttpResponse res{http::status::ok, req.version()};
-  res.set(http::field::content_type, content_type(file));
-  res.set("X-Content-Type-Options", "nosniff");
-  // Meeting links are secrets: never leak them to other sites.
-  res.set("Referrer-Policy", "no-referrer");
-  if (file == "/index.html") {
-    res.set(http::field::cache_control, "no-cache");
-    res.set("Content-Security-Policy",
-            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ws: wss:; "
-            "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; style-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'");
-  } else {
-    res.set(http::field::cache_control, "no-cache");
-  }
-  res.keep_alive(req.keep_alive());
-  res.body() = body.str();
-  res.prepare_payload();
-  return res;
+  return error(ErrorCode::NotFound, "not found", req.version(), req.keep_alive());
 }
 
 void HttpApi::sweep(TimePoint now) {

@@ -25,6 +25,7 @@ import { ROOT, SERVER_BIN, sleep, withTimeout, waitFor } from '../support/wait.m
 import * as server from '../support/server.mjs';
 import { tempDir } from '../support/server.mjs';
 import { FIREFOX_FAKE_MEDIA_PREFS } from '../support/firefox.mjs';
+import { buildWeb } from '../../tools/build-web.mjs';
 
 export { ROOT, sleep, withTimeout, waitFor, tempDir };
 export const BIN = SERVER_BIN;
@@ -165,25 +166,30 @@ export async function startServer(args = [], opts = {}) {
 }
 
 /**
- * The server serves <binary dir>/../web, a copy of web/app made by the build.
- * Testing a stale copy would test the wrong page: fail early and say how to
- * refresh it (set MESHMEET_ALLOW_STALE_WEB=1 to skip the check).
+ * The server serves <binary dir>/../web, built from web/app and dist/ by
+ * the web_app target (tools/build-web.mjs). Testing a stale build would test
+ * the wrong page: fail early and say how to refresh it (set
+ * MESHMEET_ALLOW_STALE_WEB=1 to skip the check). The served index.html names
+ * every file by a hash of its content and of what it imports, so building
+ * again into a scratch folder and comparing index.html compares everything.
  */
+let servedAppChecked = false;
 function checkServedAppIsCurrent() {
-  if (process.env.MESHMEET_ALLOW_STALE_WEB) return;
+  if (process.env.MESHMEET_ALLOW_STALE_WEB || servedAppChecked) return;
   const served = join(dirname(BIN), '..', 'web');
   const source = join(ROOT, 'web', 'app');
   if (!existsSync(served) || !existsSync(source)) return;
-  const stale = readdirSync(source).filter((f) => {
-    try {
-      return !readFileSync(join(served, f)).equals(readFileSync(join(source, f)));
-    } catch {
-      return true;
-    }
-  });
-  if (!existsSync(join(served, 'lib', 'meshmeet.js'))) stale.push('lib/meshmeet.js (the npm package)');
-  if (stale.length)
-    throw new Error(`the server would serve an old copy of the app (${stale.join(', ')} differ from web/app/): ` +
+  const scratch = tempDir('meshmeet-web-');
+  let current = false;
+  try {
+    buildWeb(source, join(ROOT, 'dist'), scratch);
+    current = readFileSync(join(scratch, 'index.html')).equals(readFileSync(join(served, 'index.html')));
+  } catch {
+    current = false;
+  }
+  servedAppChecked = current;
+  if (!current)
+    throw new Error(`the server would serve an old build of the app (web/app/ or dist/ changed since): ` +
       `run \`cmake --build ${join(dirname(BIN), '..')} --target web_app\` first`);
 }
 

@@ -422,8 +422,9 @@ describe('before and around the meeting (Chromium)', () => {
     const early = await newChromiumParticipant(browser, 'Early');
     await early.page.goto(url);
     await waitFor(() => buttonVisible(early, 'Join'), 10000, 'the lobby, while the server is up');
-    // The lobby loads the client core ahead of "Join": what fails below is the join itself.
-    await waitFor(() => early.page.evaluate(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/meshmeet-core.wasm'))),
+    // The lobby loads the client core ahead of "Join" (its content-hashed
+    // .wasm): what fails below is the join itself.
+    await waitFor(() => early.page.evaluate(() => performance.getEntriesByType('resource').some((e) => /\/meshmeet-core\.[0-9a-f]+\.wasm$/.test(e.name))),
       10000, 'the lobby to have loaded the client core');
     const home = await newChromiumParticipant(browser, 'Home');
     await home.page.goto(`${srv.url}/`);

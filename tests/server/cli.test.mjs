@@ -264,10 +264,10 @@ test('without --static the web app is found next to the binary (<bin>/../web) fr
   }
 });
 
-test('the built server serves the built app (web/app copied to <build>/web) from another working directory', T, async (t) => {
+test('the built server serves the built app (web/app built into <build>/web) from another working directory', T, async (t) => {
   const builtIndex = join(dirname(BIN), '..', 'web', 'index.html');
   if (!existsSync(builtIndex)) {
-    t.skip(`no web app built next to ${BIN} (the web_app target copies it to ${dirname(dirname(BIN))}/web)`);
+    t.skip(`no web app built next to ${BIN} (the web_app target builds it into ${dirname(dirname(BIN))}/web)`);
     return;
   }
   const s = await startServer(['--resume-grace', '1'], { cwd: elsewhere() });

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "temp_dir.hpp"
 #include "protocol/messages.hpp"
 #include "seeded_random.hpp"
 #include "server/http_api.hpp"
@@ -107,23 +108,6 @@ std::vector<std::string> keys_of(const json& object) {
 }
 
 // A scratch directory, removed at the end of the test.
-struct TempDir {
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "meshmeet-http-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  void write(const std::string& name, const std::string& content) const {
-    std::filesystem::create_directories(std::filesystem::path(path + name).parent_path());
-    std::ofstream(path + name, std::ios::binary) << content;
-  }
-  std::string path;
-};
-
 }  // namespace
 
 // ---- POST /api/meetings ------------------------------------------------------

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "temp_dir.hpp"
 #include "protocol/messages.hpp"
 #include "server/meeting_store.hpp"
 #include "server/secrets.hpp"
@@ -20,19 +21,6 @@ using namespace meshmeet::server;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "meshmeet-store-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string path;
-};
 
 std::unique_ptr<MeetingStore> open_ok(const std::string& path, bool read_only = false) {
   std::string error;

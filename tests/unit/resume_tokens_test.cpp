@@ -12,21 +12,13 @@
 #include <sstream>
 #include <string>
 
+#include "temp_dir.hpp"
 #include "seeded_random.hpp"
 #include "server/resume_tokens.hpp"
 
 using namespace meshmeet::server;
 
 namespace {
-
-struct TempDir {
-  TempDir() {
-    char pattern[] = "/tmp/meshmeet-keys-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
-  std::string path;
-};
 
 std::string read(const std::string& path) {
   std::ifstream in(path);
