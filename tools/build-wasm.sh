@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the client core to WebAssembly (build-wasm/) and assembles the npm
-# package's files in dist/: meshmeet.js, app-data.js, index.d.ts, meshmeet-core.{mjs,wasm}.
+# package's files in dist/: web/*.js (meshmeet.js, the entry, and the modules
+# it imports), index.d.ts, meshmeet-core.{mjs,wasm}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs  # Debian's emscripten needs acorn from here
@@ -11,4 +12,4 @@ fi
 cmake --build build-wasm -j"$jobs"
 mkdir -p dist
 cp build-wasm/dist/meshmeet-core.mjs build-wasm/dist/meshmeet-core.wasm dist/
-cp web/meshmeet.js web/app-data.js web/index.d.ts dist/
+cp web/*.js web/index.d.ts dist/

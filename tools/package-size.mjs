@@ -17,8 +17,13 @@ export const BUDGET = 150 * 1024;
 const FILES = [
   ['meshmeet-core.wasm', '`meshmeet-core.wasm`'],
   ['meshmeet-core.mjs', '`meshmeet-core.mjs` (Emscripten loader + Embind)'],
-  ['meshmeet.js', '`meshmeet.js` (the shim and public API)'],
-  ['app-data.js', '`app-data.js` (app data framing, imported by the shim)'],
+  ['meshmeet.js', '`meshmeet.js` (the package entry)'],
+  ['meeting-api.js', '`meeting-api.js` (joinMeeting and Meeting)'],
+  ['browser-objects.js', '`browser-objects.js` (the core\'s outputs on WebRTC objects)'],
+  ['server-http.js', '`server-http.js` (createMeeting, getMeeting, lookups)'],
+  ['core-loader.js', '`core-loader.js` (loads the core)'],
+  ['errors.js', '`errors.js` (MeshmeetError and its codes)'],
+  ['app-data.js', '`app-data.js` (app data framing)'],
 ];
 
 /** Each shipped file's size raw and gzip -9, from `dist` (default: the checkout's dist/). */

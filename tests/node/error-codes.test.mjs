@@ -5,7 +5,7 @@
 //   core::PeerState, SessionState, TrustState, QualityLevel: the states
 //     'peer-state', 'state', 'verification-code' and 'quality' carry —
 // against the JS lists a client sees them through: the unions of
-// web/index.d.ts and the set web/meshmeet.js turns into typed errors. A code
+// web/index.d.ts and the set web/errors.js turns into typed errors. A code
 // or state added in C++ and forgotten here would reach apps untyped (a
 // server code as 'server-error').
 //
@@ -48,7 +48,7 @@ function declared(name) {
 }
 
 function shimCodes() {
-  const js = read('web/meshmeet.js');
+  const js = read('web/errors.js');
   const list = js.slice(js.indexOf('const ERROR_CODES = new Set(['), js.indexOf(']);', js.indexOf('const ERROR_CODES')));
   return [...list.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]);
 }
@@ -62,7 +62,7 @@ test('every error code a client can get is a typed ErrorCode, in index.d.ts and 
   const shim = new Set(shimCodes());
   for (const code of [...server.filter((c) => !NOT_FOR_CLIENTS.has(c)), ...core]) {
     assert.ok(dts.has(code), `${code} is missing from ErrorCode in web/index.d.ts`);
-    assert.ok(shim.has(code), `${code} is missing from ERROR_CODES in web/meshmeet.js`);
+    assert.ok(shim.has(code), `${code} is missing from ERROR_CODES in web/errors.js`);
   }
   assert.deepEqual([...shim].sort(), [...dts].sort(), 'the shim and index.d.ts list the same codes');
   const known = new Set([...server, ...core, ...SHIM_ONLY]);
@@ -92,7 +92,7 @@ test('CoreOptions in index.d.ts are the options the core reads, less those joinM
   const dts = read('web/index.d.ts');
   const body = dts.slice(dts.indexOf('export interface CoreOptions {'), dts.indexOf('\n}\n', dts.indexOf('export interface CoreOptions {')));
   const typed = [...body.matchAll(/^ {2}(\w+)\?: number;$/gm)].map((m) => m[1]);
-  const js = read('web/meshmeet.js');
+  const js = read('web/meeting-api.js');
   const own = js.slice(js.indexOf('const JOIN_OPTIONS_NOT_CORE = {'), js.indexOf('};', js.indexOf('const JOIN_OPTIONS_NOT_CORE')));
   const joins = [...own.matchAll(/^ {2}(\w+):/gm)].map((m) => m[1]);
   assert.deepEqual([...typed, ...joins].sort(), [...core].sort(), 'CoreOptions + the shim\'s own = the core\'s options');

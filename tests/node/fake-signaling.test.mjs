@@ -138,12 +138,12 @@ function timerProblems(recs) {
   for (const r of recs) {
     const m = r.meeting;
     if (!m._client) {
-      if (m._timers.size) problems.push(`${r.name}: disposed, but the shim still holds ${m._timers.size} timers`);
+      if (m._browser._timers.size) problems.push(`${r.name}: disposed, but the shim still holds ${m._browser._timers.size} timers`);
       continue;
     }
     const core = m._client.activeTimerCount();
     const purposes = JSON.parse(m._client.snapshot()).timers.sort();
-    if (core !== m._timers.size) problems.push(`${r.name}: the core runs ${core} timers, the shim ${m._timers.size}`);
+    if (core !== m._browser._timers.size) problems.push(`${r.name}: the core runs ${core} timers, the shim ${m._browser._timers.size}`);
     if (core !== purposes.length) problems.push(`${r.name}: activeTimerCount ${core}, snapshot ${purposes}`);
     const want = ['heartbeat-ping', 'server-silence', ...(m.peers.size ? ['stats'] : [])].sort();
     if (JSON.stringify(purposes) !== JSON.stringify(want)) problems.push(`${r.name}: timers ${purposes.join(', ')} (want ${want.join(', ')})`);
@@ -162,7 +162,7 @@ async function assertNoStrayTimers(recs, ms = 3000) {
 async function leaveAll(net, recs) {
   await assertNoStrayTimers(recs);
   await withTimeout(Promise.all(recs.map((r) => r.meeting.leave())), 5000, 'everyone to leave');
-  for (const r of recs) assert.equal(r.meeting._timers.size, 0, `${r.name}: no shim timer after leave`);
+  for (const r of recs) assert.equal(r.meeting._browser._timers.size, 0, `${r.name}: no shim timer after leave`);
   for (const r of recs) assert.equal(r.meeting.state, 'left', `${r.name} ends in state left`);
   await waitFor(() => net.openPcs().length === 0, 2000, 'every fake connection to close', {
     describe: () => net.openPcs().map((pc) => `open: ${pc.owner} #${pc.fakeId}`).join('\n'),

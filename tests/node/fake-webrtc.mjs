@@ -2,7 +2,7 @@
 // RTCRtpSender, MediaStream(Track) and a simulated network that "connects"
 // two fake peer connections once their descriptions and ICE candidates fit.
 //
-// It implements the parts of webrtc-pc the meshmeet shim (web/meshmeet.js)
+// It implements the parts of webrtc-pc the meshmeet shim (web/browser-objects.js)
 // relies on, with the spec's rules where they matter to perfect negotiation:
 //
 // - an operations chain: createOffer/createAnswer/setLocalDescription/

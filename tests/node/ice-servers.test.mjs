@@ -64,7 +64,7 @@ test('a peer connection the browser refuses to create does not cost the rest of 
   assert.ok(thrown.length >= 4, `${thrown.length} refusals reported`);
   assert.ok(['unreachable', 'retrying'].includes(a.peerState(b.id)), `A sees B ${a.peerState(b.id)}`);
   assert.equal(a.meeting.state, 'joined', 'the meeting itself goes on');
-  assert.deepEqual(a.meeting._timers.size, a.meeting._client.activeTimerCount(), "the shim's timers are the core's");
+  assert.deepEqual(a.meeting._browser._timers.size, a.meeting._client.activeTimerCount(), "the shim's timers are the core's");
 });
 
 test('a peer connection refused once: the fresh one connects', T, async () => {

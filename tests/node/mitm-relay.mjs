@@ -380,7 +380,7 @@ class ImpersonatingLeg {
     this.used = false;  // a description was made or applied on it
     this.outbox = [];   // [label, data] waiting for that channel to open
     const pc = new this.pair.RTCPeerConnection({ iceServers: [] });
-    // What web/meshmeet.js opens with every connection: the core's channel and app data's two.
+    // What web/browser-objects.js opens with every connection: the core's channel and app data's two.
     const channels = [pc.createDataChannel('meshmeet', { negotiated: true, id: 0 }), ...Object.values(openAppChannels(pc))];
     pc.onconnectionstatechange = () => this.onConnectionState(pc);
     for (const channel of channels) {

@@ -1,5 +1,5 @@
 // The device's network changed (issue 10): the browser fires `online` on the
-// window, the shim (web/meshmeet.js) feeds it to the core (networkChanged),
+// window, the shim (web/meeting-api.js) feeds it to the core (networkChanged),
 // and the core restarts ICE on every live pair at once, and retries an
 // unreachable peer at once instead of after its backoff. Through the built
 // package (dist/) against the real server, with the fake RTCPeerConnection

@@ -55,7 +55,11 @@ test('npm pack yields a tarball with only dist files, package.json and README', 
   const listed = await run('tar', ['-tzf', tarball]);
   assert.equal(listed.code, 0);
   const entries = listed.stdout.split('\n').filter(Boolean).sort();
-  const required = ['package/dist/app-data.js', 'package/dist/index.d.ts', 'package/dist/meshmeet-core.mjs', 'package/dist/meshmeet-core.wasm', 'package/dist/meshmeet.js', 'package/package.json'];
+  const required = [
+    'package/dist/app-data.js', 'package/dist/browser-objects.js', 'package/dist/core-loader.js', 'package/dist/errors.js',
+    'package/dist/index.d.ts', 'package/dist/meeting-api.js', 'package/dist/meshmeet-core.mjs', 'package/dist/meshmeet-core.wasm',
+    'package/dist/meshmeet.js', 'package/dist/server-http.js', 'package/package.json',
+  ];
   for (const f of required) assert.ok(entries.includes(f), `the tarball has ${f}`);
   const extra = entries.filter((e) => !required.includes(e) && !/^package\/(README|LICENSE)(\.md)?$/i.test(e));
   assert.deepEqual(extra, [], 'nothing but dist files, package.json and README/LICENSE');
@@ -64,7 +68,10 @@ test('npm pack yields a tarball with only dist files, package.json and README', 
 
 test('the .wasm and the JS it ships: sizes raw and gzip, within 150 KB gzip together', T, (t) => {
   const { files, raw, gzip } = measure(DIST);
-  assert.deepEqual(files.map((f) => f.file), ['meshmeet-core.wasm', 'meshmeet-core.mjs', 'meshmeet.js', 'app-data.js']);
+  assert.deepEqual(files.map((f) => f.file), [
+    'meshmeet-core.wasm', 'meshmeet-core.mjs', 'meshmeet.js', 'meeting-api.js', 'browser-objects.js', 'server-http.js', 'core-loader.js',
+    'errors.js', 'app-data.js',
+  ]);
   for (const f of files) t.diagnostic(`${f.file}: ${f.raw} bytes raw, ${f.gzip} bytes gzip`);
   t.diagnostic(`wasm + js: ${raw} bytes raw, ${gzip} bytes gzip (${(gzip / 1024).toFixed(1)} KiB)`);
   assert.equal(BUDGET, 150 * 1024);

@@ -1,6 +1,6 @@
 // The meeting: joining, what the package's events show, the control bar
-// (microphone, camera, screen, hand, reactions, chat, people, devices), the
-// side panels, keyboard shortcuts, and leaving.
+// (microphone, camera, screen, hand, reactions, chat, people, devices),
+// keyboard shortcuts, and leaving. The side panels and menus are panels.js.
 
 import { joinMeeting } from '/lib/meshmeet.js';
 import { ACCESSIBLE, setText, t } from '/i18n.js';
@@ -8,7 +8,8 @@ import { $, show, toast, banner, announce, copy, describeError, showRelayBadge, 
 import { canPickSpeaker, fillDevicePicker, measureLevel, openDevice, rememberDevice, savedDevices, VOICE_LEVEL } from '/media.js';
 import { unwatchAllSpeaking, watchSpeaking } from '/speaking.js';
 import { chatMessage, handMessage, reactionMessage, readMessage, REACTIONS, MAX_CHAT_CHARS } from '/room-messages.js';
-import { addChat, chatRead, clearChat } from '/chat.js';
+import { addChat, clearChat } from '/chat.js';
+import { closeAllPanels, closePopover, togglePanel, togglePopover } from '/panels.js';
 import { clearPeople, removePerson, updatePerson } from '/people.js';
 import {
   addTile, removeTile, removeAllTiles, tileOf, allTiles, fitPicture, layout, screenShared, showHand, floatReaction,
@@ -311,66 +312,18 @@ for (const [emoji, name] of Object.entries(REACTIONS)) {
 }
 $('react-button').onclick = () => togglePopover('reactions');
 
-// ---- side panels (chat, people) and popovers (reactions, devices) -----------
+// ---- side panels and menus (panels.js) ------------------------------------------
 
-const PANELS = { chat: ['chat-panel', 'chat-button', 'chat-input'], people: ['people-panel', 'people-button', 'people-title'] };
-
-function togglePanel(which) {
-  const [panelId, buttonId, focusId] = PANELS[which];
-  const opening = $(panelId).hidden;
-  for (const [other, [otherPanel, otherButton]] of Object.entries(PANELS)) {
-    const open = other === which && opening;
-    $(otherPanel).hidden = !open;
-    $(otherButton).setAttribute('aria-expanded', String(open));
-  }
-  document.body.classList.toggle('panel-open', opening);
-  if (opening) {
-    if (which === 'chat') chatRead();
-    $(focusId).focus();
-  } else {
-    $(buttonId).focus();  // back where the person was
-  }
-}
 $('chat-button').onclick = () => togglePanel('chat');
 $('people-button').onclick = () => togglePanel('people');
 $('chat-peek').onclick = () => togglePanel('chat');
 for (const close of document.querySelectorAll('[data-close-panel]')) close.onclick = () => togglePanel(close.dataset.closePanel);
 
-const POPOVERS = { reactions: ['reactions-menu', 'react-button'], devices: ['devices-menu', 'devices-button'] };
-
-function togglePopover(which) {
-  const [menuId] = POPOVERS[which];
-  if ($(menuId).hidden) openPopover(which);
-  else closePopover(which);
-}
-function openPopover(which) {
-  for (const other of Object.keys(POPOVERS)) if (other !== which) closePopover(other, { keepFocus: true });
-  const [menuId, buttonId] = POPOVERS[which];
-  $(menuId).hidden = false;
-  $(buttonId).setAttribute('aria-expanded', 'true');
-  if (which === 'devices') fillDevicesMenu();
-  $(menuId).querySelector('button, select')?.focus();
-}
-function closePopover(which, { keepFocus = false } = {}) {
-  const [menuId, buttonId] = POPOVERS[which];
-  if ($(menuId).hidden) return;
-  const hadFocus = $(menuId).contains(document.activeElement);
-  $(menuId).hidden = true;
-  $(buttonId).setAttribute('aria-expanded', 'false');
-  if (hadFocus && !keepFocus) $(buttonId).focus();
-}
-addEventListener('keydown', (event) => {
-  if (event.key !== 'Escape') return;
-  for (const which of Object.keys(POPOVERS)) closePopover(which);
-});
-addEventListener('pointerdown', (event) => {
-  for (const [which, [menuId, buttonId]] of Object.entries(POPOVERS))
-    if (!$(menuId).contains(event.target) && !$(buttonId).contains(event.target)) closePopover(which, { keepFocus: true });
-});
-
 // ---- devices during the meeting ------------------------------------------------
 
-$('devices-button').onclick = () => togglePopover('devices');
+$('devices-button').onclick = () => {
+  if (togglePopover('devices')) fillDevicesMenu();
+};
 
 async function fillDevicesMenu() {
   const current = (track) => track?.getSettings().deviceId;
@@ -455,17 +408,6 @@ listenForShortcuts({
 
 // ---- leaving -----------------------------------------------------------------------
 
-// The side panels and menus closed, as a new meeting starts.
-function closeEverything() {
-  for (const [panelId, buttonId] of Object.values(PANELS)) {
-    $(panelId).hidden = true;
-    $(buttonId).setAttribute('aria-expanded', 'false');
-  }
-  document.body.classList.remove('panel-open');
-  for (const which of Object.keys(POPOVERS)) closePopover(which, { keepFocus: true });
-  closeHelp();
-}
-
 // Whether the person vouched for the peer's code (Meeting.markVerified).
 // Verified: a mark by the name, the code put away. Changed: they had, and
 // this connection shows another code (a fresh connection, or a middleman):
@@ -508,7 +450,8 @@ export async function endMeeting(what, options) {
   $('self-video').srcObject = null;
   clearChat();
   clearPeople();
-  closeEverything();
+  closeAllPanels();
+  closeHelp();
   banner(null);
   if (what) hooks.showMessage(what, options);
   await left;
