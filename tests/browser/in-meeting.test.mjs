@@ -6,7 +6,8 @@
 // screen pinned for the others, full screen, switching camera, microphone
 // and speaker mid-meeting, the lobby's microphone level, what a screen reader
 // is told, and all of it in Simplified Chinese. Screenshots go to
-// docs/screenshots/.
+// docs/screenshots/ (lobby, people panel, hand and reactions, chat, spotlight,
+// shortcuts).
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,6 +77,8 @@ describe('in the meeting (Chromium)', () => {
       levels.push(await meter.evaluate((m) => m.value));
       return levels.some((v) => v >= 0.4) && levels.some((v) => v < 0.2);
     }, 10000, 'the microphone level to move with the beeps', { every: 60, describe: () => levels.slice(-20).join(' ') });
+    await fillLabelled(alice, 'Your name', 'Alice');
+    await screenshot(alice, 'lobby.png');
   });
 
   it('three join; the people panel lists everyone, you first, connected', TEST, async () => {
