@@ -18,7 +18,7 @@ const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"]+/gi;
 const TRAILING = /[.,;:!?)\]}'»」。，]+$/u;
 
 /** `text` as nodes: its web addresses as links opening in a new tab, the rest as text. */
-export function linkified(text) {
+function linkified(text) {
   const out = document.createDocumentFragment();
   let at = 0;
   for (const match of text.matchAll(URL_IN_TEXT)) {

@@ -37,11 +37,6 @@ export function clearPeople() {
   render();
 }
 
-/** Whether the person's hand is up (`id` null: yours). */
-export function handRaised(id) {
-  return people.get(id ?? SELF)?.hand ?? false;
-}
-
 export function render() {
   const list = $('people-list');
   list.replaceChildren();

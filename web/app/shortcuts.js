@@ -4,16 +4,6 @@
 
 import { $ } from '/view.js';
 
-/** key → what it does: the translation key of its description. */
-export const SHORTCUTS = [
-  ['m', 'shortcutMute'],
-  ['v', 'shortcutCamera'],
-  ['c', 'shortcutChat'],
-  ['p', 'shortcutPeople'],
-  ['h', 'shortcutHand'],
-  ['?', 'shortcutHelp'],
-];
-
 function typing(target) {
   return target instanceof HTMLElement && (target.isContentEditable || target.matches('input, textarea, select'));
 }

@@ -16,7 +16,6 @@ const screensUnpinned = new Set();
 
 export const tileOf = (peerId) => tiles.get(peerId) ?? null;
 export const allTiles = () => tiles.values();
-export const tileCount = () => tiles.size;
 
 // How a picture fills its tile. A camera fills it, cut at the edges as in
 // every video call; a shared screen (peer-media says which; data-screen) is
