@@ -47,6 +47,7 @@ Exit exit_for(DisconnectReason reason) {
 std::string_view to_string(ParticipantSession::State state) {
   switch (state) {
     case ParticipantSession::State::Unjoined: return "unjoined";
+    case ParticipantSession::State::Joining: return "joining";
     case ParticipantSession::State::Joined: return "joined";
     case ParticipantSession::State::Closing: return "closing";
     case ParticipantSession::State::Gone: return "gone";
@@ -159,8 +160,7 @@ void ParticipantSession::on_message(std::string_view text, TimePoint now) {
   // `data` bytes go out as they came.
   if (auto signal = protocol::scan_signal(text)) {
     if (state_ != State::Joined) return send_error(ErrorCode::NotJoined, "join a meeting first", "signal");
-    if (auto e = services_.rooms.signal(id_, signal->to, signal->data)) send_error(e->code, e->message, "signal");
-    return;
+    return services_.rooms.signal(id_, signal->to, signal->data);
   }
   auto parsed = protocol::parse_client_message_document(text);
   if (!parsed.ok()) return send_error(parsed.error().code, parsed.error().message, parsed.error().ref);
@@ -171,32 +171,35 @@ void ParticipantSession::on_message(std::string_view text, TimePoint now) {
     return socket_.send(make_message(protocol::serialize(protocol::ServerMessage{protocol::Pong{ping->t}})));
   if (state_ != State::Joined)
     return send_error(ErrorCode::NotJoined, "join a meeting first", protocol::type_name(message));
-  if (auto* signal = std::get_if<protocol::Signal>(&message)) {
-    if (auto e = services_.rooms.signal(id_, *signal)) send_error(e->code, e->message, "signal");
-    return;
-  }
+  if (auto* signal = std::get_if<protocol::Signal>(&message)) return services_.rooms.signal(id_, *signal);
   if (std::holds_alternative<protocol::Leave>(message)) end(DisconnectReason::Left, now);
 }
 
 void ParticipantSession::join(const protocol::Join& join, TimePoint now) {
-  if (state_ == State::Joined) return send_error(ErrorCode::AlreadyJoined, "this connection has joined already", "join");
-  std::optional<MeetingRecord> meeting;
-  if (protocol::is_meeting_id(join.meeting)) {
-    // A live room knows its meeting: only the first join reads the database.
-    meeting = services_.rooms.live_meeting(join.meeting);
-    if (!meeting)
-      if (auto stored = services_.store.find(join.meeting)) {
-        meeting = MeetingRecord{join.meeting, stored->name, stored->relay_only};
-        services_.store.touch(join.meeting, services_.unix_now());  // in use again: --meeting-ttl counts from now
-      }
+  if (state_ != State::Unjoined)
+    return send_error(ErrorCode::AlreadyJoined, "this connection has joined already", "join");
+  state_ = State::Joining;
+  join_asked_ = now;
+  services_.rooms.join(id_, join, host_, now);
+}
+
+bool ParticipantSession::on_joined(const JoinOutcome& outcome, TimePoint now) {
+  if (state_ != State::Joining) return false;  // ended while the registry answered
+  if (outcome.error) {
+    state_ = State::Unjoined;  // the socket stays open, as for any failed join
+    send_error(outcome.error->code, outcome.error->message, "join");
+    return true;
   }
-  if (!meeting) return send_error(ErrorCode::MeetingNotFound, "no such meeting", "join");
-  auto outcome = services_.rooms.join(id_, *meeting, join, host_, now);
-  if (outcome.error) return send_error(outcome.error->code, outcome.error->message, "join");
   state_ = State::Joined;
-  self_ = std::move(outcome.self);
+  self_ = outcome.self;
   deadlines_.joined(now);
   if (outcome.resumed) ++services_.metrics.resumes;
+  services_.metrics.join_latency(now - join_asked_);
+  return true;
+}
+
+void ParticipantSession::on_refused(const protocol::Error& error) {
+  if (open()) send_error(error.code, error.message, error.ref);
 }
 
 }  // namespace meshmeet::server

@@ -20,7 +20,6 @@
 #include "server/clock.hpp"
 #include "server/connection_deadlines.hpp"
 #include "server/ice_servers.hpp"
-#include "server/meeting_store.hpp"
 #include "server/message_rate_limit.hpp"
 #include "server/metrics.hpp"
 #include "server/room_registry.hpp"
@@ -49,12 +48,10 @@ class SessionSocket {
 // What every session shares: the server's parts, by reference.
 struct SessionServices {
   RoomRegistry& rooms;
-  MeetingStore& store;
   Metrics& metrics;
   const IceServerList& ice;
   const ConnectionTimeouts& timeouts;
   double msg_rate;  // --msg-rate: messages per second, burst 4×
-  std::function<std::int64_t()> unix_now;  // the wall clock: when a meeting was last used
 };
 
 // How the socket ended under the session, as the transport saw it.
@@ -70,6 +67,7 @@ class ParticipantSession {
  public:
   enum class State : std::uint8_t {
     Unjoined,  // open, no welcome yet
+    Joining,   // a join asked of the registry, its answer not back yet
     Joined,    // a participant of a meeting
     Closing,   // ended; our close frame is queued or sent
     Gone,      // ended; the socket is torn down or going
@@ -80,7 +78,7 @@ class ParticipantSession {
   ParticipantSession(const SessionServices& services, SessionSocket& socket, ConnId id, std::string host, TimePoint now);
 
   State state() const { return state_; }
-  bool open() const { return state_ == State::Unjoined || state_ == State::Joined; }
+  bool open() const { return state_ == State::Unjoined || state_ == State::Joining || state_ == State::Joined; }
   ConnId id() const { return id_; }
 
   // ---- from the transport
@@ -94,6 +92,13 @@ class ParticipantSession {
   void heard(TimePoint now) { deadlines_.heard(now); }
   void on_socket_end(SocketEnd how, TimePoint now);
   void ping_finished() { deadlines_.ping_finished(); }
+
+  // ---- from the registry, through the transport
+  // The answer to our join; false when the session has ended meanwhile (the
+  // registry then takes the seat back).
+  bool on_joined(const JoinOutcome& outcome, TimePoint now);
+  // A signal of ours the registry could not relay.
+  void on_refused(const protocol::Error& error);
   // Heartbeat, join deadline, fresh ICE servers; returns when to tick next.
   TimePoint tick(TimePoint now);
   // The server drains: close with 1001 (the slot is held, for a resume elsewhere).
@@ -117,6 +122,7 @@ class ParticipantSession {
   std::string host_;
   std::string self_;  // the peer id, once joined: TURN usernames carry it
   State state_ = State::Unjoined;
+  TimePoint join_asked_{};  // for the join latency: from the join read to its answer
   ConnectionDeadlines deadlines_;
   MessageRateLimit rate_;
 };

@@ -90,8 +90,23 @@ LocalRoomRegistry::Member* LocalRoomRegistry::find_by_conn(Room& room, ConnId co
   return nullptr;
 }
 
-JoinOutcome LocalRoomRegistry::join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join,
-                                    std::string_view client_host, TimePoint now) {
+void LocalRoomRegistry::join(ConnId conn, const protocol::Join& join, std::string_view client_host, TimePoint now) {
+  answer(conn, admit(conn, join, client_host, now));
+}
+
+void LocalRoomRegistry::answer(ConnId conn, const JoinOutcome& outcome) {
+  if (!delivery_.joined(conn, outcome) && !outcome.error) remove(conn, LeaveReason::Disconnected);
+}
+
+JoinOutcome LocalRoomRegistry::admit(ConnId conn, const protocol::Join& join, std::string_view client_host, TimePoint now) {
+  std::optional<MeetingRecord> found;
+  if (protocol::is_meeting_id(join.meeting)) {
+    // A live room knows its meeting: only the first join reads the store.
+    found = live_meeting(join.meeting);
+    if (!found && settings_.find_meeting) found = settings_.find_meeting(join.meeting);
+  }
+  if (!found) return {Error{ErrorCode::MeetingNotFound, "no such meeting", "join"}, false, {}};
+  const MeetingRecord& meeting = *found;
   const Digest key = sha256(meeting.id);
 
   if (join.resume) {
@@ -144,15 +159,15 @@ void LocalRoomRegistry::broadcast(Room& room, const Member& except, Message mess
     if (&m != &except && m.conn != 0) delivery_.send(m.conn, message);
 }
 
-std::optional<Error> LocalRoomRegistry::signal(ConnId from, std::string_view to, std::string_view data) {
+void LocalRoomRegistry::signal(ConnId from, std::string_view to, std::string_view data) {
   auto it = by_conn_.find(from);
-  if (it == by_conn_.end()) return Error{ErrorCode::NotJoined, "join a meeting first", "signal"};
+  if (it == by_conn_.end()) return delivery_.refused(from, Error{ErrorCode::NotJoined, "join a meeting first", "signal"});
   Room& room = *it->second;
   Member* sender = find_by_conn(room, from);
   Member* target = nullptr;
   for (auto& m : room.members)
     if (m.id == to && &m != sender) target = &m;
-  if (!target) return Error{ErrorCode::UnknownPeer, "no such peer in this meeting", "signal"};
+  if (!target) return delivery_.refused(from, Error{ErrorCode::UnknownPeer, "no such peer in this meeting", "signal"});
 
   Message message = make_message(protocol::serialize_signal_from(sender->id, data));
   if (target->conn != 0) {
@@ -164,7 +179,6 @@ std::optional<Error> LocalRoomRegistry::signal(ConnId from, std::string_view to,
   } else {
     ++dropped_held_signals_;  // the resumed client renegotiates anyway
   }
-  return std::nullopt;
 }
 
 void LocalRoomRegistry::erase_member(Room& room, std::size_t index, LeaveReason reason) {

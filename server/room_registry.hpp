@@ -2,10 +2,13 @@
 // where each relayed message goes. Participants live here and nowhere else;
 // nothing about them reaches disk or logs.
 //
-// RoomRegistry is the seam for scale-out: this process's in-memory registry
-// now, a Redis-backed one (shared rosters, pub/sub relays) next. The registry
-// owns no sockets and reads no clock: it is told what happened and when, and
-// asks its Delivery to carry messages out.
+// RoomRegistry is the seam for scale-out: this process's in-memory registry,
+// or a Redis-backed one shared by several processes (server/redis_room_registry).
+// Its answers are asynchronous: what a join or a relay comes to reaches the
+// transport through Delivery, by connection id, at once (here) or once
+// Redis has answered (there). The registry owns no sockets and reads no
+// clock: it is told what happened and when, and asks its Delivery to carry
+// messages out.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +31,12 @@ namespace meshmeet::server {
 using ConnId = std::uint64_t;                          // one WebSocket connection; 0 = none
 using Message = std::shared_ptr<const std::string>;    // one serialized message, shared by its recipients
 
+struct JoinOutcome {
+  std::optional<protocol::Error> error;  // set when the join was refused
+  bool resumed = false;
+  std::string self;                      // the participant's peer id, when joined
+};
+
 // What the registry asks of the transport, which owns the sockets.
 class Delivery {
  public:
@@ -36,6 +45,12 @@ class Delivery {
   // The connection's participant was taken over by a resume on another
   // socket: close it without telling anyone.
   virtual void retire(ConnId conn) = 0;
+  // The answer to one join(): seated, or refused with outcome.error. False when the connection has ended since
+  // it asked: the registry then takes the seat back (the others hear
+  // peer-left, for they may have heard peer-joined).
+  virtual bool joined(ConnId conn, const JoinOutcome& outcome) = 0;
+  // A signal from `conn` that could not be relayed (unknown-peer).
+  virtual void refused(ConnId conn, const protocol::Error& error) = 0;
 };
 
 struct MeetingRecord {
@@ -50,6 +65,10 @@ struct MeetingRecord {
 // needs is its own, the registry still reads none.
 using IceServersFor = std::function<std::string(std::string_view peer_id, std::string_view client_host)>;
 
+// The meeting store, for a meeting no live room knows: the first join
+// reads it (and marks it used, for --meeting-ttl). nullopt: no such meeting.
+using FindMeeting = std::function<std::optional<MeetingRecord>(std::string_view meeting_id)>;
+
 struct RoomSettings {
   std::size_t room_cap = 8;
   Duration resume_grace = seconds(15);
@@ -57,6 +76,7 @@ struct RoomSettings {
   std::size_t held_queue_bytes = 512 * 1024;     // …and their total size
   std::string ice_servers = "[]";                // welcome.iceServers, JSON, when ice_servers_for is unset
   IceServersFor ice_servers_for;                 // welcome.iceServers per participant
+  FindMeeting find_meeting;                      // LocalRoomRegistry: where meetings are; unset: none exist
   std::uint32_t heartbeat_interval_ms = 10000;
   std::uint32_t heartbeat_timeout_ms = 30000;
   // Signs resume tokens; its previous key reads the tokens the process
@@ -66,12 +86,6 @@ struct RoomSettings {
   // Tokens signed with the previous key are taken back until then: the
   // resume grace that follows the restart, which ended their connections.
   TimePoint earlier_tokens_until{};
-};
-
-struct JoinOutcome {
-  std::optional<protocol::Error> error;  // set when the join was refused
-  bool resumed = false;
-  std::string self;                      // the participant's peer id, when joined
 };
 
 // What happened during expire(): slots whose grace ran out.
@@ -84,22 +98,20 @@ class RoomRegistry {
  public:
   virtual ~RoomRegistry() = default;
 
-  // `meeting` exists (the caller asked the store). On success the welcome
-  // (with a fresh resume token: the earlier ones stop working), then any
-  // signals queued for a resumed slot, go to `conn`, and everyone else hears
-  // peer-joined (not for a resume, except one from before a restart: the
-  // others must learn that the id they knew is back). `client_host` is the Host
-  // header of the connection's upgrade, for the ICE servers it is handed.
-  virtual JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join,
-                           std::string_view client_host, TimePoint now) = 0;
-  JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& j, TimePoint now) {
-    return join(conn, meeting, j, {}, now);
-  }
+  // Joins `join.meeting` (meeting-not-found unless the store has it). The
+  // answer goes to Delivery::joined; on success the welcome (with a fresh
+  // resume token: the earlier ones stop working), then any signals queued
+  // for a resumed slot, go to `conn`, and everyone else hears peer-joined
+  // (not for a resume, except one from before a restart: the others must
+  // learn that the id they knew is back). `client_host` is the Host header
+  // of the connection's upgrade, for the ICE servers it is handed.
+  virtual void join(ConnId conn, const protocol::Join& join, std::string_view client_host, TimePoint now) = 0;
 
-  // Relays to a peer of the sender's meeting; errors are unknown-peer.
-  // `data` is a JSON object's text, spliced unchanged into what `to` gets.
-  virtual std::optional<protocol::Error> signal(ConnId from, std::string_view to, std::string_view data) = 0;
-  std::optional<protocol::Error> signal(ConnId from, const protocol::Signal& s) { return signal(from, s.to, s.data); }
+  // Relays to a peer of the sender's meeting; an unknown peer goes to
+  // Delivery::refused. `data` is a JSON object's text, spliced unchanged
+  // into what `to` gets.
+  virtual void signal(ConnId from, std::string_view to, std::string_view data) = 0;
+  void signal(ConnId from, const protocol::Signal& s) { signal(from, s.to, s.data); }
 
   // A clean departure (leave, close frame, removal): the others hear at once.
   virtual void remove(ConnId conn, protocol::LeaveReason reason) = 0;
@@ -139,11 +151,9 @@ class LocalRoomRegistry final : public RoomRegistry {
  public:
   LocalRoomRegistry(RoomSettings settings, Delivery& delivery, RandomSource& random);
 
-  using RoomRegistry::join;
-  JoinOutcome join(ConnId conn, const MeetingRecord& meeting, const protocol::Join& join, std::string_view client_host,
-                   TimePoint now) override;
+  void join(ConnId conn, const protocol::Join& join, std::string_view client_host, TimePoint now) override;
   using RoomRegistry::signal;
-  std::optional<protocol::Error> signal(ConnId from, std::string_view to, std::string_view data) override;
+  void signal(ConnId from, std::string_view to, std::string_view data) override;
   void remove(ConnId conn, protocol::LeaveReason reason) override;
   void hold(ConnId conn, protocol::LeaveReason reason, TimePoint now) override;
   ExpireOutcome expire(TimePoint now) override;
@@ -178,8 +188,11 @@ class LocalRoomRegistry final : public RoomRegistry {
   Member* find_by_conn(Room& room, ConnId conn);
   // A token the process before this one issued, to a participant not back yet.
   std::optional<ResumeClaim> from_before_restart(const MeetingRecord& meeting, const std::string& token, TimePoint now) const;
+  JoinOutcome admit(ConnId conn, const protocol::Join& join, std::string_view client_host, TimePoint now);
   JoinOutcome seat(ConnId conn, const MeetingRecord& meeting, const std::string& name, const ResumeClaim* back,
                    std::string_view client_host);
+  // Tells the transport; false (the connection has gone) takes the seat back.
+  void answer(ConnId conn, const JoinOutcome& outcome);
   // A new resume token for `member`, which replaces its current one.
   std::string issue_token(Room& room, Member& member);
   void welcome(Room& room, Member& member, const std::string& token, std::string_view client_host);

@@ -100,6 +100,12 @@ class WebSocketConnection final : public Connection,
     if (session_) session_->retire(Clock::now());
   }
 
+  bool joined(const JoinOutcome& outcome) override { return session_ && session_->on_joined(outcome, Clock::now()); }
+
+  void refused(const protocol::Error& error) override {
+    if (session_) session_->on_refused(error);
+  }
+
   TimePoint tick(TimePoint now) override { return session_ ? session_->tick(now) : TimePoint::max(); }
 
   // An upgrade under way when the drain begins is closed once it completes.
@@ -189,10 +195,7 @@ class WebSocketConnection final : public Connection,
       return session_->on_binary(now);
     }
     auto data = buffer_.cdata();
-    const bool was_joined = session_->state() == ParticipantSession::State::Joined;
     session_->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()), now);
-    if (!was_joined && session_->state() == ParticipantSession::State::Joined)
-      server_.metrics().join_latency(Clock::now() - now);  // from the join read to the welcome queued
     release_buffer();
     // Once closing, the close handshake reads by itself: a read of ours
     // racing it can leave both waiting on each other.
@@ -515,6 +518,16 @@ RoomSettings room_settings(const Config& c, const IceServerList* ice, std::optio
   return s;
 }
 
+RoomSettings with_store(RoomSettings settings, MeetingStore& store) {
+  settings.find_meeting = [&store](std::string_view id) -> std::optional<MeetingRecord> {
+    auto stored = store.find(id);
+    if (!stored) return std::nullopt;
+    store.touch(id, static_cast<std::int64_t>(std::time(nullptr)));
+    return MeetingRecord{std::string(id), stored->name, stored->relay_only};
+  };
+  return settings;
+}
+
 Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore> store, std::unique_ptr<GeoIp> geoip,
                std::optional<asio::ssl::context> tls, const RoomRegistryFactory& make_rooms,
                std::optional<ResumeKeys> resume_keys)
@@ -525,9 +538,9 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       tls_(std::move(tls)),
       timeouts_(connection_timeouts(config_)),
       ice_(ice_server_settings(config_), [] { return static_cast<std::int64_t>(std::time(nullptr)); }),
-      rooms_(make_rooms(room_settings(config_, &ice_, std::move(resume_keys), Clock::now()), *this, random_)),
-      session_services_{*rooms_, *store_, metrics_, ice_, timeouts_, config_.msg_rate,
-                        [] { return static_cast<std::int64_t>(std::time(nullptr)); }},
+      rooms_(make_rooms(with_store(room_settings(config_, &ice_, std::move(resume_keys), Clock::now()), *store_), *this,
+                        random_)),
+      session_services_{*rooms_, metrics_, ice_, timeouts_, config_.msg_rate},
       api_(config_, *store_, *rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
       acceptor_(io),
       metrics_acceptor_(io),
@@ -877,6 +890,16 @@ void Server::send(ConnId conn, Message message) {
 void Server::retire(ConnId conn) {
   auto it = connections_.find(conn);
   if (it != connections_.end()) it->second->retire();
+}
+
+bool Server::joined(ConnId conn, const JoinOutcome& outcome) {
+  auto it = connections_.find(conn);
+  return it != connections_.end() && it->second->joined(outcome);
+}
+
+void Server::refused(ConnId conn, const protocol::Error& error) {
+  auto it = connections_.find(conn);
+  if (it != connections_.end()) it->second->refused(error);
 }
 
 std::pair<ConnId, std::size_t> Server::attach(Connection* connection, const std::string& ip) {

@@ -66,6 +66,8 @@ class Connection : public OpenSocket {
  public:
   virtual void send(Message message) = 0;
   virtual void retire() = 0;                // replaced by a resume elsewhere: close silently
+  virtual bool joined(const JoinOutcome& outcome) = 0;  // the registry's answer to its join
+  virtual void refused(const protocol::Error& error) = 0;  // a signal it could not relay
   // Heartbeat and join timeout; returns when the connection next needs a
   // tick (TimePoint::max() when never again).
   virtual TimePoint tick(TimePoint now) = 0;
@@ -103,6 +105,8 @@ class Server final : public Delivery {
   // Delivery
   void send(ConnId conn, Message message) override;
   void retire(ConnId conn) override;
+  bool joined(ConnId conn, const JoinOutcome& outcome) override;
+  void refused(ConnId conn, const protocol::Error& error) override;
 
   // For connections.
   const Config& config() const { return config_; }
@@ -192,6 +196,9 @@ class Server final : public Delivery {
 // are taken back for the resume grace after `started`.
 RoomSettings room_settings(const Config& config, const IceServerList* ice = nullptr,
                            std::optional<ResumeKeys> resume_keys = std::nullopt, TimePoint started = {});
+// The database behind a lone server's registry: the first join of a room
+// reads the meeting, which counts as used from then on (--meeting-ttl).
+RoomSettings with_store(RoomSettings settings, MeetingStore& store);
 // The ICE servers as the flags give them; the wall clock mints credentials.
 IceServerSettings ice_server_settings(const Config& config);
 // A connection's join timeout and heartbeat as the flags give them.

@@ -14,6 +14,7 @@ packages=(
   sqlite3 openssl            # test helpers: inspect the db, make a TLS cert
   dpkg-dev                   # npm run package: dpkg-shlibdeps for the .deb's Depends
   coturn nftables iproute2   # the network lab (tests/network): TURN, NAT routers, namespaces
+  libhiredis-dev redis-server  # --redis: several server processes; the cluster tests start their own redis-server
 )
 
 missing=()

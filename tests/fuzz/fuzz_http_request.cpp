@@ -42,6 +42,8 @@ class NullDelivery final : public Delivery {
  public:
   void send(ConnId, Message) override {}
   void retire(ConnId) override {}
+  bool joined(ConnId, const JoinOutcome&) override { return true; }
+  void refused(ConnId, const proto::Error&) override {}
 };
 
 // splitmix64: deterministic, never repeats an id within a run.
@@ -206,8 +208,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const TimePoint now = TimePoint{} + std::chrono::hours(1);
   for (const Config* config : {&w.open_config, &w.locked_config}) {
     NullDelivery delivery;
-    LocalRoomRegistry rooms(RoomSettings{}, delivery, w.random);
-    rooms.join(1, MeetingRecord{kKnownId, "known"}, proto::Join{kKnownId, "someone", std::nullopt}, now);
+    RoomSettings settings;
+    settings.find_meeting = [](std::string_view id) -> std::optional<MeetingRecord> {
+      if (id != kKnownId) return std::nullopt;
+      return MeetingRecord{kKnownId, "known"};
+    };
+    LocalRoomRegistry rooms(settings, delivery, w.random);
+    rooms.join(1, proto::Join{kKnownId, "someone", std::nullopt}, {}, now);
     Metrics metrics;
     HttpApi api(*config, *w.store, rooms, nullptr, metrics, w.random,
                 [&] { return Gauges{1, rooms.participant_count(), rooms.active_meetings(), 0}; });

@@ -13,6 +13,7 @@
 #include "protocol/messages.hpp"
 #include "seeded_random.hpp"
 #include "server/participant_session.hpp"
+#include "server/server.hpp"
 
 using namespace meshmeet::server;
 namespace proto = meshmeet::protocol;
@@ -53,8 +54,8 @@ struct World final : Delivery {
     REQUIRE(store->create(m, error));
     RoomSettings settings;
     settings.resume_grace = seconds(15);
-    rooms = std::make_unique<LocalRoomRegistry>(settings, *this, random);
-    services = std::make_unique<SessionServices>(SessionServices{*rooms, *store, metrics, ice, timeouts, 50, [] { return std::int64_t{1800000000}; }});
+    rooms = std::make_unique<LocalRoomRegistry>(with_store(settings, *store), *this, random);
+    services = std::make_unique<SessionServices>(SessionServices{*rooms, metrics, ice, timeouts, 50});
   }
 
   struct Conn {
@@ -76,6 +77,8 @@ struct World final : Delivery {
   }
   void send(ConnId conn, Message message) override { conns.at(conn - 1)->socket.send(std::move(message)); }
   void retire(ConnId conn) override { conns.at(conn - 1)->session->retire(now); }
+  bool joined(ConnId conn, const JoinOutcome& outcome) override { return conns.at(conn - 1)->session->on_joined(outcome, now); }
+  void refused(ConnId conn, const proto::Error& error) override { conns.at(conn - 1)->session->on_refused(error); }
 
   // What the others heard about `who`: the reasons of peer-left messages.
   std::vector<proto::LeaveReason> departures_seen_by(const Conn& c) const {

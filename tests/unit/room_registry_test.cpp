@@ -36,6 +36,11 @@ class RecordingDelivery final : public Delivery {
     sent.push_back({conn, *message});
   }
   void retire(ConnId conn) override { retired.push_back(conn); }
+  bool joined(ConnId conn, const JoinOutcome& outcome) override {
+    answers.emplace_back(conn, outcome);
+    return !gone.count(conn);
+  }
+  void refused(ConnId conn, const proto::Error& error) override { refusals.emplace_back(conn, error); }
 
   std::vector<std::string> to(ConnId conn) const {
     std::vector<std::string> out;
@@ -60,6 +65,9 @@ class RecordingDelivery final : public Delivery {
 
   std::vector<Sent> sent;
   std::vector<ConnId> retired;
+  std::vector<std::pair<ConnId, JoinOutcome>> answers;   // Delivery::joined, in order
+  std::vector<std::pair<ConnId, proto::Error>> refusals;  // Delivery::refused, in order
+  std::set<ConnId> gone;                                  // connections that ended before their answer
 };
 
 // Time only moves when a test says so.
@@ -77,6 +85,25 @@ T as(const proto::ServerMessage& m) {
 const MeetingRecord kMeeting{"abcdefghijklmnopqrstuvwxyz", "Standup"};
 const MeetingRecord kOther{"zyxwvutsrqponmlkjihgfedcba", "Other"};
 
+// The meeting store the registry reads: every meeting a test joins is in it.
+std::vector<MeetingRecord>& stored_meetings() {
+  static std::vector<MeetingRecord> meetings{kMeeting, kOther};
+  return meetings;
+}
+void store(const MeetingRecord& meeting) {
+  for (auto& m : stored_meetings())
+    if (m.id == meeting.id) return void(m = meeting);
+  stored_meetings().push_back(meeting);
+}
+RoomSettings with_store(RoomSettings s) {
+  s.find_meeting = [](std::string_view id) -> std::optional<MeetingRecord> {
+    for (const auto& m : stored_meetings())
+      if (m.id == id) return m;
+    return std::nullopt;
+  };
+  return s;
+}
+
 struct Joined {
   ConnId conn;
   std::string id;
@@ -85,14 +112,34 @@ struct Joined {
 };
 
 struct Fixture {
-  explicit Fixture(RoomSettings s = RoomSettings{}) : settings(std::move(s)) {
+  explicit Fixture(RoomSettings s = RoomSettings{}) : settings(with_store(std::move(s))) {
     rooms = std::make_unique<LocalRoomRegistry>(settings, delivery, random);
+  }
+
+  // One join's answer (the registry gives exactly one per join).
+  JoinOutcome attempt(ConnId conn, const MeetingRecord& meeting, const proto::Join& join, std::string_view host = {}) {
+    store(meeting);
+    const std::size_t before = delivery.answers.size();
+    rooms->join(conn, join, host, clock.now);
+    REQUIRE(delivery.answers.size() == before + 1);
+    CHECK(delivery.answers.back().first == conn);
+    return delivery.answers.back().second;
+  }
+
+  // A relay's refusal, if any.
+  std::optional<proto::Error> relay(ConnId from, const proto::Signal& signal) {
+    const std::size_t before = delivery.refusals.size();
+    rooms->signal(from, signal);
+    if (delivery.refusals.size() == before) return std::nullopt;
+    REQUIRE(delivery.refusals.size() == before + 1);
+    CHECK(delivery.refusals.back().first == from);
+    return delivery.refusals.back().second;
   }
 
   // A fresh join that must succeed; returns who joined as seen in its welcome.
   Joined join(ConnId conn, const std::string& name, const MeetingRecord& meeting = kMeeting) {
     const std::size_t before = delivery.sent.size();
-    auto outcome = rooms->join(conn, meeting, proto::Join{meeting.id, name, std::nullopt}, clock.now);
+    auto outcome = attempt(conn, meeting, proto::Join{meeting.id, name, std::nullopt});
     REQUIRE_MESSAGE(!outcome.error, "join refused: " << outcome.error->code);
     CHECK_FALSE(outcome.resumed);
     REQUIRE(delivery.sent.size() > before);
@@ -105,7 +152,7 @@ struct Fixture {
 
   JoinOutcome resume(ConnId conn, const std::string& token, const MeetingRecord& meeting = kMeeting,
                      const std::string& name = "") {
-    return rooms->join(conn, meeting, proto::Join{meeting.id, name, token}, clock.now);
+    return attempt(conn, meeting, proto::Join{meeting.id, name, token});
   }
 
   // A resume that must succeed; returns the welcome it got.
@@ -120,7 +167,7 @@ struct Fixture {
   }
 
   std::optional<proto::Error> signal(const Joined& from, const std::string& to, const std::string& data) {
-    return rooms->signal(from.conn, proto::Signal{to, data});
+    return relay(from.conn, proto::Signal{to, data});
   }
 
   RoomSettings settings;
@@ -235,7 +282,7 @@ TEST_CASE("registry: meeting-full at the cap, held slots included") {
   const auto ada = f.join(1, "Ada");
   const auto bob = f.join(2, "Bob");
   f.delivery.clear();
-  auto outcome = f.rooms->join(3, kMeeting, proto::Join{kMeeting.id, "Cy", std::nullopt}, f.clock.now);
+  auto outcome = f.attempt(3, kMeeting, proto::Join{kMeeting.id, "Cy", std::nullopt});
   REQUIRE(outcome.error.has_value());
   CHECK(outcome.error->code == ErrorCode::MeetingFull);
   CHECK(outcome.error->ref == "join");
@@ -244,7 +291,7 @@ TEST_CASE("registry: meeting-full at the cap, held slots included") {
 
   // A held slot still takes its seat.
   f.rooms->hold(bob.conn, LeaveReason::Disconnected, f.clock.now);
-  outcome = f.rooms->join(3, kMeeting, proto::Join{kMeeting.id, "Cy", std::nullopt}, f.clock.now);
+  outcome = f.attempt(3, kMeeting, proto::Join{kMeeting.id, "Cy", std::nullopt});
   REQUIRE(outcome.error.has_value());
   CHECK(outcome.error->code == ErrorCode::MeetingFull);
 
@@ -263,7 +310,7 @@ TEST_CASE("registry: a refused join into a new meeting leaves no empty room behi
   RoomSettings s;
   s.room_cap = 0;
   Fixture f(s);
-  auto outcome = f.rooms->join(1, kMeeting, proto::Join{kMeeting.id, "", std::nullopt}, f.clock.now);
+  auto outcome = f.attempt(1, kMeeting, proto::Join{kMeeting.id, "", std::nullopt});
   REQUIRE(outcome.error.has_value());
   CHECK(outcome.error->code == ErrorCode::MeetingFull);
   CHECK(f.rooms->active_meetings() == 0);
@@ -327,7 +374,7 @@ TEST_CASE("registry: unknown-peer for yourself, a stranger or someone in another
 TEST_CASE("registry: a connection that never joined cannot signal") {
   Fixture f;
   const auto ada = f.join(1, "Ada");
-  auto e = f.rooms->signal(99, proto::Signal{ada.id, "{}"});
+  auto e = f.relay(99, proto::Signal{ada.id, "{}"});
   REQUIRE(e.has_value());
   CHECK(e->code == ErrorCode::NotJoined);
 }
@@ -361,7 +408,7 @@ TEST_CASE("registry: remove tells the others with the reason; the last one out e
     REQUIRE(e.has_value());
     CHECK(e->code == ErrorCode::UnknownPeer);
     // Nor can it signal.
-    CHECK(code_of(f.rooms->signal(bob.conn, proto::Signal{ada.id, "{}"})) == ErrorCode::NotJoined);
+    CHECK(code_of(f.relay(bob.conn, proto::Signal{ada.id, "{}"})) == ErrorCode::NotJoined);
 
     f.rooms->remove(ada.conn, reason);
     CHECK(f.rooms->active_meetings() == 1);
@@ -518,7 +565,7 @@ TEST_CASE("registry: resume within the grace keeps the id, tells nobody, and del
   CHECK(as<proto::SignalFrom>(direct[0]).data == R"({"n":4})");
   // And the resumed participant can signal under its old id.
   f.delivery.clear();
-  CHECK_FALSE(f.rooms->signal(22, proto::Signal{cy.id, R"({"x":1})"}));
+  CHECK_FALSE(f.relay(22, proto::Signal{cy.id, R"({"x":1})"}));
   CHECK(as<proto::SignalFrom>(f.delivery.parsed_to(cy.conn).at(0)).from == bob.id);
 }
 
@@ -571,7 +618,7 @@ TEST_CASE("registry: bad-resume for an unknown token or another meeting's token"
   CHECK(f.rooms->participants(kMeeting.id) == 1);
   CHECK(f.rooms->participants(kOther.id) == 1);
   // The failed attempts did not bind connection 9 to anything.
-  CHECK(code_of(f.rooms->signal(9, proto::Signal{ada.id, "{}"})) == ErrorCode::NotJoined);
+  CHECK(code_of(f.relay(9, proto::Signal{ada.id, "{}"})) == ErrorCode::NotJoined);
   // The token still works in its own meeting.
   auto outcome = f.resume(10, other.token, kOther);
   CHECK_FALSE(outcome.error.has_value());
@@ -792,7 +839,7 @@ TEST_CASE("registry: every welcome (fresh and resumed) asks for the participant'
   Fixture f(s);
   const MeetingRecord relay{"relayrelayrelayrelayrelayr", "Private", true};
 
-  auto outcome = f.rooms->join(1, relay, proto::Join{relay.id, "Ada", std::nullopt}, "meet.example.org:8443", f.clock.now);
+  auto outcome = f.attempt(1, relay, proto::Join{relay.id, "Ada", std::nullopt}, "meet.example.org:8443");
   REQUIRE_FALSE(outcome.error);
   auto w = as<proto::Welcome>(proto::parse_server_message(f.delivery.to(1).at(0)).value());
   CHECK(outcome.self == w.self);
@@ -802,14 +849,14 @@ TEST_CASE("registry: every welcome (fresh and resumed) asks for the participant'
   CHECK(nlohmann::json::parse(w.ice_servers)[0]["username"] == "u-" + w.self);
 
   // A refused join mints nothing.
-  auto refused = f.rooms->join(2, relay, proto::Join{relay.id, "", std::string("not-a-token")}, "h", f.clock.now);
+  auto refused = f.attempt(2, relay, proto::Join{relay.id, "", std::string("not-a-token")}, "h");
   CHECK(refused.error);
   CHECK(refused.self.empty());
   CHECK(asked.size() == 1);
 
   // The resume gets its own, under the same peer id and the new socket's host.
   f.rooms->hold(1, LeaveReason::Disconnected, f.clock.now);
-  auto resumed = f.rooms->join(3, relay, proto::Join{relay.id, "", w.resume}, "[::1]:8080", f.clock.now);
+  auto resumed = f.attempt(3, relay, proto::Join{relay.id, "", w.resume}, "[::1]:8080");
   REQUIRE_FALSE(resumed.error);
   CHECK(resumed.resumed);
   CHECK(resumed.self == w.self);
@@ -854,7 +901,7 @@ struct Restart {
     RoomSettings s;
     s.resume_keys = keys;
     s.earlier_tokens_until = first.clock.now + s.resume_grace;
-    return s;
+    return with_store(s);
   }
   // The process restarts now: `second` knows nobody.
   void restart() {
@@ -898,7 +945,7 @@ TEST_CASE("registry: after a restart, participants come back under their ids and
 
   // Relays work under the old ids.
   r.second.delivery.clear();
-  CHECK_FALSE(r.second.rooms->signal(11, proto::Signal{bob.id, R"({"k":1})"}));
+  CHECK_FALSE(r.second.relay(11, proto::Signal{bob.id, R"({"k":1})"}));
   CHECK(as<proto::SignalFrom>(r.second.delivery.parsed_to(12).at(0)).from == ada.id);
 
   // The token each came back with is spent, so is the one they left with;
@@ -942,8 +989,9 @@ TEST_CASE("registry: after a restart, a token from before in time is refused whe
   s.resume_keys = third;
   RecordingDelivery delivery;
   LocalRoomRegistry rooms(s, delivery, r.second.random);
-  CHECK(code_of(rooms.join(13, kMeeting, proto::Join{kMeeting.id, "", ada.token}, r.second.clock.now).error) ==
-        ErrorCode::BadResume);
+  rooms.join(13, proto::Join{kMeeting.id, "", ada.token}, {}, r.second.clock.now);
+  REQUIRE(delivery.answers.size() == 1);
+  CHECK(code_of(delivery.answers[0].second.error) == ErrorCode::BadResume);
   // While the second process's token still works for Other.
   CHECK(r.second.resumed(14, other.token, kOther).self == other.id);
 }
@@ -963,4 +1011,34 @@ TEST_CASE("registry: after a restart, one whose seat was taken meanwhile is told
   CHECK(r.second.rooms->participants(kMeeting.id) == 2);
   r.second.rooms->remove(13, LeaveReason::Left);
   CHECK(r.second.resumed(12, bob.token).self == bob.id);  // the refusal did not spend the token
+}
+
+TEST_CASE("registry: a join answered after its connection ended gives the seat back, and the others hear it left") {
+  RoomSettings s;
+  s.room_cap = 2;
+  Fixture f(s);
+  const auto ada = f.join(1, "Ada");
+  f.delivery.clear();
+  f.delivery.gone.insert(2);  // Bob's socket ends while the registry seats him
+  auto outcome = f.attempt(2, kMeeting, proto::Join{kMeeting.id, "Bob", std::nullopt});
+  CHECK_FALSE(outcome.error);
+  CHECK(f.rooms->participants(kMeeting.id) == 1);
+  auto to_ada = f.delivery.parsed_to(ada.conn);
+  REQUIRE(to_ada.size() == 2);
+  const auto bob = as<proto::PeerJoined>(to_ada[0]).peer;
+  CHECK(as<proto::PeerLeft>(to_ada[1]).peer == bob.id);
+  // No ghost: the seat is free for the next one.
+  f.join(3, "Cy");
+}
+
+TEST_CASE("registry: a meeting the store does not have, or a malformed id, is meeting-not-found") {
+  Fixture f;
+  for (const std::string id : {"nosuchmeetingnosuchmeeting", "SHOUTING-IS-NOT-AN-ID-AT-ALL", "short"}) {
+    const std::size_t before = f.delivery.answers.size();
+    f.rooms->join(1, proto::Join{id, "Ada", std::nullopt}, {}, f.clock.now);
+    REQUIRE(f.delivery.answers.size() == before + 1);
+    CHECK(code_of(f.delivery.answers.back().second.error) == ErrorCode::MeetingNotFound);
+  }
+  CHECK(f.rooms->participant_count() == 0);
+  CHECK(f.delivery.sent.empty());
 }

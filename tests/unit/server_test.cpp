@@ -21,9 +21,9 @@ class FixedRooms final : public RoomRegistry {
  public:
   FixedRooms(RoomSettings settings, Delivery& delivery) : settings(std::move(settings)), delivery(delivery) {}
 
-  JoinOutcome join(ConnId, const MeetingRecord&, const proto::Join&, std::string_view, TimePoint) override { return {}; }
+  void join(ConnId, const proto::Join&, std::string_view, TimePoint) override {}
   using RoomRegistry::signal;
-  std::optional<proto::Error> signal(ConnId, std::string_view, std::string_view) override { return std::nullopt; }
+  void signal(ConnId, std::string_view, std::string_view) override {}
   void remove(ConnId, proto::LeaveReason) override {}
   void hold(ConnId, proto::LeaveReason, TimePoint) override {}
   ExpireOutcome expire(TimePoint) override { return {}; }
