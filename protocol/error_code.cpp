@@ -21,6 +21,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::MethodNotAllowed: return "method-not-allowed";
     case ErrorCode::ForbiddenOrigin: return "forbidden-origin";
     case ErrorCode::RelayUnavailable: return "relay-unavailable";
+    case ErrorCode::Unavailable: return "unavailable";
   }
   return "bad-message";
 }
@@ -37,6 +38,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::BadMessage:
     case ErrorCode::BadRequest:
     case ErrorCode::RelayUnavailable: return 400;
+    case ErrorCode::Unavailable: return 503;
     case ErrorCode::Unauthorized: return 401;
     case ErrorCode::ForbiddenOrigin: return 403;
     case ErrorCode::NotFound:

@@ -25,15 +25,16 @@ enum class ErrorCode {
   MethodNotAllowed,    // HTTP: route exists, method does not
   ForbiddenOrigin,     // WebSocket upgrade from an origin not on the allow-list
   RelayUnavailable,    // HTTP: a relay-only meeting asked of a server without TURN (v2)
+  Unavailable,         // a join the server cannot take now (Redis away, draining); HTTP 503 (v2)
 };
 
-inline constexpr std::array<ErrorCode, 17> kAllErrorCodes = {
+inline constexpr std::array<ErrorCode, 18> kAllErrorCodes = {
     ErrorCode::BadJson,         ErrorCode::BadMessage,         ErrorCode::BadRequest,
     ErrorCode::TooLarge,        ErrorCode::NotJoined,          ErrorCode::AlreadyJoined,
     ErrorCode::MeetingNotFound, ErrorCode::MeetingFull,        ErrorCode::UnknownPeer,
     ErrorCode::RateLimited,     ErrorCode::TooManyConnections, ErrorCode::BadResume,
     ErrorCode::Unauthorized,    ErrorCode::NotFound,           ErrorCode::MethodNotAllowed,
-    ErrorCode::ForbiddenOrigin, ErrorCode::RelayUnavailable,
+    ErrorCode::ForbiddenOrigin, ErrorCode::RelayUnavailable,   ErrorCode::Unavailable,
 };
 
 // The wire spelling, e.g. "meeting-not-found".

@@ -1,9 +1,13 @@
 #include "server/config.hpp"
 
+#include "server/redis_connection.hpp"
+
 #include "server/ice_servers.hpp"
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -158,6 +162,25 @@ const std::vector<Flag>& flags() {
          auto range = parse_address_range(v);
          if (!range) return "'" + v + "' is not an IP address or CIDR range";
          c.trusted_proxies.push_back(*range);
+         return std::string();
+       }},
+      {"redis", "URL",
+       "redis://[user:password@]host:port[/db]: share meetings, rosters, relays and audit with the other nodes "
+       "(default off: SQLite and memory)",
+       false,
+       [](Config& c, const std::string& v) {
+         auto url = redis::parse_url(v);
+         if (auto* why = std::get_if<std::string>(&url)) return *why;
+         c.redis = v;
+         return std::string();
+       }},
+      {"node-id", "NAME", "this node's name in the cluster: letters, digits and .:_- (default host:port)", false,
+       [](Config& c, const std::string& v) {
+         const bool ok = !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char ch) {
+           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':' || ch == '_' || ch == '-';
+         });
+         if (!ok) return "'" + v + "' is not a node name (1 to 64 letters, digits and .:_-)";
+         c.node_id = v;
          return std::string();
        }},
       {"log-level", "LEVEL", "debug, info, warn or error (default info)", false,
@@ -319,6 +342,8 @@ ParsedArgs parse_args(int argc, const char* const* argv, const char* (*env)(cons
     out.error = "--heartbeat-timeout must be longer than --heartbeat-interval";
   else if (c.turn_urls.empty() != c.turn_secret_file.empty())
     out.error = "--turn-url and --turn-secret-file go together";
+  else if (!c.node_id.empty() && c.redis.empty())
+    out.error = "--node-id names a node of a cluster: it needs --redis";
 
   const std::string dir = executable_dir();
   if (c.db.empty()) c.db = dir + "/../data/meshmeet.db";

@@ -48,6 +48,8 @@ struct Config {
   std::string turn_secret;                 // that file's contents, filled in by main; never logged
   std::int64_t turn_ttl = 3600;            // seconds minted TURN credentials live
   std::vector<AddressRange> trusted_proxies;  // --trust-proxy: addresses and CIDR ranges
+  std::string redis;                       // --redis URL (validated; may hold a password: never logged); empty: lone server
+  std::string node_id;                     // --node-id; empty: host:port
   LogLevel log_level = LogLevel::Info;
 };
 

@@ -63,9 +63,9 @@ bool origin_allowed(std::string_view origin, std::string_view host_header, const
   return host_port == lower(host_header);
 }
 
-HttpApi::HttpApi(const Config& config, MeetingStore& store, RoomRegistry& rooms, const GeoIp* geoip, Metrics& metrics,
+HttpApi::HttpApi(const Config& config, MeetingDirectory& meetings, RoomRegistry& rooms, const GeoIp* geoip, Metrics& metrics,
                  RandomSource& random, std::function<Gauges()> gauges)
-    : config_(config), store_(store), rooms_(rooms), geoip_(geoip), metrics_(metrics), random_(random),
+    : config_(config), meetings_(meetings), rooms_(rooms), geoip_(geoip), metrics_(metrics), random_(random),
       gauges_(std::move(gauges)) {}
 
 HttpResponse HttpApi::error(http::status status, ErrorCode code, std::string_view message, unsigned version,
@@ -98,34 +98,46 @@ HttpResponse HttpApi::not_allowed(const HttpRequest& req, const char* allow) {
 }
 
 HttpResponse HttpApi::handle(const HttpRequest& req, const std::string& client_ip, TimePoint now) {
+  std::optional<HttpResponse> answer;
+  handle(req, client_ip, now, [&](HttpResponse res) { answer = std::move(res); });
+  if (!answer) throw std::logic_error("HttpApi::handle: the meeting directory did not answer at once");
+  return std::move(*answer);
+}
+
+void HttpApi::handle(const HttpRequest& req, const std::string& client_ip, TimePoint now, Respond respond) {
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   auto origin_field = req.find(http::field::origin);
   const bool api = path == "/api/meetings" || path.rfind("/api/meetings/", 0) == 0;
-  if (!api || origin_field == req.end()) return without_body_for_head(req, route(req, client_ip, now));
+  const bool head = req.method() == http::verb::head;
+  if (!api || origin_field == req.end())
+    return route(req, client_ip, now, [head, respond = std::move(respond)](HttpResponse res) {
+      respond(without_body_for_head(head, std::move(res)));
+    });
 
   // A page of another origin: it may read the answers when the WebSocket
   // would accept it too (the same allow-list); others get no CORS headers,
   // so their pages cannot read what the API says.
-  std::string_view origin(origin_field->value().data(), origin_field->value().size());
+  std::string origin(origin_field->value().data(), origin_field->value().size());
   auto host = req[http::field::host];
   const bool allowed = origin_allowed(origin, std::string_view(host.data(), host.size()), config_.allow_origins);
   if (req.method() == http::verb::options && req.find(http::field::access_control_request_method) != req.end())
-    return cors_preflight(req, path, origin, allowed);
-  auto res = route(req, client_ip, now);
-  if (allowed) {
-    res.set(http::field::access_control_allow_origin, origin);
-    res.set(http::field::access_control_expose_headers, "Location, Retry-After");
-  }
-  res.set(http::field::vary, "Origin");
-  return without_body_for_head(req, std::move(res));
+    return respond(cors_preflight(req, path, origin, allowed));
+  route(req, client_ip, now, [head, allowed, origin, respond = std::move(respond)](HttpResponse res) {
+    if (allowed) {
+      res.set(http::field::access_control_allow_origin, origin);
+      res.set(http::field::access_control_expose_headers, "Location, Retry-After");
+    }
+    res.set(http::field::vary, "Origin");
+    respond(without_body_for_head(head, std::move(res)));
+  });
 }
 
 // HEAD is answered as GET would be, headers and Content-Length included,
 // but without the body: a client that reads one on a kept-alive connection
 // would take the body for the next response.
-HttpResponse HttpApi::without_body_for_head(const HttpRequest& req, HttpResponse res) {
-  if (req.method() == http::verb::head) res.body().clear();  // Content-Length stays: prepare_payload() ran
+HttpResponse HttpApi::without_body_for_head(bool head, HttpResponse res) {
+  if (head) res.body().clear();  // Content-Length stays: prepare_payload() ran
   return res;
 }
 
@@ -165,10 +177,10 @@ HttpResponse HttpApi::handle_metrics_port(const HttpRequest& req) {
   if (target.substr(0, target.find('?')) != "/metrics")
     return error(ErrorCode::NotFound, "this port serves /metrics only", req.version(), req.keep_alive());
   if (req.method() != http::verb::get && req.method() != http::verb::head) return not_allowed(req, "GET, HEAD");
-  return without_body_for_head(req, metrics_page(req));
+  return without_body_for_head(req.method() == http::verb::head, metrics_page(req));
 }
 
-HttpResponse HttpApi::route(const HttpRequest& req, const std::string& client_ip, TimePoint now) {
+void HttpApi::route(const HttpRequest& req, const std::string& client_ip, TimePoint now, Respond respond) {
   ++metrics_.http_requests;
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
@@ -186,41 +198,42 @@ HttpResponse HttpApi::route(const HttpRequest& req, const std::string& client_ip
   };
 
   if (path == "/api/meetings") {
-    if (method != http::verb::post) return not_allowed(req, "POST");
-    return create_meeting(req, client_ip, now);
+    if (method != http::verb::post) return respond(not_allowed(req, "POST"));
+    return create_meeting(req, client_ip, now, std::move(respond));
   }
   if (path.rfind("/api/meetings/", 0) == 0) {
-    if (!get) return not_allowed(req, "GET, HEAD");
-    return get_meeting(req, path.substr(14));
+    if (!get) return respond(not_allowed(req, "GET, HEAD"));
+    return get_meeting(req, path.substr(14), std::move(respond));
   }
   if (path == "/healthz") {  // the process is alive (and not draining)
-    if (!get) return not_allowed(req, "GET, HEAD");
-    return shutting_down_ ? plain(http::status::service_unavailable, "shutting down", "text/plain")
-                          : plain(http::status::ok, "ok", "text/plain");
+    if (!get) return respond(not_allowed(req, "GET, HEAD"));
+    return respond(shutting_down_ ? plain(http::status::service_unavailable, "shutting down", "text/plain")
+                                  : plain(http::status::ok, "ok", "text/plain"));
   }
   if (path == "/readyz") {  // joins are taken: a load balancer may send people here
-    if (!get) return not_allowed(req, "GET, HEAD");
-    return shutting_down_ ? plain(http::status::service_unavailable, "shutting down", "text/plain")
-                          : plain(http::status::ok, "ready", "text/plain");
+    if (!get) return respond(not_allowed(req, "GET, HEAD"));
+    if (shutting_down_) return respond(plain(http::status::service_unavailable, "shutting down", "text/plain"));
+    if (!rooms_.ready()) return respond(plain(http::status::service_unavailable, "redis unavailable", "text/plain"));
+    return respond(plain(http::status::ok, "ready", "text/plain"));
   }
   if (path == "/metrics" && config_.metrics_listen.empty()) {
-    if (!get) return not_allowed(req, "GET, HEAD");
-    return metrics_page(req);
+    if (!get) return respond(not_allowed(req, "GET, HEAD"));
+    return respond(metrics_page(req));
   }
   if (path == "/ws") {
-    if (!get) return not_allowed(req, "GET");
+    if (!get) return respond(not_allowed(req, "GET"));
     auto res = error(http::status::upgrade_required, ErrorCode::BadRequest, "this endpoint speaks WebSocket only",
                      req.version(), req.keep_alive());
     res.set(http::field::upgrade, "websocket");
     res.set(http::field::connection, "Upgrade");
-    return res;
+    return respond(std::move(res));
   }
   if (path.rfind("/api/", 0) == 0 || path == "/api")
-    return error(ErrorCode::NotFound, "no such endpoint", req.version(), req.keep_alive());
-  return static_file(req, path);
+    return respond(error(ErrorCode::NotFound, "no such endpoint", req.version(), req.keep_alive()));
+  return respond(static_file(req, path));
 }
 
-HttpResponse HttpApi::create_meeting(const HttpRequest& req, const std::string& client_ip, TimePoint now) {
+void HttpApi::create_meeting(const HttpRequest& req, const std::string& client_ip, TimePoint now, Respond respond) {
   const unsigned v = req.version();
   const bool ka = req.keep_alive();
   if (!config_.create_token.empty()) {
@@ -228,15 +241,16 @@ HttpResponse HttpApi::create_meeting(const HttpRequest& req, const std::string& 
     std::string_view header(auth.data(), auth.size());
     const std::string_view bearer = "Bearer ";
     if (header.substr(0, bearer.size()) != bearer || !equal_secret(header.substr(bearer.size()), config_.create_token))
-      return error(ErrorCode::Unauthorized, "creating meetings needs the operator's token", v, ka);
+      return respond(error(ErrorCode::Unauthorized, "creating meetings needs the operator's token", v, ka));
   }
   // A malformed request creates nothing, so it spends none of the address's
   // creations: only a meeting that would be made counts.
   auto parsed = protocol::parse_create_meeting(req.body());
-  if (!parsed.ok()) return error(parsed.error().code, parsed.error().message, v, ka);
+  if (!parsed.ok()) return respond(error(parsed.error().code, parsed.error().message, v, ka));
   // A relay-only meeting nobody could connect in: refuse it up front.
   if (parsed.value().relay_only && config_.turn_urls.empty())
-    return error(ErrorCode::RelayUnavailable, "this server has no TURN relay configured for relay-only meetings", v, ka);
+    return respond(
+        error(ErrorCode::RelayUnavailable, "this server has no TURN relay configured for relay-only meetings", v, ka));
   if (config_.create_rate > 0) {
     auto [it, fresh] =
         create_buckets_.try_emplace(address_group(client_ip), config_.create_rate / 60.0, std::max(1.0, config_.create_rate), now);
@@ -245,7 +259,7 @@ HttpResponse HttpApi::create_meeting(const HttpRequest& req, const std::string& 
       auto res = error(ErrorCode::RateLimited, "too many meetings created from this address; try again in a minute",
                        v, ka);
       res.set(http::field::retry_after, "60");
-      return res;
+      return respond(std::move(res));
     }
   }
 
@@ -262,36 +276,37 @@ HttpResponse HttpApi::create_meeting(const HttpRequest& req, const std::string& 
     m.country = std::move(where.country);
     m.city = std::move(where.city);
   }
-  std::string db_error;
-  if (!store_.create(m, db_error)) {
-    Log::error("meeting-store-failed", {{"error", db_error}});
-    return unavailable("the meeting could not be stored; try again", v, ka);
-  }
-  ++metrics_.meetings_created;
-  Log::info("meeting-created", {{"meeting", id_prefix(m.id)}});
-
-  HttpResponse res{http::status::created, v};
-  res.set(http::field::content_type, "application/json");
-  res.set(http::field::cache_control, "no-store");
-  res.set(http::field::location, "/api/meetings/" + m.id);
-  res.keep_alive(ka);
-  res.body() = protocol::serialize_created_meeting({m.id, m.name, m.created_at, std::nullopt, m.relay_only});
-  res.prepare_payload();
-  return res;
+  meetings_.create(m, [this, v, ka, m, respond = std::move(respond)](bool stored) {
+    if (!stored) return respond(unavailable("the meeting could not be stored; try again", v, ka));
+    ++metrics_.meetings_created;
+    Log::info("meeting-created", {{"meeting", id_prefix(m.id)}});
+    HttpResponse res{http::status::created, v};
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-store");
+    res.set(http::field::location, "/api/meetings/" + m.id);
+    res.keep_alive(ka);
+    res.body() = protocol::serialize_created_meeting({m.id, m.name, m.created_at, std::nullopt, m.relay_only});
+    res.prepare_payload();
+    respond(std::move(res));
+  });
 }
 
-HttpResponse HttpApi::get_meeting(const HttpRequest& req, std::string_view id) {
-  std::optional<StoredMeeting> found;
-  if (protocol::is_meeting_id(id)) found = store_.find(id);
-  if (!found) return error(ErrorCode::MeetingNotFound, "no such meeting", req.version(), req.keep_alive());
-  HttpResponse res{http::status::ok, req.version()};
-  res.set(http::field::content_type, "application/json");
-  res.set(http::field::cache_control, "no-store");
-  res.keep_alive(req.keep_alive());
-  res.body() = protocol::serialize_meeting_info(
-      {std::string(id), found->name, found->created_at, rooms_.participants(id), found->relay_only});
-  res.prepare_payload();
-  return res;
+void HttpApi::get_meeting(const HttpRequest& req, std::string_view id, Respond respond) {
+  const unsigned v = req.version();
+  const bool ka = req.keep_alive();
+  if (!protocol::is_meeting_id(id)) return respond(error(ErrorCode::MeetingNotFound, "no such meeting", v, ka));
+  meetings_.find(id, [this, v, ka, id = std::string(id), respond = std::move(respond)](MeetingDirectory::Found found) {
+    if (found.unavailable) return respond(unavailable("meetings cannot be looked up now; try again shortly", v, ka));
+    if (!found.meeting) return respond(error(ErrorCode::MeetingNotFound, "no such meeting", v, ka));
+    HttpResponse res{http::status::ok, v};
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(ka);
+    res.body() = protocol::serialize_meeting_info(
+        {id, found.meeting->name, found.meeting->created_at, found.participants, found.meeting->relay_only});
+    res.prepare_payload();
+    respond(std::move(res));
+  });
 }
 
 // The web app (static_site.hpp): a page or file that exists asked with

@@ -1,6 +1,7 @@
 // Everything the server answers over plain HTTP: the meetings API, health,
 // metrics and the static web app. No sockets here: a parsed request in, a
-// response out, so the fuzzer and the tests can drive it directly.
+// response out (through a callback, since a cluster's meetings are in
+// Redis), so the fuzzer and the tests can drive it directly.
 #pragma once
 
 #include <functional>
@@ -14,7 +15,7 @@
 #include "server/clock.hpp"
 #include "server/config.hpp"
 #include "server/geoip.hpp"
-#include "server/meeting_store.hpp"
+#include "server/meeting_directory.hpp"
 #include "server/metrics.hpp"
 #include "server/room_registry.hpp"
 #include "server/token_bucket.hpp"
@@ -27,12 +28,16 @@ using HttpResponse = http::response<http::string_body>;
 
 class HttpApi {
  public:
-  HttpApi(const Config& config, MeetingStore& store, RoomRegistry& rooms, const GeoIp* geoip, Metrics& metrics,
+  HttpApi(const Config& config, MeetingDirectory& meetings, RoomRegistry& rooms, const GeoIp* geoip, Metrics& metrics,
           RandomSource& random, std::function<Gauges()> gauges);
 
-  // Answers one request. The meetings API also serves pages of other
-  // origins that the WebSocket would accept (CORS), so a site can embed
-  // meetings from a server of its own elsewhere.
+  using Respond = std::function<void(HttpResponse)>;
+  // Answers one request, once: inside this call, or later when the meeting
+  // directory answers. The meetings API also serves pages of other origins
+  // that the WebSocket would accept (CORS), so a site can embed meetings
+  // from a server of its own elsewhere.
+  void handle(const HttpRequest& request, const std::string& client_ip, TimePoint now, Respond respond);
+  // The same, for a directory that answers at once (SQLite: tests, fuzzer).
   HttpResponse handle(const HttpRequest& request, const std::string& client_ip, TimePoint now);
   // The --metrics-listen port answers GET /metrics and nothing else.
   HttpResponse handle_metrics_port(const HttpRequest& request);
@@ -54,17 +59,17 @@ class HttpApi {
   void sweep(TimePoint now);
 
  private:
-  HttpResponse route(const HttpRequest& request, const std::string& client_ip, TimePoint now);
+  void route(const HttpRequest& request, const std::string& client_ip, TimePoint now, Respond respond);
   HttpResponse cors_preflight(const HttpRequest& request, std::string_view path, std::string_view origin, bool allowed);
-  HttpResponse create_meeting(const HttpRequest& request, const std::string& client_ip, TimePoint now);
-  HttpResponse get_meeting(const HttpRequest& request, std::string_view id);
+  void create_meeting(const HttpRequest& request, const std::string& client_ip, TimePoint now, Respond respond);
+  void get_meeting(const HttpRequest& request, std::string_view id, Respond respond);
   HttpResponse static_file(const HttpRequest& request, std::string_view path);
   HttpResponse not_allowed(const HttpRequest& request, const char* allow);
   HttpResponse metrics_page(const HttpRequest& request);
-  static HttpResponse without_body_for_head(const HttpRequest& request, HttpResponse response);
+  static HttpResponse without_body_for_head(bool head, HttpResponse response);
 
   const Config& config_;
-  MeetingStore& store_;
+  MeetingDirectory& meetings_;
   RoomRegistry& rooms_;
   const GeoIp* geoip_;
   Metrics& metrics_;

@@ -15,6 +15,9 @@
 #include "server/ice_servers.hpp"
 #include "server/log.hpp"
 #include "server/meeting_store.hpp"
+#include "server/redis_connection.hpp"
+#include "server/redis_meetings.hpp"
+#include "server/redis_room_registry.hpp"
 #include "server/resume_tokens.hpp"
 #include "server/server.hpp"
 #include "server/tls_files.hpp"
@@ -77,6 +80,12 @@ int print_audit(const Config& config) {
   return 0;
 }
 
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || !name[0]) return "localhost";
+  return name;
+}
+
 // Sockets are file descriptors: take every one the hard limit allows.
 void raise_open_file_limit() {
   rlimit limit;
@@ -126,7 +135,11 @@ int main(int argc, char** argv) {
     if (!geoip) return fail("--geoip " + error);
   }
 
-  auto store = MeetingStore::open(config.db, /*read_only=*/false, error);
+  // A node of a cluster keeps nothing on disk: meetings, the audit and the
+  // resume key are in Redis (an in-memory SQLite stays, empty, for the
+  // lone server's parts it never uses).
+  const bool cluster = !config.redis.empty();
+  auto store = MeetingStore::open(cluster ? ":memory:" : config.db, /*read_only=*/false, error);
   if (!store) return fail(error);
 
   // Beside the database: the key resume tokens are signed with, so that
@@ -135,15 +148,38 @@ int main(int argc, char** argv) {
   // written once this process is sure to serve: a start that fails (its
   // port taken) must not replace the key of the process still serving.
   SystemRandom random;
-  const bool keep_key = config.db != ":memory:";
+  const bool keep_key = !cluster && config.db != ":memory:";
   const std::string key_file = data_folder(config.db) + "/resume-key";
   ResumeKeys resume_keys = keep_key ? next_resume_keys(key_file, random) : ResumeKeys::fresh(random);
   const ResumeKey current_key = resume_keys.current;
 
   raise_open_file_limit();
   boost::asio::io_context io(1);
-  Server server(io, config, std::move(store), std::move(geoip), std::move(tls), make_local_room_registry,
-                std::move(resume_keys));
+
+  // --redis: this node's two connections (commands, and the subscriber that
+  // receives what other nodes send its participants), the shared registry
+  // and meetings.
+  RoomRegistryFactory make_rooms = make_local_room_registry;
+  std::unique_ptr<MeetingDirectory> meetings;
+  std::unique_ptr<redis::Connection> redis_commands, redis_subscriber;
+  if (cluster) {
+    const auto url = std::get<redis::Url>(redis::parse_url(config.redis));
+    redis_commands = std::make_unique<redis::Connection>(io, url, "commands");
+    redis_subscriber = std::make_unique<redis::Connection>(io, url, "subscriber");
+    RedisRoomSettings nodes;
+    nodes.node_id = config.node_id.empty() ? host_name() + ":" + std::to_string(config.port) : config.node_id;
+    nodes.meeting_ttl_s = static_cast<std::int64_t>(config.meeting_ttl_days * 86400);
+    make_rooms = [&, nodes](const RoomSettings& settings, Delivery& delivery, RandomSource& rng) {
+      return std::make_unique<RedisRoomRegistry>(settings, nodes, delivery, rng, *redis_commands, *redis_subscriber);
+    };
+    meetings = std::make_unique<RedisMeetings>(*redis_commands, nodes.meeting_ttl_s,
+                                               static_cast<std::int64_t>(config.audit_retention_days * 86400));
+    Log::info("cluster", {{"node", nodes.node_id}, {"redis", url.host + ":" + std::to_string(url.port)}});
+    redis_commands->start();
+    redis_subscriber->start();
+  }
+  Server server(io, config, std::move(store), std::move(geoip), std::move(tls), make_rooms, std::move(resume_keys),
+                std::move(meetings));
   if (!server.listen(error)) return fail(error);
   if (keep_key && !save_resume_key(key_file, current_key, error)) return fail(error);
   server.start();

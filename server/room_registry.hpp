@@ -123,6 +123,10 @@ class RoomRegistry {
   // Ends held slots whose grace is over.
   virtual ExpireOutcome expire(TimePoint now) = 0;
 
+  // Whether joins can be taken now (/readyz): a shared registry cannot
+  // while its Redis is away.
+  virtual bool ready() const { return true; }
+
   virtual std::uint32_t participants(std::string_view meeting_id) const = 0;
   // The meeting of a live room (someone in it or held), so that joining it
   // needs no database read; nullopt when no room is live for it.

@@ -332,10 +332,10 @@ class HttpSession final : public OpenSocket, public std::enable_shared_from_this
     }
   }
 
-  // Waiting for a request: close now. Writing a response: finish it, then
-  // close (on_write sees the drain).
+  // Waiting for a request: close now. Answering or writing one: finish it,
+  // then close (on_write sees the drain).
   void shutdown() override {
-    if (!response_) abort();
+    if (!response_ && !answering_) abort();
   }
 
   void abort() override {
@@ -420,7 +420,11 @@ class HttpSession final : public OpenSocket, public std::enable_shared_from_this
           ->start(std::move(req));
       return;
     }
-    respond(server_.api().handle(req, client_ip, Clock::now()));
+    answering_ = true;
+    server_.api().handle(req, client_ip, Clock::now(), [self = this->shared_from_this()](HttpResponse res) {
+      self->answering_ = false;
+      self->respond(std::move(res));
+    });
   }
 
   void respond(HttpResponse response) {
@@ -445,6 +449,7 @@ class HttpSession final : public OpenSocket, public std::enable_shared_from_this
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::unique_ptr<HttpResponse> response_;
+  bool answering_ = false;  // the API is answering the request (Redis may be asked)
 };
 
 // A 503 too-many-connections sent unread, so before any Origin is known:
@@ -530,7 +535,7 @@ RoomSettings with_store(RoomSettings settings, MeetingStore& store) {
 
 Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore> store, std::unique_ptr<GeoIp> geoip,
                std::optional<asio::ssl::context> tls, const RoomRegistryFactory& make_rooms,
-               std::optional<ResumeKeys> resume_keys)
+               std::optional<ResumeKeys> resume_keys, std::unique_ptr<MeetingDirectory> meetings)
     : io_(io),
       config_(std::move(config)),
       store_(std::move(store)),
@@ -540,8 +545,9 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       ice_(ice_server_settings(config_), [] { return static_cast<std::int64_t>(std::time(nullptr)); }),
       rooms_(make_rooms(with_store(room_settings(config_, &ice_, std::move(resume_keys), Clock::now()), *store_), *this,
                         random_)),
+      meetings_(meetings ? std::move(meetings) : std::make_unique<LocalMeetingDirectory>(*store_, *rooms_)),
       session_services_{*rooms_, metrics_, ice_, timeouts_, config_.msg_rate},
-      api_(config_, *store_, *rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
+      api_(config_, *meetings_, *rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
       acceptor_(io),
       metrics_acceptor_(io),
       metrics_retry_timer_(io),
@@ -582,6 +588,11 @@ bool Server::listen(std::string& error) {
   tcp::endpoint endpoint(address, config_.port);
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  // Nodes of a cluster may share one port on one host (the kernel spreads
+  // new connections over them). Never a lone server: two of them on one
+  // database would each think it holds every room.
+  if (!ec && !config_.redis.empty())
+    acceptor_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
@@ -608,7 +619,7 @@ bool Server::listen(std::string& error) {
     const auto port = config_.stun_port > 0 ? static_cast<std::uint16_t>(config_.stun_port)
                                             : acceptor_.local_endpoint().port();
     stun_.emplace(io_, metrics_);
-    if (!stun_->open(config_.host, port, error)) {
+    if (!stun_->open(config_.host, port, !config_.redis.empty(), error)) {
       stun_.reset();
       return false;
     }
@@ -856,6 +867,12 @@ void Server::shutdown() {
   shutting_down_ = true;
   shutdown_deadline_ = Clock::now() + kShutdownDeadline;
   api_.start_shutdown();
+  if (!config_.redis.empty()) {
+    // A node of a cluster stops accepting first: the other nodes on this
+    // port take every new connection, its own participants' resumes included.
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+  }
   for (auto& [id, connection] : connections_) connection->shutdown();
   const std::vector<OpenSocket*> open(sockets_.begin(), sockets_.end());
   for (auto* socket : open) socket->shutdown();

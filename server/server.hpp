@@ -23,6 +23,7 @@
 #include "server/geoip.hpp"
 #include "server/http_api.hpp"
 #include "server/ice_servers.hpp"
+#include "server/meeting_directory.hpp"
 #include "server/meeting_store.hpp"
 #include "server/metrics.hpp"
 #include "server/participant_session.hpp"
@@ -84,9 +85,11 @@ class Server final : public Delivery {
   // resume tokens (see resume_tokens.hpp); the tokens of the process before,
   // signed with their previous key, are taken back for the resume grace
   // from now. None: tokens die with this process.
+  // `meetings`: where the HTTP API creates and finds meetings; none: the
+  // store and this registry (LocalMeetingDirectory).
   Server(boost::asio::io_context& io, Config config, std::unique_ptr<MeetingStore> store, std::unique_ptr<GeoIp> geoip,
          std::optional<boost::asio::ssl::context> tls, const RoomRegistryFactory& make_rooms,
-         std::optional<ResumeKeys> resume_keys = std::nullopt);
+         std::optional<ResumeKeys> resume_keys = std::nullopt, std::unique_ptr<MeetingDirectory> meetings = nullptr);
   // Closes whatever is still open and runs its handlers to the end, so that
   // no connection outlives the server (or its database).
   ~Server() override;
@@ -157,6 +160,7 @@ class Server final : public Delivery {
   Metrics metrics_;
   IceServerList ice_;  // before rooms_, which hands out what it makes
   std::unique_ptr<RoomRegistry> rooms_;
+  std::unique_ptr<MeetingDirectory> meetings_;
   SessionServices session_services_;  // what every ParticipantSession shares
   HttpApi api_;
   boost::asio::ip::tcp::acceptor acceptor_;

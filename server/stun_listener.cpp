@@ -11,7 +11,7 @@ using udp = asio::ip::udp;
 StunListener::StunListener(asio::io_context& io, Metrics& metrics)
     : socket_(io), metrics_(metrics), rate_(SourceRateLimits{}, Clock::now()) {}
 
-bool StunListener::open(const std::string& host, std::uint16_t port, std::string& error) {
+bool StunListener::open(const std::string& host, std::uint16_t port, bool share_port, std::string& error) {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(host, ec);
   if (ec) {
@@ -20,6 +20,9 @@ bool StunListener::open(const std::string& host, std::uint16_t port, std::string
   }
   const udp::endpoint endpoint(address, port);
   socket_.open(endpoint.protocol(), ec);
+  // Nodes of a cluster on one host share the port; any of them answers a
+  // Binding request (it is stateless).
+  if (!ec && share_port) socket_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
   if (!ec) socket_.bind(endpoint, ec);
   // Answers are sent without waiting: a full socket buffer drops one, as
   // the network might, instead of queueing work for a flood.

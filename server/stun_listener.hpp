@@ -19,7 +19,8 @@ class StunListener {
   StunListener(boost::asio::io_context& io, Metrics& metrics);
 
   // Binds `host`:`port`; false with `error` set when it cannot.
-  bool open(const std::string& host, std::uint16_t port, std::string& error);
+  // `share_port`: SO_REUSEPORT, for several processes on one port.
+  bool open(const std::string& host, std::uint16_t port, bool share_port, std::string& error);
   void start();
   void close();
   std::uint16_t port() const;

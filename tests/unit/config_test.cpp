@@ -94,6 +94,7 @@ const std::vector<FlagCase>& flag_cases() {
       {"log-level", "debug", [](const Config& c) { return c.log_level == LogLevel::Debug; }},
       {"stun-port", "3478", [](const Config& c) { return c.stun_port == 3478; }},
       {"turn-ttl", "60", [](const Config& c) { return c.turn_ttl == 60; }},
+      {"redis", "redis://:pw@10.0.0.7:6380/2", [](const Config& c) { return c.redis == "redis://:pw@10.0.0.7:6380/2"; }},
   };
   return cases;
 }
@@ -255,7 +256,9 @@ TEST_CASE("config: bad values are errors naming the flag") {
       {"--trust-proxy", "::1/129"}, {"--trust-proxy", "10.0.0.1/"}, {"--trust-proxy", "10.0.0.1/x"},
       {"--metrics-listen", "9100"}, {"--metrics-listen", "localhost:9100"}, {"--metrics-listen", "::1:9100"},
       {"--metrics-listen", "127.0.0.1:65536"}, {"--meeting-ttl", "0"}, {"--audit-retention", "-1"},
-      {"--meeting-ttl", "forever"},
+      {"--meeting-ttl", "forever"}, {"--redis", ""},           {"--redis", "http://10.0.0.7:6379"},
+      {"--redis", "redis://10.0.0.7:99999"}, {"--redis", "redis://10.0.0.7:6379/x"},
+      {"--node-id", ""},           {"--node-id", "node a"},     {"--node-id", std::string(65, 'n')},
   };
   for (const auto& args : bad) {
     const std::string error = parse_error(args);
@@ -263,6 +266,14 @@ TEST_CASE("config: bad values are errors naming the flag") {
     INFO(args[0] << " -> " << error);
     CHECK(error.find(flag) != std::string::npos);
   }
+}
+
+TEST_CASE("config: --node-id names a node of a cluster: it needs --redis") {
+  CHECK(parse_ok({"--redis", "redis://127.0.0.1:6379", "--node-id", "eu-1.b:8443"}).node_id == "eu-1.b:8443");
+  CHECK(parse_ok({}, {{"MESHMEET_REDIS", "redis://127.0.0.1"}, {"MESHMEET_NODE_ID", "n2"}}).node_id == "n2");
+  CHECK(parse_error({"--node-id", "n1"}).find("--redis") != std::string::npos);
+  // A password in the URL is never repeated in an error.
+  CHECK(parse_error({"--redis", "redis://:hunter2@10.0.0.7:99999"}).find("hunter2") == std::string::npos);
 }
 
 TEST_CASE("config: a bad environment value is an error naming the variable") {

@@ -52,7 +52,8 @@ struct Api {
     store = MeetingStore::open(":memory:", false, error);
     REQUIRE_MESSAGE(store, error);
     rooms = std::make_unique<LocalRoomRegistry>(with_store(RoomSettings{}, *store), delivery, random);
-    api = std::make_unique<HttpApi>(config, *store, *rooms, nullptr, metrics, random,
+    meetings = std::make_unique<LocalMeetingDirectory>(*store, *rooms);
+    api = std::make_unique<HttpApi>(config, *meetings, *rooms, nullptr, metrics, random,
                                     [this] { return Gauges{3, rooms->participant_count(), rooms->active_meetings(), 0}; });
   }
 
@@ -85,6 +86,7 @@ struct Api {
   NullDelivery delivery;
   SeededRandom random{99};
   std::unique_ptr<LocalRoomRegistry> rooms;
+  std::unique_ptr<LocalMeetingDirectory> meetings;
   Metrics metrics;
   std::unique_ptr<HttpApi> api;
   TimePoint now = TimePoint{} + 1000h;

@@ -287,6 +287,13 @@ void SignalingSession::handle_error(std::int64_t now, const protocol::ErrorMessa
       }
       fail(code, error.message);
       return;
+    case ErrorCode::Unavailable:
+      // The server cannot take joins now (its Redis is away, or it drains):
+      // ask again after the reconnect backoff, as after a lost socket.
+      if (state_ != SessionState::Joining) return;
+      ctx_.server_error(code, error.message);
+      lose_socket(now, "the server cannot take joins now: trying again", false);
+      return;
     case ErrorCode::MeetingNotFound:
       // The meeting is gone (deleted): nothing to wait for.
       if (state_ == SessionState::Joining) fail(code, error.message);

@@ -257,6 +257,38 @@ TEST_CASE("session: meeting-full after being in the meeting is asked again for s
   }
 }
 
+// A server whose Redis is away (or that drains) answers `unavailable`: not
+// final, for a first join or a resume alike. The session asks again after the
+// reconnect backoff, the app told each time, until a welcome.
+TEST_CASE("session: unavailable is asked again after the backoff, first join and resume alike") {
+  for (const bool resuming : {false, true}) {
+    CAPTURE(resuming);
+    Harness h;
+    int s = 0;
+    if (resuming) {
+      h.join_and_welcome("a1");
+      h.at(100, [&](Client& c, double t) { c.socket_closed(t, h.socket, 1006); });
+      h.fire("reconnect-backoff");
+    } else {
+      h.at(0, [](Client& c, double t) { c.join(t, "ws://h/ws", "m", "Ann"); });
+    }
+    for (int refusals = 0; refusals < 3; ++refusals) {
+      s = one<OpenSocket>(h.last).socket;
+      h.at(h.now + 5, [&](Client& c, double t) { c.socket_opened(t, s); });
+      CHECK(parse(one<SendText>(h.last).text).contains("resume") == resuming);
+      h.at(h.now + 5, [&](Client& c, double t) { c.socket_message(t, s, error(ErrorCode::Unavailable)); });
+      CHECK(one<ErrorEvent>(h.last).code == "unavailable");
+      CHECK(one<StateChanged>(h.last).state == "reconnecting");  // not failed
+      CHECK(one<CloseSocket>(h.last).socket == s);
+      h.fire("reconnect-backoff");
+    }
+    s = one<OpenSocket>(h.last).socket;
+    h.at(h.now + 5, [&](Client& c, double t) { c.socket_opened(t, s); });
+    h.at(h.now + 5, [&](Client& c, double t) { c.socket_message(t, s, welcome("a1", "T2")); });
+    CHECK(one<StateChanged>(h.last).state == "joined");
+  }
+}
+
 TEST_CASE("session: a socket that never opens or a join never answered is retried") {
   Harness h;
   h.at(0, [](Client& c, double t) { c.join(t, "ws://h/ws", "m", "Ann"); });

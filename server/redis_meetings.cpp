@@ -1,0 +1,58 @@
+#include "server/redis_meetings.hpp"
+
+#include "server/log.hpp"
+#include "server/secrets.hpp"
+
+namespace meshmeet::server {
+
+using redis::Reply;
+
+namespace {
+// KEYS meeting, audit; ARGV name, relay, created, ttl, creator ip, user
+// agent, country, city, audit retention. Both hashes or neither.
+const redis::Script kCreate(R"LUA(
+redis.call('HSET', KEYS[1], 'name', ARGV[1], 'relay', ARGV[2], 'created', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('HSET', KEYS[2], 'created', ARGV[3], 'name', ARGV[1], 'ip', ARGV[5], 'ua', ARGV[6], 'country', ARGV[7],
+           'city', ARGV[8])
+redis.call('EXPIRE', KEYS[2], ARGV[9])
+return 1
+)LUA");
+
+// KEYS meeting, room: the meeting and how many are in it, deployment-wide.
+const redis::Script kFind(R"LUA(
+local m = redis.call('HMGET', KEYS[1], 'name', 'relay', 'created')
+if not m[1] then return {} end
+return {m[1], m[2] or '0', m[3] or '', redis.call('HLEN', KEYS[2])}
+)LUA");
+}  // namespace
+
+RedisMeetings::RedisMeetings(redis::Connection& commands, std::int64_t meeting_ttl_s, std::int64_t audit_retention_s)
+    : commands_(commands), meeting_ttl_s_(meeting_ttl_s), audit_retention_s_(audit_retention_s) {}
+
+void RedisMeetings::create(const NewMeeting& m, std::function<void(bool stored)> done) {
+  const std::string mkey = to_hex(sha256(m.id));
+  kCreate.run(commands_, {"mm:meeting:" + mkey, "mm:audit:" + mkey},
+              {m.name, m.relay_only ? "1" : "0", m.created_at, std::to_string(meeting_ttl_s_), m.creator_ip, m.user_agent,
+               m.country, m.city, std::to_string(audit_retention_s_)},
+              [done = std::move(done)](const Reply& reply) {
+                if (reply.is_error()) Log::error("meeting-store-failed", {{"error", reply.str}});
+                done(!reply.is_error());
+              });
+}
+
+void RedisMeetings::find(std::string_view id, std::function<void(Found)> done) {
+  const std::string mkey = to_hex(sha256(id));
+  kFind.run(commands_, {"mm:meeting:" + mkey, "mm:room:" + mkey}, {}, [done = std::move(done)](const Reply& reply) {
+    Found found;
+    if (reply.type != Reply::Type::Array) {
+      found.unavailable = true;
+    } else if (reply.elements.size() == 4) {
+      found.meeting = StoredMeeting{reply.elements[0].str, reply.elements[2].str, reply.elements[1].str == "1"};
+      found.participants = static_cast<std::uint32_t>(reply.elements[3].integer);
+    }
+    done(std::move(found));
+  });
+}
+
+}  // namespace meshmeet::server
