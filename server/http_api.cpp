@@ -251,18 +251,6 @@ void HttpApi::create_meeting(const HttpRequest& req, const std::string& client_i
   if (parsed.value().relay_only && config_.turn_urls.empty())
     return respond(
         error(ErrorCode::RelayUnavailable, "this server has no TURN relay configured for relay-only meetings", v, ka));
-  if (config_.create_rate > 0) {
-    auto [it, fresh] =
-        create_buckets_.try_emplace(address_group(client_ip), config_.create_rate / 60.0, std::max(1.0, config_.create_rate), now);
-    if (!it->second.take(now)) {
-      ++metrics_.meetings_create_rate_limited;
-      auto res = error(ErrorCode::RateLimited, "too many meetings created from this address; try again in a minute",
-                       v, ka);
-      res.set(http::field::retry_after, "60");
-      return respond(std::move(res));
-    }
-  }
-
   NewMeeting m;
   m.id = random_id(random_, kMeetingIdBits);
   m.name = parsed.value().name;
@@ -276,8 +264,16 @@ void HttpApi::create_meeting(const HttpRequest& req, const std::string& client_i
     m.country = std::move(where.country);
     m.city = std::move(where.city);
   }
-  meetings_.create(m, [this, v, ka, m, respond = std::move(respond)](bool stored) {
-    if (!stored) return respond(unavailable("the meeting could not be stored; try again", v, ka));
+  using Created = MeetingDirectory::Created;
+  meetings_.create(m, address_group(client_ip), now, [this, v, ka, m, respond = std::move(respond)](Created created) {
+    if (created == Created::RateLimited) {
+      ++metrics_.meetings_create_rate_limited;
+      auto res = error(ErrorCode::RateLimited, "too many meetings created from this address; try again in a minute",
+                       v, ka);
+      res.set(http::field::retry_after, "60");
+      return respond(std::move(res));
+    }
+    if (created == Created::Failed) return respond(unavailable("the meeting could not be stored; try again", v, ka));
     ++metrics_.meetings_created;
     Log::info("meeting-created", {{"meeting", id_prefix(m.id)}});
     HttpResponse res{http::status::created, v};
@@ -322,9 +318,6 @@ HttpResponse HttpApi::static_file(const HttpRequest& req, std::string_view path)
   return error(ErrorCode::NotFound, "not found", req.version(), req.keep_alive());
 }
 
-void HttpApi::sweep(TimePoint now) {
-  for (auto it = create_buckets_.begin(); it != create_buckets_.end();)
-    it = it->second.full(now) ? create_buckets_.erase(it) : std::next(it);
-}
+void HttpApi::sweep(TimePoint now) { meetings_.sweep(now); }
 
 }  // namespace meshmeet::server

@@ -55,7 +55,7 @@ class HttpApi {
   HttpResponse unavailable(std::string_view message, unsigned version, bool keep_alive);
 
   void start_shutdown() { shutting_down_ = true; }
-  // Forgets per-IP creation buckets that are full again.
+  // Forgets per-address creation buckets that are full again.
   void sweep(TimePoint now);
 
  private:
@@ -75,7 +75,6 @@ class HttpApi {
   Metrics& metrics_;
   RandomSource& random_;
   std::function<Gauges()> gauges_;
-  std::unordered_map<std::string, TokenBucket> create_buckets_;
   bool shutting_down_ = false;
 };
 

@@ -173,7 +173,8 @@ int main(int argc, char** argv) {
       return std::make_unique<RedisRoomRegistry>(settings, nodes, delivery, rng, *redis_commands, *redis_subscriber);
     };
     meetings = std::make_unique<RedisMeetings>(*redis_commands, nodes.meeting_ttl_s,
-                                               static_cast<std::int64_t>(config.audit_retention_days * 86400));
+                                               static_cast<std::int64_t>(config.audit_retention_days * 86400),
+                                               config.create_rate);
     Log::info("cluster", {{"node", nodes.node_id}, {"redis", url.host + ":" + std::to_string(url.port)}});
     redis_commands->start();
     redis_subscriber->start();

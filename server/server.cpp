@@ -545,7 +545,7 @@ Server::Server(asio::io_context& io, Config config, std::unique_ptr<MeetingStore
       ice_(ice_server_settings(config_), [] { return static_cast<std::int64_t>(std::time(nullptr)); }),
       rooms_(make_rooms(with_store(room_settings(config_, &ice_, std::move(resume_keys), Clock::now()), *store_), *this,
                         random_)),
-      meetings_(meetings ? std::move(meetings) : std::make_unique<LocalMeetingDirectory>(*store_, *rooms_)),
+      meetings_(meetings ? std::move(meetings) : std::make_unique<LocalMeetingDirectory>(*store_, *rooms_, config_.create_rate)),
       session_services_{*rooms_, metrics_, ice_, timeouts_, config_.msg_rate},
       api_(config_, *meetings_, *rooms_, geoip_.get(), metrics_, random_, [this] { return gauges(); }),
       acceptor_(io),

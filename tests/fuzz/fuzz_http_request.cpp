@@ -216,7 +216,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     LocalRoomRegistry rooms(settings, delivery, w.random);
     rooms.join(1, proto::Join{kKnownId, "someone", std::nullopt}, {}, now);
     Metrics metrics;
-    LocalMeetingDirectory meetings(*w.store, rooms);
+    LocalMeetingDirectory meetings(*w.store, rooms, config->create_rate);
     HttpApi api(*config, meetings, rooms, nullptr, metrics, w.random,
                 [&] { return Gauges{1, rooms.participant_count(), rooms.active_meetings(), 0}; });
     const std::string& ip = config == &w.open_config ? peer : forwarded;

@@ -9,7 +9,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  T, startServer, finishAll, createMeeting, get, Client, joined, waitFor, quiet, freePort, parseMetrics, mval,
+  T, startServer, finishAll, createMeeting, createMeetingRaw, get, Client, joined, waitFor, quiet, freePort, parseMetrics, mval,
 } from './harness.mjs';
 import { startRedis, stopAllRedis } from '../support/redis.mjs';
 
@@ -196,4 +196,16 @@ test('two nodes on one port: connections spread over both; SIGTERM drains one an
   // Nobody left, as far as anyone can tell.
   const stayed = clients.filter((c) => c.isOpen);
   for (const c of [...stayed, ...moved]) assert.deepEqual(await quiet(c, 'peer-left', 200), []);
+});
+
+test('the creation rate holds for the deployment: an address that used it up on one node is refused on the others', SLOW, async () => {
+  const { nodes } = await cluster(['--create-rate', '3']);
+  const created = [];
+  for (const n of nodes) created.push((await createMeetingRaw(n.url, { name: 'x' })).status);
+  created.push((await createMeetingRaw(nodes[0].url, { name: 'x' })).status);
+  assert.deepEqual(created, [201, 201, 201, 429], 'a burst of 3 over three nodes, then refused');
+  const refused = await createMeetingRaw(nodes[2].url, { name: 'x' });
+  assert.equal(refused.status, 429);
+  assert.equal(refused.json.error.code, 'rate-limited');
+  assert.equal(refused.headers['retry-after'], '60');
 });

@@ -52,7 +52,7 @@ struct Api {
     store = MeetingStore::open(":memory:", false, error);
     REQUIRE_MESSAGE(store, error);
     rooms = std::make_unique<LocalRoomRegistry>(with_store(RoomSettings{}, *store), delivery, random);
-    meetings = std::make_unique<LocalMeetingDirectory>(*store, *rooms);
+    meetings = std::make_unique<LocalMeetingDirectory>(*store, *rooms, config.create_rate);
     api = std::make_unique<HttpApi>(config, *meetings, *rooms, nullptr, metrics, random,
                                     [this] { return Gauges{3, rooms->participant_count(), rooms->active_meetings(), 0}; });
   }
