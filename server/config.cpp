@@ -174,7 +174,9 @@ const std::vector<Flag>& flags() {
          c.redis = v;
          return std::string();
        }},
-      {"node-id", "NAME", "this node's name in the cluster: letters, digits and .:_- (default host:port)", false,
+      {"node-id", "NAME",
+       "this node's name in the cluster, unique among its nodes: letters, digits and .:_- (default hostname:port:pid)",
+       false,
        [](Config& c, const std::string& v) {
          const bool ok = !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char ch) {
            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':' || ch == '_' || ch == '-';

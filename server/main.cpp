@@ -167,7 +167,10 @@ int main(int argc, char** argv) {
     redis_commands = std::make_unique<redis::Connection>(io, url, "commands");
     redis_subscriber = std::make_unique<redis::Connection>(io, url, "subscriber");
     RedisRoomSettings nodes;
-    nodes.node_id = config.node_id.empty() ? host_name() + ":" + std::to_string(config.port) : config.node_id;
+    // Unique without being told: several nodes on one host may share a port.
+    nodes.node_id = config.node_id.empty()
+                        ? host_name() + ":" + std::to_string(config.port) + ":" + std::to_string(getpid())
+                        : config.node_id;
     nodes.meeting_ttl_s = static_cast<std::int64_t>(config.meeting_ttl_days * 86400);
     make_rooms = [&, nodes](const RoomSettings& settings, Delivery& delivery, RandomSource& rng) {
       return std::make_unique<RedisRoomRegistry>(settings, nodes, delivery, rng, *redis_commands, *redis_subscriber);

@@ -471,6 +471,7 @@ void Connection::on_connected() {
       send({"AUTH", url_.user, url_.password});
   }
   if (url_.db != 0) send({"SELECT", std::to_string(url_.db)});
+  for (const auto& lua : preloaded_) send({"SCRIPT", "LOAD", lua});
   if (handshake_replies_ > 0)
     change_state(State::Authenticating);
   else
@@ -629,6 +630,11 @@ Script::Script(std::string lua) {
     sha1.push_back(hex[b & 15]);
   }
   source_ = std::make_shared<const Source>(Source{std::move(lua), std::move(sha1)});
+}
+
+void Connection::preload(std::string lua) {
+  if (ready()) command({"SCRIPT", "LOAD", lua}, [](const Reply&) {});
+  preloaded_.push_back(std::move(lua));
 }
 
 void Script::run(Connection& c, std::vector<std::string> keys, std::vector<std::string> args,

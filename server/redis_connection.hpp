@@ -106,6 +106,13 @@ class Connection {
   // confirmed a little later; ready() does not wait for it.
   void subscribe(std::string channel, std::function<void(std::string_view payload)> on_message);
 
+  // SCRIPT LOAD `lua` at every connect, before ready() (and now, if ready):
+  // an EVALSHA sent after it never meets NOSCRIPT. Script::run's fallback
+  // (EVAL once NOSCRIPT has come back) would let a later EVALSHA, sent
+  // before that reply, overtake it: commands that must keep their order
+  // (a pair's relayed signals) need their scripts preloaded.
+  void preload(std::string lua);
+
  private:
   enum class State : std::uint8_t {
     Idle,            // not started, or stopped
@@ -148,6 +155,7 @@ class Connection {
   std::string failure_;                   // why the attempt was abandoned, for the log
   // Shared with a handler that is running, so that it may subscribe again.
   std::map<std::string, MessageHandler, std::less<>> subscriptions_;
+  std::vector<std::string> preloaded_;    // scripts loaded by every handshake
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer timer_;       // the attempt's deadline, or the wait before the next
   std::uint64_t timer_generation_ = 0;    // a timer wait that completed before being re-armed is stale
@@ -164,6 +172,8 @@ class Script {
  public:
   explicit Script(std::string lua);
   const std::string& sha1() const { return source_->sha1; }  // lowercase hex
+  // SCRIPT LOAD it at every connect of `c` (Connection::preload).
+  void preload_on(Connection& c) const { c.preload(source_->lua); }
   // `done` gets the script's reply, or the error of running it.
   void run(Connection& c, std::vector<std::string> keys, std::vector<std::string> args,
            Connection::Callback done) const;

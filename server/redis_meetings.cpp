@@ -49,7 +49,10 @@ RedisMeetings::RedisMeetings(redis::Connection& commands, std::int64_t meeting_t
     : commands_(commands),
       meeting_ttl_s_(meeting_ttl_s),
       audit_retention_s_(audit_retention_s),
-      create_rate_(create_rate_per_minute) {}
+      create_rate_(create_rate_per_minute) {
+  kCreate.preload_on(commands_);
+  kFind.preload_on(commands_);
+}
 
 void RedisMeetings::create(const NewMeeting& m, const std::string& creator_group, TimePoint,
                            std::function<void(Created)> done) {

@@ -180,16 +180,19 @@ end
 return {disconnected, timed_out, #dead}
 )LUA");
 
-// KEYS node-members; ARGV node, grace (ms), then mkey, peer, conn for each
-// seat this node holds. After Redis was away: what this node holds is
-// connected again (a sweep elsewhere may have taken it for dead), and what
-// Redis says it holds but it does not (sockets that ended meanwhile) is
-// held for the grace. Returns the seats Redis no longer has.
+// KEYS node-members; ARGV node, grace (ms), lease (ms), then mkey, peer,
+// conn for each seat this node holds. After Redis was away: the node's lease
+// is renewed first (in the same step, so a sweep elsewhere cannot take the
+// node for dead after this), what it holds is connected again (a sweep may
+// have done so before), and what Redis says it holds but it does not
+// (sockets that ended meanwhile) is held for the grace. Returns the seats
+// Redis no longer has.
 const redis::Script kReconcile(kLuaPrelude + R"LUA(
 local now = now_ms()
+redis.call('ZADD', 'mm:leases', now + tonumber(ARGV[3]), ARGV[1])
 local mine = {}
 local lost = {}
-for i = 3, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
   local tag = ARGV[i] .. ' ' .. ARGV[i + 1]
   mine[tag] = true
   local room = 'mm:room:' .. ARGV[i]
@@ -263,6 +266,7 @@ RedisRoomRegistry::RedisRoomRegistry(RoomSettings settings, RedisRoomSettings cl
       random_(random),
       commands_(commands),
       subscriber_(subscriber) {
+  for (const auto* script : {&kJoin, &kResume, &kSignal, &kRemove, &kHold, &kSweep, &kReconcile}) script->preload_on(commands_);
   subscriber_.subscribe("mm:node:" + cluster_.node_id, [this](std::string_view payload) { on_node_message(payload); });
   // Each time Redis is back (the first time included): the shared key, then
   // this node's seats as Redis should know them.
@@ -300,7 +304,8 @@ void RedisRoomRegistry::load_key() {
 }
 
 void RedisRoomRegistry::reconcile() {
-  std::vector<std::string> args{cluster_.node_id, std::to_string(millis(settings_.resume_grace))};
+  std::vector<std::string> args{cluster_.node_id, std::to_string(millis(settings_.resume_grace)),
+                                std::to_string(millis(cluster_.lease))};
   for (const auto& [conn, seat] : seats_) {
     args.push_back(seat.mkey);
     args.push_back(seat.peer);

@@ -417,6 +417,36 @@ TEST_CASE("redis: a Script runs by EVAL, then by EVALSHA, and by EVAL again afte
   CHECK(got->str.find("NOSCRIPT") == std::string::npos);
 }
 
+// A pair's relayed signals are script runs that must keep their order. The
+// NOSCRIPT fallback alone cannot promise it (an EVALSHA sent before the
+// first one's NOSCRIPT came back may run before its EVAL); a script
+// preloaded by the connection's handshake never meets NOSCRIPT, also after
+// Redis restarts with an empty script cache.
+TEST_CASE("redis: a preloaded script keeps 500 pipelined runs in order, also after Redis restarts") {
+  RedisServer server;
+  boost::asio::io_context io;
+  Connection c(io, server.url(), "test");
+  const Script push("return redis.call('RPUSH', KEYS[1], ARGV[1])");
+  push.preload_on(c);
+  start_ready(io, c);
+  auto run_in_order = [&](const std::string& list) {
+    int replies = 0;
+    for (int i = 0; i < 500; ++i) push.run(c, {list}, {std::to_string(i)}, [&](const Reply& r) { replies += !r.is_error(); });
+    REQUIRE(run_until(io, [&] { return replies == 500; }));
+    const Reply got = call(io, c, {"LRANGE", list, "0", "-1"});
+    REQUIRE(got.elements.size() == 500);
+    for (int i = 0; i < 500; ++i) CHECK(got.elements[i].str == std::to_string(i));
+  };
+  run_in_order("first");
+  CHECK(command_stat(io, c, "evalsha", "failed_calls") == 0);
+  server.kill_hard();
+  REQUIRE(run_until(io, [&] { return !c.ready(); }));
+  server.start();
+  REQUIRE(run_until(io, [&] { return c.ready(); }, 10000ms));
+  run_in_order("second");
+  CHECK(command_stat(io, c, "evalsha", "failed_calls") == 0);
+}
+
 TEST_CASE("redis: a subscriber gets 1000 messages in the order they were published") {
   RedisServer server;
   boost::asio::io_context io;
