@@ -330,6 +330,7 @@ std::string RedisRoomRegistry::issue_token(const Seat& seat, const std::string& 
 }
 
 void RedisRoomRegistry::refuse_join(ConnId conn, ErrorCode code, std::string message) {
+  joining_.erase(conn);
   delivery_.joined(conn, JoinOutcome{Error{code, std::move(message), "join"}, false, {}});
 }
 
@@ -337,6 +338,7 @@ void RedisRoomRegistry::join(ConnId conn, const protocol::Join& join, std::strin
   if (!ready()) return refuse_join(conn, ErrorCode::Unavailable, "the meeting service is unavailable; try again shortly");
   if (!protocol::is_meeting_id(join.meeting)) return refuse_join(conn, ErrorCode::MeetingNotFound, "no such meeting");
   MeetingRecord meeting{join.meeting, {}, false};
+  joining_[conn];
   if (join.resume) {
     auto claim = read_resume_token(*key_, join.meeting, *join.resume);
     if (!claim)
@@ -412,6 +414,11 @@ void RedisRoomRegistry::seated(ConnId conn, const Seat& seat_in, const std::stri
   Seat seat = seat_in;
   seat.meeting.name = reply.elements.at(1).str;
   seat.meeting.relay_only = reply.elements.at(2).str == "1";
+  std::vector<Message> arrived_meanwhile;
+  if (auto it = joining_.find(conn); it != joining_.end()) {
+    arrived_meanwhile = std::move(it->second);
+    joining_.erase(it);
+  }
   if (!delivery_.joined(conn, JoinOutcome{std::nullopt, resumed, seat.peer})) {
     // The socket ended while Redis answered: the seat goes back at once.
     seats_.emplace(conn, seat);
@@ -435,6 +442,7 @@ void RedisRoomRegistry::seated(ConnId conn, const Seat& seat_in, const std::stri
   delivery_.send(conn, make_message(protocol::serialize(protocol::ServerMessage{std::move(w)})));
   if (resumed && reply.elements.size() > 4)
     for (const auto& held : reply.elements[4].elements) delivery_.send(conn, make_message(held.str));
+  for (auto& message : arrived_meanwhile) delivery_.send(conn, std::move(message));
 }
 
 void RedisRoomRegistry::signal(ConnId from, std::string_view to, std::string_view data) {
@@ -507,10 +515,14 @@ void RedisRoomRegistry::on_node_message(std::string_view payload) {
     conn = conn * 10 + static_cast<ConnId>(c - '0');
   }
   if (payload[0] == 'D' && end < payload.size()) {
-    if (seats_.count(conn)) delivery_.send(conn, make_message(std::string(payload.substr(end + 1))));
+    if (seats_.count(conn)) return delivery_.send(conn, make_message(std::string(payload.substr(end + 1))));
+    if (auto it = joining_.find(conn); it != joining_.end())
+      it->second.push_back(make_message(std::string(payload.substr(end + 1))));  // after its welcome
   } else if (payload[0] == 'R') {
-    // A resume on another socket took the member over: close this one silently.
-    if (seats_.erase(conn)) delivery_.retire(conn);
+    // A resume on another socket took the member over: close this one
+    // silently (a seat whose reply is still to come included: its remove
+    // then finds the member is someone else's and changes nothing).
+    if (seats_.erase(conn) || joining_.erase(conn)) delivery_.retire(conn);
   }
 }
 

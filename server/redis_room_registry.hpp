@@ -94,6 +94,12 @@ class RedisRoomRegistry final : public RoomRegistry {
   redis::Connection& subscriber_;
   std::optional<ResumeKey> key_;          // shared by the cluster, from Redis
   std::unordered_map<ConnId, Seat> seats_;
+  // Connections whose join script has run, or may have, and whose reply has
+  // not come back yet. Messages for them arrive on the subscriber connection,
+  // which nothing orders with the command connection's replies (peer-joined
+  // for someone who joined a moment later, a signal from them): kept here,
+  // they follow the welcome instead of being lost or preceding it.
+  std::unordered_map<ConnId, std::vector<Message>> joining_;
   TimePoint next_sweep_{};
   ExpireOutcome swept_;                   // what sweeps found since the last expire()
   bool sweeping_ = false;

@@ -209,3 +209,26 @@ test('the creation rate holds for the deployment: an address that used it up on 
   assert.equal(refused.json.error.code, 'rate-limited');
   assert.equal(refused.headers['retry-after'], '60');
 });
+
+test('160 simultaneous joins into 40 meetings over three nodes: everyone learns of everyone else exactly once, welcome first', SLOW, async () => {
+  const { nodes } = await cluster(['--per-ip', '1000']);
+  const meetings = await Promise.all([...Array(40).keys()].map(async () => (await createMeeting(nodes[0].url)).id));
+  const seats = meetings.flatMap((id, m) => [0, 1, 2, 3].map((i) => ({ id, node: nodes[(m + i) % 3] })));
+  const clients = await Promise.all(seats.map((s) => Client.connect(s.node.wsUrl)));
+  // Everyone sends join at once; nothing waits for anyone's welcome.
+  clients.forEach((c, i) => c.send({ type: 'join', meeting: seats[i].id, name: `p${i}` }));
+  const welcomes = await Promise.all(clients.map((c) => c.next((m) => m.type === 'welcome' || m.type === 'error', 10000)));
+  assert.deepEqual(welcomes.filter((w) => w.type !== 'welcome'), []);
+  clients.forEach((c, i) => { c.welcome = welcomes[i]; });
+  const problems = [];
+  await waitFor(() => {
+    problems.length = 0;
+    clients.forEach((c, i) => {
+      const others = clients.filter((o, j) => j !== i && seats[j].id === seats[i].id).map((o) => o.self).sort();
+      const known = [...c.welcome.peers.map((p) => p.id), ...c.log.filter((e) => e.msg.type === 'peer-joined').map((e) => e.msg.peer.id)].sort();
+      if (JSON.stringify(known) !== JSON.stringify(others)) problems.push(`p${i}: knows ${known} want ${others}`);
+      if (c.log[0].msg.type !== 'welcome') problems.push(`p${i}: ${c.log[0].msg.type} before its welcome`);
+    });
+    return problems.length === 0;
+  }, 5000, 'everyone to know everyone', { describe: () => problems.slice(0, 10).join('\n') });
+});
