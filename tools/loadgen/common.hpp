@@ -23,16 +23,27 @@ inline int64_t now_ns() {
     return int64_t(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
 
-struct Options {
+// One server address (--url). Several --url: participant p uses url[p % n].
+struct Target {
     std::string host = "127.0.0.1";
     int port = 8080;
     std::string path = "/ws";
+    bool operator==(const Target& o) const { return host == o.host && port == o.port && path == o.path; }
+};
+
+struct Options {
+    // The first --url (or --host/--port): meetings are created there.
+    std::string host = "127.0.0.1";
+    int port = 8080;
+    std::string path = "/ws";
+    std::vector<Target> urls;    // every --url in order; urls[0] is host/port/path above
     int participants = 1000;
     int meeting_size = 4;
     double rate = 1000;          // joins per second, all workers together
     double hold = 10;            // seconds
     int workers = 0;             // 0 = ceil(participants / 9000)
-    int server_pid = 0;
+    int server_pid = 0;          // the first --server-pid
+    std::vector<int> server_pids;  // every --server-pid in order (several nodes, Redis)
     int candidates = 4;
     double join_timeout = 10;    // seconds from scheduled start to welcome
     double settle = 10;          // seconds to wait for outstanding signals after the last join
@@ -45,6 +56,13 @@ struct Options {
     bool bind_source = true;
     bool signals = true;         // --no-signals: join, ping and leave only (isolates the cost of a join)
     bool quiet = false;
+    // --resume-on-close: a joined participant whose socket closes unexpectedly
+    // reconnects (to --resume-url, or to another of the --url, skipping those
+    // that refuse the connection) and resumes with its last welcome.resume.
+    bool resume_on_close = false;
+    bool has_resume_url = false;
+    Target resume_url;
+    std::string kill_time_file;  // CLOCK_MONOTONIC ns of the kill, written by whoever kills a server
 };
 
 // Log-bucket latency histogram: 64 buckets per power of two (each bucket

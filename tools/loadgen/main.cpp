@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -37,7 +38,8 @@ const char* kUsage =
     "leaves and the rest must see peer-left. Prints a report and, as the last line of\n"
     "stdout, a one-line JSON summary.\n"
     "\n"
-    "  --url URL               ws://HOST:PORT[/PATH] (default ws://127.0.0.1:8080/ws)\n"
+    "  --url URL               ws://HOST:PORT[/PATH] (default ws://127.0.0.1:8080/ws); repeatable:\n"
+    "                          participant p uses url[p % n], meetings are created on the first\n"
     "  --host H, --port P      instead of --url\n"
     "  --participants N        participants in total (default 1000)\n"
     "  --meeting-size K        participants per meeting (default 4)\n"
@@ -45,7 +47,8 @@ const char* kUsage =
     "  --hold S                seconds to hold everyone after the ramp (default 10)\n"
     "  --workers W             worker processes (default ceil(N/9000)); worker k binds\n"
     "                          its sockets to 127.0.0.(2+k)\n"
-    "  --server-pid PID        sample the server's RSS and CPU from /proc/PID\n"
+    "  --server-pid PID        sample the server's RSS and CPU from /proc/PID; repeatable (several\n"
+    "                          nodes, Redis): the first is `server` in the JSON, all are `servers`\n"
     "  --candidates C          ICE candidates sent to each peer (default 4)\n"
     "  --join-timeout S        seconds from a participant's scheduled start to welcome (10)\n"
     "  --settle S              seconds to wait for outstanding signals after the ramp (10)\n"
@@ -58,6 +61,12 @@ const char* kUsage =
     "  --no-bind               do not bind a source address\n"
     "  --no-signals            join, ping and leave only: no SDP/candidates (isolates join cost)\n"
     "  --quiet                 no progress on stderr\n"
+    "  --resume-on-close       a joined participant whose socket closes unexpectedly reconnects\n"
+    "                          and resumes with its token: to --resume-url, or else to another\n"
+    "                          --url (spread by participant; one that refuses is skipped)\n"
+    "  --resume-url URL        where to resume (e.g. a port several nodes share)\n"
+    "  --kill-time-file FILE   holds the CLOCK_MONOTONIC ns at which a server was killed (written\n"
+    "                          before the kill): resume times are also measured from it\n"
     "  --help                  this text\n"
     "\n"
     "Exit: 0 all joined, no errors, nothing missing; 1 completed with errors or\n"
@@ -84,14 +93,15 @@ int parse_int(const std::string& flag, const std::string& v) {
     return int(d);
 }
 
-void parse_url(Options& o, const std::string& url) {
+Target parse_url(const std::string& flag, const std::string& url) {
+    Target t;
     std::string rest;
     if (url.rfind("ws://", 0) == 0) rest = url.substr(5);
     else if (url.rfind("http://", 0) == 0) rest = url.substr(7);
     else if (url.rfind("wss://", 0) == 0 || url.rfind("https://", 0) == 0)
         usage_error("TLS URLs are not supported (use ws://)");
     else
-        usage_error("bad --url '" + url + "' (want ws://HOST:PORT[/PATH])");
+        usage_error("bad " + flag + " '" + url + "' (want ws://HOST:PORT[/PATH])");
     std::string hostport = rest, path = "/ws";
     auto slash = rest.find('/');
     if (slash != std::string::npos) {
@@ -101,14 +111,25 @@ void parse_url(Options& o, const std::string& url) {
     }
     auto colon = hostport.rfind(':');
     if (colon == std::string::npos) {
-        o.host = hostport;
-        o.port = 80;
+        t.host = hostport;
+        t.port = 80;
     } else {
-        o.host = hostport.substr(0, colon);
-        o.port = parse_int("--url port", hostport.substr(colon + 1));
+        t.host = hostport.substr(0, colon);
+        t.port = parse_int(flag + " port", hostport.substr(colon + 1));
     }
-    if (o.host.empty()) usage_error("bad --url '" + url + "': no host");
-    o.path = path;
+    if (t.host.empty()) usage_error("bad " + flag + " '" + url + "': no host");
+    t.path = path;
+    return t;
+}
+
+// The workers connect to an IPv4 literal (no resolver in the hot path).
+void check_ipv4(const std::string& flag, std::string& host, bool& bind_source) {
+    if (host == "localhost") host = "127.0.0.1";
+    int a, b, c, d;
+    char tail;
+    if (std::sscanf(host.c_str(), "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) != 4)
+        usage_error(flag + " must be an IPv4 address (got '" + host + "')");
+    if (a != 127) bind_source = false;  // 127.0.0.x sources only reach loopback
 }
 
 Options parse_flags(int argc, char** argv) {
@@ -134,7 +155,13 @@ Options parse_flags(int argc, char** argv) {
         if (a == "--help" || a == "-h") {
             std::cout << kUsage;
             std::exit(0);
-        } else if (a == "--url") parse_url(o, val());
+        } else if (a == "--url") {
+            // Repeatable. The first one is also where meetings are created;
+            // --host/--port change it, as they did when --url was single.
+            Target t = parse_url(a, val());
+            if (o.urls.empty()) o.host = t.host, o.port = t.port, o.path = t.path;
+            o.urls.push_back(t);
+        }
         else if (a == "--host") o.host = val();
         else if (a == "--port") o.port = parse_int(a, val());
         else if (a == "--participants" || a == "-n") o.participants = parse_int(a, val());
@@ -142,7 +169,7 @@ Options parse_flags(int argc, char** argv) {
         else if (a == "--rate") o.rate = parse_num(a, val());
         else if (a == "--hold") o.hold = parse_num(a, val());
         else if (a == "--workers") o.workers = parse_int(a, val());
-        else if (a == "--server-pid") o.server_pid = parse_int(a, val());
+        else if (a == "--server-pid") o.server_pids.push_back(parse_int(a, val()));
         else if (a == "--candidates") o.candidates = parse_int(a, val());
         else if (a == "--join-timeout") o.join_timeout = parse_num(a, val());
         else if (a == "--settle") o.settle = parse_num(a, val());
@@ -155,6 +182,9 @@ Options parse_flags(int argc, char** argv) {
         else if (a == "--no-bind") { noval(); o.bind_source = false; }
         else if (a == "--no-signals") { noval(); o.signals = false; }
         else if (a == "--quiet") { noval(); o.quiet = true; }
+        else if (a == "--resume-on-close") { noval(); o.resume_on_close = true; }
+        else if (a == "--resume-url") { o.resume_url = parse_url(a, val()); o.has_resume_url = true; }
+        else if (a == "--kill-time-file") o.kill_time_file = val();
         else usage_error("unknown flag '" + args[i] + "'");
     }
     if (o.port < 1 || o.port > 65535) usage_error("--port must be 1..65535");
@@ -166,21 +196,27 @@ Options parse_flags(int argc, char** argv) {
     if (!(o.join_timeout > 0)) usage_error("--join-timeout must be > 0");
     if (o.settle < 0 || o.leave_wait < 0 || o.leave_rate < 0 || o.ping_interval < 0)
         usage_error("--settle, --leave-wait, --leave-rate, --ping-interval must be >= 0");
-    if (o.server_pid < 0) usage_error("--server-pid must be a pid");
     if (o.create_concurrency < 1 || o.create_concurrency > 256) usage_error("--create-concurrency must be 1..256");
     if (o.workers == 0) o.workers = (o.participants + 8999) / 9000;
     if (o.workers < 1 || o.workers > 200) usage_error("--workers must be 1..200");
     const int meetings = (o.participants + o.meeting_size - 1) / o.meeting_size;
     if (o.workers > meetings) o.workers = meetings;  // a worker owns whole meetings
-    if (o.host == "localhost") o.host = "127.0.0.1";
-    {
-        // The workers connect to an IPv4 literal (no resolver in the hot path).
-        int a, b, c, d;
-        char tail;
-        if (std::sscanf(o.host.c_str(), "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) != 4)
-            usage_error("--host must be an IPv4 address (got '" + o.host + "')");
-        if (a != 127) o.bind_source = false;  // 127.0.0.x sources only reach loopback
+    if (o.urls.empty()) o.urls.push_back(Target{});
+    o.urls[0] = Target{o.host, o.port, o.path};
+    for (auto& t : o.urls) {
+        if (t.port < 1 || t.port > 65535) usage_error("--url port must be 1..65535");
+        check_ipv4("--host", t.host, o.bind_source);
     }
+    o.host = o.urls[0].host;
+    if (o.has_resume_url) check_ipv4("--resume-url host", o.resume_url.host, o.bind_source);
+    if ((o.has_resume_url || !o.kill_time_file.empty()) && !o.resume_on_close)
+        usage_error("--resume-url and --kill-time-file go with --resume-on-close");
+    if (o.resume_on_close && !o.has_resume_url && o.urls.size() < 2)
+        usage_error("--resume-on-close needs a second --url or a --resume-url to resume on");
+    for (int pid : o.server_pids)
+        if (pid < 0) usage_error("--server-pid must be a pid");
+    o.server_pids.erase(std::remove(o.server_pids.begin(), o.server_pids.end(), 0), o.server_pids.end());
+    if (!o.server_pids.empty()) o.server_pid = o.server_pids[0];
     if (o.bind_source) {
         int a, b, c;
         char tail;
@@ -245,6 +281,16 @@ ProcSample sample_proc(int pid) {
     s.ok = true;
     return s;
 }
+
+// One sampled process (a server node, or Redis): the samples at each phase
+// and the peaks. Without --server-pid one entry with pid 0 still carries the
+// timestamps and the machine's PSI.
+struct Tracked {
+    int pid = 0;
+    ProcSample idle, ramp0, ramped, hold, end;
+    long rss_peak = 0, rss_peak_connected = 0;  // connected: until the leave phase starts
+    bool gone = false;
+};
 
 struct Child {
     pid_t pid = -1;
@@ -330,11 +376,17 @@ int main(int argc, char** argv) {
         " participants in " + std::to_string(M) + " meetings of " + std::to_string(o.meeting_size) + ", rate " +
         num(o.rate) + "/s, hold " + num(o.hold) + " s, " + std::to_string(W) + " worker(s)");
 
-    ProcSample s_idle = sample_proc(o.server_pid);
-    if (o.server_pid > 0 && !s_idle.ok) {
-        std::cerr << "meshmeet-loadgen: cannot read /proc/" << o.server_pid << "/status and /stat\n";
-        return 2;
+    std::vector<Tracked> tracked(std::max<size_t>(1, o.server_pids.size()));
+    for (size_t k = 0; k < o.server_pids.size(); k++) tracked[k].pid = o.server_pids[k];
+    for (auto& t : tracked) {
+        t.idle = sample_proc(t.pid);
+        if (t.pid > 0 && !t.idle.ok) {
+            std::cerr << "meshmeet-loadgen: cannot read /proc/" << t.pid << "/status and /stat\n";
+            return 2;
+        }
     }
+    Tracked& first = tracked[0];  // the `server` of the report and of the JSON
+    const ProcSample& s_idle = first.idle;
 
     // ---------- meetings over HTTP ----------
     std::map<std::string, uint64_t> create_errors;
@@ -409,17 +461,18 @@ int main(int argc, char** argv) {
         const int64_t wait = t0 - now_ns();
         if (wait > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
     }
-    ProcSample s_ramp0 = sample_proc(o.server_pid);
+    for (auto& t : tracked) {
+        t.ramp0 = sample_proc(t.pid);
+        t.rss_peak = t.rss_peak_connected = t.ramp0.rss_kb;
+        t.gone = t.pid > 0 && !t.ramp0.ok;
+    }
+    const ProcSample &s_ramp0 = first.ramp0, &s_ramped = first.ramped, &s_hold = first.hold, &s_end = first.end;
     log("ramp started");
-    ProcSample s_ramped, s_hold, s_end;
-    long rss_peak = s_ramp0.rss_kb;
     int64_t hold_end = 0;
     bool leave_sent = false;
     int n_ramped = 0, n_done = 0;
     int64_t last_progress = now_ns();
     bool crashed = false;
-    long rss_peak_connected = s_ramp0.rss_kb;  // until the leave phase starts
-    bool server_gone = o.server_pid > 0 && !s_ramp0.ok;
 
     while (n_done < W) {
         std::vector<pollfd> pf;
@@ -480,16 +533,21 @@ int main(int argc, char** argv) {
                 }
             }
         }
-        ProcSample s = sample_proc(o.server_pid);
-        if (o.server_pid > 0 && !s.ok && !server_gone) {
-            server_gone = true;
-            log("the server process " + std::to_string(o.server_pid) + " is gone");
+        std::vector<ProcSample> now_s;
+        for (auto& t : tracked) {
+            const ProcSample s = sample_proc(t.pid);
+            if (t.pid > 0 && !s.ok && !t.gone) {
+                t.gone = true;
+                log("the server process " + std::to_string(t.pid) + " is gone");
+            }
+            if (s.rss_kb > t.rss_peak) t.rss_peak = s.rss_kb;
+            if (!leave_sent && s.rss_kb > t.rss_peak_connected) t.rss_peak_connected = s.rss_kb;
+            now_s.push_back(s);
         }
-        if (s.rss_kb > rss_peak) rss_peak = s.rss_kb;
-        if (!leave_sent && s.rss_kb > rss_peak_connected) rss_peak_connected = s.rss_kb;
+        const ProcSample& s = now_s[0];
         const int64_t now = now_ns();
         if (n_ramped == W && !hold_end) {
-            s_ramped = s;
+            for (size_t k = 0; k < tracked.size(); k++) tracked[k].ramped = now_s[k];
             hold_end = now + int64_t(o.hold * 1e9);
             uint64_t joined = 0;
             for (auto& c : kids) joined += c.ramped_msg.value("joined", uint64_t(0));
@@ -497,7 +555,7 @@ int main(int argc, char** argv) {
                 num(round_to(double(now - t0) / 1e9, 0.001)) + " s after ramp start; holding " + num(o.hold) + " s");
         }
         if (hold_end && !leave_sent && now >= hold_end) {
-            s_hold = s;
+            for (size_t k = 0; k < tracked.size(); k++) tracked[k].hold = now_s[k];
             leave_sent = true;
             for (auto& c : kids)
                 if (!c.done && ::write(c.ctl_w, "leave\n", 6) < 0) { /* reported via missing result */ }
@@ -518,8 +576,12 @@ int main(int argc, char** argv) {
                 (o.server_pid > 0 ? ", server RSS " + std::to_string(s.rss_kb / 1024) + " MB" : std::string()));
         }
     }
-    s_end = sample_proc(o.server_pid);
-    if (s_end.rss_kb > rss_peak) rss_peak = s_end.rss_kb;
+    for (auto& t : tracked) {
+        t.end = sample_proc(t.pid);
+        if (t.end.rss_kb > t.rss_peak) t.rss_peak = t.end.rss_kb;
+    }
+    const long rss_peak = first.rss_peak, rss_peak_connected = first.rss_peak_connected;
+    const bool server_gone = first.gone;
     for (auto& c : kids) {
         int st = 0;
         waitpid(c.pid, &st, 0);
@@ -539,6 +601,13 @@ int main(int argc, char** argv) {
     long lg_maxrss = 0;
     int64_t last_welcome = 0;
     bool settle_timed_out = false;
+    // Several --url, --resume-on-close
+    std::vector<uint64_t> joined_by_url(o.urls.size(), 0);
+    uint64_t peer_joined_known = 0;
+    Histogram h_same, h_cross, h_resume, h_resume_kill;
+    std::map<std::string, uint64_t> resume_n;
+    int64_t first_close = 0, last_close = 0, first_resumed = 0, last_resumed = 0, kill_ns = 0;
+    auto min_nz = [](int64_t a, int64_t b) { return !a ? b : !b ? a : std::min(a, b); };
     for (auto& c : kids) {
         if (c.ramped_msg.is_object()) {
             settle_timed_out |= c.ramped_msg.value("settle_timed_out", false);
@@ -571,6 +640,25 @@ int main(int argc, char** argv) {
         lg_cpu += r.value("cpu_s", 0.0);
         lg_maxrss = std::max(lg_maxrss, r.value("maxrss_kb", 0L));
         last_welcome = std::max(last_welcome, r.value("last_welcome_ns", int64_t(0)));
+        if (r.contains("joined_by_url") && r["joined_by_url"].is_array())
+            for (size_t u = 0; u < r["joined_by_url"].size() && u < joined_by_url.size(); u++)
+                joined_by_url[u] += r["joined_by_url"][u].get<uint64_t>();
+        peer_joined_known += r.value("peer_joined_known", uint64_t(0));
+        h_same.merge(Histogram::from_json(r["hist"]["relay_same_url"]));
+        h_cross.merge(Histogram::from_json(r["hist"]["relay_cross_url"]));
+        h_resume.merge(Histogram::from_json(r["hist"]["resume"]));
+        h_resume_kill.merge(Histogram::from_json(r["hist"]["resume_from_kill"]));
+        if (r.contains("resume") && r["resume"].is_object()) {
+            const json& rs = r["resume"];
+            for (const char* k : {"closes", "attempts", "same_id", "different_id", "refused", "failed", "roster_new",
+                                  "roster_missing"})
+                resume_n[k] += rs.value(k, uint64_t(0));
+            first_close = min_nz(first_close, rs.value("first_close_ns", int64_t(0)));
+            last_close = std::max(last_close, rs.value("last_close_ns", int64_t(0)));
+            first_resumed = min_nz(first_resumed, rs.value("first_welcome_ns", int64_t(0)));
+            last_resumed = std::max(last_resumed, rs.value("last_welcome_ns", int64_t(0)));
+            kill_ns = std::max(kill_ns, rs.value("kill_ns", int64_t(0)));
+        }
     }
     if (crashed) errors["worker-crashed"]++;
     uint64_t err_total = 0;
@@ -583,43 +671,56 @@ int main(int argc, char** argv) {
     const double achieved = ramp_s > 0 ? double(joined) / ramp_s : 0;
 
     // ---------- server figures ----------
-    json server = nullptr;
-    const bool have_server = o.server_pid > 0 && s_idle.ok;
-    double cpu_ramp = 0, cpu_hold = 0, cpu_leave = 0, kb_per = 0, cpu_ms_per_join = 0;
+    // Per sampled process; "per participant" and "per join" divide by every
+    // joined participant (with several nodes, the report divides by each
+    // node's own share, joined_by_url).
+    auto opt = [](bool ok, double v) { return ok ? json(v) : json(nullptr); };
+    auto server_json = [&](const Tracked& t) -> json {
+        if (t.pid <= 0 || !t.idle.ok) return nullptr;
+        const bool ramp_ok = t.ramp0.ok && t.ramped.ok;
+        const double ramp_wall = double(t.ramped.t_ns - t.ramp0.t_ns) / 1e9;
+        const double run_wait = ramp_ok ? t.ramped.run_wait_s - t.ramp0.run_wait_s : 0;
+        const double psi_some =
+            t.ramp0.psi_some_s >= 0 && t.ramped.psi_some_s >= 0 ? t.ramped.psi_some_s - t.ramp0.psi_some_s : -1;
+        const double cpu_ramp = t.ramped.cpu_s - t.ramp0.cpu_s;
+        const double kb_per = joined ? double(t.rss_peak_connected - t.idle.rss_kb) / double(joined) : 0;
+        return json{{"pid", t.pid},
+                    {"exited_during_run", t.gone},
+                    {"rss_idle_kb", t.idle.rss_kb},
+                    {"rss_after_create_kb", t.ramp0.rss_kb},
+                    {"rss_after_ramp_kb", opt(t.ramped.ok, double(t.ramped.rss_kb))},
+                    {"rss_after_hold_kb", opt(t.hold.ok, double(t.hold.rss_kb))},
+                    {"rss_end_kb", opt(t.end.ok, double(t.end.rss_kb))},
+                    {"rss_peak_kb", t.rss_peak_connected},
+                    {"rss_peak_incl_leave_kb", t.rss_peak},
+                    {"hwm_kb", opt(t.end.ok, double(t.end.hwm_kb))},
+                    {"kb_per_participant", round_to(kb_per, 0.01)},
+                    {"cpu_ramp_s", opt(ramp_ok, round_to(cpu_ramp, 0.001))},
+                    {"cpu_ms_per_join", opt(ramp_ok && joined, round_to(joined ? cpu_ramp * 1000 / double(joined) : 0, 0.0001))},
+                    {"cpu_hold_s", opt(t.ramped.ok && t.hold.ok, round_to(t.hold.cpu_s - t.ramped.cpu_s, 0.001))},
+                    {"cpu_leave_close_s", opt(t.hold.ok && t.end.ok, round_to(t.end.cpu_s - t.hold.cpu_s, 0.001))},
+                    {"ramp_wall_s", round_to(ramp_wall, 0.001)},
+                    {"hold_wall_s", round_to(double(t.hold.t_ns - t.ramped.t_ns) / 1e9, 0.001)},
+                    {"run_wait_ramp_s", opt(ramp_ok, round_to(run_wait, 0.001))},
+                    {"run_wait_ramp_pct", opt(ramp_ok && ramp_wall > 0, round_to(100 * run_wait / ramp_wall, 0.1))},
+                    {"psi_cpu_some_ramp_pct", opt(psi_some >= 0 && ramp_wall > 0, round_to(100 * psi_some / ramp_wall, 0.1))},
+                    {"loadgen_cpu_ramp_s", round_to(lg_cpu_ramp, 0.01)},
+                    };
+    };
+    const json server = server_json(first);
+    json servers = json::array();
+    for (const auto& t : tracked)
+        if (t.pid > 0) servers.push_back(server_json(t));
+    // The text report shows the first process.
+    const bool have_server = !server.is_null();
     const bool ramp_ok = s_ramp0.ok && s_ramped.ok;
     const double ramp_wall = double(s_ramped.t_ns - s_ramp0.t_ns) / 1e9;
     const double run_wait = ramp_ok ? s_ramped.run_wait_s - s_ramp0.run_wait_s : 0;
     const double psi_some = s_ramp0.psi_some_s >= 0 && s_ramped.psi_some_s >= 0 ? s_ramped.psi_some_s - s_ramp0.psi_some_s : -1;
-    auto opt = [](bool ok, double v) { return ok ? json(v) : json(nullptr); };
-    if (have_server) {
-        cpu_ramp = s_ramped.cpu_s - s_ramp0.cpu_s;
-        cpu_hold = s_hold.cpu_s - s_ramped.cpu_s;
-        cpu_leave = s_end.cpu_s - s_hold.cpu_s;
-        kb_per = joined ? double(rss_peak_connected - s_idle.rss_kb) / double(joined) : 0;
-        cpu_ms_per_join = joined ? cpu_ramp * 1000 / double(joined) : 0;
-        server = json{{"pid", o.server_pid},
-                      {"exited_during_run", server_gone},
-                      {"rss_idle_kb", s_idle.rss_kb},
-                      {"rss_after_create_kb", s_ramp0.rss_kb},
-                      {"rss_after_ramp_kb", opt(s_ramped.ok, double(s_ramped.rss_kb))},
-                      {"rss_after_hold_kb", opt(s_hold.ok, double(s_hold.rss_kb))},
-                      {"rss_end_kb", opt(s_end.ok, double(s_end.rss_kb))},
-                      {"rss_peak_kb", rss_peak_connected},
-                      {"rss_peak_incl_leave_kb", rss_peak},
-                      {"hwm_kb", opt(s_end.ok, double(s_end.hwm_kb))},
-                      {"kb_per_participant", round_to(kb_per, 0.01)},
-                      {"cpu_ramp_s", opt(ramp_ok, round_to(cpu_ramp, 0.001))},
-                      {"cpu_ms_per_join", opt(ramp_ok && joined, round_to(cpu_ms_per_join, 0.0001))},
-                      {"cpu_hold_s", opt(s_ramped.ok && s_hold.ok, round_to(cpu_hold, 0.001))},
-                      {"cpu_leave_close_s", opt(s_hold.ok && s_end.ok, round_to(cpu_leave, 0.001))},
-                      {"ramp_wall_s", round_to(ramp_wall, 0.001)},
-                      {"hold_wall_s", round_to(double(s_hold.t_ns - s_ramped.t_ns) / 1e9, 0.001)},
-                      {"run_wait_ramp_s", opt(ramp_ok, round_to(run_wait, 0.001))},
-                      {"run_wait_ramp_pct", opt(ramp_ok && ramp_wall > 0, round_to(100 * run_wait / ramp_wall, 0.1))},
-                      {"psi_cpu_some_ramp_pct", opt(psi_some >= 0 && ramp_wall > 0, round_to(100 * psi_some / ramp_wall, 0.1))},
-                      {"loadgen_cpu_ramp_s", round_to(lg_cpu_ramp, 0.01)},
-                      };
-    }
+    const double cpu_ramp = s_ramped.cpu_s - s_ramp0.cpu_s, cpu_hold = s_hold.cpu_s - s_ramped.cpu_s,
+                 cpu_leave = s_end.cpu_s - s_hold.cpu_s;
+    const double kb_per = joined ? double(rss_peak_connected - s_idle.rss_kb) / double(joined) : 0;
+    const double cpu_ms_per_join = joined ? cpu_ramp * 1000 / double(joined) : 0;
 
     // ---------- report ----------
     auto& out = std::cout;
@@ -694,10 +795,59 @@ int main(int argc, char** argv) {
                       lg_cpu_ramp);
         out << line;
     }
+    if (servers.size() > 1)
+        for (const auto& sj : servers) {
+            std::snprintf(line, sizeof line,
+                          "  process %-7d RSS idle %.1f MB, peak while connected %.1f MB; CPU ramp %s s, hold %s s%s\n",
+                          sj["pid"].get<int>(), sj["rss_idle_kb"].get<double>() / 1024,
+                          sj["rss_peak_kb"].get<double>() / 1024, sj["cpu_ramp_s"].dump().c_str(),
+                          sj["cpu_hold_s"].dump().c_str(), sj["exited_during_run"].get<bool>() ? " (EXITED)" : "");
+            out << line;
+        }
+    if (o.urls.size() > 1) {
+        out << "  joined per url ";
+        for (size_t u = 0; u < o.urls.size(); u++) out << " " << joined_by_url[u];
+        out << "\n";
+        out << "  relay same url  " << hist_line(h_same) << "\n";
+        out << "  relay cross url " << hist_line(h_cross) << "\n";
+    }
+    // Resume figures: from the kill when its time is known, else from the first close.
+    const int64_t resume_t0 = kill_ns ? kill_ns : first_close;
+    auto after_ms = [&](int64_t t) { return t && resume_t0 ? json(round_to(double(t - resume_t0) / 1e6, 0.001)) : json(nullptr); };
+    if (o.resume_on_close) {
+        std::snprintf(line, sizeof line,
+                      "  resume          %llu closed unexpectedly: %llu same id, %llu different id, %llu refused, "
+                      "%llu failed (%llu connection attempts)\n",
+                      (unsigned long long)resume_n["closes"], (unsigned long long)resume_n["same_id"],
+                      (unsigned long long)resume_n["different_id"], (unsigned long long)resume_n["refused"],
+                      (unsigned long long)resume_n["failed"], (unsigned long long)resume_n["attempts"]);
+        out << line;
+        out << "  resume time     " << hist_line(h_resume) << "   [close -> welcome]\n";
+        if (kill_ns) out << "  from the kill   " << hist_line(h_resume_kill) << "   [kill -> welcome]\n";
+        if (resume_t0)
+            out << "  resume window   closes " << after_ms(first_close).dump() << ".." << after_ms(last_close).dump()
+                << " ms, welcomes " << after_ms(first_resumed).dump() << ".." << after_ms(last_resumed).dump()
+                << " ms after the " << (kill_ns ? "kill" : "first close") << "\n";
+    }
     std::snprintf(line, sizeof line, "  loadgen         %.2f CPU s in workers, max worker RSS %.1f MB\n", lg_cpu,
                   lg_maxrss / 1024.0);
     out << line;
 
+    json urls_json = json::array();
+    for (const auto& t : o.urls) urls_json.push_back("ws://" + t.host + ":" + std::to_string(t.port) + t.path);
+    json resume_json = nullptr;
+    if (o.resume_on_close) {
+        resume_json = json{{"closes", resume_n["closes"]}, {"attempts", resume_n["attempts"]},
+                           {"same_id", resume_n["same_id"]}, {"different_id", resume_n["different_id"]},
+                           {"refused", resume_n["refused"]}, {"failed", resume_n["failed"]},
+                           {"roster_new", resume_n["roster_new"]}, {"roster_missing", resume_n["roster_missing"]},
+                           {"close_to_welcome_ms", hist_summary(h_resume)},
+                           {"kill_to_welcome_ms", hist_summary(h_resume_kill)},
+                           {"from", kill_ns ? "kill" : "first-close"},
+                           {"first_close_ms", after_ms(first_close)}, {"last_close_ms", after_ms(last_close)},
+                           {"first_welcome_ms", after_ms(first_resumed)}, {"last_welcome_ms", after_ms(last_resumed)},
+                           {"first_to_last_welcome_ms", first_resumed ? json(round_to(double(last_resumed - first_resumed) / 1e6, 0.001)) : json(nullptr)}};
+    }
     json errs = json::object();
     for (auto& [k, v] : errors) errs[k] = v;
     json cats = json::object();
@@ -735,6 +885,13 @@ int main(int argc, char** argv) {
         {"messages", {{"sent", msgs_sent}, {"received", msgs_recv}, {"bytes_sent", bytes_sent},
                       {"bytes_received", bytes_recv}}},
         {"server", server},
+        {"servers", servers},
+        {"urls", urls_json},
+        {"joined_by_url", joined_by_url},
+        {"relay_same_url_ms", hist_summary(h_same)},
+        {"relay_cross_url_ms", hist_summary(h_cross)},
+        {"peer_joined_known", peer_joined_known},
+        {"resume", resume_json},
         {"loadgen_cpu_s", round_to(lg_cpu, 0.001)},
         {"ok", !crashed && err_total == 0 && sig_missing == 0 && pl_missing == 0 &&
                    joined == uint64_t(o.participants)}};

@@ -8,6 +8,12 @@
 // heartbeat interval -> (if it is in the leaving half) `leave`, else it waits
 // for `peer-left` of each leaver of its meeting -> clean close.
 //
+// With several --url, participant p connects to url[p % n]. With
+// --resume-on-close, a joined participant whose socket closes unexpectedly
+// (a server killed) connects again elsewhere and sends
+// {"type":"join","meeting":ID,"resume":TOKEN} with its last welcome.resume;
+// the welcome must carry the same `self`.
+//
 // Talks to the parent over two pipes: commands in ("leave\n", "quit\n"),
 // JSON lines out ({"ev":"ramped",...} then {"ev":"result",...}).
 #include "common.hpp"
@@ -20,6 +26,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <deque>
 #include <memory>
 #include <string_view>
@@ -48,6 +55,7 @@ struct PeerSeen {
 
 struct Part {
     int gidx = 0;
+    int url = 0;      // index into Worker::eps_ of the server it is connected to
     int meeting = 0;  // local meeting index
     int slot = 0;
     bool leaver = false;
@@ -66,6 +74,19 @@ struct Part {
     int64_t sig_expected = 0, sig_rx = 0;
     uint64_t left_mask = 0;
     int64_t seq = 0;
+    // --resume-on-close
+    std::string token;       // the last welcome.resume
+    bool resuming = false;   // between the unexpected close and the welcome that follows
+    int resume_try = 0;      // how many of the resume candidates refused the connection
+    int failed_url = 0;      // the url whose socket closed
+    int64_t t_closed = 0;
+    uint32_t gen = 0;        // socket generation: a write of the closed socket completing late is ignored
+};
+
+// Where a participant connects: one per --url, then --resume-url.
+struct Endpoint {
+    tcp::endpoint ep;
+    std::string host_hdr, path;
 };
 
 void write_all(int fd, const std::string& s) {
@@ -85,9 +106,13 @@ public:
     explicit Worker(const WorkerSetup& s)
         : S(s), O(s.opt), ramp_timer_(ioc_), sweep_timer_(ioc_), leave_timer_(ioc_), ctl_(ioc_, s.ctl_fd) {
         base_ns_ = S.t0_ns - 1000000000LL;
-        net::ip::address_v4 a = net::ip::make_address_v4(O.host == "localhost" ? "127.0.0.1" : O.host);
-        server_ep_ = tcp::endpoint(a, uint16_t(O.port));
-        host_hdr_ = O.host + ":" + std::to_string(O.port);
+        auto endpoint = [](const Target& t) {
+            return Endpoint{tcp::endpoint(net::ip::make_address_v4(t.host), uint16_t(t.port)),
+                            t.host + ":" + std::to_string(t.port), t.path};
+        };
+        for (const auto& t : O.urls) eps_.push_back(endpoint(t));
+        if (O.has_resume_url) eps_.push_back(endpoint(O.resume_url));
+        joined_by_url_.assign(O.urls.size(), 0);
         src_ = net::ip::make_address_v4(O.source_base + std::to_string(O.source_first + S.index));
         hb_interval_ns_ = int64_t(O.ping_interval * 1e9);
         const double per_s = O.rate;
@@ -98,6 +123,7 @@ public:
             for (int k = 0; k < m.members; k++) {
                 auto p = std::make_unique<Part>();
                 p->gidx = m.first_global + k;
+                p->url = p->gidx % int(O.urls.size());
                 p->meeting = mi;
                 p->slot = k;
                 p->leaver = (k % 2) == 1;  // slots 1, 3, ...: half of each meeting leaves
@@ -149,7 +175,13 @@ private:
 
     void give_up(size_t i, const std::string& kind) {
         Part& p = *parts_[i];
-        err(kind);
+        if (p.resuming) {
+            resume_failed_++;
+            p.resuming = false;
+            err("resume-" + kind);
+        } else {
+            err(kind);
+        }
         p.st = St::Failed;
         mark_terminal(p);
         hard_close(p);
@@ -171,6 +203,13 @@ private:
         Part& p = *parts_[i];
         p.st = St::Connecting;
         p.t_start = now_ns();
+        connect(i);
+    }
+
+    // A fresh socket to eps_[p.url] (also for a resume).
+    void connect(size_t i) {
+        Part& p = *parts_[i];
+        p.gen++;
         p.ws = std::make_unique<WS>(ioc_);
         auto& sock = p.ws->next_layer();
         beast::error_code ec;
@@ -182,15 +221,16 @@ private:
             sock.bind(tcp::endpoint(src_, 0), ec);
             if (ec) return give_up(i, "connect-failed:bind " + ec.message());
         }
-        sock.async_connect(server_ep_, [this, i](beast::error_code ec2) { on_connect(i, ec2); });
+        sock.async_connect(eps_[size_t(p.url)].ep, [this, i](beast::error_code ec2) { on_connect(i, ec2); });
     }
 
     void on_connect(size_t i, beast::error_code ec) {
         Part& p = *parts_[i];
         if (p.st != St::Connecting) return;
+        if (ec && p.resuming) return resume_elsewhere(i, "connect-failed:" + ec.message());
         if (ec) return give_up(i, "connect-failed:" + ec.message());
         const int64_t now = now_ns();
-        h_connect_.add(now - p.t_start);
+        if (!p.resuming) h_connect_.add(now - p.t_start);
         p.ws->next_layer().set_option(tcp::no_delay(true), ec);
         websocket::stream_base::timeout to{};
         to.handshake_timeout = std::chrono::milliseconds(int64_t(O.join_timeout * 1000));
@@ -206,7 +246,8 @@ private:
         p.st = St::Upgrading;
         p.t_upgrade = now;
         p.res = std::make_unique<websocket::response_type>();
-        p.ws->async_handshake(*p.res, host_hdr_, O.path, [this, i](beast::error_code ec2) { on_upgrade(i, ec2); });
+        const Endpoint& e = eps_[size_t(p.url)];
+        p.ws->async_handshake(*p.res, e.host_hdr, e.path, [this, i](beast::error_code ec2) { on_upgrade(i, ec2); });
     }
 
     void on_upgrade(size_t i, beast::error_code ec) {
@@ -219,10 +260,11 @@ private:
             return give_up(i, "upgrade-failed:" + why);
         }
         p.res.reset();
-        h_upgrade_.add(now_ns() - p.t_upgrade);
+        if (!p.resuming) h_upgrade_.add(now_ns() - p.t_upgrade);
         p.st = St::Joining;
         std::string msg = "{\"type\":\"join\",\"meeting\":" + json_escape(meeting_ids_[size_t(p.meeting)]) +
-                          ",\"name\":\"lg " + std::to_string(p.gidx) + "\"}";
+                          (p.resuming ? ",\"resume\":" + json_escape(p.token) + "}"
+                                      : ",\"name\":\"lg " + std::to_string(p.gidx) + "\"}");
         p.t_join = now_ns();
         send(i, std::move(msg));
         read(i);
@@ -240,8 +282,9 @@ private:
     void write_next(size_t i) {
         Part& p = *parts_[i];
         p.writing = true;
-        p.ws->async_write(net::buffer(p.wq.front()), [this, i](beast::error_code ec, std::size_t) {
+        p.ws->async_write(net::buffer(p.wq.front()), [this, i, gen = p.gen](beast::error_code ec, std::size_t) {
             Part& q = *parts_[i];
+            if (q.gen != gen) return;  // the socket it was for closed; the participant resumed since
             q.writing = false;
             if (!q.wq.empty()) q.wq.pop_front();
             if (ec) {
@@ -301,6 +344,8 @@ private:
                 case St::Upgrading:
                     return give_up(i, "join-closed:" + (closed ? "close-" + std::to_string(code) : ec.message()));
                 case St::Joined:
+                    if (O.resume_on_close && phase_ != Phase::Close && phase_ != Phase::Finished)
+                        return start_resume(i);
                     err("unexpected-close:" + (closed ? "close-" + std::to_string(code) : ec.message()));
                     p.st = St::Failed;
                     hard_close(p);
@@ -347,6 +392,15 @@ private:
                 const int64_t lat = now - (base_ns_ + t->get<int64_t>());
                 h_relay_.add(lat);
                 if (d->contains("description")) h_relay_sdp_.add(lat);
+                // Sender and receiver on the same server address or not (the
+                // sender is in this worker: workers own whole meetings).
+                if (eps_.size() > 1)
+                    for (int mi : members_[size_t(p.meeting)])
+                        if (parts_[size_t(mi)]->self == *from) {
+                            const Endpoint &a = eps_[size_t(parts_[size_t(mi)]->url)], &b = eps_[size_t(p.url)];
+                            (a.ep == b.ep && a.path == b.path ? h_relay_same_ : h_relay_cross_).add(lat);
+                            break;
+                        }
             }
             auto s = d->find("seq");
             if (ps && s != d->end() && s->is_number_integer()) {
@@ -360,7 +414,10 @@ private:
             if (p.st != St::Joining) return err("bad-server-message:unexpected-welcome");
             const std::string* self = str_field(j, "self");
             if (!self) return err("bad-server-message:welcome");
+            if (const std::string* token = str_field(j, "resume")) p.token = *token;
+            if (p.resuming) return resumed(i, *self, j, now);
             p.self = *self;
+            joined_by_url_[size_t(p.url)]++;
             h_join_.add(now - p.t_join);
             h_total_.add(now - p.t_sched);
             p.st = St::Joined;
@@ -390,6 +447,7 @@ private:
             const std::string* id = (pj != j.end() && pj->is_object()) ? str_field(*pj, "id") : nullptr;
             if (!id) return err("bad-server-message:peer-joined");
             if (add_peer(p, *id)) negotiate(i, *id, false);
+            else peer_joined_known_++;
             return;
         }
         if (*type == "pong") {
@@ -433,11 +491,117 @@ private:
         if (*type == "error") {
             const std::string* code = str_field(j, "code");
             const std::string c = code ? *code : "?";
-            if (p.st == St::Joining) return give_up(i, "join-error:" + c);
+            if (p.st == St::Joining && p.resuming) resume_refused_++;
+            if (p.st == St::Joining) return give_up(i, (p.resuming ? "refused:" : "join-error:") + c);
             err("server-error:" + c);
             return;
         }
         err("bad-server-message:unknown-type");
+    }
+
+    // ---------- resume (--resume-on-close) ----------
+    void start_resume(size_t i) {
+        Part& p = *parts_[i];
+        hard_close(p);
+        // A write may still be in flight on the closed socket: keep the
+        // stream and the buffers it points into until the end.
+        retired_.push_back(Retired{std::move(p.ws), std::move(p.wq)});
+        p.wq.clear();
+        p.writing = false;
+        p.rbuf.consume(p.rbuf.size());
+        p.resuming = true;
+        p.resume_try = 0;
+        p.t_closed = now_ns();
+        resume_closes_++;
+        if (!first_close_ns_) first_close_ns_ = p.t_closed;
+        last_close_ns_ = p.t_closed;
+        p.failed_url = p.url;
+        p.url = resume_target(p);
+        if (p.url < 0) {
+            p.url = p.failed_url;
+            return give_up(i, "failed:nowhere-to-resume");
+        }
+        p.st = St::Connecting;
+        resume_attempts_++;
+        connect(i);
+    }
+
+    // Where to resume: --resume-url, else the other --url (those naming
+    // another server than the one that failed, each once), the first choice
+    // spread by participant so the survivors share the load; each refused
+    // connection moves to the next.
+    int resume_target(const Part& p) const {
+        if (O.has_resume_url) return int(eps_.size()) - 1;
+        std::vector<int> others;
+        const int n = int(O.urls.size());
+        for (int k = 1; k < n; k++) {
+            const int u = (p.failed_url + k) % n;
+            bool seen = O.urls[size_t(u)] == O.urls[size_t(p.failed_url)];
+            for (int o : others) seen = seen || O.urls[size_t(o)] == O.urls[size_t(u)];
+            if (!seen) others.push_back(u);
+        }
+        if (others.empty() || p.resume_try >= int(others.size())) return -1;
+        return others[size_t((p.gidx + p.resume_try) % int(others.size()))];
+    }
+
+    void resume_elsewhere(size_t i, const std::string& why) {
+        Part& p = *parts_[i];
+        hard_close(p);
+        p.resume_try++;
+        const int next = O.has_resume_url ? -1 : resume_target(p);
+        if (next < 0) return give_up(i, why);
+        p.url = next;
+        resume_attempts_++;
+        connect(i);
+    }
+
+    void resumed(size_t i, const std::string& self, const json& welcome, int64_t now) {
+        Part& p = *parts_[i];
+        // The roster must be the one it had (nobody leaves while it is away
+        // here): count peers it did not know and peers missing.
+        size_t listed = 0;
+        auto peers = welcome.find("peers");
+        if (peers != welcome.end() && peers->is_array())
+            for (const auto& e : *peers) {
+                const std::string* id = e.is_object() ? str_field(e, "id") : nullptr;
+                if (!id) continue;
+                listed++;
+                if (add_peer(p, *id)) {
+                    resume_roster_new_++;
+                    err("resume-roster-new-peer");
+                    negotiate(i, *id, true);
+                }
+            }
+        if (listed < p.peers.size()) {
+            resume_roster_missing_ += p.peers.size() - listed;
+            err("resume-roster-missing-peer");
+        }
+        p.resuming = false;
+        p.st = St::Joined;
+        p.next_ping = now + hb_interval_ns_;
+        if (self == p.self) {
+            resume_same_++;
+        } else {
+            resume_different_++;
+            err("resume-different-id");
+            p.self = self;
+        }
+        h_resume_.add(now - p.t_closed);
+        if (const int64_t k = kill_ns(); k > 0) h_resume_kill_.add(now - k);
+        if (!first_resume_ns_) first_resume_ns_ = now;
+        last_resume_ns_ = now;
+    }
+
+    // The kill time, read once it is there (its writer puts it there
+    // before the kill, so it is there by the first close).
+    int64_t kill_ns() {
+        if (kill_ns_ || O.kill_time_file.empty()) return kill_ns_;
+        FILE* f = std::fopen(O.kill_time_file.c_str(), "r");
+        if (!f) return 0;
+        long long v = 0;
+        if (std::fscanf(f, "%lld", &v) == 1 && v > 0) kill_ns_ = v;
+        std::fclose(f);
+        return kill_ns_;
     }
 
     bool add_peer(Part& p, const std::string& id) {
@@ -565,7 +729,7 @@ private:
                 case St::Connecting:
                 case St::Upgrading:
                 case St::Joining:
-                    if (now - p.t_sched > jt)
+                    if (now - (p.resuming ? p.t_closed : p.t_sched) > jt)
                         give_up(i, std::string("timeout:") +
                                        (p.st == St::Connecting ? "connect" : p.st == St::Upgrading ? "upgrade" : "join"));
                     break;
@@ -653,12 +817,22 @@ private:
                {"leave", {{"sent", leaves_sent_}, {"closed", leave_closed_}, {"closed_1000", leave_closed_ok_}}},
                {"messages", {{"sent", msgs_sent_}, {"received", msgs_recv_}, {"bytes_sent", bytes_sent_},
                              {"bytes_received", bytes_recv_}, {"pings", pings_sent_}}},
+               {"joined_by_url", joined_by_url_},
+               {"peer_joined_known", peer_joined_known_},
+               {"resume", {{"closes", resume_closes_}, {"attempts", resume_attempts_}, {"same_id", resume_same_},
+                           {"different_id", resume_different_}, {"refused", resume_refused_},
+                           {"failed", resume_failed_}, {"roster_new", resume_roster_new_},
+                           {"roster_missing", resume_roster_missing_}, {"first_close_ns", first_close_ns_},
+                           {"last_close_ns", last_close_ns_}, {"first_welcome_ns", first_resume_ns_},
+                           {"last_welcome_ns", last_resume_ns_}, {"kill_ns", kill_ns()}}},
                {"cpu_s", cpu},
                {"maxrss_kb", ru.ru_maxrss},
                {"hist", {{"connect", h_connect_.to_json()}, {"upgrade", h_upgrade_.to_json()},
                          {"join", h_join_.to_json()}, {"total", h_total_.to_json()},
                          {"relay", h_relay_.to_json()}, {"relay_sdp", h_relay_sdp_.to_json()},
-                         {"pong", h_pong_.to_json()}, {"peer_left", h_peer_left_.to_json()}}}};
+                         {"pong", h_pong_.to_json()}, {"peer_left", h_peer_left_.to_json()},
+                         {"relay_same_url", h_relay_same_.to_json()}, {"relay_cross_url", h_relay_cross_.to_json()},
+                         {"resume", h_resume_.to_json()}, {"resume_from_kill", h_resume_kill_.to_json()}}}};
         emit(r);
         ::close(S.out_fd);
         _exit(0);
@@ -672,8 +846,12 @@ private:
     net::steady_timer ramp_timer_, sweep_timer_, leave_timer_;
     net::posix::stream_descriptor ctl_;
     net::streambuf ctl_buf_;
-    tcp::endpoint server_ep_;
-    std::string host_hdr_;
+    std::vector<Endpoint> eps_;
+    struct Retired {
+        std::unique_ptr<WS> ws;
+        std::deque<std::string> wq;
+    };
+    std::vector<Retired> retired_;  // streams closed under a participant that resumed
     net::ip::address_v4 src_;
     int64_t base_ns_ = 0;
     int64_t hb_interval_ns_ = 0;
@@ -700,6 +878,15 @@ private:
     uint64_t leaves_sent_ = 0, leave_closed_ = 0, leave_closed_ok_ = 0;
     uint64_t msgs_sent_ = 0, msgs_recv_ = 0, bytes_sent_ = 0, bytes_recv_ = 0, pings_sent_ = 0;
     Histogram h_connect_, h_upgrade_, h_join_, h_total_, h_relay_, h_relay_sdp_, h_pong_, h_peer_left_;
+    // Several --url: relays between participants on the same url or not; joins per url.
+    Histogram h_relay_same_, h_relay_cross_;
+    std::vector<uint64_t> joined_by_url_;
+    uint64_t peer_joined_known_ = 0;  // peer-joined for a peer already in the roster
+    // --resume-on-close
+    uint64_t resume_closes_ = 0, resume_attempts_ = 0, resume_same_ = 0, resume_different_ = 0,
+             resume_refused_ = 0, resume_failed_ = 0, resume_roster_new_ = 0, resume_roster_missing_ = 0;
+    int64_t first_close_ns_ = 0, last_close_ns_ = 0, first_resume_ns_ = 0, last_resume_ns_ = 0, kill_ns_ = 0;
+    Histogram h_resume_, h_resume_kill_;  // unexpected close -> welcome; kill -> welcome
 };
 
 }  // namespace
