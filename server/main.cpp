@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -15,6 +16,7 @@
 #include "server/ice_servers.hpp"
 #include "server/log.hpp"
 #include "server/meeting_store.hpp"
+#include "server/redis_address_counts.hpp"
 #include "server/redis_connection.hpp"
 #include "server/redis_meetings.hpp"
 #include "server/redis_room_registry.hpp"
@@ -162,15 +164,17 @@ int main(int argc, char** argv) {
   RoomRegistryFactory make_rooms = make_local_room_registry;
   std::unique_ptr<MeetingDirectory> meetings;
   std::unique_ptr<redis::Connection> redis_commands, redis_subscriber;
+  std::string node_id;
   if (cluster) {
     const auto url = std::get<redis::Url>(redis::parse_url(config.redis));
     redis_commands = std::make_unique<redis::Connection>(io, url, "commands");
     redis_subscriber = std::make_unique<redis::Connection>(io, url, "subscriber");
     RedisRoomSettings nodes;
     // Unique without being told: several nodes on one host may share a port.
-    nodes.node_id = config.node_id.empty()
-                        ? host_name() + ":" + std::to_string(config.port) + ":" + std::to_string(getpid())
-                        : config.node_id;
+    node_id = config.node_id.empty()
+                  ? host_name() + ":" + std::to_string(config.port) + ":" + std::to_string(getpid())
+                  : config.node_id;
+    nodes.node_id = node_id;
     nodes.meeting_ttl_s = static_cast<std::int64_t>(config.meeting_ttl_days * 86400);
     make_rooms = [&, nodes](const RoomSettings& settings, Delivery& delivery, RandomSource& rng) {
       return std::make_unique<RedisRoomRegistry>(settings, nodes, delivery, rng, *redis_commands, *redis_subscriber);
@@ -184,6 +188,9 @@ int main(int argc, char** argv) {
   }
   Server server(io, config, std::move(store), std::move(geoip), std::move(tls), make_rooms, std::move(resume_keys),
                 std::move(meetings));
+  // A cluster's per-address limits count every node's sockets.
+  std::optional<SharedAddressCounts> shared_counts;
+  if (cluster) shared_counts.emplace(*redis_commands, node_id, server.socket_counts(), server.websocket_counts());
   if (!server.listen(error)) return fail(error);
   if (keep_key && !save_resume_key(key_file, current_key, error)) return fail(error);
   server.start();

@@ -157,7 +157,7 @@ for _, node in ipairs(dead) do
       end
     end
   end
-  redis.call('DEL', set)
+  redis.call('DEL', set, 'mm:addr:sockets:' .. node, 'mm:addr:websockets:' .. node)
   redis.call('ZREM', 'mm:leases', node)
 end
 local disconnected, timed_out = 0, 0

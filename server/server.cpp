@@ -753,9 +753,8 @@ void Server::on_accept(beast::error_code ec, Socket socket) {
 
 // ---- admission: every socket counts against its client's share -------------------------
 
-SocketTicket::SocketTicket(std::unordered_map<std::string, std::size_t>& counts, std::string group)
-    : counts_(&counts), group_(std::move(group)) {
-  ++counts[group_];
+SocketTicket::SocketTicket(AddressCounts& counts, std::string group) : counts_(&counts), group_(std::move(group)) {
+  counts.add(group_);
 }
 
 SocketTicket::SocketTicket(SocketTicket&& other) noexcept
@@ -772,15 +771,14 @@ SocketTicket& SocketTicket::operator=(SocketTicket&& other) noexcept {
 
 void SocketTicket::release() {
   if (!counts_) return;
-  auto it = counts_->find(group_);
-  if (it != counts_->end() && --it->second == 0) counts_->erase(it);
+  counts_->remove(group_);
   counts_ = nullptr;
 }
 
 std::optional<SocketTicket> Server::admit_socket(const std::string& client) {
   std::string group = address_group(client);
-  auto it = sockets_per_group_.find(group);
-  if (it != sockets_per_group_.end() && it->second >= config_.per_ip_sockets) {
+  if (sockets_per_group_.total(group) >= config_.per_ip_sockets) {
+    sockets_per_group_.refused(group);
     metrics_.error(ErrorCode::TooManyConnections);
     return std::nullopt;
   }
@@ -923,13 +921,13 @@ std::pair<ConnId, std::size_t> Server::attach(Connection* connection, const std:
   const ConnId id = next_conn_++;
   connections_.emplace(id, connection);
   schedule(Clock::now(), id);  // its first tick at the next sweep; from then on it says when
-  return {id, ++per_ip_[ip]};
+  websockets_per_group_.add(ip);
+  return {id, websockets_per_group_.total(ip)};
 }
 
 void Server::detach(ConnId conn, const std::string& ip) {
   connections_.erase(conn);
-  auto it = per_ip_.find(ip);
-  if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+  websockets_per_group_.remove(ip);
 }
 
 Gauges Server::gauges() const {

@@ -17,6 +17,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "server/address_counts.hpp"
 #include "server/client_address.hpp"
 #include "server/config.hpp"
 #include "server/connection_deadlines.hpp"
@@ -48,7 +49,7 @@ class OpenSocket {
 class SocketTicket {
  public:
   SocketTicket() = default;
-  SocketTicket(std::unordered_map<std::string, std::size_t>& counts, std::string group);
+  SocketTicket(AddressCounts& counts, std::string group);
   SocketTicket(SocketTicket&& other) noexcept;
   SocketTicket& operator=(SocketTicket&& other) noexcept;
   SocketTicket(const SocketTicket&) = delete;
@@ -58,7 +59,7 @@ class SocketTicket {
 
  private:
   void release();
-  std::unordered_map<std::string, std::size_t>* counts_ = nullptr;
+  AddressCounts* counts_ = nullptr;
   std::string group_;
 };
 
@@ -127,8 +128,13 @@ class Server final : public Delivery {
   // address (IPv6: its /64) already holds --per-ip-sockets open sockets.
   std::optional<SocketTicket> admit_socket(const std::string& client);
 
+  // Sockets and WebSockets per address group, for a cluster to share.
+  AddressCounts& socket_counts() { return sockets_per_group_; }
+  AddressCounts& websocket_counts() { return websockets_per_group_; }
+
   // A WebSocket connection opened for `ip`; returns its id and how many are
-  // now open from that address (the per-IP cap is the caller's to enforce).
+  // now open from that address in the deployment (the per-IP cap is the
+  // caller's to enforce).
   std::pair<ConnId, std::size_t> attach(Connection* connection, const std::string& ip);
   void detach(ConnId conn, const std::string& ip);
   // Every other socket, from accept until it is closed or attached.
@@ -188,8 +194,8 @@ class Server final : public Delivery {
   void schedule(TimePoint when, ConnId conn);
   std::vector<Due> due_;
   std::unordered_set<OpenSocket*> sockets_;
-  std::unordered_map<std::string, std::size_t> per_ip_;            // WebSockets per address group
-  std::unordered_map<std::string, std::size_t> sockets_per_group_;  // every socket, per address group
+  AddressCounts websockets_per_group_;  // --per-ip
+  AddressCounts sockets_per_group_;     // --per-ip-sockets: every socket
   ConnId next_conn_ = 1;
   bool shutting_down_ = false;
   std::optional<TimePoint> shutdown_deadline_;

@@ -8,6 +8,7 @@
 // one of them drained by SIGTERM.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {
   T, startServer, finishAll, createMeeting, createMeetingRaw, get, Client, joined, waitFor, quiet, freePort, parseMetrics, mval,
 } from './harness.mjs';
@@ -231,4 +232,43 @@ test('160 simultaneous joins into 40 meetings over three nodes: everyone learns 
     });
     return problems.length === 0;
   }, 5000, 'everyone to know everyone', { describe: () => problems.slice(0, 10).join('\n') });
+});
+
+test('--per-ip holds for the deployment: WebSockets one address holds on other nodes count', SLOW, async () => {
+  const { nodes: [a, b] } = await cluster(['--per-ip', '3']);
+  const { id } = await createMeeting(a.url);
+  await joined(a, id, 'a1');
+  await joined(a, id, 'a2');
+  await joined(b, id, 'b1');  // its node learns, at its upgrade, that a holds two
+  const fourth = await Client.connect(b.wsUrl);
+  const refused = await fourth.next('error');
+  assert.equal(refused.code, 'too-many-connections');
+  await fourth.waitClosed();
+  // Another address is served.
+  const other = await Client.connect(b.wsUrl, { localAddress: '127.0.0.2' });
+  assert.equal((await other.join(id, 'other')).type, 'welcome');
+});
+
+test('--per-ip-sockets holds for the deployment: idle sockets on another node count', SLOW, async () => {
+  const { nodes: [a, b] } = await cluster(['--per-ip-sockets', '3']);
+  const open = (srv) => new Promise((res, rej) => {
+    const s = net.connect(srv.port, '127.0.0.1', () => res(s));
+    s.once('error', rej);
+    s.received = '';
+    s.on('data', (d) => { s.received += d; });
+    s.ended = new Promise((r) => s.once('close', r));
+  });
+  const held = [await open(a), await open(a), await open(b)];
+  // b learns what a holds from the answer to its own count, which comes a
+  // moment after that accept: until then one more may get in (and is let go).
+  let refused;
+  await waitFor(async () => {
+    const s = await open(b);
+    const closed = await Promise.race([s.ended.then(() => true), new Promise((r) => setTimeout(() => r(false), 150))]);
+    if (closed) refused = s; else s.destroy();
+    return closed;
+  }, 3000, 'b to refuse a fourth socket of the address');
+  assert.match(refused.received, /^HTTP\/1\.1 503 /);
+  assert.match(refused.received, /too-many-connections/);
+  for (const s of held) s.destroy();
 });
