@@ -14,15 +14,31 @@
 // signalingState is still read, as the example reads it: it says where the
 // browser is, the phase says what we have asked of it.
 //
-//   Stable ─negotiationneeded─▶ MakingOffer ─offer sent─▶ AwaitingAnswer ─answer─▶ ApplyingPeerAnswer ─▶ Stable
-//     │                              │                       │  ▲   │ no answer in time (signaling away)
-//     │ peer's offer                 │                       │  └─ AnswerOverdue ◀┘ (runs again once back)
-//     ▼                              │ glare: polite         │ no answer in time
-//   ApplyingPeerOffer ◀──────────────┴───────────────────────┤    ─▶ RollingBack ─▶ Stable
-//     │        ▲ gathered             glare before gathering  │
-//     │        └──────── HoldingPeerOffer ◀──────────────────┘ (polite)
-//     ▼
-//   Answering ─answer sent─▶ Stable
+//   from                         on                                           to
+//   Stable                       negotiationneeded, ours to make              MakingOffer
+//   MakingOffer                  our offer set and sent                       AwaitingAnswer
+//   AwaitingAnswer               the peer's answer                            ApplyingPeerAnswer
+//   ApplyingPeerAnswer           set                                          Stable
+//   AwaitingAnswer               no answer in time, signaling up              RollingBack
+//   RollingBack                  rolled back                                  Stable
+//   AwaitingAnswer               no answer in time, signaling away            AnswerOverdue
+//   AnswerOverdue                signaling back: the timer runs again         AwaitingAnswer
+//   AwaitingAnswer, -Overdue     the browser left have-local-offer            Stable
+//   (not in glare)               the peer's offer                             ApplyingPeerOffer
+//   in glare, polite             the peer's offer, our connection gathered    ApplyingPeerOffer
+//   in glare, polite             the peer's offer, nothing gathered yet       HoldingPeerOffer
+//   HoldingPeerOffer             our first candidate                          ApplyingPeerOffer
+//   ApplyingPeerOffer            set (our answer goes in the chain)           Answering
+//   Answering                    our answer set and sent                      Stable
+//   MakingOffer, Answering,      the operation failed                         Stable
+//     Applying*, RollingBack     (a refused implicit rollback is retried explicitly instead)
+//   any                          a new connection, or the connection closed   Stable
+//
+// "In glare": an offer of the peer's finds us making one, or the browser
+// out of `stable` for any reason but applying the peer's answer (W3C).
+// A phase is left only for the one its operation leads to: a completion
+// that a later operation has overtaken (glare during MakingOffer, say)
+// leaves the later operation's phase as it is.
 //
 // The impolite end ignores a colliding offer (its phase does not change)
 // and drops that offer's candidates until the next description comes.

@@ -101,7 +101,6 @@ class PeerNegotiation {
   // What the peer last said it sends (peer-media); nothing until it says.
   const MediaState& remote_media() const { return remote_media_; }
   bool making_offer() const { return negotiator_.making_offer(); }
-  Negotiator::Phase negotiation_phase() const { return negotiator_.phase(); }
 
   void open(std::int64_t now);
   void close(std::int64_t now, std::string why);
