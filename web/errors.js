@@ -27,7 +27,8 @@ const ERROR_CODES = new Set([
 ]);
 
 export function typedError(code, message, details = {}) {
-  // 503 'unavailable': the server cannot serve now (it is shutting down).
+  // 'unavailable': the server cannot serve or take joins now (it drains, or
+  // its Redis is away); the core tries again by itself.
   if (code === 'unavailable') return new MeshmeetError('server-unreachable', message, { ...details, serverCode: code });
   if (typeof code === 'string' && ERROR_CODES.has(code)) return new MeshmeetError(code, message, details);
   return new MeshmeetError('server-error', message, typeof code === 'string' && code ? { ...details, serverCode: code } : details);
