@@ -256,8 +256,11 @@ test('server killed (-9): the data channels keep carrying app data while signali
   assert.ok(srv.proc === null, 'the server is still down');
   await sleep(300);
   await srv.restart();
-  await waitFor(() => all.every((p) => p.state === 'joined'), 10000, 'everyone to be joined again', {
-    describe: () => all.map((p) => `${p.name}: ${p.state}`).join(', '),
+  // Welcomed since the kill, not just 'joined': the child's state comes over
+  // IPC and may still read 'joined' from before the kill.
+  const welcomedAgain = (p) => p.rec.events.slice(marks.get(p)).some((e) => e.type === 'welcomed');
+  await waitFor(() => all.every((p) => p.state === 'joined' && welcomedAgain(p)), 10000, 'everyone to be joined again', {
+    describe: () => all.map((p) => `${p.name}: ${p.state}${welcomedAgain(p) ? ', welcomed' : ''}`).join(', '),
   });
 });
 
