@@ -85,7 +85,7 @@ HttpResponse HttpApi::unavailable(std::string_view message, unsigned version, bo
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
   res.keep_alive(keep_alive);
-  res.body() = R"({"error":{"code":"unavailable","message":)" + protocol::quote_json(message) + "}}";
+  res.body() = protocol::serialize_http_error(ErrorCode::Unavailable, message);
   res.prepare_payload();
   return res;
 }

@@ -50,8 +50,9 @@ class HttpApi {
   }
 
   // 503 with the error envelope and the code `unavailable`: the server
-  // cannot serve this now (it is shutting down, the database failed). Not
-  // one of the protocol's codes, so not counted in meshmeet_errors_total.
+  // cannot serve this now (it is shutting down, its store failed or is
+  // away). The server's state, not the client's mistake, so not counted in
+  // meshmeet_errors_total.
   HttpResponse unavailable(std::string_view message, unsigned version, bool keep_alive);
 
   void start_shutdown() { shutting_down_ = true; }

@@ -49,6 +49,15 @@ local function tell_others(room, except, payload)
   end
   return all
 end
+-- The member record of `peer` in `room`, split, while it is still the one
+-- of this node's connection `conn` (not resumed elsewhere since); else nil.
+local function own_member(room, peer, node, conn)
+  local rec = redis.call('HGET', room, peer)
+  if not rec then return nil end
+  local m = split(rec)
+  if m[1] ~= node or m[2] ~= conn then return nil end
+  return m
+end
 local function peer_left(peer, reason)
   return '{"type":"peer-left","peer":' .. cjson.encode(peer) .. ',"reason":"' .. reason .. '"}'
 end
@@ -110,10 +119,7 @@ return 1
 // KEYS room, held list, node-members; ARGV mkey, peer, node, conn, reason.
 // Only while the member is still this connection's (not resumed elsewhere).
 const redis::Script kRemove(kLuaPrelude + R"LUA(
-local rec = redis.call('HGET', KEYS[1], ARGV[2])
-if not rec then return 0 end
-local m = split(rec)
-if m[1] ~= ARGV[3] or m[2] ~= ARGV[4] then return 0 end
+if not own_member(KEYS[1], ARGV[2], ARGV[3], ARGV[4]) then return 0 end
 local tag = ARGV[1] .. ' ' .. ARGV[2]
 redis.call('HDEL', KEYS[1], ARGV[2])
 redis.call('DEL', KEYS[2])
@@ -125,10 +131,8 @@ return 1
 
 // KEYS room, node-members; ARGV mkey, peer, node, conn, reason, grace (ms).
 const redis::Script kHold(kLuaPrelude + R"LUA(
-local rec = redis.call('HGET', KEYS[1], ARGV[2])
-if not rec then return 0 end
-local m = split(rec)
-if m[1] ~= ARGV[3] or m[2] ~= ARGV[4] or m[3] ~= 'c' then return 0 end
+local m = own_member(KEYS[1], ARGV[2], ARGV[3], ARGV[4])
+if not m or m[3] ~= 'c' then return 0 end
 local tag = ARGV[1] .. ' ' .. ARGV[2]
 redis.call('HSET', KEYS[1], ARGV[2], record(m[1], m[2], 'h', ARGV[5], m[5], m[6]))
 redis.call('SREM', KEYS[2], tag)
@@ -424,22 +428,13 @@ void RedisRoomRegistry::seated(ConnId conn, const Seat& seat_in, const std::stri
     seats_.emplace(conn, seat);
     return remove(conn, LeaveReason::Disconnected);
   }
-  protocol::Welcome w;
-  w.self = seat.peer;
-  w.resume = token;
-  w.meeting_id = seat.meeting.id;
-  w.meeting_name = seat.meeting.name;
+  std::vector<protocol::PeerInfo> peers;
   const auto& room = reply.elements.at(3).elements;
-  for (std::size_t i = 0; i + 1 < room.size(); i += 2) {
-    if (room[i].str == seat.peer) continue;
-    w.peers.push_back({room[i].str, parse_record(room[i + 1].str).name});
-  }
-  w.ice_servers = settings_.ice_servers_for ? settings_.ice_servers_for(seat.peer, client_host) : settings_.ice_servers;
-  w.relay_only = seat.meeting.relay_only;
-  w.heartbeat_interval_ms = settings_.heartbeat_interval_ms;
-  w.heartbeat_timeout_ms = settings_.heartbeat_timeout_ms;
+  for (std::size_t i = 0; i + 1 < room.size(); i += 2)
+    if (room[i].str != seat.peer) peers.push_back({room[i].str, parse_record(room[i + 1].str).name});
+  Message welcome = make_message(welcome_message(settings_, seat.meeting, seat.peer, token, std::move(peers), client_host));
   seats_.emplace(conn, std::move(seat));
-  delivery_.send(conn, make_message(protocol::serialize(protocol::ServerMessage{std::move(w)})));
+  delivery_.send(conn, std::move(welcome));
   if (resumed && reply.elements.size() > 4)
     for (const auto& held : reply.elements[4].elements) delivery_.send(conn, make_message(held.str));
   for (auto& message : arrived_meanwhile) delivery_.send(conn, std::move(message));

@@ -137,20 +137,29 @@ JoinOutcome LocalRoomRegistry::admit(ConnId conn, const protocol::Join& join, st
   return seat(conn, meeting, join.name, nullptr, client_host);
 }
 
-void LocalRoomRegistry::welcome(Room& room, Member& member, const std::string& token, std::string_view client_host) {
+std::string welcome_message(const RoomSettings& settings, const MeetingRecord& meeting, const std::string& self,
+                            const std::string& token, std::vector<protocol::PeerInfo> peers,
+                            std::string_view client_host) {
   protocol::Welcome w;
-  w.self = member.id;
+  w.self = self;
   w.resume = token;
-  w.meeting_id = room.meeting.id;
-  w.meeting_name = room.meeting.name;
-  w.peers.reserve(room.members.size() - 1);
+  w.meeting_id = meeting.id;
+  w.meeting_name = meeting.name;
+  w.peers = std::move(peers);
+  w.ice_servers = settings.ice_servers_for ? settings.ice_servers_for(self, client_host) : settings.ice_servers;
+  w.relay_only = meeting.relay_only;
+  w.heartbeat_interval_ms = settings.heartbeat_interval_ms;
+  w.heartbeat_timeout_ms = settings.heartbeat_timeout_ms;
+  return protocol::serialize(protocol::ServerMessage{std::move(w)});
+}
+
+void LocalRoomRegistry::welcome(Room& room, Member& member, const std::string& token, std::string_view client_host) {
+  std::vector<protocol::PeerInfo> peers;
+  peers.reserve(room.members.size() - 1);
   for (const auto& m : room.members)
-    if (&m != &member) w.peers.push_back({m.id, m.name});
-  w.ice_servers = settings_.ice_servers_for ? settings_.ice_servers_for(member.id, client_host) : settings_.ice_servers;
-  w.relay_only = room.meeting.relay_only;
-  w.heartbeat_interval_ms = settings_.heartbeat_interval_ms;
-  w.heartbeat_timeout_ms = settings_.heartbeat_timeout_ms;
-  delivery_.send(member.conn, make_message(protocol::serialize(protocol::ServerMessage{std::move(w)})));
+    if (&m != &member) peers.push_back({m.id, m.name});
+  delivery_.send(member.conn,
+                 make_message(welcome_message(settings_, room.meeting, member.id, token, std::move(peers), client_host)));
 }
 
 void LocalRoomRegistry::broadcast(Room& room, const Member& except, Message message) {

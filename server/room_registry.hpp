@@ -88,6 +88,13 @@ struct RoomSettings {
   TimePoint earlier_tokens_until{};
 };
 
+// The welcome of `self` to `meeting`, as every registry sends it: `peers`
+// are the others present, the ICE servers are the participant's own (TURN
+// credentials minted now), the heartbeat as the settings say.
+std::string welcome_message(const RoomSettings& settings, const MeetingRecord& meeting, const std::string& self,
+                            const std::string& token, std::vector<protocol::PeerInfo> peers,
+                            std::string_view client_host);
+
 // What happened during expire(): slots whose grace ran out.
 struct ExpireOutcome {
   std::size_t disconnected = 0;
