@@ -56,6 +56,7 @@ EMSCRIPTEN_BINDINGS(meshmeet_core) {
       .function("setMuted", &Client::set_muted)
       .function("markVerified", &Client::mark_verified)
       .function("setUplinkBudget", &Client::set_uplink_budget)
+      .function("setView", &Client::set_view)
       // the signaling socket
       .function("socketOpened", &Client::socket_opened)
       .function("socketClosed", &Client::socket_closed)

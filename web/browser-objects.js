@@ -301,9 +301,8 @@ export class BrowserObjects {
     };
     channel.onopen = () => {
       feed((c, t) => c.dataChannelOpen(t, o.pc));
-      // The channel runs over DTLS: it is up, and the certificate is known
-      // (at connectionstatechange Chrome sometimes has none to give yet).
-      remoteCertificate(pc).then((fp) => fp && feed((c, t) => c.remoteCertificate(t, o.pc, fp)));
+      // The channel runs over DTLS, so the transport is up by now.
+      whenRemoteCertificate(pc, (fp) => feed((c, t) => c.remoteCertificate(t, o.pc, fp)));
     };
     channel.onclose = () => feed((c, t) => c.dataChannelClosed(t, o.pc));
     channel.onmessage = (e) => typeof e.data === 'string' && feed((c, t) => c.dataChannelMessage(t, o.pc, e.data));
@@ -406,6 +405,7 @@ export class BrowserObjects {
     if (o.kind === 'video') params.encodings[0].scaleResolutionDownBy = o.scaleResolutionDownBy;
     if (o.maxFramerate > 0) params.encodings[0].maxFramerate = o.maxFramerate;  // a shared screen
     else delete params.encodings[0].maxFramerate;
+    if (o.kind === 'video') params.encodings[0].active = o.active !== false;  // false: the peer draws none of it
     return sender.setParameters(params);  // at once: getParameters' result is only good until the task ends
   }
 
@@ -423,6 +423,7 @@ export class BrowserObjects {
         let bytesOut = 0;
         let remoteLost = 0;  // what the peer reports it lost of ours (RTCP receiver reports)
         let sent = 0;
+        let cpuLimited = false;  // an encoder of ours falls behind for want of CPU
         report.forEach((s) => {
           if (s.type === 'candidate-pair' && (s.nominated || s.selected) && s.state === 'succeeded' && typeof s.currentRoundTripTime === 'number')
             rtt = s.currentRoundTripTime * 1000;
@@ -434,6 +435,7 @@ export class BrowserObjects {
           if (s.type === 'outbound-rtp') {
             bytesOut += s.bytesSent ?? 0;
             sent += s.packetsSent ?? 0;
+            if (s.kind === 'video' && s.qualityLimitationReason === 'cpu') cpuLimited = true;
           }
           if (s.type === 'remote-inbound-rtp') remoteLost += Math.max(0, s.packetsLost ?? 0);
           if (s.type === 'data-channel') {
@@ -441,7 +443,7 @@ export class BrowserObjects {
             bytesOut += s.bytesSent ?? 0;
           }
         });
-        this._input((c, t) => c.stats(t, handle, rtt, lost, received, bytesIn, bytesOut, remoteLost, sent));
+        this._input((c, t) => c.stats(t, handle, rtt, lost, received, bytesIn, bytesOut, remoteLost, sent, cpuLimited));
       })
       .catch(() => {});
   }
@@ -451,24 +453,42 @@ function iceUfrag(sdp) {
   return /^a=ice-ufrag:(\S+)/m.exec(sdp ?? '')?.[1] ?? '';
 }
 
-// The SHA-256 fingerprint ("sha-256 AB:…") of the certificate DTLS
-// authenticated on `pc`, for the core to check against the fingerprints the
-// peer's description named (the verification code rests on them); null
-// where the browser does not tell (getRemoteCertificates is Chrome's).
-async function remoteCertificate(pc) {
+// Calls `done` with the SHA-256 fingerprint ("sha-256 AB:…") of the
+// certificate DTLS authenticated on `pc`, for the core to check against the
+// fingerprints the peer's description named (the verification code rests on
+// them); never where the browser does not tell (getRemoteCertificates is
+// Chrome's). Chrome hands the page the transport's state and certificate
+// apart from the data channel's open: under load the channel can open while
+// the transport still reads "connecting" with no certificate, so this waits
+// for the transport's own "connected".
+function whenRemoteCertificate(pc, done) {
   // Only where the platform has DTLS transports of its own (browsers): in
   // Node, merely reading node-webrtc's pc.sctp.transport makes the process
   // crash as it exits.
-  if (typeof globalThis.RTCDtlsTransport !== 'function') return null;
+  if (typeof globalThis.RTCDtlsTransport !== 'function' || !globalThis.crypto?.subtle) return;
+  let transport;
   try {
-    const transport = pc.sctp?.transport ?? pc.getReceivers?.()[0]?.transport;
-    const der = transport?.getRemoteCertificates?.()?.[0];
-    if (!der || !globalThis.crypto?.subtle) return null;
-    const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', der));
-    return `sha-256 ${Array.from(digest, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`;
+    transport = pc.sctp?.transport ?? pc.getReceivers?.()[0]?.transport;
   } catch {
-    return null;
+    return;
   }
+  if (!transport?.getRemoteCertificates) return;
+  const read = () => {
+    const der = transport.getRemoteCertificates()?.[0];
+    if (!der) return false;
+    globalThis.crypto.subtle.digest('SHA-256', der).then((d) => {
+      const digest = new Uint8Array(d);
+      done(`sha-256 ${Array.from(digest, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`);
+    }, () => {});
+    return true;
+  };
+  if (read()) return;
+  const onState = () => {
+    if (transport.state === 'connecting' || transport.state === 'new') return;
+    transport.removeEventListener('statechange', onState);
+    if (transport.state === 'connected') read();
+  };
+  transport.addEventListener('statechange', onState);
 }
 
 // An offer with new ICE credentials (restartIce() emulated).

@@ -527,6 +527,19 @@ export class Meeting {
   markVerified(peerId: string): boolean;
   /** Changes the uplink budget (kbit/s); applies at once to every video sender. */
   setUplinkBudget(kbps: number): void;
+  /**
+   * Tells the mesh that `element` (usually the <video> of the peer's tile)
+   * shows `peerId`'s video. That peer then sends a picture no larger than
+   * the element draws it (its height in device pixels; for `object-fit:
+   * cover` the height that covers the box), and no video at all while the
+   * element is off-screen or the tab is hidden: less CPU at both ends and
+   * less uplink for the sender. Shown again, the video is back at the right
+   * size within about a second. Returns a function that stops watching; a
+   * peer that no element shows any more is sent no video. Peers never
+   * observed are sent what the uplink budget affords. Throws
+   * `invalid-argument` without a peer id or an element.
+   */
+  observeVideo(peerId: string, element: Element): () => void;
   /** The live remote tracks of one peer. */
   remoteTracks(peerId: string): MediaStreamTrack[];
   /**
@@ -534,7 +547,7 @@ export class Meeting {
    * the audio level its packets carry (RTCRtpReceiver
    * getSynchronizationSources(): no audio processing on this side, so cheap
    * enough to poll a few times a second for a "who is speaking" mark). 0
-   * when no audio has arrived.
+   * when no audio has arrived, and for a peer that says its microphone is off.
    */
   audioLevel(peerId: string): number;
   /** Closes everything without telling the server; prefer leave(). Idempotent. */

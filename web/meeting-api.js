@@ -14,6 +14,7 @@ import { BrowserObjects } from './browser-objects.js';
 import { loadCore } from './core-loader.js';
 import { MeshmeetError, typedError } from './errors.js';
 import { forbiddenOrigin, httpBase, lookUpMeeting, serverHealthy, socketUrl } from './server-http.js';
+import { VideoViews } from './video-views.js';
 
 // Options the core reads that joinMeeting sets itself: not for coreOptions.
 const JOIN_OPTIONS_NOT_CORE = {
@@ -151,6 +152,8 @@ export class Meeting {
     this._handedTimer = 0;
     this._sending = { audio: null, video: null };  // the local track of each kind, as the core was told
     this._peers = new Map();        // peer id → { id, name }
+    this._micOff = new Set();       // peers whose last peer-media said their microphone is off
+    this._views = new VideoViews((peerId, height) => this._input((c, t) => c.setView(t, peerId, height)));
     this._disposed = false;
     this._pumping = false;
     this.id = null;
@@ -320,14 +323,37 @@ export class Meeting {
     return marked;
   }
 
+  /**
+   * Tells the mesh that `element` (a <video>) shows `peerId`'s video: from
+   * then on that peer sends a picture no larger than the element draws it
+   * (in device pixels), and none at all while the element is off-screen or
+   * the tab hidden, which saves both ends' CPU and the sender's uplink. It
+   * comes back at the right size within about a second of being shown
+   * again. Returns a function that stops watching (a peer no element shows
+   * any more is sent no video). Peers never observed are sent what the
+   * uplink budget affords.
+   */
+  observeVideo(peerId, element) {
+    if (typeof peerId !== 'string') throw new MeshmeetError('invalid-argument', 'observeVideo needs a peer id');
+    if (!element || typeof element.getBoundingClientRect !== 'function')
+      throw new MeshmeetError('invalid-argument', 'observeVideo needs an element of the page');
+    return this._views.observe(peerId, element);
+  }
+
   /** Sets the uplink budget (kbit/s) shared by the video copies we upload. */
   setUplinkBudget(kbps) {
     if (!Number.isFinite(kbps) || kbps <= 0) throw new MeshmeetError('invalid-argument', 'kbps must be a positive number');
     this._input((c, t) => c.setUplinkBudget(t, Math.round(kbps)));
   }
 
-  /** How loud a peer is now (0–1), from the audio level its RTP packets carry. */
+  /**
+   * How loud a peer is now (0–1), from the audio level its RTP packets carry;
+   * 0 for a peer that says its microphone is off, whatever packets still
+   * arrive (a muted microphone sends silence, but a packet of before may
+   * still be the latest the browser reports).
+   */
   audioLevel(peerId) {
+    if (this._micOff.has(peerId)) return 0;
     return this._browser.audioLevel(peerId);
   }
 
@@ -343,6 +369,7 @@ export class Meeting {
     this._backlog = null;
     globalThis.removeEventListener?.('online', this._onOnline);
     this._lifetime.abort();
+    this._views.dispose();
     clearTimeout(this._handedTimer);
     this._browser.closeAll();
     this._client.delete();
@@ -505,6 +532,8 @@ export class Meeting {
       case 'peer-left': {
         const peer = this._peers.get(o.peer) ?? { id: o.peer, name: '' };
         this._peers.delete(o.peer);
+        this._micOff.delete(o.peer);
+        this._views.forget(o.peer);
         return this._emit('peer-left', { peer, reason: o.reason });
       }
       case 'peer-state': return this._emit('peer-state', { peer: this._peer(o.peer), state: o.state });
@@ -513,7 +542,10 @@ export class Meeting {
         if (entry) this._emit('track', { peer: this._peer(o.peer), track: entry.track, streams: entry.streams, kind: o.kind });
         return;
       }
-      case 'peer-media': return this._emit('peer-media', { peer: this._peer(o.peer), audio: o.audio, video: o.video, screen: o.screen });
+      case 'peer-media':
+        if (o.audio) this._micOff.delete(o.peer);
+        else this._micOff.add(o.peer);
+        return this._emit('peer-media', { peer: this._peer(o.peer), audio: o.audio, video: o.video, screen: o.screen });
       case 'quality':
         return this._emit('quality', { peer: this._peer(o.peer), level: o.level, rttMs: o.rttMs >= 0 ? o.rttMs : null, loss: o.loss, kbpsIn: o.kbpsIn, kbpsOut: o.kbpsOut });
       case 'verification-code': return this._emit('verification-code', { peer: this._peer(o.peer), code: o.code, trust: o.trust });

@@ -19,6 +19,7 @@
 //   core-loader.js      loads the WebAssembly core once (preload)
 //   errors.js           MeshmeetError and the one list of its codes
 //   app-data.js         meeting.send()'s framing on its own data channels
+//   video-views.js      how large the app draws each peer's video (observeVideo)
 
 export { MAX_LOSSY_BYTES, MAX_MESSAGE_BYTES } from './app-data.js';
 export { MeshmeetError } from './errors.js';

@@ -58,7 +58,7 @@ test('npm pack yields a tarball with only dist files, package.json and README', 
   const required = [
     'package/dist/app-data.js', 'package/dist/browser-objects.js', 'package/dist/core-loader.js', 'package/dist/errors.js',
     'package/dist/index.d.ts', 'package/dist/meeting-api.js', 'package/dist/meshmeet-core.mjs', 'package/dist/meshmeet-core.wasm',
-    'package/dist/meshmeet.js', 'package/dist/server-http.js', 'package/package.json',
+    'package/dist/meshmeet.js', 'package/dist/server-http.js', 'package/dist/video-views.js', 'package/package.json',
   ];
   for (const f of required) assert.ok(entries.includes(f), `the tarball has ${f}`);
   const extra = entries.filter((e) => !required.includes(e) && !/^package\/(README|LICENSE)(\.md)?$/i.test(e));
@@ -70,7 +70,7 @@ test('the .wasm and the JS it ships: sizes raw and gzip, within 150 KB gzip toge
   const { files, raw, gzip } = measure(DIST);
   assert.deepEqual(files.map((f) => f.file), [
     'meshmeet-core.wasm', 'meshmeet-core.mjs', 'meshmeet.js', 'meeting-api.js', 'browser-objects.js', 'server-http.js', 'core-loader.js',
-    'errors.js', 'app-data.js',
+    'errors.js', 'app-data.js', 'video-views.js',
   ]);
   for (const f of files) t.diagnostic(`${f.file}: ${f.raw} bytes raw, ${f.gzip} bytes gzip`);
   t.diagnostic(`wasm + js: ${raw} bytes raw, ${gzip} bytes gzip (${(gzip / 1024).toFixed(1)} KiB)`);

@@ -68,6 +68,13 @@ bool Client::mark_verified(double now_ms, const std::string& peer) {
   return marked;
 }
 
+bool Client::set_view(double now_ms, const std::string& peer, int height) {
+  const auto now = ms(now_ms);
+  const bool known = mesh_.set_view(now, peer, height);
+  settle(now);
+  return known;
+}
+
 void Client::set_uplink_budget(double now_ms, int kbps) {
   const auto now = ms(now_ms);
   mesh_.set_uplink_budget(now, kbps);
@@ -202,11 +209,12 @@ void Client::data_channel_message(double now_ms, int pc, const std::string& text
 }
 
 void Client::stats(double now_ms, int pc, double rtt_ms, double packets_lost, double packets_received,
-                   double bytes_received, double bytes_sent, double remote_packets_lost, double packets_sent) {
+                   double bytes_received, double bytes_sent, double remote_packets_lost, double packets_sent,
+                   bool cpu_limited) {
   const auto now = ms(now_ms);
   mesh_.on_stats(now, pc,
                  StatsSample{rtt_ms, packets_lost, packets_received, bytes_received, bytes_sent, remote_packets_lost,
-                             packets_sent});
+                             packets_sent, cpu_limited});
   settle(now);
 }
 

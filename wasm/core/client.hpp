@@ -66,6 +66,12 @@ class Client {
   // when no code is shown for that peer (unknown, or not ready yet).
   bool mark_verified(double now_ms, const std::string& peer);
   void set_uplink_budget(double now_ms, int kbps);
+  // How large the app draws `peer`'s video: `height` in device pixels (of
+  // the whole picture as drawn, cropped or not), 0 when it draws none (tile
+  // off-screen, tab hidden). The peer then sends no larger a picture, or
+  // none. A peer never told this is sent what the uplink budget affords.
+  // False for a peer not in the meeting.
+  bool set_view(double now_ms, const std::string& peer, int height);
 
   // ---- the signaling socket
   void socket_opened(double now_ms, int socket);
@@ -92,9 +98,10 @@ class Client {
   void data_channel_message(double now_ms, int pc, const std::string& text);
   // getStats() summed per connection (cumulative counters, see StatsSample):
   // inbound-rtp packetsLost / packetsReceived, bytes in and out, the
-  // remote-inbound-rtp packetsLost the peer reports and outbound-rtp packetsSent.
+  // remote-inbound-rtp packetsLost the peer reports and outbound-rtp packetsSent;
+  // `cpu_limited`: an outbound video's qualityLimitationReason is "cpu".
   void stats(double now_ms, int pc, double rtt_ms, double packets_lost, double packets_received, double bytes_received,
-             double bytes_sent, double remote_packets_lost, double packets_sent);
+             double bytes_sent, double remote_packets_lost, double packets_sent, bool cpu_limited);
 
   // ---- the device
   // The network changed (the browser's `online` event): every connection

@@ -22,7 +22,7 @@ std::string_view to_string(MeshState state) {
   return "closed";
 }
 
-Mesh::Mesh(CoreContext& ctx) : ctx_(ctx), uplink_kbps_(ctx.config().uplink_kbps) {}
+Mesh::Mesh(CoreContext& ctx) : ctx_(ctx), uplink_kbps_(ctx.config().uplink_kbps), cpu_load_(ctx) {}
 
 void Mesh::set_state(MeshState next, std::string why) {
   if (next == state_ || state_ == MeshState::Closed) return;
@@ -216,7 +216,8 @@ void Mesh::on_peer_timer(std::int64_t now, const std::string& peer, int timer) {
 }
 
 void Mesh::on_data_channel_message(std::int64_t now, int pc, const std::string& text) {
-  if (PeerNegotiation* link = by_pc(pc)) link->on_data_channel_message(now, text);
+  PeerNegotiation* link = by_pc(pc);
+  if (link && link->on_data_channel_message(now, text) && state_ == MeshState::Active) rebalance(now);
 }
 
 // ---- peers coming back after a server restart ----------------------------------------
@@ -308,6 +309,10 @@ void Mesh::update_stats_timer() {
 void Mesh::on_stats_timer(std::int64_t now, int timer) {
   if (timer != stats_timer_) return;
   stats_timer_ = 0;
+  // The samples asked for last time are in: one round for the CPU load.
+  const bool limited = cpu_limited_this_round_;
+  cpu_limited_this_round_ = false;
+  if (cpu_load_.on_round(now, limited, !media_.video_track.empty())) rebalance(now);
   for (auto& [id, member] : roster_) member.link->request_stats(now);
   update_stats_timer();
 }
@@ -319,8 +324,10 @@ void Mesh::on_stats(std::int64_t now, int pc, const StatsSample& sample) {
       member.quality->reset();
       member.quality_pc = pc;
     }
+    if (sample.cpu_limited) cpu_limited_this_round_ = true;
+    // No video is expected from a peer whose video we draw nowhere: it sends none.
     const MediaState& media = member.link->remote_media();
-    member.quality->on_sample(now, sample, media.audio || media.video);
+    member.quality->on_sample(now, sample, media.audio || (media.video && member.link->local_view() != 0));
     return;
   }
 }
@@ -389,14 +396,29 @@ std::size_t Mesh::uplink_senders() {
   return senders;
 }
 
+// A link without a connection keeps its last budget: when it has one
+// again, the count of senders changes and settle() splits anew.
 void Mesh::rebalance(std::int64_t now) {
-  const std::size_t senders = uplink_senders();
-  budget_senders_ = senders;
-  if (senders == 0) return;
-  const SenderBudget b = split_uplink_budget(uplink_kbps_, ctx_.config().audio_kbps, static_cast<int>(senders),
-                                             !media_.audio_track.empty(),
-                                             VideoSource{media_.video_height, media_.sharing_screen()});
-  for_each_link([&](PeerNegotiation& link) { link.set_sender_budget(now, b); });
+  std::vector<PeerNegotiation*> sending;
+  std::vector<int> views;
+  for_each_link([&](PeerNegotiation& link) {
+    if (link.pc() == 0) return;
+    sending.push_back(&link);
+    views.push_back(link.remote_view());
+  });
+  budget_senders_ = sending.size();
+  if (sending.empty()) return;
+  const auto budgets = split_uplink_by_view(uplink_kbps_, ctx_.config().audio_kbps, !media_.audio_track.empty(),
+                                            VideoSource{media_.video_height, media_.sharing_screen()}, views,
+                                            cpu_load_.step());
+  for (std::size_t i = 0; i < sending.size(); ++i) sending[i]->set_sender_budget(now, budgets[i]);
+}
+
+bool Mesh::set_view(std::int64_t now, const std::string& peer, int height) {
+  auto it = roster_.find(peer);
+  if (it == roster_.end()) return false;
+  it->second.link->set_local_view(now, height);
+  return true;
 }
 
 bool Mesh::mark_verified(std::int64_t now, const std::string& peer) {

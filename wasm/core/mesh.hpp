@@ -6,7 +6,8 @@
 // pair by id order) makes the first offer, and perfect negotiation settles
 // later collisions (see peer_negotiation.hpp for why one end opens). The uplink
 // budget is split across the video senders and recomputed on every join and
-// leave. Whether our microphone and camera are live goes to every peer over
+// leave, whenever a peer says how large it draws our video, and when the CPU
+// load steps every copy down or up (uplink_budget.hpp, cpu_load.hpp). Whether our microphone and camera are live goes to every peer over
 // the data channel when it changes (and when a channel opens).
 //
 // Peers not back yet after a server restart. A lone server that restarted
@@ -33,6 +34,7 @@
 
 #include "protocol/messages.hpp"
 #include "wasm/core/context.hpp"
+#include "wasm/core/cpu_load.hpp"
 #include "wasm/core/peer_negotiation.hpp"
 #include "wasm/core/quality.hpp"
 #include "wasm/core/signaling_session.hpp"
@@ -95,6 +97,9 @@ class Mesh {
   void set_local_track(std::int64_t now, MediaKind kind, std::string track, bool screen = false, int height = 0);
   void set_muted(std::int64_t now, MediaKind kind, bool muted);
   void set_uplink_budget(std::int64_t now, int kbps);
+  // How large we draw `peer`'s video (a view height in pixels, 0: not at
+  // all); false for a peer not in the meeting.
+  bool set_view(std::int64_t now, const std::string& peer, int height);
   // See PeerNegotiation::mark_verified; false for a peer not in the meeting too.
   bool mark_verified(std::int64_t now, const std::string& peer);
 
@@ -112,6 +117,7 @@ class Mesh {
   const LocalMedia& local_media() const { return media_; }
   const IceSettings& ice_settings() const { return ice_settings_; }
   int uplink_kbps() const { return uplink_kbps_; }
+  const CpuLoad& cpu_load() const { return cpu_load_; }
 
  private:
   void set_state(MeshState next, std::string why);  // the single mutator
@@ -143,6 +149,8 @@ class Mesh {
   int uplink_kbps_;
   std::size_t budget_senders_ = 0;  // the senders the last split was made for
   int stats_timer_ = 0;
+  CpuLoad cpu_load_;
+  bool cpu_limited_this_round_ = false;  // a stats sample since the last round said so
   // When the network changed while signaling was away: the restarts wait
   // for it, and concern only the connections made before that moment.
   std::optional<std::int64_t> network_changed_at_;

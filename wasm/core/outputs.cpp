@@ -48,7 +48,8 @@ struct Fields {
             {"kind", kind(o.kind)},
             {"maxBitrateBps", o.max_bitrate_bps},
             {"scaleResolutionDownBy", o.scale_resolution_down_by},
-            {"maxFramerate", o.max_framerate}};
+            {"maxFramerate", o.max_framerate},
+            {"active", o.active}};
   }
   json operator()(const SendData& o) const { return {{"pc", o.pc}, {"text", o.text}}; }
   json operator()(const GetStats& o) const { return {{"pc", o.pc}}; }

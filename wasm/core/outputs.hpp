@@ -110,6 +110,7 @@ struct SetSenderParameters {
   int max_bitrate_bps;
   double scale_resolution_down_by;
   int max_framerate;  // 0: no cap (remove one set before)
+  bool active;        // encodings[0].active: false sends this peer no video (it draws none)
 };
 struct SendData {  // the negotiated data channel's send(text)
   int pc;

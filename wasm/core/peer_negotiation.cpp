@@ -1,6 +1,7 @@
 #include "wasm/core/peer_negotiation.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "wasm/core/sdp_fields.hpp"
 
@@ -329,7 +330,7 @@ int PeerNegotiation::emit_op(PendingOp op) {
       break;
     case OpKind::SenderParameters:
       ctx_.emit(SetSenderParameters{pc_, id, MediaKind::Video, op.budget.max_bitrate_bps, op.budget.scale_resolution_down_by,
-                                    op.budget.max_framerate});
+                                    op.budget.max_framerate, op.budget.active});
       break;
   }
   ops_.emplace(id, std::move(op));
@@ -704,6 +705,8 @@ void PeerNegotiation::on_data_channel_open(std::int64_t now) {
   // Each opening (a fresh connection's too) tells the peer where we stand,
   // whatever it saw or missed before.
   send_media_state(now);
+  sent_view_ = kViewUnknown;
+  send_view();
 }
 
 void PeerNegotiation::on_data_channel_closed(std::int64_t now) {
@@ -711,9 +714,10 @@ void PeerNegotiation::on_data_channel_closed(std::int64_t now) {
   dc_open_ = false;
 }
 
-void PeerNegotiation::on_data_channel_message(std::int64_t now, const std::string& text) {
+bool PeerNegotiation::on_data_channel_message(std::int64_t now, const std::string& text) {
   (void)now;
   MediaState media;
+  int view = 0;
   std::vector<std::string> replies;
   if (verification_.on_message(text, replies)) {
     // Replies go back on the channel the message came over, which the browser
@@ -723,8 +727,33 @@ void PeerNegotiation::on_data_channel_message(std::int64_t now, const std::strin
   } else if (parse_media_state(text, media)) {
     remote_media_ = media;
     ctx_.emit(PeerMediaChanged{peer_, media.audio, media.video, media.screen});
+  } else if (parse_view(text, view)) {
+    if (view == remote_view_) return false;
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {},
+             view == 0 ? std::string("the peer draws none of our video") : "the peer draws our video " + std::to_string(view) + " px high");
+    remote_view_ = view;
+    return true;
   } else
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "unknown data-channel message ignored");
+  return false;
+}
+
+// A tile being resized reports every step of it: the peer hears of a new
+// height only when it differs by more than a tenth from what it last heard
+// (what an encoder's scaling could not show anyway), and at once of any
+// change between drawing none and drawing some.
+void PeerNegotiation::set_local_view(std::int64_t now, int height) {
+  (void)now;
+  local_view_ = std::clamp(height, 0, kMaxViewHeight);
+  send_view();
+}
+
+void PeerNegotiation::send_view() {
+  if (!dc_open_ || pc_ == 0 || local_view_ == kViewUnknown || local_view_ == sent_view_) return;
+  const bool small_change = sent_view_ > 0 && local_view_ > 0 && std::abs(local_view_ - sent_view_) * 10 <= sent_view_;
+  if (small_change) return;
+  sent_view_ = local_view_;
+  ctx_.emit(SendData{pc_, serialize_view(local_view_)});
 }
 
 bool PeerNegotiation::mark_verified(std::int64_t now) {

@@ -143,7 +143,9 @@ class PeerNegotiation {
   void on_remote_certificate(std::int64_t now, const std::string& fingerprint);
   void on_data_channel_open(std::int64_t now);
   void on_data_channel_closed(std::int64_t now);
-  void on_data_channel_message(std::int64_t now, const std::string& text);
+  // True when the message changed how large the peer draws our video
+  // (remote_view()): the mesh then splits the uplink anew.
+  bool on_data_channel_message(std::int64_t now, const std::string& text);
 
   // Whether the current connection carries media now (what recovery acts on).
   Transport transport_state() const { return transport_; }
@@ -164,6 +166,13 @@ class PeerNegotiation {
   // channel is open. Not queued: the channel's opening sends the state then
   // current, and only the latest one matters.
   void send_media_state(std::int64_t now);
+  // How large we draw the peer's video (a view height, see peer_signal.hpp;
+  // 0: not at all). Told to the peer when it changed enough to matter, and
+  // again at every opening of the data channel.
+  void set_local_view(std::int64_t now, int height);
+  // How large the peer draws ours: kViewUnknown until it says.
+  int remote_view() const { return remote_view_; }
+  int local_view() const { return local_view_; }
 
  private:
   enum class OpKind { NegotiationOffer, Answer, RemoteOffer, RemoteAnswer, Rollback, Candidate, SenderParameters };
@@ -273,6 +282,12 @@ class PeerNegotiation {
 
   bool dc_open_ = false;
   MediaState remote_media_{false, false, false};  // kept across connections: the peer's choice, not the connection's
+  // Views (see peer_signal.hpp), kept across connections like the media
+  // state: the tiles do not change with the connection.
+  int local_view_ = kViewUnknown;  // ours of the peer's video, as last set
+  int sent_view_ = kViewUnknown;   // what the peer last heard of it on this connection
+  int remote_view_ = kViewUnknown;
+  void send_view();
 
   // applied_budget_: asked of the browser and not refused (yet). A refusal
   // clears it, so the next apply_budget() asks again: after

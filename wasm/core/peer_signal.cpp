@@ -142,6 +142,21 @@ bool parse_media_state(std::string_view data, MediaState& state) {
   return true;
 }
 
+std::string serialize_view(int height) { return dump(json{{"t", "view"}, {"h", height}}); }
+
+bool parse_view(std::string_view data, int& height) {
+  if (data.find("\"view\"") == std::string_view::npos) return false;  // cheap: most messages are media state
+  json doc = json::parse(data, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return false;
+  auto t = doc.find("t");
+  auto h = doc.find("h");
+  if (t == doc.end() || !t->is_string() || t->get<std::string>() != "view") return false;
+  if (h == doc.end() || !h->is_number_integer()) return false;
+  const auto value = h->get<std::int64_t>();
+  if (value < 0 || value > kMaxViewHeight) return false;
+  height = static_cast<int>(value);
+  return true;
+}
 
 std::string serialize_verification_message(std::string_view kind, std::string_view value) {
   return dump(json{{"t", std::string(kind)}, {kind == "vc-commit" ? "h" : "n", std::string(value)}});

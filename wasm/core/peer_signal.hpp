@@ -82,6 +82,16 @@ struct MediaState {
 std::string serialize_media_state(const MediaState& state);
 bool parse_media_state(std::string_view data, MediaState& state);
 
+// How large the receiver shows the sender's video, so that the sender
+// encodes no more than that for this connection: {"t":"view","h":360}, the
+// height in device pixels the picture is drawn at (its tile's size, and for
+// a tile that crops the picture, the height of the whole picture as drawn);
+// "h":0 when it shows none at all (the tile off-screen, the tab hidden).
+// Heights are bounded by kMaxViewHeight; anything else is not a view.
+constexpr int kMaxViewHeight = 4320;
+std::string serialize_view(int height);
+bool parse_view(std::string_view data, int& height);
+
 // The verification code's exchange (see verification_code.hpp):
 // {"t":"vc-commit","h":"…"}, {"t":"vc-nonce","n":"…"}, {"t":"vc-reveal","n":"…"}.
 std::string serialize_verification_message(std::string_view kind, std::string_view value);

@@ -34,6 +34,7 @@ struct StatsSample {
   double bytes_sent = 0;
   double remote_packets_lost = 0;  // remote-inbound-rtp packetsLost: what the peer says it did not get of ours
   double packets_sent = 0;         // outbound-rtp packetsSent
+  bool cpu_limited = false;        // an outbound video's qualityLimitationReason is "cpu"
 };
 
 // No RTP for this long from a peer that says it sends: its picture is frozen.

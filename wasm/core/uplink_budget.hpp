@@ -9,7 +9,17 @@
 // 1080 lines) and gives up frame rate instead, so that a screen shared to
 // six people stays readable (the shim also marks its track
 // contentHint "text").
+//
+// Each peer may say how large it draws our video (its "view", see
+// peer_signal.hpp): that copy is then encoded no larger than that, and the
+// bitrate a small tile does not need goes to the copies that can use it. A
+// peer that draws none (its tile off-screen, its tab hidden) gets no video
+// at all until it draws it again. When the CPU cannot keep up with every
+// copy, the mesh asks for a CPU step: every copy drawn smaller together
+// (cpu_load.hpp decides when).
 #pragma once
+
+#include <vector>
 
 namespace meshmeet::core {
 
@@ -22,17 +32,34 @@ struct VideoSource {
 struct SenderBudget {
   int max_bitrate_bps;
   double scale_resolution_down_by;
-  int max_framerate;  // 0: the source's own
+  int max_framerate;    // 0: the source's own
+  bool active = true;  // false: no video to this peer (it draws none)
   bool operator==(const SenderBudget& o) const {
     return max_bitrate_bps == o.max_bitrate_bps && scale_resolution_down_by == o.scale_resolution_down_by &&
-           max_framerate == o.max_framerate;
+           max_framerate == o.max_framerate && active == o.active;
   }
   bool operator!=(const SenderBudget& o) const { return !(*this == o); }
 };
 
-// The encoding limits for each of `video_senders` video senders (≥ 1).
-// `audio_kbps` is reserved per sender when `with_audio`.
+// A peer that has not said how large it draws our video (an older peer, or
+// no tile yet): its copy is limited by the budget alone.
+constexpr int kViewUnknown = -1;
+// The CPU steps: 0 is none; each one draws every copy smaller, the last
+// also at a lower frame rate.
+constexpr int kMaxCpuStep = 3;
+
+// The encoding limits for each of `video_senders` video senders (≥ 1) when
+// no peer said how large it draws our video. `audio_kbps` is reserved per
+// sender when `with_audio`.
 SenderBudget split_uplink_budget(int uplink_kbps, int audio_kbps, int video_senders, bool with_audio,
                                  VideoSource source = {});
+
+// The encoding limits for one copy per entry of `views` (each a peer's view
+// height in pixels, 0 for none, or kViewUnknown), in the same order: no copy
+// larger than its view, the bitrate split so that no copy gets more than its
+// view can use while another could use more, every copy `cpu_step` steps
+// down (0 … kMaxCpuStep).
+std::vector<SenderBudget> split_uplink_by_view(int uplink_kbps, int audio_kbps, bool with_audio, VideoSource source,
+                                               const std::vector<int>& views, int cpu_step = 0);
 
 }  // namespace meshmeet::core

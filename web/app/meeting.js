@@ -22,6 +22,12 @@ const SPOKE_MS = 1500;
 const PAUSE_MS = 600;  // a gap shorter than this is between words, not the end of speaking
 
 let meeting = null;
+// What a tile's buttons do, and the mesh told how large the tile draws
+// its peer's video (the peer sends no larger a picture, none off-screen).
+const tileActions = {
+  markVerified: (id) => meeting?.markVerified(id),
+  observeVideo: (id, video) => meeting?.observeVideo(id, video),
+};
 let localStream = null;
 let cameraTrack = null;
 let screenTrack = null;
@@ -63,7 +69,7 @@ export async function enterMeeting(meetingId, name, stream, stillWanted) {
   // this tick: they are not news.
   const here = new Set(meeting.peers.keys());
   meeting.on('peer-joined', (peer) => {
-    addTile(peer, { markVerified: (id) => meeting?.markVerified(id) });
+    addTile(peer, tileActions);
     updatePerson(peer.id, { name: peer.name });
     if (!here.delete(peer.id)) announce(t('peerJoinedToast', nameOf(peer)));
   });
@@ -73,7 +79,7 @@ export async function enterMeeting(meetingId, name, stream, stillWanted) {
     if (reason !== 'rejoined') toast(t('peerLeftToast', nameOf(peer)));  // the toast is a live region: read out too
   });
   meeting.on('track', ({ peer, track }) => {
-    const tile = tileOf(peer.id) ?? addTile(peer, { markVerified: (id) => meeting?.markVerified(id) });
+    const tile = tileOf(peer.id) ?? addTile(peer, tileActions);
     const video = tile.querySelector('video');
     // A fresh stream each time: browsers do not always start rendering a
     // track added to a stream that is already playing.
@@ -101,7 +107,7 @@ export async function enterMeeting(meetingId, name, stream, stillWanted) {
   meeting.on('peer-state', ({ peer, state }) => {
     updatePerson(peer.id, { state });
     const unreachable = state === 'unreachable' || state === 'retrying';
-    const tile = tileOf(peer.id) ?? (unreachable ? addTile(peer, { markVerified: (id) => meeting?.markVerified(id) }) : null);
+    const tile = tileOf(peer.id) ?? (unreachable ? addTile(peer, tileActions) : null);
     if (tile) {
       tile.classList.toggle('unreachable', unreachable);
       tile.querySelector('.unreachable').hidden = !unreachable;

@@ -30,6 +30,7 @@ export function fitPicture(video) {
   const cut = 1 - Math.min(picture / box, box / picture);  // the part filling would cut off
   video.classList.toggle('whole', screen || cut > 1 / 3);
 }
+const stopObserving = new Map();  // peer id → stops telling the mesh the tile's size
 // Again whenever the picture changes size (a screen share starts) or the tile does.
 const tileResized = new ResizeObserver((entries) => entries.forEach((entry) => fitPicture(entry.target)));
 function fitToTile(video) {
@@ -40,8 +41,9 @@ fitToTile($('self-video'));
 $('self-tile').querySelector('.fullscreen').onclick = () => toggleFullscreen($('self-tile'));
 
 /**
- * The tile of `peer`, made if new. `actions` are what its buttons do:
- * { markVerified(peerId) }.
+ * The tile of `peer`, made if new. `actions`: what its buttons do,
+ * { markVerified(peerId) }, and observeVideo(peerId, video), which tells the
+ * mesh how large the tile draws the peer's video (returns what stops it).
  */
 export function addTile(peer, actions) {
   if (tiles.has(peer.id)) {
@@ -67,6 +69,8 @@ export function addTile(peer, actions) {
   tile.querySelector('.fullscreen').onclick = () => toggleFullscreen(tile);
   tiles.set(peer.id, tile);
   $('grid').append(tile);
+  const stop = actions.observeVideo?.(peer.id, video);
+  if (stop) stopObserving.set(peer.id, stop);
   layout();
   return tile;
 }
@@ -77,6 +81,8 @@ export function removeTile(peerId) {
   if (document.fullscreenElement === tile) document.exitFullscreen().catch(() => {});
   tile.querySelector('video').srcObject = null;
   tileResized.unobserve(tile.querySelector('video'));
+  stopObserving.get(peerId)?.();
+  stopObserving.delete(peerId);
   unwatchSpeaking(tile);
   tile.remove();
   tiles.delete(peerId);

@@ -10,6 +10,7 @@
 
 #include "wasm/core/client.hpp"
 #include "wasm/core/client_config.hpp"
+#include "wasm/core/cpu_load.hpp"
 #include "wasm/core/outputs.hpp"
 #include "wasm/core/peer_signal.hpp"
 #include "wasm/core/quality.hpp"
@@ -335,6 +336,101 @@ TEST_CASE("uplink budget: a shared screen keeps its resolution and gives up fram
   CHECK(split_uplink_budget(2500, 40, 1, true, {2160, true}).scale_resolution_down_by == 2.0);
 }
 
+TEST_CASE("uplink budget by view: no copy larger than its tile, what small tiles leave goes to the rest, none to a hidden one") {
+  // Six people, a 480-line camera: three peers draw us 240 px high, one draws
+  // none (its tab is hidden), one did not say (an older peer).
+  const VideoSource camera{480, false};
+  const auto b = split_uplink_by_view(2500, 40, true, camera, {240, 240, 240, 0, kViewUnknown});
+  REQUIRE(b.size() == 5);
+  for (int i : {0, 1, 2}) {
+    CHECK(b[i].scale_resolution_down_by == 2.0);  // 480 → 240, exactly the tile
+    CHECK(b[i].max_bitrate_bps == 200000);         // what 240 lines can use
+    CHECK(b[i].active);
+  }
+  CHECK_FALSE(b[3].active);  // nothing for a tile nobody sees
+  // The rest goes to the one that did not say: 2300 − 3 × 200.
+  CHECK(b[4].max_bitrate_bps == 1700000);
+  CHECK(b[4].scale_resolution_down_by == 1.0);
+  CHECK(b[4].active);
+  // Everyone unknown: the equal split of before.
+  const auto equal = split_uplink_by_view(2500, 40, true, camera, std::vector<int>(5, kViewUnknown));
+  for (const auto& e : equal) CHECK(e == split_uplink_budget(2500, 40, 5, true, camera));
+  // A tile larger than the source gets the source, never an upscale; a
+  // larger tile than the budget affords gets what the budget affords.
+  CHECK(split_uplink_by_view(2500, 40, true, camera, {1080})[0].scale_resolution_down_by == 1.0);
+  const auto many = split_uplink_by_view(1000, 40, true, {720, false}, {720, 720, 720, 720});
+  for (const auto& m : many) CHECK(m.scale_resolution_down_by == 3.0);  // 210 kbit/s each affords 240 lines
+  // The total never exceeds the budget, whatever the views.
+  for (const std::vector<int>& views : std::vector<std::vector<int>>{{90, 1080, 0, 360}, {4320, 4320}, {1, 2, 3, 4, 5, 6, 7}}) {
+    long total = 0;
+    for (const auto& x : split_uplink_by_view(2500, 40, true, camera, views)) total += x.active ? x.max_bitrate_bps : 0;
+    CHECK(total <= 2500000 - 40000 * static_cast<long>(views.size()));
+  }
+  // A shared screen drawn small is sent small; drawn whole, whole.
+  CHECK(split_uplink_by_view(2500, 40, true, {1080, true}, {540, 1080})[0].scale_resolution_down_by == 2.0);
+  CHECK(split_uplink_by_view(2500, 40, true, {1080, true}, {540, 1080})[1].scale_resolution_down_by == 1.0);
+}
+
+TEST_CASE("uplink budget by view: CPU steps draw every camera copy smaller together, the last one slower too") {
+  const VideoSource camera{480, false};
+  const std::vector<int> views{240, 240, kViewUnknown};
+  const auto at = [&](int step) { return split_uplink_by_view(2500, 40, true, camera, views, step); };
+  CHECK(at(0)[0].scale_resolution_down_by == 2.0);
+  CHECK(at(1)[0].scale_resolution_down_by == 480.0 / 180);
+  CHECK(at(2)[0].scale_resolution_down_by == 4.0);
+  CHECK(at(3)[0].scale_resolution_down_by == 4.0);
+  for (int step = 0; step <= kMaxCpuStep; ++step) {
+    CAPTURE(step);
+    CHECK(at(step)[0].max_framerate == (step == kMaxCpuStep ? 15 : 0));
+    // The copy limited by nothing but the source steps down as well.
+    if (step == 1 || step == 2) CHECK(at(step)[2].scale_resolution_down_by > at(step - 1)[2].scale_resolution_down_by);
+  }
+  // A screen keeps its lines and slows down instead.
+  const auto screen = split_uplink_by_view(2500, 40, true, {1080, true}, {1080}, 2);
+  CHECK(screen[0].scale_resolution_down_by == 1.0);
+  CHECK(screen[0].max_framerate == 3);  // 15 at ease
+}
+
+TEST_CASE("CPU load: two strained rounds step down, a calm spell steps back up, a swing doubles the calm needed") {
+  CoreContext ctx{ClientConfig{}};
+  CpuLoad load(ctx);
+  std::int64_t now = 0;
+  const auto round = [&](bool limited, bool video = true) { return load.on_round(now += 3000, limited, video); };
+  CHECK_FALSE(round(true));
+  CHECK(load.step() == 0);
+  CHECK(round(true));  // the second in a row
+  CHECK(load.step() == 1);
+  CHECK(load.state() == CpuLoadState::SteppedDown);
+  CHECK_FALSE(round(true));
+  CHECK(round(true));
+  CHECK(load.step() == 2);
+  // Rounds without video say nothing either way.
+  for (int i = 0; i < 20; ++i) CHECK_FALSE(round(false, false));
+  CHECK(load.step() == 2);
+  // One calm round in between starts the count again.
+  CHECK_FALSE(round(true));
+  CHECK_FALSE(round(false));
+  CHECK_FALSE(round(true));
+  CHECK(load.step() == 2);
+  // Calm for kCalmRounds: one step up.
+  for (int i = 1; i < CpuLoad::kCalmRounds; ++i) CHECK_FALSE(round(false));
+  CHECK(round(false));
+  CHECK(load.step() == 1);
+  // Strained again right after: down, and the next step up waits twice as long.
+  round(true);
+  CHECK(round(true));
+  CHECK(load.step() == 2);
+  for (int i = 1; i < 2 * CpuLoad::kCalmRounds; ++i) CHECK_FALSE(round(false));
+  CHECK(round(false));
+  CHECK(load.step() == 1);
+  // Never past the last step, never below none.
+  for (int i = 0; i < 20; ++i) round(true);
+  CHECK(load.step() == kMaxCpuStep);
+  for (int i = 0; i < 200; ++i) round(false);
+  CHECK(load.step() == 0);
+  CHECK(load.state() == CpuLoadState::AtEase);
+}
+
 TEST_CASE("quality: thresholds, worse at once, better only when it holds") {
   CHECK(classify(50, 0, true) == QualityLevel::Good);
   CHECK(classify(300, 0, true) == QualityLevel::Fair);
@@ -443,6 +539,20 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
   CHECK(parse_media_state(R"({"t":"media","audio":true,"video":false,"screen":true})", media));
   CHECK(media == MediaState{true, false, false});
   CHECK_FALSE(parse_media_state(serialize_verification_message("vc-nonce", std::string(32, '0')), media));
+  // How large the receiver draws the sender's video.
+  int view = -7;
+  CHECK(serialize_view(360) == R"({"t":"view","h":360})");
+  CHECK(parse_view(serialize_view(360), view));
+  CHECK(view == 360);
+  CHECK(parse_view(R"({"t":"view","h":0})", view));
+  CHECK(view == 0);
+  CHECK_FALSE(parse_media_state(serialize_view(360), media));
+  CHECK_FALSE(parse_view(serialize_media_state({true, true, false}), view));
+  for (const char* bad : {R"({"t":"view"})", R"({"t":"view","h":-1})", R"({"t":"view","h":4321})", R"({"t":"view","h":1.5})",
+                          R"({"t":"view","h":"360"})", R"({"t":"views","h":360})", R"(["view",360])", "view"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_view(bad, view));
+  }
   for (const char* bad : {R"({"t":"other"})", R"({"t":"media","audio":true})", R"({"t":"media","audio":1,"video":0})",
                           R"({"t":"media","audio":"yes","video":true})", R"(["media"])", "nope"}) {
     INFO(bad);
@@ -480,7 +590,7 @@ TEST_CASE("client options from JSON: defaults, overrides, refusals") {
 TEST_CASE("outputs serialize to JSON objects with a type, ready for the JS shim") {
   std::vector<Output> outs = {OpenSocket{1, "ws://h/ws"},
                               CreatePeerConnection{2, "p1", true, R"({"iceServers":[]})"},
-                              SetSenderParameters{2, 7, MediaKind::Video, 800000, 1.5},
+                              SetSenderParameters{2, 7, MediaKind::Video, 800000, 1.5, 0, true},
                               StartTimer{3, 500, "reconnect-backoff"},
                               ErrorEvent{"meeting-full", "full", ""}};
   auto doc = nlohmann::json::parse(to_json(outs));
@@ -541,7 +651,7 @@ TEST_CASE("outputs: every type's JSON keys, as the JS shim reads them") {
       {AddIceCandidate{1, 2, "{}"}, {"pc", "op", "candidate"}},
       {RestartIce{1}, {"pc"}},
       {SetConfiguration{1, R"({"iceServers":[]})"}, {"pc", "config"}},
-      {SetSenderParameters{1, 2, MediaKind::Video, 1, 1.0, 0}, {"pc", "op", "kind", "maxBitrateBps", "scaleResolutionDownBy", "maxFramerate"}},
+      {SetSenderParameters{1, 2, MediaKind::Video, 1, 1.0, 0, false}, {"pc", "op", "kind", "maxBitrateBps", "scaleResolutionDownBy", "maxFramerate", "active"}},
       {SendData{1, "t"}, {"pc", "text"}},
       {GetStats{1}, {"pc"}},
       {SetTrackEnabled{MediaKind::Audio, true}, {"kind", "enabled"}},

@@ -51,7 +51,10 @@ Participant* without(const std::vector<Participant*>& people, Participant* gone,
 using VideoShare = std::pair<int, double>;
 std::set<VideoShare> video_shares(Participant* p) {
   std::set<VideoShare> out;
-  for (auto& [h, pc] : p->pcs) out.insert(pc->sender_parameters["video"]);
+  for (auto& [h, pc] : p->pcs) {
+    const auto& b = pc->sender_parameters["video"];
+    out.insert({b.max_bitrate_bps, b.scale_resolution_down_by});
+  }
   return out;
 }
 
@@ -95,8 +98,7 @@ TEST_CASE("mesh: 2 to 8 peers joining at the same instant connect exactly once p
         CHECK(tracks.count(q->name() + "-cam"));
       }
       for (auto& [handle, pc] : p->pcs) {
-        CHECK(pc->sender_parameters["video"].first == budget.max_bitrate_bps);
-        CHECK(pc->sender_parameters["video"].second == budget.scale_resolution_down_by);
+        CHECK(pc->sender_parameters["video"] == budget);
       }
     }
     CHECK_CLEAN(w.data_channel_problems(people, "hello"));
@@ -927,4 +929,72 @@ TEST_CASE("mesh: a peer marked verified whose code changes with a fresh connecti
   CHECK(shown(b, a.id()).second == "unverified");  // b never vouched for a
   CHECK(a.mark_verified(b.id()));
   CHECK(shown(a, b.id()).second == "verified");
+}
+
+namespace {
+// What `from`'s video sender to `to` was last set to (setParameters).
+meshmeet::core::SenderBudget sender_to(Participant& from, Participant& to) {
+  for (const auto& s : from.core().peers())
+    if (s.peer == to.id() && from.pcs.count(s.pc)) return from.pcs[s.pc]->sender_parameters["video"];
+  return {};
+}
+}  // namespace
+
+TEST_CASE("mesh: each peer is sent the video its tile shows, none while hidden, all copies smaller when the CPU strains") {
+  World w(14);
+  auto people = crowd(w, 4);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 10000) >= 0);
+  Participant& ada = *people[0];
+  Participant& ben = *people[1];
+  Participant& cai = *people[2];
+  Participant& dee = *people[3];
+  // Before anyone says how large it draws what: the equal split (720 lines assumed).
+  const auto equal = meshmeet::core::split_uplink_budget(2500, 40, 3, true);
+  CHECK(sender_to(ben, ada) == equal);
+
+  // Ada draws Ben's video 180 px high and none of Cai's (off-screen).
+  ada.set_view(ben.id(), 180);
+  ada.set_view(cai.id(), 0);
+  w.run_for(200);
+  CHECK(sender_to(ben, ada).scale_resolution_down_by == 4.0);  // 720 → 180
+  CHECK(sender_to(ben, ada).active);
+  CHECK_FALSE(sender_to(cai, ada).active);
+  // What Ada's small tile leaves is Ben's to give to the others.
+  CHECK(sender_to(ben, cai).max_bitrate_bps > equal.max_bitrate_bps);
+  CHECK(sender_to(cai, ben).max_bitrate_bps > equal.max_bitrate_bps);
+  // Nothing else changed: no renegotiation, no new connection.
+  for (auto* p : people) CHECK(p->pcs_created == 3);
+
+  // Cai's tile comes back on screen: its video to Ada resumes at once.
+  ada.set_view(cai.id(), 360);
+  w.run_for(200);
+  CHECK(sender_to(cai, ada).active);
+  CHECK(sender_to(cai, ada).scale_resolution_down_by == 2.0);
+  // A tile resized a little is not news; resized a lot, it is.
+  ada.set_view(ben.id(), 190);
+  w.run_for(200);
+  CHECK(sender_to(ben, ada).scale_resolution_down_by == 4.0);
+  ada.set_view(ben.id(), 480);
+  w.run_for(200);
+  CHECK(sender_to(ben, ada).scale_resolution_down_by < 4.0);
+  CHECK_FALSE(ada.set_view("nobody", 100));
+
+  // Dee's encoders report that the CPU limits them: after two stats rounds
+  // every one of Dee's copies is drawn smaller together, and back up once
+  // the CPU is at ease again.
+  const auto before = std::vector<double>{sender_to(dee, ada).scale_resolution_down_by, sender_to(dee, ben).scale_resolution_down_by,
+                                          sender_to(dee, cai).scale_resolution_down_by};
+  dee.cpu_limited = true;
+  w.run_for(10000);
+  CHECK(dee.core().mesh().cpu_load().step() >= 1);
+  CHECK(sender_to(dee, ada).scale_resolution_down_by > before[0]);
+  CHECK(sender_to(dee, ben).scale_resolution_down_by > before[1]);
+  CHECK(sender_to(dee, cai).scale_resolution_down_by > before[2]);
+  CHECK(ada.core().mesh().cpu_load().step() == 0);  // the others are not affected
+  dee.cpu_limited = false;
+  w.run_for(120000);
+  CHECK(dee.core().mesh().cpu_load().step() == 0);
+  CHECK(sender_to(dee, ada).scale_resolution_down_by == before[0]);
+  CHECK_CLEAN(w.mesh_problems(people));
 }

@@ -22,6 +22,8 @@
 // fires its first update only while a session is started; seen in 156).
 #pragma once
 
+#include "wasm/core/uplink_budget.hpp"
+
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -123,7 +125,7 @@ class FakePeerConnection {
   bool has_remote_candidate(const std::string& ufrag) const { return remote_cands_.count(ufrag) > 0; }
   std::int64_t connected_since() const { return connected_since_; }
   int sends_while_closed() const { return sends_while_closed_; }
-  std::map<std::string, std::pair<int, double>> sender_parameters;  // kind → (maxBitrate, scale), set by the shim
+  std::map<std::string, meshmeet::core::SenderBudget> sender_parameters;  // kind → what the shim set (setParameters)
   int restarts() const { return restarts_; }
   // Local ICE-restart offers rolled back for a colliding remote offer
   // (glare). Chrome can leave the peer's video frozen after that (see

@@ -88,6 +88,12 @@ void Participant::set_uplink_budget(int kbps) {
   feed([&](Client& c, double t) { c.set_uplink_budget(t, kbps); });
 }
 
+bool Participant::set_view(const std::string& peer, int height) {
+  bool known = false;
+  feed([&](Client& c, double t) { known = c.set_view(t, peer, height); });
+  return known;
+}
+
 std::vector<std::string> Participant::states() const {
   std::vector<std::string> out;
   for (const auto& s : events_of<StateChanged>()) out.push_back(s.state);
@@ -215,7 +221,7 @@ void Participant::carry_out(Output& output) {
           });
         });
       } else {
-        p->sender_parameters[std::string(to_string(o->kind))] = {o->max_bitrate_bps, o->scale_resolution_down_by};
+        p->sender_parameters[std::string(to_string(o->kind))] = {o->max_bitrate_bps, o->scale_resolution_down_by, o->max_framerate, o->active};
         loop.after(1, [this, p, handle, op] {
           if (ours(*p)) feed([&](Client& c, double t) { c.operation_done(t, handle, op); });
         });
@@ -254,7 +260,7 @@ void Participant::carry_out(Output& output) {
         k.bytes_out += ms * link.kbps / 8.0;
       }
       feed([&](Client& c, double t) {
-        c.stats(t, handle, link.rtt_ms, k.lost, k.received, k.bytes_in, k.bytes_out, k.remote_lost, k.sent);
+        c.stats(t, handle, link.rtt_ms, k.lost, k.received, k.bytes_in, k.bytes_out, k.remote_lost, k.sent, cpu_limited);
       });
     });
   } else if (auto* o = std::get_if<SetTrackEnabled>(&output)) {

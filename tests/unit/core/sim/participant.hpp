@@ -42,6 +42,8 @@ class Participant : public PcListener {
   void set_track(const std::string& kind, const std::string& track);
   void set_muted(const std::string& kind, bool muted);
   void set_uplink_budget(int kbps);
+  // The app draws `peer`'s video `height` px high (0: not at all): Client::set_view.
+  bool set_view(const std::string& peer, int height);
   // The person compared `peer`'s verification code: Client::mark_verified.
   bool mark_verified(const std::string& peer);
   // ---- the device: the browser's `online` event
@@ -76,6 +78,8 @@ class Participant : public PcListener {
   // The next this many setParameters calls are refused (InvalidModificationError),
   // as a browser does before the sender is negotiated, or node-webrtc always.
   int refuse_set_parameters = 0;
+  // Every outbound video reports qualityLimitationReason "cpu" while set.
+  bool cpu_limited = false;
   // The next this many `new RTCPeerConnection` calls throw.
   int refuse_peer_connections = 0;
   int pcs_refused = 0;

@@ -1,0 +1,116 @@
+// Each peer is sent the video its tile shows (meeting.observeVideo, used by
+// the app for every tile): no tile receives a picture much larger than it
+// draws, pinning one peer makes its picture grow and the others' shrink,
+// and a hidden tab is sent no video until it is shown again, within a
+// second. Three Chromium pages, fake 640×480 camera, the real server.
+//
+//   node --test --test-concurrency=1 tests/browser/video-size.test.mjs
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, launchChromium, newChromiumParticipant, joinViaUi, waitForDecoding, createMeetingApi, cleanup,
+  waitFor, selfTile,
+} from './harness.mjs';
+
+const TEST = { timeout: 120000 };
+// A picture within this of the height the tile draws counts as "its size"
+// (encoders round to even sizes and steps of 16 lines).
+const SLACK = 1.25;
+
+/**
+ * Every remote tile of a page: the height its picture is drawn at in device
+ * pixels (object-fit cover: the height that covers the box), the height
+ * received, and the frames decoded so far.
+ */
+async function tileSizes(p) {
+  return p.page.evaluate(() => [...document.querySelectorAll('video[data-peer]')].map((v) => {
+    const box = v.getBoundingClientRect();
+    const aspect = v.videoWidth && v.videoHeight ? v.videoWidth / v.videoHeight : 4 / 3;
+    const fit = getComputedStyle(v).objectFit;
+    const drawn = (fit === 'cover' ? Math.max(box.height, box.width / aspect) : Math.min(box.height, box.width / aspect)) * devicePixelRatio;
+    return {
+      name: v.closest('.tile')?.querySelector('.name')?.textContent ?? '',
+      drawn: Math.round(drawn),
+      received: v.videoHeight,
+      frames: v.getVideoPlaybackQuality().totalVideoFrames,
+    };
+  }));
+}
+
+const describeSizes = (tiles) => tiles.map((t) => `${t.name}: drawn ${t.drawn}, received ${t.received}`).join('; ');
+
+describe('each peer gets the video its tile shows (Chromium)', () => {
+  let srv;
+  let browser;
+  const people = [];
+
+  before(async () => {
+    srv = await startServer();
+    browser = await launchChromium();
+    const { id } = await createMeetingApi(srv);
+    for (const name of ['Alice', 'Bob', 'Carol']) {
+      const p = await newChromiumParticipant(browser, name);  // 800×600: tiles smaller than the camera
+      people.push(p);
+      await joinViaUi(p, `${srv.url}/m/${id}?debug`, name);
+    }
+    await waitForDecoding(people, 2, { timeout: 30000 });
+  });
+  after(cleanup);
+
+  it('no tile receives more than its size, though the camera sends more', TEST, async () => {
+    const source = (await selfTile(people[0])).height;
+    let sizes = [];
+    for (const p of people) {
+      await waitFor(async () => {
+        sizes = await tileSizes(p);
+        return sizes.length === 2 && sizes.every((t) => t.received > 0 && t.received <= t.drawn * SLACK);
+      }, 10000, `${p.name}'s tiles to receive no more than they draw`, { every: 200, describe: () => describeSizes(sizes) });
+      // Not vacuous: the camera gives more than the tiles draw.
+      for (const t of sizes) assert.ok(source > t.drawn * SLACK, `${p.name}: the camera (${source} lines) is larger than ${t.name}'s tile (${t.drawn})`);
+    }
+  });
+
+  it('pinning one peer: its picture grows to the spotlight, the other shrinks to its thumbnail', TEST, async () => {
+    const [alice] = people;
+    const before = Object.fromEntries((await tileSizes(alice)).map((t) => [t.name, t]));
+    await alice.page.getByRole('button', { name: 'Pin Bob' }).click();
+    let sizes = [];
+    await waitFor(async () => {
+      sizes = await tileSizes(alice);
+      const bob = sizes.find((t) => t.name === 'Bob');
+      const carol = sizes.find((t) => t.name === 'Carol');
+      return bob.drawn > before.Bob.drawn && carol.drawn < before.Carol.drawn && bob.received > before.Bob.received &&
+        carol.received <= carol.drawn * SLACK && bob.received <= bob.drawn * SLACK;
+    }, 10000, 'Bob large and Carol small at the sizes Alice draws them', { every: 200, describe: () => describeSizes(sizes) });
+    await alice.page.getByRole('button', { name: 'Unpin Bob' }).click();
+  });
+
+  it('a hidden tab is sent no video, and gets it back within a second of being shown', TEST, async (t) => {
+    const [alice] = people;
+    const setHidden = (hidden) => alice.page.evaluate((h) => {
+      // What the browser does when the tab goes to the background.
+      Object.defineProperty(document, 'visibilityState', { value: h ? 'hidden' : 'visible', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    const frames = async () => (await tileSizes(alice)).map((x) => x.frames);
+    await setHidden(true);
+    // No frame for a whole second on either tile: the senders stopped.
+    let last = await frames();
+    let stillAt = Date.now();
+    await waitFor(async () => {
+      const now = await frames();
+      if (now.some((f, i) => f !== last[i])) {
+        last = now;
+        stillAt = Date.now();
+      }
+      return Date.now() - stillAt >= 1000;
+    }, 10000, 'Alice\'s tiles to stop receiving frames while her tab is hidden', { every: 100 });
+    await setHidden(false);
+    const shownAt = Date.now();
+    await waitFor(async () => (await frames()).every((f, i) => f > last[i]), 5000, 'video on both tiles again', { every: 50 });
+    const ms = Date.now() - shownAt;
+    t.diagnostic(`video back on both tiles ${ms} ms after the tab was shown`);
+    assert.ok(ms <= 1000, `back within a second (took ${ms} ms)`);
+  });
+});
