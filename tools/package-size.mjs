@@ -24,7 +24,7 @@ const FILES = [
   ['core-loader.js', '`core-loader.js` (loads the core)'],
   ['errors.js', '`errors.js` (MeshmeetError and its codes)'],
   ['app-data.js', '`app-data.js` (app data framing)'],
-  ['video-views.js', '`video-views.js` (how large each peer's video is drawn)'],
+  ['video-views.js', '`video-views.js` (how large each peer\'s video is drawn)'],
 ];
 
 /** Each shipped file's size raw and gzip -9, from `dist` (default: the checkout's dist/). */
