@@ -279,7 +279,7 @@ test('Firefox ESR behind a symmetric NAT and Chromium behind a cone NAT: video b
   }
 });
 
-test('a starved CPU: six Chromium pages, each in its own home, on two cores join at once: every pair connects, none is given up, no tile stays black', { ...T, timeout: 300000 }, async () => {
+test('a starved CPU: six Chromium pages, each in its own home, on two cores join at once: every pair connects, none is given up, no tile stays black', { ...T, timeout: 300000 }, async (t) => {
   lab = buildLab(Array.from({ length: 6 }, () => ({ nat: 'cone' })));
   try {
     const srv = await startLabServer(lab);
@@ -312,6 +312,11 @@ test('a starved CPU: six Chromium pages, each in its own home, on two cores join
     ps.forEach((p, i) => {
       for (const name of names) if (name !== p.name && !(after_[i][name] > before[i][name])) frozen.push(`${p.name}←${name} (${before[i][name]}→${after_[i][name]})`);
     });
+    // What the pages received against what they draw (issue 14), and the CPU steps their cores took.
+    for (const [i, p] of ps.entries()) {
+      const steps = p.logs.filter((l) => l.machine === 'cpu-load').map((l) => `${l.to} (${l.detail})`);
+      t.diagnostic(`${p.name}: ${tiles[i].map((x) => `${x.name} ${x.height}p`).join(' ')}; CPU steps: ${steps.join(', ') || 'none'}`);
+    }
     const frozenAt = ps.filter((p) => frozen.some((f) => f.startsWith(`${p.name}←`)));
     assert.deepEqual(frozen, [], `every tile keeps decoding\n${frozenAt.map((p) => story(p, p.logs[0]?.at ?? 0).split('\n').slice(-40).join('\n')).join('\n')}`);
     for (const p of ps) {
