@@ -35,7 +35,9 @@ export class VideoViews {
 
   /** Watches `element` as showing `peerId`'s video; returns what stops it. */
   observe(peerId, element) {
-    if (this._watched.has(element)) this.unobserve(element);
+    const known = this._watched.get(element);
+    if (known?.peerId === peerId) return () => this.unobserve(element);  // already (a 'track' event per kind)
+    if (known) this.unobserve(element);
     const onPicture = () => this._soon();  // the picture's own size changed: the aspect may differ
     // Whether it is on screen is unknown until the IntersectionObserver's
     // first callback: nothing is reported for it before.

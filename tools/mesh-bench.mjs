@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+// Issue 14's bench: the meeting page against a plain WebRTC page of our own
+// (tools/baseline: getUserMedia, one RTCPeerConnection per peer, the newcomer
+// offers, tiles of the app's size and layout), both served by the real
+// server, run alternately in one run with the same Chromium flags, for 2, 4
+// and 6 pages in one meeting. Per run:
+//   join → video   time from the last click on "Join" until every page
+//                  decodes video from every other page (polled every 100 ms)
+//   CPU to video   user+system CPU seconds of every browser process and the
+//                  server over exactly that interval
+//   steady         cores busy over 10 s of the settled call, also split by
+//                  Chromium process type (renderer, gpu, utility, browser)
+//   fps            frames decoded per second per tile over those 10 s
+//   received/drawn the height each tile receives against the height it draws
+//                  its picture at (object-fit cover), median and max over tiles
+//
+//   node tools/mesh-bench.mjs [--pages 2,4,6] [--runs 3] [--no-write]
+//
+// Prints one JSON object and replaces the "Meeting page against plain
+// WebRTC" section of docs/benchmarks.md (ratios app/baseline of medians).
+
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadavg, cpus } from 'node:os';
+import {
+  ROOT, startServer, launchChromium, newChromiumParticipant, createMeetingApi, fillLabelled, clickButton,
+  buttonVisible, cpuSnapshot, cpuBetween, waitFor, sleep, cleanup,
+} from '../tests/browser/harness.mjs';
+
+const argv = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const SIZES = String(arg('pages', '2,4,6')).split(',').map(Number);
+const RUNS = Number(arg('runs', 3));
+const WRITE = !argv.includes('--no-write');
+const RUN_TIMEOUT = 60000;
+const STEADY_MS = 10000;
+const NAMES = ['Ada', 'Ben', 'Cai', 'Dee', 'Eli', 'Fay'];
+if (!SIZES.every((n) => Number.isInteger(n) && n >= 2 && n <= NAMES.length) || !(RUNS >= 1)) {
+  console.error('usage: node tools/mesh-bench.mjs [--pages 2,4,6] [--runs N] [--no-write]');
+  process.exit(2);
+}
+
+const median = (xs) => {
+  const s = xs.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;
+};
+const round = (x, d = 2) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+// Each remote tile: frames decoded, the height received and the height its picture is drawn at.
+function tiles(p) {
+  return p.page.evaluate(() => [...document.querySelectorAll('video[data-peer]')].map((v) => {
+    const box = v.getBoundingClientRect();
+    const aspect = v.videoWidth && v.videoHeight ? v.videoWidth / v.videoHeight : 4 / 3;
+    const drawn = Math.max(box.height, box.width / aspect) * devicePixelRatio;  // object-fit: cover
+    return { peer: v.dataset.peer, frames: v.getVideoPlaybackQuality().totalVideoFrames, received: v.videoHeight, drawn };
+  }));
+}
+
+// CPU seconds of Chromium's processes by --type (renderer, gpu-process, utility; none: the browser process).
+function chromiumTypes(snapshot) {
+  const out = new Map();
+  for (const [pid] of snapshot) {
+    let type = null;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!/chrom/.test(cmd.split('\0')[0])) continue;
+      type = /--type=([\w-]+)/.exec(cmd)?.[1] ?? 'browser';
+    } catch {
+      continue;
+    }
+    out.set(pid, type);
+  }
+  return out;
+}
+function cpuByType(before, after, types) {
+  const by = {};
+  for (const [pid, a] of after) {
+    const type = types.get(pid);
+    if (!type) continue;
+    by[type] = (by[type] ?? 0) + a.cpu - (before.get(pid)?.cpu ?? 0);
+  }
+  return by;
+}
+
+async function oneRun(srv, browser, variant, pages, run) {
+  const { id } = await createMeetingApi(srv, `bench ${run}`);
+  const url = `${srv.url}/m/${id}`;
+  const people = [];
+  for (let i = 0; i < pages; i++) people.push(await newChromiumParticipant(browser, NAMES[i]));
+  try {
+    for (const p of people) {
+      await p.page.goto(url);
+      await waitFor(() => buttonVisible(p, 'Join'), 15000, `${p.name}: the lobby`);
+      await fillLabelled(p, 'Your name', p.name);
+      await waitFor(() => p.page.evaluate(() => document.getElementById('preview').readyState >= 2), 15000, `${p.name}: the camera preview`);
+    }
+    await sleep(1000);
+    for (const p of people) await clickButton(p, 'Join');
+    const cpu0 = cpuSnapshot();
+    const t0 = performance.now();
+    let complete = false;
+    while (performance.now() - t0 < RUN_TIMEOUT) {
+      const seen = await Promise.all(people.map(tiles));
+      if (seen.every((ts) => ts.length === pages - 1 && ts.every((x) => x.frames > 0))) {
+        complete = true;
+        break;
+      }
+      await sleep(100);
+    }
+    const ms = performance.now() - t0;
+    const toVideo = cpuBetween(cpu0, cpuSnapshot());
+    if (!complete) return { variant, pages, run, complete, ms: Math.round(ms) };
+    // Settled: 3 s for the views and budgets to apply, then 10 s measured.
+    await sleep(3000);
+    const before = await Promise.all(people.map(tiles));
+    const s0 = cpuSnapshot();
+    const types = chromiumTypes(s0);
+    const st0 = performance.now();
+    await sleep(STEADY_MS);
+    const s1 = cpuSnapshot();
+    const seconds = (performance.now() - st0) / 1000;
+    const after = await Promise.all(people.map(tiles));
+    const fps = [];
+    const ratios = [];
+    after.forEach((ts, i) => ts.forEach((x) => {
+      const was = before[i].find((y) => y.peer === x.peer);
+      if (was) fps.push((x.frames - was.frames) / seconds);
+      if (x.received > 0 && x.drawn > 0) ratios.push(x.received / x.drawn);
+    }));
+    const byType = Object.fromEntries(Object.entries(cpuByType(s0, s1, types)).map(([k, v]) => [k, round(v / seconds)]));
+    return {
+      variant, pages, run, complete, ms: Math.round(ms), cpuToVideo: toVideo.total,
+      steadyCores: round(cpuBetween(s0, s1).total / seconds), steadyByType: byType,
+      fpsMedian: round(median(fps), 1), fpsMin: round(Math.min(...fps), 1),
+      receivedOverDrawnMedian: round(median(ratios)), receivedOverDrawnMax: round(Math.max(...ratios)),
+    };
+  } finally {
+    for (const p of people) await p.close().catch(() => {});
+    await sleep(1500);
+  }
+}
+
+function summary(runs) {
+  const out = {};
+  for (const pages of SIZES) {
+    const of = (variant) => runs.filter((r) => r.pages === pages && r.variant === variant && r.complete);
+    const m = (variant, key) => median(of(variant).map((r) => r[key]));
+    const row = { pages };
+    for (const key of ['ms', 'cpuToVideo', 'steadyCores', 'fpsMedian', 'receivedOverDrawnMedian', 'receivedOverDrawnMax']) {
+      row[key] = { app: round(m('app', key)), baseline: round(m('baseline', key)) };
+      row[key].ratio = row[key].app !== null && row[key].baseline ? round(row[key].app / row[key].baseline) : null;
+    }
+    row.complete = { app: of('app').length, baseline: of('baseline').length, runs: RUNS };
+    out[pages] = row;
+  }
+  return out;
+}
+
+function writeSection(result) {
+  const file = join(ROOT, 'docs', 'benchmarks.md');
+  const BEGIN = '<!-- mesh-bench:begin (tools/mesh-bench.mjs writes this section) -->';
+  const END = '<!-- mesh-bench:end -->';
+  const rows = Object.values(result.summary).map((r) =>
+    `| ${r.pages} | ${r.ms.app ?? '–'} / ${r.ms.baseline ?? '–'} ms (**${r.ms.ratio ?? '–'}×**) | ${r.cpuToVideo.app ?? '–'} / ${r.cpuToVideo.baseline ?? '–'} s (**${r.cpuToVideo.ratio ?? '–'}×**) | ` +
+    `${r.steadyCores.app ?? '–'} / ${r.steadyCores.baseline ?? '–'} (**${r.steadyCores.ratio ?? '–'}×**) | ${r.fpsMedian.app ?? '–'} / ${r.fpsMedian.baseline ?? '–'} | ` +
+    `${r.receivedOverDrawnMedian.app ?? '–'} / ${r.receivedOverDrawnMedian.baseline ?? '–'} (max ${r.receivedOverDrawnMax.app ?? '–'} / ${r.receivedOverDrawnMax.baseline ?? '–'}) | ${r.complete.app}/${r.complete.baseline} of ${r.complete.runs} |`);
+  const runRows = result.runs.map((r) => `| ${r.pages} | ${r.run} | ${r.variant} | ${r.complete ? r.ms : `incomplete after ${r.ms}`} | ${r.cpuToVideo ?? '–'} | ${r.steadyCores ?? '–'} | ${r.steadyByType ? Object.entries(r.steadyByType).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} | ${r.fpsMedian ?? '–'} (min ${r.fpsMin ?? '–'}) | ${r.receivedOverDrawnMedian ?? '–'} |`);
+  const section = `${BEGIN}
+## Meeting page against plain WebRTC
+
+\`node tools/mesh-bench.mjs\` (${result.when}; ${result.machine.cores} cores, load average
+${result.machine.loadavgAtStart.join(', ')} at the start; the machine is shared, so only the
+side-by-side ratios count). The meeting page and tools/baseline (plain WebRTC: one
+connection per peer, the newcomer offers, tiles of the app's size and layout), served by
+the same server binary, run alternately (${RUNS} runs each per size), same Chromium flags,
+fake camera at its default 640×480 and full frame rate, each page its own 800×600 browser
+context. Medians, app / baseline (ratio):
+
+| pages | join → all video | CPU to all video | steady, cores busy | fps per tile | received / drawn height | complete |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Every run (steady CPU split by Chromium process type, cores busy):
+
+| pages | run | page | join → video ms | CPU to video s | steady cores | by process | fps per tile | received / drawn |
+|---|---|---|---|---|---|---|---|---|
+${runRows.join('\n')}
+${END}`;
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const a = text.indexOf(BEGIN);
+  const b = text.indexOf(END);
+  if (a >= 0 && b > a) text = text.slice(0, a) + section + text.slice(b + END.length);
+  else text = `${text.replace(/\s*$/, '')}\n\n${section}\n`;
+  writeFileSync(file, text);
+  return file;
+}
+
+const result = {
+  benchmark: 'meeting page against plain WebRTC',
+  when: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+  machine: { cores: cpus().length, loadavgAtStart: loadavg().map((x) => round(x)) },
+  runs: [],
+};
+try {
+  const app = await startServer();
+  const baseline = await startServer(['--static', join(ROOT, 'tools', 'baseline')]);
+  const browser = await launchChromium([], { fakeCameraFps: null, evenPriority: true });
+  for (let run = 1; run <= RUNS; run++)
+    for (const pages of SIZES) {
+      // Alternate which goes first, so neither always gets the fresher machine.
+      const order = run % 2 ? ['app', 'baseline'] : ['baseline', 'app'];
+      for (const variant of order) {
+        const r = await oneRun(variant === 'app' ? app : baseline, browser, variant, pages, run);
+        result.runs.push(r);
+        process.stderr.write(`${JSON.stringify(r)}\n`);
+      }
+    }
+} finally {
+  await cleanup();
+}
+result.summary = summary(result.runs);
+if (WRITE) result.wrote = writeSection(result);
+console.log(JSON.stringify(result, null, 2));
