@@ -303,15 +303,29 @@ test('a starved CPU: six Chromium pages, each in its own home, on two cores join
       every: 1000,
       describe: () => tiles.map((t, i) => `${ps[i].name}: ${t.map((x) => `${x.name}=${x.frames}`).join(' ')}`).join('; '),
     });
-    // …and keeps playing: over 10 s every tile decodes new frames (how many
-    // is the CPU's business: issue 14).
+    // …and none stays frozen: every tile decodes new frames within 30 s (how
+    // many is the CPU's business: issue 14). On two cores a page's renderer is
+    // sometimes starved for seconds, long enough for its pairs' ICE consent
+    // to lapse; they reconnect (a disconnected pair waits, a failed one is
+    // restarted or rebuilt), and a tile can be still for that long. What must
+    // never happen is a tile that does not come back. Each tile is watched
+    // from the same moment, and how long the slowest one took is reported.
     const before = await Promise.all(ps.map((p) => framesByName(p)));
-    await sleep(10000);
-    const after_ = await Promise.all(ps.map((p) => framesByName(p)));
-    const frozen = [];
-    ps.forEach((p, i) => {
-      for (const name of names) if (name !== p.name && !(after_[i][name] > before[i][name])) frozen.push(`${p.name}←${name} (${before[i][name]}→${after_[i][name]})`);
-    });
+    const watchFrom = Date.now();
+    const stillAfter = new Map();  // "Dee←Fay" → ms until its first new frame
+    const pending = () => ps.flatMap((p) => names.filter((n) => n !== p.name && !stillAfter.has(`${p.name}←${n}`)).map((n) => [p, n]));
+    let after_ = before;
+    await waitFor(async () => {
+      after_ = await Promise.all(ps.map((p) => framesByName(p)));
+      for (const [p, n] of pending()) {
+        const i = ps.indexOf(p);
+        if (after_[i][n] > before[i][n]) stillAfter.set(`${p.name}←${n}`, Date.now() - watchFrom);
+      }
+      return pending().length === 0;
+    }, 30000, 'every tile to decode new frames', { every: 500 }).catch(() => {});
+    const frozen = pending().map(([p, n]) => `${p.name}←${n} (${before[ps.indexOf(p)][n]}→${after_[ps.indexOf(p)][n]} in 30 s)`);
+    const slowest = [...stillAfter].sort((a, b) => b[1] - a[1])[0];
+    if (slowest) t.diagnostic(`every tile decoding: the slowest to show a new frame was ${slowest[0]} after ${slowest[1]} ms`);
     // What the pages received against what they draw (issue 14), and the CPU steps their cores took.
     for (const [i, p] of ps.entries()) {
       const steps = p.logs.filter((l) => l.machine === 'cpu-load').map((l) => `${l.to} (${l.detail})`);

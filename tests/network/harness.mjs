@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { ROOT, SERVER_BIN, withTimeout, waitFor, sleep } from '../support/wait.mjs';
 import { startServer, tempDir, track } from '../support/server.mjs';
-import { TEST_CAMERA_FPS, CHROMIUM, FIREFOX, CHROMIUM_ARGS, attachLogs, recordConsole } from '../browser/harness.mjs';
+import { TEST_CAMERA_FPS, CHROMIUM, FIREFOX, CHROMIUM_ARGS, attachLogs, recordConsole, descendantPids } from '../browser/harness.mjs';
 import { SERVER_IP } from './lab.mjs';
 
 export const SERVER_PORT = 8080;  // the lab's own namespace: no other server can hold it
@@ -310,11 +310,32 @@ export async function waitForSelectedPairs(participants, expected, timeout = 200
   return last;
 }
 
-/** Closes every browser, coturn and server the lab tests started (the namespaces go with lab.teardown()). */
+/**
+ * Closes every browser, coturn and server the lab tests started (the
+ * namespaces go with lab.teardown()), then waits until every process they
+ * started has exited, and kills what is still there after 10 s: the next
+ * scenario must not share the two cores with the last one's leftovers (a
+ * browser still shutting down costs the six pages of the starved-CPU
+ * scenario their margin).
+ */
 export async function closeLab() {
   const all = [...open].reverse();
   open.clear();
   for (const x of all) await withTimeout(Promise.resolve().then(() => x.close()), 10000, 'closing a lab process').catch(() => {});
+  const deadline = Date.now() + 10000;
+  let left = descendantPids();
+  while (left.length && Date.now() < deadline) {
+    await sleep(100);
+    left = descendantPids();
+  }
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  if (left.length) console.error(`closeLab: killed ${left.length} process(es) still running 10 s after the lab was closed`);
 }
 
 export { sleep, waitFor, withTimeout };

@@ -198,6 +198,11 @@ test('4 participants (one in a child process): every pair connects, app data rea
   await Promise.all([A.join(srv, meetingId, 1), B.join(srv, meetingId, 2), C.join(srv, meetingId, 3), D.join(srv, meetingId, 4)]);
   await waitFor(() => meshProblems(all).length === 0, 30000, 'every pair connected', { describe: () => `${meshProblems(all).join('\n')}\n${report()}` });
   await dataRound(all, 'hello');
+  // The code takes one more round trip on the connection's own channel
+  // (commit, nonce, reveal) than app data on the app channels: it may land
+  // a moment after "hello" did.
+  const codeless = () => all.flatMap((a) => all.filter((b) => b !== a && !/^\d{3} \d{3}$/.test(a.rec.code(b.id) ?? '')).map((b) => `${a.name} has no code for ${b.name}`));
+  await waitFor(() => codeless().length === 0, 5000, 'a code for every peer', { describe: () => codeless().join('\n') });
   for (const a of all)
     for (const b of all) {
       if (a === b) continue;
