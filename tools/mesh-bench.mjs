@@ -23,8 +23,8 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import {
-  ROOT, startServer, launchChromium, newChromiumParticipant, createMeetingApi, fillLabelled, clickButton,
-  buttonVisible, cpuSnapshot, cpuBetween, waitFor, sleep, cleanup,
+  ROOT, startServer, launchChromium, newChromiumParticipant, createMeetingApi, joinTogetherFromLobby,
+  cpuSnapshot, cpuBetween, sleep, cleanup,
 } from '../tests/browser/harness.mjs';
 
 const argv = process.argv.slice(2);
@@ -91,14 +91,7 @@ async function oneRun(srv, browser, variant, pages, run) {
   const people = [];
   for (let i = 0; i < pages; i++) people.push(await newChromiumParticipant(browser, NAMES[i]));
   try {
-    for (const p of people) {
-      await p.page.goto(url);
-      await waitFor(() => buttonVisible(p, 'Join'), 15000, `${p.name}: the lobby`);
-      await fillLabelled(p, 'Your name', p.name);
-      await waitFor(() => p.page.evaluate(() => document.getElementById('preview').readyState >= 2), 15000, `${p.name}: the camera preview`);
-    }
-    await sleep(1000);
-    for (const p of people) await clickButton(p, 'Join');
+    await joinTogetherFromLobby(people, url);
     const cpu0 = cpuSnapshot();
     const t0 = performance.now();
     let complete = false;

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import {
-  ROOT, CHROMIUM, startServer, launchChromium, newChromiumParticipant, createMeetingApi, fillLabelled, clickButton,
-  buttonVisible, remoteTiles, waitForDecoding, cpuSnapshot, cpuBetween, waitFor, sleep, cleanup,
+  ROOT, CHROMIUM, startServer, launchChromium, newChromiumParticipant, createMeetingApi, joinTogetherFromLobby,
+  remoteTiles, waitForDecoding, cpuSnapshot, cpuBetween, sleep, cleanup,
 } from './harness.mjs';
 
 const argv = process.argv.slice(2);
@@ -42,16 +42,7 @@ async function oneRun(srv, browser, run) {
   const url = `${srv.url}/m/${id}?debug`;
   const people = [];
   for (let i = 0; i < PAGES; i++) people.push(await newChromiumParticipant(browser, NAMES[i]));
-  // Everyone waits in the lobby with the camera preview running and a name typed.
-  for (const p of people) {
-    await p.page.goto(url);
-    await waitFor(() => buttonVisible(p, 'Join'), 15000, `${p.name}: the lobby`);
-    await fillLabelled(p, 'Your name', p.name);
-    await waitFor(() => p.page.evaluate(() => document.getElementById('preview').readyState >= 2), 15000, `${p.name}: the camera preview`);
-  }
-  await sleep(1000);
-
-  for (const p of people) await clickButton(p, 'Join');
+  await joinTogetherFromLobby(people, url);
   const cpu0 = cpuSnapshot();
   const t0 = performance.now();
   // Poll until every page decodes a frame from each of the others.

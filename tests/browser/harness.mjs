@@ -361,6 +361,23 @@ export async function joinViaUi(x, url, name, { timeout = 20000 } = {}) {
 }
 
 /**
+ * The benches' start (tests/browser/bench.mjs, tools/mesh-bench.mjs): every
+ * page waits in the lobby at `url` with its camera preview playing and its
+ * name typed, then all click "Join" one after another. Resolves after the
+ * last click, the moment the benches time from.
+ */
+export async function joinTogetherFromLobby(people, url) {
+  for (const p of people) {
+    await p.page.goto(url);
+    await waitFor(() => buttonVisible(p, 'Join'), 15000, `${p.name}: the lobby`);
+    await fillLabelled(p, 'Your name', p.name);
+    await waitFor(() => p.page.evaluate(() => document.getElementById('preview').readyState >= 2), 15000, `${p.name}: the camera preview`);
+  }
+  await sleep(1000);
+  for (const p of people) await clickButton(p, 'Join');
+}
+
+/**
  * Frames decoded so far by each remote tile's video, by peer id:
  * getVideoPlaybackQuality().totalVideoFrames (Chromium); Firefox leaves that
  * at 0 for MediaStream sources, so there its frames painted (mozPaintedFrames)

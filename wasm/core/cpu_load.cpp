@@ -19,8 +19,7 @@ std::string_view to_string(CpuLoadState state) {
   return "at-ease";
 }
 
-void CpuLoad::set_step(std::int64_t now, int next, std::string why) {
-  (void)now;
+void CpuLoad::set_step(int next, std::string why) {
   if (next == step_) return;
   const CpuLoadState before = state();
   const int from = step_;
@@ -41,13 +40,13 @@ bool CpuLoad::on_round(std::int64_t now, bool cpu_limited, bool sending_video) {
     // Strained again soon after stepping up: that step was one too many.
     if (stepped_up_at_ >= 0 && now - stepped_up_at_ <= 2 * kStrainedRounds * std::max<std::int64_t>(round_ms_, 1))
       calm_rounds_ = std::min(kMaxCalmRounds, calm_rounds_ * 2);
-    set_step(now, step_ + 1, "the CPU limited our video encoders for " + std::to_string(kStrainedRounds) + " rounds in a row");
+    set_step(step_ + 1, "the CPU limited our video encoders for " + std::to_string(kStrainedRounds) + " rounds in a row");
   } else {
     strained_ = 0;
     if (step_ == 0 || ++calm_ < calm_rounds_) return false;
     calm_ = 0;
     stepped_up_at_ = now;
-    set_step(now, step_ - 1, "no encoder CPU-limited for " + std::to_string(calm_rounds_) + " rounds");
+    set_step(step_ - 1, "no encoder CPU-limited for " + std::to_string(calm_rounds_) + " rounds");
   }
   return step_ != before;
 }

@@ -43,7 +43,7 @@ class CpuLoad {
   int step() const { return step_; }
 
  private:
-  void set_step(std::int64_t now, int next, std::string why);  // the single mutator
+  void set_step(int next, std::string why);  // the single mutator
 
   CoreContext& ctx_;
   int step_ = 0;
