@@ -282,7 +282,10 @@ export class BrowserObjects {
       throw e;
     }
     // iceRestartFrom: the local ufrag an emulated restartIce() replaces (see restart-ice).
-    const entry = { pc, channel, app, senders: { audio: null, video: null }, peer: o.peer, handle: o.pc, iceRestartFrom: null, iceRestartAsked: false };
+    // certificate: 'unread' until the certificate DTLS authenticated reached
+    // the core ('read'), or 'untold' where the browser never tells; see
+    // _readRemoteCertificate.
+    const entry = { pc, channel, app, senders: { audio: null, video: null }, peer: o.peer, handle: o.pc, iceRestartFrom: null, iceRestartAsked: false, certificate: 'unread', certificateTransport: null };
     this._pcs.set(o.pc, entry);
     const live = () => this._pcs.get(o.pc) === entry;
     const feed = (fn) => live() && this._input(fn);
@@ -302,7 +305,7 @@ export class BrowserObjects {
     channel.onopen = () => {
       feed((c, t) => c.dataChannelOpen(t, o.pc));
       // The channel runs over DTLS, so the transport is up by now.
-      whenRemoteCertificate(pc, (fp) => feed((c, t) => c.remoteCertificate(t, o.pc, fp)));
+      this._readRemoteCertificate(entry);
     };
     channel.onclose = () => feed((c, t) => c.dataChannelClosed(t, o.pc));
     channel.onmessage = (e) => typeof e.data === 'string' && feed((c, t) => c.dataChannelMessage(t, o.pc, e.data));
@@ -409,9 +412,39 @@ export class BrowserObjects {
     return sender.setParameters(params);  // at once: getParameters' result is only good until the task ends
   }
 
+  // Tells the core which certificate DTLS authenticated, once. Tried when the
+  // channel opens, when the transport's state changes, and at every stats
+  // round until it succeeds: Chrome can report the transport "connected" a
+  // moment before getRemoteCertificates() has the certificate, and no event
+  // follows that moment.
+  _readRemoteCertificate(entry) {
+    if (entry.certificate !== 'unread' || entry.channel.readyState !== 'open') return;
+    entry.certificate = 'reading';
+    const handle = entry.handle;
+    const read = remoteCertificateFingerprint(entry.pc, (transport) => {
+      if (entry.certificateTransport === transport) return;
+      entry.certificateTransport = transport;
+      transport.addEventListener('statechange', () => this._pcs.get(handle) === entry && this._readRemoteCertificate(entry));
+    });
+    if (!read) {
+      entry.certificate = 'untold';  // this browser never tells
+      return;
+    }
+    read.then((fp) => {
+      if (this._pcs.get(handle) !== entry) return;
+      if (!fp) {
+        entry.certificate = 'unread';
+        return;
+      }
+      entry.certificate = 'read';
+      this._input((c, t) => c.remoteCertificate(t, handle, fp));
+    });
+  }
+
   _getStats(handle) {
     const entry = this._pcs.get(handle);
     if (!entry) return;
+    this._readRemoteCertificate(entry);
     Promise.resolve()
       .then(() => entry.pc.getStats())
       .then((report) => {
@@ -453,42 +486,31 @@ function iceUfrag(sdp) {
   return /^a=ice-ufrag:(\S+)/m.exec(sdp ?? '')?.[1] ?? '';
 }
 
-// Calls `done` with the SHA-256 fingerprint ("sha-256 AB:…") of the
-// certificate DTLS authenticated on `pc`, for the core to check against the
-// fingerprints the peer's description named (the verification code rests on
-// them); never where the browser does not tell (getRemoteCertificates is
-// Chrome's). Chrome hands the page the transport's state and certificate
-// apart from the data channel's open: under load the channel can open while
-// the transport still reads "connecting" with no certificate, so this waits
-// for the transport's own "connected".
-function whenRemoteCertificate(pc, done) {
+// The SHA-256 fingerprint ("sha-256 AB:…") of the certificate DTLS
+// authenticated on `pc`, for the core to check against the fingerprints the
+// peer's description named (the verification code rests on them): a promise
+// of it, of '' while the browser does not have it yet, or null where the
+// browser never tells (getRemoteCertificates is Chrome's). `watch` is handed
+// the transport, to listen to its state.
+function remoteCertificateFingerprint(pc, watch) {
   // Only where the platform has DTLS transports of its own (browsers): in
   // Node, merely reading node-webrtc's pc.sctp.transport makes the process
   // crash as it exits.
-  if (typeof globalThis.RTCDtlsTransport !== 'function' || !globalThis.crypto?.subtle) return;
+  if (typeof globalThis.RTCDtlsTransport !== 'function' || !globalThis.crypto?.subtle) return null;
   let transport;
   try {
     transport = pc.sctp?.transport ?? pc.getReceivers?.()[0]?.transport;
   } catch {
-    return;
+    return null;
   }
-  if (!transport?.getRemoteCertificates) return;
-  const read = () => {
-    const der = transport.getRemoteCertificates()?.[0];
-    if (!der) return false;
-    globalThis.crypto.subtle.digest('SHA-256', der).then((d) => {
-      const digest = new Uint8Array(d);
-      done(`sha-256 ${Array.from(digest, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`);
-    }, () => {});
-    return true;
-  };
-  if (read()) return;
-  const onState = () => {
-    if (transport.state === 'connecting' || transport.state === 'new') return;
-    transport.removeEventListener('statechange', onState);
-    if (transport.state === 'connected') read();
-  };
-  transport.addEventListener('statechange', onState);
+  if (!transport?.getRemoteCertificates) return null;
+  watch(transport);
+  const der = transport.getRemoteCertificates()?.[0];
+  if (!der) return Promise.resolve('');
+  return globalThis.crypto.subtle.digest('SHA-256', der).then((d) => {
+    const digest = new Uint8Array(d);
+    return `sha-256 ${Array.from(digest, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`;
+  }, () => '');
 }
 
 // An offer with new ICE credentials (restartIce() emulated).
