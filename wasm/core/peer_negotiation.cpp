@@ -9,7 +9,6 @@ namespace meshmeet::core {
 namespace {
 
 constexpr const char* kMachine = "peer-negotiation";
-constexpr std::size_t kMaxQueuedCandidates = 64;
 constexpr std::size_t kSeqWindow = 512;
 
 }  // namespace
@@ -28,13 +27,14 @@ PeerNegotiation::PeerNegotiation(CoreContext& ctx, std::string self, std::string
       ice_settings_(ice_settings),
       media_(media),
       recovery_(ctx, peer_),
+      negotiator_(ctx, peer_, [this](const std::string& sdp) { return filter_sdp(sdp, "remote"); }),
       trust_(ctx, peer_),
       verification_(ctx, peer_, trust_) {}
 
 void PeerNegotiation::open(std::int64_t now) {
   if (state() != PeerState::New) return;
   // Both ends open at once: the impolite one offers first (see the header).
-  create_pc(now, polite_ ? Initiator::Peer : Initiator::Us);
+  create_pc(now, polite_ ? Opener::Peer : Opener::Us);
   recovery_.open(now);
 }
 
@@ -43,7 +43,7 @@ void PeerNegotiation::close(std::int64_t now, std::string why) {
   recovery_.close(now, std::move(why));
 }
 
-void PeerNegotiation::create_pc(std::int64_t now, Initiator opener) {
+void PeerNegotiation::create_pc(std::int64_t now, Opener opener) {
   (void)now;
   // Roles are per connection. A connection carried over a rejoin keeps the
   // roles of the old ids; a fresh one takes the current ids' at both ends.
@@ -53,19 +53,9 @@ void PeerNegotiation::create_pc(std::int64_t now, Initiator opener) {
   remote_gen_ = 0;
   seen_seqs_.clear();
   newest_description_seq_ = 0;
-  opener_ = opener;
-  held_offer_.reset();
-  making_offer_ = ignore_offer_ = is_setting_remote_answer_pending_ = negotiation_wanted_ = false;
-  signaling_ = SignalingState::Stable;
+  negotiator_.reset(pc_, polite_, opener);
   ops_.clear();
-  ctx_.cancel_timer(answer_timer_);
-  answer_overdue_ = false;
-  last_offer_seq_ = last_remote_offer_seq_ = 0;
-  gathering_started_ = false;
-  has_remote_description_ = false;
-  remote_ufrag_.clear();
-  retired_ufrags_.clear();
-  candidates_.clear();
+  candidates_.reset();
   ice_ = IceConnectionState::New;
   connection_ = PeerConnectionState::New;
   transport_ = Transport::Pending;
@@ -102,15 +92,12 @@ void PeerNegotiation::on_ice_settings_changed(std::int64_t now) {
 void PeerNegotiation::close_pc() {
   if (pc_ != 0) ctx_.emit(ClosePeerConnection{pc_});
   pc_ = 0;
-  ctx_.cancel_timer(answer_timer_);
+  negotiator_.stop();
   ctx_.cancel_timer(budget_retry_timer_);
   budget_op_ = 0;
-  answer_overdue_ = false;
   ops_.clear();
-  candidates_.clear();
-  held_offer_.reset();
+  candidates_.reset();
   dc_open_ = false;
-  making_offer_ = negotiation_wanted_ = false;
 }
 
 void PeerNegotiation::apply(std::int64_t now, RecoveryAction action) {
@@ -122,7 +109,7 @@ void PeerNegotiation::apply(std::int64_t now, RecoveryAction action) {
       break;
     case RecoveryAction::FreshConnection:
       close_pc();
-      create_pc(now, Initiator::Us);
+      create_pc(now, Opener::Us);
       break;
     case RecoveryAction::DropConnection:
       close_pc();
@@ -150,7 +137,7 @@ void PeerNegotiation::on_restart_request(std::int64_t now) {
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "ICE restart request ignored: we are the polite end");
     return;
   }
-  if (pc_ == 0 || !has_remote_description_) {  // the first negotiation is still under way: its own watchdog covers it
+  if (pc_ == 0 || !candidates_.has_remote_description()) {  // the first negotiation is still under way: its own watchdog covers it
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "ICE restart request ignored: the connection was never negotiated");
     return;
   }
@@ -164,27 +151,15 @@ void PeerNegotiation::on_timer(std::int64_t now, int timer) {
     apply_budget();
     return;
   }
-  if (timer != 0 && timer == answer_timer_) {
-    answer_timer_ = 0;
-    if (pc_ == 0 || signaling_ != SignalingState::HaveLocalOffer) return;
-    if (!ctx_.signaling_up()) {
-      answer_overdue_ = true;  // the server queues for us; give it time once we are back
-      return;
-    }
-    ctx_.log(LogLevel::Info, kMachine, peer_, {}, {},
-             "no answer within " + std::to_string(ctx_.config().answer_timeout_ms) + " ms: rolling back to offer again");
-    emit_op(PendingOp{OpKind::Rollback, {}});
-    return;
-  }
+  if (negotiator_.on_timer(now, timer)) return;
   // The browser is busy, not stuck, while work of ours is in its
   // operations chain or ICE is checking: the watchdog gives it time.
-  const bool busy = description_op_pending() || ice_ == IceConnectionState::Checking;
+  const bool busy = negotiator_.description_op_pending() || ice_ == IceConnectionState::Checking;
   apply(now, recovery_.on_timer(now, timer, ConnectionRecovery::Patience{busy, polite_}));
 }
 
 void PeerNegotiation::on_signaling_up(std::int64_t now) {
-  if (answer_overdue_ && signaling_ == SignalingState::HaveLocalOffer) arm_answer_timer();
-  answer_overdue_ = false;
+  negotiator_.on_signaling_up(now);
   apply(now, recovery_.on_signaling_up(now));
 }
 
@@ -230,18 +205,8 @@ void PeerNegotiation::on_connection_state(std::int64_t now, PeerConnectionState 
 }
 
 void PeerNegotiation::on_signaling_state(std::int64_t now, SignalingState state) {
-  signaling_ = state;
   recovery_.on_progress(now);
-  if (state != SignalingState::HaveLocalOffer) {
-    ctx_.cancel_timer(answer_timer_);
-    answer_overdue_ = false;
-  }
-  negotiate_if_deferred(now);
-}
-
-void PeerNegotiation::arm_answer_timer() {
-  ctx_.cancel_timer(answer_timer_);
-  answer_timer_ = ctx_.start_timer(ctx_.config().answer_timeout_ms, TimerTag{TimerOwner::Peer, peer_}, "answer-timeout");
+  negotiator_.on_signaling_state(now, state);
 }
 
 // ---- signals and pairing ----------------------------------------------------------
@@ -256,7 +221,7 @@ std::uint64_t PeerNegotiation::send(PeerSignal s) {
 
 void PeerNegotiation::follow_fresh_connection(std::int64_t now) {
   close_pc();
-  create_pc(now, Initiator::Peer);
+  create_pc(now, Opener::Peer);
   recovery_.on_peer_fresh_connection(now, "the peer made a fresh connection (" + std::to_string(gen_) + ")");
 }
 
@@ -307,26 +272,13 @@ void PeerNegotiation::on_signal(std::int64_t now, const PeerSignal& s) {
   }
 }
 
-// ---- perfect negotiation (W3C webrtc-pc, "Perfect negotiation example") -------------
+// ---- descriptions: the Negotiator decides ---------------------------------------------
 
 int PeerNegotiation::emit_op(PendingOp op) {
   const int id = ctx_.new_op_id();
   switch (op.kind) {
-    case OpKind::NegotiationOffer:
-    case OpKind::Answer:
-      ctx_.emit(SetLocalDescription{pc_, id, ""});
-      break;
-    case OpKind::Rollback:
-      ctx_.emit(SetLocalDescription{pc_, id, "rollback"});
-      break;
-    case OpKind::RemoteOffer:
-      ctx_.emit(SetRemoteDescription{pc_, id, "offer", op.sdp});
-      break;
-    case OpKind::RemoteAnswer:
-      ctx_.emit(SetRemoteDescription{pc_, id, "answer", op.sdp});
-      break;
     case OpKind::Candidate:
-      ctx_.emit(AddIceCandidate{pc_, id, op.sdp});
+      ctx_.emit(AddIceCandidate{pc_, id, op.candidate_json});
       break;
     case OpKind::SenderParameters:
       ctx_.emit(SetSenderParameters{pc_, id, MediaKind::Video, op.budget.max_bitrate_bps, op.budget.scale_resolution_down_by,
@@ -337,199 +289,68 @@ int PeerNegotiation::emit_op(PendingOp op) {
   return id;
 }
 
-bool PeerNegotiation::description_op_pending() const {
-  for (const auto& [id, op] : ops_)
-    if (op.kind != OpKind::Candidate && op.kind != OpKind::SenderParameters) return true;
-  return false;
-}
-
 void PeerNegotiation::on_negotiation_needed(std::int64_t now) {
-  (void)now;
   if (pc_ == 0) return;
-  if (signaling_ != SignalingState::Stable || description_op_pending()) {
-    // Not now, but not forgotten. Offering now could answer a peer's offer
-    // we have already queued from the wrong operation (node-webrtc delivers
-    // negotiationneeded late, after an explicit rollback, with that offer in
-    // the chain). Dropping it is no better: the browser fires it once per
-    // need, so it may never come again. Chrome (seen in 156) fires it for a
-    // rollback before the rollback's signalingstatechange and completion
-    // reach us; ignored, the rolled-back offer was never made again and the
-    // pair waited for the connect watchdog. So it is acted on as soon as the
-    // connection is in `stable` with nothing of ours in the chain.
-    negotiation_wanted_ = true;
-    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {},
-             std::string("negotiation needed outside stable (") + std::string(to_string(signaling_)) +
-                 (description_op_pending() ? ", a description operation pending" : "") +
-                 "): deferred until stable");
-    return;
-  }
-  negotiation_wanted_ = false;
-  if (opener_ == Initiator::Peer && !has_remote_description_) {
-    // Not ours to open: an offer now would be rolled back when theirs comes
-    // (see the header). The browser asks again once we have answered.
-    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "negotiation needed: waiting for the peer's first offer");
-    return;
-  }
-  making_offer_ = true;
-  emit_op(PendingOp{OpKind::NegotiationOffer, {}});
-}
-
-void PeerNegotiation::negotiate_if_deferred(std::int64_t now) {
-  if (!negotiation_wanted_ || pc_ == 0 || signaling_ != SignalingState::Stable || description_op_pending()) return;
-  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "stable with nothing pending: the deferred negotiation goes ahead");
-  on_negotiation_needed(now);
+  negotiator_.on_negotiation_needed(now);
 }
 
 void PeerNegotiation::handle_description(std::int64_t now, const PeerSignal& s) {
   if (!verification_.admit_remote_sdp(s.sdp)) return;  // fingerprints that disagree: never applied
-  if (s.description_type == "answer" && s.answers != 0 && s.answers != last_offer_seq_) {
-    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "answer to an offer we no longer have: dropped");
-    return;
-  }
-  const bool ready_for_offer =
-      !making_offer_ && (signaling_ == SignalingState::Stable || is_setting_remote_answer_pending_);
-  const bool offer_collision = s.description_type == "offer" && !ready_for_offer;
-  ignore_offer_ = !polite_ && offer_collision;
-  if (ignore_offer_) {
-    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "glare: ignoring the peer's offer (we are impolite)");
-    return;
-  }
-  if (offer_collision && !gathering_started_) {
-    // Yielding rolls our offer back, and Chrome loses the network list of a
-    // connection whose first offer is rolled back before it has gathered
-    // (see the header). Its candidates queue meanwhile (no remote description).
-    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {},
-             "glare before our first candidate: the peer's offer waits until this connection has gathered");
-    held_offer_ = HeldOffer{s.seq, s.sdp};
-    return;
-  }
-  if (offer_collision)
-    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "glare: accepting the peer's offer (we are polite)");
-  if (s.description_type == "offer") last_remote_offer_seq_ = s.seq;
-  set_remote(now, s.description_type, s.sdp, offer_collision, false);
+  negotiator_.on_peer_description(now, s.seq, s.description_type, s.answers, s.sdp);
 }
 
-void PeerNegotiation::release_held_offer(std::int64_t now) {
-  if (!held_offer_) return;
-  HeldOffer held = std::move(*held_offer_);
-  held_offer_.reset();
-  const bool collision = making_offer_ || signaling_ != SignalingState::Stable;
-  if (collision) ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "glare: accepting the peer's offer (we are polite)");
-  last_remote_offer_seq_ = held.seq;
-  set_remote(now, "offer", held.sdp, collision, false);
-}
-
-void PeerNegotiation::set_remote(std::int64_t now, const std::string& type, const std::string& sdp, bool collision,
-                                 bool explicit_rollback) {
-  (void)now;
-  if (collision && implicit_rollback_unsupported_ && !explicit_rollback) {
-    emit_op(PendingOp{OpKind::Rollback, {}});
-    explicit_rollback = true;
-  }
-  is_setting_remote_answer_pending_ = type == "answer";
-  PendingOp op{type == "offer" ? OpKind::RemoteOffer : OpKind::RemoteAnswer, filter_sdp(sdp, "remote")};
-  op.collision = collision;
-  op.explicit_rollback = explicit_rollback;
-  emit_op(std::move(op));
+void PeerNegotiation::on_peer_description_applied(const std::string& sdp) {
+  verification_.set_remote_sdp(sdp);
+  for (const std::string& candidate : candidates_.on_remote_description(sdp_ice_ufrag(sdp))) add_candidate(candidate);
 }
 
 void PeerNegotiation::on_local_description(std::int64_t now, int op, const std::string& type, const std::string& sdp) {
+  const bool ours = negotiator_.owns(op);
+  if (!ours && !ops_.erase(op)) return;
+  recovery_.on_progress(now);
+  if (!ours || !negotiator_.on_local_description(now, op, type)) return;
+  verification_.set_local_sdp(sdp);
+  PeerSignal s;
+  s.description_type = type;
+  s.sdp = filter_sdp(sdp, "local");
+  if (type == "answer") s.answers = negotiator_.last_peer_offer_seq();
+  const std::uint64_t seq = send(std::move(s));
+  negotiator_.on_description_sent(now, type, seq);
+}
+
+void PeerNegotiation::on_operation_done(std::int64_t now, int op) {
+  if (negotiator_.owns(op)) {
+    recovery_.on_progress(now);
+    negotiator_.on_operation_done(now, op, [this](const std::string& sdp) { on_peer_description_applied(sdp); });
+    return;
+  }
   auto it = ops_.find(op);
   if (it == ops_.end()) return;
   const OpKind kind = it->second.kind;
   ops_.erase(it);
   recovery_.on_progress(now);
-  if (kind == OpKind::NegotiationOffer) making_offer_ = false;
-  if (type != "offer" && type != "answer") return;
-  verification_.set_local_sdp(sdp);
-  PeerSignal s;
-  s.description_type = type;
-  s.sdp = filter_sdp(sdp, "local");
-  if (type == "answer") s.answers = last_remote_offer_seq_;
-  const std::uint64_t seq = send(std::move(s));
-  if (type == "offer") {
-    last_offer_seq_ = seq;
-    // A connection's first offer is never rolled back for want of an answer:
-    // the connect watchdog covers a lost one with a fresh connection, while a
-    // rollback would undo what a slow peer may have applied already (its
-    // next offer then fails there: m-lines in another order), and Chrome
-    // loses the network list of a connection whose first offer it rolls back.
-    if (has_remote_description_) arm_answer_timer();
+  if (kind == OpKind::SenderParameters && op == budget_op_) {
+    budget_op_ = 0;
+    budget_failures_ = 0;
   }
-  negotiate_if_deferred(now);
-}
-
-void PeerNegotiation::on_operation_done(std::int64_t now, int op) {
-  auto it = ops_.find(op);
-  if (it == ops_.end()) return;
-  PendingOp done = std::move(it->second);
-  ops_.erase(it);
-  recovery_.on_progress(now);
-  switch (done.kind) {
-    case OpKind::RemoteOffer:
-    case OpKind::RemoteAnswer: {
-      is_setting_remote_answer_pending_ = false;
-      const std::string ufrag = sdp_ice_ufrag(done.sdp);
-      if (!ufrag.empty() && ufrag != remote_ufrag_) {
-        if (!remote_ufrag_.empty()) retired_ufrags_.insert(remote_ufrag_);
-        remote_ufrag_ = ufrag;
-      }
-      has_remote_description_ = true;
-      verification_.set_remote_sdp(done.sdp);
-      flush_candidates();
-      if (done.kind == OpKind::RemoteOffer) emit_op(PendingOp{OpKind::Answer, {}});
-      break;
-    }
-    case OpKind::NegotiationOffer:  // a shim that reports SLD as plain done: no description to send
-      making_offer_ = false;
-      break;
-    case OpKind::SenderParameters:
-      if (op == budget_op_) {
-        budget_op_ = 0;
-        budget_failures_ = 0;
-      }
-      break;
-    default:
-      break;
-  }
-  negotiate_if_deferred(now);
+  negotiator_.negotiate_if_deferred(now);
 }
 
 void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::string& error_name,
                                           const std::string& message) {
+  if (negotiator_.owns(op)) {
+    // A description the browser refuses for good would be refused again: see
+    // ConnectionRecovery::on_negotiation_broken.
+    if (auto broken = negotiator_.on_operation_failed(now, op, error_name, message))
+      apply(now, recovery_.on_negotiation_broken(now, std::move(*broken)));
+    return;
+  }
   auto it = ops_.find(op);
   if (it == ops_.end()) return;
-  PendingOp failed = std::move(it->second);
+  const OpKind kind = it->second.kind;
   ops_.erase(it);
   const std::string what = error_name + (message.empty() ? "" : ": " + message);
-  switch (failed.kind) {
-    case OpKind::NegotiationOffer:
-      making_offer_ = false;
-      ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "setLocalDescription failed: " + what);
-      break;
-    case OpKind::Answer:
-      ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {}, "could not answer: " + what);
-      if (negotiation_broken(now, error_name, "could not answer")) return;
-      break;
-    case OpKind::RemoteOffer:
-      is_setting_remote_answer_pending_ = false;
-      if (failed.collision && !failed.explicit_rollback) {
-        // This implementation has no implicit rollback: roll back explicitly,
-        // as the earlier version of the W3C example did, and from now on at once.
-        implicit_rollback_unsupported_ = true;
-        ctx_.log(LogLevel::Info, kMachine, peer_, {}, {}, "implicit rollback unsupported (" + what + "): rolling back explicitly");
-        set_remote(now, "offer", failed.sdp, true, false);
-      } else {
-        ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {}, "could not apply the peer's offer: " + what);
-        if (negotiation_broken(now, error_name, "could not apply the peer's offer")) return;
-      }
-      break;
-    case OpKind::RemoteAnswer:
-      is_setting_remote_answer_pending_ = false;
-      ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "could not apply the peer's answer: " + what);
-      if (negotiation_broken(now, error_name, "could not apply the peer's answer")) return;
-      break;
-    case OpKind::Rollback:
+  switch (kind) {
     case OpKind::Candidate:
       // addIceCandidate errors are expected around glare and restarts (W3C: ignored).
       ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "operation failed: " + what);
@@ -538,16 +359,7 @@ void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::s
       on_budget_refused(what, op);
       break;
   }
-  negotiate_if_deferred(now);
-}
-
-bool PeerNegotiation::negotiation_broken(std::int64_t now, const std::string& error_name, std::string why) {
-  // The signaling state moved under the operation (a race around glare or a
-  // rollback): the next negotiation puts it right. Anything else is the
-  // browser refusing the description itself, and it would refuse it again.
-  if (error_name == "InvalidStateError") return false;
-  apply(now, recovery_.on_negotiation_broken(now, std::move(why)));
-  return true;
+  negotiator_.negotiate_if_deferred(now);
 }
 
 void PeerNegotiation::on_budget_refused(const std::string& what, int op) {
@@ -586,33 +398,30 @@ void PeerNegotiation::on_ice_candidate(std::int64_t now, const std::string& cand
     else  // the browser should not have gathered it (iceTransportPolicy "relay"): it never leaves
       ctx_.log(LogLevel::Info, kMachine, peer_, {}, {}, "relay-only: a local non-relay candidate was not sent");
   }
-  if (!gathering_started_) {
-    gathering_started_ = true;
-    release_held_offer(now);
-  }
+  negotiator_.on_local_candidate(now);
 }
 
 void PeerNegotiation::handle_candidate(std::int64_t now, const PeerSignal& s) {
   (void)now;
-  if (ignore_offer_) return;  // belongs to an offer we ignored: dropped silently
+  if (negotiator_.peer_offer_ignored()) return;  // belongs to an offer we ignored: dropped silently
   if (!candidate_allowed(s.candidate_json)) {
     ctx_.log(LogLevel::Info, kMachine, peer_, {}, {}, "relay-only: a non-relay candidate from the peer was dropped");
     return;
   }
-  if (has_remote_description_ && (s.candidate_ufrag.empty() || s.candidate_ufrag == remote_ufrag_)) {
-    add_candidate(s.candidate_json);
-    return;
+  switch (candidates_.on_candidate(s.candidate_json, s.candidate_ufrag)) {
+    case CandidateQueue::Verdict::AddNow:
+      add_candidate(s.candidate_json);
+      break;
+    case CandidateQueue::Verdict::Queued:
+      ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "candidate queued until its description is set");
+      break;
+    case CandidateQueue::Verdict::Dropped:  // for a description already replaced
+      break;
   }
-  if (retired_ufrags_.count(s.candidate_ufrag)) return;  // for a description already replaced
-  // No remote description yet, or one for a later description (ICE restart):
-  // keep it until that description is set.
-  if (candidates_.size() >= kMaxQueuedCandidates) candidates_.pop_front();
-  candidates_.push_back(QueuedCandidate{s.candidate_json, s.candidate_ufrag});
-  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "candidate queued until its description is set");
 }
 
 void PeerNegotiation::add_candidate(const std::string& candidate_json) {
-  emit_op(PendingOp{OpKind::Candidate, candidate_json});
+  emit_op(PendingOp{OpKind::Candidate, candidate_json, {}});
 }
 
 bool PeerNegotiation::candidate_allowed(const std::string& candidate_json) const {
@@ -630,17 +439,6 @@ std::string PeerNegotiation::filter_sdp(const std::string& sdp, const char* dire
              "relay-only: " + std::to_string(removed) + " non-relay candidate line(s) taken out of the " + direction +
                  " description");
   return kept;
-}
-
-void PeerNegotiation::flush_candidates() {
-  std::deque<QueuedCandidate> keep;
-  for (auto& c : candidates_) {
-    if (c.ufrag.empty() || c.ufrag == remote_ufrag_)
-      add_candidate(c.json);
-    else if (!retired_ufrags_.count(c.ufrag))
-      keep.push_back(std::move(c));
-  }
-  candidates_.swap(keep);
 }
 
 // ---- media, data, stats ---------------------------------------------------------------

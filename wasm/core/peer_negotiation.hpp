@@ -1,55 +1,37 @@
-// One remote peer's connection, from creation to close: W3C webrtc-pc
-// "perfect negotiation" (makingOffer / ignoreOffer /
-// isSettingRemoteAnswerPending, implicit rollback with an explicit-rollback
-// fallback), trickle ICE with early candidates queued, and recovery: ICE
-// restart on `failed` or after `disconnected` for a grace period (only while
-// signaling is up), up to N attempts with jittered backoff, then a fresh peer
-// connection, and after too many fresh connections in a row, "unreachable"
-// with slow retries. The recovery ladder is ConnectionRecovery's
-// (connection_recovery.hpp): this unit tells it what happened and carries
-// out what it decides.
+// One remote peer's connection, from creation to close: the connection's
+// lifecycle and its pairing with the peer's (generations and sequence
+// numbers, see peer_signal.hpp), composed of the units that decide:
+//   - Negotiator (negotiator.hpp): W3C webrtc-pc "perfect negotiation",
+//     who opens a connection, glare, rollbacks, the answer timeout;
+//   - CandidateQueue (candidate_queue.hpp): the peer's trickled candidates
+//     that wait for their description;
+//   - ConnectionRecovery (connection_recovery.hpp): ICE restart on `failed`
+//     or after `disconnected` for a grace period (only while signaling is
+//     up), up to N attempts with jittered backoff, then a fresh peer
+//     connection, and after too many fresh connections in a row,
+//     "unreachable" with slow retries;
+//   - PeerTrust and VerificationCode: the code two people compare.
+// This unit tells them what happened and carries out what they decide.
 //
-// The browser's operations chain serialises the operations this emits, so
-// they are emitted as soon as the W3C example would call them; completions
-// come back as inputs tagged with the operation id.
+// It also keeps what is too small to stand alone: the relay-only filter
+// (our candidates, and the SDPs both ways), the uplink budget's sender
+// parameters (one setParameters at a time, retried when refused) and the
+// data channel (the media state and the verification messages).
 //
-// Three additions to the W3C example. First, one end opens each connection:
-// the end that made it, or, on a new pair where both ends make theirs at
-// once, the impolite end. The other end's negotiationneeded waits for that
-// first offer (answering it brings the browser back to stable, where it
-// fires negotiationneeded again if anything is still missing). Perfect
-// negotiation handles every later collision. Why: a polite end that offered
-// at once rolled its connection's first offer back when the peer's arrived,
-// and Chrome (seen in 156) loses a connection's network list when its first
-// offer is rolled back before gathering began. That connection never
-// gathers a candidate, and the pair only came up when the connect watchdog
-// made a fresh connection 15 s later. It showed with members joining one
-// after another. Offers can still cross on a connection that has not
-// gathered yet (both ends replace a dead connection at the same moment):
-// then the polite end holds the peer's offer until its own connection has
-// reported a candidate, and only then yields. The connect watchdog bounds
-// the wait.
-//
-// Second, the W3C example assumes signaling never loses a message: here a
-// renegotiation's offer left unanswered (while signaling is up) is rolled
-// back, and the browser's negotiation-needed flag makes it again. A message
-// in flight when a socket dies is lost for real, and without this a lost
-// offer or answer would freeze renegotiation (a camera that never comes
-// back). A connection's first offer is left to the connect watchdog instead.
-//
-// Third, ICE-restart offers come from the impolite end only: the polite end
-// asks for one (peer_signal.hpp says why), so restart offers never cross.
+// ICE-restart offers come from the impolite end only: the polite end asks
+// for one (peer_signal.hpp says why), so restart offers never cross.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 
+#include "wasm/core/candidate_queue.hpp"
 #include "wasm/core/connection_recovery.hpp"
 #include "wasm/core/context.hpp"
+#include "wasm/core/negotiator.hpp"
 #include "wasm/core/peer_signal.hpp"
 #include "wasm/core/uplink_budget.hpp"
 #include "wasm/core/verification_code.hpp"
@@ -118,7 +100,7 @@ class PeerNegotiation {
   bool mark_verified(std::int64_t now);
   // What the peer last said it sends (peer-media); nothing until it says.
   const MediaState& remote_media() const { return remote_media_; }
-  bool making_offer() const { return making_offer_; }
+  bool making_offer() const { return negotiator_.making_offer(); }
 
   void open(std::int64_t now);
   void close(std::int64_t now, std::string why);
@@ -175,17 +157,15 @@ class PeerNegotiation {
   int local_view() const { return local_view_; }
 
  private:
-  enum class OpKind { NegotiationOffer, Answer, RemoteOffer, RemoteAnswer, Rollback, Candidate, SenderParameters };
+  // The operations of ours that are not descriptions (those are the Negotiator's).
+  enum class OpKind { Candidate, SenderParameters };
   struct PendingOp {
     OpKind kind;
-    std::string sdp;         // remote description ops; a candidate's JSON
-    SenderBudget budget{};   // SenderParameters
-    bool collision = false;  // a remote offer that collided with ours (we are polite)
-    bool explicit_rollback = false;  // already retried after an explicit rollback
+    std::string candidate_json;  // Candidate
+    SenderBudget budget{};       // SenderParameters
   };
-  enum class Initiator { Us, Peer };  // who made a connection, and so makes its first offer
 
-  void create_pc(std::int64_t now, Initiator opener);
+  void create_pc(std::int64_t now, Opener opener);
   void close_pc();
   // Carries out what the recovery decided.
   void apply(std::int64_t now, RecoveryAction action);
@@ -199,11 +179,10 @@ class PeerNegotiation {
   void on_transport_change(std::int64_t now);
 
   std::uint64_t send(PeerSignal signal);  // returns the seq it was sent with
-  void arm_answer_timer();
   void handle_description(std::int64_t now, const PeerSignal& s);
-  void release_held_offer(std::int64_t now);
   void handle_candidate(std::int64_t now, const PeerSignal& s);
-  void set_remote(std::int64_t now, const std::string& type, const std::string& sdp, bool collision, bool explicit_rollback);
+  // The peer's description is set: the candidates that waited for it go in.
+  void on_peer_description_applied(const std::string& sdp);
   void add_candidate(const std::string& candidate_json);
   // In a relay-only meeting: false for a candidate that is not `typ relay`
   // (an empty one, the end of candidates, passes). Always true otherwise.
@@ -211,20 +190,9 @@ class PeerNegotiation {
   // In a relay-only meeting, the SDP without its non-relay candidates
   // (`direction` is for the log); otherwise the SDP as it is.
   std::string filter_sdp(const std::string& sdp, const char* direction);
-  void flush_candidates();
   void apply_budget();
   void on_budget_refused(const std::string& what, int op);
-  // A description operation failed: true when that broke the pair's
-  // negotiation for good and a fresh connection replaced it (see
-  // ConnectionRecovery::on_negotiation_broken).
-  bool negotiation_broken(std::int64_t now, const std::string& error_name, std::string why);
   int emit_op(PendingOp op);
-  // A negotiationneeded we could not act on when it came, acted on now if
-  // the connection is in `stable` with no description operation pending.
-  void negotiate_if_deferred(std::int64_t now);
-  // A setLocalDescription / setRemoteDescription / rollback of ours has not
-  // completed yet: the browser's operations chain is not empty.
-  bool description_op_pending() const;
 
   CoreContext& ctx_;
   std::string self_, peer_;
@@ -234,10 +202,8 @@ class PeerNegotiation {
   const LocalMedia& media_;
 
   ConnectionRecovery recovery_;
-  int answer_timer_ = 0;         // while our offer waits for its answer
-  bool answer_overdue_ = false;  // it expired while signaling was away
-  std::uint64_t last_offer_seq_ = 0;         // seq of the last offer we sent
-  std::uint64_t last_remote_offer_seq_ = 0;  // seq of the last offer of theirs we applied
+  Negotiator negotiator_;
+  CandidateQueue candidates_;
 
   // The current peer connection and its pairing with the peer's (see peer_signal.hpp).
   int pc_ = 0;
@@ -247,34 +213,7 @@ class PeerNegotiation {
   std::uint64_t next_seq_ = 1;
   std::set<std::uint64_t> seen_seqs_;
   std::uint64_t newest_description_seq_ = 0;
-
-  // W3C perfect negotiation.
-  Initiator opener_ = Initiator::Us;  // makes the current connection's first offer
-  bool making_offer_ = false;
-  bool negotiation_wanted_ = false;  // a negotiationneeded came outside stable (see on_negotiation_needed)
-  bool ignore_offer_ = false;
-  bool is_setting_remote_answer_pending_ = false;
-  bool implicit_rollback_unsupported_ = false;  // learned from a failed implicit rollback
-  // A colliding offer of the peer's, held while yielding to it would roll
-  // back the first offer of a connection that has not gathered yet.
-  struct HeldOffer {
-    std::uint64_t seq;
-    std::string sdp;
-  };
-  std::optional<HeldOffer> held_offer_;
-  SignalingState signaling_ = SignalingState::Stable;
   std::map<int, PendingOp> ops_;
-
-  // Trickle ICE.
-  bool gathering_started_ = false;  // the connection reported a candidate (or their end): it knows its networks
-  bool has_remote_description_ = false;
-  std::string remote_ufrag_;
-  std::set<std::string> retired_ufrags_;
-  struct QueuedCandidate {
-    std::string json;
-    std::string ufrag;
-  };
-  std::deque<QueuedCandidate> candidates_;
 
   IceConnectionState ice_ = IceConnectionState::New;
   PeerConnectionState connection_ = PeerConnectionState::New;
