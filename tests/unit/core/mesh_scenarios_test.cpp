@@ -660,6 +660,48 @@ TEST_CASE("mesh: a renegotiation whose answer is lost is made again, also in Chr
   }
 }
 
+TEST_CASE("mesh: a camera turned on whose answer is lost: the peer refuses the offer made again (m-lines out of order), and a fresh connection brings the video") {
+  // Both join without a camera. The camera's offer adds a video m-line; the
+  // peer applies it and answers, the answer is lost, the offer is rolled
+  // back after the timeout. Made again, it gives the video m-line a new mid,
+  // which the peer (that kept the old one) refuses, as Chrome does, every
+  // time: the pair cannot recover by negotiating, so it gets a fresh
+  // connection, and the camera shows.
+  World w(113);
+  ParticipantOptions browser;
+  browser.with_video = false;
+  browser.pc.op_delay_ms = 300;  // a busy browser: the answer takes a moment, time to lose it
+  auto people = crowd(w, 2, browser);
+  join_all(w, people);
+  REQUIRE(run_until_meshed(w, people, 5000) >= 0);
+  Participant* camera_on = people[0];
+  Participant* other = people[1];
+  FakePeerConnection* theirs = other->pcs.begin()->second;
+  const auto start = w.loop.now();
+  camera_on->set_track("video", "cam-" + camera_on->name());
+  while (theirs->signaling_state() != "have-remote-offer" && w.loop.now() - start < 5000) w.run_for(10);
+  REQUIRE(theirs->signaling_state() == "have-remote-offer");
+  w.server.options().signal_loss = 1;  // the answer is lost
+  w.run_for(2000);
+  w.server.options().signal_loss = 0;
+  REQUIRE(w.server.lost_signals() > 0);
+  // Both ends agree the video is sent: the sender's offer answered, the peer's description applied.
+  auto shows_camera = [&] {
+    if (other->pcs.size() != 1 || camera_on->pcs.size() != 1) return false;
+    const FakePeerConnection* receiving = other->pcs.begin()->second;
+    const FakePeerConnection* sending = camera_on->pcs.begin()->second;
+    return receiving->connection_state() == "connected" && sending->signaling_state() == "stable" &&
+           sending->current_local() && sending->current_local()->sending.count("video") > 0 &&
+           receiving->current_remote() && receiving->current_remote()->sending.count("video") > 0;
+  };
+  while (!shows_camera() && w.loop.now() - start < 60000) w.run_for(50);
+  CHECK(shows_camera());
+  CHECK(w.loop.now() - start < 20000);  // the answer timeout, the refusal, one fresh connection
+  for (auto* p : people) CHECK(p->pcs_created == 2);  // one fresh connection for the pair, at each end
+  CHECK_CLEAN(w.mesh_problems(people));
+  CHECK_CLEAN(w.data_channel_problems(people, "camera on"));
+}
+
 TEST_CASE("mesh: a slow first answer is waited for, not rolled back") {
   // A first offer is left to the connect watchdog: rolled back, it would
   // undo what the slow peer may already have applied (Chrome then refuses

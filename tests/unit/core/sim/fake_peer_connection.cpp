@@ -22,13 +22,23 @@ std::pair<std::string, std::string> ordered(const std::string& a, const std::str
 
 // ---- descriptions -----------------------------------------------------------------------
 
+bool FakeDescription::has(const std::string& kind) const {
+  return std::any_of(mlines.begin(), mlines.end(), [&](const MediaSection& m) { return m.kind == kind; });
+}
+
+std::set<std::string> FakeDescription::kinds() const {
+  std::set<std::string> out;
+  for (const auto& m : mlines) out.insert(m.kind);
+  return out;
+}
+
 std::string FakeDescription::to_sdp() const {
   std::ostringstream o;
   o << "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
   o << "a=fingerprint:sha-256 " << fingerprint << "\r\n";
   o << "a=ice-ufrag:" << ufrag << "\r\na=ice-pwd:fakepassword\r\n";
-  for (const auto& m : mlines) {
-    o << "m=" << m << " 9 UDP/TLS/RTP/SAVPF 0\r\n";
+  for (const auto& [mid, m] : mlines) {
+    o << "m=" << m << " 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:" << mid << "\r\n";
     if (m == "application") continue;
     o << (sending.count(m) ? "a=sendrecv" : "a=recvonly") << "\r\n";
     auto t = tracks.find(m);
@@ -50,8 +60,9 @@ std::optional<FakeDescription> FakeDescription::parse(const std::string& type, c
     else if (starts("a=ice-ufrag:")) d.ufrag = line.substr(12);
     else if (starts("m=")) {
       media = line.substr(2, line.find(' ') - 2);
-      d.mlines.insert(media);
-    } else if (line == "a=sendrecv") d.sending.insert(media);
+      d.mlines.push_back({"", media});
+    } else if (starts("a=mid:") && !d.mlines.empty()) d.mlines.back().mid = line.substr(6);
+    else if (line == "a=sendrecv") d.sending.insert(media);
     else if (starts("a=msid:")) {
       auto rest = line.substr(7);
       auto space = rest.find(' ');
@@ -105,8 +116,9 @@ std::set<std::string> sending_of(const std::map<std::string, std::string>& track
 
 bool FakePeerConnection::negotiation_needed() const {
   if (restart_pending_) return true;
-  const auto wanted = wanted_mlines();
-  if (!std::includes(negotiated_mlines_.begin(), negotiated_mlines_.end(), wanted.begin(), wanted.end())) return true;
+  for (const auto& kind : wanted_mlines())
+    if (std::none_of(negotiated_mlines_.begin(), negotiated_mlines_.end(), [&](const MediaSection& m) { return m.kind == kind; }))
+      return true;
   return negotiated_sending_ != sending_of(tracks_);
 }
 
@@ -215,8 +227,15 @@ void FakePeerConnection::execute(const Op& op) {
         d.ufrag = local_pending_ && local_pending_->ufrag != stable_ufrag ? local_pending_->ufrag : net_.random_hex(4, false);
       else
         d.ufrag = stable_ufrag;
+      // The negotiated m-lines in their order, then one per transceiver new
+      // since (a mid handed out for it now, unless an offer gave it one).
       d.mlines = negotiated_mlines_;
-      for (const auto& m : wanted_mlines()) d.mlines.insert(m);
+      for (const auto& kind : wanted_mlines()) {
+        if (d.has(kind)) continue;
+        auto mid = mids_.find(kind);
+        if (mid == mids_.end()) mid = mids_.emplace(kind, new_mid()).first;
+        d.mlines.push_back({mid->second, kind});
+      }
       d.sending = sending_of(tracks_);
       local_pending_ = d;
       set_signaling("have-local-offer");
@@ -225,7 +244,7 @@ void FakePeerConnection::execute(const Op& op) {
       const bool remote_restarted = remote_stable_ && remote_pending_->ufrag != remote_stable_->ufrag;
       d.ufrag = remote_restarted || restart_pending_ ? net_.random_hex(4, false) : stable_ufrag;
       d.mlines = remote_pending_->mlines;
-      d.sending = intersect(sending_of(tracks_), d.mlines);
+      d.sending = intersect(sending_of(tracks_), d.kinds());
       if (d.ufrag != stable_ufrag) {
         restart_pending_ = false;
         checking_since_ = -1;
@@ -259,6 +278,12 @@ void FakePeerConnection::execute(const Op& op) {
     auto d = FakeDescription::parse(op.type, op.payload);
     if (!d) return fail(op, "OperationError", "unparsable SDP");
     if (op.type == "offer") {
+      // Checked before anything changes, as Chrome does (JSEP 5.10).
+      for (std::size_t i = 0; i < negotiated_mlines_.size(); ++i)
+        if (i >= d->mlines.size() || !(d->mlines[i] == negotiated_mlines_[i]))
+          return fail(op, "InvalidAccessError",
+                      "Failed to set remote offer sdp: The order of m-lines in subsequent offer doesn't match order from "
+                      "previous offer/answer.");
       if (signaling_ == "have-local-offer") {
         if (!options_.implicit_rollback) return fail(op, "InvalidStateError", "setRemoteDescription(offer) in have-local-offer");
         if (local_pending_ && local_stable_ && local_pending_->ufrag != local_stable_->ufrag) ++restart_offers_yielded_;
@@ -266,6 +291,13 @@ void FakePeerConnection::execute(const Op& op) {
         set_signaling("stable");
       } else if (signaling_ != "stable" && signaling_ != "have-remote-offer") {
         return fail(op, "InvalidStateError", "setRemoteDescription(offer) in " + signaling_);
+      }
+      // A transceiver of ours still without a mid takes the offer's new m-line of its kind.
+      for (const auto& m : d->mlines) {
+        used_mids_.insert(m.mid);
+        const bool negotiated = std::any_of(negotiated_mlines_.begin(), negotiated_mlines_.end(),
+                                            [&](const MediaSection& n) { return n.kind == m.kind; });
+        if (!negotiated) mids_[m.kind] = m.mid;
       }
       remote_pending_ = *d;
       if (!d->candidates.empty()) remote_cands_.insert(d->ufrag);
@@ -275,13 +307,15 @@ void FakePeerConnection::execute(const Op& op) {
     }
     if (op.type == "answer") {
       if (signaling_ != "have-local-offer") return fail(op, "InvalidStateError", "setRemoteDescription(answer) in " + signaling_);
+      if (d->mlines != local_pending_->mlines)
+        return fail(op, "InvalidAccessError", "Failed to set remote answer sdp: The order of m-lines in answer doesn't match order in offer.");
       const std::string old_ufrag = local_stable_ ? local_stable_->ufrag : initial_ufrag_;
       local_stable_ = local_pending_;
       remote_stable_ = *d;
       local_pending_.reset();
       remote_pending_.reset();
-      negotiated_mlines_ = intersect(local_stable_->mlines, d->mlines);
-      negotiated_sending_ = intersect(local_stable_->sending, d->mlines);
+      negotiated_mlines_ = local_stable_->mlines;
+      negotiated_sending_ = intersect(local_stable_->sending, d->kinds());
       if (local_stable_->ufrag != old_ufrag) restart_pending_ = false;
       checking_since_ = -1;
       if (!d->candidates.empty()) remote_cands_.insert(d->ufrag);
@@ -373,7 +407,21 @@ void FakePeerConnection::emit_candidates(const std::string& ufrag) {
 // lost. In Chromium this is a race between the rollback and the list's
 // delivery, which the rollback wins even when the answer follows within the
 // same millisecond (seen in Chromium 156): modelled as lost at once.
+std::string FakePeerConnection::new_mid() {
+  int n = 0;
+  while (used_mids_.count(std::to_string(n))) ++n;
+  used_mids_.insert(std::to_string(n));
+  return std::to_string(n);
+}
+
 void FakePeerConnection::roll_back_local_offer() {
+  // A transceiver whose mid came from the rolled-back offer loses it (JSEP);
+  // the mid stays used, so the next offer gives it another.
+  for (auto it = mids_.begin(); it != mids_.end();) {
+    const bool negotiated = std::any_of(negotiated_mlines_.begin(), negotiated_mlines_.end(),
+                                        [&](const MediaSection& n) { return n.mid == it->second; });
+    it = negotiated ? std::next(it) : mids_.erase(it);
+  }
   if (local_pending_ && !local_stable_) {
     waiting_for_networks_.erase(local_pending_->ufrag);
     if (networks_ == Networks::Requested && waiting_for_networks_.empty()) networks_ = Networks::Missed;
@@ -588,7 +636,7 @@ void MediaNetwork::tick(FakePeerConnection& x) {
       if (x.connected_since_ < 0) x.connected_since_ = now;
       x.set_transport("connected", "connected");
     }
-    if (!x.dc_open_ && x.negotiated_mlines_.count("application") && p->negotiated_mlines_.count("application")) {
+    if (!x.dc_open_ && x.local_stable_ && x.local_stable_->has("application") && p->local_stable_ && p->local_stable_->has("application")) {
       x.dc_open_ = true;
       x.listener_.pc_data_channel_open(x);
       std::deque<std::string> early;

@@ -10,6 +10,14 @@
 // ends hold each other's description, fingerprint and candidates — and that
 // can be cut to make ICE go disconnected → failed.
 //
+// M-lines keep their order, as JSEP requires: a connection's mids are
+// handed out once (a rolled-back offer's new mids are not used again), a
+// later offer lists the negotiated m-lines first, in their order, and an
+// offer that does not is refused ("The order of m-lines in subsequent offer
+// doesn't match order from previous offer/answer", InvalidAccessError). So a
+// peer that applied an offer the offerer then rolled back refuses the
+// offerer's next one when that offer adds a m-line.
+//
 // Chromium behaviours the core has to live with are modelled too (the order
 // of events after a rollback is an option, PcOptions):
 // rolling back a connection's first offer discards the ICE transport it
@@ -41,15 +49,24 @@ namespace sim {
 class FakePeerConnection;
 class MediaNetwork;
 
+// One m= section: its mid ("0", "1", …) and its kind (audio, video, application).
+struct MediaSection {
+  std::string mid;
+  std::string kind;
+  bool operator==(const MediaSection& o) const { return mid == o.mid && kind == o.kind; }
+};
+
 struct FakeDescription {
   std::string type;
   std::string fingerprint;
   std::string ufrag;
-  std::set<std::string> mlines;               // audio, video, application
+  std::vector<MediaSection> mlines;           // in order, as in the SDP
   std::set<std::string> sending;              // media kinds sent (with a track)
   std::map<std::string, std::string> tracks;  // kind → track id (msid)
   std::string stream;
   std::vector<std::string> candidates;        // a=candidate lines gathered before it was taken
+  bool has(const std::string& kind) const;
+  std::set<std::string> kinds() const;
   std::string to_sdp() const;
   static std::optional<FakeDescription> parse(const std::string& type, const std::string& sdp);
 };
@@ -174,7 +191,13 @@ class FakePeerConnection {
   std::string signaling_ = "stable";
   std::optional<FakeDescription> local_stable_, remote_stable_, local_pending_, remote_pending_;
   std::map<std::string, std::string> tracks_;  // kind → local track
-  std::set<std::string> negotiated_mlines_, negotiated_sending_;
+  std::vector<MediaSection> negotiated_mlines_;
+  std::set<std::string> negotiated_sending_;
+  // Our transceivers' mids, by kind (none until a description gives one),
+  // and every mid this connection has handed out or seen.
+  std::map<std::string, std::string> mids_;
+  std::set<std::string> used_mids_;
+  std::string new_mid();
   bool restart_pending_ = false;
   std::string fingerprint_, initial_ufrag_;
   std::map<std::string, std::vector<std::string>> gathered_;  // ufrag → candidate JSON
