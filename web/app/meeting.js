@@ -62,7 +62,6 @@ export async function enterMeeting(meetingId, name, stream, stillWanted) {
   showRelayBadge(meeting.relayOnly);  // what this client enforces, as the server told it
   show('meeting-view');
   banner(null);
-  listenToOwnVoice();
   applySpeaker(savedDevices().speaker);
 
   // Those already here are replayed as 'peer-joined' to listeners added in
@@ -202,6 +201,8 @@ function sendTo(peerId, message, tries = 10) {
 function setHand(up, { spoke = false } = {}) {
   if (!meeting || handUp === up) return;
   handUp = up;
+  if (up) listenToOwnVoice();
+  else stopListeningToOwnVoice();
   sendToAll(handMessage(up));
   showHand(null, up);
   updatePerson(null, { hand: up });
@@ -211,9 +212,12 @@ function setHand(up, { spoke = false } = {}) {
 }
 
 // A raised hand comes down when its owner speaks for a moment (they have
-// the floor): measured here, on the microphone's own signal.
+// the floor): measured here, on the microphone's own signal, only while the
+// hand is up (the measuring AudioContext costs CPU all the time it runs, and
+// about 40 ms of the main thread to start, which at the join delayed the
+// first video).
 function listenToOwnVoice() {
-  stopOwnLevel();
+  stopListeningToOwnVoice();
   let speakingSince = null;
   let loudAt = -Infinity;
   stopOwnLevel = measureLevel(localStream, (level) => {
@@ -226,6 +230,11 @@ function listenToOwnVoice() {
     speakingSince ??= now;
     if (handUp && now - speakingSince >= SPOKE_MS) setHand(false, { spoke: true });
   });
+}
+
+function stopListeningToOwnVoice() {
+  stopOwnLevel();
+  stopOwnLevel = () => {};
 }
 
 // ---- controls --------------------------------------------------------------------
@@ -365,7 +374,7 @@ async function switchDevice(kind, deviceId) {
   localStream.addTrack(track);
   if (camera) cameraTrack = track;
   if (!screenTrack) $('self-video').srcObject = new MediaStream(localStream.getTracks());
-  if (!camera) listenToOwnVoice();
+  if (!camera && handUp) listenToOwnVoice();  // the new microphone's voice lowers the hand
   refreshControls();
 }
 
@@ -444,8 +453,7 @@ function showTrust(tile, trust) {
 export async function endMeeting(what, options) {
   const left = meeting?.leave();  // tells the server at once (while reconnecting: as soon as a socket is up)
   meeting = null;
-  stopOwnLevel();
-  stopOwnLevel = () => {};
+  stopListeningToOwnVoice();
   localStream?.getTracks().forEach((track) => track.stop());
   screenTrack?.stop();
   screenTrack = null;

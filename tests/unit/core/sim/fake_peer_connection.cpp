@@ -130,7 +130,12 @@ void FakePeerConnection::update_negotiation_needed() {
     return;
   }
   net_.loop().after(0, [this] {
-    if (closed_ || signaling_ != "stable") return;
+    if (closed_) return;
+    if (!chain_.empty() || executing_) {  // an operation came first (W3C step 2)
+      update_on_empty_chain_ = true;
+      return;
+    }
+    if (signaling_ != "stable") return;
     if (!negotiation_needed()) {
       nn_flag_ = false;
       return;

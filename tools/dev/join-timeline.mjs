@@ -1,0 +1,61 @@
+// Dev tool: the join of a second page, as one timeline of both pages (wall
+// clock, ms from the "Join" click): WebSocket messages, RTCPeerConnection
+// calls and events, the first decoded remote frame. Shows which end waits
+// for what (tools/baseline for the same with a plain page). SUMMARY=1 prints
+// only the time to the first frame.
+//   build/bin/meshmeet-server --port 8090 --static build/web &
+//   node tools/dev/join-timeline.mjs
+//   BASE=http://127.0.0.1:8091 node tools/dev/join-timeline.mjs   # a server with --static tools/baseline
+import { chromium } from 'playwright-core';
+const args = ['--headless','--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--use-fake-device-for-media-stream','--use-fake-ui-for-media-stream','--allow-loopback-in-peer-connection'];
+const base = process.env.BASE ?? 'http://127.0.0.1:8090';
+const init = () => {
+  const T = () => Math.round((performance.timeOrigin + performance.now()) % 100000);
+  window.__tl = [];
+  const L = (s) => window.__tl.push([T(), s]);
+  window.__L = L;
+  const OWS = window.WebSocket;
+  window.WebSocket = function (...a) { const ws = new OWS(...a); L('ws new'); ws.addEventListener('open', () => L('ws open'));
+    ws.addEventListener('message', (e) => { const m = JSON.parse(e.data); L('ws< ' + m.type + (m.data ? ' ' + (typeof m.data === 'string' ? m.data : JSON.stringify(m.data)).slice(0, 40).replace(/[^a-z ":{]/gi, '') : '')); });
+    const send = ws.send.bind(ws); ws.send = (d) => { const m = JSON.parse(d); L('ws> ' + m.type + (m.data ? ' ' + (typeof m.data === 'string' ? m.data : JSON.stringify(m.data)).slice(0, 40).replace(/[^a-z ":{]/gi, '') : '')); send(d); }; return ws; };
+  window.WebSocket.prototype = OWS.prototype; Object.assign(window.WebSocket, { OPEN: 1, CONNECTING: 0, CLOSING: 2, CLOSED: 3 });
+  const O = window.RTCPeerConnection;
+  window.RTCPeerConnection = function (...a) { L('pc new'); const pc = new O(...a);
+    const sld = pc.setLocalDescription.bind(pc), srd = pc.setRemoteDescription.bind(pc);
+    pc.setLocalDescription = (d) => { L('SLD ' + pc.signalingState); return sld(d).then((r) => { L('SLD done ' + pc.localDescription.type); return r; }); };
+    pc.setRemoteDescription = (d) => { L('SRD ' + d.type); return srd(d).then((r) => { L('SRD done'); return r; }); };
+    const at = pc.addTrack.bind(pc); pc.addTrack = (...x) => { L('addTrack ' + x[0].kind); return at(...x); };
+    pc.addEventListener('negotiationneeded', () => L('negotiationneeded'));
+    pc.addEventListener('icegatheringstatechange', () => L('gathering ' + pc.iceGatheringState));
+    pc.addEventListener('connectionstatechange', () => L('conn ' + pc.connectionState));
+    pc.addEventListener('iceconnectionstatechange', () => L('ice ' + pc.iceConnectionState));
+    pc.addEventListener('track', (e) => L('track ' + e.track.kind));
+    return pc; };
+  window.RTCPeerConnection.prototype = O.prototype;
+  document.addEventListener('click', () => L('click'), true);
+  const sp = RTCRtpSender.prototype.setParameters; RTCRtpSender.prototype.setParameters = function (...a) { L('setParameters ' + this.track?.kind); return sp.apply(this, a).then((r) => { L('setParameters done'); return r; }); };
+  const gp = RTCRtpSender.prototype.getParameters; RTCRtpSender.prototype.getParameters = function (...a) { L('getParameters'); return gp.apply(this, a); };
+  const cdc = RTCPeerConnection.prototype.createDataChannel; RTCPeerConnection.prototype.createDataChannel = function (...a) { L('createDataChannel ' + a[0]); return cdc.apply(this, a); };
+  const gs = RTCPeerConnection.prototype.getStats; RTCPeerConnection.prototype.getStats = function (...a) { L('getStats'); return gs.apply(this, a); };
+  const sc = RTCPeerConnection.prototype.setConfiguration; RTCPeerConnection.prototype.setConfiguration = function (...a) { L('setConfiguration'); return sc.apply(this, a); };
+  const mk = (o, n) => { const f = o[n]; o[n] = function (...a) { L(n); return f.apply(this, a); }; };
+  mk(RTCPeerConnection.prototype, 'getTransceivers'); mk(RTCPeerConnection.prototype, 'getSenders'); mk(RTCPeerConnection.prototype, 'getReceivers');
+};
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+const { url } = await (await fetch(base + '/api/meetings', { method: 'POST' })).json();
+const pages = [];
+for (let i = 0; i < 2; i++) { const p = await (await browser.newContext()).newPage(); await p.addInitScript(init); await p.goto(base + url); await p.locator('#your-name, #name').first().fill('P' + i);
+  await p.waitForFunction(() => document.querySelector('video')?.readyState >= 2); pages.push(p); }
+await pages[0].getByRole('button', { name: 'Join' }).click();
+await pages[0].waitForTimeout(1500);
+for (const p of pages) await p.evaluate(() => { window.__tl.length = 0; });
+await pages[1].getByRole('button', { name: 'Join' }).click();
+await Promise.all(pages.map((p) => p.waitForFunction(() => { const v = [...document.querySelectorAll('video[data-peer]')].find((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0); if (v && !window.__ff) { window.__ff = 1; window.__L('FIRST FRAME'); } return v; }, null, { polling: 10 })));
+const all = [];
+for (const [i, p] of pages.entries()) for (const [t, s] of await p.evaluate(() => window.__tl)) all.push([t, 'P' + i, s]);
+all.sort((a, b) => a[0] - b[0]);
+const t0 = all.find((x) => x[2] === 'click')?.[0] ?? all[0][0];
+if (process.env.SUMMARY) { console.log('first frame', all.find((x) => x[2] === 'FIRST FRAME' && x[1] === 'P1')[0] - t0, 'nn', all.find((x) => x[2] === 'negotiationneeded')[0] - t0); await browser.close(); process.exit(0); }
+let last = '';
+for (const [t, who, s] of all) { const k = who + s; if (k === last && /cand|ws. signal/.test(s)) continue; last = k; console.log(String(t - t0).padStart(6), who, s); }
+await browser.close();
