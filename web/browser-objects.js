@@ -419,25 +419,21 @@ export class BrowserObjects {
   // follows that moment.
   _readRemoteCertificate(entry) {
     if (entry.certificate !== 'unread' || entry.channel.readyState !== 'open') return;
-    entry.certificate = 'reading';
-    const handle = entry.handle;
-    const read = remoteCertificateFingerprint(entry.pc, (transport) => {
-      if (entry.certificateTransport === transport) return;
-      entry.certificateTransport = transport;
-      transport.addEventListener('statechange', () => this._pcs.get(handle) === entry && this._readRemoteCertificate(entry));
-    });
-    if (!read) {
+    const transport = dtlsTransport(entry.pc);
+    if (!transport) {
       entry.certificate = 'untold';  // this browser never tells
       return;
     }
-    read.then((fp) => {
-      if (this._pcs.get(handle) !== entry) return;
-      if (!fp) {
-        entry.certificate = 'unread';
-        return;
-      }
-      entry.certificate = 'read';
-      this._input((c, t) => c.remoteCertificate(t, handle, fp));
+    const live = () => this._pcs.get(entry.handle) === entry;
+    if (entry.certificateTransport !== transport) {
+      entry.certificateTransport = transport;
+      transport.addEventListener('statechange', () => live() && this._readRemoteCertificate(entry));
+    }
+    entry.certificate = 'reading';
+    certificateFingerprint(transport).then((fp) => {
+      if (!live()) return;
+      entry.certificate = fp ? 'read' : 'unread';
+      if (fp) this._input((c, t) => c.remoteCertificate(t, entry.handle, fp));
     });
   }
 
@@ -486,25 +482,25 @@ function iceUfrag(sdp) {
   return /^a=ice-ufrag:(\S+)/m.exec(sdp ?? '')?.[1] ?? '';
 }
 
-// The SHA-256 fingerprint ("sha-256 AB:…") of the certificate DTLS
-// authenticated on `pc`, for the core to check against the fingerprints the
-// peer's description named (the verification code rests on them): a promise
-// of it, of '' while the browser does not have it yet, or null where the
-// browser never tells (getRemoteCertificates is Chrome's). `watch` is handed
-// the transport, to listen to its state.
-function remoteCertificateFingerprint(pc, watch) {
+// The DTLS transport of `pc`, whose certificate the core checks against the
+// fingerprints the peer's description named (the verification code rests on
+// them); null where the browser never tells (getRemoteCertificates is Chrome's).
+function dtlsTransport(pc) {
   // Only where the platform has DTLS transports of its own (browsers): in
   // Node, merely reading node-webrtc's pc.sctp.transport makes the process
   // crash as it exits.
   if (typeof globalThis.RTCDtlsTransport !== 'function' || !globalThis.crypto?.subtle) return null;
-  let transport;
   try {
-    transport = pc.sctp?.transport ?? pc.getReceivers?.()[0]?.transport;
+    const transport = pc.sctp?.transport ?? pc.getReceivers?.()[0]?.transport;
+    return transport?.getRemoteCertificates ? transport : null;
   } catch {
     return null;
   }
-  if (!transport?.getRemoteCertificates) return null;
-  watch(transport);
+}
+
+// A promise of the SHA-256 fingerprint ("sha-256 AB:…") of the certificate
+// `transport` authenticated, or of '' while the browser does not have it yet.
+function certificateFingerprint(transport) {
   const der = transport.getRemoteCertificates()?.[0];
   if (!der) return Promise.resolve('');
   return globalThis.crypto.subtle.digest('SHA-256', der).then((d) => {

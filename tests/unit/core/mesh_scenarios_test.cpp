@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -27,6 +28,23 @@ using meshmeet::core::Welcomed;
 namespace {
 
 // Which fake connection each participant uses for each peer.
+// `change` makes the other end renegotiate with `peer`; once `peer` has applied
+// the offer, signaling loses everything for 2 s, so its answer never
+// arrives. Returns when the change was made.
+std::int64_t lose_the_answer(World& w, Participant* peer, const std::function<void()>& change) {
+  REQUIRE(peer->pcs.size() == 1);
+  FakePeerConnection* theirs = peer->pcs.begin()->second;
+  const auto start = w.loop.now();
+  change();
+  while (theirs->signaling_state() != "have-remote-offer" && w.loop.now() - start < 5000) w.run_for(10);
+  REQUIRE(theirs->signaling_state() == "have-remote-offer");
+  w.server.options().signal_loss = 1;
+  w.run_for(2000);
+  w.server.options().signal_loss = 0;
+  REQUIRE(w.server.lost_signals() > 0);
+  return start;
+}
+
 std::map<std::string, std::set<int>> connection_serials(const std::vector<Participant*>& people) {
   std::map<std::string, std::set<int>> out;
   for (auto* p : people)
@@ -634,16 +652,8 @@ TEST_CASE("mesh: a renegotiation whose answer is lost is made again, also in Chr
     REQUIRE(run_until_meshed(w, people, 5000) >= 0);
     Participant* camera_off = people[0];
     Participant* other = people[1];
-    REQUIRE(other->pcs.size() == 1);
+    const auto start = lose_the_answer(w, other, [&] { camera_off->set_track("video", ""); });
     FakePeerConnection* theirs = other->pcs.begin()->second;
-    const auto start = w.loop.now();
-    camera_off->set_track("video", "");
-    while (theirs->signaling_state() != "have-remote-offer" && w.loop.now() - start < 5000) w.run_for(10);
-    REQUIRE(theirs->signaling_state() == "have-remote-offer");
-    w.server.options().signal_loss = 1;  // the answer is lost
-    w.run_for(2000);
-    w.server.options().signal_loss = 0;
-    REQUIRE(w.server.lost_signals() > 0);
     FakePeerConnection* ours = camera_off->pcs.begin()->second;
     auto landed = [&] {
       return ours->signaling_state() == "stable" && ours->current_local() && !ours->current_local()->sending.count("video") &&
@@ -676,15 +686,7 @@ TEST_CASE("mesh: a camera turned on whose answer is lost: the peer refuses the o
   REQUIRE(run_until_meshed(w, people, 5000) >= 0);
   Participant* camera_on = people[0];
   Participant* other = people[1];
-  FakePeerConnection* theirs = other->pcs.begin()->second;
-  const auto start = w.loop.now();
-  camera_on->set_track("video", "cam-" + camera_on->name());
-  while (theirs->signaling_state() != "have-remote-offer" && w.loop.now() - start < 5000) w.run_for(10);
-  REQUIRE(theirs->signaling_state() == "have-remote-offer");
-  w.server.options().signal_loss = 1;  // the answer is lost
-  w.run_for(2000);
-  w.server.options().signal_loss = 0;
-  REQUIRE(w.server.lost_signals() > 0);
+  const auto start = lose_the_answer(w, other, [&] { camera_on->set_track("video", "cam-" + camera_on->name()); });
   // Both ends agree the video is sent: the sender's offer answered, the peer's description applied.
   auto shows_camera = [&] {
     if (other->pcs.size() != 1 || camera_on->pcs.size() != 1) return false;

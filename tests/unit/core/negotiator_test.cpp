@@ -78,6 +78,11 @@ struct End {
     negotiator.on_peer_description(0, offer_seq, "offer", 0, "offer-sdp");
     const auto srd = only<SetRemoteDescription>(drain());
     CHECK(negotiator.phase() == Phase::ApplyingPeerOffer);
+    return answer_set(srd);
+  }
+  // The browser set the peer's offer (`srd`); our answer is set and goes
+  // out: returns its seq.
+  std::uint64_t answer_set(const SetRemoteDescription& srd) {
     signaling(SignalingState::HaveRemoteOffer);
     done(srd.op);
     CHECK(negotiator.phase() == Phase::Answering);
@@ -147,11 +152,7 @@ TEST_CASE("negotiator: offers that cross: the polite end yields, the impolite en
   const auto srd = only<SetRemoteDescription>(out);
   CHECK(srd.sdp == "impolite-offer");
   CHECK(polite.negotiator.phase() == Phase::ApplyingPeerOffer);
-  polite.signaling(SignalingState::HaveRemoteOffer);
-  polite.done(srd.op);
-  const int sld = only<SetLocalDescription>(polite.drain()).op;
-  polite.signaling(SignalingState::Stable);
-  CHECK(polite.described(sld, "answer") != 0);
+  CHECK(polite.answer_set(srd) != 0);
   CHECK(polite.negotiator.phase() == Phase::Stable);
 
   impolite.take_answer(impolite_offer);
@@ -177,11 +178,7 @@ TEST_CASE("negotiator: offers that cross before the polite end has gathered: the
   const auto srd = only<SetRemoteDescription>(polite.drain());
   CHECK(srd.sdp == "peer-offer");
   CHECK(polite.negotiator.phase() == Phase::ApplyingPeerOffer);
-  polite.signaling(SignalingState::HaveRemoteOffer);
-  polite.done(srd.op);
-  const int sld = only<SetLocalDescription>(polite.drain()).op;
-  polite.signaling(SignalingState::Stable);
-  CHECK(polite.described(sld, "answer") != 0);
+  CHECK(polite.answer_set(srd) != 0);
   CHECK(polite.negotiator.last_peer_offer_seq() == 7);
   // Stable with nothing pending: the deferred renegotiation goes ahead.
   CHECK(only<SetLocalDescription>(polite.drain()).type.empty());

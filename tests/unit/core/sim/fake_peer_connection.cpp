@@ -18,13 +18,15 @@ std::pair<std::string, std::string> ordered(const std::string& a, const std::str
   return a < b ? std::make_pair(a, b) : std::make_pair(b, a);
 }
 
+bool has_kind(const std::vector<MediaSection>& mlines, const std::string& kind) {
+  return std::any_of(mlines.begin(), mlines.end(), [&](const MediaSection& m) { return m.kind == kind; });
+}
+
 }  // namespace
 
 // ---- descriptions -----------------------------------------------------------------------
 
-bool FakeDescription::has(const std::string& kind) const {
-  return std::any_of(mlines.begin(), mlines.end(), [&](const MediaSection& m) { return m.kind == kind; });
-}
+bool FakeDescription::has(const std::string& kind) const { return has_kind(mlines, kind); }
 
 std::set<std::string> FakeDescription::kinds() const {
   std::set<std::string> out;
@@ -117,8 +119,7 @@ std::set<std::string> sending_of(const std::map<std::string, std::string>& track
 bool FakePeerConnection::negotiation_needed() const {
   if (restart_pending_) return true;
   for (const auto& kind : wanted_mlines())
-    if (std::none_of(negotiated_mlines_.begin(), negotiated_mlines_.end(), [&](const MediaSection& m) { return m.kind == kind; }))
-      return true;
+    if (!has_kind(negotiated_mlines_, kind)) return true;
   return negotiated_sending_ != sending_of(tracks_);
 }
 
@@ -300,9 +301,7 @@ void FakePeerConnection::execute(const Op& op) {
       // A transceiver of ours still without a mid takes the offer's new m-line of its kind.
       for (const auto& m : d->mlines) {
         used_mids_.insert(m.mid);
-        const bool negotiated = std::any_of(negotiated_mlines_.begin(), negotiated_mlines_.end(),
-                                            [&](const MediaSection& n) { return n.kind == m.kind; });
-        if (!negotiated) mids_[m.kind] = m.mid;
+        if (!has_kind(negotiated_mlines_, m.kind)) mids_[m.kind] = m.mid;
       }
       remote_pending_ = *d;
       if (!d->candidates.empty()) remote_cands_.insert(d->ufrag);
@@ -641,7 +640,7 @@ void MediaNetwork::tick(FakePeerConnection& x) {
       if (x.connected_since_ < 0) x.connected_since_ = now;
       x.set_transport("connected", "connected");
     }
-    if (!x.dc_open_ && x.local_stable_ && x.local_stable_->has("application") && p->local_stable_ && p->local_stable_->has("application")) {
+    if (!x.dc_open_ && has_kind(x.negotiated_mlines_, "application") && has_kind(p->negotiated_mlines_, "application")) {
       x.dc_open_ = true;
       x.listener_.pc_data_channel_open(x);
       std::deque<std::string> early;
