@@ -28,6 +28,15 @@ run_suite() {  # name, command...
 
 wants() { [[ " $suites " == *" $1 "* ]]; }
 
+# Runs one step of a suite; when it fails, says which step and its exit
+# status, so a failed suite's log names the step even when its output is long.
+step() {
+  "$@"
+  local status=$?
+  [ "$status" -eq 0 ] || echo "=== step failed (exit $status): $*"
+  return "$status"
+}
+
 suite_unit() {
   ctest --test-dir build --output-on-failure --no-tests=error -j"$jobs"
 }
@@ -69,11 +78,11 @@ suite_sanitize() {
   fi
   cmake --build build-sanitize -j"$jobs" --target meshmeet-server meshmeet-unit-tests meshmeet-core-tests web_app || return 1
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  build-sanitize/bin/meshmeet-unit-tests || return 1
-  build-sanitize/bin/meshmeet-core-tests || return 1
-  build-sanitize/bin/meshmeet-core-tests -tc='stress*' --no-skip || return 1
+  step build-sanitize/bin/meshmeet-unit-tests || return 1
+  step build-sanitize/bin/meshmeet-core-tests || return 1
+  step build-sanitize/bin/meshmeet-core-tests -tc='stress*' --no-skip || return 1
   MESHMEET_SERVER_BIN=$PWD/build-sanitize/bin/meshmeet-server MESHMEET_SANITIZED=1 \
-    timeout 1200 node --test --test-concurrency=1 tests/server/
+    step timeout 1200 node --test --test-concurrency=1 tests/server/
 }
 
 suite_fuzz() {
