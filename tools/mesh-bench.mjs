@@ -10,7 +10,14 @@
 //                  server over exactly that interval
 //   steady         cores busy over 10 s of the settled call, also split by
 //                  Chromium process type (renderer, gpu, utility, browser)
+//                  and, within the renderers, by thread name (encoders,
+//                  decoders, compositor, main thread, …): where the CPU goes
 //   fps            frames decoded per second per tile over those 10 s
+//   codec work     over those 10 s, from every connection's getStats: frames
+//                  encoded per second, encoder and decoder busy time
+//                  (totalEncodeTime, totalDecodeTime) and the share of the
+//                  senders' time that Chromium limited for the CPU
+//                  (qualityLimitationDurations.cpu)
 //   received/drawn the height each tile receives against the height it draws
 //                  its picture at (object-fit cover), median and max over tiles
 //
@@ -19,7 +26,7 @@
 // Prints one JSON object and replaces the "Meeting page against plain
 // WebRTC" section of docs/benchmarks.md (ratios app/baseline of medians).
 
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import {
@@ -75,6 +82,38 @@ function chromiumTypes(snapshot) {
   }
   return out;
 }
+// CPU seconds of each thread of the renderer processes (/proc/PID/task), by
+// thread name with its number taken off (8 "ThreadPoolForeg" threads are one line).
+function rendererThreads(types) {
+  const out = new Map();
+  for (const [pid, type] of types) {
+    if (type !== 'renderer') continue;
+    let tids = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')).replace(/[\d/]+$/, '');
+        out.set(`${pid}/${tid}`, { name, cpu: (Number(rest[11]) + Number(rest[12])) / 100 });
+      } catch {
+        // the thread ended
+      }
+    }
+  }
+  return out;
+}
+function threadCores(before, after, seconds) {
+  const by = {};
+  for (const [key, a] of after) by[a.name] = (by[a.name] ?? 0) + a.cpu - (before.get(key)?.cpu ?? 0);
+  return Object.fromEntries(Object.entries(by).filter(([, v]) => v / seconds >= 0.01)
+    .sort((x, y) => y[1] - x[1]).slice(0, 12).map(([k, v]) => [k, round(v / seconds)]));
+}
+
 function cpuByType(before, after, types) {
   const by = {};
   for (const [pid, a] of after) {
@@ -85,11 +124,65 @@ function cpuByType(before, after, types) {
   return by;
 }
 
+// Registers every RTCPeerConnection a page makes (both pages alike), so the
+// bench can read their stats; nothing else changes.
+const REGISTER_PCS = `(() => {
+  const Native = window.RTCPeerConnection;
+  window.__benchPcs = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Native(...args);
+    window.__benchPcs.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Native.prototype;
+})();`;
+
+// Totals over a page's open connections: encoder and decoder seconds, frames
+// encoded, seconds the video senders were limited for the CPU and in all.
+function codecTotals(p) {
+  return p.page.evaluate(async () => {
+    const t = { encodeS: 0, decodeS: 0, framesEncoded: 0, sourceFrames: 0, cpuLimitedS: 0, senderS: 0 };
+    for (const pc of window.__benchPcs ?? []) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s) => {
+        if (s.kind !== 'video') return;
+        if (s.type === 'media-source') t.sourceFrames += s.frames ?? 0;
+        if (s.type === 'outbound-rtp') {
+          t.encodeS += s.totalEncodeTime ?? 0;
+          t.framesEncoded += s.framesEncoded ?? 0;
+          const d = s.qualityLimitationDurations ?? {};
+          t.cpuLimitedS += d.cpu ?? 0;
+          t.senderS += Object.values(d).reduce((a, b) => a + b, 0);
+        } else if (s.type === 'inbound-rtp') {
+          t.decodeS += s.totalDecodeTime ?? 0;
+        }
+      });
+    }
+    return t;
+  });
+}
+async function codecWork(people, before, seconds) {
+  const after = await Promise.all(people.map(codecTotals));
+  const sum = (key) => after.reduce((a, x, i) => a + x[key] - before[i][key], 0);
+  const senderS = sum('senderS');
+  return {
+    encodedFps: round(sum('framesEncoded') / seconds, 1),
+    encodedOverSource: sum('sourceFrames') > 0 ? round(sum('framesEncoded') / sum('sourceFrames')) : null,
+    encoderCores: round(sum('encodeS') / seconds),
+    decoderCores: round(sum('decodeS') / seconds),
+    cpuLimitedShare: senderS > 0 ? round(sum('cpuLimitedS') / senderS) : null,
+  };
+}
+
 async function oneRun(srv, browser, variant, pages, run) {
   const { id } = await createMeetingApi(srv, `bench ${run}`);
   const url = `${srv.url}/m/${id}`;
   const people = [];
-  for (let i = 0; i < pages; i++) people.push(await newChromiumParticipant(browser, NAMES[i]));
+  for (let i = 0; i < pages; i++) {
+    const p = await newChromiumParticipant(browser, NAMES[i]);
+    await p.context.addInitScript(REGISTER_PCS);
+    people.push(p);
+  }
   try {
     await joinTogetherFromLobby(people, url);
     const cpu0 = cpuSnapshot();
@@ -109,13 +202,17 @@ async function oneRun(srv, browser, variant, pages, run) {
     // Settled: 3 s for the views and budgets to apply, then 10 s measured.
     await sleep(3000);
     const before = await Promise.all(people.map(tiles));
+    const codec0 = await Promise.all(people.map(codecTotals));
     const s0 = cpuSnapshot();
     const types = chromiumTypes(s0);
+    const threads0 = rendererThreads(types);
     const st0 = performance.now();
     await sleep(STEADY_MS);
     const s1 = cpuSnapshot();
+    const threads1 = rendererThreads(types);
     const seconds = (performance.now() - st0) / 1000;
     const after = await Promise.all(people.map(tiles));
+    const codec = await codecWork(people, codec0, seconds);
     const fps = [];
     const ratios = [];
     after.forEach((ts, i) => ts.forEach((x) => {
@@ -127,6 +224,7 @@ async function oneRun(srv, browser, variant, pages, run) {
     return {
       variant, pages, run, complete, ms: Math.round(ms), cpuToVideo: toVideo.total,
       steadyCores: round(cpuBetween(s0, s1).total / seconds), steadyByType: byType,
+      steadyRendererThreads: threadCores(threads0, threads1, seconds), codec,
       fpsMedian: round(median(fps), 1), fpsMin: round(Math.min(...fps), 1),
       receivedOverDrawnMedian: round(median(ratios)), receivedOverDrawnMax: round(Math.max(...ratios)),
     };
@@ -160,7 +258,9 @@ function writeSection(result) {
     `| ${r.pages} | ${r.ms.app ?? '–'} / ${r.ms.baseline ?? '–'} ms (**${r.ms.ratio ?? '–'}×**) | ${r.cpuToVideo.app ?? '–'} / ${r.cpuToVideo.baseline ?? '–'} s (**${r.cpuToVideo.ratio ?? '–'}×**) | ` +
     `${r.steadyCores.app ?? '–'} / ${r.steadyCores.baseline ?? '–'} (**${r.steadyCores.ratio ?? '–'}×**) | ${r.fpsMedian.app ?? '–'} / ${r.fpsMedian.baseline ?? '–'} | ` +
     `${r.receivedOverDrawnMedian.app ?? '–'} / ${r.receivedOverDrawnMedian.baseline ?? '–'} (max ${r.receivedOverDrawnMax.app ?? '–'} / ${r.receivedOverDrawnMax.baseline ?? '–'}) | ${r.complete.app}/${r.complete.baseline} of ${r.complete.runs} |`);
-  const runRows = result.runs.map((r) => `| ${r.pages} | ${r.run} | ${r.variant} | ${r.complete ? r.ms : `incomplete after ${r.ms}`} | ${r.cpuToVideo ?? '–'} | ${r.steadyCores ?? '–'} | ${r.steadyByType ? Object.entries(r.steadyByType).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} | ${r.fpsMedian ?? '–'} (min ${r.fpsMin ?? '–'}) | ${r.receivedOverDrawnMedian ?? '–'} |`);
+  const runRows = result.runs.map((r) => `| ${r.pages} | ${r.run} | ${r.variant} | ${r.complete ? r.ms : `incomplete after ${r.ms}`} | ${r.cpuToVideo ?? '–'} | ${r.steadyCores ?? '–'} | ${r.steadyByType ? Object.entries(r.steadyByType).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} | ${r.fpsMedian ?? '–'} (min ${r.fpsMin ?? '–'}) | ${r.receivedOverDrawnMedian ?? '–'} | ${r.codec ? `${r.codec.encodedFps} fps (${r.codec.encodedOverSource ?? '–'} of the camera's), enc ${r.codec.encoderCores}, dec ${r.codec.decoderCores}, cpu-limited ${r.codec.cpuLimitedShare ?? '–'}` : '–'} |`);
+  const threadRows = result.runs.filter((r) => r.steadyRendererThreads).map((r) =>
+    `| ${r.pages} | ${r.run} | ${r.variant} | ${Object.entries(r.steadyRendererThreads).slice(0, 8).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
   const section = `${BEGIN}
 ## Meeting page against plain WebRTC
 
@@ -178,9 +278,15 @@ ${rows.join('\n')}
 
 Every run (steady CPU split by Chromium process type, cores busy):
 
-| pages | run | page | join → video ms | CPU to video s | steady cores | by process | fps per tile | received / drawn |
-|---|---|---|---|---|---|---|---|---|
+| pages | run | page | join → video ms | CPU to video s | steady cores | by process | fps per tile | received / drawn | video codecs, steady (frames encoded/s, and their share of the frames the camera gave; encoder, decoder cores; share of sender time CPU-limited) |
+|---|---|---|---|---|---|---|---|---|---|
 ${runRows.join('\n')}
+
+Steady CPU of the renderer processes by thread (cores busy; threads of one name summed, top 8):
+
+| pages | run | page | threads |
+|---|---|---|---|
+${threadRows.join('\n')}
 ${END}`;
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
   const a = text.indexOf(BEGIN);

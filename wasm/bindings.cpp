@@ -79,6 +79,7 @@ EMSCRIPTEN_BINDINGS(meshmeet_core) {
       .function("stats", &Client::stats)
       // the device
       .function("networkChanged", &Client::network_changed)
+      .function("cpuPressure", &Client::cpu_pressure)
       // timers
       .function("timerFired", &Client::timer_fired)
       // outputs and introspection

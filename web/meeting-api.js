@@ -168,6 +168,9 @@ export class Meeting {
     // signaling at once instead of waiting for each one's timers.
     this._onOnline = () => this._input((c, t) => c.networkChanged(t));
     globalThis.addEventListener?.('online', this._onOnline);
+    // The device's CPU under pressure (a saturated laptop): the core steps
+    // every copy of our video down together (wasm/core/cpu_load.hpp).
+    this._stopCpuPressure = watchCpuPressure((state) => this._input((c, t) => c.cpuPressure(t, state)));
   }
 
   // ---- public API --------------------------------------------------------
@@ -368,6 +371,7 @@ export class Meeting {
     this._disposed = true;
     this._backlog = null;
     globalThis.removeEventListener?.('online', this._onOnline);
+    this._stopCpuPressure();
     this._lifetime.abort();
     this._views.dispose();
     clearTimeout(this._handedTimer);
@@ -594,4 +598,24 @@ export class Meeting {
       });
     }
   }
+}
+
+// Reports the device's CPU pressure state ("nominal", "fair", "serious",
+// "critical") through the Compute Pressure API, where the browser has it
+// (Chromium; not in Node, nor where a permissions policy refuses it);
+// returns what stops it.
+const CPU_PRESSURE_SAMPLE_MS = 2000;
+function watchCpuPressure(report) {
+  if (typeof globalThis.PressureObserver !== 'function') return () => {};
+  let observer = null;
+  try {
+    observer = new globalThis.PressureObserver((records) => {
+      const last = records[records.length - 1];
+      if (last) report(last.state);
+    });
+    observer.observe('cpu', { sampleInterval: CPU_PRESSURE_SAMPLE_MS }).catch(() => {});
+  } catch {
+    return () => {};
+  }
+  return () => observer.disconnect();
 }

@@ -2,7 +2,11 @@
 // the app for every tile): no tile receives a picture much larger than it
 // draws, pinning one peer makes its picture grow and the others' shrink,
 // and a hidden tab is sent no video until it is shown again, within a
-// second. Three Chromium pages, fake 640×480 camera, the real server.
+// second; a device whose CPU is under pressure sends everyone a smaller
+// picture until the pressure eases. Three Chromium pages, fake 640×480
+// camera, the real server; each page's CPU pressure (the Compute Pressure
+// API) is held at "nominal" through Chromium's override, so this busy
+// machine's own pressure does not step anyone down, and set by the test.
 //
 //   node --test --test-concurrency=1 tests/browser/video-size.test.mjs
 
@@ -38,6 +42,15 @@ async function tileSizes(p) {
   }));
 }
 
+/** Sets the CPU pressure the page's Compute Pressure API reports (CDP override). */
+async function holdCpuPressure(p, state) {
+  if (!p.cdp) {
+    p.cdp = await p.context.newCDPSession(p.page);
+    await p.cdp.send('Emulation.setPressureSourceOverrideEnabled', { enabled: true, source: 'cpu' });
+  }
+  await p.cdp.send('Emulation.setPressureStateOverride', { source: 'cpu', state });
+}
+
 const describeSizes = (tiles) => tiles.map((t) => `${t.name}: drawn ${t.drawn}, received ${t.received}`).join('; ');
 
 describe('each peer gets the video its tile shows (Chromium)', () => {
@@ -51,6 +64,7 @@ describe('each peer gets the video its tile shows (Chromium)', () => {
     const { id } = await createMeetingApi(srv);
     for (const name of ['Alice', 'Bob', 'Carol']) {
       const p = await newChromiumParticipant(browser, name);  // 800×600: tiles smaller than the camera
+      await holdCpuPressure(p, 'nominal');
       people.push(p);
       await joinViaUi(p, `${srv.url}/m/${id}?debug`, name);
     }
@@ -112,5 +126,38 @@ describe('each peer gets the video its tile shows (Chromium)', () => {
     const ms = Date.now() - shownAt;
     t.diagnostic(`video back on both tiles ${ms} ms after the tab was shown`);
     assert.ok(ms <= 1000, `back within a second (took ${ms} ms)`);
+  });
+
+  it('a device under CPU pressure sends everyone a smaller picture together, and the full one once it eases', TEST, async (t) => {
+    const [alice, bob, carol] = people;
+    const bobSeenBy = async () => Promise.all([alice, carol].map(async (p) => (await tileSizes(p)).find((x) => x.name === 'Bob')));
+    const steps = () => bob.logs.filter((l) => l.machine === 'cpu-load');
+    assert.deepEqual(steps(), [], 'no CPU step so far: the pressure was held at nominal');
+    // What Alice and Carol receive of Bob once it holds still for a second.
+    let before = await bobSeenBy();
+    await waitFor(async () => {
+      const now = await bobSeenBy();
+      const still = now.every((x, i) => x.received === before[i].received && x.received > 0);
+      before = now;
+      return still;
+    }, 10000, 'Bob\'s picture at its settled size on both pages', { every: 1000 });
+
+    await holdCpuPressure(bob, 'critical');
+    const pressedAt = Date.now();
+    let seen = [];
+    await waitFor(async () => {
+      seen = await bobSeenBy();
+      return seen.every((x, i) => x.received > 0 && x.received < before[i].received);
+    }, 30000, 'Alice and Carol both to receive a smaller picture of Bob', { every: 250, describe: () => describeSizes(seen) });
+    t.diagnostic(`Bob under critical CPU pressure: ${describeSizes(before)} → ${describeSizes(seen)} after ${Date.now() - pressedAt} ms`);
+    assert.match(steps()[0]?.detail ?? '', /CPU pressure was critical/, 'the step down says why');
+
+    await holdCpuPressure(bob, 'nominal');
+    const easedAt = Date.now();
+    await waitFor(async () => {
+      seen = await bobSeenBy();
+      return seen.every((x, i) => x.received >= before[i].received);
+    }, 60000, 'Bob\'s full picture back on both pages', { every: 250, describe: () => describeSizes(seen) });
+    t.diagnostic(`the pressure nominal again: the full picture back after ${Date.now() - easedAt} ms`);
   });
 });

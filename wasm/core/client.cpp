@@ -225,6 +225,16 @@ void Client::network_changed(double now_ms) {
   settle(now);
 }
 
+void Client::cpu_pressure(double now_ms, const std::string& state) {
+  const auto now = ms(now_ms);
+  if (const auto pressure = parse_cpu_pressure(state)) {
+    mesh_.on_cpu_pressure(*pressure);
+  } else {
+    ctx_.log(LogLevel::Warn, "cpu-load", {}, {}, {}, "unknown CPU pressure state ignored: " + state.substr(0, 32));
+  }
+  settle(now);
+}
+
 void Client::timer_fired(double now_ms, int timer) {
   const auto now = ms(now_ms);
   auto tag = ctx_.take_fired_timer(timer);

@@ -108,6 +108,9 @@ class Client {
   // restarts ICE as soon as signaling is up, an unreachable peer is retried
   // at once, and a signaling reconnect waiting out its backoff goes now.
   void network_changed(double now_ms);
+  // The device's CPU pressure (the Compute Pressure API's state for "cpu":
+  // nominal, fair, serious, critical) changed; an unknown state is ignored.
+  void cpu_pressure(double now_ms, const std::string& state);
 
   // ---- timers
   void timer_fired(double now_ms, int timer);

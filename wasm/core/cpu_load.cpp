@@ -28,25 +28,45 @@ void CpuLoad::set_step(int next, std::string why) {
                   "step " + std::to_string(from) + " -> " + std::to_string(next) + ": " + why);
 }
 
+std::string_view to_string(CpuPressure pressure) {
+  switch (pressure) {
+    case CpuPressure::Nominal: return "nominal";
+    case CpuPressure::Fair: return "fair";
+    case CpuPressure::Serious: return "serious";
+    case CpuPressure::Critical: return "critical";
+  }
+  return "nominal";
+}
+
+std::optional<CpuPressure> parse_cpu_pressure(std::string_view text) {
+  for (CpuPressure p : {CpuPressure::Nominal, CpuPressure::Fair, CpuPressure::Serious, CpuPressure::Critical})
+    if (to_string(p) == text) return p;
+  return std::nullopt;
+}
+
 bool CpuLoad::on_round(std::int64_t now, bool cpu_limited, bool sending_video) {
   if (last_round_ >= 0) round_ms_ = now - last_round_;
   last_round_ = now;
   if (!sending_video) return false;
   const int before = step_;
-  if (cpu_limited) {
+  const bool pressed = pressure_ >= CpuPressure::Serious;
+  if (cpu_limited || pressed) {
     calm_ = 0;
     if (++strained_ < kStrainedRounds || step_ == kMaxCpuStep) return false;
     strained_ = 0;
     // Strained again soon after stepping up: that step was one too many.
     if (stepped_up_at_ >= 0 && now - stepped_up_at_ <= 2 * kStrainedRounds * std::max<std::int64_t>(round_ms_, 1))
       calm_rounds_ = std::min(kMaxCalmRounds, calm_rounds_ * 2);
-    set_step(step_ + 1, "the CPU limited our video encoders for " + std::to_string(kStrainedRounds) + " rounds in a row");
+    set_step(step_ + 1, std::string(cpu_limited ? "the CPU limited our video encoders" : "the device's CPU pressure was ") +
+                            (cpu_limited ? "" : std::string(to_string(pressure_))) + " for " +
+                            std::to_string(kStrainedRounds) + " rounds in a row");
   } else {
     strained_ = 0;
     if (step_ == 0 || ++calm_ < calm_rounds_) return false;
     calm_ = 0;
     stepped_up_at_ = now;
-    set_step(step_ - 1, "no encoder CPU-limited for " + std::to_string(calm_rounds_) + " rounds");
+    set_step(step_ - 1, "no encoder CPU-limited and the CPU pressure below serious for " + std::to_string(calm_rounds_) +
+                            " rounds");
   }
   return step_ != before;
 }

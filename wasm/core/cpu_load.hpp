@@ -4,15 +4,24 @@
 // each at its own moment; here the mesh steps every copy down together, and
 // back up once the CPU has been at ease for a while.
 //
+// Chrome's encoders say so only when they themselves fall behind. When the
+// whole device is saturated (decoding, drawing, audio and other programs as
+// much as encoding) each encoder still looks fine to itself, and Chrome was
+// seen to report no "cpu" limit in a six-page call that held both cores at
+// 100 %. So the device's own report counts too: the Compute Pressure API's
+// CPU state ("serious" or "critical"), where the browser has it.
+//
 // Fed once per stats round (every connection's getStats): a step down after
-// kStrainedRounds rounds in a row in which any video sender was CPU-limited;
-// a step up after `calm_rounds_` rounds in a row in which none was. A step up
+// kStrainedRounds rounds in a row that were strained (a video sender
+// CPU-limited, or the device's CPU pressure serious or worse); a step up
+// after `calm_rounds_` rounds in a row that were not. A step up
 // that is followed by a step down soon after doubles the calm needed before
 // the next one (up to kMaxCalmRounds), so a machine at its limit does not
 // swing between two steps.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "wasm/core/context.hpp"
@@ -24,6 +33,11 @@ enum class CpuLoadState {
   SteppedDown,  // every copy `step()` steps smaller (uplink_budget.hpp)
 };
 std::string_view to_string(CpuLoadState state);
+
+// The Compute Pressure API's states for the "cpu" source (W3C), in order.
+enum class CpuPressure { Nominal, Fair, Serious, Critical };
+std::string_view to_string(CpuPressure pressure);
+std::optional<CpuPressure> parse_cpu_pressure(std::string_view text);
 
 class CpuLoad {
  public:
@@ -38,6 +52,8 @@ class CpuLoad {
   // the step stays where it was).
   // True when the step changed: the mesh splits the uplink anew.
   bool on_round(std::int64_t now, bool cpu_limited, bool sending_video);
+  // The device's latest CPU pressure: it holds until the next report.
+  void on_pressure(CpuPressure pressure) { pressure_ = pressure; }
 
   CpuLoadState state() const { return step_ == 0 ? CpuLoadState::AtEase : CpuLoadState::SteppedDown; }
   int step() const { return step_; }
@@ -53,6 +69,7 @@ class CpuLoad {
   std::int64_t stepped_up_at_ = -1;  // when the last step up happened (-1: none yet)
   std::int64_t round_ms_ = 0;        // the time between the last two rounds
   std::int64_t last_round_ = -1;
+  CpuPressure pressure_ = CpuPressure::Nominal;  // a fact from the device, not a step
 };
 
 }  // namespace meshmeet::core

@@ -89,6 +89,8 @@ class Mesh {
   void on_peer_timer(std::int64_t now, const std::string& peer, int timer);
   void on_stats_timer(std::int64_t now, int timer);
   void on_stats(std::int64_t now, int pc, const StatsSample& sample);
+  // The device's CPU pressure changed (see cpu_load.hpp): counted at the next stats round.
+  void on_cpu_pressure(CpuPressure pressure) { cpu_load_.on_pressure(pressure); }
   void on_data_channel_message(std::int64_t now, int pc, const std::string& text);
   void on_return_timer(std::int64_t now, int timer);
 

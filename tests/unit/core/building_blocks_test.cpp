@@ -431,6 +431,35 @@ TEST_CASE("CPU load: two strained rounds step down, a calm spell steps back up, 
   CHECK(load.state() == CpuLoadState::AtEase);
 }
 
+TEST_CASE("CPU load: the device's CPU pressure strains a round from serious up, until the next report") {
+  CoreContext ctx{ClientConfig{}};
+  CpuLoad load(ctx);
+  std::int64_t now = 0;
+  const auto round = [&]() { return load.on_round(now += 3000, false, true); };
+  load.on_pressure(CpuPressure::Fair);
+  for (int i = 0; i < 5; ++i) CHECK_FALSE(round());
+  CHECK(load.step() == 0);
+  load.on_pressure(CpuPressure::Serious);
+  CHECK_FALSE(round());
+  CHECK(round());
+  CHECK(load.step() == 1);
+  load.on_pressure(CpuPressure::Critical);
+  round();
+  CHECK(round());
+  CHECK(load.step() == 2);
+  load.on_pressure(CpuPressure::Nominal);
+  for (int i = 1; i < CpuLoad::kCalmRounds; ++i) CHECK_FALSE(round());
+  CHECK(round());
+  CHECK(load.step() == 1);
+
+  CHECK(parse_cpu_pressure("critical") == CpuPressure::Critical);
+  CHECK(parse_cpu_pressure("fair") == CpuPressure::Fair);
+  CHECK_FALSE(parse_cpu_pressure("Critical").has_value());
+  CHECK_FALSE(parse_cpu_pressure("").has_value());
+  for (CpuPressure p : {CpuPressure::Nominal, CpuPressure::Fair, CpuPressure::Serious, CpuPressure::Critical})
+    CHECK(parse_cpu_pressure(to_string(p)) == p);
+}
+
 TEST_CASE("quality: thresholds, worse at once, better only when it holds") {
   CHECK(classify(50, 0, true) == QualityLevel::Good);
   CHECK(classify(300, 0, true) == QualityLevel::Fair);

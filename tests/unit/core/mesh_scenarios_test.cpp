@@ -1040,5 +1040,19 @@ TEST_CASE("mesh: each peer is sent the video its tile shows, none while hidden, 
   w.run_for(120000);
   CHECK(dee.core().mesh().cpu_load().step() == 0);
   CHECK(sender_to(dee, ada).scale_resolution_down_by == before[0]);
+
+  // Dee's device itself reports its CPU under critical pressure while every
+  // encoder still keeps up (a whole machine saturated): the same steps,
+  // and back up once the pressure is fair again.
+  dee.cpu_pressure("critical");
+  w.run_for(10000);
+  CHECK(dee.core().mesh().cpu_load().step() >= 1);
+  CHECK(sender_to(dee, ada).scale_resolution_down_by > before[0]);
+  CHECK(sender_to(dee, cai).scale_resolution_down_by > before[2]);
+  CHECK(ada.core().mesh().cpu_load().step() == 0);
+  dee.cpu_pressure("fair");
+  w.run_for(120000);
+  CHECK(dee.core().mesh().cpu_load().step() == 0);
+  CHECK(sender_to(dee, ada).scale_resolution_down_by == before[0]);
   CHECK_CLEAN(w.mesh_problems(people));
 }

@@ -65,6 +65,10 @@ void Participant::leave() {
   feed([&](Client& c, double t) { c.leave(t); });
 }
 
+void Participant::cpu_pressure(const std::string& state) {
+  feed([&](Client& c, double t) { c.cpu_pressure(t, state); });
+}
+
 void Participant::network_changed() {
   feed([&](Client& c, double t) { c.network_changed(t); });
 }

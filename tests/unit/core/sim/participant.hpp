@@ -48,6 +48,8 @@ class Participant : public PcListener {
   bool mark_verified(const std::string& peer);
   // ---- the device: the browser's `online` event
   void network_changed();
+  // The device's CPU pressure, as the Compute Pressure API names it.
+  void cpu_pressure(const std::string& state);
 
   // ---- what the app saw
   std::vector<meshmeet::core::Output> events;  // app-facing outputs only, in order
