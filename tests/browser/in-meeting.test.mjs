@@ -119,17 +119,27 @@ describe('in the meeting (Chromium)', () => {
     assert.equal(await buttonVisible(Bob, 'Camera off'), true, 'V turned the camera back on');
   });
 
-  it('"?" opens the shortcuts help; Escape closes it and focus goes back', TEST, async () => {
+  it('"?" opens the shortcuts help; Tab and shortcuts stay in it; Escape closes it and focus goes back', TEST, async () => {
     const { Alice } = people;
     await Alice.page.getByRole('button', { name: 'Leave' }).focus();
+    const microphoneOn = await buttonVisible(Alice, 'Mute');
     await Alice.page.keyboard.press('?');
     const dialog = Alice.page.getByRole('dialog', { name: 'Keyboard shortcuts' });
     await dialog.waitFor({ state: 'visible', timeout: 5000 });
     for (const words of ['Mute or unmute your microphone', 'Raise or lower your hand', 'Open or close the chat'])
       assert.ok(await dialog.getByText(words).isVisible(), `the help lists "${words}"`);
     await screenshot(Alice, 'shortcuts.png');
+    // Modal: Tab never reaches the toolbar behind it, and M does not mute.
+    for (let i = 0; i < 3; i++) {
+      await Alice.page.keyboard.press('Tab');
+      const where = await Alice.page.evaluate(() => (document.activeElement === document.body ? 'body'
+        : document.activeElement?.closest('#help-dialog') ? 'help' : document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id));
+      assert.ok(where === 'help' || where === 'body', `focus stays in the help (Tab ${i + 1}: ${where})`);
+    }
+    await Alice.page.keyboard.press('m');
     await Alice.page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden', timeout: 5000 });
+    assert.equal(await buttonVisible(Alice, 'Mute'), microphoneOn, 'M pressed while the help was open did nothing');
     assert.equal(await Alice.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Leave');
   });
 
