@@ -57,9 +57,9 @@ bool CpuLoad::on_round(std::int64_t now, bool cpu_limited, bool sending_video) {
     // Strained again soon after stepping up: that step was one too many.
     if (stepped_up_at_ >= 0 && now - stepped_up_at_ <= 2 * kStrainedRounds * std::max<std::int64_t>(round_ms_, 1))
       calm_rounds_ = std::min(kMaxCalmRounds, calm_rounds_ * 2);
-    set_step(step_ + 1, std::string(cpu_limited ? "the CPU limited our video encoders" : "the device's CPU pressure was ") +
-                            (cpu_limited ? "" : std::string(to_string(pressure_))) + " for " +
-                            std::to_string(kStrainedRounds) + " rounds in a row");
+    const std::string cause = cpu_limited ? std::string("the CPU limited our video encoders")
+                                          : "the device's CPU pressure was " + std::string(to_string(pressure_));
+    set_step(step_ + 1, cause + " for " + std::to_string(kStrainedRounds) + " rounds in a row");
   } else {
     strained_ = 0;
     if (step_ == 0 || ++calm_ < calm_rounds_) return false;

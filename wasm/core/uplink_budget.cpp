@@ -43,8 +43,10 @@ int screen_framerate(int kbps) {
 
 // Per CPU step: the share of the height every camera copy keeps, and the
 // frame rate cap (0: the source's own). A screen keeps its resolution and
-// only slows down.
-constexpr double kCpuHeightFactor[kMaxCpuStep + 1] = {1.0, 0.75, 0.5, 0.5};
+// only slows down. Never below 0.6: a tile sent its own size is then drawn
+// at most 1.67× the picture it gets (at ½ it was 2×, and encoders round the
+// height down to whole macroblocks, so a little more: visibly soft).
+constexpr double kCpuHeightFactor[kMaxCpuStep + 1] = {1.0, 0.75, 0.6, 0.6};
 constexpr int kCpuFramerate[kMaxCpuStep + 1] = {0, 0, 0, 15};
 
 SenderBudget shape(int kbps, double source_height, bool screen, int view, int cpu_step) {

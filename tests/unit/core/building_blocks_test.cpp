@@ -377,8 +377,8 @@ TEST_CASE("uplink budget by view: CPU steps draw every camera copy smaller toget
   const auto at = [&](int step) { return split_uplink_by_view(2500, 40, true, camera, views, step); };
   CHECK(at(0)[0].scale_resolution_down_by == 2.0);
   CHECK(at(1)[0].scale_resolution_down_by == 480.0 / 180);
-  CHECK(at(2)[0].scale_resolution_down_by == 4.0);
-  CHECK(at(3)[0].scale_resolution_down_by == 4.0);
+  CHECK(at(2)[0].scale_resolution_down_by == doctest::Approx(480.0 / 144));  // 0.6 of 240 lines
+  CHECK(at(3)[0].scale_resolution_down_by == doctest::Approx(480.0 / 144));
   for (int step = 0; step <= kMaxCpuStep; ++step) {
     CAPTURE(step);
     CHECK(at(step)[0].max_framerate == (step == kMaxCpuStep ? 15 : 0));
