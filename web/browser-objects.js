@@ -71,6 +71,35 @@ export class BrowserObjects {
     return open;
   }
 
+  /**
+   * Resolves once the app channel (reliable or lossy) of each of `peerIds`
+   * (peers the core says are connected) that is still opening has opened or
+   * closed, or after `ms`: the channels open a moment after the core reports
+   * a peer connected (ICE is up; DTLS, then SCTP, follow).
+   */
+  appChannelsOpening(reliable, peerIds, ms) {
+    const opening = [];
+    for (const entry of this._pcs.values()) {
+      const channel = reliable ? entry.app.reliable : entry.app.lossy;
+      if (peerIds.includes(entry.peer) && channel.readyState === 'connecting') opening.push(channel);
+    }
+    if (opening.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const settled = new Set();
+      const finish = () => {
+        clearTimeout(timer);
+        for (const channel of opening) for (const type of ['open', 'close']) channel.removeEventListener(type, listeners.get(channel));
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      const listeners = new Map(opening.map((channel) => [channel, () => {
+        settled.add(channel);
+        if (settled.size === opening.length) finish();
+      }]));
+      for (const channel of opening) for (const type of ['open', 'close']) channel.addEventListener(type, listeners.get(channel));
+    });
+  }
+
   /** The remote track a core 'track' output names: { track, streams }, or undefined. */
   remoteTrack(pcHandle, trackId) {
     return this._remoteTracks.get(`${pcHandle}/${trackId}`);

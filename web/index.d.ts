@@ -509,7 +509,9 @@ export class Meeting {
    * Resolves once the message is handed to every connection it goes to
    * (not when it arrived). A connection that is being rebuilt drops what it
    * had not delivered yet; sent to everyone, peers not connected at that
-   * moment do not get it. Rejects, having sent nothing to anyone, with
+   * moment do not get it. A peer whose 'peer-state' just became 'connected'
+   * counts as connected: send() waits the moment its channels take to open.
+   * Rejects, having sent nothing to anyone, with
    * MeshmeetError: 'not-joined', 'invalid-argument' (data that cannot be
    * sent, e.g. a Blob or a cyclic object), 'data-too-large', 'unknown-peer'
    * (an id in `to` not in the meeting), 'peer-not-connected' (an id in `to`

@@ -25,6 +25,10 @@ const JOIN_OPTIONS_NOT_CORE = {
   entropy: 'the verification code\'s entropy is always fresh and cannot be set',
 };
 
+// How long send() waits for the app channels of a peer whose connection is
+// up (they open within a round trip or two; this bounds a stalled one).
+const APP_CHANNEL_OPEN_WAIT_MS = 5000;
+
 // Errors that end a join attempt before it succeeds.
 const JOIN_FATAL = new Set(['meeting-not-found', 'meeting-full', 'too-many-connections', 'forbidden-origin']);
 
@@ -153,6 +157,7 @@ export class Meeting {
     this._sending = { audio: null, video: null };  // the local track of each kind, as the core was told
     this._peers = new Map();        // peer id → { id, name }
     this._micOff = new Set();       // peers whose last peer-media said their microphone is off
+    this._connected = new Set();    // peers whose last peer-state is 'connected'
     this._views = new VideoViews((peerId, height) => this._input((c, t) => c.setView(t, peerId, height)));
     this._disposed = false;
     this._pumping = false;
@@ -283,6 +288,13 @@ export class Meeting {
     const limit = reliable ? MAX_MESSAGE_BYTES : MAX_LOSSY_BYTES;
     if (message.bytes.length > limit)
       throw new MeshmeetError('data-too-large', `${message.bytes.length} bytes is over the ${limit} bytes of one ${reliable ? 'reliable' : 'lossy'} message`);
+    // A peer is 'connected' (ICE is up) a moment before its app channels
+    // open: a send() made in that 'peer-state' handler waits for them
+    // instead of missing that peer.
+    const connected = (ids ?? [...this._peers.keys()]).filter((id) => this._connected.has(id));
+    await this._browser.appChannelsOpening(reliable, connected, APP_CHANNEL_OPEN_WAIT_MS);
+    if (this._disposed || this.state === 'left' || this.state === 'failed')
+      throw new MeshmeetError('not-joined', 'send() needs a joined meeting');
     // Whom it goes to, all checked before anything is sent: a send either
     // reaches every channel it names or none.
     const open = this._browser.appChannelsByPeer(reliable);
@@ -537,10 +549,14 @@ export class Meeting {
         const peer = this._peers.get(o.peer) ?? { id: o.peer, name: '' };
         this._peers.delete(o.peer);
         this._micOff.delete(o.peer);
+        this._connected.delete(o.peer);
         this._views.forget(o.peer);
         return this._emit('peer-left', { peer, reason: o.reason });
       }
-      case 'peer-state': return this._emit('peer-state', { peer: this._peer(o.peer), state: o.state });
+      case 'peer-state':
+        if (o.state === 'connected') this._connected.add(o.peer);
+        else this._connected.delete(o.peer);
+        return this._emit('peer-state', { peer: this._peer(o.peer), state: o.state });
       case 'track': {
         const entry = this._browser.remoteTrack(o.pc, o.track);
         if (entry) this._emit('track', { peer: this._peer(o.peer), track: entry.track, streams: entry.streams, kind: o.kind });

@@ -22,7 +22,7 @@ const PAGE = `<!doctype html>
 ${IMPORT_MAP}
 <script type="module">
   import { createMeeting, joinMeeting } from 'meshmeet';
-  const seen = { tracks: [], chats: [], peers: [], data: [] };
+  const seen = { tracks: [], chats: [], peers: [], data: [], greetings: [] };
   window.site = {
     seen,
     create: (server) => createMeeting(server, { name: 'on my site' }).then((m) => ({ id: m.id, link: m.link })),
@@ -30,10 +30,16 @@ ${IMPORT_MAP}
       const localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
       const m = await joinMeeting({ server, meeting, name, localStream });
       m.on('peer-joined', (peer) => seen.peers.push(peer.name));
+      // A greeting the moment a peer is connected, as a site would send its state.
+      m.on('peer-state', ({ peer, state }) => {
+        if (state !== 'connected') return;
+        m.send({ type: 'greeting', from: name }, { to: peer.id }).then(() => seen.greetings.push('sent'), (e) => seen.greetings.push(e.code));
+      });
       m.on('track', ({ peer, track }) => seen.tracks.push({ peer: peer.name, kind: track.kind }));
       m.on('data', ({ from, data, reliable }) => {
         // Chat is app data in a shape of the site's own, as in docs/api.md ("Chat").
         if (data?.type === 'chat') return seen.chats.push({ from: from.name, text: data.text });
+        if (data?.type === 'greeting') return seen.greetings.push('from ' + data.from);
         // An ArrayBuffer is summed up (the test compares sums, not 300 KiB of JSON).
         const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : null;
         const summary = bytes ? { bytes: bytes.length, sum: bytes.reduce((s, b) => (s + b) % 65521, 0) } : data;
@@ -89,13 +95,18 @@ describe('the packed npm package on a page of another origin, no bundler (Chromi
       }, 20000, `${p.name}: ${other}'s audio and video`, { describe: () => JSON.stringify(seen) });
     }
 
-    // A chat to Bo as soon as Ada's connection to Bo takes app data (send()
-    // to one peer refuses, sending nothing, until its channels are open).
+    // Each page greeted the other in its 'peer-state' handler for 'connected':
+    // sent (send() waits the moment the channels take to open), and received.
+    for (const [p, other] of [[ada, 'Bo'], [bo, 'Ada']]) {
+      let greetings = [];
+      await waitFor(async () => {
+        greetings = await p.page.evaluate(() => window.site.seen.greetings);
+        return greetings.includes(`from ${other}`) && greetings.includes('sent');
+      }, 10000, `${p.name} to greet ${other} and be greeted`, { describe: () => JSON.stringify(greetings) });
+      assert.deepEqual(greetings.filter((g) => !g.startsWith('from ')), ['sent'], `${p.name}'s greeting sent, not refused`);
+    }
     const boId = await bo.page.evaluate(() => window.meeting.self.id);
-    await waitFor(() => ada.page.evaluate((id) => window.site.chat('hello from my site', id).then(() => true, (e) => {
-      if (e.code !== 'peer-not-connected') throw e;
-      return false;
-    }), boId), 10000, 'Ada\'s connection to Bo to take app data');
+    await ada.page.evaluate((id) => window.site.chat('hello from my site', id), boId);
     await waitFor(async () => (await bo.page.evaluate(() => window.site.seen.chats)).some((c) => c.from === 'Ada' && c.text === 'hello from my site'),
       10000, 'Bo to get Ada\'s chat');
 

@@ -63,15 +63,16 @@ describe('app data over the mesh (@roamhq/wrtc)', () => {
   let ada;
   let bob;
   let cy;
+  let meetingId;
   const everyone = () => [ada, bob, cy];
   const clear = () => everyone().forEach((p) => (p.data.length = 0));
 
   before(async () => {
     srv = await startServer();
-    const meeting = await newMeetingId(srv, 'app data');
-    ada = await join(srv, meeting, 'Ada');
-    bob = await join(srv, meeting, 'Bob');
-    cy = await join(srv, meeting, 'Cy');
+    meetingId = await newMeetingId(srv, 'app data');
+    ada = await join(srv, meetingId, 'Ada');
+    bob = await join(srv, meetingId, 'Bob');
+    cy = await join(srv, meetingId, 'Cy');
     // Everyone's app channels to everyone are open: each sends one first
     // message to the two others as soon as it can, and everyone gets both.
     const greeted = new Set();
@@ -94,6 +95,29 @@ describe('app data over the mesh (@roamhq/wrtc)', () => {
   after(async () => {
     for (const p of everyone()) await p?.m.leave().catch(() => {});
     await srv?.stop();
+  });
+
+  it('a send() in the \'peer-state\' handler for \'connected\' reaches that peer, to it and to everyone', async () => {
+    const sent = [];
+    const stops = [];
+    for (const p of [ada, bob]) {
+      stops.push(p.m.on('peer-state', ({ peer, state }) => {
+        if (state !== 'connected' || peer.name !== 'Dee') return;
+        sent.push(p.m.send({ welcome: p.name }, p === ada ? { to: peer.id } : undefined).then(() => 'sent', (e) => e.code));
+      }));
+    }
+    const dee = await join(srv, meetingId, 'Dee');
+    try {
+      await received(dee, ada, 1, 'Ada\'s welcome (sent to Dee)');
+      await received(dee, bob, 1, 'Bob\'s welcome (sent to everyone)');
+      for (const p of [ada, cy]) await received(p, bob, 1, 'Bob\'s welcome (sent to everyone)');
+      assert.deepEqual(await Promise.all(sent), ['sent', 'sent']);
+      assert.deepEqual(dee.data.map((e) => e.data).sort((x, y) => x.welcome.localeCompare(y.welcome)), [{ welcome: 'Ada' }, { welcome: 'Bob' }]);
+    } finally {
+      stops.forEach((stop) => stop());
+      await dee.m.leave();
+      clear();
+    }
   });
 
   it('strings, JSON values, ArrayBuffers and typed arrays reach everyone as sent, from the sender, reliably', async () => {
