@@ -158,6 +158,7 @@ export class Meeting {
     this._peers = new Map();        // peer id → { id, name }
     this._micOff = new Set();       // peers whose last peer-media said their microphone is off
     this._connected = new Set();    // peers whose last peer-state is 'connected'
+    this._sendOrder = Promise.resolve();  // the last send()'s wait for opening channels (see send())
     this._views = new VideoViews((peerId, height) => this._input((c, t) => c.setView(t, peerId, height)));
     this._disposed = false;
     this._pumping = false;
@@ -290,9 +291,12 @@ export class Meeting {
       throw new MeshmeetError('data-too-large', `${message.bytes.length} bytes is over the ${limit} bytes of one ${reliable ? 'reliable' : 'lossy'} message`);
     // A peer is 'connected' (ICE is up) a moment before its app channels
     // open: a send() made in that 'peer-state' handler waits for them
-    // instead of missing that peer.
+    // instead of missing that peer. Sends wait in the order they were made,
+    // so a later one never overtakes an earlier one on any channel.
     const connected = (ids ?? [...this._peers.keys()]).filter((id) => this._connected.has(id));
-    await this._browser.appChannelsOpening(reliable, connected, APP_CHANNEL_OPEN_WAIT_MS);
+    const ready = this._sendOrder.then(() => this._browser.appChannelsOpening(reliable, connected, APP_CHANNEL_OPEN_WAIT_MS));
+    this._sendOrder = ready;
+    await ready;
     if (this._disposed || this.state === 'left' || this.state === 'failed')
       throw new MeshmeetError('not-joined', 'send() needs a joined meeting');
     // Whom it goes to, all checked before anything is sent: a send either
