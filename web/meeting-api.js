@@ -278,8 +278,11 @@ export class Meeting {
    * the connections themselves (the server never sees it). See index.d.ts.
    */
   async send(data, { to, reliable = true } = {}) {
-    if (this.self === null || this._disposed || this.state === 'left' || this.state === 'failed')
-      throw new MeshmeetError('not-joined', 'send() needs a joined meeting');
+    const mustBeJoined = () => {
+      if (this.self === null || this._disposed || this.state === 'left' || this.state === 'failed')
+        throw new MeshmeetError('not-joined', 'send() needs a joined meeting');
+    };
+    mustBeJoined();
     if (typeof reliable !== 'boolean') throw new MeshmeetError('invalid-argument', '`reliable` must be a boolean');
     const ids = to === undefined ? null : typeof to === 'string' ? [to] : to;
     if (ids !== null && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string')))
@@ -297,8 +300,7 @@ export class Meeting {
     const ready = this._sendOrder.then(() => this._browser.appChannelsOpening(reliable, connected, APP_CHANNEL_OPEN_WAIT_MS));
     this._sendOrder = ready;
     await ready;
-    if (this._disposed || this.state === 'left' || this.state === 'failed')
-      throw new MeshmeetError('not-joined', 'send() needs a joined meeting');
+    mustBeJoined();  // left while it waited
     // Whom it goes to, all checked before anything is sent: a send either
     // reaches every channel it names or none.
     const open = this._browser.appChannelsByPeer(reliable);

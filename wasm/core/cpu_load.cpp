@@ -28,22 +28,6 @@ void CpuLoad::set_step(int next, std::string why) {
                   "step " + std::to_string(from) + " -> " + std::to_string(next) + ": " + why);
 }
 
-std::string_view to_string(CpuPressure pressure) {
-  switch (pressure) {
-    case CpuPressure::Nominal: return "nominal";
-    case CpuPressure::Fair: return "fair";
-    case CpuPressure::Serious: return "serious";
-    case CpuPressure::Critical: return "critical";
-  }
-  return "nominal";
-}
-
-std::optional<CpuPressure> parse_cpu_pressure(std::string_view text) {
-  for (CpuPressure p : {CpuPressure::Nominal, CpuPressure::Fair, CpuPressure::Serious, CpuPressure::Critical})
-    if (to_string(p) == text) return p;
-  return std::nullopt;
-}
-
 bool CpuLoad::on_round(std::int64_t now, bool cpu_limited, bool sending_video) {
   if (last_round_ >= 0) round_ms_ = now - last_round_;
   last_round_ = now;

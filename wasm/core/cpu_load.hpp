@@ -21,10 +21,10 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string_view>
 
 #include "wasm/core/context.hpp"
+#include "wasm/core/webrtc_types.hpp"
 
 namespace meshmeet::core {
 
@@ -33,11 +33,6 @@ enum class CpuLoadState {
   SteppedDown,  // every copy `step()` steps smaller (uplink_budget.hpp)
 };
 std::string_view to_string(CpuLoadState state);
-
-// The Compute Pressure API's states for the "cpu" source (W3C), in order.
-enum class CpuPressure { Nominal, Fair, Serious, Critical };
-std::string_view to_string(CpuPressure pressure);
-std::optional<CpuPressure> parse_cpu_pressure(std::string_view text);
 
 class CpuLoad {
  public:

@@ -54,6 +54,16 @@ std::string_view to_string(PeerConnectionState state) {
   return "closed";
 }
 
+std::string_view to_string(CpuPressure pressure) {
+  switch (pressure) {
+    case CpuPressure::Nominal: return "nominal";
+    case CpuPressure::Fair: return "fair";
+    case CpuPressure::Serious: return "serious";
+    case CpuPressure::Critical: return "critical";
+  }
+  return "nominal";
+}
+
 std::optional<MediaKind> parse_media_kind(std::string_view text) {
   return parse(std::array{MediaKind::Audio, MediaKind::Video}, text);
 }
@@ -75,6 +85,10 @@ std::optional<PeerConnectionState> parse_peer_connection_state(std::string_view 
   return parse(std::array{PeerConnectionState::New, PeerConnectionState::Connecting, PeerConnectionState::Connected,
                           PeerConnectionState::Disconnected, PeerConnectionState::Failed, PeerConnectionState::Closed},
                text);
+}
+
+std::optional<CpuPressure> parse_cpu_pressure(std::string_view text) {
+  return parse(std::array{CpuPressure::Nominal, CpuPressure::Fair, CpuPressure::Serious, CpuPressure::Critical}, text);
 }
 
 }  // namespace meshmeet::core
