@@ -518,6 +518,42 @@ TEST_CASE("quality: an RTT not measured yet is not taken for a good one") {
   CHECK(q.level() == QualityLevel::Fair);
 }
 
+TEST_CASE("quality: a peer that says it sends and from which no RTP arrived for 2 s is poor (frozen)") {
+  CoreContext ctx{ClientConfig{}};
+  QualityMonitor q(ctx, "p");
+  StatsSample s{40, 0, 0, 0, 0};
+  auto flowing = [&](std::int64_t at) {
+    s.packets_received += 100;
+    s.bytes_received += 50000;
+    s.packets_sent += 100;
+    s.bytes_sent += 50000;
+    q.on_sample(at, s, true);
+  };
+  auto silent = [&](std::int64_t at) {  // what we send still leaves; nothing arrives
+    s.packets_sent += 100;
+    s.bytes_sent += 50000;
+    q.on_sample(at, s, true);
+  };
+  flowing(1000);  // baseline
+  flowing(2000);
+  REQUIRE(q.level() == QualityLevel::Good);
+  silent(3000);
+  silent(3999);  // 1999 ms without media: a pause, not yet a freeze
+  CHECK(q.level() == QualityLevel::Good);
+  silent(4000);  // 2 s
+  CHECK(q.level() == QualityLevel::Poor);
+  flowing(5000);
+  flowing(6000);  // better news holds twice
+  CHECK(q.level() == QualityLevel::Good);
+  // The same silence from a peer that says it sends nothing is no freeze.
+  for (std::int64_t at = 7000; at <= 12000; at += 1000) {
+    s.packets_sent += 100;
+    s.bytes_sent += 50000;
+    q.on_sample(at, s, false);
+  }
+  CHECK(q.level() == QualityLevel::Good);
+}
+
 TEST_CASE("peer signal: round trip and refusal of malformed data") {
   PeerSignal s;
   s.gen = 2;

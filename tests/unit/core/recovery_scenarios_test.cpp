@@ -110,6 +110,25 @@ TEST_CASE("recovery: a slow but progressing negotiation on a starved peer is not
   }
 }
 
+TEST_CASE("recovery: a pair whose ICE is still checking past the watchdog's window is not rebuilt") {
+  // Descriptions exchanged at once, then ICE checks for 45 s (a slow TURN
+  // allocation, connectivity checks on a starved CPU): no progress of ours
+  // for longer than the 30 s window, but the browser is working, not stuck.
+  World w(202);
+  w.net.ice_check_ms = 45000;
+  w.net.checking_timeout_ms = 90000;
+  auto people = crowd(w, 2);
+  join_all(w, people);
+  const auto took = run_until_meshed(w, people, 110000);
+  CHECK_MESSAGE(took >= 0, lines(w.mesh_problems(people)));
+  CHECK(took > 45000);
+  for (auto* p : people) {
+    CAPTURE(p->name());
+    CHECK(p->pcs_created == 1);  // the checking connection was given its time
+    CHECK(p->error_codes().empty());
+  }
+}
+
 TEST_CASE("recovery: a pair whose ICE fails everywhere is unreachable, retries with a capped backoff, and connects when the network heals") {
   World w(203);
   auto people = crowd(w, 3);
