@@ -352,13 +352,17 @@ export async function waitForVisibleText(x, text, timeout = 10000) {
  * Opens `url` (a meeting page), types the name into "Your name" and clicks
  * "Join"; resolves once the meeting controls ("Leave") are visible.
  */
-export async function joinViaUi(x, url, name, { timeout = 20000 } = {}) {
+export async function joinViaUi(x, url, name, { timeout = 20000, words = ENGLISH } = {}) {
   const page = pageOf(x);
   if (url) await page.goto(url, { timeout });
-  await fillLabelled(page, 'Your name', name, timeout);
-  await clickButton(page, 'Join', timeout);
-  await waitFor(() => buttonVisible(page, 'Leave'), timeout, `${name}: the meeting controls after Join`, 100);
+  await fillLabelled(page, words.yourName, name, timeout);
+  await clickButton(page, words.join, timeout);
+  await waitFor(() => buttonVisible(page, words.leave), timeout, `${name}: the meeting controls after Join`, 100);
 }
+
+// The accessible names joinViaUi needs, in the page's language (they follow it).
+export const ENGLISH = { yourName: 'Your name', join: 'Join', leave: 'Leave' };
+export const CHINESE = { yourName: '你的名字', join: '加入', leave: '离开' };
 
 /**
  * The benches' start (tests/browser/bench.mjs, tools/mesh-bench.mjs): every

@@ -5,9 +5,10 @@
 // for a moment, links clickable and safe), pinning a tile and the shared
 // screen pinned for the others, full screen, switching camera, microphone
 // and speaker mid-meeting, the lobby's microphone level, what a screen reader
-// is told, and all of it in Simplified Chinese. Screenshots go to
-// docs/screenshots/ (lobby, people panel, hand and reactions, chat, spotlight,
-// shortcuts).
+// is told, all of it in Simplified Chinese (accessible names too), and a
+// crashed tab shown reconnecting. Screenshots go to docs/screenshots/ (lobby,
+// people panel, hand and reactions, chat, spotlight, a shared screen pinned,
+// full screen, devices, shortcuts, reconnecting).
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -107,8 +108,10 @@ describe('in the meeting (Chromium)', () => {
       const bob = list.find((x) => x.name === 'Bob');
       return bob?.marks.includes('Microphone off') && bob.marks.includes('Camera off');
     }, 'Bob shown with "Microphone off" and "Camera off"');
-    // Typed into the chat, the same letters are text.
-    await clickButton(Bob, 'Chat');
+    // C opens the chat; typed into it, the same letters are text.
+    await Bob.page.keyboard.press('c');
+    await Bob.page.getByLabel('Chat message', { exact: true }).waitFor({ state: 'visible', timeout: 5000 });
+    assert.equal(await Bob.page.getByRole('button', { name: 'Chat', exact: true }).getAttribute('aria-expanded'), 'true', 'C opened the chat');
     await Bob.page.getByLabel('Chat message', { exact: true }).pressSequentially('mv');
     assert.equal(await Bob.page.getByLabel('Chat message', { exact: true }).inputValue(), 'mv');
     assert.equal(await buttonVisible(Bob, 'Unmute'), true, 'typing "m" in a field did not unmute');
@@ -117,6 +120,12 @@ describe('in the meeting (Chromium)', () => {
     assert.equal(await Bob.page.evaluate(() => document.activeElement?.id), 'chat-button', 'focus returns to the Chat button');
     await Bob.page.keyboard.press('v');
     assert.equal(await buttonVisible(Bob, 'Camera off'), true, 'V turned the camera back on');
+    // P opens the people panel and closes it again.
+    const peopleButton = Bob.page.getByRole('button', { name: 'People', exact: true });
+    await Bob.page.keyboard.press('p');
+    await waitFor(async () => (await peopleButton.getAttribute('aria-expanded')) === 'true' && Bob.page.locator('#people-panel').isVisible(), 5000, 'P opened the people panel');
+    await Bob.page.keyboard.press('p');
+    await waitFor(async () => (await peopleButton.getAttribute('aria-expanded')) === 'false' && Bob.page.locator('#people-panel').isHidden(), 5000, 'P closed it');
   });
 
   it('"?" opens the shortcuts help; Tab and shortcuts stay in it; Escape closes it and focus goes back', TEST, async () => {
@@ -255,6 +264,7 @@ describe('in the meeting (Chromium)', () => {
     await until(Alice, (p) => tileShown(p, 'Bob'), (x) => x?.pinned, 'Bob\'s screen pinned');
     await until(Carol, (p) => tileShown(p, 'Bob'), (x) => x?.pinned, 'Bob\'s screen pinned');
     assert.equal((await tileShown(Bob, null)).pinned, false, 'the sharer\'s own page keeps its grid');
+    await screenshot(Alice, 'screen-pinned.png');
     await clickButton(Carol, 'Unpin Bob');
     await sleep(1500);
     assert.equal((await tileShown(Carol, 'Bob')).pinned, false, 'Carol\'s choice holds');
@@ -266,6 +276,7 @@ describe('in the meeting (Chromium)', () => {
     const { Alice } = people;
     await Alice.page.getByRole('button', { name: 'Full screen Carol' }).click();
     await waitFor(() => Alice.page.evaluate(() => document.fullscreenElement?.dataset.name === 'Carol'), 5000, 'Carol\'s tile in full screen');
+    await screenshot(Alice, 'full-screen.png');
     await Alice.page.getByRole('button', { name: 'Full screen Carol' }).click();
     await waitFor(() => Alice.page.evaluate(() => document.fullscreenElement === null), 5000, 'full screen left');
   });
@@ -279,6 +290,7 @@ describe('in the meeting (Chromium)', () => {
     await clickButton(Bob, 'Devices');
     const camera = Bob.page.getByLabel('Switch camera', { exact: true });
     await waitFor(async () => (await camera.locator('option').count()) === 3, 5000, 'every fake camera offered');
+    await screenshot(Bob, 'devices.png');
     // Chromium's second fake camera gives 16-bit depth frames, which no
     // encoder takes; the third gives MJPEG, as many webcams do.
     assert.equal(await camera.locator('option:checked').textContent(), 'fake_device_0');
@@ -327,24 +339,75 @@ describe('in the meeting (Chromium)', () => {
     }
   });
 
-  it('in Simplified Chinese: the people panel, the hand and the shortcuts help', TEST, async () => {
+  it('in Simplified Chinese: the people panel, the hand, chat, reactions, pinning and the shortcuts help, accessible names included', TEST, async () => {
     const { Alice, Carol } = people;
     await Alice.page.getByLabel('Language', { exact: true }).selectOption('zh');
     await clickButton(Carol, 'Mute');
     await clickButton(Carol, 'Raise hand');
-    await clickButton(Alice, 'People');
+    await clickButton(Alice, '参会者');  // "People": a screen reader reads the language the page shows
     await until(Alice, peopleShown, (list) => list[0]?.name === 'Alice（你）' && list.find((x) => x.name === 'Carol')?.marks.includes('已举手'),
       'the panel in Chinese with Carol\'s hand');
     const shown = await peopleShown(Alice);
     assert.ok(shown.every((x) => x.state === '已连接'), `everyone 已连接: ${JSON.stringify(shown)}`);
     await waitForVisibleText(Alice, 'Carol 举手了');
     await screenshot(Alice, 'people-panel-zh.png');
-    await Alice.page.keyboard.press('?');
-    await waitForVisibleText(Alice, '键盘快捷键');
-    assert.ok(await buttonVisible(Alice, 'Close'), 'accessible names stay English');
-    await Alice.page.keyboard.press('Escape');
-    await Alice.page.getByLabel('Language', { exact: true }).selectOption('en');
+    await clickButton(Alice, '关闭参会者列表');
     await clickButton(Carol, 'Lower hand');
+
+    // Chat: the unread count and the newest message, in Chinese.
+    await clickButton(Carol, 'Chat');
+    await fillLabelled(Carol, 'Chat message', '大家好');
+    await clickButton(Carol, 'Send');
+    await clickButton(Carol, 'Close chat');
+    const chatButton = Alice.page.getByRole('button', { name: '聊天', exact: true });
+    await waitFor(async () => (await chatButton.getAttribute('aria-description')) === '1 条未读消息', 10000, 'one unread message on Alice\'s 聊天 button');
+    await Alice.page.getByRole('button', { name: '打开聊天' }).click();
+    await waitForVisibleText(Alice, '大家好');
+    await until(Alice, announced, (text) => text.includes('Carol 说：大家好'), 'the message announced in Chinese');
+    await clickButton(Alice, '关闭聊天');
+
+    // A reaction, named and announced in Chinese.
+    await clickButton(Carol, 'React');
+    await clickButton(Carol, 'React: heart');
+    await until(Alice, announced, (text) => text.includes('Carol 发送了表情：爱心'), 'the reaction announced in Chinese');
+    assert.ok(await Alice.page.getByRole('img', { name: '爱心' }).count() >= 1, 'the floating heart is named in Chinese');
+
+    // Pin, by the Chinese name of the button.
+    await Alice.page.getByRole('button', { name: '固定 Carol', exact: true }).click();
+    await until(Alice, (p) => tileShown(p, 'Carol'), (x) => x?.pinned, 'Carol\'s tile pinned');
+    assert.equal(await Alice.page.getByRole('button', { name: '取消固定 Carol' }).getAttribute('aria-pressed'), 'true');
+    await clickButton(Alice, '取消固定 Carol');
+    assert.equal(await Alice.page.getByRole('button', { name: '全屏 Carol' }).count(), 1, 'full screen named in Chinese too');
+
+    await Alice.page.keyboard.press('?');
+    const dialog = Alice.page.getByRole('dialog', { name: '键盘快捷键' });
+    await dialog.waitFor({ state: 'visible', timeout: 5000 });
+    assert.ok(await dialog.getByRole('button', { name: '关闭' }).isVisible(), 'its close button is named as shown');
+    assert.equal(await buttonVisible(Alice, 'Close'), false, 'no English name left behind');
+    await Alice.page.keyboard.press('Escape');
+    await Alice.page.getByLabel('语言', { exact: true }).selectOption('en');
+    assert.ok(await buttonVisible(Alice, 'Mute') || await buttonVisible(Alice, 'Unmute'), 'back in English, names too');
+    await clickButton(Carol, 'Unmute');
+  });
+
+  it('someone whose tab crashes is "Reconnecting…" on the others\' people panel (their seat is kept for them to come back)', TEST, async () => {
+    const { Alice } = people;
+    const frank = await newChromiumParticipant(browser, 'Frank');
+    try {
+      await joinViaUi(frank, meetingUrl, 'Frank');
+      await until(Alice, peopleShown, (list) => list.find((x) => x.name === 'Frank')?.state === 'Connected', 'Frank connected on Alice\'s panel');
+      // His tab crashes: no "Leave", no goodbye on the socket, his connections dead.
+      const cdp = await frank.page.context().newCDPSession(frank.page);
+      const crashed = frank.page.waitForEvent('crash', { timeout: 10000 });
+      cdp.send('Page.crash').catch(() => {});  // never answered: the page is gone
+      await crashed;
+    } finally {
+      await frank.close();
+    }
+    if (await Alice.page.getByRole('button', { name: 'People', exact: true }).getAttribute('aria-expanded') !== 'true') await clickButton(Alice, 'People');
+    await until(Alice, peopleShown, (list) => list.find((x) => x.name === 'Frank')?.state === 'Reconnecting…', 'Frank reconnecting on Alice\'s panel', 20000);
+    await screenshot(Alice, 'reconnecting.png');
+    await clickButton(Alice, 'Close people');
   });
 
   it('no page reported an error', TEST, async () => {

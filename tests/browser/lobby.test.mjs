@@ -11,7 +11,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, fillLabelled, buttonVisible,
-  waitForVisibleText, waitForDecoding, remoteTiles, screenshot, waitFor, sleep, createMeetingApi, cleanup,
+  waitForVisibleText, waitForDecoding, remoteTiles, screenshot, waitFor, sleep, createMeetingApi, cleanup, CHINESE,
 } from './harness.mjs';
 
 const TEST = { timeout: 120000 };
@@ -273,9 +273,9 @@ describe('before and around the meeting (Chromium)', () => {
     await language.selectOption('zh');
     try {
       await waitFor(async () => !!(await tileOn(host, '访客')), 3000, 'the tile to read "访客" in Chinese');
-      assert.ok(await buttonVisible(host, 'Verify 访客'), 'the button names them as the tile does');
+      assert.ok(await buttonVisible(host, '验证 访客'), 'the button names them as the tile does, in Chinese');
     } finally {
-      await language.selectOption('en');
+      await host.page.getByLabel('语言', { exact: true }).selectOption('en');
     }
     await clickButton(anon, 'Leave');
     await hostLoses('Guest');
@@ -333,30 +333,33 @@ describe('before and around the meeting (Chromium)', () => {
     await visitor.close();
   });
 
-  it('a Chinese browser gets the page in Chinese; the language can be switched; accessible names stay English', TEST, async () => {
+  it('a Chinese browser gets the page in Chinese, accessible names too; the language can be switched', TEST, async () => {
     const ming = await newChromiumParticipant(browser, '小明', { context: { locale: 'zh-CN' } });
     const { page } = ming;
     await page.goto(`${srv.url}/`);
     await waitForVisibleText(ming, '面对面开会');
     await waitForVisibleText(ming, '新建会议');
-    assert.ok(await buttonVisible(ming, 'New meeting'), 'the button is still named "New meeting"');
+    assert.ok(await buttonVisible(ming, '新建会议'), 'a screen reader reads the button as it is shown');
+    assert.equal(await buttonVisible(ming, 'New meeting'), false);
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
 
     await page.goto(url);
     await waitForVisibleText(ming, '已有 1 人在会议中');
-    await page.getByLabel('Language', { exact: true }).selectOption('en');
+    await page.getByLabel('语言', { exact: true }).selectOption('en');
     await waitForVisibleText(ming, '1 person is here.');
     await waitForVisibleText(ming, 'Your name');
+    assert.ok(await buttonVisible(ming, 'Join'), 'the names follow the switch');
     await page.getByLabel('Language', { exact: true }).selectOption('zh');
     await waitForVisibleText(ming, '已有 1 人在会议中');
 
-    await joinViaUi(ming, null, '小明');
+    await joinViaUi(ming, null, '小明', { words: CHINESE });
     await waitForVisibleText(ming, '小明（你）');
     await waitForVisibleText(ming, '静音');  // the "Mute" button's text
-    assert.ok(await buttonVisible(ming, 'Mute'), 'its accessible name is "Mute"');
+    assert.ok(await buttonVisible(ming, '静音'), 'its accessible name is its text');
     await waitFor(async () => !!(await tileOn(host, '小明')), 10000, 'the host to show 小明');
-    await page.getByLabel('Language', { exact: true }).selectOption('en');
+    await page.getByLabel('语言', { exact: true }).selectOption('en');
     await waitForVisibleText(ming, '小明 (You)');
+    assert.ok(await buttonVisible(ming, 'Mute'), 'and in English once switched');
     await clickButton(ming, 'Leave');
     await hostLoses('小明');
     // The choice is remembered on this device: the next visit is in English.

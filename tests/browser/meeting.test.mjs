@@ -209,6 +209,13 @@ describe('four-party meeting (Chromium)', () => {
     await waitFor(async () => (await trustShown(a, b.name)).verified, 3000, `${a.name}'s tile of ${b.name} to show it verified`);
     assert.equal((await trustShown(a, b.name)).codeShown, false, 'the code is put away once verified');
     assert.equal((await trustShown(b, a.name)).verified, false, `${b.name} has not vouched for ${a.name}`);
+    // The people panel says it in words too.
+    const marksOf = (p, who) => p.page.evaluate((name) => {
+      const entry = [...document.querySelectorAll('#people-list .person')].find((li) => li.querySelector('.name').textContent === name);
+      return [...(entry?.querySelectorAll('.mark') ?? [])].map((m) => m.textContent);
+    }, who);
+    await waitFor(async () => (await marksOf(a, b.name)).includes('Verified'), 3000, `${a.name}'s people panel to say ${b.name} is verified`);
+    assert.ok(!(await marksOf(b, a.name)).includes('Verified'), `nor does ${b.name}'s panel say ${a.name} is`);
   });
 
   it('mute shows on the others; a speaking tile lights up, a muted one does not', TEST, async () => {

@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, buttonVisible, waitForVisibleText,
-  waitFor, tempDir, cleanup,
+  waitFor, tempDir, cleanup, screenshot,
 } from './harness.mjs';
 
 const TEST = { timeout: 60000 };
@@ -62,8 +62,8 @@ describe('relay-only meetings in the app (Chromium)', () => {
     const p = await newChromiumParticipant(browser, 'Lin', { context: { locale: 'zh-CN' } });
     await p.page.goto(plain.url);
     await waitForVisibleText(p, '向其他人隐藏我的 IP 地址');
-    await p.page.getByLabel(CHECKBOX, { exact: true }).check();
-    await clickButton(p, 'New meeting');
+    await p.page.getByLabel('向其他人隐藏我的 IP 地址', { exact: true }).check();  // accessible names follow the language
+    await clickButton(p, '新建会议');
     await waitForVisibleText(p, '此服务器无法隐藏 IP 地址（未配置中继服务器）。');
     await p.close();
   });
@@ -78,6 +78,7 @@ describe('relay-only meetings in the app (Chromium)', () => {
     await joinViaUi(p, null, 'Ann');
     // In the meeting the badge follows what this client enforces (welcome.relayOnly).
     await waitFor(async () => (await badge(p)) === 'IP addresses hidden', 10000, 'the badge in the meeting');
+    await screenshot(p, 'relay-only.png');
     await clickButton(p, 'Leave');
     await waitForVisibleText(p, 'You left the meeting');
     assert.equal(await badge(p), null, 'gone with the meeting');

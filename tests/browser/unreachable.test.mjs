@@ -15,7 +15,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, createMeetingApi, waitForDecoding,
-  decodingDiagnostics, saveLogs, waitFor, cleanup, buttonVisible, remoteTiles, logExcerpt,
+  decodingDiagnostics, saveLogs, waitFor, cleanup, buttonVisible, remoteTiles, logExcerpt, ENGLISH, CHINESE, clickButton, screenshot,
 } from './harness.mjs';
 
 /**
@@ -115,7 +115,7 @@ describe('a peer that cannot be reached (Chromium)', () => {
     bob = await newChromiumParticipant(browser, 'Bob');
     await bob.page.addInitScript(obstructIce);
     const people = [alice, carol, bob];
-    for (const p of people) await joinViaUi(p, url, p.name);
+    for (const p of people) await joinViaUi(p, url, p.name, { words: p === carol ? CHINESE : ENGLISH });
     const joined = Date.now();
     try {
       await waitFor(async () => (await statusShown(alice, CANT_REACH('Bob'))) && (await statusShown(carol, CANT_REACH_ZH('Bob'))),
@@ -125,13 +125,22 @@ describe('a peer that cannot be reached (Chromium)', () => {
       throw await explain(t, people, 'unreachable-giveup', e);
     }
     // Still in the meeting: the controls, no error page, and Alice and Carol's video to each other never stopped.
-    for (const p of [alice, carol]) assert.ok(await buttonVisible(p, 'Leave'), `${p.name} is still in the meeting`);
+    for (const [p, leave] of [[alice, 'Leave'], [carol, CHINESE.leave]]) assert.ok(await buttonVisible(p, leave), `${p.name} is still in the meeting`);
     const ac = async (p, other) => (await remoteTiles(p)).find((x) => x.name === other);
     const [a0, c0] = [await ac(alice, 'Carol'), await ac(carol, 'Alice')];
     await new Promise((r) => setTimeout(r, 1500));
     const [a1, c1] = [await ac(alice, 'Carol'), await ac(carol, 'Alice')];
     assert.ok(a1.frames > a0.frames && c1.frames > c0.frames, 'Alice and Carol still see each other');
     assert.ok((await remoteTiles(alice)).some((x) => x.name === 'Bob'), 'Alice keeps a tile for Bob');
+    // The people panel says it in words: Bob can't be reached, the others are connected.
+    await clickButton(alice, 'People');
+    await waitFor(async () => {
+      const states = Object.fromEntries(await alice.page.evaluate(() => [...document.querySelectorAll('#people-list .person')]
+        .map((li) => [li.querySelector('.name').textContent, li.querySelector('.state').textContent])));
+      return states.Bob === "Can't reach — retrying" && states.Carol === 'Connected';
+    }, 10000, 'Alice\'s people panel: Bob can\'t be reached, Carol connected');
+    await screenshot(alice, 'cant-reach.png');
+    await clickButton(alice, 'Close people');
     assert.ok(await buttonVisible(bob, 'Leave'), 'Bob is still in the meeting too');
   });
 

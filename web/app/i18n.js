@@ -116,6 +116,26 @@ const STRINGS = {
     shortcutHelp: 'Show or hide these shortcuts',
     shortcutEscape: 'Close a menu or this help',
     close: 'Close',
+    home: 'meshmeet home',
+    meetingLink: 'Meeting link',
+    micLevel: 'Microphone level',
+    closePeople: 'Close people',
+    peopleList: 'People in the meeting',
+    chatPanel: 'Chat panel',
+    closeChat: 'Close chat',
+    chatMessage: 'Chat message',
+    openChat: 'Open chat',
+    meetingControls: 'Meeting controls',
+    reactions: 'Reactions',
+    switchCamera: 'Switch camera',
+    switchMicrophone: 'Switch microphone',
+    switchSpeaker: 'Switch speaker',
+    verifyPeer: (name) => `Verify ${name}`,
+    verifyMatchesPeer: (name) => `It matches: ${name}`,
+    fullScreenPeer: (name) => `Full screen ${name}`,
+    pinPeer: (name) => `Pin ${name}`,
+    unpinPeer: (name) => `Unpin ${name}`,
+    reactWith: (what) => `React: ${what}`,  // what: a reaction's English name, a key of `reaction`
   },
   zh: {
     headline: '面对面开会，',
@@ -231,11 +251,29 @@ const STRINGS = {
     shortcutHelp: '显示或隐藏这些快捷键',
     shortcutEscape: '关闭菜单或此帮助',
     close: '关闭',
+    home: 'meshmeet 首页',
+    meetingLink: '会议链接',
+    micLevel: '麦克风音量',
+    closePeople: '关闭参会者列表',
+    peopleList: '会议中的人',
+    chatPanel: '聊天面板',
+    closeChat: '关闭聊天',
+    chatMessage: '聊天消息',
+    openChat: '打开聊天',
+    meetingControls: '会议控制',
+    reactions: '表情',
+    switchCamera: '切换摄像头',
+    switchMicrophone: '切换麦克风',
+    switchSpeaker: '切换扬声器',
+    verifyPeer: (name) => `验证 ${name}`,
+    verifyMatchesPeer: (name) => `一致：${name}`,
+    fullScreenPeer: (name) => `全屏 ${name}`,
+    pinPeer: (name) => `固定 ${name}`,
+    unpinPeer: (name) => `取消固定 ${name}`,
+    reactWith: (what) => `表情：${STRINGS.zh.reaction[what] ?? what}`,
   },
 };
 
-// Accessible names stay English so assistive tools and tests can rely on them.
-export const ACCESSIBLE = STRINGS.en;
 
 const STORAGE_KEY = 'meshmeet.language';
 
@@ -279,11 +317,22 @@ export function setText(el, key, ...args) {
   el.textContent = t(key, ...args);
 }
 
-// Fills every [data-i18n] element's text, [data-i18n-placeholder] placeholder
-// and [data-i18n-title] title.
+// Sets an element's accessible name (aria-label) to the translation of
+// `key`, kept in the language as it changes: a screen reader reads the
+// language the page shows, and a voice command names the words on screen.
+export function setLabel(el, key, ...args) {
+  el.dataset.i18nLabel = key;
+  if (args.length) el.dataset.i18nLabelArgs = JSON.stringify(args);
+  else delete el.dataset.i18nLabelArgs;
+  el.setAttribute('aria-label', t(key, ...args));
+}
+
+// Fills every [data-i18n] element's text, [data-i18n-placeholder] placeholder,
+// [data-i18n-title] title and [data-i18n-label] accessible name.
 export function translatePage(root = document) {
   document.documentElement.lang = language === 'zh' ? 'zh-CN' : 'en';
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n, ...JSON.parse(el.dataset.i18nArgs ?? '[]'));
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel, ...JSON.parse(el.dataset.i18nLabelArgs ?? '[]')));
 }

@@ -3,7 +3,7 @@
 // keyboard shortcuts, and leaving. The side panels and menus are panels.js.
 
 import { joinMeeting } from '/lib/meshmeet.js';
-import { ACCESSIBLE, setText, t } from '/i18n.js';
+import { setLabel, setText, t } from '/i18n.js';
 import { $, show, toast, banner, announce, copy, describeError, showRelayBadge, nameOf } from '/view.js';
 import { canPickSpeaker, fillDevicePicker, measureLevel, openDevice, rememberDevice, savedDevices, VOICE_LEVEL } from '/media.js';
 import { unwatchAllSpeaking, watchSpeaking } from '/speaking.js';
@@ -118,7 +118,7 @@ export async function enterMeeting(meetingId, name, stream, stillWanted) {
     const mark = tileOf(peer.id)?.querySelector('.quality');
     if (!mark) return;
     mark.dataset.level = level;
-    mark.setAttribute('aria-label', ACCESSIBLE.quality[level]);
+    setLabel(mark, `quality.${level}`);
     mark.dataset.i18nTitle = `quality.${level}`;
     mark.title = t(`quality.${level}`);
   });
@@ -239,10 +239,10 @@ function stopListeningToOwnVoice() {
 
 // ---- controls --------------------------------------------------------------------
 
-// The control bar: each button's visible text follows the language; its
-// accessible name is the English word for what it does now.
+// The control bar: each button's visible text and accessible name say what
+// it does now, in the page's language.
 function setControl(button, key) {
-  button.setAttribute('aria-label', ACCESSIBLE[key]);
+  setLabel(button, key);
   button.querySelector('.text').textContent = t(key);
 }
 
@@ -317,7 +317,7 @@ for (const [emoji, name] of Object.entries(REACTIONS)) {
   const button = document.createElement('button');
   button.type = 'button';
   button.textContent = emoji;
-  button.setAttribute('aria-label', `${ACCESSIBLE.react}: ${name}`);
+  setLabel(button, 'reactWith', name);
   button.onclick = () => {
     sendToAll(reactionMessage(emoji));
     floatReaction(null, emoji);

@@ -2,7 +2,7 @@
 // the layout (a grid, or one tile pinned large: the spotlight), full screen,
 // the raised-hand mark and the reactions that float over a tile.
 
-import { ACCESSIBLE, t, translatePage } from '/i18n.js';
+import { setLabel, t, translatePage } from '/i18n.js';
 import { $, showName } from '/view.js';
 import { unwatchSpeaking } from '/speaking.js';
 import { REACTIONS } from '/room-messages.js';
@@ -105,9 +105,9 @@ export function nameTile(tile, name) {
   showName(tile.querySelector('.name'), name);
   const shown = name || t('guest');
   tile.querySelector('.avatar').textContent = shown.slice(0, 1).toUpperCase();
-  tile.querySelector('.verify').setAttribute('aria-label', `${ACCESSIBLE.verify} ${shown}`);
-  tile.querySelector('.code-matches').setAttribute('aria-label', `${ACCESSIBLE.verifyMatches}: ${shown}`);
-  tile.querySelector('.fullscreen').setAttribute('aria-label', `${ACCESSIBLE.fullScreen} ${shown}`);
+  setLabel(tile.querySelector('.verify'), 'verifyPeer', shown);
+  setLabel(tile.querySelector('.code-matches'), 'verifyMatchesPeer', shown);
+  setLabel(tile.querySelector('.fullscreen'), 'fullScreenPeer', shown);
   tile.querySelector('.fullscreen').title = t('fullScreen');
   tile.querySelector('.unreachable').textContent = t('cantReach', shown);
   showPin(tile);
@@ -116,7 +116,7 @@ export function nameTile(tile, name) {
 /** Renames what follows the language on every tile (a guest's name is a word too). */
 export function renameAllTiles() {
   for (const tile of tiles.values()) nameTile(tile, tile.dataset.name);
-  $('self-tile').querySelector('.fullscreen').setAttribute('aria-label', `${ACCESSIBLE.fullScreen} ${ACCESSIBLE.you}`);
+  setLabel($('self-tile').querySelector('.fullscreen'), 'fullScreenPeer', t('you'));
   $('self-tile').querySelector('.fullscreen').title = t('fullScreen');
 }
 
@@ -124,7 +124,7 @@ function showPin(tile) {
   const pinned = pin.id === tile.dataset.tile;
   const button = tile.querySelector('.pin');
   const shown = tile.dataset.name || t('guest');
-  button.setAttribute('aria-label', `${pinned ? ACCESSIBLE.unpin : ACCESSIBLE.pin} ${shown}`);
+  setLabel(button, pinned ? 'unpinPeer' : 'pinPeer', shown);
   button.setAttribute('aria-pressed', String(pinned));
   button.title = t(pinned ? 'unpin' : 'pin');
   tile.classList.toggle('pinned', pinned);
@@ -191,7 +191,7 @@ export function floatReaction(peerId, emoji) {
   float.className = 'reaction-float';
   float.textContent = emoji;
   float.setAttribute('role', 'img');
-  float.setAttribute('aria-label', REACTIONS[emoji]);
+  setLabel(float, `reaction.${REACTIONS[emoji]}`);
   float.style.left = `${15 + Math.random() * 55}%`;
   tile.append(float);
   setTimeout(() => float.remove(), 4000);
