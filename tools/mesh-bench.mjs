@@ -8,6 +8,7 @@
 //                  decodes video from every other page (polled every 100 ms)
 //   CPU to video   user+system CPU seconds of every browser process and the
 //                  server over exactly that interval
+//                  (also split by process type, and the renderers by thread)
 //   steady         cores busy over 10 s of the settled call, also split by
 //                  Chromium process type (renderer, gpu, utility, browser)
 //                  and, within the renderers, by thread name (encoders,
@@ -186,6 +187,8 @@ async function oneRun(srv, browser, variant, pages, run) {
   try {
     await joinTogetherFromLobby(people, url);
     const cpu0 = cpuSnapshot();
+    const joinTypes = chromiumTypes(cpu0);
+    const joinThreads0 = rendererThreads(joinTypes);
     const t0 = performance.now();
     let complete = false;
     while (performance.now() - t0 < RUN_TIMEOUT) {
@@ -197,7 +200,11 @@ async function oneRun(srv, browser, variant, pages, run) {
       await sleep(100);
     }
     const ms = performance.now() - t0;
-    const toVideo = cpuBetween(cpu0, cpuSnapshot());
+    const cpu1 = cpuSnapshot();
+    const toVideo = cpuBetween(cpu0, cpu1);
+    // Where the join's CPU went: seconds by process type, and the renderers' by thread.
+    const joinByType = Object.fromEntries(Object.entries(cpuByType(cpu0, cpu1, joinTypes)).map(([k, v]) => [k, round(v)]));
+    const joinRendererThreads = threadCores(joinThreads0, rendererThreads(joinTypes), 1);
     if (!complete) return { variant, pages, run, complete, ms: Math.round(ms) };
     // Settled: 3 s for the views and budgets to apply, then 10 s measured.
     await sleep(3000);
@@ -222,7 +229,7 @@ async function oneRun(srv, browser, variant, pages, run) {
     }));
     const byType = Object.fromEntries(Object.entries(cpuByType(s0, s1, types)).map(([k, v]) => [k, round(v / seconds)]));
     return {
-      variant, pages, run, complete, ms: Math.round(ms), cpuToVideo: toVideo.total,
+      variant, pages, run, complete, ms: Math.round(ms), cpuToVideo: toVideo.total, joinByType, joinRendererThreads,
       steadyCores: round(cpuBetween(s0, s1).total / seconds), steadyByType: byType,
       steadyRendererThreads: threadCores(threads0, threads1, seconds), codec,
       fpsMedian: round(median(fps), 1), fpsMin: round(Math.min(...fps), 1),
@@ -261,6 +268,8 @@ function writeSection(result) {
   const runRows = result.runs.map((r) => `| ${r.pages} | ${r.run} | ${r.variant} | ${r.complete ? r.ms : `incomplete after ${r.ms}`} | ${r.cpuToVideo ?? '–'} | ${r.steadyCores ?? '–'} | ${r.steadyByType ? Object.entries(r.steadyByType).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} | ${r.fpsMedian ?? '–'} (min ${r.fpsMin ?? '–'}) | ${r.receivedOverDrawnMedian ?? '–'} | ${r.codec ? `${r.codec.encodedFps} fps (${r.codec.encodedOverSource ?? '–'} of the camera's), enc ${r.codec.encoderCores}, dec ${r.codec.decoderCores}, cpu-limited ${r.codec.cpuLimitedShare ?? '–'}` : '–'} |`);
   const threadRows = result.runs.filter((r) => r.steadyRendererThreads).map((r) =>
     `| ${r.pages} | ${r.run} | ${r.variant} | ${Object.entries(r.steadyRendererThreads).slice(0, 8).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+  const joinRows = result.runs.filter((r) => r.joinRendererThreads).map((r) =>
+    `| ${r.pages} | ${r.run} | ${r.variant} | ${Object.entries(r.joinByType).map(([k, v]) => `${k} ${v}`).join(', ')} | ${Object.entries(r.joinRendererThreads).slice(0, 8).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
   const section = `${BEGIN}
 ## Meeting page against plain WebRTC
 
@@ -287,6 +296,12 @@ Steady CPU of the renderer processes by thread (cores busy; threads of one name 
 | pages | run | page | threads |
 |---|---|---|---|
 ${threadRows.join('\n')}
+
+CPU from the last "Join" to all video (CPU seconds; by process type, and the renderer processes by thread, top 8):
+
+| pages | run | page | by process | renderer threads |
+|---|---|---|---|---|
+${joinRows.join('\n')}
 ${END}`;
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
   const a = text.indexOf(BEGIN);

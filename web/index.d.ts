@@ -549,7 +549,8 @@ export class Meeting {
    * the audio level its packets carry (RTCRtpReceiver
    * getSynchronizationSources(): no audio processing on this side, so cheap
    * enough to poll a few times a second for a "who is speaking" mark). 0
-   * when no audio has arrived, and for a peer that says its microphone is off.
+   * when no audio has arrived, for a peer that says its microphone is off,
+   * and for a peer whose connection is not up.
    */
   audioLevel(peerId: string): number;
   /** Closes everything without telling the server; prefer leave(). Idempotent. */

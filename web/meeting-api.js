@@ -371,10 +371,12 @@ export class Meeting {
    * How loud a peer is now (0–1), from the audio level its RTP packets carry;
    * 0 for a peer that says its microphone is off, whatever packets still
    * arrive (a muted microphone sends silence, but a packet of before may
-   * still be the latest the browser reports).
+   * still be the latest the browser reports), and for a peer not connected
+   * (nothing to hear yet; and asking the browser is a blocking call into its
+   * WebRTC thread, which a join keeps busy).
    */
   audioLevel(peerId) {
-    if (this._micOff.has(peerId)) return 0;
+    if (this._micOff.has(peerId) || !this._connected.has(peerId)) return 0;
     return this._browser.audioLevel(peerId);
   }
 

@@ -6,7 +6,9 @@
 // (JS handlers, WebRTC calls that block on Chromium's threads, style, layout,
 // paint) and the JS functions by inclusive time; writes the raw profile and
 // trace to /tmp/join-profile.<variant>.{cpuprofile,trace.json}. STEADY=1
-// profiles 5 s of the settled two-page call instead.
+// profiles 5 s of the settled two-page call instead. PAGES=N (default 2): the
+// last of N pages is profiled joining the N-1 already there, until it decodes
+// every one of them.
 //   build/bin/meshmeet-server --port 8090 --static build/web &
 //   node tools/dev/join-profile.mjs                       # the app
 //   build/bin/meshmeet-server --port 8091 --static tools/baseline &
@@ -19,27 +21,31 @@ const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
   '--allow-loopback-in-peer-connection'];
 const base = process.env.BASE ?? 'http://127.0.0.1:8090';
 const variant = process.env.VARIANT ?? 'app';
+const PAGES = Number(process.env.PAGES ?? 2);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
 try {
   const { url } = await (await fetch(base + '/api/meetings', { method: 'POST' })).json();
   const pages = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < PAGES; i++) {
     const page = await (await browser.newContext()).newPage();
     await page.goto(base + url);
     await page.locator('#your-name, #name').first().fill('P' + i);
     await page.waitForFunction(() => document.querySelector('video')?.readyState >= 2);
     pages.push(page);
   }
-  await pages[0].getByRole('button', { name: 'Join' }).click();
-  await pages[0].waitForFunction(() => document.querySelector('video[data-peer]') === null, null, { timeout: 2000 }).catch(() => {});
-  await pages[0].waitForTimeout(1500);  // settled: its own join is not in the profile
+  for (const settled of pages.slice(0, -1)) {
+    await settled.getByRole('button', { name: 'Join' }).click();
+    await settled.waitForTimeout(1500);  // settled: their joins are not in the profile
+  }
 
-  const page = pages[1];
+  const page = pages.at(-1);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-  const firstFrame = () => page.waitForFunction(() => [...document.querySelectorAll('video[data-peer]')].some((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0),
-    null, { polling: 20, timeout: 20000 });
+  const firstFrame = () => page.waitForFunction((others) => {
+    const tiles = [...document.querySelectorAll('video[data-peer]')];
+    return tiles.length >= others && tiles.every((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0);
+  }, PAGES - 1, { polling: 20, timeout: 60000 });
   const steady = Boolean(process.env.STEADY);
   if (steady) {
     await page.getByRole('button', { name: 'Join' }).click();
@@ -68,8 +74,8 @@ try {
   writeFileSync(`/tmp/join-profile.${variant}.cpuprofile`, JSON.stringify(profile));
   writeFileSync(`/tmp/join-profile.${variant}.trace.json`, JSON.stringify(events));
 
-  console.log(steady ? `${variant}: ${took} ms of the settled call` : `${variant}: "Join" to the first remote frame ${took} ms`);
-  console.log('\nmain threads of both pages, busy ms by event (count):');
+  console.log(steady ? `${variant}: ${took} ms of the settled call` : `${variant}: "Join" to video from all ${PAGES - 1} others ${took} ms`);
+  console.log('\nmain threads of all pages, busy ms by event (count):');
   for (const [name, [ms, n]] of mainThreadEvents(events).slice(0, 30)) console.log(ms.toFixed(1).padStart(8), String(n).padStart(5), name);
   console.log('\nthe joining page\'s JS, inclusive ms:');
   for (const [name, ms] of inclusiveTimes(profile).slice(0, 25)) console.log(ms.toFixed(1).padStart(8), name);

@@ -25,16 +25,27 @@ export function updatePerson(id, changes) {
   const key = id ?? SELF;
   const person = people.get(key) ?? { name: '', state: 'connecting', audio: true, video: true, hand: false, trust: 'unverified' };
   people.set(key, { ...person, ...changes });
-  render();
+  renderSoon();
 }
 
 export function removePerson(id) {
-  if (people.delete(id)) render();
+  if (people.delete(id)) renderSoon();
 }
 
 export function clearPeople() {
   people.clear();
-  render();
+  renderSoon();
+}
+
+// A join brings a burst of changes (each peer's state, media, trust, quality,
+// one event each): the list is rebuilt once per frame, not once per change,
+// and not at all while the tab is hidden.
+let frame = 0;
+function renderSoon() {
+  frame ||= requestAnimationFrame(() => {
+    frame = 0;
+    render();
+  });
 }
 
 export function render() {
