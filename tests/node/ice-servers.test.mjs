@@ -143,6 +143,21 @@ test('relay-only welcome: iceTransportPolicy relay, meeting.relayOnly, no non-re
   assert.equal(pc.getConfiguration().iceTransportPolicy, 'relay');
 });
 
+test('fresh ICE servers the browser refuses (a turn: URL without credentials) leave the connection as it was and the meeting going; the next good list is applied', T, async () => {
+  const net = fakeNetwork();
+  const server = await scriptedServer({ relayOnly: false });
+  const a = await join('abcdefghijklmnopqrstuvwxyz0125', 'A', net, { server: server.url, fetch: server.fetch });
+  await waitFor(() => net.pcs.some((pc) => pc.owner === 'A'), 2000, 'a connection to the ghost');
+  const pc = net.pcs.find((p) => p.owner === 'A');
+  server.send({ type: 'ice-servers', iceServers: [{ urls: 'turn:turn.example:3478' }] });
+  await waitFor(() => a.logs.some((l) => l.machine === 'shim' && /set-configuration threw InvalidAccessError/.test(l.detail)), 2000,
+    'the refusal reported', { describe: () => a.tail(20) });
+  assert.deepEqual(pc.getConfiguration().iceServers, TURN_A, 'the connection keeps the servers it had');
+  assert.equal(a.meeting.state, 'joined');
+  server.send({ type: 'ice-servers', iceServers: TURN_B });
+  await waitFor(() => pc.getConfiguration().iceServers?.[0]?.credential === 'b', 2000, 'the next good list applied');
+});
+
 test('an ordinary welcome: no transport policy, meeting.relayOnly false', T, async () => {
   const net = fakeNetwork();
   const server = await scriptedServer({ relayOnly: false });
