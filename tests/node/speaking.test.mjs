@@ -2,8 +2,8 @@
 // "speaking" class, and the look at everyone's level, a blocking call into
 // the browser's WebRTC thread per tile, never takes more than a twentieth
 // of the main thread: the next look waits at least 20 times as long as the
-// last one took (150 ms when looks are cheap), and a hidden tab is not
-// looked at. The clock and the timers are the test's own: nothing here
+// last one took (150 ms when looks are cheap, 2 s at the most), a look that
+// throws does not stop the ring, and a hidden tab is not looked at. The clock and the timers are the test's own: nothing here
 // depends on how fast this machine is.
 //
 //   node --test tests/node/speaking.test.mjs
@@ -71,9 +71,28 @@ test('looks come every 150 ms while cheap, and at least 20 times their own durat
   cost = 20;
   nextLook();
   assert.equal(timers[0][0], 400, 'after a 20 ms look: 400 ms');
+  cost = 200;
+  nextLook();
+  assert.equal(timers[0][0], 2000, 'after a 200 ms look: 2 s at the most');
   cost = 2;
   nextLook();
   assert.equal(timers[0][0], 150, 'cheap again: 150 ms');
+  unwatchAllSpeaking();
+  timers.length = 0;
+});
+
+test('a look that throws does not stop the ring', () => {
+  let broken = true;
+  const t = tile();
+  watchSpeaking(t, () => {
+    if (broken) throw new Error('the browser refused');
+    return 0.5;
+  });
+  assert.throws(() => nextLook(), /refused/);
+  assert.equal(timers.length, 1, 'the next look is due all the same');
+  broken = false;
+  nextLook();
+  assert.ok(t.classes.has('speaking'));
   unwatchAllSpeaking();
   timers.length = 0;
 });

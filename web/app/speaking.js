@@ -10,12 +10,14 @@
 // page's main thread, the thread that must answer the newcomer. So the next
 // look waits at least 20 times as long as the last one took: the ring never
 // costs more than a twentieth of the main thread, and is as quick as before
-// whenever the browser is.
+// whenever the browser is. Never more than 2 s, though: a ring left lit that
+// long after the voice stopped would say the wrong thing.
 
 const LOUD = 0.02;     // audio level (0–1, linear) that counts as a voice
 const HOLD_MS = 600;   // stays lit this long after the last loud moment: no flicker between words
 const EVERY_MS = 150;  // between looks, when they are cheap
 const SHARE = 20;      // at least this many times a look's own duration between looks
+const LONGEST_MS = 2000;
 
 const watched = new Map();  // tile element → { level: () => number, loudAt }
 let timer = 0;
@@ -41,13 +43,16 @@ export function unwatchAllSpeaking() {
 
 function measure() {
   const now = performance.now();
-  // A hidden tab shows no ring: no look at all.
-  if (!document.hidden) {
+  try {
+    // A hidden tab shows no ring: no look at all.
+    if (document.hidden) return;
     for (const [element, w] of watched) {
       if (w.level() > LOUD) w.loudAt = now;
       element.classList.toggle('speaking', now - w.loudAt < HOLD_MS);
     }
+  } finally {
+    // The next look comes even when this one threw.
+    const took = performance.now() - now;
+    timer = watched.size ? setTimeout(measure, Math.min(LONGEST_MS, Math.max(EVERY_MS, took * SHARE))) : 0;
   }
-  const took = performance.now() - now;
-  timer = watched.size ? setTimeout(measure, Math.max(EVERY_MS, took * SHARE)) : 0;
 }
