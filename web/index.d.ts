@@ -238,6 +238,13 @@ export interface CoreOptions {
   /** …this many times in a row (default 4). */
   senderParametersAttempts?: number;
   /**
+   * A change to a video sender's limits (a peer joined or left, a tile
+   * resized or hidden) waits this long for the rest of its burst, so that
+   * they reach the browser as one setParameters (default 300). Video turned
+   * back on for a peer that shows it again goes at once.
+   */
+  senderParametersGatherMs?: number;
+  /**
    * After a resume, how long a peer missing from the server's roster is kept,
    * its connection up, for it to come back under the same id: a server that
    * restarted lists only those already back (default 15000, the server's

@@ -2,7 +2,9 @@
 // clock, ms from the "Join" click): WebSocket messages, RTCPeerConnection
 // calls and events, the first decoded remote frame. Shows which end waits
 // for what (tools/baseline for the same with a plain page). SUMMARY=1 prints
-// only the time to the first frame.
+// only the time to the first frame. PAGES=N: N-1 pages in the meeting, the
+// last one joining; COUNT=1 prints, per page, how often each call was made
+// from its "Join" until every page shows everyone's video.
 //   build/bin/meshmeet-server --port 8090 --static build/web &
 //   node tools/dev/join-timeline.mjs
 //   BASE=http://127.0.0.1:8091 node tools/dev/join-timeline.mjs   # a server with --static tools/baseline
@@ -33,7 +35,7 @@ const init = () => {
     return pc; };
   window.RTCPeerConnection.prototype = O.prototype;
   document.addEventListener('click', () => L('click'), true);
-  const sp = RTCRtpSender.prototype.setParameters; RTCRtpSender.prototype.setParameters = function (...a) { L('setParameters ' + this.track?.kind); return sp.apply(this, a).then((r) => { L('setParameters done'); return r; }); };
+  const sp = RTCRtpSender.prototype.setParameters; RTCRtpSender.prototype.setParameters = function (...a) { const e = a[0]?.encodings?.[0] ?? {}; L('setParameters ' + this.track?.kind + ' ' + [e.active, e.maxBitrate, e.scaleResolutionDownBy, e.maxFramerate].join('/')); return sp.apply(this, a).then((r) => { L('setParameters done'); return r; }); };
   const gp = RTCRtpSender.prototype.getParameters; RTCRtpSender.prototype.getParameters = function (...a) { L('getParameters'); return gp.apply(this, a); };
   const cdc = RTCPeerConnection.prototype.createDataChannel; RTCPeerConnection.prototype.createDataChannel = function (...a) { L('createDataChannel ' + a[0]); return cdc.apply(this, a); };
   const gs = RTCPeerConnection.prototype.getStats; RTCPeerConnection.prototype.getStats = function (...a) { L('getStats'); return gs.apply(this, a); };
@@ -43,19 +45,35 @@ const init = () => {
 };
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
 const { url } = await (await fetch(base + '/api/meetings', { method: 'POST' })).json();
+const count = Number(process.env.PAGES ?? 2);
 const pages = [];
-for (let i = 0; i < 2; i++) { const p = await (await browser.newContext()).newPage(); await p.addInitScript(init); await p.goto(base + url); await p.locator('#your-name, #name').first().fill('P' + i);
+for (let i = 0; i < count; i++) { const p = await (await browser.newContext()).newPage(); await p.addInitScript(init); await p.goto(base + url); await p.locator('#your-name, #name').first().fill('P' + i);
   await p.waitForFunction(() => document.querySelector('video')?.readyState >= 2); pages.push(p); }
-await pages[0].getByRole('button', { name: 'Join' }).click();
-await pages[0].waitForTimeout(1500);
+const showsEveryone = (p, others) => p.waitForFunction((n) => [...document.querySelectorAll('video[data-peer]')].filter((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0).length >= n, others, { timeout: 60000 });
+for (const [i, p] of pages.slice(0, -1).entries()) {
+  await p.getByRole('button', { name: 'Join' }).click();
+  await Promise.all(pages.slice(0, i + 1).map((q) => showsEveryone(q, i)));
+}
+await pages[0].waitForTimeout(3000);  // the settled call's own changes are over
 for (const p of pages) await p.evaluate(() => { window.__tl.length = 0; });
-await pages[1].getByRole('button', { name: 'Join' }).click();
-await Promise.all(pages.map((p) => p.waitForFunction(() => { const v = [...document.querySelectorAll('video[data-peer]')].find((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0); if (v && !window.__ff) { window.__ff = 1; window.__L('FIRST FRAME'); } return v; }, null, { polling: 10 })));
+const newcomer = pages.at(-1);
+await newcomer.getByRole('button', { name: 'Join' }).click();
+await Promise.all(pages.map((p) => p.waitForFunction((others) => { const playing = [...document.querySelectorAll('video[data-peer]')].filter((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0); if (playing.length && !window.__ff) { window.__ff = 1; window.__L('FIRST FRAME'); } if (playing.length >= others && !window.__all) { window.__all = 1; window.__L('ALL VIDEO'); } return playing.length >= others; }, count - 1, { polling: 10, timeout: 60000 })));
+if (process.env.COUNT) {
+  await newcomer.waitForTimeout(3000);  // what the join sets off after the first frames
+  for (const [i, p] of pages.entries()) {
+    const calls = {};
+    for (const [, s] of await p.evaluate(() => window.__tl)) { const k = s.startsWith('ws') ? s.split(' ').slice(0, 2).join(' ') : s.split(' ')[0]; calls[k] = (calls[k] ?? 0) + 1; }
+    console.log('P' + i + (p === newcomer ? ' (joined last)' : ''), JSON.stringify(calls));
+  }
+  await browser.close();
+  process.exit(0);
+}
 const all = [];
 for (const [i, p] of pages.entries()) for (const [t, s] of await p.evaluate(() => window.__tl)) all.push([t, 'P' + i, s]);
 all.sort((a, b) => a[0] - b[0]);
 const t0 = all.find((x) => x[2] === 'click')?.[0] ?? all[0][0];
-if (process.env.SUMMARY) { console.log('first frame', all.find((x) => x[2] === 'FIRST FRAME' && x[1] === 'P1')[0] - t0, 'nn', all.find((x) => x[2] === 'negotiationneeded')[0] - t0); await browser.close(); process.exit(0); }
+if (process.env.SUMMARY) { console.log('first frame', all.find((x) => x[2] === 'FIRST FRAME' && x[1] === 'P' + (count - 1))[0] - t0, 'nn', all.find((x) => x[2] === 'negotiationneeded')[0] - t0); await browser.close(); process.exit(0); }
 let last = '';
 for (const [t, who, s] of all) { const k = who + s; if (k === last && /cand|ws. signal/.test(s)) continue; last = k; console.log(String(t - t0).padStart(6), who, s); }
 await browser.close();

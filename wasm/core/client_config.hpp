@@ -53,6 +53,12 @@ struct ClientConfig {
   // change (budget, roster, track, connection).
   std::int64_t sender_parameters_retry_ms = 1000;
   int sender_parameters_attempts = 4;
+  // A change to a sender's limits (other than video turned back on for a
+  // peer that draws it again) waits this long for the rest of its burst, so that a join
+  // costs one setParameters per sender rather than several
+  // (sender_parameters.hpp). Kept short: a hidden tab still stops costing
+  // its senders within a second.
+  std::int64_t sender_parameters_gather_ms = 300;
   std::int64_t stats_interval_ms = 3000;          // quality sampling period
 
   // After our resume, a peer missing from the welcome whose connection is
@@ -76,7 +82,7 @@ struct ClientConfig {
 // unreachableRetryBaseMs, unreachableRetryCapMs, answerTimeoutMs,
 // iceDisconnectedGraceMs, iceRestartAttempts, iceRestartBaseMs,
 // iceRestartTimeoutMs, maxFreshConnections, senderParametersRetryMs,
-// senderParametersAttempts, statsIntervalMs, peerReturnGraceMs, seatWaitMs, entropy,
+// senderParametersAttempts, senderParametersGatherMs, statsIntervalMs, peerReturnGraceMs, seatWaitMs, entropy,
 // iceServers,
 // debugLog); absent keys keep their defaults, "" counts as {}. On a bad value
 // returns nullopt and sets `error`.

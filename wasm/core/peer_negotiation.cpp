@@ -28,6 +28,7 @@ PeerNegotiation::PeerNegotiation(CoreContext& ctx, std::string self, std::string
       media_(media),
       recovery_(ctx, peer_),
       negotiator_(ctx, peer_, [this](const std::string& sdp) { return filter_sdp(sdp, "remote"); }),
+      sender_parameters_(ctx, peer_),
       trust_(ctx, peer_),
       verification_(ctx, peer_, trust_) {}
 
@@ -54,20 +55,18 @@ void PeerNegotiation::create_pc(std::int64_t now, Opener opener) {
   seen_seqs_.clear();
   newest_description_seq_ = 0;
   negotiator_.reset(pc_, polite_, opener);
-  ops_.clear();
+  candidate_ops_.clear();
   candidates_.reset();
   ice_ = IceConnectionState::New;
   connection_ = PeerConnectionState::New;
   transport_ = Transport::Pending;
   dc_open_ = false;
-  applied_budget_.reset();
-  budget_op_ = budget_failures_ = 0;
   verification_.reset(!polite_);  // the impolite end commits
   pc_configuration_ = ice_settings_.rtc_configuration_json();
   ctx_.emit(CreatePeerConnection{pc_, peer_, polite_, pc_configuration_});
   for (MediaKind kind : {MediaKind::Audio, MediaKind::Video})
     if (!media_.track(kind).empty()) ctx_.emit(AddTrack{pc_, kind, media_.track(kind)});
-  apply_budget();
+  sender_parameters_.set_sender(now, media_.video_track.empty() ? 0 : pc_);
 }
 
 void PeerNegotiation::on_create_failed(std::int64_t now, const std::string& error_name, const std::string& message) {
@@ -93,9 +92,8 @@ void PeerNegotiation::close_pc() {
   if (pc_ != 0) ctx_.emit(ClosePeerConnection{pc_});
   pc_ = 0;
   negotiator_.stop();
-  ctx_.cancel_timer(budget_retry_timer_);
-  budget_op_ = 0;
-  ops_.clear();
+  sender_parameters_.set_sender(0, 0);
+  candidate_ops_.clear();
   candidates_.reset();
   dc_open_ = false;
 }
@@ -146,11 +144,7 @@ void PeerNegotiation::on_restart_request(std::int64_t now) {
 }
 
 void PeerNegotiation::on_timer(std::int64_t now, int timer) {
-  if (timer != 0 && timer == budget_retry_timer_) {
-    budget_retry_timer_ = 0;
-    apply_budget();
-    return;
-  }
+  if (sender_parameters_.on_timer(now, timer)) return;
   if (negotiator_.on_timer(now, timer)) return;
   // The browser is busy, not stuck, while work of ours is in its
   // operations chain or ICE is checking: the watchdog gives it time.
@@ -185,7 +179,7 @@ void PeerNegotiation::on_transport_change(std::int64_t now) {
   if (t == transport_) return;
   transport_ = t;
   apply(now, recovery_.on_transport(now, t));
-  if (t == Transport::Up) apply_budget();  // if the browser refused it before the connection was up
+  if (t == Transport::Up) sender_parameters_.retry_now(now);  // if the browser refused them before the connection was up
 }
 
 void PeerNegotiation::on_ice_connection_state(std::int64_t now, IceConnectionState state) {
@@ -274,21 +268,6 @@ void PeerNegotiation::on_signal(std::int64_t now, const PeerSignal& s) {
 
 // ---- descriptions: the Negotiator decides ---------------------------------------------
 
-int PeerNegotiation::emit_op(PendingOp op) {
-  const int id = ctx_.new_op_id();
-  switch (op.kind) {
-    case OpKind::Candidate:
-      ctx_.emit(AddIceCandidate{pc_, id, op.candidate_json});
-      break;
-    case OpKind::SenderParameters:
-      ctx_.emit(SetSenderParameters{pc_, id, MediaKind::Video, op.budget.max_bitrate_bps, op.budget.scale_resolution_down_by,
-                                    op.budget.max_framerate, op.budget.active});
-      break;
-  }
-  ops_.emplace(id, std::move(op));
-  return id;
-}
-
 void PeerNegotiation::on_negotiation_needed(std::int64_t now) {
   if (pc_ == 0) return;
   negotiator_.on_negotiation_needed(now);
@@ -306,7 +285,7 @@ void PeerNegotiation::on_peer_description_applied(const std::string& sdp) {
 
 void PeerNegotiation::on_local_description(std::int64_t now, int op, const std::string& type, const std::string& sdp) {
   const bool ours = negotiator_.owns(op);
-  if (!ours && !ops_.erase(op)) return;
+  if (!ours && !candidate_ops_.erase(op)) return;
   recovery_.on_progress(now);
   if (!ours || !negotiator_.on_local_description(now, op, type)) return;
   verification_.set_local_sdp(sdp);
@@ -324,15 +303,12 @@ void PeerNegotiation::on_operation_done(std::int64_t now, int op) {
     negotiator_.on_operation_done(now, op, [this](const std::string& sdp) { on_peer_description_applied(sdp); });
     return;
   }
-  auto it = ops_.find(op);
-  if (it == ops_.end()) return;
-  const OpKind kind = it->second.kind;
-  ops_.erase(it);
-  recovery_.on_progress(now);
-  if (kind == OpKind::SenderParameters && op == budget_op_) {
-    budget_op_ = 0;
-    budget_failures_ = 0;
+  if (sender_parameters_.owns(op)) {
+    sender_parameters_.on_done(now, op);
+  } else if (!candidate_ops_.erase(op)) {
+    return;
   }
+  recovery_.on_progress(now);
   negotiator_.negotiate_if_deferred(now);
 }
 
@@ -345,44 +321,16 @@ void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::s
       apply(now, recovery_.on_negotiation_broken(now, std::move(*broken)));
     return;
   }
-  auto it = ops_.find(op);
-  if (it == ops_.end()) return;
-  const OpKind kind = it->second.kind;
-  ops_.erase(it);
   const std::string what = error_name + (message.empty() ? "" : ": " + message);
-  switch (kind) {
-    case OpKind::Candidate:
-      // addIceCandidate errors are expected around glare and restarts (W3C: ignored).
-      ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "operation failed: " + what);
-      break;
-    case OpKind::SenderParameters:
-      on_budget_refused(what, op);
-      break;
-  }
-  negotiator_.negotiate_if_deferred(now);
-}
-
-void PeerNegotiation::on_budget_refused(const std::string& what, int op) {
-  if (op != budget_op_) {  // a later request is on its way: its outcome counts
-    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "superseded setParameters failed: " + what);
+  if (sender_parameters_.owns(op)) {
+    sender_parameters_.on_refused(now, op, what);
+  } else if (candidate_ops_.erase(op)) {
+    // addIceCandidate errors are expected around glare and restarts (W3C: ignored).
+    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "operation failed: " + what);
+  } else {
     return;
   }
-  budget_op_ = 0;
-  applied_budget_.reset();
-  ++budget_failures_;
-  const auto& c = ctx_.config();
-  if (budget_failures_ < c.sender_parameters_attempts) {
-    ctx_.log(LogLevel::Info, kMachine, peer_, {}, {},
-             "setParameters (uplink budget) failed: " + what + "; trying again in " +
-                 std::to_string(c.sender_parameters_retry_ms) + " ms");
-    ctx_.cancel_timer(budget_retry_timer_);
-    budget_retry_timer_ =
-        ctx_.start_timer(c.sender_parameters_retry_ms, TimerTag{TimerOwner::Peer, peer_}, "sender-parameters-retry");
-  } else {
-    ctx_.log(LogLevel::Warn, kMachine, peer_, {}, {},
-             "could not apply the uplink budget (" + std::to_string(budget_failures_) + " attempts, last: " + what +
-                 "); trying again on the next change");
-  }
+  negotiator_.negotiate_if_deferred(now);
 }
 
 // ---- trickle ICE --------------------------------------------------------------------
@@ -421,7 +369,9 @@ void PeerNegotiation::handle_candidate(std::int64_t now, const PeerSignal& s) {
 }
 
 void PeerNegotiation::add_candidate(const std::string& candidate_json) {
-  emit_op(PendingOp{OpKind::Candidate, candidate_json, {}});
+  const int op = ctx_.new_op_id();
+  ctx_.emit(AddIceCandidate{pc_, op, candidate_json});
+  candidate_ops_.insert(op);
 }
 
 bool PeerNegotiation::candidate_allowed(const std::string& candidate_json) const {
@@ -450,40 +400,23 @@ void PeerNegotiation::on_track(std::int64_t now, const std::string& track, Media
 }
 
 void PeerNegotiation::on_local_track_changed(std::int64_t now, MediaKind kind, const std::string& old_track) {
-  (void)now;
   if (pc_ == 0) return;
   const std::string& track = media_.track(kind);
+  const bool video = kind == MediaKind::Video;
   if (old_track.empty() && !track.empty()) {
     ctx_.emit(AddTrack{pc_, kind, track});  // negotiationneeded follows
+    if (video) sender_parameters_.set_sender(now, pc_);  // a new sender: none of our limits yet
   } else if (!old_track.empty() && track.empty()) {
     ctx_.emit(RemoveTrack{pc_, kind});  // negotiationneeded follows
-    if (kind == MediaKind::Video) {
-      applied_budget_.reset();
-      budget_op_ = 0;  // its outcome no longer matters
-      ctx_.cancel_timer(budget_retry_timer_);
-    }
+    if (video) sender_parameters_.set_sender(now, 0);
   } else if (old_track != track) {
     ctx_.emit(ReplaceTrack{pc_, kind, track});  // renegotiates only if the browser needs it
-  }
-  if (kind == MediaKind::Video) {
-    budget_failures_ = 0;  // a new sender or track: worth a full round of attempts again
-    apply_budget();
+    if (video) sender_parameters_.retry_now(now);  // the sender may take what it refused for the old track
   }
 }
 
 void PeerNegotiation::set_sender_budget(std::int64_t now, SenderBudget wanted) {
-  (void)now;
-  if (!wanted_budget_ || *wanted_budget_ != wanted) budget_failures_ = 0;  // a new budget: a full round of attempts
-  wanted_budget_ = wanted;
-  apply_budget();
-}
-
-void PeerNegotiation::apply_budget() {
-  if (pc_ == 0 || media_.video_track.empty() || !wanted_budget_) return;
-  if (applied_budget_ && *applied_budget_ == *wanted_budget_) return;
-  ctx_.cancel_timer(budget_retry_timer_);  // this is the next attempt
-  budget_op_ = emit_op(PendingOp{OpKind::SenderParameters, {}, *wanted_budget_});
-  applied_budget_ = wanted_budget_;
+  sender_parameters_.want(now, wanted);
 }
 
 void PeerNegotiation::request_stats(std::int64_t now) {

@@ -10,13 +10,14 @@
 //     up), up to N attempts with jittered backoff, then a fresh peer
 //     connection, and after too many fresh connections in a row,
 //     "unreachable" with slow retries;
-//   - PeerTrust and VerificationCode: the code two people compare.
+//   - PeerTrust and VerificationCode: the code two people compare;
+//   - SenderParameters (sender_parameters.hpp): the uplink budget's limits
+//     for our video sender, one setParameters at a time.
 // This unit tells them what happened and carries out what they decide.
 //
 // It also keeps what is too small to stand alone: the relay-only filter
-// (our candidates, and the SDPs both ways), the uplink budget's sender
-// parameters (one setParameters at a time, retried when refused) and the
-// data channel (the media state and the verification messages).
+// (our candidates, and the SDPs both ways) and the data channel (the media
+// state, the views and the verification messages).
 //
 // ICE-restart offers come from the impolite end only: the polite end asks
 // for one (peer_signal.hpp says why), so restart offers never cross.
@@ -33,6 +34,7 @@
 #include "wasm/core/context.hpp"
 #include "wasm/core/negotiator.hpp"
 #include "wasm/core/peer_signal.hpp"
+#include "wasm/core/sender_parameters.hpp"
 #include "wasm/core/uplink_budget.hpp"
 #include "wasm/core/verification_code.hpp"
 #include "wasm/core/webrtc_types.hpp"
@@ -157,14 +159,6 @@ class PeerNegotiation {
   int local_view() const { return local_view_; }
 
  private:
-  // The operations of ours that are not descriptions (those are the Negotiator's).
-  enum class OpKind { Candidate, SenderParameters };
-  struct PendingOp {
-    OpKind kind;
-    std::string candidate_json;  // Candidate
-    SenderBudget budget{};       // SenderParameters
-  };
-
   void create_pc(std::int64_t now, Opener opener);
   void close_pc();
   // Carries out what the recovery decided.
@@ -190,9 +184,6 @@ class PeerNegotiation {
   // In a relay-only meeting, the SDP without its non-relay candidates
   // (`direction` is for the log); otherwise the SDP as it is.
   std::string filter_sdp(const std::string& sdp, const char* direction);
-  void apply_budget();
-  void on_budget_refused(const std::string& what, int op);
-  int emit_op(PendingOp op);
 
   CoreContext& ctx_;
   std::string self_, peer_;
@@ -213,7 +204,7 @@ class PeerNegotiation {
   std::uint64_t next_seq_ = 1;
   std::set<std::uint64_t> seen_seqs_;
   std::uint64_t newest_description_seq_ = 0;
-  std::map<int, PendingOp> ops_;
+  std::set<int> candidate_ops_;  // our addIceCandidate calls, until they settle
 
   IceConnectionState ice_ = IceConnectionState::New;
   PeerConnectionState connection_ = PeerConnectionState::New;
@@ -228,13 +219,7 @@ class PeerNegotiation {
   int remote_view_ = kViewUnknown;
   void send_view();
 
-  // applied_budget_: asked of the browser and not refused (yet). A refusal
-  // clears it, so the next apply_budget() asks again: after
-  // sender_parameters_retry_ms, or on the next change.
-  std::optional<SenderBudget> wanted_budget_, applied_budget_;
-  int budget_op_ = 0;           // the latest setParameters, until it settles
-  int budget_failures_ = 0;     // refused in a row
-  int budget_retry_timer_ = 0;  // "sender-parameters-retry"
+  SenderParameters sender_parameters_;
 
   PeerTrust trust_;  // before verification_, which refers to it
   VerificationCode verification_;

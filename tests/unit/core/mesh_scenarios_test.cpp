@@ -856,7 +856,7 @@ TEST_CASE("mesh: the uplink budget is recomputed on every join and leave and on 
   CHECK(video_shares(people[0]) == expected_shares(2500, 2));
   CHECK(expected_shares(2500, 2).begin()->second == 1.5);
   people[0]->set_uplink_budget(1000);
-  w.run_for(100);
+  w.run_for(meshmeet::core::ClientConfig{}.sender_parameters_gather_ms + 100);  // a change, gathered
   CHECK(video_shares(people[0]) == expected_shares(1000, 2));
   CHECK(expected_shares(1000, 2).begin()->second == 2.0);
   auto& late = w.add("P4");
@@ -876,7 +876,7 @@ TEST_CASE("mesh: a refused setParameters is tried again until the uplink budget 
   // The browser refuses the first three calls (both senders, then one retry).
   people[0]->refuse_set_parameters = 3;
   people[0]->set_uplink_budget(700);
-  w.run_for(100);
+  w.run_for(meshmeet::core::ClientConfig{}.sender_parameters_gather_ms + 100);  // a change, gathered
   CHECK(people[0]->set_parameters_refused == 2);
   CHECK(video_shares(people[0]) == expected_shares(2500, 2));  // nothing applied yet
   w.run_for(3000);  // the core's retry timer
@@ -997,10 +997,12 @@ TEST_CASE("mesh: each peer is sent the video its tile shows, none while hidden, 
   const auto equal = meshmeet::core::split_uplink_budget(2500, 40, 3, true);
   CHECK(sender_to(ben, ada) == equal);
 
-  // Ada draws Ben's video 180 px high and none of Cai's (off-screen).
+  // Ada draws Ben's video 180 px high and none of Cai's (off-screen): changes
+  // gathered for a moment (sender_parameters.hpp).
+  const std::int64_t gather = meshmeet::core::ClientConfig{}.sender_parameters_gather_ms;
   ada.set_view(ben.id(), 180);
   ada.set_view(cai.id(), 0);
-  w.run_for(200);
+  w.run_for(gather + 200);
   CHECK(sender_to(ben, ada).scale_resolution_down_by == 4.0);  // 720 → 180
   CHECK(sender_to(ben, ada).active);
   CHECK_FALSE(sender_to(cai, ada).active);
@@ -1010,9 +1012,10 @@ TEST_CASE("mesh: each peer is sent the video its tile shows, none while hidden, 
   // Nothing else changed: no renegotiation, no new connection.
   for (auto* p : people) CHECK(p->pcs_created == 3);
 
-  // Cai's tile comes back on screen: its video to Ada resumes at once.
+  // Cai's tile comes back on screen: its video to Ada resumes at once (well
+  // within the time a change is gathered).
   ada.set_view(cai.id(), 360);
-  w.run_for(200);
+  w.run_for(gather - 100);
   CHECK(sender_to(cai, ada).active);
   CHECK(sender_to(cai, ada).scale_resolution_down_by == 2.0);
   // A tile resized a little is not news; resized a lot, it is.
@@ -1020,7 +1023,7 @@ TEST_CASE("mesh: each peer is sent the video its tile shows, none while hidden, 
   w.run_for(200);
   CHECK(sender_to(ben, ada).scale_resolution_down_by == 4.0);
   ada.set_view(ben.id(), 480);
-  w.run_for(200);
+  w.run_for(gather + 200);
   CHECK(sender_to(ben, ada).scale_resolution_down_by < 4.0);
   CHECK_FALSE(ada.set_view("nobody", 100));
 

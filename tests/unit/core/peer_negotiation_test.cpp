@@ -583,29 +583,49 @@ TEST_CASE("recovery: restarts used up while signaling is away: the fresh connect
   CHECK(p.client.peers()[0].state == "connecting");
 }
 
+// The browser takes a setParameters of ours.
+void parameters_taken(Pair& p, const SetSenderParameters& s) {
+  p.browser([&](Client& c, double t) { c.operation_done(t, s.pc, s.op); });
+}
+
 TEST_CASE("tracks: add, replace and remove reach every connection; the uplink budget follows") {
   Pair p("a", "b");
   p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
   CHECK(one<AddTrack>(p.last).kind == MediaKind::Video);
-  auto params = one<SetSenderParameters>(p.last);
+  auto params = one<SetSenderParameters>(p.last);  // a new sender's first limits: at once
   const auto expected = split_uplink_budget(2500, 40, 1, false);
   CHECK(params.max_bitrate_bps == expected.max_bitrate_bps);
   CHECK(params.scale_resolution_down_by == expected.scale_resolution_down_by);
+  parameters_taken(p, params);
   p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "screen"); });
   CHECK(one<ReplaceTrack>(p.last).track == "screen");
   CHECK(all<AddTrack>(p.last).empty());
+  for (const auto& s : all<SetSenderParameters>(p.last)) parameters_taken(p, s);
+  // Less bitrate: gathered for a moment, then one request.
   p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 800); });
-  CHECK(one<SetSenderParameters>(p.last).max_bitrate_bps == 800000);
+  CHECK(all<SetSenderParameters>(p.last).empty());
+  auto lower = one<SetSenderParameters>(p.fire("sender-parameters-gather"));
+  CHECK(lower.max_bitrate_bps == 800000);
+  parameters_taken(p, lower);
   p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", ""); });
   CHECK(one<RemoveTrack>(p.last).kind == MediaKind::Video);
-  // A second peer halves each sender's share.
-  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam2"); });
+  // A camera again: a new sender, its limits at once.
+  auto again = one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam2"); }));
+  CHECK(again.max_bitrate_bps == 800000);
+  // A second peer halves each sender's share: the new connection's sender
+  // gets its half at once, ours to b once its request in flight settled
+  // and the burst was gathered.
   p.at(p.now + 1, [&](Client& c, double t) {
     c.socket_message(t, p.socket, R"({"type":"peer-joined","peer":{"id":"c","name":"C"}})");
   });
-  auto both = all<SetSenderParameters>(p.last);
-  REQUIRE(both.size() == 2);
-  for (const auto& b : both) CHECK(b.max_bitrate_bps == 400000);
+  auto to_c = one<SetSenderParameters>(p.last);
+  CHECK(to_c.pc != p.pc);
+  CHECK(to_c.max_bitrate_bps == 400000);
+  parameters_taken(p, again);
+  CHECK(all<SetSenderParameters>(p.last).empty());
+  auto halved = one<SetSenderParameters>(p.fire("sender-parameters-gather"));
+  CHECK(halved.pc == p.pc);
+  CHECK(halved.max_bitrate_bps == 400000);
 }
 
 TEST_CASE("uplink budget: an unreachable peer takes no share; its fresh connection takes one again") {
@@ -616,6 +636,10 @@ TEST_CASE("uplink budget: an unreachable peer takes no share; its fresh connecti
     c.socket_message(t, p.socket, R"({"type":"peer-joined","peer":{"id":"c","name":"C"}})");
   });
   const int to_c = one<CreatePeerConnection>(p.last).pc;
+  for (const auto& s : all<SetSenderParameters>(p.last)) {
+    CHECK(s.pc == to_c);
+    parameters_taken(p, s);
+  }
   p.browser([&](Client& c, double t) { c.connection_state(t, to_c, "connected"); });
   // b never comes up: fresh connections until b is unreachable.
   for (int fresh = 0; fresh < 3; ++fresh) {
@@ -627,19 +651,25 @@ TEST_CASE("uplink budget: an unreachable peer takes no share; its fresh connecti
   CHECK(all<CreatePeerConnection>(p.last).empty());
   REQUIRE(p.client.peers().size() == 2);
   CHECK(p.client.peers()[0].state == "unreachable");
-  // The whole budget now goes to c, the only peer we upload to.
-  auto params = one<SetSenderParameters>(p.last);
+  // The whole budget now goes to c, the only peer we upload to (after the
+  // moment any change is gathered for).
+  auto params = one<SetSenderParameters>(p.fire("sender-parameters-gather"));
   CHECK(params.pc == to_c);
   CHECK(params.max_bitrate_bps == 800000);
-  // b comes back with a fresh connection of its own: two shares again.
+  parameters_taken(p, params);
+  // b comes back with a fresh connection of its own: two shares again, the
+  // new sender's at once, c's gathered.
   p.from_peer(description(5, 0, 1, "offer", sdp("BB", "ub")));
   const int back = one<CreatePeerConnection>(p.last).pc;
-  std::map<int, int> newest;  // pc → the last bitrate asked for it
-  for (const auto& s : all<SetSenderParameters>(p.last)) newest[s.pc] = s.max_bitrate_bps;
-  CHECK(newest == std::map<int, int>{{to_c, 400000}, {back, 400000}});
+  auto to_back = one<SetSenderParameters>(p.last);
+  CHECK(to_back.pc == back);
+  CHECK(to_back.max_bitrate_bps == 400000);
+  auto to_c_again = one<SetSenderParameters>(p.fire("sender-parameters-gather"));
+  CHECK(to_c_again.pc == to_c);
+  CHECK(to_c_again.max_bitrate_bps == 400000);
 }
 
-TEST_CASE("uplink budget: a refused setParameters is asked again after a delay; a refusal of a superseded one is not") {
+TEST_CASE("uplink budget: a refused setParameters is asked again after a delay, or at once when the connection comes up") {
   ClientConfig config;
   config.sender_parameters_retry_ms = 700;
   Pair p("a", "b", config);
@@ -651,25 +681,68 @@ TEST_CASE("uplink budget: a refused setParameters is asked again after a delay; 
   CHECK(again.op != first.op);
   CHECK(again.max_bitrate_bps == first.max_bitrate_bps);
   CHECK(again.scale_resolution_down_by == first.scale_resolution_down_by);
-  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, again.op); });
+  parameters_taken(p, again);
   CHECK_FALSE(p.has_timer("sender-parameters-retry"));
   // Applied: the same budget is not asked again.
   CHECK(all<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 2500); })).empty());
+  CHECK_FALSE(p.has_timer("sender-parameters-gather"));
 
-  // Two changes in a row; the first is refused after the second was asked:
-  // the second one's outcome decides.
-  auto older = one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 900); }));
-  auto newer = one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 800); }));
-  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, newer.op); });
-  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, older.op, "InvalidStateError", "late"); });
-  CHECK_FALSE(p.has_timer("sender-parameters-retry"));
-  CHECK(all<SetSenderParameters>(p.last).empty());
-  // A refusal while the connection is not up yet: asked again once it is.
-  auto next = one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 600); }));
-  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, next.op, "InvalidModificationError", "encodings"); });
+  // Refused, then changed while waiting for the retry: nothing is asked
+  // until the connection comes up, and then the newest limits at once.
+  p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 700); });
+  auto lower = one<SetSenderParameters>(p.fire("sender-parameters-gather"));
+  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, lower.op, "InvalidModificationError", "encodings"); });
+  CHECK(all<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 600); })).empty());
   auto on_connect = one<SetSenderParameters>(p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); }));
   CHECK(on_connect.max_bitrate_bps == 600000);
   CHECK_FALSE(p.has_timer("sender-parameters-retry"));  // that attempt is the retry
+  // A late second outcome of a request already settled is not news: no retry.
+  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, lower.op, "InvalidStateError", "late"); });
+  CHECK_FALSE(p.has_timer("sender-parameters-retry"));
+}
+
+TEST_CASE("uplink budget: a burst of changes is one setParameters; video turned back on goes at once") {
+  ClientConfig config;
+  config.sender_parameters_gather_ms = 300;
+  Pair p("a", "b", config);
+  parameters_taken(p, one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); })));
+  // Three cuts within the window (2500 → 1200 → 1000 → 900 kbps): one
+  // request, with the last, when the window that the first opened ends.
+  const std::int64_t first_cut = p.now + 1;
+  CHECK(all<SetSenderParameters>(p.at(first_cut, [](Client& c, double t) { c.set_uplink_budget(t, 1200); })).empty());
+  CHECK(all<SetSenderParameters>(p.at(first_cut + 100, [](Client& c, double t) { c.set_uplink_budget(t, 1000); })).empty());
+  CHECK(all<SetSenderParameters>(p.at(first_cut + 200, [](Client& c, double t) { c.set_uplink_budget(t, 900); })).empty());
+  CHECK(p.timer("sender-parameters-gather").second.due == first_cut + 300);
+  auto cut = one<SetSenderParameters>(p.fire("sender-parameters-gather"));
+  CHECK(cut.max_bitrate_bps == 900000);
+  // Changes while it is on its way wait for its outcome, then are gathered
+  // in turn (one request, not one per change).
+  CHECK(all<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 800); })).empty());
+  CHECK(all<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 700); })).empty());
+  parameters_taken(p, cut);
+  CHECK(all<SetSenderParameters>(p.last).empty());
+  auto next = one<SetSenderParameters>(p.fire("sender-parameters-gather"));
+  CHECK(next.max_bitrate_bps == 700000);
+  CHECK(next.scale_resolution_down_by == 2.0);
+  parameters_taken(p, next);
+  // A burst that ends where it started asks nothing.
+  p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 600); });
+  p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 700); });
+  CHECK(all<SetSenderParameters>(p.fire("sender-parameters-gather")).empty());
+  // More budget and a larger picture (2× → 1× down): gathered too.
+  CHECK(all<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 2500); })).empty());
+  auto larger = one<SetSenderParameters>(p.fire("sender-parameters-gather"));
+  CHECK(larger.scale_resolution_down_by == 1.0);
+  parameters_taken(p, larger);
+  // The peer stops drawing our video (its tab hidden): gathered as well.
+  CHECK(all<SetSenderParameters>(p.browser([&](Client& c, double t) { c.data_channel_message(t, p.pc, serialize_view(0)); })).empty());
+  auto off = one<SetSenderParameters>(p.fire("sender-parameters-gather"));
+  CHECK_FALSE(off.active);
+  parameters_taken(p, off);
+  // It draws it again: at once, for the tile is empty until the video comes.
+  auto on = one<SetSenderParameters>(p.browser([&](Client& c, double t) { c.data_channel_message(t, p.pc, serialize_view(360)); }));
+  CHECK(on.active);
+  CHECK_FALSE(p.has_timer("sender-parameters-gather"));
 }
 
 TEST_CASE("lost answers: an unanswered renegotiation is rolled back and redone; a late answer to it is dropped") {
