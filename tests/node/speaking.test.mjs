@@ -3,7 +3,8 @@
 // the browser's WebRTC thread per tile, never takes more than a twentieth
 // of the main thread: the next look waits at least 20 times as long as the
 // last one took (150 ms when looks are cheap, 2 s at the most), a look that
-// throws does not stop the ring, and a hidden tab is not looked at. The clock and the timers are the test's own: nothing here
+// throws does not stop the ring, a hidden tab is not looked at, and while a
+// connection is being set up looks are 2 s apart. The clock and the timers are the test's own: nothing here
 // depends on how fast this machine is.
 //
 //   node --test tests/node/speaking.test.mjs
@@ -20,7 +21,7 @@ globalThis.document = { hidden: false };
 Object.defineProperty(globalThis, 'performance', { value: { now: () => clock }, configurable: true });
 globalThis.setTimeout = (fn, delay) => timers.push([delay, fn]);
 globalThis.clearTimeout = () => {};
-const { watchSpeaking, unwatchAllSpeaking } = await import('../../web/app/speaking.js');
+const { lookRarelyWhile, watchSpeaking, unwatchAllSpeaking } = await import('../../web/app/speaking.js');
 test.after(() => {
   globalThis.setTimeout = realSetTimeout;
   globalThis.clearTimeout = realClearTimeout;
@@ -115,4 +116,21 @@ test('a hidden tab is not looked at, and is looked at again once shown', () => {
   assert.ok(t.classes.has('speaking'));
   unwatchAllSpeaking();
   assert.ok(!t.classes.has('speaking'), 'unwatched: dark');
+});
+
+test('while a connection is being set up, looks are 2 s apart however cheap', () => {
+  timers.length = 0;
+  let joining = true;
+  lookRarelyWhile(() => joining);
+  const t = tile();
+  watchSpeaking(t, () => 0.5);
+  nextLook();
+  assert.ok(t.classes.has('speaking'), 'still looked at');
+  assert.equal(timers[0][0], 2000, 'a join under way: 2 s');
+  joining = false;
+  nextLook();
+  assert.equal(timers[0][0], 150, 'set up: 150 ms again');
+  unwatchAllSpeaking();
+  lookRarelyWhile(() => false);
+  timers.length = 0;
 });
