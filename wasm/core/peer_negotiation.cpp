@@ -15,7 +15,7 @@ constexpr std::size_t kSeqWindow = 512;
 
 std::string IceSettings::rtc_configuration_json() const {
   return "{\"iceServers\":" + (servers_json.empty() ? std::string("[]") : servers_json) +
-         (relay_only ? ",\"iceTransportPolicy\":\"relay\"}" : "}");
+         ",\"bundlePolicy\":\"max-bundle\"" + (relay_only ? ",\"iceTransportPolicy\":\"relay\"}" : "}");
 }
 
 PeerNegotiation::PeerNegotiation(CoreContext& ctx, std::string self, std::string peer, const IceSettings& ice_settings,

@@ -131,6 +131,7 @@ TEST_CASE("relay-only meeting: connections are created with iceTransportPolicy r
   Meeting m(kTurnA, true);
   auto config = parse(m.created.config_json);
   CHECK(config["iceTransportPolicy"] == "relay");
+  CHECK(config["bundlePolicy"] == "max-bundle");
   CHECK(config["iceServers"] == parse(kTurnA));
   Harness fresh;  // the Welcomed the app sees says so
   fresh.at(0, [](Client& c, double t) { c.join(t, "ws://h/ws", "m", "Bob"); });
@@ -144,6 +145,8 @@ TEST_CASE("relay-only meeting: connections are created with iceTransportPolicy r
 TEST_CASE("an ordinary meeting: no transport policy, every candidate goes out") {
   Meeting m(kTurnA, false);
   CHECK_FALSE(parse(m.created.config_json).contains("iceTransportPolicy"));
+  // One transport for audio, video and data from the first offer: a third of the candidates.
+  CHECK(parse(m.created.config_json)["bundlePolicy"] == "max-bundle");
   m.local_candidate(kHost);
   CHECK(m.sent().size() == 1);
   m.local_candidate(kSrflx);
