@@ -361,6 +361,11 @@ describe('in the meeting (Chromium)', () => {
     await clickButton(Carol, 'Close chat');
     const chatButton = Alice.page.getByRole('button', { name: '聊天', exact: true });
     await waitFor(async () => (await chatButton.getAttribute('aria-description')) === '1 条未读消息', 10000, 'one unread message on Alice\'s 聊天 button');
+    // The page switched to English and back while the message is unread: the description follows.
+    await Alice.page.getByLabel('语言', { exact: true }).selectOption('en');
+    assert.equal(await Alice.page.getByRole('button', { name: 'Chat', exact: true }).getAttribute('aria-description'), '1 unread message');
+    await Alice.page.getByLabel('Language', { exact: true }).selectOption('zh');
+    assert.equal(await chatButton.getAttribute('aria-description'), '1 条未读消息');
     await Alice.page.getByRole('button', { name: '打开聊天' }).click();
     await waitForVisibleText(Alice, '大家好');
     await until(Alice, announced, (text) => text.includes('Carol 说：大家好'), 'the message announced in Chinese');

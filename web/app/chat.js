@@ -7,7 +7,7 @@
 // peer writes is read as HTML.
 
 import { $, announce } from '/view.js';
-import { t } from '/i18n.js';
+import { setDescription, t } from '/i18n.js';
 
 const PEEK_MS = 5000;
 let unread = 0;
@@ -61,7 +61,7 @@ export function addChat(who, text, { mine = false } = {}) {
   unread += 1;
   $('chat-unread').textContent = String(unread);
   $('chat-unread').hidden = false;
-  $('chat-button').setAttribute('aria-description', t('unreadMessages', unread));
+  setDescription($('chat-button'), 'unreadMessages', unread);
   peek(who, text);
 }
 
@@ -79,7 +79,7 @@ function peek(who, text) {
 export function chatRead() {
   unread = 0;
   $('chat-unread').hidden = true;
-  $('chat-button').removeAttribute('aria-description');
+  setDescription($('chat-button'), null);
   $('chat-peek').hidden = true;
 }
 

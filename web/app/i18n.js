@@ -327,12 +327,29 @@ export function setLabel(el, key, ...args) {
   el.setAttribute('aria-label', t(key, ...args));
 }
 
+// Sets an element's accessible description (aria-description, e.g. "2 unread
+// messages" on the Chat button) the same way; `key` null removes it.
+export function setDescription(el, key, ...args) {
+  if (key === null) {
+    delete el.dataset.i18nDescription;
+    delete el.dataset.i18nDescriptionArgs;
+    el.removeAttribute('aria-description');
+    return;
+  }
+  el.dataset.i18nDescription = key;
+  el.dataset.i18nDescriptionArgs = JSON.stringify(args);
+  el.setAttribute('aria-description', t(key, ...args));
+}
+
 // Fills every [data-i18n] element's text, [data-i18n-placeholder] placeholder,
-// [data-i18n-title] title and [data-i18n-label] accessible name.
+// [data-i18n-title] title, [data-i18n-label] accessible name and
+// [data-i18n-description] accessible description.
 export function translatePage(root = document) {
   document.documentElement.lang = language === 'zh' ? 'zh-CN' : 'en';
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n, ...JSON.parse(el.dataset.i18nArgs ?? '[]'));
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
   for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel, ...JSON.parse(el.dataset.i18nLabelArgs ?? '[]')));
+  for (const el of root.querySelectorAll('[data-i18n-description]'))
+    el.setAttribute('aria-description', t(el.dataset.i18nDescription, ...JSON.parse(el.dataset.i18nDescriptionArgs ?? '[]')));
 }

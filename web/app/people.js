@@ -3,7 +3,7 @@
 // them, every state in words (not only a colour or an icon).
 
 import { $ } from '/view.js';
-import { t } from '/i18n.js';
+import { setDescription, t } from '/i18n.js';
 
 const SELF = '';        // the key of your own entry
 const people = new Map();  // id ('' for you) → { name, state, audio, video, hand, trust }
@@ -57,7 +57,7 @@ export function render() {
   for (const [key, person] of entries) list.append(entry(key, person));
   const count = people.size;
   $('people-count').textContent = String(count);
-  $('people-button').setAttribute('aria-description', t('peopleCount', count));
+  setDescription($('people-button'), 'peopleCount', count);
 }
 
 function entry(key, person) {
