@@ -419,7 +419,11 @@ export class FakeRTCPeerConnection extends Emitter {
   }
   setConfiguration(config) {
     if (this._closed) throw domError('InvalidStateError', 'closed');
-    this._config = checkedConfiguration(config);
+    const next = checkedConfiguration(config);
+    // W3C webrtc-pc setConfiguration: the bundle policy cannot change.
+    if ((next.bundlePolicy ?? 'balanced') !== (this._config.bundlePolicy ?? 'balanced'))
+      throw domError('InvalidModificationError', 'the bundlePolicy cannot be changed');
+    this._config = next;
   }
 
   getSenders() {

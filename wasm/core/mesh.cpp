@@ -349,8 +349,9 @@ void Mesh::set_local_track(std::int64_t now, MediaKind kind, std::string track, 
     media_.disabled[kind].insert(slot);
     ctx_.emit(SetTrackEnabled{kind, false});
   }
-  for_each_link([&](PeerNegotiation& link) { link.on_local_track_changed(now, kind, old); });
+  // The limits for the new source first: a new video sender takes them at once.
   rebalance(now);
+  for_each_link([&](PeerNegotiation& link) { link.on_local_track_changed(now, kind, old); });
   announce_media(now, before);
 }
 

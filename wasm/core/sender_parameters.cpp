@@ -56,6 +56,7 @@ void SenderParameters::want(std::int64_t now, SenderBudget budget) {
     case SenderParametersState::Applying:  // its outcome decides what follows
       return;
     case SenderParametersState::Unapplied:
+      if (changed) failures_ = 0;  // new limits after the attempts ran out: a full round again
       apply(now);
       return;
     case SenderParametersState::Settled:
@@ -70,6 +71,7 @@ void SenderParameters::want(std::int64_t now, SenderBudget budget) {
       return;
     case SenderParametersState::Refused:
       if (changed) failures_ = 0;  // new limits: a full round of attempts, at the retry
+      if (wanted_urgently()) apply(now);  // the peer shows an empty tile: not the retry's delay
       return;
   }
 }
@@ -106,10 +108,7 @@ void SenderParameters::on_done(std::int64_t now, int op) {
 
 void SenderParameters::on_refused(std::int64_t now, int op, const std::string& what) {
   (void)now;
-  if (!owns(op)) {
-    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "a superseded setParameters failed: " + what);
-    return;
-  }
+  if (!owns(op)) return;  // the outcome of a request for a sender since replaced
   op_ = 0;
   ++failures_;
   const auto& c = ctx_.config();

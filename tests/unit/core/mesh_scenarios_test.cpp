@@ -1020,7 +1020,7 @@ TEST_CASE("mesh: each peer is sent the video its tile shows, none while hidden, 
   CHECK(sender_to(cai, ada).scale_resolution_down_by == 2.0);
   // A tile resized a little is not news; resized a lot, it is.
   ada.set_view(ben.id(), 190);
-  w.run_for(200);
+  w.run_for(gather + 200);
   CHECK(sender_to(ben, ada).scale_resolution_down_by == 4.0);
   ada.set_view(ben.id(), 480);
   w.run_for(gather + 200);

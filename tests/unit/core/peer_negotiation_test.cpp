@@ -636,16 +636,15 @@ TEST_CASE("uplink budget: an unreachable peer takes no share; its fresh connecti
     c.socket_message(t, p.socket, R"({"type":"peer-joined","peer":{"id":"c","name":"C"}})");
   });
   const int to_c = one<CreatePeerConnection>(p.last).pc;
-  for (const auto& s : all<SetSenderParameters>(p.last)) {
-    CHECK(s.pc == to_c);
-    parameters_taken(p, s);
-  }
+  const auto first_to_c = one<SetSenderParameters>(p.last);  // b's sender is still on its way: only c's
+  CHECK(first_to_c.pc == to_c);
+  parameters_taken(p, first_to_c);
   p.browser([&](Client& c, double t) { c.connection_state(t, to_c, "connected"); });
   // b never comes up: fresh connections until b is unreachable.
   for (int fresh = 0; fresh < 3; ++fresh) {
     p.stall();
     REQUIRE(all<CreatePeerConnection>(p.last).size() == 1);
-    for (const auto& params : all<SetSenderParameters>(p.last)) CHECK(params.max_bitrate_bps == 400000);
+    CHECK(one<SetSenderParameters>(p.last).max_bitrate_bps == 400000);  // a fresh sender: its limits at once
   }
   p.stall();
   CHECK(all<CreatePeerConnection>(p.last).empty());
@@ -696,9 +695,28 @@ TEST_CASE("uplink budget: a refused setParameters is asked again after a delay, 
   auto on_connect = one<SetSenderParameters>(p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); }));
   CHECK(on_connect.max_bitrate_bps == 600000);
   CHECK_FALSE(p.has_timer("sender-parameters-retry"));  // that attempt is the retry
-  // A late second outcome of a request already settled is not news: no retry.
-  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, lower.op, "InvalidStateError", "late"); });
+  // The video track removed while a request is on its way, and another
+  // added: the old sender's late refusal is not the new sender's.
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", ""); });
+  auto fresh = one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam2"); }));
+  p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, on_connect.op, "InvalidStateError", "the sender is gone"); });
   CHECK_FALSE(p.has_timer("sender-parameters-retry"));
+  parameters_taken(p, fresh);
+
+  // Refused every time: after the attempts run out, no more timers; new
+  // limits then get a full round of attempts again.
+  auto refuse = [&](const SetSenderParameters& s) {
+    p.browser([&](Client& c, double t) { c.operation_failed(t, s.pc, s.op, "InvalidModificationError", "encodings"); });
+  };
+  p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 500); });
+  refuse(one<SetSenderParameters>(p.fire("sender-parameters-gather")));
+  for (int attempt = 2; attempt <= config.sender_parameters_attempts; ++attempt)
+    refuse(one<SetSenderParameters>(p.fire("sender-parameters-retry")));
+  CHECK_FALSE(p.has_timer("sender-parameters-retry"));
+  auto newer = one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 450); }));
+  CHECK(newer.max_bitrate_bps == 450000);
+  refuse(newer);
+  CHECK(p.has_timer("sender-parameters-retry"));
 }
 
 TEST_CASE("uplink budget: a burst of changes is one setParameters; video turned back on goes at once") {
