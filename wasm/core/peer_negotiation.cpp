@@ -66,7 +66,7 @@ void PeerNegotiation::create_pc(std::int64_t now, Opener opener) {
   ctx_.emit(CreatePeerConnection{pc_, peer_, polite_, pc_configuration_});
   for (MediaKind kind : {MediaKind::Audio, MediaKind::Video})
     if (!media_.track(kind).empty()) ctx_.emit(AddTrack{pc_, kind, media_.track(kind)});
-  sender_parameters_.set_sender(now, media_.video_track.empty() ? 0 : pc_);
+  sender_parameters_.set_sender(media_.video_track.empty() ? 0 : pc_);
 }
 
 void PeerNegotiation::on_create_failed(std::int64_t now, const std::string& error_name, const std::string& message) {
@@ -92,7 +92,7 @@ void PeerNegotiation::close_pc() {
   if (pc_ != 0) ctx_.emit(ClosePeerConnection{pc_});
   pc_ = 0;
   negotiator_.stop();
-  sender_parameters_.set_sender(0, 0);
+  sender_parameters_.set_sender(0);
   candidate_ops_.clear();
   candidates_.reset();
   dc_open_ = false;
@@ -144,7 +144,7 @@ void PeerNegotiation::on_restart_request(std::int64_t now) {
 }
 
 void PeerNegotiation::on_timer(std::int64_t now, int timer) {
-  if (sender_parameters_.on_timer(now, timer)) return;
+  if (sender_parameters_.on_timer(timer)) return;
   if (negotiator_.on_timer(now, timer)) return;
   // The browser is busy, not stuck, while work of ours is in its
   // operations chain or ICE is checking: the watchdog gives it time.
@@ -179,7 +179,7 @@ void PeerNegotiation::on_transport_change(std::int64_t now) {
   if (t == transport_) return;
   transport_ = t;
   apply(now, recovery_.on_transport(now, t));
-  if (t == Transport::Up) sender_parameters_.retry_now(now);  // if the browser refused them before the connection was up
+  if (t == Transport::Up) sender_parameters_.retry_now();  // if the browser refused them before the connection was up
 }
 
 void PeerNegotiation::on_ice_connection_state(std::int64_t now, IceConnectionState state) {
@@ -284,10 +284,9 @@ void PeerNegotiation::on_peer_description_applied(const std::string& sdp) {
 }
 
 void PeerNegotiation::on_local_description(std::int64_t now, int op, const std::string& type, const std::string& sdp) {
-  const bool ours = negotiator_.owns(op);
-  if (!ours && !candidate_ops_.erase(op)) return;
+  if (!negotiator_.owns(op)) return;  // only a description op has a local description
   recovery_.on_progress(now);
-  if (!ours || !negotiator_.on_local_description(now, op, type)) return;
+  if (!negotiator_.on_local_description(now, op, type)) return;
   verification_.set_local_sdp(sdp);
   PeerSignal s;
   s.description_type = type;
@@ -304,7 +303,7 @@ void PeerNegotiation::on_operation_done(std::int64_t now, int op) {
     return;
   }
   if (sender_parameters_.owns(op)) {
-    sender_parameters_.on_done(now, op);
+    sender_parameters_.on_done(op);
   } else if (!candidate_ops_.erase(op)) {
     return;
   }
@@ -323,7 +322,7 @@ void PeerNegotiation::on_operation_failed(std::int64_t now, int op, const std::s
   }
   const std::string what = error_name + (message.empty() ? "" : ": " + message);
   if (sender_parameters_.owns(op)) {
-    sender_parameters_.on_refused(now, op, what);
+    sender_parameters_.on_refused(op, what);
   } else if (candidate_ops_.erase(op)) {
     // addIceCandidate errors are expected around glare and restarts (W3C: ignored).
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "operation failed: " + what);
@@ -400,23 +399,25 @@ void PeerNegotiation::on_track(std::int64_t now, const std::string& track, Media
 }
 
 void PeerNegotiation::on_local_track_changed(std::int64_t now, MediaKind kind, const std::string& old_track) {
+  (void)now;
   if (pc_ == 0) return;
   const std::string& track = media_.track(kind);
   const bool video = kind == MediaKind::Video;
   if (old_track.empty() && !track.empty()) {
     ctx_.emit(AddTrack{pc_, kind, track});  // negotiationneeded follows
-    if (video) sender_parameters_.set_sender(now, pc_);  // a new sender: none of our limits yet
+    if (video) sender_parameters_.set_sender(pc_);  // a new sender: none of our limits yet
   } else if (!old_track.empty() && track.empty()) {
     ctx_.emit(RemoveTrack{pc_, kind});  // negotiationneeded follows
-    if (video) sender_parameters_.set_sender(now, 0);
+    if (video) sender_parameters_.set_sender(0);
   } else if (old_track != track) {
     ctx_.emit(ReplaceTrack{pc_, kind, track});  // renegotiates only if the browser needs it
-    if (video) sender_parameters_.retry_now(now);  // the sender may take what it refused for the old track
+    if (video) sender_parameters_.retry_now();  // the sender may take what it refused for the old track
   }
 }
 
 void PeerNegotiation::set_sender_budget(std::int64_t now, SenderBudget wanted) {
-  sender_parameters_.want(now, wanted);
+  (void)now;
+  sender_parameters_.want(wanted);
 }
 
 void PeerNegotiation::request_stats(std::int64_t now) {

@@ -35,7 +35,7 @@ void SenderParameters::set_state(SenderParametersState next, std::string why) {
     timer_ = ctx_.start_timer(c.sender_parameters_retry_ms, TimerTag{TimerOwner::Peer, peer_}, "sender-parameters-retry");
 }
 
-void SenderParameters::set_sender(std::int64_t now, int pc) {
+void SenderParameters::set_sender(int pc) {
   pc_ = pc;
   op_ = 0;  // a late outcome of the old sender's request is not ours
   applied_.reset();
@@ -45,10 +45,10 @@ void SenderParameters::set_sender(std::int64_t now, int pc) {
     return;
   }
   set_state(SenderParametersState::Unapplied, "a new video sender");
-  if (wanted_) apply(now);
+  if (wanted_) apply();
 }
 
-void SenderParameters::want(std::int64_t now, SenderBudget budget) {
+void SenderParameters::want(SenderBudget budget) {
   const bool changed = !wanted_ || *wanted_ != budget;
   wanted_ = budget;
   switch (state_) {
@@ -57,34 +57,33 @@ void SenderParameters::want(std::int64_t now, SenderBudget budget) {
       return;
     case SenderParametersState::Unapplied:
       if (changed) failures_ = 0;  // new limits after the attempts ran out: a full round again
-      apply(now);
+      apply();
       return;
     case SenderParametersState::Settled:
       if (applied_ && *applied_ == budget) return;
       if (wanted_urgently())
-        apply(now);
+        apply();
       else
         set_state(SenderParametersState::Gathering, "changed: waiting for the rest of its burst");
       return;
     case SenderParametersState::Gathering:
-      if (wanted_urgently()) apply(now);
+      if (wanted_urgently()) apply();
       return;
     case SenderParametersState::Refused:
       if (changed) failures_ = 0;  // new limits: a full round of attempts, at the retry
-      if (wanted_urgently()) apply(now);  // the peer shows an empty tile: not the retry's delay
+      if (wanted_urgently()) apply();  // the peer shows an empty tile: not the retry's delay
       return;
   }
 }
 
-void SenderParameters::retry_now(std::int64_t now) {
+void SenderParameters::retry_now() {
   if (!wanted_) return;
   if (state_ != SenderParametersState::Unapplied && state_ != SenderParametersState::Refused) return;
   failures_ = 0;
-  apply(now);  // this attempt is the retry
+  apply();  // this attempt is the retry
 }
 
-void SenderParameters::apply(std::int64_t now) {
-  (void)now;
+void SenderParameters::apply() {
   if (pc_ == 0 || !wanted_) return;
   op_ = ctx_.new_op_id();
   in_flight_ = *wanted_;
@@ -93,7 +92,7 @@ void SenderParameters::apply(std::int64_t now) {
   set_state(SenderParametersState::Applying, "setParameters");
 }
 
-void SenderParameters::on_done(std::int64_t now, int op) {
+void SenderParameters::on_done(int op) {
   if (!owns(op)) return;
   op_ = 0;
   applied_ = in_flight_;
@@ -101,13 +100,12 @@ void SenderParameters::on_done(std::int64_t now, int op) {
   if (*wanted_ == *applied_)
     set_state(SenderParametersState::Settled, "the browser took them");
   else if (wanted_urgently())
-    apply(now);
+    apply();
   else
     set_state(SenderParametersState::Gathering, "changed while asked: waiting for the rest of the burst");
 }
 
-void SenderParameters::on_refused(std::int64_t now, int op, const std::string& what) {
-  (void)now;
+void SenderParameters::on_refused(int op, const std::string& what) {
   if (!owns(op)) return;  // the outcome of a request for a sender since replaced
   op_ = 0;
   ++failures_;
@@ -125,13 +123,13 @@ void SenderParameters::on_refused(std::int64_t now, int op, const std::string& w
   }
 }
 
-bool SenderParameters::on_timer(std::int64_t now, int timer) {
+bool SenderParameters::on_timer(int timer) {
   if (timer == 0 || timer != timer_) return false;
   timer_ = 0;
   if (state_ == SenderParametersState::Gathering && applied_ && wanted_ && *applied_ == *wanted_)
     set_state(SenderParametersState::Settled, "the burst ended where it started");
   else
-    apply(now);
+    apply();
   return true;
 }
 

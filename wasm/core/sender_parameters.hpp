@@ -16,7 +16,6 @@
 // new sender, and video turned back on for a peer that draws it again.
 #pragma once
 
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,23 +41,23 @@ class SenderParameters {
 
   // The connection's video sender: `pc` 0 for none. A new sender (a fresh
   // connection, a video track added) has none of our limits yet.
-  void set_sender(std::int64_t now, int pc);
+  void set_sender(int pc);
   // What the mesh wants for this copy now.
-  void want(std::int64_t now, SenderBudget budget);
+  void want(SenderBudget budget);
   // A moment the browser may now take what it refused (the connection came
   // up, another track was given to the sender): asked again at once.
-  void retry_now(std::int64_t now);
+  void retry_now();
 
   bool owns(int op) const { return op != 0 && op == op_; }
-  void on_done(std::int64_t now, int op);
-  void on_refused(std::int64_t now, int op, const std::string& what);
-  bool on_timer(std::int64_t now, int timer);
+  void on_done(int op);
+  void on_refused(int op, const std::string& what);
+  bool on_timer(int timer);
 
   SenderParametersState state() const { return state_; }
 
  private:
   void set_state(SenderParametersState next, std::string why);  // the single mutator
-  void apply(std::int64_t now);
+  void apply();
   // Whether the peer waits for what `wanted_` gives it.
   bool wanted_urgently() const;
 
