@@ -34,22 +34,19 @@ import {
   ROOT, startServer, launchChromium, newChromiumParticipant, createMeetingApi, joinTogetherFromLobby,
   cpuSnapshot, cpuBetween, sleep, cleanup,
 } from '../tests/browser/harness.mjs';
+import { parseFlags, usageError } from './cli-flags.mjs';
 
-const argv = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const SIZES = String(arg('pages', '2,4,6')).split(',').map(Number);
-const RUNS = Number(arg('runs', 3));
-const WRITE = !argv.includes('--no-write');
+const USAGE = 'usage: node tools/mesh-bench.mjs [--pages 2,4,6] [--runs N] [--no-write]';
+const NAMES = ['Ada', 'Ben', 'Cai', 'Dee', 'Eli', 'Fay'];
+const flags = parseFlags(process.argv.slice(2), { values: { pages: '2,4,6', runs: '3' }, switches: ['no-write'] }, USAGE);
+const SIZES = flags.pages.split(',').map(Number);
+const RUNS = Number(flags.runs);
+const WRITE = !flags['no-write'];
+if (!SIZES.every((n) => Number.isInteger(n) && n >= 2 && n <= NAMES.length) || !(Number.isInteger(RUNS) && RUNS >= 1)) {
+  usageError(USAGE);
+}
 const RUN_TIMEOUT = 60000;
 const STEADY_MS = 10000;
-const NAMES = ['Ada', 'Ben', 'Cai', 'Dee', 'Eli', 'Fay'];
-if (!SIZES.every((n) => Number.isInteger(n) && n >= 2 && n <= NAMES.length) || !(RUNS >= 1)) {
-  console.error('usage: node tools/mesh-bench.mjs [--pages 2,4,6] [--runs N] [--no-write]');
-  process.exit(2);
-}
 
 const median = (xs) => {
   const s = xs.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);

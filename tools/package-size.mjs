@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlags } from './cli-flags.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The budget for the .wasm and the JS shipped with it, gzip. */
@@ -73,4 +74,7 @@ function main() {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  parseFlags(process.argv.slice(2), { switches: ['print'] }, 'usage: node tools/package-size.mjs [--print]');
+  main();
+}

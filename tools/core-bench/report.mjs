@@ -10,13 +10,16 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem, release, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlags, usageError } from '../cli-flags.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const argv = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-};
+const USAGE = 'usage: node tools/core-bench/report.mjs --native FILE --wasm FILE [--wasm-minsize FILE] [--load-start "a b c"] [--doc FILE] [--no-doc]';
+const flags = parseFlags(process.argv.slice(2), {
+  values: { native: null, wasm: null, 'wasm-minsize': null, 'load-start': '', doc: join(ROOT, 'docs', 'benchmarks.md') },
+  switches: ['no-doc'],
+}, USAGE);
+if (!flags.native || !flags.wasm) usageError(USAGE, 'both --native and --wasm are needed');
+const arg = (name) => flags[name];
 const BEGIN = '<!-- client-core:begin (tools/core-bench/bench.sh writes this section) -->';
 const END = '<!-- client-core:end -->';
 
@@ -53,7 +56,7 @@ const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*
 const osName = (existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8').match(/PRETTY_NAME="?([^"\n]*)/) : null)?.[1] ?? 'Linux';
 const emcc = (sh('emcc', ['--version'], { NODE_PATH: '/usr/share/nodejs' }).split('\n')[0].match(/\) ([0-9.]+)/) || [, '?'])[1];
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
-const loadStart = (arg('load-start', '') || '').trim().split(/\s+/).slice(0, 3).join(', ') || '–';
+const loadStart = (arg('load-start') || '').trim().split(/\s+/).slice(0, 3).join(', ') || '–';
 const loadEnd = loadavg().map((x) => x.toFixed(2)).join(', ');
 
 const f = (x, d = 1) => (x === undefined || x === null ? '–' : Number(x).toFixed(d));
@@ -201,8 +204,8 @@ the core behaved as the bench expects, asserts no timing).
 ${END}`;
 
 process.stdout.write(`${section}\n`);
-if (!argv.includes('--no-doc')) {
-  const file = arg('doc', join(ROOT, 'docs', 'benchmarks.md'));
+if (!flags['no-doc']) {
+  const file = flags.doc;
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
   const a = text.indexOf(BEGIN);
   const b = text.indexOf(END);

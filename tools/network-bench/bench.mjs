@@ -45,24 +45,34 @@ import {
   ROOT, CHROMIUM, fillLabelled, clickButton, buttonVisible, remoteTiles, waitForDecoding, cpuSnapshot, cpuBetween,
   TEST_CAMERA_FPS,
 } from '../../tests/browser/harness.mjs';
+import { parseFlags, usageError } from '../cli-flags.mjs';
 
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const RUNS = Number(opt('runs', 3));
-const JOIN_RUNS = Number(opt('join-runs', 3));
-const ONLY = opt('only', null);
-const SETTLE_S = Number(opt('settle', 10));
-const WINDOW_S = Number(opt('window', 20));
-const RATE = opt('rate', '1mbit');
-const BUDGET = Number(opt('budget', 1000));
-const MAX_MS = Number(opt('max-minutes', 19)) * 60000;
-const WRITE = !argv.includes('--no-write');
-const FROM = opt('from', null);  // rewrite the doc section from a saved JSON result, without running anything
+const USAGE = `usage: node tools/network-bench/bench.mjs [--runs 3] [--join-runs 3] [--only cap|join] [--settle 10]
+  [--window 20] [--rate 1mbit] [--budget 1000] [--plain-runs 1] [--max-minutes 19] [--no-write] [--from result.json]`;
+const flags = parseFlags(process.argv.slice(2), {
+  values: {
+    runs: '3', 'join-runs': '3', only: null, settle: '10', window: '20', rate: '1mbit', budget: '1000',
+    'plain-runs': '1', 'max-minutes': '19', from: null,
+  },
+  switches: ['no-write'],
+}, USAGE);
+const opt = (name) => flags[name];
+const RUNS = Number(opt('runs'));
+const JOIN_RUNS = Number(opt('join-runs'));
+const ONLY = opt('only');
+const SETTLE_S = Number(opt('settle'));
+const WINDOW_S = Number(opt('window'));
+const RATE = opt('rate');
+const BUDGET = Number(opt('budget'));
+const MAX_MS = Number(opt('max-minutes')) * 60000;
+const WRITE = !flags['no-write'];
+const FROM = opt('from');  // rewrite the doc section from a saved JSON result, without running anything
 const RATE_LABEL = RATE.replace(/^(\d+(?:\.\d+)?)mbit$/, '$1 Mbit/s').replace(/^(\d+(?:\.\d+)?)kbit$/, '$1 kbit/s');
-const PLAIN_RUNS = Number(opt('plain-runs', 1));
+const PLAIN_RUNS = Number(opt('plain-runs'));
+if (![RUNS, JOIN_RUNS, SETTLE_S, WINDOW_S, BUDGET, MAX_MS, PLAIN_RUNS].every((n) => Number.isFinite(n) && n >= 0) ||
+    ![null, 'cap', 'join'].includes(ONLY) || !/^\d+(\.\d+)?[mk]bit$/.test(RATE)) {
+  usageError(USAGE);
+}
 const RUN_TIMEOUT = 150000;
 
 // The camera of the capped participant. Chromium's built-in fake camera (a
