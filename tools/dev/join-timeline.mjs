@@ -5,6 +5,7 @@
 // only the time to the first frame. PAGES=N: N-1 pages in the meeting, the
 // last one joining; COUNT=1 prints, per page, how often each call was made
 // from its "Join" until every page shows everyone's video.
+// "main thread stalled N ms": a 50 ms timer that came N ms late (a long task).
 //   build/bin/meshmeet-server --port 8090 --static build/web &
 //   node tools/dev/join-timeline.mjs
 //   BASE=http://127.0.0.1:8091 node tools/dev/join-timeline.mjs   # a server with --static tools/baseline
@@ -35,6 +36,9 @@ const init = () => {
     return pc; };
   window.RTCPeerConnection.prototype = O.prototype;
   document.addEventListener('click', () => L('click'), true);
+  // The main thread's long stalls: a 50 ms tick that came late.
+  let tick = performance.now();
+  setInterval(() => { const now = performance.now(); if (now - tick > 250) L('main thread stalled ' + Math.round(now - tick - 50) + ' ms'); tick = now; }, 50);
   const sp = RTCRtpSender.prototype.setParameters; RTCRtpSender.prototype.setParameters = function (...a) { const e = a[0]?.encodings?.[0] ?? {}; L('setParameters ' + this.track?.kind + ' ' + [e.active, e.maxBitrate, e.scaleResolutionDownBy, e.maxFramerate].join('/')); return sp.apply(this, a).then((r) => { L('setParameters done'); return r; }); };
   const gp = RTCRtpSender.prototype.getParameters; RTCRtpSender.prototype.getParameters = function (...a) { L('getParameters'); return gp.apply(this, a); };
   const cdc = RTCPeerConnection.prototype.createDataChannel; RTCPeerConnection.prototype.createDataChannel = function (...a) { L('createDataChannel ' + a[0]); return cdc.apply(this, a); };
