@@ -3,7 +3,8 @@
 // draws, pinning one peer makes its picture grow and the others' shrink,
 // and a hidden tab is sent no video until it is shown again, within a
 // second; a device whose CPU is under pressure sends everyone a smaller
-// picture until the pressure eases. Three Chromium pages, fake 640×480
+// picture until the pressure eases; a muted microphone sends each peer a few
+// packets a second instead of 50 (Opus DTX). Three Chromium pages, fake 640×480
 // camera, the real server; each page's CPU pressure (the Compute Pressure
 // API) is held at "nominal" through Chromium's override, so this busy
 // machine's own pressure does not step anyone down, and set by the test.
@@ -51,6 +52,32 @@ async function holdCpuPressure(p, state) {
   await p.cdp.send('Emulation.setPressureStateOverride', { source: 'cpu', state });
 }
 
+/** Before the page loads: every RTCPeerConnection it makes is kept in window.__connections, to read its stats. */
+const keepConnections = () => {
+  const Native = window.RTCPeerConnection;
+  window.__connections = [];
+  window.RTCPeerConnection = function RTCPeerConnection(...args) {
+    const pc = new Native(...args);
+    window.__connections.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Native.prototype;
+};
+
+/** Audio packets the page sent per second to each peer over `ms` (the median over its connections). */
+async function audioPacketsPerSecond(p, ms) {
+  const sent = () => p.page.evaluate(async () => Promise.all(window.__connections.filter((pc) => pc.connectionState === 'connected').map(async (pc) => {
+    let packets = 0;
+    (await pc.getStats()).forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'audio') packets += s.packetsSent; });
+    return packets;
+  })));
+  const before = await sent();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = await sent();
+  const rates = after.map((n, i) => ((n - before[i]) * 1000) / ms).sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)];
+}
+
 const describeSizes = (tiles) => tiles.map((t) => `${t.name}: drawn ${t.drawn}, received ${t.received}`).join('; ');
 
 describe('each peer gets the video its tile shows (Chromium)', () => {
@@ -64,6 +91,7 @@ describe('each peer gets the video its tile shows (Chromium)', () => {
     const { id } = await createMeetingApi(srv);
     for (const name of ['Alice', 'Bob', 'Carol']) {
       const p = await newChromiumParticipant(browser, name);  // 800×600: tiles smaller than the camera
+      await p.context.addInitScript(keepConnections);
       await holdCpuPressure(p, 'nominal');
       people.push(p);
       await joinViaUi(p, `${srv.url}/m/${id}?debug`, name);
@@ -159,5 +187,19 @@ describe('each peer gets the video its tile shows (Chromium)', () => {
       return seen.every(full);
     }, 60000, 'Bob\'s full picture back on both pages', { every: 250, describe: () => describeSizes(seen) });
     t.diagnostic(`the pressure nominal again: the full picture back after ${Date.now() - easedAt} ms`);
+  });
+
+  it('a muted microphone sends each peer a few packets a second, not 50 (Opus DTX)', TEST, async (t) => {
+    const carol = people[2];
+    // Chromium's fake microphone beeps several times a second: unmuted,
+    // Carol's audio goes out whole (20 ms packets), DTX or not.
+    const unmuted = await audioPacketsPerSecond(carol, 3000);
+    assert.ok(unmuted >= 40, `unmuted, Carol sends her audio whole (${unmuted} packets/s to each peer)`);
+    await carol.page.getByRole('button', { name: 'Mute', exact: true }).click();
+    await new Promise((resolve) => setTimeout(resolve, 1000));  // DTX starts after a few silent frames
+    const muted = await audioPacketsPerSecond(carol, 3000);
+    t.diagnostic(`Carol's audio to each peer: ${unmuted} packets/s unmuted, ${muted} muted`);
+    assert.ok(muted <= 10, `muted, Carol sends ${muted} audio packets/s to each peer (without DTX: 50 of silence)`);
+    await carol.page.getByRole('button', { name: 'Unmute', exact: true }).click();
   });
 });

@@ -27,7 +27,7 @@ PeerNegotiation::PeerNegotiation(CoreContext& ctx, std::string self, std::string
       ice_settings_(ice_settings),
       media_(media),
       recovery_(ctx, peer_),
-      negotiator_(ctx, peer_, [this](const std::string& sdp) { return filter_sdp(sdp, "remote"); }),
+      negotiator_(ctx, peer_, [this](const std::string& sdp) { return peer_description(sdp); }),
       sender_parameters_(ctx, peer_),
       trust_(ctx, peer_),
       verification_(ctx, peer_, trust_) {}
@@ -377,6 +377,11 @@ bool PeerNegotiation::candidate_allowed(const std::string& candidate_json) const
   if (!ice_settings_.relay_only) return true;
   const auto line = candidate_attribute(candidate_json);
   return line && (line->empty() || ice_candidate_type(*line) == CandidateType::Relay);
+}
+
+std::string PeerNegotiation::peer_description(const std::string& sdp) {
+  int changed = 0;
+  return filter_sdp(sdp_with_opus_dtx(sdp, changed), "remote");
 }
 
 std::string PeerNegotiation::filter_sdp(const std::string& sdp, const char* direction) {

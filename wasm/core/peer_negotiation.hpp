@@ -194,6 +194,10 @@ class PeerNegotiation {
   // In a relay-only meeting, the SDP without its non-relay candidates
   // (`direction` is for the log); otherwise the SDP as it is.
   std::string filter_sdp(const std::string& sdp, const char* direction);
+  // The peer's description as our browser is given it: filtered as above,
+  // and with Opus DTX asked for (sdp_fields.hpp), so that our audio goes
+  // quiet in silence and while muted.
+  std::string peer_description(const std::string& sdp);
 
   CoreContext& ctx_;
   std::string self_, peer_;

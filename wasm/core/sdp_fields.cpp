@@ -27,6 +27,25 @@ std::string_view attribute(std::string_view sdp, std::string_view prefix) {
   return {};
 }
 
+// The lines of `text`, each with its line ending.
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    end = end == std::string_view::npos ? text.size() : end + 1;
+    out.push_back(text.substr(pos, end - pos));
+    pos = end;
+  }
+  return out;
+}
+
+std::string_view line_ending(std::string_view line) {
+  if (line.size() >= 2 && line.substr(line.size() - 2) == "\r\n") return "\r\n";
+  if (!line.empty() && line.back() == '\n') return "\n";
+  return {};
+}
+
 // ABNF string literals are case-insensitive ("typ", "relay", "candidate:").
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -151,17 +170,83 @@ std::string sdp_relay_candidates_only(std::string_view sdp, int& removed) {
   removed = 0;
   std::string out;
   out.reserve(sdp.size());
-  std::size_t pos = 0;
-  while (pos < sdp.size()) {
-    std::size_t end = sdp.find('\n', pos);
-    end = end == std::string_view::npos ? sdp.size() : end + 1;  // the line with its ending
-    std::string_view line = sdp.substr(pos, end - pos);
-    pos = end;
+  for (const std::string_view line : lines_of(sdp)) {
     if (is_candidate_line(line) && ice_candidate_type(line) != CandidateType::Relay) {
       ++removed;
       continue;
     }
     out.append(line);
+  }
+  return out;
+}
+
+namespace {
+
+// "<pt>" when `line` is `a=<name>:<pt> <rest>` (the attribute name in any
+// case), with `rest` set to what follows the space; "" otherwise.
+std::string_view format_attribute(std::string_view line, std::string_view name, std::string_view& rest) {
+  line = trim(line);
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || !equals_ignoring_case(line.substr(0, colon), name)) return {};
+  const std::string_view value = line.substr(colon + 1);
+  const std::size_t space = value.find(' ');
+  const std::string_view pt = value.substr(0, space);
+  if (!all_digits(pt, 3)) return {};
+  rest = space == std::string_view::npos ? std::string_view{} : trim(value.substr(space + 1));
+  return pt;
+}
+
+bool says_usedtx(std::string_view params) {
+  std::size_t pos = 0;
+  while (pos <= params.size()) {
+    std::size_t end = params.find(';', pos);
+    if (end == std::string_view::npos) end = params.size();
+    const std::string_view param = trim(params.substr(pos, end - pos));
+    if (equals_ignoring_case(param.substr(0, param.find('=')), "usedtx")) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string sdp_with_opus_dtx(std::string_view sdp, int& changed) {
+  changed = 0;
+  const std::vector<std::string_view> lines = lines_of(sdp);
+  std::string out;
+  out.reserve(sdp.size() + 64);
+  std::size_t section = 0;
+  while (section < lines.size()) {
+    // One m-section (or the session part before the first): [section, next).
+    std::size_t next = section + 1;
+    while (next < lines.size() && lines[next].substr(0, 2) != "m=") ++next;
+    std::set<std::string_view> opus, with_fmtp;
+    for (std::size_t i = section; i < next; ++i) {
+      std::string_view rest;
+      if (const auto pt = format_attribute(lines[i], "a=rtpmap", rest); !pt.empty()) {
+        if (equals_ignoring_case(rest.substr(0, rest.find('/')), "opus")) opus.insert(pt);
+      } else if (const auto fpt = format_attribute(lines[i], "a=fmtp", rest); !fpt.empty()) {
+        with_fmtp.insert(fpt);
+      }
+    }
+    for (std::size_t i = section; i < next; ++i) {
+      const std::string_view line = lines[i];
+      const std::string_view ending = line_ending(line);
+      std::string_view rest;
+      if (const auto pt = format_attribute(line, "a=fmtp", rest); !pt.empty() && opus.count(pt) && !says_usedtx(rest)) {
+        out.append(trim(line)).append(rest.empty() ? " usedtx=1" : ";usedtx=1").append(ending.empty() ? "" : ending);
+        ++changed;
+        continue;
+      }
+      out.append(line);
+      if (const auto pt = format_attribute(line, "a=rtpmap", rest); !pt.empty() && opus.count(pt) && !with_fmtp.count(pt)) {
+        if (ending.empty()) out.append("\r\n");
+        out.append("a=fmtp:").append(pt).append(" usedtx=1").append(ending.empty() ? "" : ending);
+        with_fmtp.insert(pt);
+        ++changed;
+      }
+    }
+    section = next;
   }
   return out;
 }

@@ -53,4 +53,15 @@ std::optional<CandidateType> ice_candidate_type(std::string_view candidate);
 // `removed` is set to the number of lines taken out.
 std::string sdp_relay_candidates_only(std::string_view sdp, int& removed);
 
+// The peer's SDP with `usedtx=1` on every Opus format that does not say
+// usedtx (RFC 7587: the receiver prefers discontinuous transmission), so
+// that our browser's Opus encoders stop sending in silence: a muted or quiet
+// participant sends a few packets a second to each peer instead of 50 (a
+// browser's sender takes its Opus parameters from the peer's description).
+// An Opus format without an `a=fmtp` line gets one after its `a=rtpmap`; a
+// peer that says `usedtx=0` keeps it. Payload types are read per m-section;
+// every other line and its line ending are kept byte for byte. `changed` is
+// set to the number of formats changed.
+std::string sdp_with_opus_dtx(std::string_view sdp, int& changed);
+
 }  // namespace meshmeet::core

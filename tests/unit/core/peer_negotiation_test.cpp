@@ -202,6 +202,33 @@ TEST_CASE("opening: on a new pair the impolite end offers first; the polite end 
   CHECK(one<SetLocalDescription>(p.last).type.empty());
 }
 
+TEST_CASE("audio: the peer's descriptions reach the browser asking for Opus DTX; ours reach the peer as made") {
+  const std::string audio = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10\r\n";
+  Pair p("a", "b");
+  p.from_peer(description(1, 0, 1, "offer", sdp("BB", "ub") + audio));
+  const auto offer = one<SetRemoteDescription>(p.last);
+  CHECK(offer.sdp == sdp("BB", "ub") + "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;usedtx=1\r\n");
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-remote-offer"); });
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, offer.op); });
+  const int answer_op = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, answer_op, "answer", sdp("AA", "ua") + audio); });
+  CHECK(p.sent().at(0).sdp == sdp("AA", "ua") + audio);  // the peer's browser decides for its own senders
+
+  Pair impolite("b", "a");
+  impolite.make_offer(sdp("BB", "ub") + audio);
+  CHECK(impolite.sent().at(0).sdp == sdp("BB", "ub") + audio);
+  PeerSignal answer;
+  answer.gen = 1;
+  answer.peer_gen = 1;
+  answer.seq = 1;
+  answer.answers = impolite.sent().at(0).seq;
+  answer.description_type = "answer";
+  answer.sdp = sdp("AA", "ua") + audio;
+  impolite.from_peer(serialize(answer));
+  CHECK(one<SetRemoteDescription>(impolite.last).sdp.find("a=fmtp:111 minptime=10;usedtx=1\r\n") != std::string::npos);
+}
+
 TEST_CASE("opening: a fresh connection is opened by the end that made it, polite or not") {
   // The polite end gives up waiting and makes a fresh connection: it opens it.
   Pair p("a", "b");

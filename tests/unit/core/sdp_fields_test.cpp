@@ -8,6 +8,7 @@
 using meshmeet::core::CandidateType;
 using meshmeet::core::ice_candidate_type;
 using meshmeet::core::sdp_relay_candidates_only;
+using meshmeet::core::sdp_with_opus_dtx;
 
 TEST_CASE("ice candidate type: host, srflx, prflx, relay, as trickled and as SDP lines") {
   CHECK(ice_candidate_type("candidate:842163049 1 udp 1677729535 192.0.2.7 61665 typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag x network-cost 999") ==
@@ -107,4 +108,52 @@ TEST_CASE("relay-only SDP: LF-only line endings and a last line without one are 
   CHECK(sdp_relay_candidates_only("", removed).empty());
   CHECK(sdp_relay_candidates_only("v=0\r\nA=CANDIDATE:1 1 udp 1 10.0.0.5 9 typ host\r\n", removed) == "v=0\r\n");
   CHECK(removed == 1);
+}
+
+TEST_CASE("opus DTX: usedtx=1 joins the Opus format's parameters, in the audio section only") {
+  const std::string sdp =
+      "v=0\r\n"
+      "a=group:BUNDLE 0 1\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9\r\n"
+      "a=rtpmap:111 opus/48000/2\r\n"
+      "a=rtcp-fb:111 transport-cc\r\n"
+      "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+      "a=rtpmap:63 red/48000/2\r\n"
+      "a=fmtp:63 111/111\r\n"
+      "a=rtpmap:9 G722/8000\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96 111\r\n"
+      "a=rtpmap:96 VP8/90000\r\n"
+      "a=rtpmap:111 H264/90000\r\n"  // the same number, another section: not Opus
+      "a=fmtp:111 profile-level-id=42e01f\r\n";
+  int changed = -1;
+  const std::string out = sdp_with_opus_dtx(sdp, changed);
+  CHECK(changed == 1);
+  CHECK(out.find("a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n") != std::string::npos);
+  CHECK(out.find("a=fmtp:63 111/111\r\n") != std::string::npos);                 // RED untouched
+  CHECK(out.find("a=fmtp:111 profile-level-id=42e01f\r\n") != std::string::npos);  // the video's 111
+  CHECK(out.size() == sdp.size() + std::string(";usedtx=1").size());
+  // Idempotent.
+  CHECK(sdp_with_opus_dtx(out, changed) == out);
+  CHECK(changed == 0);
+}
+
+TEST_CASE("opus DTX: a format without parameters gets a line; a peer's usedtx=0 is kept") {
+  int changed = -1;
+  CHECK(sdp_with_opus_dtx("m=audio 9 RTP/SAVPF 111\na=rtpmap:111 OPUS/48000/2\na=mid:0\n", changed) ==
+        "m=audio 9 RTP/SAVPF 111\na=rtpmap:111 OPUS/48000/2\na=fmtp:111 usedtx=1\na=mid:0\n");
+  CHECK(changed == 1);
+  // The fmtp line may come before the rtpmap line.
+  CHECK(sdp_with_opus_dtx("m=audio 9 RTP/SAVPF 111\r\na=fmtp:111 stereo=1\r\na=rtpmap:111 opus/48000/2\r\n", changed) ==
+        "m=audio 9 RTP/SAVPF 111\r\na=fmtp:111 stereo=1;usedtx=1\r\na=rtpmap:111 opus/48000/2\r\n");
+  CHECK(changed == 1);
+  const std::string refuses = "m=audio 9 RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10; UseDTX=0\r\n";
+  CHECK(sdp_with_opus_dtx(refuses, changed) == refuses);
+  CHECK(changed == 0);
+  // The last line without an ending, and no audio at all.
+  CHECK(sdp_with_opus_dtx("m=audio 9 RTP/SAVPF 111\na=rtpmap:111 opus/48000/2", changed) ==
+        "m=audio 9 RTP/SAVPF 111\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 usedtx=1");
+  CHECK(sdp_with_opus_dtx("v=0\r\nm=video 9 RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n", changed) ==
+        "v=0\r\nm=video 9 RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n");
+  CHECK(changed == 0);
+  CHECK(sdp_with_opus_dtx("", changed).empty());
 }
