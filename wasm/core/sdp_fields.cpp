@@ -14,6 +14,11 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::string_view trim_end(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
 // The value after `prefix` on the first line that starts with it.
 std::string_view attribute(std::string_view sdp, std::string_view prefix) {
   std::size_t pos = 0;
@@ -185,7 +190,7 @@ namespace {
 // "<pt>" when `line` is `a=<name>:<pt> <rest>` (the attribute name in any
 // case), with `rest` set to what follows the space; "" otherwise.
 std::string_view format_attribute(std::string_view line, std::string_view name, std::string_view& rest) {
-  line = trim(line);
+  line = trim_end(line);  // an SDP line starts with its type: " a=fmtp…" is no attribute
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos || !equals_ignoring_case(line.substr(0, colon), name)) return {};
   const std::string_view value = line.substr(colon + 1);
@@ -234,7 +239,7 @@ std::string sdp_with_opus_dtx(std::string_view sdp, int& changed) {
       const std::string_view ending = line_ending(line);
       std::string_view rest;
       if (const auto pt = format_attribute(line, "a=fmtp", rest); !pt.empty() && opus.count(pt) && !says_usedtx(rest)) {
-        out.append(trim(line)).append(rest.empty() ? " usedtx=1" : ";usedtx=1").append(ending.empty() ? "" : ending);
+        out.append(trim_end(line)).append(rest.empty() ? " usedtx=1" : ";usedtx=1").append(ending.empty() ? "" : ending);
         ++changed;
         continue;
       }
