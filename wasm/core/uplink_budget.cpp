@@ -41,11 +41,24 @@ int screen_framerate(int kbps) {
   return 5;
 }
 
+// A camera copy's frame rate by the height it is sent at (0: the source's
+// own). A small picture shows little motion detail, and a mesh encodes one
+// copy per peer, so a copy sent as a thumbnail takes fewer frames, each with
+// more of its bits: the pairs of LiveKit's classic presets (h216 at 15
+// frames/s, h360 at 20, h540 at 25, 720 and up at 30).
+int camera_framerate(double height) {
+  if (height <= 240) return 15;
+  if (height <= 360) return 20;
+  if (height <= 540) return 25;
+  return 0;
+}
+
 // Per CPU step: the share of the height every camera copy keeps, and the
-// frame rate cap (0: the source's own). A screen keeps its resolution and
-// only slows down. Never below 0.6: a tile sent its own size is then drawn
-// at most 1.67× the picture it gets (at ½ it was 2×, and encoders round the
-// height down to whole macroblocks, so a little more: visibly soft).
+// frame rate cap (0: none beyond the copy's own). A screen keeps its
+// resolution and only slows down. Never below 0.6: a tile sent its own size
+// is then drawn at most 1.67× the picture it gets (at ½ it was 2×, and
+// encoders round the height down to whole macroblocks, so a little more:
+// visibly soft).
 constexpr double kCpuHeightFactor[kMaxCpuStep + 1] = {1.0, 0.75, 0.6, 0.6};
 constexpr int kCpuFramerate[kMaxCpuStep + 1] = {0, 0, 0, 15};
 
@@ -60,8 +73,10 @@ SenderBudget shape(int kbps, double source_height, bool screen, int view, int cp
   }
   double height = std::min<double>(affordable_height(kbps), source_height);
   if (view > 0) height = std::min<double>(height, view);
+  int framerate = camera_framerate(height);  // by the copy's size, not by what the CPU step takes off it
+  if (kCpuFramerate[step] > 0) framerate = framerate > 0 ? std::min(framerate, kCpuFramerate[step]) : kCpuFramerate[step];
   height *= kCpuHeightFactor[step];  // of what would be sent, whatever limits it
-  return SenderBudget{kbps * 1000, std::max(1.0, source_height / height), kCpuFramerate[step]};
+  return SenderBudget{kbps * 1000, std::max(1.0, source_height / height), framerate};
 }
 }  // namespace
 

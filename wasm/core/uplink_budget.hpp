@@ -5,7 +5,9 @@
 // What a copy's share buys depends on what is sent. A camera gets the
 // resolution its bitrate affords, scaled from the source's real height (a
 // 480p camera is not scaled as if it were 720p, and never below what the
-// budget allows). A shared screen is text: it keeps its resolution (up to
+// budget allows), and a frame rate by that size: a thumbnail (240 lines or
+// less) 15 frames/s, up to 360 lines 20, up to 540 lines 25, larger the
+// camera's own. A shared screen is text: it keeps its resolution (up to
 // 1080 lines) and gives up frame rate instead, so that a screen shared to
 // six people stays readable (the shim also marks its track
 // contentHint "text").

@@ -322,6 +322,26 @@ TEST_CASE("uplink budget: scaled from the source's real height, never below what
   CHECK(split_uplink_budget(2500, 40, 3, true, {0, false}) == split_uplink_budget(2500, 40, 3, true));
 }
 
+TEST_CASE("uplink budget: a camera copy's frame rate follows the size it is sent at") {
+  const VideoSource camera{720, false};
+  // Drawn 180, 240, 300, 360, 480, 540 and 720 lines high (bitrate to spare).
+  const auto b = split_uplink_by_view(20000, 40, true, camera, {180, 240, 300, 360, 480, 540, 720});
+  const std::vector<int> expected{15, 15, 20, 20, 25, 25, 0};
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    CAPTURE(i);
+    CHECK(b[i].max_framerate == expected[i]);
+  }
+  // Seen whole but with a small share of the uplink: sent at 240 lines, so 15 frames/s.
+  const auto seven = split_uplink_budget(2500, 40, 7, true, camera);
+  CHECK(seven.scale_resolution_down_by == 3.0);
+  CHECK(seven.max_framerate == 15);
+  // A camera smaller than its tile: the size it has.
+  CHECK(split_uplink_by_view(2500, 40, true, {240, false}, {720})[0].max_framerate == 15);
+  // A screen keeps its own rule, by bitrate: drawn 240 high it gets what 240
+  // lines can use (200 kbit/s) and 5 frames/s, not a thumbnail camera's 15.
+  CHECK(split_uplink_by_view(2500, 40, true, {1080, true}, {240})[0].max_framerate == 5);
+}
+
 TEST_CASE("uplink budget: a shared screen keeps its resolution and gives up frame rate") {
   // Six people: 2500 kbit/s over five copies, 460 each. A camera would go to
   // 360 lines; a 1080p screen stays 1080p at 5 frames/s, readable.
@@ -381,7 +401,8 @@ TEST_CASE("uplink budget by view: CPU steps draw every camera copy smaller toget
   CHECK(at(3)[0].scale_resolution_down_by == doctest::Approx(480.0 / 144));
   for (int step = 0; step <= kMaxCpuStep; ++step) {
     CAPTURE(step);
-    CHECK(at(step)[0].max_framerate == (step == kMaxCpuStep ? 15 : 0));
+    CHECK(at(step)[0].max_framerate == 15);  // a thumbnail's, at every step
+    CHECK(at(step)[2].max_framerate == (step == kMaxCpuStep ? 15 : 25));  // the whole 480 lines: 25, the last step 15
     // The copy limited by nothing but the source steps down as well.
     if (step == 1 || step == 2) CHECK(at(step)[2].scale_resolution_down_by > at(step - 1)[2].scale_resolution_down_by);
   }
