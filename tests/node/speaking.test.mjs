@@ -4,7 +4,8 @@
 // of the main thread: the next look waits at least 20 times as long as the
 // last one took (150 ms when looks are cheap, 2 s at the most), a look that
 // throws does not stop the ring, a hidden tab is not looked at, and while a
-// connection is being set up looks are 2 s apart. The clock and the timers are the test's own: nothing here
+// connection is being set up looks are 2 s apart (for its first 10 s at
+// most: one that never comes up does not hold the ring back). The clock and the timers are the test's own: nothing here
 // depends on how fast this machine is.
 //
 //   node --test tests/node/speaking.test.mjs
@@ -21,7 +22,7 @@ globalThis.document = { hidden: false };
 Object.defineProperty(globalThis, 'performance', { value: { now: () => clock }, configurable: true });
 globalThis.setTimeout = (fn, delay) => timers.push([delay, fn]);
 globalThis.clearTimeout = () => {};
-const { lookRarelyWhile, watchSpeaking, unwatchAllSpeaking } = await import('../../web/app/speaking.js');
+const { connectionSettingUp, watchSpeaking, unwatchAllSpeaking } = await import('../../web/app/speaking.js');
 test.after(() => {
   globalThis.setTimeout = realSetTimeout;
   globalThis.clearTimeout = realClearTimeout;
@@ -120,17 +121,38 @@ test('a hidden tab is not looked at, and is looked at again once shown', () => {
 
 test('while a connection is being set up, looks are 2 s apart however cheap', () => {
   timers.length = 0;
-  let joining = true;
-  lookRarelyWhile(() => joining);
+  connectionSettingUp('bob', true);
   const t = tile();
   watchSpeaking(t, () => 0.5);
   nextLook();
   assert.ok(t.classes.has('speaking'), 'still looked at');
   assert.equal(timers[0][0], 2000, 'a join under way: 2 s');
-  joining = false;
+  connectionSettingUp('carol', true);
+  connectionSettingUp('bob', false);
   nextLook();
-  assert.equal(timers[0][0], 150, 'set up: 150 ms again');
+  assert.equal(timers[0][0], 2000, 'another one still being set up: 2 s');
+  connectionSettingUp('carol', false);
+  nextLook();
+  assert.equal(timers[0][0], 150, 'all set up: 150 ms again');
   unwatchAllSpeaking();
-  lookRarelyWhile(() => false);
+  timers.length = 0;
+});
+
+test('a connection that never comes up slows the ring for its first 10 s only', () => {
+  timers.length = 0;
+  connectionSettingUp('dave', true);  // a peer we cannot reach: tried for up to 45 s
+  const t = tile();
+  watchSpeaking(t, () => 0);
+  const since = clock;
+  nextLook();
+  while (clock - since < 10000) {
+    assert.equal(timers[0][0], 2000, `${clock - since} ms after it began: 2 s`);
+    nextLook();
+  }
+  assert.equal(timers[0][0], 150, 'after 10 s: looks as often as they are cheap again');
+  connectionSettingUp('dave', true);  // still connecting: the same attempt, not a new one
+  nextLook();
+  assert.equal(timers[0][0], 150);
+  unwatchAllSpeaking();
   timers.length = 0;
 });

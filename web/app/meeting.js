@@ -6,7 +6,7 @@ import { joinMeeting } from '/lib/meshmeet.js';
 import { setLabel, setText, t } from '/i18n.js';
 import { $, show, toast, banner, announce, copy, describeError, showRelayBadge, nameOf } from '/view.js';
 import { canPickSpeaker, fillDevicePicker, measureLevel, openDevice, rememberDevice, savedDevices, VOICE_LEVEL } from '/media.js';
-import { lookRarelyWhile, unwatchAllSpeaking, watchSpeaking } from '/speaking.js';
+import { connectionSettingUp, unwatchAllSpeaking, watchSpeaking } from '/speaking.js';
 import { chatMessage, handMessage, reactionMessage, readMessage, REACTIONS, MAX_CHAT_CHARS } from '/room-messages.js';
 import { addChat, clearChat } from '/chat.js';
 import { closeAllPanels, closePopover, togglePanel, togglePopover } from '/panels.js';
@@ -67,16 +67,13 @@ export async function enterMeeting(meetingId, name, stream, stillWanted) {
   // Those already here are replayed as 'peer-joined' to listeners added in
   // this tick: they are not news.
   const here = new Set(meeting.peers.keys());
-  // Peers whose connection is being set up: the speaking ring looks rarely meanwhile.
-  const connecting = new Set();
-  lookRarelyWhile(() => connecting.size > 0);
   meeting.on('peer-joined', (peer) => {
     addTile(peer, tileActions);
     updatePerson(peer.id, { name: peer.name });
     if (!here.delete(peer.id)) announce(t('peerJoinedToast', nameOf(peer)));
   });
   meeting.on('peer-left', ({ peer, reason }) => {
-    connecting.delete(peer.id);
+    connectionSettingUp(peer.id, false);
     removeTile(peer.id);
     removePerson(peer.id);
     if (reason !== 'rejoined') toast(t('peerLeftToast', nameOf(peer)));  // the toast is a live region: read out too
@@ -109,8 +106,7 @@ export async function enterMeeting(meetingId, name, stream, stillWanted) {
   // the tile says so until a retry connects.
   meeting.on('peer-state', ({ peer, state }) => {
     updatePerson(peer.id, { state });
-    if (state === 'connecting') connecting.add(peer.id);
-    else connecting.delete(peer.id);
+    connectionSettingUp(peer.id, state === 'connecting');  // the speaking ring looks rarely meanwhile
     const unreachable = state === 'unreachable' || state === 'retrying';
     const tile = tileOf(peer.id) ?? (unreachable ? addTile(peer, tileActions) : null);
     if (tile) {

@@ -17,21 +17,31 @@
 // apart whatever they cost: that is when the WebRTC thread is busiest (a
 // four-page join profile: 31 ms per look, 1.7 s of the pages' main threads
 // in 54 looks), and when every page's main thread is needed to answer the
-// newcomer. A ring a second late during a join says nothing wrong.
+// newcomer. A ring a second late during a join says nothing wrong. A
+// connection counts as being set up for its first 10 s only: one that never
+// comes up (a peer we cannot reach is tried for up to 45 s) must not hold
+// the ring back all that time.
 
 const LOUD = 0.02;     // audio level (0–1, linear) that counts as a voice
 const HOLD_MS = 600;   // stays lit this long after the last loud moment: no flicker between words
 const EVERY_MS = 150;  // between looks, when they are cheap
 const SHARE = 20;      // at least this many times a look's own duration between looks
 const LONGEST_MS = 2000;
+const SETTING_UP_MS = 10000;  // how long a connection being set up keeps the looks rare
 
 const watched = new Map();  // tile element → { level: () => number, loudAt }
 let timer = 0;
-let settingUp = () => false;
+const connecting = new Map();  // peer id → when its connection began to be set up
 
-/** `busy()` says whether a connection is being set up: looks are rarest then. */
-export function lookRarelyWhile(busy) {
-  settingUp = busy;
+/** Peer `id`'s connection is being set up (`true`), or no longer (`false`: up, gone or given up). */
+export function connectionSettingUp(id, settingUp) {
+  if (!settingUp) connecting.delete(id);
+  else if (!connecting.has(id)) connecting.set(id, performance.now());
+}
+
+function settingUp(now) {
+  for (const since of connecting.values()) if (now - since < SETTING_UP_MS) return true;
+  return false;
 }
 
 /** Marks `element` with the class "speaking" while `level()` is loud. */
@@ -51,6 +61,7 @@ export function unwatchSpeaking(element) {
 
 export function unwatchAllSpeaking() {
   for (const element of [...watched.keys()]) unwatchSpeaking(element);
+  connecting.clear();
 }
 
 function measure() {
@@ -65,7 +76,7 @@ function measure() {
   } finally {
     // The next look comes even when this one threw.
     const took = performance.now() - now;
-    const wait = settingUp() ? LONGEST_MS : Math.min(LONGEST_MS, Math.max(EVERY_MS, took * SHARE));
+    const wait = settingUp(now) ? LONGEST_MS : Math.min(LONGEST_MS, Math.max(EVERY_MS, took * SHARE));
     timer = watched.size ? setTimeout(measure, wait) : 0;
   }
 }
