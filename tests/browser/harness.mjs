@@ -294,6 +294,15 @@ export async function newFirefoxParticipant(browser, name, { viewport = SMALL_VI
 const pageOf = (x) => x.page ?? x;
 const isPuppeteer = (page) => typeof page.getByRole !== 'function';
 
+/** The people panel as a page shows it (open or not): [{ name, state, marks }] in order. */
+export function peopleShown(x) {
+  return pageOf(x).evaluate(() => [...document.querySelectorAll('#people-list .person')].map((li) => ({
+    name: li.querySelector('.name').textContent,
+    state: li.querySelector('.state').textContent,
+    marks: [...li.querySelectorAll('.mark')].map((m) => m.textContent),
+  })));
+}
+
 /** Clicks the button whose accessible name is `name` (exactly). */
 export async function clickButton(x, name, timeout = 10000) {
   const page = pageOf(x);

@@ -14,19 +14,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, fillLabelled, buttonVisible,
-  waitForVisibleText, waitForDecoding, createMeetingApi, screenshot, waitFor, sleep, cleanup, VIEWPORT,
+  waitForVisibleText, waitForDecoding, createMeetingApi, screenshot, waitFor, sleep, cleanup, VIEWPORT, peopleShown,
 } from './harness.mjs';
 
 const TEST = { timeout: 90000 };
-
-/** The people panel as a page shows it: [{ name, state, marks }] in order. */
-function peopleShown(p) {
-  return p.page.evaluate(() => [...document.querySelectorAll('#people-list .person')].map((li) => ({
-    name: li.querySelector('.name').textContent,
-    state: li.querySelector('.state').textContent,
-    marks: [...li.querySelectorAll('.mark')].map((m) => m.textContent),
-  })));
-}
 
 /** The tile a page shows for `name` (null: none): what is on it. */
 function tileShown(p, name) {

@@ -15,7 +15,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, createMeetingApi, waitForDecoding,
-  decodingDiagnostics, saveLogs, waitFor, cleanup, buttonVisible, remoteTiles, logExcerpt, ENGLISH, CHINESE, clickButton, screenshot,
+  decodingDiagnostics, saveLogs, waitFor, cleanup, buttonVisible, remoteTiles, logExcerpt, ENGLISH, CHINESE, clickButton, screenshot, peopleShown,
 } from './harness.mjs';
 
 /**
@@ -135,8 +135,7 @@ describe('a peer that cannot be reached (Chromium)', () => {
     // The people panel says it in words: Bob can't be reached, the others are connected.
     await clickButton(alice, 'People');
     await waitFor(async () => {
-      const states = Object.fromEntries(await alice.page.evaluate(() => [...document.querySelectorAll('#people-list .person')]
-        .map((li) => [li.querySelector('.name').textContent, li.querySelector('.state').textContent])));
+      const states = Object.fromEntries((await peopleShown(alice)).map((x) => [x.name, x.state]));
       return states.Bob === "Can't reach — retrying" && states.Carol === 'Connected';
     }, 10000, 'Alice\'s people panel: Bob can\'t be reached, Carol connected');
     await screenshot(alice, 'cant-reach.png');

@@ -82,6 +82,17 @@ struct Pair : Harness {
     REQUIRE(sent().at(0).description_type == "answer");
     gathered(pc, "ua");
   }
+  // The peer's answer (its connection 1, seq `seq`) to the offer we sent last.
+  std::vector<Output>& peer_answers(std::uint64_t seq, const std::string& remote_sdp) {
+    PeerSignal answer;
+    answer.gen = 1;
+    answer.peer_gen = 1;
+    answer.seq = seq;
+    answer.answers = sent().at(0).seq;
+    answer.description_type = "answer";
+    answer.sdp = remote_sdp;
+    return from_peer(serialize(answer));
+  }
   // We open the pair (we are impolite): our first offer, the peer's answer
   // applied. That first offer has no answer timeout: a lost answer is the
   // connect watchdog's (a fresh connection).
@@ -89,14 +100,7 @@ struct Pair : Harness {
     make_offer(local_sdp);
     REQUIRE(sent().at(0).description_type == "offer");
     REQUIRE_FALSE(has_timer("answer-timeout"));
-    PeerSignal answer;
-    answer.gen = 1;
-    answer.peer_gen = 1;
-    answer.seq = 1;
-    answer.answers = sent().at(0).seq;
-    answer.description_type = "answer";
-    answer.sdp = remote_sdp;
-    from_peer(serialize(answer));
+    peer_answers(1, remote_sdp);
     const int srd = one<SetRemoteDescription>(last).op;
     browser([&](Client& c, double t) { c.signaling_state(t, pc, "stable"); });
     browser([&](Client& c, double t) { c.operation_done(t, pc, srd); });
@@ -218,14 +222,7 @@ TEST_CASE("audio: the peer's descriptions reach the browser asking for Opus DTX;
   Pair impolite("b", "a");
   impolite.make_offer(sdp("BB", "ub") + audio);
   CHECK(impolite.sent().at(0).sdp == sdp("BB", "ub") + audio);
-  PeerSignal answer;
-  answer.gen = 1;
-  answer.peer_gen = 1;
-  answer.seq = 1;
-  answer.answers = impolite.sent().at(0).seq;
-  answer.description_type = "answer";
-  answer.sdp = sdp("AA", "ua") + audio;
-  impolite.from_peer(serialize(answer));
+  impolite.peer_answers(1, sdp("AA", "ua") + audio);
   CHECK(one<SetRemoteDescription>(impolite.last).sdp.find("a=fmtp:111 minptime=10;usedtx=1\r\n") != std::string::npos);
 }
 
@@ -1022,14 +1019,7 @@ TEST_CASE("negotiation: a description the browser refuses for itself (not for th
   r.browser([&](Client& c, double t) { c.connection_state(t, r.pc, "connected"); });
   const int mine = r.pc;
   r.make_offer(sdp("BB", "ub"));
-  PeerSignal answer;
-  answer.gen = 1;
-  answer.peer_gen = 1;
-  answer.seq = 2;
-  answer.answers = r.sent().at(0).seq;
-  answer.description_type = "answer";
-  answer.sdp = sdp("AA", "ua");
-  r.from_peer(serialize(answer));
+  r.peer_answers(2, sdp("AA", "ua"));
   auto sra = one<SetRemoteDescription>(r.last);
   r.browser([&](Client& c, double t) { c.operation_failed(t, mine, sra.op, "OperationError", "m-lines do not match the offer"); });
   CHECK(one<ClosePeerConnection>(r.last).pc == mine);
