@@ -23,6 +23,7 @@
 //                  its picture at (object-fit cover), median and max over tiles
 //
 //   node tools/mesh-bench.mjs [--pages 2,4,6] [--runs 3] [--no-write]
+//   node tools/mesh-bench.mjs --from result.json   # the section from a saved run, nothing run
 //
 // Prints one JSON object and replaces the "Meeting page against plain
 // WebRTC" section of docs/benchmarks.md (ratios app/baseline of medians).
@@ -36,9 +37,9 @@ import {
 } from '../tests/browser/harness.mjs';
 import { parseFlags, usageError } from './cli-flags.mjs';
 
-const USAGE = 'usage: node tools/mesh-bench.mjs [--pages 2,4,6] [--runs N] [--no-write]';
+const USAGE = 'usage: node tools/mesh-bench.mjs [--pages 2,4,6] [--runs N] [--no-write] | --from RESULT.json';
 const NAMES = ['Ada', 'Ben', 'Cai', 'Dee', 'Eli', 'Fay'];
-const flags = parseFlags(process.argv.slice(2), { values: { pages: '2,4,6', runs: '3' }, switches: ['no-write'] }, USAGE);
+const flags = parseFlags(process.argv.slice(2), { values: { pages: '2,4,6', runs: '3', from: null }, switches: ['no-write'] }, USAGE);
 const SIZES = flags.pages.split(',').map(Number);
 const RUNS = Number(flags.runs);
 const WRITE = !flags['no-write'];
@@ -274,7 +275,7 @@ function writeSection(result) {
 ${result.machine.loadavgAtStart.join(', ')} at the start; the machine is shared, so only the
 side-by-side ratios count). The meeting page and tools/baseline (plain WebRTC: one
 connection per peer, the newcomer offers, tiles of the app's size and layout), served by
-the same server binary, run alternately (${RUNS} runs each per size), same Chromium flags,
+the same server binary, run alternately (${Math.max(...result.runs.map((r) => r.run))} runs each per size), same Chromium flags,
 fake camera at its default 640×480 and full frame rate, each page its own 800×600 browser
 context. Medians, app / baseline (ratio):
 
@@ -307,6 +308,14 @@ ${END}`;
   else text = `${text.replace(/\s*$/, '')}\n\n${section}\n`;
   writeFileSync(file, text);
   return file;
+}
+
+if (flags.from) {
+  // A saved run's JSON (this script's output): only the section is written.
+  const saved = JSON.parse(readFileSync(flags.from, 'utf8'));
+  if (!Array.isArray(saved.runs) || !saved.summary) usageError(USAGE, `${flags.from}: not a mesh-bench result`);
+  console.log(writeSection(saved));
+  process.exit(0);
 }
 
 const result = {
