@@ -435,7 +435,7 @@ export class BrowserObjects {
     if (!params.encodings || params.encodings.length === 0) params.encodings = [{}];
     params.encodings[0].maxBitrate = o.maxBitrateBps;
     if (o.kind === 'video') params.encodings[0].scaleResolutionDownBy = o.scaleResolutionDownBy;
-    if (o.maxFramerate > 0) params.encodings[0].maxFramerate = o.maxFramerate;  // a shared screen
+    if (o.maxFramerate > 0) params.encodings[0].maxFramerate = o.maxFramerate;  // a screen, a camera copy by its size, the last CPU step
     else delete params.encodings[0].maxFramerate;
     if (o.kind === 'video') params.encodings[0].active = o.active !== false;  // false: the peer draws none of it
     return sender.setParameters(params);  // at once: getParameters' result is only good until the task ends

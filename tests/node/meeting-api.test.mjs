@@ -126,11 +126,12 @@ describe('the Meeting API beyond events (fake WebRTC)', () => {
     const sent = () => videoSenders().map((s) => s.setParametersCalls.at(-1)?.[0]);
     const settled = (want, what) => waitFor(() => sent().length === 2 && sent().every(want), 3000, what, { describe: () => JSON.stringify(sent()) });
     // Two copies of 1210 kbit/s afford 480 lines: a 480p camera is sent whole
-    // (the old rule assumed 720p and halved it to 320 lines).
+    // (the old rule assumed 720p and halved it to 320 lines), at the 25
+    // frames/s of a copy 480 lines high.
     const camera = new FakeMediaStreamTrack('video');
     camera.getSettings = () => ({ width: 640, height: 480 });
     await ada.replaceVideoTrack(camera);
-    await settled((p) => p?.scaleResolutionDownBy === 1 && p.maxFramerate === undefined, 'the 480p camera sent whole');
+    await settled((p) => p?.scaleResolutionDownBy === 1 && p.maxFramerate === 25, 'the 480p camera sent whole, 25 frames/s');
     const hd = new FakeMediaStreamTrack('video');
     hd.getSettings = () => ({ width: 1920, height: 1080 });
     await ada.replaceVideoTrack(hd);
@@ -141,6 +142,6 @@ describe('the Meeting API beyond events (fake WebRTC)', () => {
     assert.equal(screen.contentHint, 'text', 'a shared screen is marked as text');
     await settled((p) => p?.scaleResolutionDownBy === 1 && p.maxFramerate === 8, 'the screen at full resolution, 8 frames/s');
     await ada.replaceVideoTrack(camera);
-    await settled((p) => p?.scaleResolutionDownBy === 1 && p.maxFramerate === undefined, 'the camera again, without the frame-rate cap');
+    await settled((p) => p?.scaleResolutionDownBy === 1 && p.maxFramerate === 25, 'the camera again, at a camera\'s frame rate, not the screen\'s');
   });
 });
