@@ -19,7 +19,6 @@ const flags = parseFlags(process.argv.slice(2), {
   switches: ['no-doc'],
 }, USAGE);
 if (!flags.native || !flags.wasm) usageError(USAGE, 'both --native and --wasm are needed');
-const arg = (name) => flags[name];
 const BEGIN = '<!-- client-core:begin (tools/core-bench/bench.sh writes this section) -->';
 const END = '<!-- client-core:end -->';
 
@@ -38,10 +37,10 @@ const sh = (cmd, args, env, keepSpace = false) => {
   }
 };
 
-const native = load(arg('native'));
-const wasm = load(arg('wasm'));
+const native = load(flags.native);
+const wasm = load(flags.wasm);
 // The same program built like the npm package (MinSizeRel, -Os): optional.
-const small = arg('wasm-minsize') ? load(arg('wasm-minsize')) : null;
+const small = flags['wasm-minsize'] ? load(flags['wasm-minsize']) : null;
 for (const r of [native, wasm, small].filter(Boolean)) {
   if (r.failures) throw new Error(`the ${r.platform} run reported ${r.failures} unexpected core behaviour(s): not writing numbers`);
   if (r.smoke) throw new Error(`the ${r.platform} run is a --smoke run: not writing numbers`);
@@ -56,7 +55,7 @@ const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*
 const osName = (existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8').match(/PRETTY_NAME="?([^"\n]*)/) : null)?.[1] ?? 'Linux';
 const emcc = (sh('emcc', ['--version'], { NODE_PATH: '/usr/share/nodejs' }).split('\n')[0].match(/\) ([0-9.]+)/) || [, '?'])[1];
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
-const loadStart = (arg('load-start') || '').trim().split(/\s+/).slice(0, 3).join(', ') || '–';
+const loadStart = (flags['load-start'] || '').trim().split(/\s+/).slice(0, 3).join(', ') || '–';
 const loadEnd = loadavg().map((x) => x.toFixed(2)).join(', ');
 
 const f = (x, d = 1) => (x === undefined || x === null ? '–' : Number(x).toFixed(d));

@@ -56,19 +56,18 @@ const flags = parseFlags(process.argv.slice(2), {
   },
   switches: ['no-write'],
 }, USAGE);
-const opt = (name) => flags[name];
-const RUNS = Number(opt('runs'));
-const JOIN_RUNS = Number(opt('join-runs'));
-const ONLY = opt('only');
-const SETTLE_S = Number(opt('settle'));
-const WINDOW_S = Number(opt('window'));
-const RATE = opt('rate');
-const BUDGET = Number(opt('budget'));
-const MAX_MS = Number(opt('max-minutes')) * 60000;
+const RUNS = Number(flags.runs);
+const JOIN_RUNS = Number(flags['join-runs']);
+const ONLY = flags.only;
+const SETTLE_S = Number(flags.settle);
+const WINDOW_S = Number(flags.window);
+const RATE = flags.rate;
+const BUDGET = Number(flags.budget);
+const MAX_MS = Number(flags['max-minutes']) * 60000;
 const WRITE = !flags['no-write'];
-const FROM = opt('from');  // rewrite the doc section from a saved JSON result, without running anything
+const FROM = flags.from;  // rewrite the doc section from a saved JSON result, without running anything
 const RATE_LABEL = RATE.replace(/^(\d+(?:\.\d+)?)mbit$/, '$1 Mbit/s').replace(/^(\d+(?:\.\d+)?)kbit$/, '$1 kbit/s');
-const PLAIN_RUNS = Number(opt('plain-runs'));
+const PLAIN_RUNS = Number(flags['plain-runs']);
 if (![RUNS, JOIN_RUNS, SETTLE_S, WINDOW_S, BUDGET, MAX_MS, PLAIN_RUNS].every((n) => Number.isFinite(n) && n >= 0) ||
     ![null, 'cap', 'join'].includes(ONLY) || !/^\d+(\.\d+)?[mk]bit$/.test(RATE)) {
   usageError(USAGE);

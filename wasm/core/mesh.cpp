@@ -217,7 +217,7 @@ void Mesh::on_peer_timer(std::int64_t now, const std::string& peer, int timer) {
 
 void Mesh::on_data_channel_message(std::int64_t now, int pc, const std::string& text) {
   PeerNegotiation* link = by_pc(pc);
-  if (link && link->on_data_channel_message(now, text) && state_ == MeshState::Active) rebalance(now);
+  if (link && link->on_data_channel_message(now, text) && state_ == MeshState::Active) rebalance();
 }
 
 // ---- peers coming back after a server restart ----------------------------------------
@@ -263,7 +263,7 @@ bool Mesh::hold_signal(const std::string& to, std::string& data) {
 // After anything that adds or removes a member: split the uplink anew, and
 // keep both timers to what is left.
 void Mesh::roster_changed(std::int64_t now) {
-  rebalance(now);
+  rebalance();
   update_stats_timer();
   arm_return_timer(now);
 }
@@ -288,7 +288,7 @@ void Mesh::on_return_timer(std::int64_t now, int timer) {
 
 void Mesh::settle(std::int64_t now) {
   // A peer given up on, or back with a fresh connection, changes the split.
-  if (state_ == MeshState::Active && uplink_senders() != budget_senders_) rebalance(now);
+  if (state_ == MeshState::Active && uplink_senders() != budget_senders_) rebalance();
   std::vector<std::string> down;
   for (const auto& [id, member] : roster_)
     if (member.back_by && member.link->state() != PeerState::Connected) down.push_back(id);
@@ -312,7 +312,7 @@ void Mesh::on_stats_timer(std::int64_t now, int timer) {
   // The samples asked for last time are in: one round for the CPU load.
   const bool limited = cpu_limited_this_round_;
   cpu_limited_this_round_ = false;
-  if (cpu_load_.on_round(now, limited, !media_.video_track.empty())) rebalance(now);
+  if (cpu_load_.on_round(now, limited, !media_.video_track.empty())) rebalance();
   for (auto& [id, member] : roster_) member.link->request_stats(now);
   update_stats_timer();
 }
@@ -337,7 +337,7 @@ void Mesh::set_local_track(std::int64_t now, MediaKind kind, std::string track, 
   if (screen && !track.empty()) media_.screens.insert(track);
   if (kind == MediaKind::Video && height != media_.video_height) {
     media_.video_height = height;
-    if (slot == track) return rebalance(now);  // the same track at another size (a camera switched modes)
+    if (slot == track) return rebalance();  // the same track at another size (a camera switched modes)
   }
   if (slot == track) return;
   const auto before = media_state();
@@ -350,8 +350,8 @@ void Mesh::set_local_track(std::int64_t now, MediaKind kind, std::string track, 
     ctx_.emit(SetTrackEnabled{kind, false});
   }
   // The limits for the new source first: a new video sender takes them at once.
-  rebalance(now);
-  for_each_link([&](PeerNegotiation& link) { link.on_local_track_changed(now, kind, old); });
+  rebalance();
+  for_each_link([&](PeerNegotiation& link) { link.on_local_track_changed(kind, old); });
   announce_media(now, before);
 }
 
@@ -381,12 +381,13 @@ void Mesh::announce_media(std::int64_t now, MediaState before) {
 }
 
 void Mesh::set_uplink_budget(std::int64_t now, int kbps) {
+  (void)now;  // an input like the others; the split itself needs no time
   if (kbps <= 0) {
     ctx_.error(CoreError::BadInput, "the uplink budget must be positive");
     return;
   }
   uplink_kbps_ = kbps;
-  rebalance(now);
+  rebalance();
 }
 
 // Every connection uploads a copy; a peer given up on has none, so it takes
@@ -399,7 +400,7 @@ std::size_t Mesh::uplink_senders() {
 
 // A link without a connection keeps its last budget: when it has one
 // again, the count of senders changes and settle() splits anew.
-void Mesh::rebalance(std::int64_t now) {
+void Mesh::rebalance() {
   std::vector<PeerNegotiation*> sending;
   std::vector<int> views;
   for_each_link([&](PeerNegotiation& link) {
@@ -412,7 +413,7 @@ void Mesh::rebalance(std::int64_t now) {
   const auto budgets = split_uplink_by_view(uplink_kbps_, ctx_.config().audio_kbps, !media_.audio_track.empty(),
                                             VideoSource{media_.video_height, media_.sharing_screen()}, views,
                                             cpu_load_.step());
-  for (std::size_t i = 0; i < sending.size(); ++i) sending[i]->set_sender_budget(now, budgets[i]);
+  for (std::size_t i = 0; i < sending.size(); ++i) sending[i]->set_sender_budget(budgets[i]);
 }
 
 bool Mesh::set_view(std::int64_t now, const std::string& peer, int height) {

@@ -125,7 +125,7 @@ class Mesh {
   void set_state(MeshState next, std::string why);  // the single mutator
   void add(std::int64_t now, const protocol::PeerInfo& peer);
   void remove(std::int64_t now, const std::string& peer, std::string reason);
-  void rebalance(std::int64_t now);
+  void rebalance();
   std::size_t uplink_senders();  // connections that upload our media
   // Tells every peer our microphone and camera if they changed from `before`.
   void announce_media(std::int64_t now, MediaState before);

@@ -403,8 +403,7 @@ void PeerNegotiation::on_track(std::int64_t now, const std::string& track, Media
   ctx_.emit(RemoteTrack{peer_, pc_, track, kind, stream});
 }
 
-void PeerNegotiation::on_local_track_changed(std::int64_t now, MediaKind kind, const std::string& old_track) {
-  (void)now;
+void PeerNegotiation::on_local_track_changed(MediaKind kind, const std::string& old_track) {
   if (pc_ == 0) return;
   const std::string& track = media_.track(kind);
   const bool video = kind == MediaKind::Video;
@@ -420,8 +419,7 @@ void PeerNegotiation::on_local_track_changed(std::int64_t now, MediaKind kind, c
   }
 }
 
-void PeerNegotiation::set_sender_budget(std::int64_t now, SenderBudget wanted) {
-  (void)now;
+void PeerNegotiation::set_sender_budget(SenderBudget wanted) {
   sender_parameters_.want(wanted);
 }
 

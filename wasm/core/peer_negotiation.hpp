@@ -153,8 +153,8 @@ class PeerNegotiation {
   // The device's network changed (reported while signaling is up): see
   // ConnectionRecovery::on_network_change.
   void on_network_change(std::int64_t now, std::int64_t changed_at);
-  void on_local_track_changed(std::int64_t now, MediaKind kind, const std::string& old_track);
-  void set_sender_budget(std::int64_t now, SenderBudget budget);
+  void on_local_track_changed(MediaKind kind, const std::string& old_track);
+  void set_sender_budget(SenderBudget budget);
   void request_stats(std::int64_t now);
   // Our microphone and camera (LocalMedia::live) to the peer, if the data
   // channel is open. Not queued: the channel's opening sends the state then

@@ -93,6 +93,32 @@ bool is_candidate_line(std::string_view line) {
   return line.size() >= kPrefix.size() && equals_ignoring_case(line.substr(0, kPrefix.size()), kPrefix);
 }
 
+// "<pt>" when `line` is `a=<name>:<pt> <rest>` (the attribute name in any
+// case), with `rest` set to what follows the space; "" otherwise.
+std::string_view format_attribute(std::string_view line, std::string_view name, std::string_view& rest) {
+  line = trim_end(line);  // an SDP line starts with its type: " a=fmtp…" is no attribute
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || !equals_ignoring_case(line.substr(0, colon), name)) return {};
+  const std::string_view value = line.substr(colon + 1);
+  const std::size_t space = value.find(' ');
+  const std::string_view pt = value.substr(0, space);
+  if (!all_digits(pt, 3)) return {};
+  rest = space == std::string_view::npos ? std::string_view{} : trim(value.substr(space + 1));
+  return pt;
+}
+
+bool says_usedtx(std::string_view params) {
+  std::size_t pos = 0;
+  while (pos <= params.size()) {
+    std::size_t end = params.find(';', pos);
+    if (end == std::string_view::npos) end = params.size();
+    const std::string_view param = trim(params.substr(pos, end - pos));
+    if (equals_ignoring_case(param.substr(0, param.find('=')), "usedtx")) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 SdpFingerprints sdp_fingerprints(std::string_view sdp) {
@@ -184,36 +210,6 @@ std::string sdp_relay_candidates_only(std::string_view sdp, int& removed) {
   }
   return out;
 }
-
-namespace {
-
-// "<pt>" when `line` is `a=<name>:<pt> <rest>` (the attribute name in any
-// case), with `rest` set to what follows the space; "" otherwise.
-std::string_view format_attribute(std::string_view line, std::string_view name, std::string_view& rest) {
-  line = trim_end(line);  // an SDP line starts with its type: " a=fmtp…" is no attribute
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos || !equals_ignoring_case(line.substr(0, colon), name)) return {};
-  const std::string_view value = line.substr(colon + 1);
-  const std::size_t space = value.find(' ');
-  const std::string_view pt = value.substr(0, space);
-  if (!all_digits(pt, 3)) return {};
-  rest = space == std::string_view::npos ? std::string_view{} : trim(value.substr(space + 1));
-  return pt;
-}
-
-bool says_usedtx(std::string_view params) {
-  std::size_t pos = 0;
-  while (pos <= params.size()) {
-    std::size_t end = params.find(';', pos);
-    if (end == std::string_view::npos) end = params.size();
-    const std::string_view param = trim(params.substr(pos, end - pos));
-    if (equals_ignoring_case(param.substr(0, param.find('=')), "usedtx")) return true;
-    pos = end + 1;
-  }
-  return false;
-}
-
-}  // namespace
 
 std::string sdp_with_opus_dtx(std::string_view sdp, int& changed) {
   changed = 0;
