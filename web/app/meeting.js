@@ -118,7 +118,7 @@ export async function enterMeeting(meetingId, name, stream, stillWanted) {
   });
   meeting.on('quality', ({ peer, level }) => {
     const mark = tileOf(peer.id)?.querySelector('.quality');
-    if (!mark) return;
+    if (!mark || mark.dataset.level === level) return;  // it comes with every stats round: touch the page only on a change
     mark.dataset.level = level;
     setLabel(mark, `quality.${level}`);
     mark.dataset.i18nTitle = `quality.${level}`;
