@@ -73,9 +73,12 @@ SenderBudget shape(int kbps, double source_height, bool screen, int view, int cp
   }
   double height = std::min<double>(affordable_height(kbps), source_height);
   if (view > 0) height = std::min<double>(height, view);
-  int framerate = camera_framerate(height);  // by the copy's size, not by what the CPU step takes off it
-  if (kCpuFramerate[step] > 0) framerate = framerate > 0 ? std::min(framerate, kCpuFramerate[step]) : kCpuFramerate[step];
   height *= kCpuHeightFactor[step];  // of what would be sent, whatever limits it
+  // By the size the copy is sent at, the CPU step's cut included: a copy the
+  // step made a thumbnail goes at a thumbnail's rate, which is most of what
+  // a step saves (every frame is encoded, sent, decoded and drawn once per peer).
+  int framerate = camera_framerate(height);
+  if (kCpuFramerate[step] > 0) framerate = framerate > 0 ? std::min(framerate, kCpuFramerate[step]) : kCpuFramerate[step];
   return SenderBudget{kbps * 1000, std::max(1.0, source_height / height), framerate};
 }
 }  // namespace

@@ -17,8 +17,8 @@
 // bitrate a small tile does not need goes to the copies that can use it. A
 // peer that draws none (its tile off-screen, its tab hidden) gets no video
 // at all until it draws it again. When the CPU cannot keep up with every
-// copy, the mesh asks for a CPU step: every copy drawn smaller together
-// (cpu_load.hpp decides when).
+// copy, the mesh asks for a CPU step: every copy drawn smaller together,
+// at the frame rate of its smaller size (cpu_load.hpp decides when).
 #pragma once
 
 #include <vector>

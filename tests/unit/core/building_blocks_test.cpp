@@ -391,7 +391,7 @@ TEST_CASE("uplink budget by view: no copy larger than its tile, what small tiles
   CHECK(split_uplink_by_view(2500, 40, true, {1080, true}, {540, 1080})[1].scale_resolution_down_by == 1.0);
 }
 
-TEST_CASE("uplink budget by view: CPU steps draw every camera copy smaller together, the last one slower too") {
+TEST_CASE("uplink budget by view: CPU steps draw every camera copy smaller together, at the frame rate of the size sent, the last one slower still") {
   const VideoSource camera{480, false};
   const std::vector<int> views{240, 240, kViewUnknown};
   const auto at = [&](int step) { return split_uplink_by_view(2500, 40, true, camera, views, step); };
@@ -402,10 +402,17 @@ TEST_CASE("uplink budget by view: CPU steps draw every camera copy smaller toget
   for (int step = 0; step <= kMaxCpuStep; ++step) {
     CAPTURE(step);
     CHECK(at(step)[0].max_framerate == 15);  // a thumbnail's, at every step
-    CHECK(at(step)[2].max_framerate == (step == kMaxCpuStep ? 15 : 25));  // the whole 480 lines: 25, the last step 15
+    // The copy limited by nothing but the source, by the size it is sent at:
+    // 480 lines 25 frames/s, at the first step 360 lines 20, then 288 lines 20,
+    // and the last step's 15.
+    CHECK(at(step)[2].max_framerate == std::vector<int>{25, 20, 20, 15}[step]);
     // The copy limited by nothing but the source steps down as well.
     if (step == 1 || step == 2) CHECK(at(step)[2].scale_resolution_down_by > at(step - 1)[2].scale_resolution_down_by);
   }
+  // A four-person grid's tile, 284 lines: 20 frames/s at ease; the second
+  // step sends it 170 lines high, a thumbnail, at a thumbnail's 15.
+  CHECK(split_uplink_by_view(20000, 40, true, camera, {284}, 0)[0].max_framerate == 20);
+  CHECK(split_uplink_by_view(20000, 40, true, camera, {284}, 2)[0].max_framerate == 15);
   // A screen keeps its lines and slows down instead.
   const auto screen = split_uplink_by_view(2500, 40, true, {1080, true}, {1080}, 2);
   CHECK(screen[0].scale_resolution_down_by == 1.0);
