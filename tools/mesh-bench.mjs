@@ -22,7 +22,8 @@
 //   received/drawn the height each tile receives against the height it draws
 //                  its picture at (object-fit cover), median and max over tiles
 //
-//   node tools/mesh-bench.mjs [--pages 2,4,6] [--runs 3] [--no-write]
+//   node tools/mesh-bench.mjs [--pages 2,4,6] [--runs 3] [--camera-fps N] [--no-write]
+//   (--camera-fps: the fake camera's frame rate, as a laptop's 30; Chromium's own is 20)
 //   node tools/mesh-bench.mjs --from result.json   # the section from a saved run, nothing run
 //
 // Prints one JSON object and replaces the "Meeting page against plain
@@ -37,13 +38,15 @@ import {
 } from '../tests/browser/harness.mjs';
 import { parseFlags, usageError } from './cli-flags.mjs';
 
-const USAGE = 'usage: node tools/mesh-bench.mjs [--pages 2,4,6] [--runs N] [--no-write] | --from RESULT.json';
+const USAGE = 'usage: node tools/mesh-bench.mjs [--pages 2,4,6] [--runs N] [--camera-fps N] [--no-write] | --from RESULT.json';
 const NAMES = ['Ada', 'Ben', 'Cai', 'Dee', 'Eli', 'Fay'];
-const flags = parseFlags(process.argv.slice(2), { values: { pages: '2,4,6', runs: '3', from: null }, switches: ['no-write'] }, USAGE);
+const flags = parseFlags(process.argv.slice(2), { values: { pages: '2,4,6', runs: '3', 'camera-fps': null, from: null }, switches: ['no-write'] }, USAGE);
 const SIZES = flags.pages.split(',').map(Number);
 const RUNS = Number(flags.runs);
 const WRITE = !flags['no-write'];
-if (!SIZES.every((n) => Number.isInteger(n) && n >= 2 && n <= NAMES.length) || !(Number.isInteger(RUNS) && RUNS >= 1)) {
+const CAMERA_FPS = flags['camera-fps'] === null ? null : Number(flags['camera-fps']);  // null: Chromium's own
+if (!SIZES.every((n) => Number.isInteger(n) && n >= 2 && n <= NAMES.length) || !(Number.isInteger(RUNS) && RUNS >= 1)
+  || !(CAMERA_FPS === null || (Number.isInteger(CAMERA_FPS) && CAMERA_FPS >= 1 && CAMERA_FPS <= 60))) {
   usageError(USAGE);
 }
 const RUN_TIMEOUT = 60000;
@@ -276,7 +279,7 @@ ${result.machine.loadavgAtStart.join(', ')} at the start; the machine is shared,
 side-by-side ratios count). The meeting page and tools/baseline (plain WebRTC: one
 connection per peer, the newcomer offers, tiles of the app's size and layout), served by
 the same server binary, run alternately (${Math.max(...result.runs.map((r) => r.run))} runs each per size), same Chromium flags,
-fake camera at its default 640×480 and full frame rate, each page its own 800×600 browser
+fake camera at 640×480 and ${result.cameraFps ? `${result.cameraFps} frames/s` : 'its own 20 frames/s'}, each page its own 800×600 browser
 context. Medians, app / baseline (ratio):
 
 | pages | join → all video | CPU to all video | steady, cores busy | fps per tile | received / drawn height | complete |
@@ -322,12 +325,13 @@ const result = {
   benchmark: 'meeting page against plain WebRTC',
   when: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
   machine: { cores: cpus().length, loadavgAtStart: loadavg().map((x) => round(x)) },
+  cameraFps: CAMERA_FPS,
   runs: [],
 };
 try {
   const app = await startServer();
   const baseline = await startServer(['--static', join(ROOT, 'tools', 'baseline')]);
-  const browser = await launchChromium([], { fakeCameraFps: null, evenPriority: true });
+  const browser = await launchChromium([], { fakeCameraFps: CAMERA_FPS, evenPriority: true });
   for (let run = 1; run <= RUNS; run++)
     for (const pages of SIZES) {
       // Alternate which goes first, so neither always gets the fresher machine.

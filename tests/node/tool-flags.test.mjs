@@ -19,6 +19,7 @@ const cases = [
   ['tools/mesh-bench.mjs', ['--pages', '2', '--run', '1']],  // a typo of --runs
   ['tools/mesh-bench.mjs', ['--pages', '9']],                  // more pages than it has names for
   ['tools/mesh-bench.mjs', ['--runs']],                        // a value flag without its value
+  ['tools/mesh-bench.mjs', ['--camera-fps', 'fast']],          // a frame rate that is not a number
   ['tools/mesh-bench.mjs', ['--from', 'package.json']],        // a JSON file, not a bench result
   ['tools/network-bench/bench.mjs', ['--only', 'everything']],
   ['tools/core-bench/report.mjs', ['--native', 'a.txt']],      // --wasm missing

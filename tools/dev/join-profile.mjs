@@ -8,7 +8,11 @@
 // trace to /tmp/join-profile.<variant>.{cpuprofile,trace.json}. STEADY=1
 // profiles 5 s of the settled two-page call instead. PAGES=N (default 2): the
 // last of N pages is profiled joining the N-1 already there, until it decodes
-// every one of them.
+// every one of them. ALL=1: the V8 profiler on every page, no tracing (the
+// trace slows five or six pages past the wait), until every page shows
+// everyone; prints the JS by self and inclusive time, for the pages already
+// there summed and for the newcomer (wall time: a blocking call into
+// Chromium's WebRTC threads counts as the API function's own).
 //   build/bin/meshmeet-server --port 8090 --static build/web &
 //   node tools/dev/join-profile.mjs                       # the app
 //   build/bin/meshmeet-server --port 8091 --static tools/baseline &
@@ -38,6 +42,10 @@ try {
     await settled.waitForTimeout(1500);  // settled: their joins are not in the profile
   }
 
+  if (process.env.ALL) {
+    await profileAllPages(pages);
+    process.exit(0);
+  }
   const page = pages.at(-1);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
@@ -83,6 +91,53 @@ try {
   await browser.close();
 }
 
+async function profileAllPages(pages) {
+  const shows = (p, others) => p.waitForFunction((n) => [...document.querySelectorAll('video[data-peer]')]
+    .filter((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0).length >= n, others, { polling: 100, timeout: 90000 });
+  await Promise.all(pages.slice(0, -1).map((p) => shows(p, pages.length - 2)));
+  await pages[0].waitForTimeout(3000);  // the settled call's own changes are over
+  const sessions = [];
+  for (const p of pages) {
+    const cdp = await p.context().newCDPSession(p);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+    sessions.push(cdp);
+  }
+  for (const cdp of sessions) await cdp.send('Profiler.start');
+  const clicked = Date.now();
+  await pages.at(-1).getByRole('button', { name: 'Join' }).click();
+  await Promise.all(pages.map((p) => shows(p, pages.length - 1)));
+  const took = Date.now() - clicked;
+  const profiles = [];
+  for (const cdp of sessions) profiles.push((await cdp.send('Profiler.stop')).profile);
+  console.log(`${variant}: "Join" to every page showing everyone, ${took} ms`);
+  for (const [who, group] of [[`the ${pages.length - 1} pages already there`, profiles.slice(0, -1)], ['the newcomer', profiles.slice(-1)]]) {
+    const self = new Map();
+    const inclusive = new Map();
+    for (const profile of group) {
+      for (const [name, ms] of selfTimes(profile)) self.set(name, (self.get(name) ?? 0) + ms);
+      for (const [name, ms] of inclusiveTimes(profile)) inclusive.set(name, (inclusive.get(name) ?? 0) + ms);
+    }
+    console.log(`\n${who}, self ms:`);
+    for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(ms.toFixed(0).padStart(8), name);
+    console.log(`${who}, inclusive ms:`);
+    for (const [name, ms] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(ms.toFixed(0).padStart(8), name);
+  }
+}
+
+const frameName = (f) => `${f.functionName || '(anonymous)'} ${f.url.split('/').pop().replace(/\.[0-9a-f]{10}\./, '.')}:${f.lineNumber + 1}`;
+
+// Each function's own samples (idle and "(program)", Chromium's own work, included).
+function selfTimes(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  profile.samples.forEach((id, i) => {
+    const name = frameName(byId.get(id).callFrame);
+    self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return self;
+}
+
 // Busy time of the renderers' main threads per kind of trace event.
 function mainThreadEvents(events) {
   const threads = new Map();
@@ -111,7 +166,7 @@ function inclusiveTimes(profile) {
     const counted = new Set();
     for (let at = id; at !== undefined; at = parent.get(at)) {
       const f = byId.get(at).callFrame;
-      const name = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop().replace(/\.[0-9a-f]{10}\./, '.')}:${f.lineNumber + 1}`;
+      const name = frameName(f);
       if (counted.has(name) || /^\((root|program|idle|garbage collector)\)/.test(name) || f.url.includes('.wasm')) continue;
       counted.add(name);
       total.set(name, (total.get(name) ?? 0) + ms);
