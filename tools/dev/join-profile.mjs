@@ -44,6 +44,7 @@ try {
 
   if (process.env.ALL) {
     await profileAllPages(pages);
+    await browser.close();
     process.exit(0);
   }
   const page = pages.at(-1);
