@@ -76,9 +76,8 @@ bool Client::set_view(double now_ms, const std::string& peer, int height) {
 }
 
 void Client::set_uplink_budget(double now_ms, int kbps) {
-  const auto now = ms(now_ms);
-  mesh_.set_uplink_budget(now, kbps);
-  settle(now);
+  mesh_.set_uplink_budget(kbps);
+  settle(ms(now_ms));
 }
 
 // ---- socket -------------------------------------------------------------------------

@@ -380,8 +380,7 @@ void Mesh::announce_media(std::int64_t now, MediaState before) {
   for_each_link([&](PeerNegotiation& link) { link.send_media_state(now); });
 }
 
-void Mesh::set_uplink_budget(std::int64_t now, int kbps) {
-  (void)now;  // an input like the others; the split itself needs no time
+void Mesh::set_uplink_budget(int kbps) {
   if (kbps <= 0) {
     ctx_.error(CoreError::BadInput, "the uplink budget must be positive");
     return;

@@ -98,7 +98,7 @@ class Mesh {
   // `height`: the video track's height in pixels (0: unknown), what the uplink budget scales from.
   void set_local_track(std::int64_t now, MediaKind kind, std::string track, bool screen = false, int height = 0);
   void set_muted(std::int64_t now, MediaKind kind, bool muted);
-  void set_uplink_budget(std::int64_t now, int kbps);
+  void set_uplink_budget(int kbps);
   // How large we draw `peer`'s video (a view height in pixels, 0: not at
   // all); false for a peer not in the meeting.
   bool set_view(std::int64_t now, const std::string& peer, int height);
