@@ -9,7 +9,8 @@
 //   CPU to video   user+system CPU seconds of every browser process and the
 //                  server over exactly that interval
 //                  (also split by process type, and the renderers by thread)
-//   steady         cores busy over 10 s of the settled call, also split by
+//   steady         cores busy over 10 s of the settled call (20 s after all
+//                  video: the CPU steps take that long), also split by
 //                  Chromium process type (renderer, gpu, utility, browser)
 //                  and, within the renderers, by thread name (encoders,
 //                  decoders, compositor, main thread, …): where the CPU goes
@@ -22,8 +23,9 @@
 //   received/drawn the height each tile receives against the height it draws
 //                  its picture at (object-fit cover), median and max over tiles
 //
-//   node tools/mesh-bench.mjs [--pages 2,4,6] [--runs 3] [--camera-fps N] [--no-write]
-//   (--camera-fps: the fake camera's frame rate, as a laptop's 30; Chromium's own is 20)
+//   node tools/mesh-bench.mjs [--pages 2,4,6] [--runs 3] [--camera-fps N] [--app-static DIR] [--no-write]
+//   (--camera-fps: the fake camera's frame rate, as a laptop's 30; Chromium's own is 20;
+//   --app-static: serve the app from DIR, an edited copy of build/web, to measure an idea)
 //   node tools/mesh-bench.mjs --from result.json   # the section from a saved run, nothing run
 //
 // Prints one JSON object and replaces the "Meeting page against plain
@@ -38,19 +40,27 @@ import {
 } from '../tests/browser/harness.mjs';
 import { parseFlags, usageError } from './cli-flags.mjs';
 
-const USAGE = 'usage: node tools/mesh-bench.mjs [--pages 2,4,6] [--runs N] [--camera-fps N] [--no-write] | --from RESULT.json';
+const USAGE = 'usage: node tools/mesh-bench.mjs [--pages 2,4,6] [--runs N] [--camera-fps N] [--app-static DIR] [--no-write] | --from RESULT.json';
 const NAMES = ['Ada', 'Ben', 'Cai', 'Dee', 'Eli', 'Fay'];
-const flags = parseFlags(process.argv.slice(2), { values: { pages: '2,4,6', runs: '3', 'camera-fps': null, from: null }, switches: ['no-write'] }, USAGE);
+const flags = parseFlags(process.argv.slice(2), { values: { pages: '2,4,6', runs: '3', 'camera-fps': null, 'app-static': null, from: null }, switches: ['no-write'] }, USAGE);
 const SIZES = flags.pages.split(',').map(Number);
 const RUNS = Number(flags.runs);
 const WRITE = !flags['no-write'];
 const CAMERA_FPS = flags['camera-fps'] === null ? null : Number(flags['camera-fps']);  // null: Chromium's own
+// A changed build of the app (a copy of build/web, edited) in place of the
+// built one: an idea measured against the same plain page before it is made.
+const APP_STATIC = flags['app-static'];
+if (APP_STATIC !== null && !existsSync(join(APP_STATIC, 'index.html'))) usageError(USAGE, `${APP_STATIC}: no index.html`);
 if (!SIZES.every((n) => Number.isInteger(n) && n >= 2 && n <= NAMES.length) || !(Number.isInteger(RUNS) && RUNS >= 1)
   || !(CAMERA_FPS === null || (Number.isInteger(CAMERA_FPS) && CAMERA_FPS >= 1 && CAMERA_FPS <= 60))) {
   usageError(USAGE);
 }
 const RUN_TIMEOUT = 60000;
 const STEADY_MS = 10000;
+// Before "steady": the views and budgets apply within 3 s, but a saturated
+// device steps its copies down one CPU step per two stats rounds (6 s), and
+// the call is not settled until that is over.
+const SETTLE_MS = 20000;
 
 const median = (xs) => {
   const s = xs.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
@@ -207,8 +217,8 @@ async function oneRun(srv, browser, variant, pages, run) {
     const joinByType = Object.fromEntries(Object.entries(cpuByType(cpu0, cpu1, joinTypes)).map(([k, v]) => [k, round(v)]));
     const joinRendererThreads = threadCores(joinThreads0, rendererThreads(joinTypes), 1);
     if (!complete) return { variant, pages, run, complete, ms: Math.round(ms) };
-    // Settled: 3 s for the views and budgets to apply, then 10 s measured.
-    await sleep(3000);
+    // Settled, then 10 s measured.
+    await sleep(SETTLE_MS);
     const before = await Promise.all(people.map(tiles));
     const codec0 = await Promise.all(people.map(codecTotals));
     const s0 = cpuSnapshot();
@@ -326,10 +336,11 @@ const result = {
   when: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
   machine: { cores: cpus().length, loadavgAtStart: loadavg().map((x) => round(x)) },
   cameraFps: CAMERA_FPS,
+  appStatic: APP_STATIC,  // null: build/web
   runs: [],
 };
 try {
-  const app = await startServer();
+  const app = await startServer(APP_STATIC === null ? [] : ['--static', APP_STATIC]);
   const baseline = await startServer(['--static', join(ROOT, 'tools', 'baseline')]);
   const browser = await launchChromium([], { fakeCameraFps: CAMERA_FPS, evenPriority: true });
   for (let run = 1; run <= RUNS; run++)

@@ -21,6 +21,7 @@ const cases = [
   ['tools/mesh-bench.mjs', ['--runs']],                        // a value flag without its value
   ['tools/mesh-bench.mjs', ['--camera-fps', 'fast']],          // a frame rate that is not a number
   ['tools/mesh-bench.mjs', ['--from', 'package.json']],        // a JSON file, not a bench result
+  ['tools/mesh-bench.mjs', ['--app-static', 'docs']],          // a folder without an index.html
   ['tools/network-bench/bench.mjs', ['--only', 'everything']],
   ['tools/core-bench/report.mjs', ['--native', 'a.txt']],      // --wasm missing
   ['tools/package-size.mjs', ['--prnt']],

@@ -12,7 +12,8 @@
 // trace slows five or six pages past the wait), until every page shows
 // everyone; prints the JS by self and inclusive time, for the pages already
 // there summed and for the newcomer (wall time: a blocking call into
-// Chromium's WebRTC threads counts as the API function's own).
+// Chromium's WebRTC threads counts as the API function's own). ALL=1 STEADY=1:
+// the same over 10 s of the settled call, 15 s after everyone shows everyone.
 //   build/bin/meshmeet-server --port 8090 --static build/web &
 //   node tools/dev/join-profile.mjs                       # the app
 //   build/bin/meshmeet-server --port 8091 --static tools/baseline &
@@ -59,7 +60,7 @@ try {
   if (steady) {
     await page.getByRole('button', { name: 'Join' }).click();
     await firstFrame();
-    await page.waitForTimeout(4000);
+    await page.waitForTimeout(15000);  // the views, budgets and CPU steps have settled
   }
   const tracing = await browser.newBrowserCDPSession();
   const events = [];
@@ -104,14 +105,23 @@ async function profileAllPages(pages) {
     await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
     sessions.push(cdp);
   }
+  const steady = Boolean(process.env.STEADY);
+  if (steady) {
+    await pages.at(-1).getByRole('button', { name: 'Join' }).click();
+    await Promise.all(pages.map((p) => shows(p, pages.length - 1)));
+    await pages[0].waitForTimeout(15000);  // the CPU step and the views have settled
+  }
   for (const cdp of sessions) await cdp.send('Profiler.start');
   const clicked = Date.now();
-  await pages.at(-1).getByRole('button', { name: 'Join' }).click();
-  await Promise.all(pages.map((p) => shows(p, pages.length - 1)));
+  if (steady) await pages[0].waitForTimeout(10000);
+  else {
+    await pages.at(-1).getByRole('button', { name: 'Join' }).click();
+    await Promise.all(pages.map((p) => shows(p, pages.length - 1)));
+  }
   const took = Date.now() - clicked;
   const profiles = [];
   for (const cdp of sessions) profiles.push((await cdp.send('Profiler.stop')).profile);
-  console.log(`${variant}: "Join" to every page showing everyone, ${took} ms`);
+  console.log(steady ? `${variant}: ${took} ms of the settled ${pages.length}-page call` : `${variant}: "Join" to every page showing everyone, ${took} ms`);
   for (const [who, group] of [[`the ${pages.length - 1} pages already there`, profiles.slice(0, -1)], ['the newcomer', profiles.slice(-1)]]) {
     const self = new Map();
     const inclusive = new Map();
@@ -126,7 +136,9 @@ async function profileAllPages(pages) {
   }
 }
 
-const frameName = (f) => `${f.functionName || '(anonymous)'} ${f.url.split('/').pop().replace(/\.[0-9a-f]{10}\./, '.')}:${f.lineNumber + 1}`;
+function frameName(f) {
+  return `${f.functionName || '(anonymous)'} ${f.url.split('/').pop().replace(/\.[0-9a-f]{10}\./, '.')}:${f.lineNumber + 1}`;
+}
 
 // Each function's own samples (idle and "(program)", Chromium's own work, included).
 function selfTimes(profile) {

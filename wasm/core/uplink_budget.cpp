@@ -75,10 +75,12 @@ SenderBudget shape(int kbps, double source_height, bool screen, int view, int cp
   if (view > 0) height = std::min<double>(height, view);
   height *= kCpuHeightFactor[step];  // of what would be sent, whatever limits it
   // By the size the copy is sent at, the CPU step's cut included: a copy the
-  // step made a thumbnail goes at a thumbnail's rate, which is most of what
-  // a step saves (every frame is encoded, sent, decoded and drawn once per peer).
+  // step made a thumbnail goes at a thumbnail's rate and with a thumbnail's
+  // bits, which is most of what a step saves (every frame and every packet
+  // is encoded or encrypted, sent, received and decoded once per peer).
   int framerate = camera_framerate(height);
   if (kCpuFramerate[step] > 0) framerate = framerate > 0 ? std::min(framerate, kCpuFramerate[step]) : kCpuFramerate[step];
+  if (step > 0) kbps = std::min(kbps, useful_kbps(static_cast<int>(height)));
   return SenderBudget{kbps * 1000, std::max(1.0, source_height / height), framerate};
 }
 }  // namespace

@@ -391,7 +391,7 @@ TEST_CASE("uplink budget by view: no copy larger than its tile, what small tiles
   CHECK(split_uplink_by_view(2500, 40, true, {1080, true}, {540, 1080})[1].scale_resolution_down_by == 1.0);
 }
 
-TEST_CASE("uplink budget by view: CPU steps draw every camera copy smaller together, at the frame rate of the size sent, the last one slower still") {
+TEST_CASE("uplink budget by view: CPU steps draw every camera copy smaller together, at the frame rate and bitrate of the size sent, the last one slower still") {
   const VideoSource camera{480, false};
   const std::vector<int> views{240, 240, kViewUnknown};
   const auto at = [&](int step) { return split_uplink_by_view(2500, 40, true, camera, views, step); };
@@ -408,7 +408,13 @@ TEST_CASE("uplink budget by view: CPU steps draw every camera copy smaller toget
     CHECK(at(step)[2].max_framerate == std::vector<int>{25, 20, 20, 15}[step]);
     // The copy limited by nothing but the source steps down as well.
     if (step == 1 || step == 2) CHECK(at(step)[2].scale_resolution_down_by > at(step - 1)[2].scale_resolution_down_by);
+    // And with the bits of that size: 240 lines could use 200 kb/s, the 180
+    // and 144 lines sent under a step 150; the unlimited copy, 800 kb/s for
+    // 480 lines, 450 for 360 and 288.
+    CHECK(at(step)[0].max_bitrate_bps == (step == 0 ? 200000 : 150000));
+    CHECK(at(step)[2].max_bitrate_bps == std::vector<int>{at(0)[2].max_bitrate_bps, 450000, 450000, 450000}[step]);
   }
+  CHECK(at(0)[2].max_bitrate_bps > 800000);  // at ease the budget is not cut to the size
   // A four-person grid's tile, 284 lines: 20 frames/s at ease; the second
   // step sends it 170 lines high, a thumbnail, at a thumbnail's 15.
   CHECK(split_uplink_by_view(20000, 40, true, camera, {284}, 0)[0].max_framerate == 20);
