@@ -18,7 +18,8 @@
 // peer that draws none (its tile off-screen, its tab hidden) gets no video
 // at all until it draws it again. When the CPU cannot keep up with every
 // copy, the mesh asks for a CPU step: every copy drawn smaller together,
-// at the frame rate of its smaller size (cpu_load.hpp decides when).
+// at the frame rate and with the bits of its smaller size (cpu_load.hpp
+// decides when).
 #pragma once
 
 #include <vector>

@@ -409,8 +409,8 @@ TEST_CASE("uplink budget by view: CPU steps draw every camera copy smaller toget
     // The copy limited by nothing but the source steps down as well.
     if (step == 1 || step == 2) CHECK(at(step)[2].scale_resolution_down_by > at(step - 1)[2].scale_resolution_down_by);
     // And with the bits of that size: 240 lines could use 200 kb/s, the 180
-    // and 144 lines sent under a step 150; the unlimited copy, 800 kb/s for
-    // 480 lines, 450 for 360 and 288.
+    // and 144 lines sent under a step 150; the unlimited copy keeps its
+    // whole share at ease, and gets the 450 that 360 and 288 lines can use.
     CHECK(at(step)[0].max_bitrate_bps == (step == 0 ? 200000 : 150000));
     CHECK(at(step)[2].max_bitrate_bps == std::vector<int>{at(0)[2].max_bitrate_bps, 450000, 450000, 450000}[step]);
   }
