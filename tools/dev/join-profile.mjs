@@ -27,6 +27,7 @@ const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 const base = process.env.BASE ?? 'http://127.0.0.1:8090';
 const variant = process.env.VARIANT ?? 'app';
 const PAGES = Number(process.env.PAGES ?? 2);
+const STEADY = Boolean(process.env.STEADY);  // the settled call, not a join
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
 try {
   const { url } = await (await fetch(base + '/api/meetings', { method: 'POST' })).json();
@@ -56,8 +57,7 @@ try {
     const tiles = [...document.querySelectorAll('video[data-peer]')];
     return tiles.length >= others && tiles.every((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0);
   }, PAGES - 1, { polling: 20, timeout: 60000 });
-  const steady = Boolean(process.env.STEADY);
-  if (steady) {
+  if (STEADY) {
     await page.getByRole('button', { name: 'Join' }).click();
     await firstFrame();
     await page.waitForTimeout(15000);  // the views, budgets and CPU steps have settled
@@ -72,7 +72,7 @@ try {
   });
   await cdp.send('Profiler.start');
   const clicked = Date.now();
-  if (steady) await page.waitForTimeout(5000);
+  if (STEADY) await page.waitForTimeout(5000);
   else {
     await page.getByRole('button', { name: 'Join' }).click();
     await firstFrame();
@@ -84,7 +84,7 @@ try {
   writeFileSync(`/tmp/join-profile.${variant}.cpuprofile`, JSON.stringify(profile));
   writeFileSync(`/tmp/join-profile.${variant}.trace.json`, JSON.stringify(events));
 
-  console.log(steady ? `${variant}: ${took} ms of the settled call` : `${variant}: "Join" to video from all ${PAGES - 1} others ${took} ms`);
+  console.log(STEADY ? `${variant}: ${took} ms of the settled call` : `${variant}: "Join" to video from all ${PAGES - 1} others ${took} ms`);
   console.log('\nmain threads of all pages, busy ms by event (count):');
   for (const [name, [ms, n]] of mainThreadEvents(events).slice(0, 30)) console.log(ms.toFixed(1).padStart(8), String(n).padStart(5), name);
   console.log('\nthe joining page\'s JS, inclusive ms:');
@@ -105,15 +105,14 @@ async function profileAllPages(pages) {
     await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
     sessions.push(cdp);
   }
-  const steady = Boolean(process.env.STEADY);
-  if (steady) {
+  if (STEADY) {
     await pages.at(-1).getByRole('button', { name: 'Join' }).click();
     await Promise.all(pages.map((p) => shows(p, pages.length - 1)));
     await pages[0].waitForTimeout(15000);  // the CPU step and the views have settled
   }
   for (const cdp of sessions) await cdp.send('Profiler.start');
   const clicked = Date.now();
-  if (steady) await pages[0].waitForTimeout(10000);
+  if (STEADY) await pages[0].waitForTimeout(10000);
   else {
     await pages.at(-1).getByRole('button', { name: 'Join' }).click();
     await Promise.all(pages.map((p) => shows(p, pages.length - 1)));
@@ -121,7 +120,7 @@ async function profileAllPages(pages) {
   const took = Date.now() - clicked;
   const profiles = [];
   for (const cdp of sessions) profiles.push((await cdp.send('Profiler.stop')).profile);
-  console.log(steady ? `${variant}: ${took} ms of the settled ${pages.length}-page call` : `${variant}: "Join" to every page showing everyone, ${took} ms`);
+  console.log(STEADY ? `${variant}: ${took} ms of the settled ${pages.length}-page call` : `${variant}: "Join" to every page showing everyone, ${took} ms`);
   for (const [who, group] of [[`the ${pages.length - 1} pages already there`, profiles.slice(0, -1)], ['the newcomer', profiles.slice(-1)]]) {
     const self = new Map();
     const inclusive = new Map();

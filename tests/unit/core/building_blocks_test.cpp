@@ -412,7 +412,7 @@ TEST_CASE("uplink budget by view: CPU steps draw every camera copy smaller toget
     // and 144 lines sent under a step 150; the unlimited copy keeps its
     // whole share at ease, and gets the 450 that 360 and 288 lines can use.
     CHECK(at(step)[0].max_bitrate_bps == (step == 0 ? 200000 : 150000));
-    CHECK(at(step)[2].max_bitrate_bps == std::vector<int>{at(0)[2].max_bitrate_bps, 450000, 450000, 450000}[step]);
+    if (step > 0) CHECK(at(step)[2].max_bitrate_bps == 450000);
   }
   CHECK(at(0)[2].max_bitrate_bps > 800000);  // at ease the budget is not cut to the size
   // A four-person grid's tile, 284 lines: 20 frames/s at ease; the second
