@@ -14,6 +14,11 @@
 // there summed and for the newcomer (wall time: a blocking call into
 // Chromium's WebRTC threads counts as the API function's own). ALL=1 STEADY=1:
 // the same over 10 s of the settled call, 15 s after everyone shows everyone.
+// TOGETHER=1: every page clicks "Join" one right after the other, as
+// tools/mesh-bench.mjs does, traced (no V8 profiler) from the first click
+// until every page shows everyone; prints CPU time (the trace's thread time,
+// not wall time: on a saturated machine wall time counts waiting for a core)
+// of the main threads by top-level event, and of all threads by name.
 //   build/bin/meshmeet-server --port 8090 --static build/web &
 //   node tools/dev/join-profile.mjs                       # the app
 //   build/bin/meshmeet-server --port 8091 --static tools/baseline &
@@ -28,7 +33,15 @@ const base = process.env.BASE ?? 'http://127.0.0.1:8090';
 const variant = process.env.VARIANT ?? 'app';
 const PAGES = Number(process.env.PAGES ?? 2);
 const STEADY = Boolean(process.env.STEADY);  // the settled call, not a join
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+const TOGETHER = Boolean(process.env.TOGETHER);  // every page joins at once, traced for CPU time
+// As the bench and the suites launch it: without CAP_SYS_NICE, so that the
+// pages' media threads cannot starve their main threads
+// (tests/browser/chromium-even-priority.sh).
+const browser = await chromium.launch({
+  executablePath: new URL('../../tests/browser/chromium-even-priority.sh', import.meta.url).pathname,
+  env: { ...process.env, MESHMEET_CHROMIUM_BIN: '/usr/bin/chromium' },
+  args,
+});
 try {
   const { url } = await (await fetch(base + '/api/meetings', { method: 'POST' })).json();
   const pages = [];
@@ -38,6 +51,11 @@ try {
     await page.locator('#your-name, #name').first().fill('P' + i);
     await page.waitForFunction(() => document.querySelector('video')?.readyState >= 2);
     pages.push(page);
+  }
+  if (TOGETHER) {
+    await traceTogether(browser, pages);
+    await browser.close();
+    process.exit(0);
   }
   for (const settled of pages.slice(0, -1)) {
     await settled.getByRole('button', { name: 'Join' }).click();
@@ -133,6 +151,54 @@ async function profileAllPages(pages) {
     console.log(`${who}, inclusive ms:`);
     for (const [name, ms] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(ms.toFixed(0).padStart(8), name);
   }
+}
+
+async function traceTogether(browser, pages) {
+  const tracing = await browser.newBrowserCDPSession();
+  const events = [];
+  tracing.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  const traced = new Promise((resolve) => tracing.on('Tracing.tracingComplete', resolve));
+  await tracing.send('Tracing.start', {
+    traceConfig: { includedCategories: ['devtools.timeline', 'toplevel', 'webrtc', 'v8'], enableThreadTimeSampling: true },
+    transferMode: 'ReportEvents',
+  });
+  const clicked = Date.now();
+  for (const p of pages) await p.getByRole('button', { name: 'Join' }).click();
+  await Promise.all(pages.map((p) => p.waitForFunction((n) => [...document.querySelectorAll('video[data-peer]')]
+    .filter((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0).length >= n, pages.length - 1, { polling: 100, timeout: 90000 })));
+  const took = Date.now() - clicked;
+  await tracing.send('Tracing.end');
+  await traced;
+  writeFileSync(`/tmp/join-profile.${variant}.trace.json`, JSON.stringify(events));
+  console.log(`${variant}: ${pages.length} pages, first "Join" to every page showing everyone ${took} ms`);
+  const names = new Map(events.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [`${e.pid}/${e.tid}`, e.args.name]));
+  const main = new Map();
+  const threads = new Map();
+  const add = (map, key, ms) => map.set(key, (map.get(key) ?? 0) + ms);
+  const byThread = new Map();
+  for (const e of events) {
+    if (e.ph !== 'X' || e.tdur == null) continue;
+    const key = `${e.pid}/${e.tid}`;
+    if (!byThread.has(key)) byThread.set(key, []);
+    byThread.get(key).push(e);
+  }
+  for (const [key, list] of byThread) {
+    list.sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+    const name = (names.get(key) ?? '?').replace(/\d+$/, '');
+    let end = -1;
+    for (const e of list) {
+      if (e.ts < end) continue;  // nested in the one before: its time is counted there
+      end = e.ts + e.dur;
+      add(threads, name, e.tdur / 1000);
+      if (name !== 'CrRendererMain') continue;
+      const d = e.args?.data ?? {};
+      add(main, [e.name, d.functionName, d.url && String(d.url).split('/').pop().replace(/\.[0-9a-f]{10}\./, '.'), d.type].filter(Boolean).join(' '), e.tdur / 1000);
+    }
+  }
+  console.log('\nmain threads of all pages, CPU ms by top-level event:');
+  for (const [name, ms] of [...main].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(ms.toFixed(0).padStart(8), name);
+  console.log('\nall threads, CPU ms of their top-level trace events, by thread name:');
+  for (const [name, ms] of [...threads].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(ms.toFixed(0).padStart(8), name);
 }
 
 function frameName(f) {

@@ -5,6 +5,8 @@
 // only the time to the first frame. PAGES=N: N-1 pages in the meeting, the
 // last one joining; COUNT=1 prints, per page, how often each call was made
 // from its "Join" until every page shows everyone's video.
+// TOGETHER=1: every page clicks "Join" one right after the other, as
+// tools/mesh-bench.mjs does (times from the first click).
 // "main thread stalled N ms": a 50 ms timer that came N ms late (a long task).
 //   build/bin/meshmeet-server --port 8090 --static build/web &
 //   node tools/dev/join-timeline.mjs
@@ -47,20 +49,31 @@ const init = () => {
   const mk = (o, n) => { const f = o[n]; o[n] = function (...a) { L(n); return f.apply(this, a); }; };
   mk(RTCPeerConnection.prototype, 'getTransceivers'); mk(RTCPeerConnection.prototype, 'getSenders'); mk(RTCPeerConnection.prototype, 'getReceivers');
 };
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+// As the bench and the suites launch it: without CAP_SYS_NICE, so that the
+// pages' media threads cannot starve their main threads
+// (tests/browser/chromium-even-priority.sh).
+const browser = await chromium.launch({
+  executablePath: new URL('../../tests/browser/chromium-even-priority.sh', import.meta.url).pathname,
+  env: { ...process.env, MESHMEET_CHROMIUM_BIN: '/usr/bin/chromium' },
+  args,
+});
 const { url } = await (await fetch(base + '/api/meetings', { method: 'POST' })).json();
 const count = Number(process.env.PAGES ?? 2);
 const pages = [];
 for (let i = 0; i < count; i++) { const p = await (await browser.newContext()).newPage(); await p.addInitScript(init); await p.goto(base + url); await p.locator('#your-name, #name').first().fill('P' + i);
   await p.waitForFunction(() => document.querySelector('video')?.readyState >= 2); pages.push(p); }
 const showsEveryone = (p, others) => p.waitForFunction((n) => [...document.querySelectorAll('video[data-peer]')].filter((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0).length >= n, others, { timeout: 60000 });
-for (const [i, p] of pages.slice(0, -1).entries()) {
-  await p.getByRole('button', { name: 'Join' }).click();
-  await Promise.all(pages.slice(0, i + 1).map((q) => showsEveryone(q, i)));
+const together = Boolean(process.env.TOGETHER);  // every page clicks "Join" at once, as mesh-bench does
+if (!together) {
+  for (const [i, p] of pages.slice(0, -1).entries()) {
+    await p.getByRole('button', { name: 'Join' }).click();
+    await Promise.all(pages.slice(0, i + 1).map((q) => showsEveryone(q, i)));
+  }
+  await pages[0].waitForTimeout(3000);  // the settled call's own changes are over
+  for (const p of pages) await p.evaluate(() => { window.__tl.length = 0; });
 }
-await pages[0].waitForTimeout(3000);  // the settled call's own changes are over
-for (const p of pages) await p.evaluate(() => { window.__tl.length = 0; });
 const newcomer = pages.at(-1);
+if (together) for (const p of pages.slice(0, -1)) await p.getByRole('button', { name: 'Join' }).click();
 await newcomer.getByRole('button', { name: 'Join' }).click();
 await Promise.all(pages.map((p) => p.waitForFunction((others) => { const playing = [...document.querySelectorAll('video[data-peer]')].filter((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0); if (playing.length && !window.__ff) { window.__ff = 1; window.__L('FIRST FRAME'); } if (playing.length >= others && !window.__all) { window.__all = 1; window.__L('ALL VIDEO'); } return playing.length >= others; }, count - 1, { polling: 10, timeout: 60000 })));
 if (process.env.COUNT) {
