@@ -24,24 +24,17 @@
 //   build/bin/meshmeet-server --port 8091 --static tools/baseline &
 //   BASE=http://127.0.0.1:8091 VARIANT=baseline node tools/dev/join-profile.mjs
 import { writeFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../tests/browser/harness.mjs';
 
-const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection'];
 const base = process.env.BASE ?? 'http://127.0.0.1:8090';
 const variant = process.env.VARIANT ?? 'app';
 const PAGES = Number(process.env.PAGES ?? 2);
 const STEADY = Boolean(process.env.STEADY);  // the settled call, not a join
 const TOGETHER = Boolean(process.env.TOGETHER);  // every page joins at once, traced for CPU time
-// As the bench and the suites launch it: without CAP_SYS_NICE, so that the
-// pages' media threads cannot starve their main threads
-// (tests/browser/chromium-even-priority.sh).
-const browser = await chromium.launch({
-  executablePath: new URL('../../tests/browser/chromium-even-priority.sh', import.meta.url).pathname,
-  env: { ...process.env, MESHMEET_CHROMIUM_BIN: '/usr/bin/chromium' },
-  args,
-});
+// As the bench launches it (the harness: the same flags, and without
+// CAP_SYS_NICE, so that the pages' media threads cannot starve their main
+// threads), with Chromium's own fake camera frame rate.
+const browser = await launchChromium([], { fakeCameraFps: null });
 try {
   const { url } = await (await fetch(base + '/api/meetings', { method: 'POST' })).json();
   const pages = [];

@@ -11,8 +11,7 @@
 //   build/bin/meshmeet-server --port 8090 --static build/web &
 //   node tools/dev/join-timeline.mjs
 //   BASE=http://127.0.0.1:8091 node tools/dev/join-timeline.mjs   # a server with --static tools/baseline
-import { chromium } from 'playwright-core';
-const args = ['--headless','--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--use-fake-device-for-media-stream','--use-fake-ui-for-media-stream','--allow-loopback-in-peer-connection'];
+import { launchChromium } from '../../tests/browser/harness.mjs';
 const base = process.env.BASE ?? 'http://127.0.0.1:8090';
 const init = () => {
   const T = () => Math.round((performance.timeOrigin + performance.now()) % 100000);
@@ -49,14 +48,10 @@ const init = () => {
   const mk = (o, n) => { const f = o[n]; o[n] = function (...a) { L(n); return f.apply(this, a); }; };
   mk(RTCPeerConnection.prototype, 'getTransceivers'); mk(RTCPeerConnection.prototype, 'getSenders'); mk(RTCPeerConnection.prototype, 'getReceivers');
 };
-// As the bench and the suites launch it: without CAP_SYS_NICE, so that the
-// pages' media threads cannot starve their main threads
-// (tests/browser/chromium-even-priority.sh).
-const browser = await chromium.launch({
-  executablePath: new URL('../../tests/browser/chromium-even-priority.sh', import.meta.url).pathname,
-  env: { ...process.env, MESHMEET_CHROMIUM_BIN: '/usr/bin/chromium' },
-  args,
-});
+// As the bench launches it (the harness: the same flags, and without
+// CAP_SYS_NICE, so that the pages' media threads cannot starve their main
+// threads), with Chromium's own fake camera frame rate.
+const browser = await launchChromium([], { fakeCameraFps: null });
 const { url } = await (await fetch(base + '/api/meetings', { method: 'POST' })).json();
 const count = Number(process.env.PAGES ?? 2);
 const pages = [];
