@@ -18,7 +18,8 @@
 // tools/mesh-bench.mjs does, traced (no V8 profiler) from the first click
 // until every page shows everyone; prints CPU time (the trace's thread time,
 // not wall time: on a saturated machine wall time counts waiting for a core)
-// of the main threads by top-level event, and of all threads by name.
+// of the main threads by the first traced event inside each task, and of all
+// threads by name.
 //   build/bin/meshmeet-server --port 8090 --static build/web &
 //   node tools/dev/join-profile.mjs                       # the app
 //   build/bin/meshmeet-server --port 8091 --static tools/baseline &
@@ -104,9 +105,13 @@ try {
   await browser.close();
 }
 
-async function profileAllPages(pages) {
-  const shows = (p, others) => p.waitForFunction((n) => [...document.querySelectorAll('video[data-peer]')]
+// Until page `p` decodes video from `others` peers.
+function shows(p, others) {
+  return p.waitForFunction((n) => [...document.querySelectorAll('video[data-peer]')]
     .filter((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0).length >= n, others, { polling: 100, timeout: 90000 });
+}
+
+async function profileAllPages(pages) {
   await Promise.all(pages.slice(0, -1).map((p) => shows(p, pages.length - 2)));
   await pages[0].waitForTimeout(3000);  // the settled call's own changes are over
   const sessions = [];
@@ -157,17 +162,33 @@ async function traceTogether(browser, pages) {
   });
   const clicked = Date.now();
   for (const p of pages) await p.getByRole('button', { name: 'Join' }).click();
-  await Promise.all(pages.map((p) => p.waitForFunction((n) => [...document.querySelectorAll('video[data-peer]')]
-    .filter((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0).length >= n, pages.length - 1, { polling: 100, timeout: 90000 })));
+  await Promise.all(pages.map((p) => shows(p, pages.length - 1)));
   const took = Date.now() - clicked;
   await tracing.send('Tracing.end');
   await traced;
   writeFileSync(`/tmp/join-profile.${variant}.trace.json`, JSON.stringify(events));
   console.log(`${variant}: ${pages.length} pages, first "Join" to every page showing everyone ${took} ms`);
+  const { main, threads } = cpuByEvent(events);
+  console.log('\nmain threads of all pages, CPU ms by the first traced event inside each task:');
+  for (const [name, ms] of [...main].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(ms.toFixed(0).padStart(8), name);
+  console.log('\nall threads, CPU ms of their top-level trace events, by thread name:');
+  for (const [name, ms] of [...threads].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(ms.toFixed(0).padStart(8), name);
+}
+
+// CPU time (the events' thread time) from a trace: `threads`, each thread
+// name's top-level events; `main`, the renderers' main threads by the first
+// event inside each task (the task itself is only "RunTask"), and what a
+// task did outside any traced event as "(in the task, untraced)": there the
+// shim's handlers for the browser's WebRTC events run.
+function cpuByEvent(events) {
   const names = new Map(events.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [`${e.pid}/${e.tid}`, e.args.name]));
   const main = new Map();
   const threads = new Map();
   const add = (map, key, ms) => map.set(key, (map.get(key) ?? 0) + ms);
+  const label = (e) => {
+    const d = e.args?.data ?? {};
+    return [e.name, d.functionName, d.url && String(d.url).split('/').pop().replace(/\.[0-9a-f]{10}\./, '.'), d.type].filter(Boolean).join(' ');
+  };
   const byThread = new Map();
   for (const e of events) {
     if (e.ph !== 'X' || e.tdur == null) continue;
@@ -178,20 +199,31 @@ async function traceTogether(browser, pages) {
   for (const [key, list] of byThread) {
     list.sort((a, b) => a.ts - b.ts || b.dur - a.dur);
     const name = (names.get(key) ?? '?').replace(/\d+$/, '');
-    let end = -1;
+    const isMain = name === 'CrRendererMain';
+    let task = null;      // the top-level event open now
+    let inside = 0;       // thread time of the events directly inside it
+    let childEnd = -1;
+    const close = () => {
+      if (task && isMain && task.name === 'ThreadControllerImpl::RunTask') add(main, '(in the task, untraced)', Math.max(0, task.tdur - inside) / 1000);
+    };
     for (const e of list) {
-      if (e.ts < end) continue;  // nested in the one before: its time is counted there
-      end = e.ts + e.dur;
-      add(threads, name, e.tdur / 1000);
-      if (name !== 'CrRendererMain') continue;
-      const d = e.args?.data ?? {};
-      add(main, [e.name, d.functionName, d.url && String(d.url).split('/').pop().replace(/\.[0-9a-f]{10}\./, '.'), d.type].filter(Boolean).join(' '), e.tdur / 1000);
+      if (!task || e.ts >= task.ts + task.dur) {
+        close();
+        task = e;
+        inside = 0;
+        childEnd = -1;
+        add(threads, name, e.tdur / 1000);
+        if (isMain && e.name !== 'ThreadControllerImpl::RunTask') add(main, label(e), e.tdur / 1000);
+        continue;
+      }
+      if (!isMain || task.name !== 'ThreadControllerImpl::RunTask' || e.ts < childEnd) continue;  // deeper: counted in its parent
+      childEnd = e.ts + e.dur;
+      inside += e.tdur;
+      add(main, label(e), e.tdur / 1000);
     }
+    close();
   }
-  console.log('\nmain threads of all pages, CPU ms by top-level event:');
-  for (const [name, ms] of [...main].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(ms.toFixed(0).padStart(8), name);
-  console.log('\nall threads, CPU ms of their top-level trace events, by thread name:');
-  for (const [name, ms] of [...threads].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(ms.toFixed(0).padStart(8), name);
+  return { main, threads };
 }
 
 function frameName(f) {
