@@ -120,7 +120,9 @@ bool save_resume_key(const std::string& path, const ResumeKey& key, std::string&
   std::memcpy(as_digest.data(), key.data(), key.size());
   const std::string hex = to_hex(as_digest) + "\n";
 
-  const std::string aside = path + ".new";
+  // Named for this process: two servers started at once on one data folder
+  // must not rename each other's file away (the last rename wins).
+  const std::string aside = path + ".new." + std::to_string(::getpid());
   auto fail = [&](const char* step) {
     error = "cannot write the resume key " + path + " (" + step + "): " + std::strerror(errno);
     ::unlink(aside.c_str());

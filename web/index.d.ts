@@ -169,7 +169,7 @@ export interface JoinOptions {
   RTCPeerConnection?: typeof RTCPeerConnection;
   /** A WebSocket implementation, e.g. from `ws` in Node. Default: the global one. */
   WebSocket?: typeof WebSocket;
-  /** A fetch implementation for the meeting lookup before joining (defaults to globalThis.fetch). */
+  /** A fetch implementation for the meeting lookup made while joining (defaults to globalThis.fetch). */
   fetch?: typeof fetch;
   /**
    * Node only: the Origin to present, e.g. 'https://meet.example.com'. Sent
@@ -271,8 +271,9 @@ export interface CoreOptions {
  * MeshmeetError: 'meeting-not-found', 'meeting-full', 'too-many-connections',
  * 'forbidden-origin', 'server-unreachable', 'core-unavailable', 'invalid-argument'.
  *
- * The meeting is looked up over HTTP first (GET /api/meetings/<id>), so an
- * unknown meeting is refused at once, and so is an origin the server does not
+ * The meeting is looked up over HTTP (GET /api/meetings/<id>) while the
+ * WebSocket opens, not before it, so a join does not wait for that round
+ * trip; an unknown meeting is refused at once, and so is an origin the server does not
  * accept (its CORS answer tells: the API and the WebSocket share one
  * allow-list). A same-origin page cannot be judged that way: when its
  * WebSocket closes before it opened while the server still answers HTTP (and

@@ -34,8 +34,9 @@ const JOIN_FATAL = new Set(['meeting-not-found', 'meeting-full', 'too-many-conne
 
 /**
  * Joins a meeting; resolves once the server has welcomed us. The meeting is
- * looked up over HTTP first, so an unknown meeting is refused at once; a
- * WebSocket refused by a server that answers HTTP is 'forbidden-origin'.
+ * looked up over HTTP while the WebSocket opens, so an unknown meeting or a
+ * refused origin is told at once; a WebSocket refused by a server that
+ * answers HTTP is 'forbidden-origin'.
  */
 export async function joinMeeting(options) {
   if (!options || typeof options !== 'object') throw new MeshmeetError('invalid-argument', 'joinMeeting needs an options object');
@@ -78,18 +79,17 @@ export async function joinMeeting(options) {
   config.entropy = randomHex(32);
   const problem = core.validateConfig(JSON.stringify(config));
   if (problem) throw new MeshmeetError('invalid-argument', problem);
-  const http = { fetchImpl: options.fetch ?? globalThis.fetch, origin: options.origin, timeoutMs: Math.min(timeoutMs, 5000), signal };
-  const found = await lookUpMeeting(base, meeting, http);
-  signal?.throwIfAborted?.();
-  if (found.code && JOIN_FATAL.has(found.code)) throw typedError(found.code, found.message, { status: found.status });
-  if (found.originAllowed === false) throw forbiddenOrigin(base, options.origin ?? globalThis.location?.origin);
-  // After a WebSocket refused before it opened: what the server says now (see Meeting._onSocketRefused).
+  const http = { fetchImpl: options.fetch ?? globalThis.fetch, origin: options.origin, timeoutMs: Math.min(timeoutMs, 5000) };
+  // What the server says of this meeting over HTTP (see Meeting._judgeJoin):
+  // once beside the WebSocket, and again with /healthz after a WebSocket
+  // refused before it opened.
+  const lookUp = async (signal) => ({ ...(await lookUpMeeting(base, meeting, { ...http, signal })), base });
   const probe = async (signal) => {
-    const [again, healthy] = await Promise.all([lookUpMeeting(base, meeting, { ...http, signal }), serverHealthy(base, { ...http, signal })]);
-    return { ...again, healthy, base };
+    const [again, healthy] = await Promise.all([lookUp(signal), serverHealthy(base, { ...http, signal })]);
+    return { ...again, healthy };
   };
   const m = new Meeting(MADE_BY_JOIN, core, config, { ...options, WebSocket: WebSocketImpl, RTCPeerConnection: PeerConnectionImpl });
-  return m._join(url, meeting, options.name ?? '', Math.max(0, deadline - now()), probe, signal);
+  return m._join(url, meeting, options.name ?? '', Math.max(0, deadline - now()), { lookUp, probe }, signal);
 }
 
 function randomSeed() {
@@ -403,7 +403,7 @@ export class Meeting {
 
   // ---- the loop: inputs in, outputs carried out --------------------------
 
-  async _join(url, meetingId, name, timeoutMs, probe, signal) {
+  async _join(url, meetingId, name, timeoutMs, { lookUp, probe }, signal) {
     this._selfName = name;
     this._probe = probe;
     let timer = 0;
@@ -433,6 +433,11 @@ export class Meeting {
     if (this._localStream) {
       for (const track of this._localStream.getTracks()) this._useLocalTrack(track.kind, track);
     }
+    // The lookup runs beside the socket, not before it: a join the server
+    // accepts does not wait an HTTP round trip first (on a loaded device or
+    // a far server that is most of the time to "welcome"), and one it
+    // refuses is told as soon as either answer says so.
+    lookUp(this._lifetime.signal).then((found) => this._judgeJoin(found, false));
     try {
       await joined;
     } catch (e) {
@@ -448,28 +453,35 @@ export class Meeting {
   }
 
   // A socket closed before it ever opened while the join is pending. A
-  // WebSocket cannot see why; the server's HTTP answers can tell. A readable
-  // refusal of the lookup (e.g. too-many-connections) names itself. When the
-  // lookup cannot judge our origin (a same-origin page, whose server's
-  // allow-list may leave its own origin out; Node without `origin`) and the
-  // server answers it and /healthz says it is serving, it refused the upgrade
-  // itself, which the protocol does only for an Origin not on its allow-list.
-  // Otherwise (no answer, shutting down, an origin the lookup found allowed)
-  // the core keeps trying and the join timeout decides.
+  // WebSocket cannot see why; the server's HTTP answers can tell.
   _onSocketRefused() {
     if (!this._settle || !this._probe || this._probing) return;
     this._probing = true;
     this._probe(this._lifetime.signal).then((found) => {
       this._probing = false;
-      if (!this._settle || this._disposed || !found.answered) return;
-      let error;
-      if (found.code && JOIN_FATAL.has(found.code)) error = typedError(found.code, found.message, { status: found.status });
-      else if (found.originAllowed === false || (found.originAllowed === null && found.ok && found.healthy))
-        error = forbiddenOrigin(found.base, this._origin ?? globalThis.location?.origin);
-      if (!error) return;
-      this._settle.reject(error);
-      this._settle = null;
+      this._judgeJoin(found, true);
     });
+  }
+
+  // Rejects a pending join that the server's HTTP answers say it will never
+  // accept. A readable refusal of the lookup (meeting-not-found,
+  // too-many-connections, …) names itself, and so does an origin the lookup
+  // found refused. After an upgrade refused (`upgradeRefused`), when the
+  // lookup cannot judge our origin (a same-origin page, whose server's
+  // allow-list may leave its own origin out; Node without `origin`) and the
+  // server answers it and /healthz says it is serving, it refused the upgrade
+  // itself, which the protocol does only for an Origin not on its allow-list.
+  // Otherwise (no answer, shutting down, an origin the lookup found allowed)
+  // the join goes on: the core keeps trying and the join timeout decides.
+  _judgeJoin(found, upgradeRefused) {
+    if (!this._settle || this._disposed || !found.answered) return;
+    let error;
+    if (found.code && JOIN_FATAL.has(found.code)) error = typedError(found.code, found.message, { status: found.status });
+    else if (found.originAllowed === false || (upgradeRefused && found.originAllowed === null && found.ok && found.healthy))
+      error = forbiddenOrigin(found.base, this._origin ?? globalThis.location?.origin);
+    if (!error) return;
+    this._settle.reject(error);
+    this._settle = null;
   }
 
   // Resolves once every connection's sender carries `track` (replaceTrack

@@ -3,8 +3,9 @@
 // draws, pinning one peer makes its picture grow and the others' shrink,
 // and a hidden tab is sent no video until it is shown again, within a
 // second; a device whose CPU is under pressure sends everyone a smaller
-// picture until the pressure eases; a muted microphone sends each peer a few
-// packets a second instead of 50 (Opus DTX). Three Chromium pages, fake 640×480
+// picture until the pressure eases; from three people on, audio goes in 40 ms
+// packets (half the packets of a call of two); a muted microphone sends each
+// peer a few packets a second (Opus DTX). Three Chromium pages, fake 640×480
 // camera, the real server; each page's CPU pressure (the Compute Pressure
 // API) is held at "nominal" through Chromium's override, so this busy
 // machine's own pressure does not step anyone down, and set by the test.
@@ -64,8 +65,8 @@ const keepConnections = () => {
   window.RTCPeerConnection.prototype = Native.prototype;
 };
 
-/** Audio packets the page sent per second to each peer over `ms` (the median over its connections). */
-async function audioPacketsPerSecond(p, ms) {
+/** Audio packets the page sent per second to each peer over `ms`, one rate per connection, lowest first. */
+async function audioPacketRates(p, ms) {
   const sent = () => p.page.evaluate(async () => Promise.all(window.__connections.filter((pc) => pc.connectionState === 'connected').map(async (pc) => {
     let packets = 0;
     (await pc.getStats()).forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'audio') packets += s.packetsSent; });
@@ -74,7 +75,12 @@ async function audioPacketsPerSecond(p, ms) {
   const before = await sent();
   await new Promise((resolve) => setTimeout(resolve, ms));
   const after = await sent();
-  const rates = after.map((n, i) => ((n - before[i]) * 1000) / ms).sort((a, b) => a - b);
+  return after.map((n, i) => Math.round(((n - before[i]) * 1000) / ms)).sort((a, b) => a - b);
+}
+
+/** The median of audioPacketRates. */
+async function audioPacketsPerSecond(p, ms) {
+  const rates = await audioPacketRates(p, ms);
   return rates[Math.floor(rates.length / 2)];
 }
 
@@ -189,17 +195,28 @@ describe('each peer gets the video its tile shows (Chromium)', () => {
     t.diagnostic(`the pressure nominal again: the full picture back after ${Date.now() - easedAt} ms`);
   });
 
-  it('a muted microphone sends each peer a few packets a second, not 50 (Opus DTX)', TEST, async (t) => {
+  it('from three people on, audio goes to each peer in 40 ms packets; the pair made in a call of two keeps 20 ms', TEST, async (t) => {
+    const [alice, , carol] = people;
+    // Chromium's fake microphone beeps several times a second: its audio goes
+    // out whole, DTX or not. Carol joined a meeting of three: 25 packets/s to
+    // each. Alice and Bob connected as a call of two: 50 between them.
+    const fromCarol = await audioPacketRates(carol, 3000);
+    const fromAlice = await audioPacketRates(alice, 3000);
+    t.diagnostic(`audio packets/s to each peer: from Carol ${fromCarol.join(', ')}; from Alice ${fromAlice.join(', ')}`);
+    for (const rate of fromCarol) assert.ok(rate >= 20 && rate <= 30, `Carol sends ${rate} audio packets/s to a peer (40 ms packets: 25)`);
+    assert.ok(fromAlice[0] >= 20 && fromAlice[0] <= 30, `Alice sends Carol ${fromAlice[0]} audio packets/s (40 ms packets: 25)`);
+    assert.ok(fromAlice[1] >= 45, `Alice sends Bob ${fromAlice[1]} audio packets/s (20 ms packets: 50)`);
+  });
+
+  it('a muted microphone sends each peer a few packets a second, not a steady stream (Opus DTX)', TEST, async (t) => {
     const carol = people[2];
-    // Chromium's fake microphone beeps several times a second: unmuted,
-    // Carol's audio goes out whole (20 ms packets), DTX or not.
     const unmuted = await audioPacketsPerSecond(carol, 3000);
-    assert.ok(unmuted >= 40, `unmuted, Carol sends her audio whole (${unmuted} packets/s to each peer)`);
+    assert.ok(unmuted >= 20, `unmuted, Carol sends her audio whole (${unmuted} packets/s to each peer)`);
     await carol.page.getByRole('button', { name: 'Mute', exact: true }).click();
     await new Promise((resolve) => setTimeout(resolve, 1000));  // DTX starts after a few silent frames
     const muted = await audioPacketsPerSecond(carol, 3000);
     t.diagnostic(`Carol's audio to each peer: ${unmuted} packets/s unmuted, ${muted} muted`);
-    assert.ok(muted <= 10, `muted, Carol sends ${muted} audio packets/s to each peer (without DTX: 50 of silence)`);
+    assert.ok(muted <= 10, `muted, Carol sends ${muted} audio packets/s to each peer (without DTX: 25 of silence)`);
     await carol.page.getByRole('button', { name: 'Unmute', exact: true }).click();
   });
 });

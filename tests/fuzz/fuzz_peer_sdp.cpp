@@ -6,6 +6,8 @@
 //    `a=fmtp` ones (which it may extend) is in the output, in order, byte
 //    for byte; it is idempotent, and a pass that says it changed nothing
 //    gives the same bytes;
+//  - the packet time edit only adds lines (every input line is in the
+//    output, in order), is idempotent, and changes nothing it says it did not;
 //  - the relay-only filter only removes whole lines, and is idempotent.
 #include <cctype>
 #include <cstddef>
@@ -74,6 +76,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(lines_in_order(without_fmtp_lines(sdp), with_dtx), "the DTX edit keeps every other line in order", sdp, with_dtx);
   int again = -1;
   check(sdp_with_opus_dtx(with_dtx, again) == with_dtx && again == 0, "the DTX edit is idempotent", sdp);
+
+  const std::string with_ptime = sdp_with_audio_packet_time(sdp, 40, changed);
+  check(changed >= 0, "the packet time edit counts what it changed", sdp);
+  check(changed > 0 || with_ptime == sdp, "no change, the same bytes", sdp);
+  check(lines_in_order(sdp, with_ptime), "the packet time edit only adds lines", sdp, with_ptime);
+  check(sdp_with_audio_packet_time(with_ptime, 40, again) == with_ptime && again == 0, "the packet time edit is idempotent", sdp);
 
   int removed = -1;
   const std::string relayed = sdp_relay_candidates_only(sdp, removed);

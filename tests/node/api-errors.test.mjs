@@ -49,10 +49,30 @@ function recordingWebSocket(options = {}) {
   return { made, RecordingWebSocket };
 }
 
-test('joinMeeting: a meeting that does not exist → meeting-not-found, from the lookup, before any WebSocket', T, async () => {
+test('joinMeeting: a meeting that does not exist → meeting-not-found at once, its WebSocket closed', T, async () => {
   const { made, RecordingWebSocket } = recordingWebSocket();
+  const t0 = Date.now();
   await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting: 'a'.repeat(30), RTCPeerConnection, WebSocket: RecordingWebSocket }), 'meeting-not-found', 'unknown meeting');
-  assert.equal(made.length, 0, 'no WebSocket was opened');
+  assert.ok(Date.now() - t0 < 3000, `rejected at once (${Date.now() - t0} ms; the join timeout is 15000)`);
+  // The lookup runs beside the socket: whichever answered first, nothing is left open.
+  await waitFor(() => made.every((ws) => ws.readyState === WebSocket.CLOSED), 3000, 'every WebSocket closed');
+});
+
+test('joinMeeting: the HTTP lookup runs beside the WebSocket, not before it', T, async () => {
+  const meeting = await newMeetingId(srv);
+  // A lookup that never answers (until the join gives it up) must not hold the join back.
+  let lookups = 0;
+  const fetchNever = (url, { signal }) => {
+    lookups += 1;
+    return new Promise((resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+  };
+  const m = await joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket, fetch: fetchNever, joinTimeoutMs: 4000 });
+  try {
+    assert.equal(m.state, 'joined');
+    assert.equal(lookups, 1, 'the meeting was looked up');
+  } finally {
+    await m.leave();
+  }
 });
 
 test('joinMeeting: an Origin the server does not allow → forbidden-origin at once (not server-unreachable after the join timeout)', T, async () => {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -97,7 +98,29 @@ TEST_CASE("resume key: each start reads the one before as previous and saves a n
   std::ofstream(path) << "not a key\n";
   CHECK_FALSE(next_resume_keys(path, random).previous);
   REQUIRE(save_resume_key(path, third.current, error));
-  CHECK(::access((path + ".new").c_str(), F_OK) != 0);  // nothing left aside
+  CHECK(::access((path + ".new." + std::to_string(::getpid())).c_str(), F_OK) != 0);  // nothing left aside
+}
+
+TEST_CASE("resume key: two servers saving into one folder at once both succeed") {
+  // Each writes its key aside and renames it into place: with one shared
+  // aside name, one process's rename took the other's file away and that
+  // server refused to start.
+  TempDir dir;
+  const std::string path = dir.path + "/resume-key";
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  SeededRandom random{child == 0 ? 7u : 8u};
+  int failures = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string error;
+    if (!save_resume_key(path, ResumeKeys::fresh(random).current, error)) ++failures;
+  }
+  if (child == 0) ::_exit(failures == 0 ? 0 : 1);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(failures == 0);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(read(path).size() == 65);  // one whole key, whoever saved last
 }
 
 TEST_CASE("resume key: a folder it cannot write to is an error that says where") {

@@ -36,6 +36,7 @@ const init = () => {
     pc.addEventListener('track', (e) => L('track ' + e.track.kind));
     return pc; };
   window.RTCPeerConnection.prototype = O.prototype;
+  const of = window.fetch; window.fetch = (u, ...a) => { const path = String(u.url ?? u).replace(/^https?:\/\/[^/]+/, ''); L('fetch ' + path); return of(u, ...a).then((r) => { L('fetched ' + path); return r; }); };
   document.addEventListener('click', () => L('click'), true);
   // The main thread's long stalls: a 50 ms tick that came late.
   let tick = performance.now();

@@ -263,6 +263,7 @@ bool Mesh::hold_signal(const std::string& to, std::string& data) {
 // After anything that adds or removes a member: split the uplink anew, and
 // keep both timers to what is left.
 void Mesh::roster_changed(std::int64_t now) {
+  media_.audio_packet_ms = audio_packet_ms(static_cast<int>(roster_.size()));
   rebalance();
   update_stats_timer();
   arm_return_timer(now);

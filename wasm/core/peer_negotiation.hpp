@@ -57,6 +57,7 @@ struct LocalMedia {
   std::map<MediaKind, std::set<std::string>> given;     // every track set so far
   std::map<MediaKind, std::set<std::string>> disabled;  // those the last mute of the kind reached
   std::set<MediaKind> switched_off;                     // kinds whose last set_muted was a mute
+  int audio_packet_ms = 20;                             // asked of each peer's description (uplink_budget.hpp)
   const std::string& track(MediaKind kind) const { return kind == MediaKind::Audio ? audio_track : video_track; }
   // A track is set and not muted: the peers receive it.
   bool live(MediaKind kind) const {
@@ -195,8 +196,9 @@ class PeerNegotiation {
   // (`direction` is for the log); otherwise the SDP as it is.
   std::string filter_sdp(const std::string& sdp, const char* direction);
   // The peer's description as our browser is given it: filtered as above,
-  // and with Opus DTX asked for (sdp_fields.hpp), so that our audio goes
-  // quiet in silence and while muted.
+  // with Opus DTX asked for (sdp_fields.hpp), so that our audio goes quiet in
+  // silence and while muted, and with the audio packet time of the meeting's
+  // size (media_.audio_packet_ms) when it is not the browsers' 20 ms.
   std::string peer_description(const std::string& sdp);
 
   CoreContext& ctx_;

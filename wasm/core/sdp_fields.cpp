@@ -252,4 +252,37 @@ std::string sdp_with_opus_dtx(std::string_view sdp, int& changed) {
   return out;
 }
 
+std::string sdp_with_audio_packet_time(std::string_view sdp, int packet_ms, int& changed) {
+  changed = 0;
+  const std::vector<std::string_view> lines = lines_of(sdp);
+  const std::string ptime = "a=ptime:" + std::to_string(packet_ms);
+  std::string out;
+  out.reserve(sdp.size() + 32);
+  std::size_t section = 0;
+  while (section < lines.size()) {
+    // One m-section (or the session part before the first): [section, next).
+    std::size_t next = section + 1;
+    while (next < lines.size() && lines[next].substr(0, 2) != "m=") ++next;
+    bool says_ptime = false;
+    std::size_t opus_line = next;  // none
+    for (std::size_t i = section; i < next; ++i) {
+      std::string_view rest;
+      if (lines[i].substr(0, 8) == "a=ptime:") says_ptime = true;
+      else if (const auto pt = format_attribute(lines[i], "a=rtpmap", rest);
+               !pt.empty() && opus_line == next && equals_ignoring_case(rest.substr(0, rest.find('/')), "opus"))
+        opus_line = i;
+    }
+    for (std::size_t i = section; i < next; ++i) {
+      out.append(lines[i]);
+      if (i != opus_line || says_ptime) continue;
+      const std::string_view ending = line_ending(lines[i]);
+      if (ending.empty()) out.append("\r\n");
+      out.append(ptime).append(ending);
+      ++changed;
+    }
+    section = next;
+  }
+  return out;
+}
+
 }  // namespace meshmeet::core

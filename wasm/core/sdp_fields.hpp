@@ -64,4 +64,13 @@ std::string sdp_relay_candidates_only(std::string_view sdp, int& removed);
 // set to the number of formats changed.
 std::string sdp_with_opus_dtx(std::string_view sdp, int& changed);
 
+// The peer's SDP with `a=ptime:<packet_ms>` in every m-section that carries
+// Opus and says no `a=ptime` (RFC 7587: the duration the receiver prefers in
+// a packet), so that our browser's Opus encoder for that peer sends packets
+// of that length (see audio_packet_ms in uplink_budget.hpp for why). The
+// line follows the section's first Opus `a=rtpmap`; a peer's own `a=ptime`
+// is kept. Every other line and its line ending are kept byte for byte.
+// `changed` is set to the number of sections changed.
+std::string sdp_with_audio_packet_time(std::string_view sdp, int packet_ms, int& changed);
+
 }  // namespace meshmeet::core

@@ -65,4 +65,17 @@ SenderBudget split_uplink_budget(int uplink_kbps, int audio_kbps, int video_send
 std::vector<SenderBudget> split_uplink_by_view(int uplink_kbps, int audio_kbps, bool with_audio, VideoSource source,
                                                const std::vector<int>& views, int cpu_step = 0);
 
+// How long a packet of our audio to each peer is, in milliseconds, with
+// `peers` others in the meeting (asked of the browser through each peer's
+// description, sdp_fields.hpp). A mesh device sends every peer its own copy
+// and receives one from each, and every packet costs the same whatever it
+// carries: about 60 bytes of IP, UDP, RTP and SRTP on the uplink (24 kb/s
+// per copy at the browsers' 20 ms packets, next to 32 kb/s of voice) and one
+// pass through the browser's network thread at each end. From two peers on,
+// 40 ms packets halve both, for 20 ms more of delay; in a call of two there
+// is one copy and nothing to save, so the browsers' 20 ms stay. Set when a
+// peer's description arrives, so a connection made in a call of two keeps
+// its 20 ms until it is negotiated again.
+constexpr int audio_packet_ms(int peers) { return peers >= 2 ? 40 : 20; }
+
 }  // namespace meshmeet::core

@@ -226,6 +226,24 @@ TEST_CASE("audio: the peer's descriptions reach the browser asking for Opus DTX;
   CHECK(one<SetRemoteDescription>(impolite.last).sdp.find("a=fmtp:111 minptime=10;usedtx=1\r\n") != std::string::npos);
 }
 
+TEST_CASE("audio: with two peers or more our browser is asked for 40 ms packets to each; in a call of two, its own 20 ms") {
+  const std::string audio = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10\r\n";
+  Harness h;
+  h.join_and_welcome("a", {"b", "c"});
+  REQUIRE(all<CreatePeerConnection>(h.last).size() == 2);
+  h.at(h.now + 1, [&](Client& c, double t) {
+    c.socket_message(t, h.socket, signal_from("b", description(1, 0, 1, "offer", sdp("BB", "ub") + audio)));
+  });
+  CHECK(one<SetRemoteDescription>(h.last).sdp ==
+        sdp("BB", "ub") + "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=ptime:40\r\na=fmtp:111 minptime=10;usedtx=1\r\n");
+  // The call of two (the test above) leaves the packet time to the browser.
+  Pair two("a", "b");
+  two.from_peer(description(1, 0, 1, "offer", sdp("BB", "ub") + audio));
+  CHECK(one<SetRemoteDescription>(two.last).sdp.find("a=ptime:") == std::string::npos);
+  CHECK(meshmeet::core::audio_packet_ms(1) == 20);
+  CHECK(meshmeet::core::audio_packet_ms(5) == 40);
+}
+
 TEST_CASE("opening: a fresh connection is opened by the end that made it, polite or not") {
   // The polite end gives up waiting and makes a fresh connection: it opens it.
   Pair p("a", "b");

@@ -8,6 +8,7 @@
 using meshmeet::core::CandidateType;
 using meshmeet::core::ice_candidate_type;
 using meshmeet::core::sdp_relay_candidates_only;
+using meshmeet::core::sdp_with_audio_packet_time;
 using meshmeet::core::sdp_with_opus_dtx;
 
 TEST_CASE("ice candidate type: host, srflx, prflx, relay, as trickled and as SDP lines") {
@@ -156,4 +157,47 @@ TEST_CASE("opus DTX: a format without parameters gets a line; a peer's usedtx=0 
         "v=0\r\nm=video 9 RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n");
   CHECK(changed == 0);
   CHECK(sdp_with_opus_dtx("", changed).empty());
+}
+
+TEST_CASE("audio packet time: a=ptime follows the first Opus rtpmap of each section that has none") {
+  const std::string sdp =
+      "v=0\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 63 111 9\r\n"
+      "c=IN IP4 0.0.0.0\r\n"
+      "a=rtpmap:63 red/48000/2\r\n"
+      "a=rtpmap:111 opus/48000/2\r\n"
+      "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n"
+      "a=rtpmap:9 G722/8000\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+      "a=rtpmap:96 VP8/90000\r\n";
+  int changed = -1;
+  const std::string out = sdp_with_audio_packet_time(sdp, 40, changed);
+  CHECK(changed == 1);
+  CHECK(out.find("a=rtpmap:111 opus/48000/2\r\na=ptime:40\r\na=fmtp:111 ") != std::string::npos);
+  CHECK(out.size() == sdp.size() + std::string("a=ptime:40\r\n").size());
+  CHECK(out.find("m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n") != std::string::npos);
+  // Idempotent: the section says a ptime now.
+  CHECK(sdp_with_audio_packet_time(out, 40, changed) == out);
+  CHECK(changed == 0);
+}
+
+TEST_CASE("audio packet time: a peer's own ptime is kept; LF endings, a last line without one, no Opus") {
+  int changed = -1;
+  const std::string own = "m=audio 9 RTP/SAVPF 111\r\na=ptime:20\r\na=rtpmap:111 opus/48000/2\r\n";
+  CHECK(sdp_with_audio_packet_time(own, 40, changed) == own);
+  CHECK(changed == 0);
+  CHECK(sdp_with_audio_packet_time("m=audio 9 RTP/SAVPF 111\na=rtpmap:111 OPUS/48000/2\na=mid:0\n", 40, changed) ==
+        "m=audio 9 RTP/SAVPF 111\na=rtpmap:111 OPUS/48000/2\na=ptime:40\na=mid:0\n");
+  CHECK(changed == 1);
+  CHECK(sdp_with_audio_packet_time("m=audio 9 RTP/SAVPF 111\na=rtpmap:111 opus/48000/2", 60, changed) ==
+        "m=audio 9 RTP/SAVPF 111\na=rtpmap:111 opus/48000/2\r\na=ptime:60");
+  CHECK(changed == 1);
+  // Two audio sections: each gets its own line.
+  CHECK(sdp_with_audio_packet_time("m=audio 9 RTP/SAVPF 111\na=rtpmap:111 opus/48000/2\nm=audio 9 RTP/SAVPF 111\na=rtpmap:111 opus/48000/2\n", 40, changed) ==
+        "m=audio 9 RTP/SAVPF 111\na=rtpmap:111 opus/48000/2\na=ptime:40\nm=audio 9 RTP/SAVPF 111\na=rtpmap:111 opus/48000/2\na=ptime:40\n");
+  CHECK(changed == 2);
+  const std::string g722 = "m=audio 9 RTP/SAVPF 9\r\na=rtpmap:9 G722/8000\r\n";
+  CHECK(sdp_with_audio_packet_time(g722, 40, changed) == g722);
+  CHECK(changed == 0);
+  CHECK(sdp_with_audio_packet_time("", 40, changed).empty());
 }
