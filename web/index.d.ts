@@ -273,9 +273,9 @@ export interface CoreOptions {
  *
  * The meeting is looked up over HTTP (GET /api/meetings/<id>) while the
  * WebSocket opens, not before it, so a join does not wait for that round
- * trip; an unknown meeting is refused at once, and so is an origin the server does not
- * accept (its CORS answer tells: the API and the WebSocket share one
- * allow-list). A same-origin page cannot be judged that way: when its
+ * trip. An unknown meeting is refused at once, and so is an origin the
+ * server does not accept (its CORS answer tells: the API and the WebSocket
+ * share one allow-list). A same-origin page cannot be judged that way: when its
  * WebSocket closes before it opened while the server still answers HTTP (and
  * /healthz says it is serving, not shutting down), the join rejects at once
  * with 'forbidden-origin'. A server that does not answer, or is shutting
