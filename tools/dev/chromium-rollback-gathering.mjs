@@ -7,9 +7,8 @@
 // "gathering", and an ICE restart gathers nothing either). Rolled back after
 // gathering began, it works.
 //   node tools/dev/chromium-rollback-gathering.mjs   (any page on BASE serves as origin)
-import { chromium } from 'playwright-core';
-const args = ['--headless','--no-sandbox','--disable-gpu','--use-fake-device-for-media-stream','--use-fake-ui-for-media-stream','--allow-loopback-in-peer-connection'];
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+import { launchChromium } from '../../tests/browser/harness.mjs';
+const browser = await launchChromium([], { fakeCameraFps: null });  // the suites' flags and launcher
 for (const gap of [0, 300]) for (const early of [true, false]) {
   const p = await (await browser.newContext()).newPage();
   await p.goto(process.env.BASE ?? 'http://127.0.0.1:8090/');

@@ -6,9 +6,10 @@
 // RTCPeerConnection its API calls/events, transceivers and RTP stats.
 // MEDIA=1: P0 mutes and turns its camera off and on; the others' view of it.
 import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-const args = [...(process.env.CHROME_ARGS ? process.env.CHROME_ARGS.split(' ') : []), '--headless','--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync','--use-fake-device-for-media-stream','--use-fake-ui-for-media-stream','--allow-loopback-in-peer-connection'];
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+import { launchChromium } from '../../tests/browser/harness.mjs';
+// As the suites launch it (their flags, and chromium-even-priority.sh: as
+// root Chromium's media threads would starve the pages' main threads).
+const browser = await launchChromium(process.env.CHROME_ARGS ? process.env.CHROME_ARGS.split(' ') : [], { fakeCameraFps: null });
 const base = process.env.BASE ?? 'http://127.0.0.1:8090';
 const r = await fetch(base + '/api/meetings', { method: 'POST' }); const { url } = await r.json();
 const N = Number(process.env.N ?? 2);
