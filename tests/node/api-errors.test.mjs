@@ -9,7 +9,7 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import WebSocket from 'ws';
-import { createMeeting, getMeeting, joinMeeting, liveCoreObjects, Meeting, MeshmeetError } from '../../dist/meshmeet.js';
+import { createMeeting, getMeeting, joinMeeting, liveCoreObjects, Meeting, MeshmeetError, preload } from '../../dist/meshmeet.js';
 import { createFakeWebRTC } from './fake-webrtc.mjs';
 import { Recorder, newMeetingId, startServer, waitFor, withTimeout } from './harness.mjs';
 
@@ -249,6 +249,22 @@ test('joinMeeting: an AbortSignal aborts the join as it would a fetch (its reaso
   assert.equal(await liveCoreObjects(), before, 'no core object leaked');
   // Not a signal: a usage error.
   await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket, signal: {} }), 'invalid-argument', 'a non-signal');
+});
+
+test('preload: the core loaded and its join path run once on a client thrown away; nothing left, no socket opened', T, async () => {
+  const before = await liveCoreObjects();
+  const { made, RecordingWebSocket } = recordingWebSocket();
+  await preload();
+  await preload();  // again: the same loaded core, warmed once more
+  assert.equal(await liveCoreObjects(), before, 'no core client object left behind');
+  // A join right after still works with its own socket.
+  const m = await joinMeeting({ server: srv.url, meeting: await newMeetingId(srv), RTCPeerConnection, WebSocket: RecordingWebSocket });
+  try {
+    assert.equal(m.state, 'joined');
+    assert.equal(made.length, 1, 'the one WebSocket is the join\'s');
+  } finally {
+    await m.leave();
+  }
 });
 
 test('createMeeting / getMeeting: ids, links and errors', T, async () => {
