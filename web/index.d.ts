@@ -285,7 +285,9 @@ export function joinMeeting(options: JoinOptions): Promise<Meeting>;
 
 /**
  * Loads the WebAssembly core now, so that a later joinMeeting starts at once
- * (call it while the person types their name). Optional: joinMeeting loads it
+ * (call it while the person types their name), and runs the first steps of a
+ * join once on a client it throws away, so that the browser has compiled
+ * them before the join needs them. Optional: joinMeeting loads the core
  * itself. Rejects with 'core-unavailable'.
  */
 export function preload(): Promise<void>;
