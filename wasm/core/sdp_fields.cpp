@@ -119,6 +119,14 @@ bool says_usedtx(std::string_view params) {
   return false;
 }
 
+// The end of the m-section (or of the session part before the first) that
+// starts at `start`: the next "m=" line, or the end.
+std::size_t section_end(const std::vector<std::string_view>& lines, std::size_t start) {
+  std::size_t end = start + 1;
+  while (end < lines.size() && lines[end].substr(0, 2) != "m=") ++end;
+  return end;
+}
+
 }  // namespace
 
 SdpFingerprints sdp_fingerprints(std::string_view sdp) {
@@ -216,11 +224,8 @@ std::string sdp_with_opus_dtx(std::string_view sdp, int& changed) {
   const std::vector<std::string_view> lines = lines_of(sdp);
   std::string out;
   out.reserve(sdp.size() + 64);
-  std::size_t section = 0;
-  while (section < lines.size()) {
-    // One m-section (or the session part before the first): [section, next).
-    std::size_t next = section + 1;
-    while (next < lines.size() && lines[next].substr(0, 2) != "m=") ++next;
+  for (std::size_t section = 0, next = 0; section < lines.size(); section = next) {
+    next = section_end(lines, section);
     std::set<std::string_view> opus, with_fmtp;
     for (std::size_t i = section; i < next; ++i) {
       std::string_view rest;
@@ -247,7 +252,6 @@ std::string sdp_with_opus_dtx(std::string_view sdp, int& changed) {
         ++changed;
       }
     }
-    section = next;
   }
   return out;
 }
@@ -258,11 +262,8 @@ std::string sdp_with_audio_packet_time(std::string_view sdp, int packet_ms, int&
   const std::string ptime = "a=ptime:" + std::to_string(packet_ms);
   std::string out;
   out.reserve(sdp.size() + 32);
-  std::size_t section = 0;
-  while (section < lines.size()) {
-    // One m-section (or the session part before the first): [section, next).
-    std::size_t next = section + 1;
-    while (next < lines.size() && lines[next].substr(0, 2) != "m=") ++next;
+  for (std::size_t section = 0, next = 0; section < lines.size(); section = next) {
+    next = section_end(lines, section);
     bool says_ptime = false;
     std::size_t opus_line = next;  // none
     for (std::size_t i = section; i < next; ++i) {
@@ -280,7 +281,6 @@ std::string sdp_with_audio_packet_time(std::string_view sdp, int packet_ms, int&
       out.append(ptime).append(ending);
       ++changed;
     }
-    section = next;
   }
   return out;
 }
