@@ -251,7 +251,7 @@ test('joinMeeting: an AbortSignal aborts the join as it would a fetch (its reaso
   await rejectsCleanly(() => joinMeeting({ server: srv.url, meeting, RTCPeerConnection, WebSocket, signal: {} }), 'invalid-argument', 'a non-signal');
 });
 
-test('preload: the core loaded and its join path run once on a client thrown away; nothing left, no socket opened', T, async () => {
+test('preload: twice, it leaves no core client object behind, and a join right after opens its one WebSocket and joins', T, async () => {
   const before = await liveCoreObjects();
   const { made, RecordingWebSocket } = recordingWebSocket();
   await preload();

@@ -382,7 +382,7 @@ bool PeerNegotiation::candidate_allowed(const std::string& candidate_json) const
 std::string PeerNegotiation::peer_description(const std::string& sdp) {
   int changed = 0;
   std::string ours = sdp_with_opus_dtx(sdp, changed);
-  if (media_.audio_packet_ms != 20) ours = sdp_with_audio_packet_time(ours, media_.audio_packet_ms, changed);
+  if (media_.audio_packet_ms != kBrowserAudioPacketMs) ours = sdp_with_audio_packet_time(ours, media_.audio_packet_ms, changed);
   return filter_sdp(ours, "remote");
 }
 

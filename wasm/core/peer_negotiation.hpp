@@ -57,7 +57,7 @@ struct LocalMedia {
   std::map<MediaKind, std::set<std::string>> given;     // every track set so far
   std::map<MediaKind, std::set<std::string>> disabled;  // those the last mute of the kind reached
   std::set<MediaKind> switched_off;                     // kinds whose last set_muted was a mute
-  int audio_packet_ms = 20;                             // asked of each peer's description (uplink_budget.hpp)
+  int audio_packet_ms = kBrowserAudioPacketMs;          // asked of each peer's description (uplink_budget.hpp)
   const std::string& track(MediaKind kind) const { return kind == MediaKind::Audio ? audio_track : video_track; }
   // A track is set and not muted: the peers receive it.
   bool live(MediaKind kind) const {

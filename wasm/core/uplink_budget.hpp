@@ -76,6 +76,7 @@ std::vector<SenderBudget> split_uplink_by_view(int uplink_kbps, int audio_kbps, 
 // is one copy and nothing to save, so the browsers' 20 ms stay. Set when a
 // peer's description arrives, so a connection made in a call of two keeps
 // its 20 ms until it is negotiated again.
-constexpr int audio_packet_ms(int peers) { return peers >= 2 ? 40 : 20; }
+constexpr int kBrowserAudioPacketMs = 20;  // what a browser sends when the description says nothing
+constexpr int audio_packet_ms(int peers) { return peers >= 2 ? 40 : kBrowserAudioPacketMs; }
 
 }  // namespace meshmeet::core
