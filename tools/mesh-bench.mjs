@@ -6,6 +6,9 @@
 // and 6 pages in one meeting. Per run:
 //   join → video   time from the last click on "Join" until every page
 //                  decodes video from every other page (polled every 100 ms)
+//   first "Join" → video  the same from the first click: the pages click one
+//                  after another, and a page busy with its meeting view takes
+//                  its click later, so the others start ahead of the clock
 //   CPU to video   user+system CPU seconds of every browser process and the
 //                  server over exactly that interval
 //                  (also split by process type, and the renderers by thread)
@@ -196,7 +199,7 @@ async function oneRun(srv, browser, variant, pages, run) {
     people.push(p);
   }
   try {
-    await joinTogetherFromLobby(people, url);
+    const { firstClick } = await joinTogetherFromLobby(people, url);
     const cpu0 = cpuSnapshot();
     const joinTypes = chromiumTypes(cpu0);
     const joinThreads0 = rendererThreads(joinTypes);
@@ -211,12 +214,13 @@ async function oneRun(srv, browser, variant, pages, run) {
       await sleep(100);
     }
     const ms = performance.now() - t0;
+    const fromFirstClickMs = Math.round(performance.now() - firstClick);
     const cpu1 = cpuSnapshot();
     const toVideo = cpuBetween(cpu0, cpu1);
     // Where the join's CPU went: seconds by process type, and the renderers' by thread.
     const joinByType = Object.fromEntries(Object.entries(cpuByType(cpu0, cpu1, joinTypes)).map(([k, v]) => [k, round(v)]));
     const joinRendererThreads = threadCores(joinThreads0, rendererThreads(joinTypes), 1);
-    if (!complete) return { variant, pages, run, complete, ms: Math.round(ms) };
+    if (!complete) return { variant, pages, run, complete, ms: Math.round(ms), fromFirstClickMs };
     // Settled, then 10 s measured.
     await sleep(SETTLE_MS);
     const before = await Promise.all(people.map(tiles));
@@ -240,7 +244,7 @@ async function oneRun(srv, browser, variant, pages, run) {
     }));
     const byType = Object.fromEntries(Object.entries(cpuByType(s0, s1, types)).map(([k, v]) => [k, round(v / seconds)]));
     return {
-      variant, pages, run, complete, ms: Math.round(ms), cpuToVideo: toVideo.total, joinByType, joinRendererThreads,
+      variant, pages, run, complete, ms: Math.round(ms), fromFirstClickMs, cpuToVideo: toVideo.total, joinByType, joinRendererThreads,
       steadyCores: round(cpuBetween(s0, s1).total / seconds), steadyByType: byType,
       steadyRendererThreads: threadCores(threads0, threads1, seconds), codec,
       fpsMedian: round(median(fps), 1), fpsMin: round(Math.min(...fps), 1),
@@ -258,7 +262,7 @@ function summary(runs) {
     const of = (variant) => runs.filter((r) => r.pages === pages && r.variant === variant && r.complete);
     const m = (variant, key) => median(of(variant).map((r) => r[key]));
     const row = { pages };
-    for (const key of ['ms', 'cpuToVideo', 'steadyCores', 'fpsMedian', 'receivedOverDrawnMedian', 'receivedOverDrawnMax']) {
+    for (const key of ['ms', 'fromFirstClickMs', 'cpuToVideo', 'steadyCores', 'fpsMedian', 'receivedOverDrawnMedian', 'receivedOverDrawnMax']) {
       row[key] = { app: round(m('app', key)), baseline: round(m('baseline', key)) };
       row[key].ratio = row[key].app !== null && row[key].baseline ? round(row[key].app / row[key].baseline) : null;
     }
@@ -273,10 +277,10 @@ function writeSection(result) {
   const BEGIN = '<!-- mesh-bench:begin (tools/mesh-bench.mjs writes this section) -->';
   const END = '<!-- mesh-bench:end -->';
   const rows = Object.values(result.summary).map((r) =>
-    `| ${r.pages} | ${r.ms.app ?? '–'} / ${r.ms.baseline ?? '–'} ms (**${r.ms.ratio ?? '–'}×**) | ${r.cpuToVideo.app ?? '–'} / ${r.cpuToVideo.baseline ?? '–'} s (**${r.cpuToVideo.ratio ?? '–'}×**) | ` +
+    `| ${r.pages} | ${r.ms.app ?? '–'} / ${r.ms.baseline ?? '–'} ms (**${r.ms.ratio ?? '–'}×**) | ${r.fromFirstClickMs?.app ?? '–'} / ${r.fromFirstClickMs?.baseline ?? '–'} ms (${r.fromFirstClickMs?.ratio ?? '–'}×) | ${r.cpuToVideo.app ?? '–'} / ${r.cpuToVideo.baseline ?? '–'} s (**${r.cpuToVideo.ratio ?? '–'}×**) | ` +
     `${r.steadyCores.app ?? '–'} / ${r.steadyCores.baseline ?? '–'} (**${r.steadyCores.ratio ?? '–'}×**) | ${r.fpsMedian.app ?? '–'} / ${r.fpsMedian.baseline ?? '–'} | ` +
     `${r.receivedOverDrawnMedian.app ?? '–'} / ${r.receivedOverDrawnMedian.baseline ?? '–'} (max ${r.receivedOverDrawnMax.app ?? '–'} / ${r.receivedOverDrawnMax.baseline ?? '–'}) | ${r.complete.app}/${r.complete.baseline} of ${r.complete.runs} |`);
-  const runRows = result.runs.map((r) => `| ${r.pages} | ${r.run} | ${r.variant} | ${r.complete ? r.ms : `incomplete after ${r.ms}`} | ${r.cpuToVideo ?? '–'} | ${r.steadyCores ?? '–'} | ${r.steadyByType ? Object.entries(r.steadyByType).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} | ${r.fpsMedian ?? '–'} (min ${r.fpsMin ?? '–'}) | ${r.receivedOverDrawnMedian ?? '–'} | ${r.codec ? `${r.codec.encodedFps} fps (${r.codec.encodedOverSource ?? '–'} of the camera's), enc ${r.codec.encoderCores}, dec ${r.codec.decoderCores}, cpu-limited ${r.codec.cpuLimitedShare ?? '–'}` : '–'} |`);
+  const runRows = result.runs.map((r) => `| ${r.pages} | ${r.run} | ${r.variant} | ${r.complete ? r.ms : `incomplete after ${r.ms}`} | ${r.fromFirstClickMs ?? '–'} | ${r.cpuToVideo ?? '–'} | ${r.steadyCores ?? '–'} | ${r.steadyByType ? Object.entries(r.steadyByType).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} | ${r.fpsMedian ?? '–'} (min ${r.fpsMin ?? '–'}) | ${r.receivedOverDrawnMedian ?? '–'} | ${r.codec ? `${r.codec.encodedFps} fps (${r.codec.encodedOverSource ?? '–'} of the camera's), enc ${r.codec.encoderCores}, dec ${r.codec.decoderCores}, cpu-limited ${r.codec.cpuLimitedShare ?? '–'}` : '–'} |`);
   const threadRows = result.runs.filter((r) => r.steadyRendererThreads).map((r) =>
     `| ${r.pages} | ${r.run} | ${r.variant} | ${Object.entries(r.steadyRendererThreads).slice(0, 8).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
   const joinRows = result.runs.filter((r) => r.joinRendererThreads).map((r) =>
@@ -290,16 +294,18 @@ side-by-side ratios count). The meeting page and tools/baseline (plain WebRTC: o
 connection per peer, the newcomer offers, tiles of the app's size and layout), served by
 the same server binary, run alternately (${Math.max(...result.runs.map((r) => r.run))} runs each per size), same Chromium flags,
 fake camera at 640×480 and ${result.cameraFps ? `${result.cameraFps} frames/s` : 'its own 20 frames/s'}, each page its own 800×600 browser
-context. Medians, app / baseline (ratio):
+context. The pages click "Join" one after another; "join → all video" is timed from the
+last click (the issue's measure), "first Join" from the first (a busy page takes its click
+later, and the pages before it start ahead of the clock). Medians, app / baseline (ratio):
 
-| pages | join → all video | CPU to all video | steady, cores busy | fps per tile | received / drawn height | complete |
-|---|---|---|---|---|---|---|
+| pages | join → all video | first "Join" → all video | CPU to all video | steady, cores busy | fps per tile | received / drawn height | complete |
+|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Every run (steady CPU split by Chromium process type, cores busy):
 
-| pages | run | page | join → video ms | CPU to video s | steady cores | by process | fps per tile | received / drawn | video codecs, steady (frames encoded/s, and their share of the frames the camera gave; encoder, decoder cores; share of sender time CPU-limited) |
-|---|---|---|---|---|---|---|---|---|---|
+| pages | run | page | join → video ms | first "Join" → video ms | CPU to video s | steady cores | by process | fps per tile | received / drawn | video codecs, steady (frames encoded/s, and their share of the frames the camera gave; encoder, decoder cores; share of sender time CPU-limited) |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${runRows.join('\n')}
 
 Steady CPU of the renderer processes by thread (cores busy; threads of one name summed, top 8):

@@ -377,7 +377,9 @@ export const CHINESE = { yourName: '你的名字', join: '加入', leave: '离�
  * The benches' start (tests/browser/bench.mjs, tools/mesh-bench.mjs): every
  * page waits in the lobby at `url` with its camera preview playing and its
  * name typed, then all click "Join" one after another. Resolves after the
- * last click, the moment the benches time from.
+ * last click, the moment the benches time from, with `firstClick`: the
+ * performance.now() at which the first click began (a busy page takes its
+ * click late, so the clicks of a heavier page spread wider).
  */
 export async function joinTogetherFromLobby(people, url) {
   for (const p of people) {
@@ -387,7 +389,9 @@ export async function joinTogetherFromLobby(people, url) {
     await waitFor(() => p.page.evaluate(() => document.getElementById('preview').readyState >= 2), 15000, `${p.name}: the camera preview`);
   }
   await sleep(1000);
+  const firstClick = performance.now();
   for (const p of people) await clickButton(p, 'Join');
+  return { firstClick };
 }
 
 /**
