@@ -64,11 +64,24 @@ describe('in the meeting (Chromium)', () => {
     const meter = alice.page.getByRole('meter', { name: 'Microphone level' });
     // Chromium's fake microphone beeps twice a second: the meter must move
     // with it (a voice's level, then silence's).
+    // The lobby settled: its preview playing and its device lists filled.
+    await waitFor(() => alice.page.evaluate(() => document.getElementById('preview').readyState >= 2 &&
+      document.getElementById('microphone-select').options.length > 0), 10000, 'the preview and the device lists');
     const levels = [];
+    const cdp = await alice.page.context().newCDPSession(alice.page);
+    await cdp.send('Performance.enable');
+    const layouts = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'LayoutCount').value;
+    const layoutsBefore = await layouts();
     await waitFor(async () => {
-      levels.push(await meter.evaluate((m) => m.value));
+      levels.push(Number(await meter.getAttribute('aria-valuenow')));
       return levels.some((v) => v >= 0.4) && levels.some((v) => v < 0.2);
     }, 10000, 'the microphone level to move with the beeps', { every: 60, describe: () => levels.slice(-20).join(' ') });
+    // Its moves are the compositor's: the still lobby lays nothing out
+    // again (a <meter> growing its bar did about 40 layouts a second).
+    await alice.page.waitForTimeout(1000);
+    const moved = await layouts() - layoutsBefore;
+    assert.ok(moved <= 3, `the lobby laid itself out ${moved} times while only the microphone level moved`);
+    await cdp.detach();
     await fillLabelled(alice, 'Your name', 'Alice');
     await screenshot(alice, 'lobby.png');
   });

@@ -4,7 +4,7 @@
 import { getMeeting, preload } from '/lib/meshmeet.js';
 import { setText, t } from '/i18n.js';
 import { $, show, copy, describeError, showName, showRelayBadge, setTitle } from '/view.js';
-import { fillDevicePicker, measureLevel, openMedia, rememberDevice, VOICE_LEVEL } from '/media.js';
+import { fillDevicePicker, measureLevel, openMedia, rememberDevice } from '/media.js';
 
 const NAME_KEY = 'meshmeet.name';
 const server = location.origin;
@@ -23,14 +23,21 @@ export function stopPreview() {
 }
 
 // The microphone's level, live: people see that it hears them before they join.
+// Drawn in 50 steps, and touched only when the step changes.
 function showLevel(stream) {
   const meter = $('mic-level');
+  const bar = meter.firstElementChild;
   meter.hidden = !stream?.getAudioTracks().length;
-  meter.value = 0;
-  stopMeter = measureLevel(stream, (level) => {
-    meter.value = level;
-    meter.classList.toggle('voice', level >= VOICE_LEVEL);
-  });
+  let drawn = null;
+  const draw = (level) => {
+    const step = Math.round(level * 50) / 50;
+    if (step === drawn) return;
+    drawn = step;
+    meter.setAttribute('aria-valuenow', String(step));
+    bar.style.transform = `scaleX(${step})`;
+  };
+  draw(0);
+  stopMeter = measureLevel(stream, draw);
 }
 
 function startPreview() {
