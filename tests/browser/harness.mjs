@@ -294,13 +294,25 @@ export async function newFirefoxParticipant(browser, name, { viewport = SMALL_VI
 const pageOf = (x) => x.page ?? x;
 const isPuppeteer = (page) => typeof page.getByRole !== 'function';
 
-/** The people panel as a page shows it (open or not): [{ name, state, marks }] in order. */
-export function peopleShown(x) {
-  return pageOf(x).evaluate(() => [...document.querySelectorAll('#people-list .person')].map((li) => ({
-    name: li.querySelector('.name').textContent,
-    state: li.querySelector('.state').textContent,
-    marks: [...li.querySelectorAll('.mark')].map((m) => m.textContent),
-  })));
+/** Opens the people panel unless it is open (English names). */
+export async function openPeoplePanel(x) {
+  const button = pageOf(x).getByRole('button', { name: 'People', exact: true });
+  if (await button.getAttribute('aria-expanded') !== 'true') await clickButton(x, 'People');
+}
+
+/**
+ * The people panel as a page shows it: [{ name, state, marks }] in order.
+ * The panel must be open (a closed one keeps no list): throws otherwise.
+ */
+export async function peopleShown(x) {
+  const shown = await pageOf(x).evaluate(() => document.getElementById('people-panel').hidden ? null :
+    [...document.querySelectorAll('#people-list .person')].map((li) => ({
+      name: li.querySelector('.name').textContent,
+      state: li.querySelector('.state').textContent,
+      marks: [...li.querySelectorAll('.mark')].map((m) => m.textContent),
+    })));
+  if (!shown) throw new Error(`${x.name ?? 'the page'}: the people panel is closed`);
+  return shown;
 }
 
 /** Clicks the button whose accessible name is `name` (exactly). */

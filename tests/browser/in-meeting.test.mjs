@@ -14,7 +14,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, fillLabelled, buttonVisible,
-  waitForVisibleText, waitForDecoding, createMeetingApi, screenshot, waitFor, sleep, cleanup, VIEWPORT, peopleShown,
+  waitForVisibleText, waitForDecoding, createMeetingApi, screenshot, waitFor, sleep, cleanup, VIEWPORT, peopleShown, openPeoplePanel,
 } from './harness.mjs';
 
 const TEST = { timeout: 90000 };
@@ -290,6 +290,7 @@ describe('in the meeting (Chromium)', () => {
     const videoLabel = () => Bob.page.evaluate(() => document.getElementById('self-video').srcObject?.getVideoTracks()[0]?.label);
     const first = await videoLabel();
     await clickButton(Bob, 'Camera off');
+    await openPeoplePanel(Alice);
     await until(Alice, peopleShown, (list) => list.find((x) => x.name === 'Bob')?.marks.includes('Camera off'), 'Bob\'s camera off on Alice\'s panel');
     await clickButton(Bob, 'Devices');
     const camera = Bob.page.getByLabel('Switch camera', { exact: true });
@@ -304,6 +305,7 @@ describe('in the meeting (Chromium)', () => {
     assert.equal(await Bob.page.evaluate(() => document.getElementById('self-video').srcObject.getVideoTracks()[0].enabled), false, 'and its new track sends nothing');
     await sleep(1000);
     assert.ok((await peopleShown(Alice)).find((x) => x.name === 'Bob').marks.includes('Camera off'), 'the others still see it off');
+    await clickButton(Alice, 'Close people');
     await Bob.page.keyboard.press('Escape');
     assert.ok(await Bob.page.locator('#devices-menu').isHidden(), 'Escape closes the menu');
     assert.equal(await Bob.page.evaluate(() => document.activeElement?.id), 'devices-button', 'and focus is back on its button');
@@ -337,7 +339,9 @@ describe('in the meeting (Chromium)', () => {
       // (a closed context would leave Erin "reconnecting" for the resume grace).
       await clickButton(erin, 'Leave');
       await waitForVisibleText(Alice, 'Erin left');  // the toast, itself a live region
+      await openPeoplePanel(Alice);
       await until(Alice, peopleShown, (list) => !list.some((x) => x.name === 'Erin'), 'Erin gone from the people panel');
+      await clickButton(Alice, 'Close people');
     } finally {
       await erin.close();
     }
@@ -404,6 +408,7 @@ describe('in the meeting (Chromium)', () => {
     const frank = await newChromiumParticipant(browser, 'Frank');
     try {
       await joinViaUi(frank, meetingUrl, 'Frank');
+      await openPeoplePanel(Alice);
       await until(Alice, peopleShown, (list) => list.find((x) => x.name === 'Frank')?.state === 'Connected', 'Frank connected on Alice\'s panel');
       // His tab crashes: no "Leave", no goodbye on the socket, his connections dead.
       const cdp = await frank.page.context().newCDPSession(frank.page);
@@ -413,7 +418,6 @@ describe('in the meeting (Chromium)', () => {
     } finally {
       await frank.close();
     }
-    if (await Alice.page.getByRole('button', { name: 'People', exact: true }).getAttribute('aria-expanded') !== 'true') await clickButton(Alice, 'People');
     await until(Alice, peopleShown, (list) => list.find((x) => x.name === 'Frank')?.state === 'Reconnecting…', 'Frank reconnecting on Alice\'s panel', 20000);
     await screenshot(Alice, 'reconnecting.png');
     await clickButton(Alice, 'Close people');

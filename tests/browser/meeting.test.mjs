@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import {
   startServer, launchChromium, newChromiumParticipant, joinViaUi, clickButton, fillLabelled, buttonVisible,
   waitForVisibleText, waitForDecoding, decodingDiagnostics, saveLogs, remoteTiles, remoteTileCount,
-  screenshot, waitFor, sleep, unknownMeetingId, createMeetingApi, cleanup, VIEWPORT, shownVerificationCode, selfTile, videoFingerprint, logExcerpt, peopleShown,
+  screenshot, waitFor, sleep, unknownMeetingId, createMeetingApi, cleanup, VIEWPORT, shownVerificationCode, selfTile, videoFingerprint, logExcerpt, peopleShown, openPeoplePanel,
 } from './harness.mjs';
 
 /** A fresh mesh must show video everywhere within this long after the last "Join". */
@@ -211,6 +211,7 @@ describe('four-party meeting (Chromium)', () => {
     assert.equal((await trustShown(b, a.name)).verified, false, `${b.name} has not vouched for ${a.name}`);
     // The people panel says it in words too.
     const marksOf = async (p, who) => (await peopleShown(p)).find((x) => x.name === who)?.marks ?? [];
+    for (const p of [a, b]) await openPeoplePanel(p);
     await waitFor(async () => (await marksOf(a, b.name)).includes('Verified'), 3000, `${a.name}'s people panel to say ${b.name} is verified`);
     assert.ok(!(await marksOf(b, a.name)).includes('Verified'), `nor does ${b.name}'s panel say ${a.name} is`);
   });

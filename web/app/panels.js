@@ -5,6 +5,7 @@
 
 import { $ } from '/view.js';
 import { chatRead } from '/chat.js';
+import { render as renderPeople } from '/people.js';
 
 // panel → [panel, its button, what gets the focus when it opens]
 const PANELS = { chat: ['chat-panel', 'chat-button', 'chat-input'], people: ['people-panel', 'people-button', 'people-title'] };
@@ -22,6 +23,7 @@ export function togglePanel(which) {
   document.body.classList.toggle('panel-open', opening);
   if (opening) {
     if (which === 'chat') chatRead();
+    if (which === 'people') renderPeople();  // a closed list is not kept up to date
     $(focusId).focus();
   } else {
     $(buttonId).focus();  // back where the person was
