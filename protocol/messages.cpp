@@ -293,6 +293,10 @@ Parsed<ServerMessage> parse_server_message(std::string_view text) {
       if (!relay->is_boolean()) return f.fail("field 'relayOnly' must be a boolean");
       w.relay_only = relay->get<bool>();
     }
+    if (const json* grace = f.find("resumeGrace")) {
+      if (!is_uint32(*grace)) return f.fail("field 'resumeGrace' must be an integer from 0 to 2^32-1");
+      w.resume_grace_ms = static_cast<std::uint32_t>(grace->get<std::uint64_t>());
+    }
     const json* hb = f.find("heartbeat");
     if (!hb || !hb->is_object()) return f.fail("field 'heartbeat' must be an object");
     auto interval = hb->find("interval");
@@ -384,6 +388,10 @@ std::string serialize(const ServerMessage& message) {
       const json ice = json::parse(m.ice_servers, nullptr, false);
       out += ice.is_array() ? dump(ice) : std::string("[]");
       out += m.relay_only ? R"(,"relayOnly":true)" : R"(,"relayOnly":false)";
+      if (m.resume_grace_ms) {
+        out += R"(,"resumeGrace":)";
+        out += std::to_string(*m.resume_grace_ms);
+      }
       out += R"(,"heartbeat":{"interval":)";
       out += std::to_string(m.heartbeat_interval_ms);
       out += R"(,"timeout":)";

@@ -108,6 +108,10 @@ struct Welcome {
   bool relay_only = false;                // v2: every connection goes through TURN (absent from v1 servers)
   std::uint32_t heartbeat_interval_ms = 0;
   std::uint32_t heartbeat_timeout_ms = 0;
+  // How long the server holds a dropped participant's seat, and takes back
+  // its tokens after a restart (--resume-grace); absent from older servers.
+  // On the wire before "heartbeat".
+  std::optional<std::uint32_t> resume_grace_ms;
 };
 
 struct PeerJoined {

@@ -246,9 +246,10 @@ export interface CoreOptions {
   senderParametersGatherMs?: number;
   /**
    * After a resume, how long a peer missing from the server's roster is kept,
-   * its connection up, for it to come back under the same id: a server that
-   * restarted lists only those already back (default 15000, the server's
-   * default --resume-grace).
+   * its connection up, for it to come back under the same id (a server that
+   * restarted lists only those already back), when the server does not say:
+   * a server that does (its welcome's resumeGrace, from --resume-grace) is
+   * followed. Default 15000, older servers' default --resume-grace.
    */
   peerReturnGraceMs?: number;
   /**

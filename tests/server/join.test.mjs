@@ -21,7 +21,7 @@ after(async () => { await finishAll(srv, cap2); }, T);
 
 const connect = (s = srv, opts) => Client.connect(s.wsUrl, opts);
 
-test('welcome has self, resume, meeting, peers, iceServers and heartbeat in ms', T, async () => {
+test('welcome has self, resume, meeting, peers, iceServers, the resume grace and heartbeat in ms', T, async () => {
   const m = await createMeeting(srv.url, { name: 'Design review' });
   const a = await connect();
   const w = await a.join(m.id, 'alice');
@@ -36,6 +36,7 @@ test('welcome has self, resume, meeting, peers, iceServers and heartbeat in ms',
   assert.deepEqual(w.peers, []);
   assert.deepEqual(w.iceServers, [{ urls: STUN }, { urls: TURN }]);
   assert.deepEqual(w.heartbeat, { interval: 500, timeout: 1500 });
+  assert.equal(w.resumeGrace, 1000, '--resume-grace 1, in ms: how long the others keep a peer that may come back');
   const text = JSON.stringify(w);
   assert.ok(!text.includes('127.0.0.1'), 'no creator/client IP in welcome');
   a.close(1000);

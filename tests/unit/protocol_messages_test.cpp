@@ -560,6 +560,24 @@ TEST_CASE("server: welcome with nobody else and no ICE servers") {
   REQUIRE(back.peers.size() == 1);
   CHECK(back.peers[0] == PeerInfo{"q", ""});
   CHECK_FALSE(back.relay_only);  // a v1 server's welcome has no relayOnly
+  CHECK_FALSE(back.resume_grace_ms);  // nor a resumeGrace
+}
+
+TEST_CASE("server: welcome carries the server's resume grace (resumeGrace, ms)") {
+  Welcome w;
+  w.self = "p";
+  w.resume = "t";
+  w.meeting_id = "m";
+  w.resume_grace_ms = 40000;
+  const std::string text = server_round_trip(ServerMessage{w});
+  CHECK(text.find(R"(,"relayOnly":false,"resumeGrace":40000,"heartbeat")") != std::string::npos);
+  CHECK(as<Welcome>(server_ok(text)).resume_grace_ms == 40000u);
+  w.resume_grace_ms = 0;  // --resume-grace 0: no seat is held; said, not omitted
+  CHECK(as<Welcome>(server_ok(server_round_trip(ServerMessage{w}))).resume_grace_ms == 0u);
+  for (const char* bad : {R"("15s")", "-1", "1.5", "null", "4294967296"})
+    CHECK_SERVER_ERROR(std::string(R"({"type":"welcome","self":"p","resume":"t","meeting":{"id":"m"},"peers":[],"resumeGrace":)") + bad +
+                           R"(,"heartbeat":{"interval":1,"timeout":2}})",
+                       ErrorCode::BadMessage);
 }
 
 TEST_CASE("server: welcome of a relay-only meeting (v2) carries relayOnly true") {

@@ -279,7 +279,7 @@ TEST_CASE("join messages: appended text equals the JSON document's") {
       CHECK(serialize(ServerMessage{PeerLeft{a, LeaveReason::Timeout}}) ==
             dump(json{{"type", "peer-left"}, {"peer", a}, {"reason", "timeout"}}));
       for (const char* ice : {"[]", R"([{"urls":"stun:a"},{"urls":["turn:b"],"credential":"\u00e9"}])", "{}", "nonsense"}) {
-        Welcome w{a, b, b, a, {peer, PeerInfo{b, a}}, ice, true, 10000, 4294967295u};
+        Welcome w{a, b, b, a, {peer, PeerInfo{b, a}}, ice, true, 10000, 4294967295u, 15000u};
         json peers = json::array({peer_json, json{{"id", b}, {"name", a}}});
         json ice_json = json::parse(ice, nullptr, false);
         if (!ice_json.is_array()) ice_json = json::array();
@@ -290,11 +290,12 @@ TEST_CASE("join messages: appended text equals the JSON document's") {
                                {"peers", peers},
                                {"iceServers", ice_json},
                                {"relayOnly", true},
+                               {"resumeGrace", 15000u},
                                {"heartbeat", {{"interval", 10000u}, {"timeout", 4294967295u}}}};
         CHECK(serialize(ServerMessage{w}) == dump(expected));
       }
     }
   }
-  CHECK(serialize(ServerMessage{Welcome{"s", "r", "m", "n", {}, "[]", false, 1, 2}}) ==
+  CHECK(serialize(ServerMessage{Welcome{"s", "r", "m", "n", {}, "[]", false, 1, 2, std::nullopt}}) ==
         R"({"type":"welcome","self":"s","resume":"r","meeting":{"id":"m","name":"n"},"peers":[],"iceServers":[],"relayOnly":false,"heartbeat":{"interval":1,"timeout":2}})");
 }

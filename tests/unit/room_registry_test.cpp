@@ -206,7 +206,7 @@ TEST_CASE("registry: welcome shape, peers oldest first") {
   std::vector<std::string> keys;
   for (auto it = raw.begin(); it != raw.end(); ++it) keys.push_back(it.key());
   CHECK(keys ==
-        std::vector<std::string>{"type", "self", "resume", "meeting", "peers", "iceServers", "relayOnly", "heartbeat"});
+        std::vector<std::string>{"type", "self", "resume", "meeting", "peers", "iceServers", "relayOnly", "resumeGrace", "heartbeat"});
   CHECK(raw["relayOnly"] == false);
   CHECK(raw["type"] == "welcome");
   CHECK(raw["meeting"] == nlohmann::ordered_json{{"id", kMeeting.id}, {"name", "Standup"}});
@@ -241,6 +241,7 @@ TEST_CASE("registry: the first participant sees an empty roster") {
   CHECK(w.ice_servers == "[]");
   CHECK(w.heartbeat_interval_ms == 10000);
   CHECK(w.heartbeat_timeout_ms == 30000);
+  CHECK(w.resume_grace_ms == 15000u);  // the grace a dropped member's seat is held (--resume-grace)
 }
 
 TEST_CASE("registry: peer-joined goes to the others only") {

@@ -62,9 +62,10 @@ struct ClientConfig {
   std::int64_t stats_interval_ms = 3000;          // quality sampling period
 
   // After our resume, a peer missing from the welcome whose connection is
-  // still up is kept this long for it to come back under the same id (a
-  // server that restarted lists only those back already; see mesh.hpp):
-  // the server's resume grace (--resume-grace, 15 s by default).
+  // still up is kept for the server's resume grace (welcome.resumeGrace) for
+  // it to come back under the same id (a server that restarted lists only
+  // those back already; see mesh.hpp); this long when the server does not
+  // say (servers before it did: their default --resume-grace).
   std::int64_t peer_return_grace_ms = 15000;
   // Refused a seat after being in the meeting (it filled up while we were
   // away): the join is tried again, calls going on, for this long.

@@ -57,7 +57,10 @@ void Mesh::on_welcome(std::int64_t now, const protocol::Welcome& w, WelcomeKind 
     for (const auto& [id, member] : roster_) everyone.push_back(id);
     for (const auto& id : everyone) remove(now, id, "rejoined");
   } else if (kind == WelcomeKind::Resumed) {
-    expect_back(now, present);
+    // The server's own grace when it says (an operator may set --resume-grace
+    // to anything); ours for a server that does not.
+    const std::int64_t grace = w.resume_grace_ms ? std::int64_t{*w.resume_grace_ms} : ctx_.config().peer_return_grace_ms;
+    expect_back(now, present, grace);
   }
   self_ = w.self;
   set_state(MeshState::Active, "welcome");
@@ -225,7 +228,7 @@ void Mesh::on_data_channel_message(std::int64_t now, int pc, const std::string& 
 // After our resume: members missing from welcome.peers left while we were
 // away, or are not back yet from a server restart. Those with a connection
 // up are kept until the grace is over; the rest are gone.
-void Mesh::expect_back(std::int64_t now, const std::set<std::string>& present) {
+void Mesh::expect_back(std::int64_t now, const std::set<std::string>& present, std::int64_t grace_ms) {
   std::vector<std::string> gone;
   for (auto& [id, member] : roster_) {
     if (present.count(id)) {
@@ -233,7 +236,7 @@ void Mesh::expect_back(std::int64_t now, const std::set<std::string>& present) {
     } else if (member.link->state() != PeerState::Connected) {
       gone.push_back(id);
     } else if (!member.back_by) {
-      member.back_by = now + ctx_.config().peer_return_grace_ms;
+      member.back_by = now + grace_ms;
       ctx_.log(LogLevel::Debug, kMachine, id, {}, {}, "not in our welcome, connection up: kept while it may come back");
     }
   }

@@ -15,7 +15,8 @@
 // and the others return under the ids we know, announced with peer-joined
 // (protocol v2, "Resume"). So a member missing from our resume's welcome
 // whose connection is still up is kept, media flowing, until the resume
-// grace after that welcome (peer_return_grace_ms); peer-joined for it means
+// grace after that welcome (welcome.resumeGrace, the server's --resume-grace;
+// peer_return_grace_ms from a server that does not say); peer-joined for it means
 // "still here", and its connection carries on untouched. Signals to it wait
 // in its connection's order until then (the server does not know it yet).
 // A member whose connection is down, or who is not back in time, is gone.
@@ -135,7 +136,7 @@ class Mesh {
   void for_each_link(F f);
 
   // Peers coming back after a server restart (see the top of this file).
-  void expect_back(std::int64_t now, const std::set<std::string>& present);
+  void expect_back(std::int64_t now, const std::set<std::string>& present, std::int64_t grace_ms);
   void welcome_back(Member& member, const std::string& id);  // it is back: its waiting signals go out
   void arm_return_timer(std::int64_t now);
   void roster_changed(std::int64_t now);

@@ -236,6 +236,7 @@ void FakeServer::handle(int conn_id, const std::string& text) {
       if (other != member->id) w.peers.push_back(PeerInfo{other, members_.at(other).name});
     w.ice_servers = options_.ice_servers;
     w.relay_only = options_.relay_only;
+    if (options_.announces_resume_grace) w.resume_grace_ms = static_cast<std::uint32_t>(options_.resume_grace_ms);
     w.heartbeat_interval_ms = options_.heartbeat_interval_ms;
     w.heartbeat_timeout_ms = options_.heartbeat_timeout_ms;
     deliver(conn_id, serialize(ServerMessage{w}));

@@ -23,6 +23,7 @@ namespace sim {
 struct ServerOptions {
   std::int64_t latency_ms = 5;  // one way, client ↔ server
   std::int64_t resume_grace_ms = 15000;
+  bool announces_resume_grace = true;  // false: a server before welcome.resumeGrace
   std::uint32_t heartbeat_interval_ms = 10000;
   std::uint32_t heartbeat_timeout_ms = 30000;
   std::size_t room_cap = 8;
