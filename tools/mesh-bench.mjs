@@ -199,7 +199,7 @@ async function oneRun(srv, browser, variant, pages, run) {
     people.push(p);
   }
   try {
-    const { firstClick } = await joinTogetherFromLobby(people, url);
+    const { firstClick, clickMs } = await joinTogetherFromLobby(people, url);
     const cpu0 = cpuSnapshot();
     const joinTypes = chromiumTypes(cpu0);
     const joinThreads0 = rendererThreads(joinTypes);
@@ -220,7 +220,7 @@ async function oneRun(srv, browser, variant, pages, run) {
     // Where the join's CPU went: seconds by process type, and the renderers' by thread.
     const joinByType = Object.fromEntries(Object.entries(cpuByType(cpu0, cpu1, joinTypes)).map(([k, v]) => [k, round(v)]));
     const joinRendererThreads = threadCores(joinThreads0, rendererThreads(joinTypes), 1);
-    if (!complete) return { variant, pages, run, complete, ms: Math.round(ms), fromFirstClickMs };
+    if (!complete) return { variant, pages, run, complete, ms: Math.round(ms), fromFirstClickMs, clickMs };
     // Settled, then 10 s measured.
     await sleep(SETTLE_MS);
     const before = await Promise.all(people.map(tiles));
@@ -244,7 +244,7 @@ async function oneRun(srv, browser, variant, pages, run) {
     }));
     const byType = Object.fromEntries(Object.entries(cpuByType(s0, s1, types)).map(([k, v]) => [k, round(v / seconds)]));
     return {
-      variant, pages, run, complete, ms: Math.round(ms), fromFirstClickMs, cpuToVideo: toVideo.total, joinByType, joinRendererThreads,
+      variant, pages, run, complete, ms: Math.round(ms), fromFirstClickMs, clickMs, cpuToVideo: toVideo.total, joinByType, joinRendererThreads,
       steadyCores: round(cpuBetween(s0, s1).total / seconds), steadyByType: byType,
       steadyRendererThreads: threadCores(threads0, threads1, seconds), codec,
       fpsMedian: round(median(fps), 1), fpsMin: round(Math.min(...fps), 1),

@@ -391,7 +391,8 @@ export const CHINESE = { yourName: '你的名字', join: '加入', leave: '离�
  * name typed, then all click "Join" one after another. Resolves after the
  * last click, the moment the benches time from, with `firstClick`: the
  * performance.now() at which the first click began (a busy page takes its
- * click late, so the clicks of a heavier page spread wider).
+ * click late, so the clicks of a heavier page spread wider), and `clickMs`:
+ * how long each click took, from its start to the page having handled it.
  */
 export async function joinTogetherFromLobby(people, url) {
   for (const p of people) {
@@ -402,8 +403,13 @@ export async function joinTogetherFromLobby(people, url) {
   }
   await sleep(1000);
   const firstClick = performance.now();
-  for (const p of people) await clickButton(p, 'Join');
-  return { firstClick };
+  const clickMs = [];
+  for (const p of people) {
+    const start = performance.now();
+    await clickButton(p, 'Join');
+    clickMs.push(Math.round(performance.now() - start));
+  }
+  return { firstClick, clickMs };
 }
 
 /**
