@@ -16,4 +16,6 @@ inline Duration seconds(double s) {
 
 inline double to_seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
+inline long long millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
 }  // namespace meshmeet::server

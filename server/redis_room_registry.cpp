@@ -237,8 +237,6 @@ std::string room_key(const std::string& mkey) { return "mm:room:" + mkey; }
 std::string held_key(const std::string& mkey, const std::string& peer) { return "mm:held:" + mkey + ":" + peer; }
 std::string meeting_key(const std::string& mkey) { return "mm:meeting:" + mkey; }
 
-long long millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
-
 // A member record's name: what follows its fifth separator.
 struct MemberRecord {
   std::string node, conn, state, reason, token, name;

@@ -148,7 +148,7 @@ std::string welcome_message(const RoomSettings& settings, const MeetingRecord& m
   w.peers = std::move(peers);
   w.ice_servers = settings.ice_servers_for ? settings.ice_servers_for(self, client_host) : settings.ice_servers;
   w.relay_only = meeting.relay_only;
-  w.resume_grace_ms = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(settings.resume_grace).count());
+  w.resume_grace_ms = static_cast<std::uint32_t>(millis(settings.resume_grace));
   w.heartbeat_interval_ms = settings.heartbeat_interval_ms;
   w.heartbeat_timeout_ms = settings.heartbeat_timeout_ms;
   return protocol::serialize(protocol::ServerMessage{std::move(w)});

@@ -62,11 +62,11 @@ describe('in the meeting (Chromium)', () => {
     await alice.page.goto(meetingUrl);
     await waitFor(() => buttonVisible(alice, 'Join'), 10000, 'the lobby');
     const meter = alice.page.getByRole('meter', { name: 'Microphone level' });
-    // Chromium's fake microphone beeps twice a second: the meter must move
-    // with it (a voice's level, then silence's).
     // The lobby settled: its preview playing and its device lists filled.
     await waitFor(() => alice.page.evaluate(() => document.getElementById('preview').readyState >= 2 &&
       document.getElementById('microphone-select').options.length > 0), 10000, 'the preview and the device lists');
+    // Chromium's fake microphone beeps twice a second: the meter must move
+    // with it (a voice's level, then silence's).
     const levels = [];
     const cdp = await alice.page.context().newCDPSession(alice.page);
     await cdp.send('Performance.enable');
