@@ -245,6 +245,13 @@ export interface CoreOptions {
    */
   senderParametersGatherMs?: number;
   /**
+   * A new connection's video sender gets its first limits once the
+   * connection is up and the peer has said how large it shows our video (it
+   * says so just after); this long after the connection is up if it has not
+   * (default 600).
+   */
+  senderFirstViewWaitMs?: number;
+  /**
    * After a resume, how long a peer missing from the server's roster is kept,
    * its connection up, for it to come back under the same id (a server that
    * restarted lists only those already back), when the server does not say:

@@ -4,7 +4,10 @@
 // for what (tools/baseline for the same with a plain page). SUMMARY=1 prints
 // only the time to the first frame. PAGES=N: N-1 pages in the meeting, the
 // last one joining; COUNT=1 prints, per page, how often each call was made
-// from its "Join" until every page shows everyone's video.
+// from its "Join" until every page shows everyone's video (and 3 s more),
+// how long the calls into the browser's WebRTC objects held the main thread
+// (most block on Chromium's WebRTC threads) until then and 3 s later, and
+// the key frames its encoders made (each resolution change makes one).
 // TOGETHER=1: every page clicks "Join" one right after the other, as
 // tools/mesh-bench.mjs does (times from the first click).
 // "main thread stalled N ms": a 50 ms timer that came N ms late (a long task).
@@ -24,11 +27,11 @@ const init = () => {
     const send = ws.send.bind(ws); ws.send = (d) => { const m = JSON.parse(d); L('ws> ' + m.type + (m.data ? ' ' + (typeof m.data === 'string' ? m.data : JSON.stringify(m.data)).slice(0, 40).replace(/[^a-z ":{]/gi, '') : '')); send(d); }; return ws; };
   window.WebSocket.prototype = OWS.prototype; Object.assign(window.WebSocket, { OPEN: 1, CONNECTING: 0, CLOSING: 2, CLOSED: 3 });
   const O = window.RTCPeerConnection;
-  window.RTCPeerConnection = function (...a) { L('pc new'); const pc = new O(...a);
+  window.RTCPeerConnection = function (...a) { L('pc new'); const pc = new O(...a); (window.__pcs ??= []).push(pc);
     const sld = pc.setLocalDescription.bind(pc), srd = pc.setRemoteDescription.bind(pc);
     pc.setLocalDescription = (d) => { L('SLD ' + pc.signalingState); return sld(d).then((r) => { L('SLD done ' + pc.localDescription.type); return r; }); };
     pc.setRemoteDescription = (d) => { L('SRD ' + d.type); return srd(d).then((r) => { L('SRD done'); return r; }); };
-    const at = pc.addTrack.bind(pc); pc.addTrack = (...x) => { L('addTrack ' + x[0].kind); return at(...x); };
+    const at = pc.addTrack.bind(pc); pc.addTrack = (...x) => { L('addTrack ' + x[0].kind); const s = at(...x); s.__pc = window.__pcs.length; return s; };
     pc.addEventListener('negotiationneeded', () => L('negotiationneeded'));
     pc.addEventListener('icegatheringstatechange', () => L('gathering ' + pc.iceGatheringState));
     pc.addEventListener('connectionstatechange', () => L('conn ' + pc.connectionState));
@@ -41,13 +44,22 @@ const init = () => {
   // The main thread's long stalls: a 50 ms tick that came late.
   let tick = performance.now();
   setInterval(() => { const now = performance.now(); if (now - tick > 250) L('main thread stalled ' + Math.round(now - tick - 50) + ' ms'); tick = now; }, 50);
-  const sp = RTCRtpSender.prototype.setParameters; RTCRtpSender.prototype.setParameters = function (...a) { const e = a[0]?.encodings?.[0] ?? {}; L('setParameters ' + this.track?.kind + ' ' + [e.active, e.maxBitrate, e.scaleResolutionDownBy, e.maxFramerate].join('/')); return sp.apply(this, a).then((r) => { L('setParameters done'); return r; }); };
+  const sp = RTCRtpSender.prototype.setParameters; RTCRtpSender.prototype.setParameters = function (...a) { const e = a[0]?.encodings?.[0] ?? {}; L('setParameters ' + this.track?.kind + ' pc' + this.__pc + ' ' + [e.active, e.maxBitrate, e.scaleResolutionDownBy, e.maxFramerate].join('/')); return sp.apply(this, a).then((r) => { L('setParameters done'); return r; }); };
   const gp = RTCRtpSender.prototype.getParameters; RTCRtpSender.prototype.getParameters = function (...a) { L('getParameters'); return gp.apply(this, a); };
   const cdc = RTCPeerConnection.prototype.createDataChannel; RTCPeerConnection.prototype.createDataChannel = function (...a) { L('createDataChannel ' + a[0]); return cdc.apply(this, a); };
   const gs = RTCPeerConnection.prototype.getStats; RTCPeerConnection.prototype.getStats = function (...a) { L('getStats'); return gs.apply(this, a); };
   const sc = RTCPeerConnection.prototype.setConfiguration; RTCPeerConnection.prototype.setConfiguration = function (...a) { L('setConfiguration'); return sc.apply(this, a); };
   const mk = (o, n) => { const f = o[n]; o[n] = function (...a) { L(n); return f.apply(this, a); }; };
   mk(RTCPeerConnection.prototype, 'getTransceivers'); mk(RTCPeerConnection.prototype, 'getSenders'); mk(RTCPeerConnection.prototype, 'getReceivers');
+  // How long the page's calls into the browser's WebRTC objects held the main
+  // thread (most block on Chromium's WebRTC threads): name → [calls, ms].
+  window.__sync = {};
+  const timed = (o, n) => { const f = o[n]; if (typeof f !== 'function') return; o[n] = function (...a) { const t0 = performance.now(); try { return f.apply(this, a); } finally { const e = (window.__sync[n] ??= [0, 0]); e[0]++; e[1] += performance.now() - t0; } }; };
+  for (const n of ['createDataChannel', 'addTrack', 'addTransceiver', 'getReceivers', 'getSenders', 'getTransceivers', 'getConfiguration', 'setConfiguration', 'setLocalDescription', 'setRemoteDescription', 'addIceCandidate', 'createOffer', 'createAnswer', 'getStats', 'close']) timed(RTCPeerConnection.prototype, n);
+  for (const n of ['getParameters', 'setParameters', 'replaceTrack', 'getStats']) timed(RTCRtpSender.prototype, n);
+  for (const n of ['getSynchronizationSources', 'getContributingSources', 'getStats']) timed(RTCRtpReceiver.prototype, n);
+  const C = window.RTCPeerConnection; window.RTCPeerConnection = function (...a) { const t0 = performance.now(); try { return new C(...a); } finally { const e = (window.__sync['new RTCPeerConnection'] ??= [0, 0]); e[0]++; e[1] += performance.now() - t0; } };
+  window.RTCPeerConnection.prototype = C.prototype;
 };
 // As the bench launches it (the harness: the same flags, and without
 // CAP_SYS_NICE, so that the pages' media threads cannot starve their main
@@ -71,13 +83,22 @@ if (!together) {
 const newcomer = pages.at(-1);
 if (together) for (const p of pages.slice(0, -1)) await p.getByRole('button', { name: 'Join' }).click();
 await newcomer.getByRole('button', { name: 'Join' }).click();
-await Promise.all(pages.map((p) => p.waitForFunction((others) => { const playing = [...document.querySelectorAll('video[data-peer]')].filter((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0); if (playing.length && !window.__ff) { window.__ff = 1; window.__L('FIRST FRAME'); } if (playing.length >= others && !window.__all) { window.__all = 1; window.__L('ALL VIDEO'); } return playing.length >= others; }, count - 1, { polling: 10, timeout: 60000 })));
+await Promise.all(pages.map((p) => p.waitForFunction((others) => { const playing = [...document.querySelectorAll('video[data-peer]')].filter((v) => v.getVideoPlaybackQuality().totalVideoFrames > 0); if (playing.length && !window.__ff) { window.__ff = 1; window.__L('FIRST FRAME'); } if (playing.length >= others && !window.__all) { window.__all = 1; window.__L('ALL VIDEO'); window.__syncAtAll = JSON.parse(JSON.stringify(window.__sync)); } return playing.length >= others; }, count - 1, { polling: 10, timeout: 60000 })));
 if (process.env.COUNT) {
   await newcomer.waitForTimeout(3000);  // what the join sets off after the first frames
   for (const [i, p] of pages.entries()) {
     const calls = {};
     for (const [, s] of await p.evaluate(() => window.__tl)) { const k = s.startsWith('ws') ? s.split(' ').slice(0, 2).join(' ') : s.split(' ')[0]; calls[k] = (calls[k] ?? 0) + 1; }
     console.log('P' + i + (p === newcomer ? ' (joined last)' : ''), JSON.stringify(calls));
+    // What the encoders went through: key frames (each encoder reset makes one), and the receivers' asks for them.
+    const held = (o) => Object.fromEntries(Object.entries(o).map(([k, [n, ms]]) => [k, [n, Math.round(ms)]]));
+    console.log('    browser calls [count, ms held] until all video:', JSON.stringify(held(await p.evaluate(() => window.__syncAtAll))));
+    console.log('    and 3 s more:', JSON.stringify(held(await p.evaluate(() => window.__sync))));
+    console.log('   ', JSON.stringify(await p.evaluate(async () => { const s = { keyFramesEncoded: 0, framesEncoded: 0, pliReceived: 0, firReceived: 0, keyFramesDecoded: 0 };
+      for (const pc of window.__pcs) for (const r of (await pc.getStats()).values()) {
+        if (r.type === 'outbound-rtp' && r.kind === 'video') { s.keyFramesEncoded += r.keyFramesEncoded ?? 0; s.framesEncoded += r.framesEncoded ?? 0; s.pliReceived += r.pliCount ?? 0; s.firReceived += r.firCount ?? 0; }
+        if (r.type === 'inbound-rtp' && r.kind === 'video') s.keyFramesDecoded += r.keyFramesDecoded ?? 0; }
+      return s; })));
   }
   await browser.close();
   process.exit(0);

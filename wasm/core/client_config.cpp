@@ -41,8 +41,8 @@ constexpr std::string_view kOptions[] = {
     "seed", "uplinkKbps", "audioKbps", "reconnectBaseMs", "reconnectCapMs", "connectTimeoutMs", "connectWatchdogMs",
     "connectHardCapMs", "unreachableRetryBaseMs", "unreachableRetryCapMs", "answerTimeoutMs", "iceDisconnectedGraceMs",
     "iceRestartAttempts", "iceRestartBaseMs", "iceRestartTimeoutMs", "maxFreshConnections", "senderParametersRetryMs",
-    "senderParametersAttempts", "senderParametersGatherMs", "statsIntervalMs", "peerReturnGraceMs", "seatWaitMs", "iceServers", "entropy",
-    "debugLog",
+    "senderParametersAttempts", "senderParametersGatherMs", "senderFirstViewWaitMs", "statsIntervalMs",
+    "peerReturnGraceMs", "seatWaitMs", "iceServers", "entropy", "debugLog",
 };
 
 }  // namespace
@@ -80,6 +80,7 @@ std::optional<ClientConfig> parse_client_config(std::string_view text, std::stri
             integer(doc, "senderParametersRetryMs", config.sender_parameters_retry_ms, error) &&
             integer(doc, "senderParametersAttempts", config.sender_parameters_attempts, error, 100) &&
             integer(doc, "senderParametersGatherMs", config.sender_parameters_gather_ms, error) &&
+            integer(doc, "senderFirstViewWaitMs", config.sender_first_view_wait_ms, error) &&
             integer(doc, "statsIntervalMs", config.stats_interval_ms, error) &&
             integer(doc, "peerReturnGraceMs", config.peer_return_grace_ms, error) &&
             integer(doc, "seatWaitMs", config.seat_wait_ms, error);

@@ -59,6 +59,11 @@ struct ClientConfig {
   // (sender_parameters.hpp). Kept short: a hidden tab still stops costing
   // its senders within a second.
   std::int64_t sender_parameters_gather_ms = 300;
+  // After a new sender's connection comes up, its first limits wait this
+  // long for the peer to say how large it draws our video (it says so when
+  // the data channel opens, just after the connection); then they go with
+  // the budget alone (sender_parameters.hpp).
+  std::int64_t sender_first_view_wait_ms = 600;
   std::int64_t stats_interval_ms = 3000;          // quality sampling period
 
   // After our resume, a peer missing from the welcome whose connection is

@@ -66,7 +66,7 @@ void PeerNegotiation::create_pc(std::int64_t now, Opener opener) {
   ctx_.emit(CreatePeerConnection{pc_, peer_, polite_, pc_configuration_});
   for (MediaKind kind : {MediaKind::Audio, MediaKind::Video})
     if (!media_.track(kind).empty()) ctx_.emit(AddTrack{pc_, kind, media_.track(kind)});
-  sender_parameters_.set_sender(media_.video_track.empty() ? 0 : pc_);
+  sender_parameters_.set_sender(media_.video_track.empty() ? 0 : pc_, false);
 }
 
 void PeerNegotiation::on_create_failed(std::int64_t now, const std::string& error_name, const std::string& message) {
@@ -92,7 +92,7 @@ void PeerNegotiation::close_pc() {
   if (pc_ != 0) ctx_.emit(ClosePeerConnection{pc_});
   pc_ = 0;
   negotiator_.stop();
-  sender_parameters_.set_sender(0);
+  sender_parameters_.set_sender(0, false);
   candidate_ops_.clear();
   candidates_.reset();
   dc_open_ = false;
@@ -179,7 +179,7 @@ void PeerNegotiation::on_transport_change(std::int64_t now) {
   if (t == transport_) return;
   transport_ = t;
   apply(now, recovery_.on_transport(now, t));
-  if (t == Transport::Up) sender_parameters_.retry_now();  // if the browser refused them before the connection was up
+  if (t == Transport::Up) sender_parameters_.on_connection_up();
 }
 
 void PeerNegotiation::on_ice_connection_state(std::int64_t now, IceConnectionState state) {
@@ -411,10 +411,10 @@ void PeerNegotiation::on_local_track_changed(MediaKind kind, const std::string& 
   const bool video = kind == MediaKind::Video;
   if (old_track.empty() && !track.empty()) {
     ctx_.emit(AddTrack{pc_, kind, track});  // negotiationneeded follows
-    if (video) sender_parameters_.set_sender(pc_);  // a new sender: none of our limits yet
+    if (video) sender_parameters_.set_sender(pc_, transport_ == Transport::Up);  // a new sender: none of our limits yet
   } else if (!old_track.empty() && track.empty()) {
     ctx_.emit(RemoveTrack{pc_, kind});  // negotiationneeded follows
-    if (video) sender_parameters_.set_sender(0);
+    if (video) sender_parameters_.set_sender(0, false);
   } else if (old_track != track) {
     ctx_.emit(ReplaceTrack{pc_, kind, track});  // renegotiates only if the browser needs it
     if (video) sender_parameters_.retry_now();  // the sender may take what it refused for the old track
@@ -422,7 +422,7 @@ void PeerNegotiation::on_local_track_changed(MediaKind kind, const std::string& 
 }
 
 void PeerNegotiation::set_sender_budget(SenderBudget wanted) {
-  sender_parameters_.want(wanted);
+  sender_parameters_.want(wanted, remote_view_ != kViewUnknown);
 }
 
 void PeerNegotiation::request_stats(std::int64_t now) {

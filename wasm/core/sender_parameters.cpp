@@ -13,6 +13,8 @@ constexpr const char* kMachine = "sender-parameters";
 std::string_view to_string(SenderParametersState state) {
   switch (state) {
     case SenderParametersState::NoSender: return "no-sender";
+    case SenderParametersState::AwaitingConnection: return "awaiting-connection";
+    case SenderParametersState::AwaitingView: return "awaiting-view";
     case SenderParametersState::Unapplied: return "unapplied";
     case SenderParametersState::Settled: return "settled";
     case SenderParametersState::Gathering: return "gathering";
@@ -33,9 +35,11 @@ void SenderParameters::set_state(SenderParametersState next, std::string why) {
     timer_ = ctx_.start_timer(c.sender_parameters_gather_ms, TimerTag{TimerOwner::Peer, peer_}, "sender-parameters-gather");
   else if (next == SenderParametersState::Refused)
     timer_ = ctx_.start_timer(c.sender_parameters_retry_ms, TimerTag{TimerOwner::Peer, peer_}, "sender-parameters-retry");
+  else if (next == SenderParametersState::AwaitingView)
+    timer_ = ctx_.start_timer(c.sender_first_view_wait_ms, TimerTag{TimerOwner::Peer, peer_}, "sender-parameters-first-view");
 }
 
-void SenderParameters::set_sender(int pc) {
+void SenderParameters::set_sender(int pc, bool connection_up) {
   pc_ = pc;
   op_ = 0;  // a late outcome of the old sender's request is not ours
   applied_.reset();
@@ -44,16 +48,25 @@ void SenderParameters::set_sender(int pc) {
     set_state(SenderParametersState::NoSender, "no video sender");
     return;
   }
-  set_state(SenderParametersState::Unapplied, "a new video sender");
+  if (!connection_up) {
+    set_state(SenderParametersState::AwaitingConnection, "a new video sender: nothing is encoded yet");
+    return;
+  }
+  set_state(SenderParametersState::Unapplied, "a new video sender on a live connection");
   if (wanted_) apply();
 }
 
-void SenderParameters::want(SenderBudget budget) {
+void SenderParameters::want(SenderBudget budget, bool view_known) {
   const bool changed = !wanted_ || *wanted_ != budget;
   wanted_ = budget;
+  view_known_ = view_known;
   switch (state_) {
     case SenderParametersState::NoSender:
-    case SenderParametersState::Applying:  // its outcome decides what follows
+    case SenderParametersState::AwaitingConnection:  // taken when the connection comes up
+    case SenderParametersState::Applying:            // its outcome decides what follows
+      return;
+    case SenderParametersState::AwaitingView:
+      if (view_known_) apply();  // what it waited for
       return;
     case SenderParametersState::Unapplied:
       if (changed) failures_ = 0;  // new limits after the attempts ran out: a full round again
@@ -74,6 +87,17 @@ void SenderParameters::want(SenderBudget budget) {
       if (wanted_urgently()) apply();  // the peer shows an empty tile: not the retry's delay
       return;
   }
+}
+
+void SenderParameters::on_connection_up() {
+  if (state_ != SenderParametersState::AwaitingConnection) {
+    retry_now();  // if the browser refused them before the connection was up
+    return;
+  }
+  if (wanted_ && view_known_)
+    apply();
+  else
+    set_state(SenderParametersState::AwaitingView, "the connection is up: waiting for the peer's view");
 }
 
 void SenderParameters::retry_now() {
@@ -128,6 +152,8 @@ bool SenderParameters::on_timer(int timer) {
   timer_ = 0;
   if (state_ == SenderParametersState::Gathering && applied_ && wanted_ && *applied_ == *wanted_)
     set_state(SenderParametersState::Settled, "the burst ended where it started");
+  else if (state_ == SenderParametersState::AwaitingView && !wanted_)
+    set_state(SenderParametersState::Unapplied, "the peer said nothing, and no limits are wanted yet");
   else
     apply();
   return true;

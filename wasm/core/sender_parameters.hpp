@@ -12,8 +12,17 @@
 // then maybe a CPU step). So a change (less or more bitrate, a smaller or
 // larger copy, no copy for a tile no longer drawn) waits
 // `sender_parameters_gather_ms` for the rest of its burst, and they go as
-// one request. What someone waits for goes at once: the first limits of a
-// new sender, and video turned back on for a peer that draws it again.
+// one request. What someone waits for goes at once: video turned back on for
+// a peer that draws it again.
+//
+// A new sender's first limits wait for its connection: nothing is encoded
+// before it is up, and the peer says how large it draws our video as soon as
+// the data channel opens, just after. So they go once, with that view,
+// instead of once when the connection is made (a guess from the budget
+// alone) and again when the view comes: a six-page join asked 20–27
+// getParameters per page, holding each main thread 0.3–1 s. A peer that
+// says nothing (an older one) gets the budget's limits
+// `sender_first_view_wait_ms` after the connection is up.
 #pragma once
 
 #include <optional>
@@ -26,8 +35,10 @@
 namespace meshmeet::core {
 
 enum class SenderParametersState {
-  NoSender,   // no connection, or no video track on it
-  Unapplied,  // a sender that has none of ours (new, or refused too often): the next want goes at once
+  NoSender,            // no connection, or no video track on it
+  AwaitingConnection,  // a new sender whose connection is not up yet: nothing is encoded
+  AwaitingView,        // the connection is up: the first limits wait a moment for the peer's view
+  Unapplied,           // none of ours (new on a live connection, or refused too often): the next want goes at once
   Settled,    // the browser has what the mesh wants
   Gathering,  // a change waits for the rest of its burst
   Applying,   // one setParameters on its way
@@ -40,12 +51,16 @@ class SenderParameters {
   SenderParameters(CoreContext& ctx, std::string peer) : ctx_(ctx), peer_(std::move(peer)) {}
 
   // The connection's video sender: `pc` 0 for none. A new sender (a fresh
-  // connection, a video track added) has none of our limits yet.
-  void set_sender(int pc);
-  // What the mesh wants for this copy now.
-  void want(SenderBudget budget);
-  // A moment the browser may now take what it refused (the connection came
-  // up, another track was given to the sender): asked again at once.
+  // connection, a video track added) has none of our limits yet; whether its
+  // connection is up decides whether they wait (see the top).
+  void set_sender(int pc, bool connection_up);
+  // What the mesh wants for this copy now, and whether the peer has said how
+  // large it draws our video (the budget then counts it).
+  void want(SenderBudget budget, bool view_known);
+  // The connection came up: a new sender's first limits go with the peer's
+  // view, and what the browser refused before is asked again at once.
+  void on_connection_up();
+  // Another track was given to the sender: it may take what it refused.
   void retry_now();
 
   bool owns(int op) const { return op != 0 && op == op_; }
@@ -66,11 +81,13 @@ class SenderParameters {
   SenderParametersState state_ = SenderParametersState::NoSender;
   int pc_ = 0;
   std::optional<SenderBudget> wanted_;
+  bool view_known_ = false;              // whether wanted_ counts the peer's view
   std::optional<SenderBudget> applied_;  // what the browser took last (on this sender)
   SenderBudget in_flight_{};             // Applying: what op_ asks for
   int op_ = 0;
   int failures_ = 0;  // refused in a row
-  int timer_ = 0;     // Gathering: "sender-parameters-gather"; Refused: "sender-parameters-retry"
+  int timer_ = 0;     // Gathering: "sender-parameters-gather"; Refused: "sender-parameters-retry";
+                      // AwaitingView: "sender-parameters-first-view"
 };
 
 }  // namespace meshmeet::core

@@ -630,11 +630,63 @@ void parameters_taken(Pair& p, const SetSenderParameters& s) {
   p.browser([&](Client& c, double t) { c.operation_done(t, s.pc, s.op); });
 }
 
+// The pair's connection comes up.
+void connected(Pair& p, int handle) {
+  p.browser([&](Client& c, double t) { c.connection_state(t, handle, "connected"); });
+}
+
+// Our camera on, the connection up, the peer silent about its view: the
+// sender's first limits, the budget's, once the wait for the view is over.
+SetSenderParameters camera_on_and_up(Pair& p) {
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
+  REQUIRE(one<AddTrack>(p.last).kind == MediaKind::Video);
+  connected(p, p.pc);
+  return one<SetSenderParameters>(p.fire("sender-parameters-first-view"));
+}
+
+TEST_CASE("uplink budget: a new sender's first limits wait for its connection, and go with the peer's view") {
+  ClientConfig config;
+  config.sender_first_view_wait_ms = 600;
+  Pair p("a", "b", config);
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
+  REQUIRE(one<AddTrack>(p.last).kind == MediaKind::Video);
+  // Nothing is encoded before the connection is up: no limits yet, however
+  // the budget changes meanwhile.
+  CHECK(all<SetSenderParameters>(p.last).empty());
+  CHECK(all<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 1200); })).empty());
+  // Up: the peer says how large it draws us just after, over the data channel.
+  connected(p, p.pc);
+  CHECK(all<SetSenderParameters>(p.last).empty());
+  CHECK(p.timer("sender-parameters-first-view").second.due - p.now == 600);
+  // Its view: one request, with the view in it, at once.
+  auto params = one<SetSenderParameters>(p.browser([&](Client& c, double t) { c.data_channel_message(t, p.pc, serialize_view(240)); }));
+  const auto expected = split_uplink_by_view(1200, 40, false, {}, {240});
+  REQUIRE(expected.size() == 1);
+  CHECK(params.max_bitrate_bps == expected[0].max_bitrate_bps);
+  CHECK(params.scale_resolution_down_by == expected[0].scale_resolution_down_by);
+  CHECK(params.max_framerate == expected[0].max_framerate);
+  CHECK_FALSE(p.has_timer("sender-parameters-first-view"));
+  parameters_taken(p, params);
+  CHECK(all<SetSenderParameters>(p.last).empty());
+}
+
+TEST_CASE("uplink budget: a peer that never says its view gets the budget's limits a moment after the connection is up") {
+  ClientConfig config;
+  config.sender_first_view_wait_ms = 600;
+  Pair p("a", "b", config);
+  auto params = camera_on_and_up(p);
+  const auto expected = split_uplink_budget(2500, 40, 1, false);
+  CHECK(params.max_bitrate_bps == expected.max_bitrate_bps);
+  CHECK(params.scale_resolution_down_by == expected.scale_resolution_down_by);
+  parameters_taken(p, params);
+  // A view said later is a change like any other: gathered.
+  CHECK(all<SetSenderParameters>(p.browser([&](Client& c, double t) { c.data_channel_message(t, p.pc, serialize_view(240)); })).empty());
+  CHECK(one<SetSenderParameters>(p.fire("sender-parameters-gather")).scale_resolution_down_by > params.scale_resolution_down_by);
+}
+
 TEST_CASE("tracks: add, replace and remove reach every connection; the uplink budget follows") {
   Pair p("a", "b");
-  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
-  CHECK(one<AddTrack>(p.last).kind == MediaKind::Video);
-  auto params = one<SetSenderParameters>(p.last);  // a new sender's first limits: at once
+  auto params = camera_on_and_up(p);
   const auto expected = split_uplink_budget(2500, 40, 1, false);
   CHECK(params.max_bitrate_bps == expected.max_bitrate_bps);
   CHECK(params.scale_resolution_down_by == expected.scale_resolution_down_by);
@@ -651,17 +703,20 @@ TEST_CASE("tracks: add, replace and remove reach every connection; the uplink bu
   parameters_taken(p, lower);
   p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", ""); });
   CHECK(one<RemoveTrack>(p.last).kind == MediaKind::Video);
-  // A camera again: a new sender, its limits at once.
+  // A camera again, on a connection that is up: a new sender, its limits at once.
   auto again = one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam2"); }));
   CHECK(again.max_bitrate_bps == 800000);
   // A second peer halves each sender's share: the new connection's sender
-  // gets its half at once, ours to b once its request in flight settled
-  // and the burst was gathered.
+  // gets its half once that connection is up, ours to b once its request in
+  // flight settled and the burst was gathered.
   p.at(p.now + 1, [&](Client& c, double t) {
     c.socket_message(t, p.socket, R"({"type":"peer-joined","peer":{"id":"c","name":"C"}})");
   });
-  auto to_c = one<SetSenderParameters>(p.last);
-  CHECK(to_c.pc != p.pc);
+  const int c_pc = one<CreatePeerConnection>(p.last).pc;
+  CHECK(all<SetSenderParameters>(p.last).empty());
+  connected(p, c_pc);
+  auto to_c = one<SetSenderParameters>(p.fire("sender-parameters-first-view"));
+  CHECK(to_c.pc == c_pc);
   CHECK(to_c.max_bitrate_bps == 400000);
   parameters_taken(p, again);
   CHECK(all<SetSenderParameters>(p.last).empty());
@@ -678,15 +733,18 @@ TEST_CASE("uplink budget: an unreachable peer takes no share; its fresh connecti
     c.socket_message(t, p.socket, R"({"type":"peer-joined","peer":{"id":"c","name":"C"}})");
   });
   const int to_c = one<CreatePeerConnection>(p.last).pc;
-  const auto first_to_c = one<SetSenderParameters>(p.last);  // b's sender is still on its way: only c's
+  CHECK(all<SetSenderParameters>(p.last).empty());  // neither connection is up
+  connected(p, to_c);
+  const auto first_to_c = one<SetSenderParameters>(p.fire("sender-parameters-first-view"));  // only c's
   CHECK(first_to_c.pc == to_c);
+  CHECK(first_to_c.max_bitrate_bps == 400000);
   parameters_taken(p, first_to_c);
-  p.browser([&](Client& c, double t) { c.connection_state(t, to_c, "connected"); });
-  // b never comes up: fresh connections until b is unreachable.
+  // b never comes up: fresh connections until b is unreachable, and none of
+  // their senders is ever asked to take limits.
   for (int fresh = 0; fresh < 3; ++fresh) {
     p.stall();
     REQUIRE(all<CreatePeerConnection>(p.last).size() == 1);
-    CHECK(one<SetSenderParameters>(p.last).max_bitrate_bps == 400000);  // a fresh sender: its limits at once
+    CHECK(all<SetSenderParameters>(p.last).empty());
   }
   p.stall();
   CHECK(all<CreatePeerConnection>(p.last).empty());
@@ -698,24 +756,26 @@ TEST_CASE("uplink budget: an unreachable peer takes no share; its fresh connecti
   CHECK(params.pc == to_c);
   CHECK(params.max_bitrate_bps == 800000);
   parameters_taken(p, params);
-  // b comes back with a fresh connection of its own: two shares again, the
-  // new sender's at once, c's gathered.
+  // b comes back with a fresh connection of its own: two shares again, c's
+  // gathered, the new sender's once its connection is up.
   p.from_peer(description(5, 0, 1, "offer", sdp("BB", "ub")));
   const int back = one<CreatePeerConnection>(p.last).pc;
-  auto to_back = one<SetSenderParameters>(p.last);
-  CHECK(to_back.pc == back);
-  CHECK(to_back.max_bitrate_bps == 400000);
+  CHECK(all<SetSenderParameters>(p.last).empty());
   auto to_c_again = one<SetSenderParameters>(p.fire("sender-parameters-gather"));
   CHECK(to_c_again.pc == to_c);
   CHECK(to_c_again.max_bitrate_bps == 400000);
+  parameters_taken(p, to_c_again);
+  connected(p, back);
+  auto to_back = one<SetSenderParameters>(p.fire("sender-parameters-first-view"));
+  CHECK(to_back.pc == back);
+  CHECK(to_back.max_bitrate_bps == 400000);
 }
 
-TEST_CASE("uplink budget: a refused setParameters is asked again after a delay, or at once when the connection comes up") {
+TEST_CASE("uplink budget: a refused setParameters is asked again after a delay, or at once when the connection comes back") {
   ClientConfig config;
   config.sender_parameters_retry_ms = 700;
   Pair p("a", "b", config);
-  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
-  auto first = one<SetSenderParameters>(p.last);
+  auto first = camera_on_and_up(p);
   p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, first.op, "InvalidModificationError", "encodings"); });
   CHECK(p.timer("sender-parameters-retry").second.due - p.now == 700);
   auto again = one<SetSenderParameters>(p.fire("sender-parameters-retry"));
@@ -728,10 +788,12 @@ TEST_CASE("uplink budget: a refused setParameters is asked again after a delay, 
   CHECK(all<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 2500); })).empty());
   CHECK_FALSE(p.has_timer("sender-parameters-gather"));
 
-  // Refused, then changed while waiting for the retry: nothing is asked
-  // until the connection comes up, and then the newest limits at once.
+  // Refused while the connection is down, then changed while waiting for the
+  // retry: nothing is asked until the connection comes back, and then the
+  // newest limits at once.
   p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 700); });
   auto lower = one<SetSenderParameters>(p.fire("sender-parameters-gather"));
+  p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "disconnected"); });
   p.browser([&](Client& c, double t) { c.operation_failed(t, p.pc, lower.op, "InvalidModificationError", "encodings"); });
   CHECK(all<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_uplink_budget(t, 600); })).empty());
   auto on_connect = one<SetSenderParameters>(p.browser([&](Client& c, double t) { c.connection_state(t, p.pc, "connected"); }));
@@ -765,7 +827,7 @@ TEST_CASE("uplink budget: a burst of changes is one setParameters; video turned 
   ClientConfig config;
   config.sender_parameters_gather_ms = 300;
   Pair p("a", "b", config);
-  parameters_taken(p, one<SetSenderParameters>(p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); })));
+  parameters_taken(p, camera_on_and_up(p));
   // Three cuts within the window (2500 → 1200 → 1000 → 900 kbps): one
   // request, with the last, when the window that the first opened ends.
   const std::int64_t first_cut = p.now + 1;
