@@ -340,7 +340,15 @@ void PeerNegotiation::on_ice_candidate(std::int64_t now, const std::string& cand
   PeerSignal s;
   s.kind = PeerSignalKind::Candidate;
   if (read_candidate(candidate_json, s.candidate_json, s.candidate_ufrag)) {  // else: the end of them
-    if (candidate_allowed(s.candidate_json))
+    const auto line = candidate_attribute(s.candidate_json);
+    if (line && is_active_tcp_candidate(*line))
+      // Half of what Chromium gathers (one per interface beside the UDP
+      // one), each a signaling message and a blocking addIceCandidate at the
+      // peer, for nothing: it only connects out, to a passive candidate of
+      // the peer, which needs nothing from us to answer (sdp_fields.hpp);
+      // and Chromium has no passive ones.
+      ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "an active TCP candidate was not sent: it only connects out");
+    else if (candidate_allowed(s.candidate_json))
       send(std::move(s));
     else  // the browser should not have gathered it (iceTransportPolicy "relay"): it never leaves
       ctx_.log(LogLevel::Info, kMachine, peer_, {}, {}, "relay-only: a local non-relay candidate was not sent");

@@ -187,17 +187,35 @@ std::string_view to_string(CandidateType type) {
   return "host";
 }
 
-std::optional<CandidateType> ice_candidate_type(std::string_view candidate) {
+namespace {
+// A candidate attribute's fields by position: foundation, component,
+// transport, priority, address, port, "typ", type, then the extensions as
+// name-value pairs. Empty for anything malformed.
+std::vector<std::string_view> candidate_fields(std::string_view candidate) {
   std::string_view s = trim(candidate);
   if (s.size() >= 2 && s.substr(0, 2) == "a=") s.remove_prefix(2);
   constexpr std::string_view kPrefix = "candidate:";
-  if (s.size() < kPrefix.size() || !equals_ignoring_case(s.substr(0, kPrefix.size()), kPrefix)) return std::nullopt;
+  if (s.size() < kPrefix.size() || !equals_ignoring_case(s.substr(0, kPrefix.size()), kPrefix)) return {};
   s.remove_prefix(kPrefix.size());
-  const auto f = split_on_spaces(s);
-  // foundation component transport priority address port "typ" type
+  auto f = split_on_spaces(s);
   if (f.size() < 8 || f[0].size() > 32 || !all_digits(f[1], 3) || f[2].empty() || !all_digits(f[3], 10) ||
       f[4].empty() || !all_digits(f[5], 5) || !equals_ignoring_case(f[6], "typ"))
-    return std::nullopt;
+    return {};
+  return f;
+}
+}  // namespace
+
+bool is_active_tcp_candidate(std::string_view candidate) {
+  const auto f = candidate_fields(candidate);
+  if (f.empty() || !equals_ignoring_case(f[2], "tcp")) return false;
+  for (std::size_t i = 8; i + 1 < f.size(); i += 2)
+    if (equals_ignoring_case(f[i], "tcptype")) return equals_ignoring_case(f[i + 1], "active");
+  return false;
+}
+
+std::optional<CandidateType> ice_candidate_type(std::string_view candidate) {
+  const auto f = candidate_fields(candidate);
+  if (f.empty()) return std::nullopt;
   if (equals_ignoring_case(f[7], "host")) return CandidateType::Host;
   if (equals_ignoring_case(f[7], "srflx")) return CandidateType::ServerReflexive;
   if (equals_ignoring_case(f[7], "prflx")) return CandidateType::PeerReflexive;

@@ -47,6 +47,13 @@ std::string_view to_string(CandidateType type);  // "host", "srflx", "prflx", "r
 // candidate. nullopt for anything malformed or of an unknown type.
 std::optional<CandidateType> ice_candidate_type(std::string_view candidate);
 
+// Whether a candidate (read as ice_candidate_type reads it) is an active TCP
+// candidate: transport "tcp" with "tcptype active", one that only connects
+// out, to the other end's passive candidates (RFC 6544). The other end needs
+// nothing from it: a check that arrives from an address it was not told of
+// is a peer-reflexive candidate there (RFC 8445 §7.3.1.3).
+bool is_active_tcp_candidate(std::string_view candidate);
+
 // The SDP without its `a=candidate:` lines that are not relay candidates
 // (malformed ones included), in every m-section. Every other line, its line
 // ending (CRLF or LF) and `a=end-of-candidates` are kept byte for byte.

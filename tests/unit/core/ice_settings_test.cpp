@@ -59,6 +59,8 @@ const std::string kHost = "candidate:1 1 udp 2122260223 10.0.0.5 50000 typ host 
 const std::string kMdns = "candidate:2 1 udp 2113937151 3f2a6c1e.local 54321 typ host";
 const std::string kSrflx = "candidate:3 1 udp 1677729535 192.0.2.7 61665 typ srflx raddr 0.0.0.0 rport 0";
 const std::string kRelay = "candidate:4 1 udp 41885439 203.0.113.9 59001 typ relay raddr 0.0.0.0 rport 0";
+const std::string kActiveTcp = "candidate:5 1 tcp 1518280447 10.0.0.5 9 typ host tcptype active generation 0";
+const std::string kPassiveTcp = "candidate:6 1 tcp 1518280447 10.0.0.5 50001 typ host tcptype passive";
 
 std::string sdp_with_candidates(const std::string& ufrag) {
   return "v=0\r\na=fingerprint:sha-256 AA:BB\r\na=ice-ufrag:" + ufrag + "\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=" + kHost +
@@ -142,7 +144,7 @@ TEST_CASE("relay-only meeting: connections are created with iceTransportPolicy r
   CHECK(parse(to_json(Output{one<Welcomed>(fresh.last)}))["relayOnly"] == true);
 }
 
-TEST_CASE("an ordinary meeting: no transport policy, every candidate goes out") {
+TEST_CASE("an ordinary meeting: no transport policy, every candidate goes out but a browser's active TCP ones") {
   Meeting m(kTurnA, false);
   CHECK_FALSE(parse(m.created.config_json).contains("iceTransportPolicy"));
   // One transport for audio, video and data from the first offer: a third of the candidates.
@@ -151,6 +153,14 @@ TEST_CASE("an ordinary meeting: no transport policy, every candidate goes out") 
   CHECK(m.sent().size() == 1);
   m.local_candidate(kSrflx);
   CHECK(m.sent().size() == 1);
+  // An active TCP candidate only connects out, to a passive one of the
+  // peer, which needs nothing from us to answer: it would be a message and
+  // a blocking addIceCandidate for nothing. A passive one is sent.
+  m.local_candidate(kActiveTcp);
+  CHECK(m.sent().empty());
+  m.local_candidate(kPassiveTcp);
+  REQUIRE(m.sent().size() == 1);
+  CHECK(parse(m.sent()[0].candidate_json)["candidate"] == kPassiveTcp);
 }
 
 TEST_CASE("relay-only: local candidates that are not relay never reach the wire") {

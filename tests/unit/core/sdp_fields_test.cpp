@@ -7,6 +7,7 @@
 
 using meshmeet::core::CandidateType;
 using meshmeet::core::ice_candidate_type;
+using meshmeet::core::is_active_tcp_candidate;
 using meshmeet::core::sdp_relay_candidates_only;
 using meshmeet::core::sdp_with_audio_packet_time;
 using meshmeet::core::sdp_with_opus_dtx;
@@ -32,6 +33,24 @@ TEST_CASE("ice candidate type: mDNS names and TCP candidates are host candidates
         CandidateType::Host);
   CHECK(ice_candidate_type("candidate:6 1 tcp 1518280447 192.0.2.7 50001 typ srflx raddr 10.0.0.5 rport 9 tcptype passive") ==
         CandidateType::ServerReflexive);
+}
+
+TEST_CASE("active TCP candidates: tcp transport and tcptype active, read by position") {
+  // What Chromium gathers per interface, beside its UDP candidate.
+  CHECK(is_active_tcp_candidate("candidate:698534549 1 tcp 1518214911 127.0.0.1 9 typ host tcptype active generation 0 ufrag vYb2 network-id 3 network-cost 50"));
+  CHECK(is_active_tcp_candidate("a=candidate:5 1 TCP 1518280447 fd00::2 9 typ host TCPTYPE Active\r\n"));
+  // Passive and simultaneous-open candidates accept connections: kept.
+  CHECK_FALSE(is_active_tcp_candidate("candidate:6 1 tcp 1518280447 192.0.2.7 50001 typ srflx raddr 10.0.0.5 rport 9 tcptype passive"));
+  CHECK_FALSE(is_active_tcp_candidate("candidate:7 1 tcp 1518280447 192.0.2.7 50002 typ host tcptype so"));
+  // UDP, whatever its extensions say; a relay (its own transport is UDP).
+  CHECK_FALSE(is_active_tcp_candidate("candidate:1 1 udp 2122260223 10.0.0.5 50000 typ host generation 0"));
+  CHECK_FALSE(is_active_tcp_candidate("candidate:1 1 udp 2122260223 10.0.0.5 50000 typ host tcptype active"));
+  CHECK_FALSE(is_active_tcp_candidate("candidate:4 1 udp 41885439 203.0.113.9 59001 typ relay raddr 0.0.0.0 rport 0"));
+  // "tcptype" read as an extension name, not as a value, and nothing malformed.
+  CHECK_FALSE(is_active_tcp_candidate("candidate:8 1 tcp 1518280447 192.0.2.7 9 typ host generation tcptype tcptype passive"));
+  CHECK_FALSE(is_active_tcp_candidate("candidate:8 1 tcp 1518280447 192.0.2.7 9 typ host"));
+  CHECK_FALSE(is_active_tcp_candidate("candidate:8 1 tcp 1518280447 192.0.2.7 typ host tcptype active"));
+  CHECK_FALSE(is_active_tcp_candidate(""));
 }
 
 TEST_CASE("ice candidate type: malformed lines are not relay candidates") {
