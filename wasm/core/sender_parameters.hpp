@@ -39,10 +39,10 @@ enum class SenderParametersState {
   AwaitingConnection,  // a new sender whose connection is not up yet: nothing is encoded
   AwaitingView,        // the connection is up: the first limits wait a moment for the peer's view
   Unapplied,           // none of ours (new on a live connection, or refused too often): the next want goes at once
-  Settled,    // the browser has what the mesh wants
-  Gathering,  // a change waits for the rest of its burst
-  Applying,   // one setParameters on its way
-  Refused,    // the last one was refused: asked again after sender_parameters_retry_ms
+  Settled,             // the browser has what the mesh wants
+  Gathering,           // a change waits for the rest of its burst
+  Applying,            // one setParameters on its way
+  Refused,             // the last one was refused: asked again after sender_parameters_retry_ms
 };
 std::string_view to_string(SenderParametersState state);
 
