@@ -26,8 +26,12 @@ const init = () => {
     ws.addEventListener('message', (e) => { const m = JSON.parse(e.data); L('ws< ' + m.type + (m.data ? ' ' + (typeof m.data === 'string' ? m.data : JSON.stringify(m.data)).slice(0, 40).replace(/[^a-z ":{]/gi, '') : '')); });
     const send = ws.send.bind(ws); ws.send = (d) => { const m = JSON.parse(d); L('ws> ' + m.type + (m.data ? ' ' + (typeof m.data === 'string' ? m.data : JSON.stringify(m.data)).slice(0, 40).replace(/[^a-z ":{]/gi, '') : '')); send(d); }; return ws; };
   window.WebSocket.prototype = OWS.prototype; Object.assign(window.WebSocket, { OPEN: 1, CONNECTING: 0, CLOSING: 2, CLOSED: 3 });
+  // How long the page's calls into the browser's WebRTC objects held the main
+  // thread (most block on Chromium's WebRTC threads): name → [calls, ms].
+  window.__sync = {};
+  const held = (n, t0) => { const e = (window.__sync[n] ??= [0, 0]); e[0]++; e[1] += performance.now() - t0; };
   const O = window.RTCPeerConnection;
-  window.RTCPeerConnection = function (...a) { L('pc new'); const pc = new O(...a); (window.__pcs ??= []).push(pc);
+  window.RTCPeerConnection = function (...a) { L('pc new'); const t0 = performance.now(); const pc = new O(...a); held('new RTCPeerConnection', t0); (window.__pcs ??= []).push(pc);
     const sld = pc.setLocalDescription.bind(pc), srd = pc.setRemoteDescription.bind(pc);
     pc.setLocalDescription = (d) => { L('SLD ' + pc.signalingState); return sld(d).then((r) => { L('SLD done ' + pc.localDescription.type); return r; }); };
     pc.setRemoteDescription = (d) => { L('SRD ' + d.type); return srd(d).then((r) => { L('SRD done'); return r; }); };
@@ -51,15 +55,10 @@ const init = () => {
   const sc = RTCPeerConnection.prototype.setConfiguration; RTCPeerConnection.prototype.setConfiguration = function (...a) { L('setConfiguration'); return sc.apply(this, a); };
   const mk = (o, n) => { const f = o[n]; o[n] = function (...a) { L(n); return f.apply(this, a); }; };
   mk(RTCPeerConnection.prototype, 'getTransceivers'); mk(RTCPeerConnection.prototype, 'getSenders'); mk(RTCPeerConnection.prototype, 'getReceivers');
-  // How long the page's calls into the browser's WebRTC objects held the main
-  // thread (most block on Chromium's WebRTC threads): name → [calls, ms].
-  window.__sync = {};
-  const timed = (o, n) => { const f = o[n]; if (typeof f !== 'function') return; o[n] = function (...a) { const t0 = performance.now(); try { return f.apply(this, a); } finally { const e = (window.__sync[n] ??= [0, 0]); e[0]++; e[1] += performance.now() - t0; } }; };
+  const timed = (o, n) => { const f = o[n]; if (typeof f !== 'function') return; o[n] = function (...a) { const t0 = performance.now(); try { return f.apply(this, a); } finally { held(n, t0); } }; };
   for (const n of ['createDataChannel', 'addTrack', 'addTransceiver', 'getReceivers', 'getSenders', 'getTransceivers', 'getConfiguration', 'setConfiguration', 'setLocalDescription', 'setRemoteDescription', 'addIceCandidate', 'createOffer', 'createAnswer', 'getStats', 'close']) timed(RTCPeerConnection.prototype, n);
   for (const n of ['getParameters', 'setParameters', 'replaceTrack', 'getStats']) timed(RTCRtpSender.prototype, n);
   for (const n of ['getSynchronizationSources', 'getContributingSources', 'getStats']) timed(RTCRtpReceiver.prototype, n);
-  const C = window.RTCPeerConnection; window.RTCPeerConnection = function (...a) { const t0 = performance.now(); try { return new C(...a); } finally { const e = (window.__sync['new RTCPeerConnection'] ??= [0, 0]); e[0]++; e[1] += performance.now() - t0; } };
-  window.RTCPeerConnection.prototype = C.prototype;
 };
 // As the bench launches it (the harness: the same flags, and without
 // CAP_SYS_NICE, so that the pages' media threads cannot starve their main
@@ -90,10 +89,10 @@ if (process.env.COUNT) {
     const calls = {};
     for (const [, s] of await p.evaluate(() => window.__tl)) { const k = s.startsWith('ws') ? s.split(' ').slice(0, 2).join(' ') : s.split(' ')[0]; calls[k] = (calls[k] ?? 0) + 1; }
     console.log('P' + i + (p === newcomer ? ' (joined last)' : ''), JSON.stringify(calls));
+    const rounded = (o) => Object.fromEntries(Object.entries(o).map(([k, [n, ms]]) => [k, [n, Math.round(ms)]]));
+    console.log('    browser calls [count, ms held] until all video:', JSON.stringify(rounded(await p.evaluate(() => window.__syncAtAll))));
+    console.log('    and 3 s more:', JSON.stringify(rounded(await p.evaluate(() => window.__sync))));
     // What the encoders went through: key frames (each encoder reset makes one), and the receivers' asks for them.
-    const held = (o) => Object.fromEntries(Object.entries(o).map(([k, [n, ms]]) => [k, [n, Math.round(ms)]]));
-    console.log('    browser calls [count, ms held] until all video:', JSON.stringify(held(await p.evaluate(() => window.__syncAtAll))));
-    console.log('    and 3 s more:', JSON.stringify(held(await p.evaluate(() => window.__sync))));
     console.log('   ', JSON.stringify(await p.evaluate(async () => { const s = { keyFramesEncoded: 0, framesEncoded: 0, pliReceived: 0, firReceived: 0, keyFramesDecoded: 0 };
       for (const pc of window.__pcs) for (const r of (await pc.getStats()).values()) {
         if (r.type === 'outbound-rtp' && r.kind === 'video') { s.keyFramesEncoded += r.keyFramesEncoded ?? 0; s.framesEncoded += r.framesEncoded ?? 0; s.pliReceived += r.pliCount ?? 0; s.firReceived += r.firCount ?? 0; }
