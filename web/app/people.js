@@ -51,13 +51,20 @@ function renderSoon() {
   });
 }
 
+// The page is touched only where something changed: rewriting the count
+// with the same number made the browser lay the page out again on most
+// frames of a join.
+let shownCount = -1;
 export function render() {
   const count = people.size;
-  $('people-count').textContent = String(count);
-  setDescription($('people-button'), 'peopleCount', count);
+  if (count !== shownCount) {
+    shownCount = count;
+    $('people-count').textContent = String(count);
+    setDescription($('people-button'), 'peopleCount', count);
+  }
   const list = $('people-list');
   if ($('people-panel').hidden) {
-    list.replaceChildren();  // nothing stale is shown when it opens
+    if (list.firstChild) list.replaceChildren();  // nothing stale is shown when it opens
     return;
   }
   // You first, then raised hands (they wait to speak), then by name.
