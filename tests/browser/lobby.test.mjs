@@ -164,6 +164,46 @@ describe('before and around the meeting (Chromium)', () => {
     await quick.close();
   });
 
+  it('"Join" shows "Joining…" in the next frame, even when the join\'s first steps hold the page (a busy machine)', TEST, async () => {
+    const busy = await newChromiumParticipant(browser, 'Busy');
+    const { page } = busy;
+    // The join's first steps made slow, as on a machine whose cores are
+    // taken: opening the socket holds the page 600 ms. Every frame drawn
+    // is noted with what the button said then.
+    await busy.context.addInitScript(() => {
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {
+        constructor(...args) {
+          const until = performance.now() + 600;
+          while (performance.now() < until);
+          super(...args);
+        }
+      };
+      window.__frames = [];
+      window.__clickedAt = null;
+      addEventListener('click', (e) => { if (e.target.closest?.('#join-button')) window.__clickedAt = performance.now(); }, true);
+      const note = () => {
+        const button = document.getElementById('join-button');
+        if (button) window.__frames.push([performance.now(), button.textContent]);
+        requestAnimationFrame(note);
+      };
+      requestAnimationFrame(note);
+    });
+    await page.goto(url);
+    await waitFor(() => buttonVisible(busy, 'Join'), 10000, 'the lobby');
+    await fillLabelled(busy, 'Your name', 'Busy');
+    await waitFor(() => page.evaluate(() => document.getElementById('preview').readyState >= 2), 10000, 'the camera preview');
+    await clickButton(busy, 'Join');
+    await waitFor(() => buttonVisible(busy, 'Leave'), 15000, 'Busy in the meeting');
+    const { clickedAt, frames } = await page.evaluate(() => ({ clickedAt: window.__clickedAt, frames: window.__frames }));
+    const [at, text] = frames.find(([time]) => time > clickedAt) ?? [];
+    assert.ok(at - clickedAt < 300, `the first frame after the click came ${Math.round(at - clickedAt)} ms after it`);
+    assert.equal(text, 'Joining…', 'and it says so');
+    await clickButton(busy, 'Leave');
+    await hostLoses('Busy');
+    await busy.close();
+  });
+
   it('Back after "New meeting": the home page again, the camera off; Forward, "Join", Back: the meeting is left', TEST, async () => {
     const kim = await newChromiumParticipant(browser, 'Kim');
     const { page } = kim;

@@ -3,7 +3,7 @@
 
 import { getMeeting, preload } from '/lib/meshmeet.js';
 import { setText, t } from '/i18n.js';
-import { $, show, copy, describeError, showName, showRelayBadge, setTitle } from '/view.js';
+import { $, show, copy, afterNextFrame, describeError, showName, showRelayBadge, setTitle } from '/view.js';
 import { fillDevicePicker, measureLevel, openMedia, rememberDevice } from '/media.js';
 
 const NAME_KEY = 'meshmeet.name';
@@ -110,6 +110,10 @@ export async function showLobby(meetingId, { created = false, enter, fail, still
     button.disabled = true;
     setText(button, 'joining');
     try {
+      // The click shows at once: the join's first steps (the core's client,
+      // the socket, the lookup) run in one go, which on a busy machine held
+      // the page, "Join" still showing, for up to 0.75 s after the click.
+      await afterNextFrame();
       // What the meeting sends is the preview that is current once ready,
       // and stays it: no device can be picked here any more (the meeting's
       // own device menu switches them).

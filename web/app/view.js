@@ -19,6 +19,19 @@ export function toast(text) {
   toastTimer = setTimeout(() => (el.hidden = true), 2500);
 }
 
+// Resolves once the page has drawn what was just changed on it: after the
+// next frame, or after 100 ms where no frame comes (a hidden tab draws none).
+// What a click shows ("Joining…") is drawn before the work the click starts.
+export function afterNextFrame() {
+  return new Promise((resolve) => {
+    const fallback = setTimeout(resolve, 100);
+    requestAnimationFrame(() => setTimeout(() => {
+      clearTimeout(fallback);
+      resolve();
+    }, 0));
+  });
+}
+
 export function banner(key) {
   if (key) setText($('banner'), key);
   $('banner').hidden = !key;
