@@ -165,11 +165,11 @@ describe('before and around the meeting (Chromium)', () => {
   });
 
   it('"Join" shows "Joining…" in a frame drawn before the join\'s first steps run (on a busy machine they hold the page)', TEST, async () => {
-    const quick = await newChromiumParticipant(browser, 'Eager');
-    const { page } = quick;
+    const eager = await newChromiumParticipant(browser, 'Eager');
+    const { page } = eager;
     // When the page opens its socket (one of the join's first steps), and
     // every frame it draws, with what the button said then.
-    await quick.context.addInitScript(() => {
+    await eager.context.addInitScript(() => {
       const Native = window.WebSocket;
       window.__socketAt = null;
       window.WebSocket = class extends Native {
@@ -189,18 +189,19 @@ describe('before and around the meeting (Chromium)', () => {
       requestAnimationFrame(note);
     });
     await page.goto(url);
-    await waitFor(() => buttonVisible(quick, 'Join'), 10000, 'the lobby');
-    await fillLabelled(quick, 'Your name', 'Eager');
+    await waitFor(() => buttonVisible(eager, 'Join'), 10000, 'the lobby');
+    await fillLabelled(eager, 'Your name', 'Eager');
     await waitFor(() => page.evaluate(() => document.getElementById('preview').readyState >= 2), 10000, 'the camera preview');
-    await clickButton(quick, 'Join');
-    await waitFor(() => buttonVisible(quick, 'Leave'), 15000, 'Eager in the meeting');
+    await clickButton(eager, 'Join');
+    await waitFor(() => buttonVisible(eager, 'Leave'), 15000, 'Eager in the meeting');
     const { clickedAt, socketAt, frames } = await page.evaluate(() => ({ clickedAt: window.__clickedAt, socketAt: window.__socketAt, frames: window.__frames }));
+    assert.ok(clickedAt !== null && socketAt !== null, `the click (${clickedAt}) and the socket (${socketAt}) were both seen`);
     const [at, text] = frames.find(([time]) => time > clickedAt) ?? [];
     assert.ok(at < socketAt, `the first frame after the click came ${Math.round(at - clickedAt)} ms after it, the socket ${Math.round(socketAt - clickedAt)} ms`);
     assert.equal(text, 'Joining…', 'and it says so');
-    await clickButton(quick, 'Leave');
+    await clickButton(eager, 'Leave');
     await hostLoses('Eager');
-    await quick.close();
+    await eager.close();
   });
 
   it('Back after "New meeting": the home page again, the camera off; Forward, "Join", Back: the meeting is left', TEST, async () => {

@@ -30,13 +30,16 @@ export const allTiles = () => tiles.values();
 // six-page join: 146 such reads, 82 ms of the pages' main threads).
 const boxes = new WeakMap();  // video → its content box as last laid out
 export function fitPicture(video) {
-  const screen = video.dataset.screen === 'true';
+  if (video.dataset.screen === 'true') {
+    video.classList.add('whole');
+    return;
+  }
   const box = boxes.get(video);
-  if (!screen && (!video.videoHeight || !box?.height)) return;  // no picture yet, or not laid out
+  if (!video.videoHeight || !box?.height) return;  // no picture yet, or not laid out
   const picture = video.videoWidth / video.videoHeight;
-  const shape = box ? box.width / box.height : 0;
+  const shape = box.width / box.height;
   const cut = 1 - Math.min(picture / shape, shape / picture);  // the part filling would cut off
-  video.classList.toggle('whole', screen || cut > 1 / 3);
+  video.classList.toggle('whole', cut > 1 / 3);
 }
 const stopObserving = new Map();  // peer id → stops telling the mesh the tile's size
 // Again whenever the picture changes size (a screen share starts) or the tile does.
