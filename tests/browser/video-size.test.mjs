@@ -1,7 +1,7 @@
 // Each peer is sent the video its tile shows (meeting.observeVideo, used by
 // the app for every tile): no tile receives a picture much larger than it
-// draws, pinning one peer makes its picture grow and the others' shrink,
-// and a hidden tab is sent no video until it is shown again, within a
+// draws, not even its first one; pinning one peer makes its picture grow and
+// the others' shrink, and a hidden tab is sent no video until it is shown again, within a
 // second; a device whose CPU is under pressure sends everyone a smaller
 // picture until the pressure eases; from three people on, audio goes in 40 ms
 // packets (half the packets of a call of two); a muted microphone sends each
@@ -65,6 +65,25 @@ const keepConnections = () => {
   window.RTCPeerConnection.prototype = Native.prototype;
 };
 
+/**
+ * Before the page loads: the first picture each tile receives, kept in
+ * window.__firstPictures as { name, received, drawn } (drawn as tileSizes
+ * measures it, at that moment).
+ */
+const keepFirstPictures = () => {
+  window.__firstPictures = [];
+  const seen = new WeakSet();
+  // Media events do not bubble; a capturing listener on the document sees them all.
+  document.addEventListener('loadedmetadata', (event) => {
+    const v = event.target;
+    if (!(v instanceof HTMLVideoElement) || !v.dataset.peer || !v.videoHeight || seen.has(v)) return;
+    seen.add(v);
+    const box = v.getBoundingClientRect();
+    const drawn = Math.max(box.height, box.width / (v.videoWidth / v.videoHeight)) * devicePixelRatio;
+    window.__firstPictures.push({ name: v.closest('.tile')?.querySelector('.name')?.textContent ?? '', received: v.videoHeight, drawn: Math.round(drawn) });
+  }, true);
+};
+
 /** Audio packets the page sent per second to each peer over `ms`, one rate per connection, lowest first. */
 async function audioPacketRates(p, ms) {
   const sent = () => p.page.evaluate(async () => Promise.all(window.__connections.filter((pc) => pc.connectionState === 'connected').map(async (pc) => {
@@ -98,6 +117,7 @@ describe('each peer gets the video its tile shows (Chromium)', () => {
     for (const name of ['Alice', 'Bob', 'Carol']) {
       const p = await newChromiumParticipant(browser, name);  // 800×600: tiles smaller than the camera
       await p.context.addInitScript(keepConnections);
+      await p.context.addInitScript(keepFirstPictures);
       await holdCpuPressure(p, 'nominal');
       people.push(p);
       await joinViaUi(p, `${srv.url}/m/${id}?debug`, name);
@@ -117,6 +137,25 @@ describe('each peer gets the video its tile shows (Chromium)', () => {
       // Not vacuous: the camera gives more than the tiles draw.
       for (const t of sizes) assert.ok(source > t.drawn * SLACK, `${p.name}: the camera (${source} lines) is larger than ${t.name}'s tile (${t.drawn})`);
     }
+  });
+
+  it('the first picture of someone who joins is already the size of its tile, not the camera\'s', TEST, async (t) => {
+    // Carol joined a meeting of two: her tiles and hers on the others' pages
+    // are smaller than the camera's picture (the test above), and each end
+    // said how large it draws the other in its offer or answer, before the
+    // connection was up. (Alice and Bob met as a call of two: the stage was
+    // larger than the camera then.)
+    const [alice, bob, carol] = people;
+    const firstPictures = async (p) => p.page.evaluate(() => window.__firstPictures);
+    const checked = [
+      ...(await firstPictures(alice)).filter((x) => x.name === 'Carol').map((x) => ({ on: 'Alice', ...x })),
+      ...(await firstPictures(bob)).filter((x) => x.name === 'Carol').map((x) => ({ on: 'Bob', ...x })),
+      ...(await firstPictures(carol)).map((x) => ({ on: 'Carol', ...x })),
+    ];
+    const described = checked.map((x) => `${x.on}'s tile of ${x.name}: first picture ${x.received} lines, drawn ${x.drawn}`).join('; ');
+    t.diagnostic(described);
+    assert.equal(checked.length, 4, `a first picture on each of the four tiles of Carol's pairs (${described})`);
+    for (const x of checked) assert.ok(x.received <= x.drawn * SLACK, `no first picture larger than its tile: ${described}`);
   });
 
   it('pinning one peer: its picture grows to the spotlight, the other shrinks to its thumbnail', TEST, async () => {

@@ -142,7 +142,12 @@ void Mesh::on_signal(std::int64_t now, const std::string& from, const std::strin
     ctx_.log(LogLevel::Warn, kMachine, from, {}, {}, "unreadable signal dropped: " + error);
     return;
   }
-  it->second.link->on_signal(now, *signal);
+  // A description may carry how large the peer draws our video: the
+  // uplink is then split anew, before the connection is up.
+  PeerNegotiation& link = *it->second.link;
+  const int view_before = link.remote_view();
+  link.on_signal(now, *signal);
+  if (link.remote_view() != view_before && state_ == MeshState::Active) rebalance();
 }
 
 void Mesh::on_network_change(std::int64_t now) {

@@ -275,6 +275,7 @@ void PeerNegotiation::on_negotiation_needed(std::int64_t now) {
 
 void PeerNegotiation::handle_description(std::int64_t now, const PeerSignal& s) {
   if (!verification_.admit_remote_sdp(s.sdp)) return;  // fingerprints that disagree: never applied
+  if (s.view) take_remote_view(*s.view);
   negotiator_.on_peer_description(now, s.seq, s.description_type, s.answers, s.sdp);
 }
 
@@ -292,6 +293,7 @@ void PeerNegotiation::on_local_description(std::int64_t now, int op, const std::
   s.description_type = type;
   s.sdp = filter_sdp(sdp, "local");
   if (type == "answer") s.answers = negotiator_.last_peer_offer_seq();
+  if (local_view_ != kViewUnknown) s.view = local_view_;  // the peer's first frames to us can be that size
   const std::uint64_t seq = send(std::move(s));
   negotiator_.on_description_sent(now, type, seq);
 }
@@ -473,14 +475,18 @@ bool PeerNegotiation::on_data_channel_message(std::int64_t now, const std::strin
     remote_media_ = media;
     ctx_.emit(PeerMediaChanged{peer_, media.audio, media.video, media.screen});
   } else if (parse_view(text, view)) {
-    if (view == remote_view_) return false;
-    ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {},
-             view == 0 ? std::string("the peer draws none of our video") : "the peer draws our video " + std::to_string(view) + " px high");
-    remote_view_ = view;
-    return true;
+    return take_remote_view(view);
   } else
     ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {}, "unknown data-channel message ignored");
   return false;
+}
+
+bool PeerNegotiation::take_remote_view(int view) {
+  if (view == remote_view_) return false;
+  ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {},
+           view == 0 ? std::string("the peer draws none of our video") : "the peer draws our video " + std::to_string(view) + " px high");
+  remote_view_ = view;
+  return true;
 }
 
 // A tile being resized reports every step of it: the peer hears of a new

@@ -234,6 +234,8 @@ class PeerNegotiation {
   int sent_view_ = kViewUnknown;   // what the peer last heard of it on this connection
   int remote_view_ = kViewUnknown;
   void send_view();
+  // The peer's view, from its data channel or a description of its: whether it changed.
+  bool take_remote_view(int view);
 
   SenderParameters sender_parameters_;
 

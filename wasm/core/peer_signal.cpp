@@ -74,6 +74,13 @@ std::optional<PeerSignal> parse_peer_signal(std::string_view data, std::string& 
       return std::nullopt;
     }
     s.sdp = sdp->get<std::string>();
+    if (auto view = doc.find("view"); view != doc.end()) {
+      if (!view->is_number_unsigned() || view->get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxViewHeight)) {
+        error = "view must be an integer from 0 to " + std::to_string(kMaxViewHeight);
+        return std::nullopt;
+      }
+      s.view = static_cast<int>(view->get<std::uint64_t>());
+    }
     return s;
   }
   if (!read_candidate(dump(*c), s.candidate_json, s.candidate_ufrag)) {
@@ -89,6 +96,7 @@ std::string serialize(const PeerSignal& s) {
   if (s.answers) out["answers"] = s.answers;
   switch (s.kind) {
     case PeerSignalKind::Description:
+      if (s.view) out["view"] = *s.view;
       out["description"] = {{"type", s.description_type}, {"sdp", s.sdp}};
       break;
     case PeerSignalKind::Candidate: {

@@ -18,6 +18,18 @@
 //
 //   {"v":1,"gen":2,"peerGen":2,"seq":9,"answers":4,"description":{"type":"answer","sdp":"v=0…"}}
 //
+// A description may say how large the sender draws the receiver's video
+// (`view`, a height as in the data channel's view message below), so that
+// the receiver's first frames to it are already that size. Without it the
+// view waits for the data channel, which opens after the connection: every
+// copy's first key frame went out at the camera's full size, and a second
+// one at the tile's size a moment later, when a join keeps the encoders
+// busiest. The data channel still says it on opening, and has the last
+// word: a description's view may belong to an offer never applied, and the
+// server relays descriptions, where the channel is the peers' own.
+//
+//   {"v":1,"gen":2,"peerGen":1,"seq":7,"view":240,"description":{"type":"offer","sdp":"v=0…"}}
+//
 // The polite end never makes an ICE-restart offer of its own: it asks the
 // impolite end to make one, which it answers.
 //
@@ -49,6 +61,7 @@ struct PeerSignal {
   // Description:
   std::string description_type;  // "offer" or "answer"
   std::string sdp;
+  std::optional<int> view;  // how large the sender draws the receiver's video, when it knows
   // Candidate:
   std::string candidate_json;   // an RTCIceCandidateInit as compact JSON
   std::string candidate_ufrag;  // its usernameFragment, "" when absent

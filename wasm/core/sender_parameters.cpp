@@ -50,6 +50,7 @@ void SenderParameters::set_sender(int pc, bool connection_up) {
   }
   if (!connection_up) {
     set_state(SenderParametersState::AwaitingConnection, "a new video sender: nothing is encoded yet");
+    if (wanted_ && view_known_) apply();  // the peer's view is known: its first frames can be that size
     return;
   }
   set_state(SenderParametersState::Unapplied, "a new video sender on a live connection");
@@ -62,9 +63,11 @@ void SenderParameters::want(SenderBudget budget, bool view_known) {
   view_known_ = view_known;
   switch (state_) {
     case SenderParametersState::NoSender:
-    case SenderParametersState::AwaitingConnection:  // taken when the connection comes up
-    case SenderParametersState::Applying:            // its outcome decides what follows
+    case SenderParametersState::Applying:  // its outcome decides what follows
       return;
+    case SenderParametersState::AwaitingConnection:
+      if (view_known_) apply();  // with the peer's view (from its description): the first frames that size
+      return;                    // else taken when the connection comes up
     case SenderParametersState::AwaitingView:
       if (view_known_) apply();  // what it waited for
       return;

@@ -15,14 +15,16 @@
 // one request. What someone waits for goes at once: video turned back on for
 // a peer that draws it again.
 //
-// A new sender's first limits wait for its connection: nothing is encoded
-// before it is up, and the peer says how large it draws our video as soon as
-// the data channel opens, just after. So they go once, with that view,
-// instead of once when the connection is made (a guess from the budget
-// alone) and again when the view comes: a six-page join asked 20–27
-// getParameters per page, holding each main thread 0.3–1 s. A peer that
-// says nothing (an older one) gets the budget's limits
-// `sender_first_view_wait_ms` after the connection is up.
+// A new sender's first limits go once, with the peer's view, instead of
+// once when the connection is made (a guess from the budget alone) and
+// again when the view comes: a six-page join asked 20–27 getParameters per
+// page, holding each main thread 0.3–1 s. The peer says its view in its
+// offer or answer when it knows it (peer_signal.hpp): then they go at once,
+// before the connection is up, and the first frame encoded is already the
+// size the peer draws. Otherwise they wait for the connection (nothing is
+// encoded before), and the view comes as soon as the data channel opens,
+// just after. A peer that says nothing (an older one) gets the budget's
+// limits `sender_first_view_wait_ms` after the connection is up.
 #pragma once
 
 #include <optional>
@@ -36,7 +38,7 @@ namespace meshmeet::core {
 
 enum class SenderParametersState {
   NoSender,            // no connection, or no video track on it
-  AwaitingConnection,  // a new sender whose connection is not up yet: nothing is encoded
+  AwaitingConnection,  // a new sender whose connection is not up yet, the peer's view unknown: nothing is encoded
   AwaitingView,        // the connection is up: the first limits wait a moment for the peer's view
   Unapplied,           // none of ours (new on a live connection, or refused too often): the next want goes at once
   Settled,             // the browser has what the mesh wants

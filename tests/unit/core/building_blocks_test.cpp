@@ -603,6 +603,12 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
   CHECK(back->seq == 7);
   CHECK(back->description_type == "offer");
   CHECK(back->sdp == "v=0\r\n");
+  CHECK_FALSE(back->view);  // a sender that does not know how large it draws the receiver says nothing
+  s.view = 240;
+  CHECK(serialize(s).find(R"("view":240)") != std::string::npos);
+  back = parse_peer_signal(serialize(s), error);
+  REQUIRE(back);
+  CHECK(back->view == 240);
 
   PeerSignal c;
   c.gen = 1;
@@ -620,6 +626,9 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
                           R"({"v":1,"gen":1,"peerGen":0,"seq":1,"candidate":null})",
                           R"({"v":1,"gen":1,"peerGen":0,"seq":1,"description":{"type":"rollback","sdp":""}})",
                           R"({"v":1,"gen":1,"peerGen":0,"seq":1,"description":{"type":"offer","sdp":""},"candidate":{"candidate":"x"}})",
+                          R"({"v":1,"gen":1,"peerGen":0,"seq":1,"view":-1,"description":{"type":"offer","sdp":""}})",
+                          R"({"v":1,"gen":1,"peerGen":0,"seq":1,"view":4321,"description":{"type":"offer","sdp":""}})",
+                          R"({"v":1,"gen":1,"peerGen":0,"seq":1,"view":"240","description":{"type":"offer","sdp":""}})",
                           "not json"}) {
     INFO(bad);
     CHECK_FALSE(parse_peer_signal(bad, error));

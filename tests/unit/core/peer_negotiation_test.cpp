@@ -670,6 +670,53 @@ TEST_CASE("uplink budget: a new sender's first limits wait for its connection, a
   CHECK(all<SetSenderParameters>(p.last).empty());
 }
 
+TEST_CASE("uplink budget: a view in the peer's offer sets a new sender's first limits before the connection is up") {
+  Pair p("a", "b");  // polite: b opens the pair
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
+  REQUIRE(one<AddTrack>(p.last).kind == MediaKind::Video);
+  CHECK(all<SetSenderParameters>(p.last).empty());
+  // b's first offer says it draws us 180 px high: the first frame encoded is that size.
+  PeerSignal offer;
+  offer.gen = 1;
+  offer.seq = 1;
+  offer.description_type = "offer";
+  offer.sdp = sdp("AA:BB", "ub");
+  offer.view = 180;
+  auto& outputs = p.from_peer(serialize(offer));
+  CHECK(one<SetRemoteDescription>(outputs).pc == p.pc);
+  const auto params = one<SetSenderParameters>(outputs);
+  const auto expected = split_uplink_by_view(2500, 40, false, {}, {180});
+  REQUIRE(expected.size() == 1);
+  CHECK(params.scale_resolution_down_by == expected[0].scale_resolution_down_by);
+  CHECK(params.max_bitrate_bps == expected[0].max_bitrate_bps);
+  CHECK(params.max_framerate == expected[0].max_framerate);
+  parameters_taken(p, params);
+  // Up, and the same view again over the data channel: nothing more to ask.
+  connected(p, p.pc);
+  CHECK(all<SetSenderParameters>(p.last).empty());
+  CHECK_FALSE(p.has_timer("sender-parameters-first-view"));
+  CHECK(all<SetSenderParameters>(p.browser([&](Client& c, double t) { c.data_channel_message(t, p.pc, serialize_view(180)); })).empty());
+  CHECK_FALSE(p.has_timer("sender-parameters-gather"));
+}
+
+TEST_CASE("views: our offers and answers say how large we draw the peer, once we know") {
+  Pair p("a", "b");
+  p.answer_first_offer(sdp("AA:BB", "ub"), sdp("CC:DD", "ua"));
+  CHECK_FALSE(p.sent().at(0).view);  // no tile laid out yet: nothing said
+  p.at(p.now + 1, [&](Client& c, double t) { c.set_view(t, "b", 0); });
+  p.at(p.now + 1, [&](Client& c, double t) { c.set_view(t, "b", 270); });
+  // b offers again (a renegotiation): our answer carries the view.
+  p.from_peer(description(1, 1, 2, "offer", sdp("AA:BB", "ub")));
+  const int srd = one<SetRemoteDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "have-remote-offer"); });
+  p.browser([&](Client& c, double t) { c.operation_done(t, p.pc, srd); });
+  const int answer_op = one<SetLocalDescription>(p.last).op;
+  p.browser([&](Client& c, double t) { c.signaling_state(t, p.pc, "stable"); });
+  p.browser([&](Client& c, double t) { c.local_description(t, p.pc, answer_op, "answer", sdp("CC:DD", "ua")); });
+  REQUIRE(p.sent().at(0).description_type == "answer");
+  CHECK(p.sent().at(0).view == 270);
+}
+
 TEST_CASE("uplink budget: a peer that never says its view gets the budget's limits a moment after the connection is up") {
   ClientConfig config;
   config.sender_first_view_wait_ms = 600;
