@@ -275,7 +275,10 @@ void PeerNegotiation::on_negotiation_needed(std::int64_t now) {
 
 void PeerNegotiation::handle_description(std::int64_t now, const PeerSignal& s) {
   if (!verification_.admit_remote_sdp(s.sdp)) return;  // fingerprints that disagree: never applied
-  if (s.view) take_remote_view(*s.view);
+  // The view in a description is for a connection's first frames: once
+  // the data channel (the peers' own, where descriptions pass the server)
+  // is open, it alone says the view.
+  if (s.view && !dc_open_) take_remote_view(*s.view);
   negotiator_.on_peer_description(now, s.seq, s.description_type, s.answers, s.sdp);
 }
 

@@ -24,9 +24,10 @@
 // view waits for the data channel, which opens after the connection: every
 // copy's first key frame went out at the camera's full size, and a second
 // one at the tile's size a moment later, when a join keeps the encoders
-// busiest. The data channel still says it on opening, and has the last
-// word: a description's view may belong to an offer never applied, and the
-// server relays descriptions, where the channel is the peers' own.
+// busiest. The data channel still says it on opening, and from then on
+// only the channel's view counts: a description's view may belong to an
+// offer never applied, and the server relays descriptions, where the
+// channel is the peers' own.
 //
 //   {"v":1,"gen":2,"peerGen":1,"seq":7,"view":240,"description":{"type":"offer","sdp":"v=0…"}}
 //

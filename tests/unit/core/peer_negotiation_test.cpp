@@ -695,8 +695,18 @@ TEST_CASE("uplink budget: a view in the peer's offer sets a new sender's first l
   connected(p, p.pc);
   CHECK(all<SetSenderParameters>(p.last).empty());
   CHECK_FALSE(p.has_timer("sender-parameters-first-view"));
+  p.browser([&](Client& c, double t) { c.data_channel_open(t, p.pc); });
   CHECK(all<SetSenderParameters>(p.browser([&](Client& c, double t) { c.data_channel_message(t, p.pc, serialize_view(180)); })).empty());
   CHECK_FALSE(p.has_timer("sender-parameters-gather"));
+  // With the channel open, only its view counts: one in a later description
+  // (relayed by the server, maybe altered) changes nothing.
+  PeerSignal renegotiation = offer;
+  renegotiation.peer_gen = 1;
+  renegotiation.seq = 2;
+  renegotiation.view = 0;
+  CHECK(one<SetRemoteDescription>(p.from_peer(serialize(renegotiation))).pc == p.pc);
+  CHECK(all<SetSenderParameters>(p.last).empty());
+  CHECK_FALSE(p.has_timer("sender-parameters-gather"));  // no change of limits on its way
 }
 
 TEST_CASE("views: our offers and answers say how large we draw the peer, once we know") {
