@@ -1,14 +1,15 @@
 // Each peer is sent the video its tile shows (meeting.observeVideo, used by
 // the app for every tile): no tile receives a picture much larger than it
 // draws, not even its first one; pinning one peer makes its picture grow and
-// the others' shrink, and a hidden tab is sent no video until it is shown again, within a
-// second; a device whose CPU is under pressure sends everyone a smaller
-// picture until the pressure eases; from three people on, audio goes in 40 ms
-// packets (half the packets of a call of two); a muted microphone sends each
-// peer a few packets a second (Opus DTX). Three Chromium pages, fake 640×480
-// camera, the real server; each page's CPU pressure (the Compute Pressure
-// API) is held at "nominal" through Chromium's override, so this busy
-// machine's own pressure does not step anyone down, and set by the test.
+// the others' shrink, and a hidden tab is sent no video until it is shown
+// again, within a second; a device whose CPU is under pressure sends
+// everyone a smaller picture until the pressure eases; from three people on,
+// audio goes in 40 ms packets (half the packets of a call of two); a muted
+// microphone sends each peer a few packets a second (Opus DTX). Three
+// Chromium pages, fake 640×480 camera, the real server; each page's CPU
+// pressure (the Compute Pressure API) is held at "nominal" through
+// Chromium's override, so this busy machine's own pressure does not step
+// anyone down, and set by the test.
 //
 //   node --test --test-concurrency=1 tests/browser/video-size.test.mjs
 
@@ -142,8 +143,8 @@ describe('each peer gets the video its tile shows (Chromium)', () => {
   it('the first picture of someone who joins is already the size of its tile, not the camera\'s', TEST, async (t) => {
     // Carol joined a meeting of two: her tiles and hers on the others' pages
     // are smaller than the camera's picture (the test above), and each end
-    // said how large it draws the other in its offer or answer, before the
-    // connection was up. (Alice and Bob met as a call of two: the stage was
+    // said how large it draws the other in its offer or answer (or just
+    // after, if its tile was laid out later), before the connection was up. (Alice and Bob met as a call of two: the stage was
     // larger than the camera then.)
     const [alice, bob, carol] = people;
     const firstPictures = async (p) => p.page.evaluate(() => window.__firstPictures);

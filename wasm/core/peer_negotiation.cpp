@@ -61,6 +61,8 @@ void PeerNegotiation::create_pc(std::int64_t now, Opener opener) {
   connection_ = PeerConnectionState::New;
   transport_ = Transport::Pending;
   dc_open_ = false;
+  described_ = false;
+  signaled_view_ = kViewUnknown;
   verification_.reset(!polite_);  // the impolite end commits
   pc_configuration_ = ice_settings_.rtc_configuration_json();
   ctx_.emit(CreatePeerConnection{pc_, peer_, polite_, pc_configuration_});
@@ -263,6 +265,9 @@ void PeerNegotiation::on_signal(std::int64_t now, const PeerSignal& s) {
     case PeerSignalKind::IceRestartRequest:
       on_restart_request(now);
       break;
+    case PeerSignalKind::View:
+      if (s.view && !dc_open_) take_remote_view(*s.view);  // once the channel is open, only its view counts
+      break;
   }
 }
 
@@ -297,6 +302,8 @@ void PeerNegotiation::on_local_description(std::int64_t now, int op, const std::
   s.sdp = filter_sdp(sdp, "local");
   if (type == "answer") s.answers = negotiator_.last_peer_offer_seq();
   if (local_view_ != kViewUnknown) s.view = local_view_;  // the peer's first frames to us can be that size
+  signaled_view_ = local_view_;
+  described_ = true;
   const std::uint64_t seq = send(std::move(s));
   negotiator_.on_description_sent(now, type, seq);
 }
@@ -500,6 +507,21 @@ void PeerNegotiation::set_local_view(std::int64_t now, int height) {
   (void)now;
   local_view_ = std::clamp(height, 0, kMaxViewHeight);
   send_view();
+  signal_view();
+}
+
+void PeerNegotiation::signal_view() {
+  if (dc_open_ || pc_ == 0 || !described_ || local_view_ == kViewUnknown || local_view_ == signaled_view_ ||
+      !ctx_.signaling_up())
+    return;
+  const bool small_change =
+      signaled_view_ > 0 && local_view_ > 0 && std::abs(local_view_ - signaled_view_) * 10 <= signaled_view_;
+  if (small_change) return;
+  signaled_view_ = local_view_;
+  PeerSignal s;
+  s.kind = PeerSignalKind::View;
+  s.view = local_view_;
+  send(std::move(s));
 }
 
 void PeerNegotiation::send_view() {

@@ -231,9 +231,14 @@ class PeerNegotiation {
   // Views (see peer_signal.hpp), kept across connections like the media
   // state: the tiles do not change with the connection.
   int local_view_ = kViewUnknown;  // ours of the peer's video, as last set
-  int sent_view_ = kViewUnknown;   // what the peer last heard of it on this connection
+  int sent_view_ = kViewUnknown;   // what the peer last heard of it on this connection's data channel
+  int signaled_view_ = kViewUnknown;  // and through signaling, before the channel opened
+  bool described_ = false;            // whether we sent a description on this connection
   int remote_view_ = kViewUnknown;
   void send_view();
+  // Before the data channel opens, a view learnt after our description went
+  // out goes by signaling (peer_signal.hpp).
+  void signal_view();
   // The peer's view, from its data channel or a description of its: whether it changed.
   bool take_remote_view(int view);
 

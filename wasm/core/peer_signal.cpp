@@ -42,11 +42,27 @@ std::optional<PeerSignal> parse_peer_signal(std::string_view data, std::string& 
   }
   s.gen = static_cast<int>(gen);
   s.peer_gen = static_cast<int>(peer_gen);
+  if (auto view = doc.find("view"); view != doc.end()) {
+    if (!view->is_number_unsigned() || view->get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxViewHeight)) {
+      error = "view must be an integer from 0 to " + std::to_string(kMaxViewHeight);
+      return std::nullopt;
+    }
+    s.view = static_cast<int>(view->get<std::uint64_t>());
+  }
   auto d = doc.find("description");
   auto c = doc.find("candidate");
   auto r = doc.find("iceRestart");
-  if ((d != doc.end()) + (c != doc.end()) + (r != doc.end()) != 1) {
-    error = "a signal carries exactly one of description, candidate and iceRestart";
+  const int parts = (d != doc.end()) + (c != doc.end()) + (r != doc.end());
+  if (parts == 0 && s.view) {
+    s.kind = PeerSignalKind::View;
+    return s;
+  }
+  if (parts != 1) {
+    error = "a signal carries exactly one of description, candidate, iceRestart and a view alone";
+    return std::nullopt;
+  }
+  if (s.view && d == doc.end()) {
+    error = "a view goes alone or with a description";
     return std::nullopt;
   }
   if (r != doc.end()) {
@@ -74,13 +90,6 @@ std::optional<PeerSignal> parse_peer_signal(std::string_view data, std::string& 
       return std::nullopt;
     }
     s.sdp = sdp->get<std::string>();
-    if (auto view = doc.find("view"); view != doc.end()) {
-      if (!view->is_number_unsigned() || view->get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxViewHeight)) {
-        error = "view must be an integer from 0 to " + std::to_string(kMaxViewHeight);
-        return std::nullopt;
-      }
-      s.view = static_cast<int>(view->get<std::uint64_t>());
-    }
     return s;
   }
   if (!read_candidate(dump(*c), s.candidate_json, s.candidate_ufrag)) {
@@ -106,6 +115,9 @@ std::string serialize(const PeerSignal& s) {
     }
     case PeerSignalKind::IceRestartRequest:
       out["iceRestart"] = true;
+      break;
+    case PeerSignalKind::View:
+      out["view"] = s.view.value_or(0);
       break;
   }
   return dump(out);

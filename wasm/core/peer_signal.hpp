@@ -31,6 +31,11 @@
 //
 //   {"v":1,"gen":2,"peerGen":1,"seq":7,"view":240,"description":{"type":"offer","sdp":"v=0…"}}
 //
+// A view learnt after our description went out (the tile was laid out a
+// frame later) goes alone, as long as the data channel is not open yet:
+//
+//   {"v":1,"gen":2,"peerGen":1,"seq":9,"view":240}
+//
 // The polite end never makes an ICE-restart offer of its own: it asks the
 // impolite end to make one, which it answers.
 //
@@ -51,7 +56,7 @@
 
 namespace meshmeet::core {
 
-enum class PeerSignalKind { Description, Candidate, IceRestartRequest };
+enum class PeerSignalKind { Description, Candidate, IceRestartRequest, View };
 
 struct PeerSignal {
   PeerSignalKind kind = PeerSignalKind::Description;
@@ -62,7 +67,8 @@ struct PeerSignal {
   // Description:
   std::string description_type;  // "offer" or "answer"
   std::string sdp;
-  std::optional<int> view;  // how large the sender draws the receiver's video, when it knows
+  // Description (optional), View: how large the sender draws the receiver's video.
+  std::optional<int> view;
   // Candidate:
   std::string candidate_json;   // an RTCIceCandidateInit as compact JSON
   std::string candidate_ufrag;  // its usernameFragment, "" when absent

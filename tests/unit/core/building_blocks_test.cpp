@@ -609,6 +609,13 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
   back = parse_peer_signal(serialize(s), error);
   REQUIRE(back);
   CHECK(back->view == 240);
+  // A view alone, read and written back the same.
+  const std::string view_alone = R"({"v":1,"gen":2,"peerGen":1,"seq":9,"view":0})";
+  back = parse_peer_signal(view_alone, error);
+  REQUIRE(back);
+  CHECK(back->kind == PeerSignalKind::View);
+  CHECK(back->view == 0);
+  CHECK(serialize(*back) == view_alone);
 
   PeerSignal c;
   c.gen = 1;
@@ -629,6 +636,8 @@ TEST_CASE("peer signal: round trip and refusal of malformed data") {
                           R"({"v":1,"gen":1,"peerGen":0,"seq":1,"view":-1,"description":{"type":"offer","sdp":""}})",
                           R"({"v":1,"gen":1,"peerGen":0,"seq":1,"view":4321,"description":{"type":"offer","sdp":""}})",
                           R"({"v":1,"gen":1,"peerGen":0,"seq":1,"view":"240","description":{"type":"offer","sdp":""}})",
+                          R"({"v":1,"gen":1,"peerGen":0,"seq":1,"view":240,"iceRestart":true})",
+                          R"({"v":1,"gen":1,"peerGen":0,"seq":1,"view":240,"candidate":{"candidate":"x"}})",
                           "not json"}) {
     INFO(bad);
     CHECK_FALSE(parse_peer_signal(bad, error));

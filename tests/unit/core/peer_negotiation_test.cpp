@@ -727,6 +727,45 @@ TEST_CASE("views: our offers and answers say how large we draw the peer, once we
   CHECK(p.sent().at(0).view == 270);
 }
 
+TEST_CASE("views: a view learnt after our description went out follows it alone, until the data channel opens") {
+  Pair p("b", "a");  // impolite: we open the pair
+  p.make_offer(sdp("CC:DD", "ub"));
+  REQUIRE(p.sent().at(0).description_type == "offer");
+  CHECK_FALSE(p.sent().at(0).view);  // our tile of a was not laid out yet
+  // Laid out a frame later: the view follows the offer.
+  p.at(p.now + 1, [&](Client& c, double t) { c.set_view(t, "a", 240); });
+  REQUIRE(p.sent().size() == 1);
+  CHECK(p.sent().at(0).kind == PeerSignalKind::View);
+  CHECK(p.sent().at(0).view == 240);
+  // A step within a tenth says nothing; a larger one does.
+  p.at(p.now + 1, [&](Client& c, double t) { c.set_view(t, "a", 250); });
+  CHECK(p.sent().empty());
+  p.at(p.now + 1, [&](Client& c, double t) { c.set_view(t, "a", 180); });
+  CHECK(p.sent().at(0).view == 180);
+  // The channel open: views go over it, not through the server.
+  p.browser([&](Client& c, double t) { c.data_channel_open(t, p.pc); });
+  p.at(p.now + 1, [&](Client& c, double t) { c.set_view(t, "a", 360); });
+  CHECK(p.sent().empty());
+  const auto over_channel = all<SendData>(p.last);
+  REQUIRE(over_channel.size() == 1);
+  CHECK(over_channel[0].text == serialize_view(360));
+}
+
+TEST_CASE("uplink budget: a view alone from the peer sets a new sender's first limits before the connection is up") {
+  Pair p("a", "b");  // polite: b opens the pair
+  p.at(p.now + 1, [](Client& c, double t) { c.set_local_track(t, "video", "cam"); });
+  p.answer_first_offer(sdp("AA:BB", "ub"), sdp("CC:DD", "ua"));  // b's offer said no view
+  CHECK(all<SetSenderParameters>(p.last).empty());
+  PeerSignal view;
+  view.kind = PeerSignalKind::View;
+  view.gen = 1;
+  view.peer_gen = 1;
+  view.seq = 2;
+  view.view = 180;
+  const auto params = one<SetSenderParameters>(p.from_peer(serialize(view)));
+  CHECK(params.scale_resolution_down_by == split_uplink_by_view(2500, 40, false, {}, {180})[0].scale_resolution_down_by);
+}
+
 TEST_CASE("uplink budget: a peer that never says its view gets the budget's limits a moment after the connection is up") {
   ClientConfig config;
   config.sender_first_view_wait_ms = 600;
