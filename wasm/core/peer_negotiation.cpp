@@ -266,7 +266,7 @@ void PeerNegotiation::on_signal(std::int64_t now, const PeerSignal& s) {
       on_restart_request(now);
       break;
     case PeerSignalKind::View:
-      if (s.view && !dc_open_) take_remote_view(*s.view);  // once the channel is open, only its view counts
+      take_signaled_view(s);
       break;
   }
 }
@@ -280,10 +280,7 @@ void PeerNegotiation::on_negotiation_needed(std::int64_t now) {
 
 void PeerNegotiation::handle_description(std::int64_t now, const PeerSignal& s) {
   if (!verification_.admit_remote_sdp(s.sdp)) return;  // fingerprints that disagree: never applied
-  // The view in a description is for a connection's first frames: once
-  // the data channel (the peers' own, where descriptions pass the server)
-  // is open, it alone says the view.
-  if (s.view && !dc_open_) take_remote_view(*s.view);
+  take_signaled_view(s);
   negotiator_.on_peer_description(now, s.seq, s.description_type, s.answers, s.sdp);
 }
 
@@ -491,6 +488,13 @@ bool PeerNegotiation::on_data_channel_message(std::int64_t now, const std::strin
   return false;
 }
 
+// A view through signaling is for a connection's first frames: once the
+// data channel (the peers' own, where signals pass the server) is open, it
+// alone says the view.
+void PeerNegotiation::take_signaled_view(const PeerSignal& s) {
+  if (s.view && !dc_open_) take_remote_view(*s.view);
+}
+
 bool PeerNegotiation::take_remote_view(int view) {
   if (view == remote_view_) return false;
   ctx_.log(LogLevel::Debug, kMachine, peer_, {}, {},
@@ -510,13 +514,18 @@ void PeerNegotiation::set_local_view(std::int64_t now, int height) {
   signal_view();
 }
 
+namespace {
+// Whether the peer, which last heard `heard`, should hear `view` (the rule above).
+bool view_worth_telling(int heard, int view) {
+  if (view == kViewUnknown || view == heard) return false;
+  const bool small_change = heard > 0 && view > 0 && std::abs(view - heard) * 10 <= heard;
+  return !small_change;
+}
+}  // namespace
+
 void PeerNegotiation::signal_view() {
-  if (dc_open_ || pc_ == 0 || !described_ || local_view_ == kViewUnknown || local_view_ == signaled_view_ ||
-      !ctx_.signaling_up())
+  if (dc_open_ || pc_ == 0 || !described_ || !ctx_.signaling_up() || !view_worth_telling(signaled_view_, local_view_))
     return;
-  const bool small_change =
-      signaled_view_ > 0 && local_view_ > 0 && std::abs(local_view_ - signaled_view_) * 10 <= signaled_view_;
-  if (small_change) return;
   signaled_view_ = local_view_;
   PeerSignal s;
   s.kind = PeerSignalKind::View;
@@ -525,9 +534,7 @@ void PeerNegotiation::signal_view() {
 }
 
 void PeerNegotiation::send_view() {
-  if (!dc_open_ || pc_ == 0 || local_view_ == kViewUnknown || local_view_ == sent_view_) return;
-  const bool small_change = sent_view_ > 0 && local_view_ > 0 && std::abs(local_view_ - sent_view_) * 10 <= sent_view_;
-  if (small_change) return;
+  if (!dc_open_ || pc_ == 0 || !view_worth_telling(sent_view_, local_view_)) return;
   sent_view_ = local_view_;
   ctx_.emit(SendData{pc_, serialize_view(local_view_)});
 }

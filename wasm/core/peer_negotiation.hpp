@@ -239,8 +239,9 @@ class PeerNegotiation {
   // Before the data channel opens, a view learnt after our description went
   // out goes by signaling (peer_signal.hpp).
   void signal_view();
-  // The peer's view, from its data channel or a description of its: whether it changed.
+  // The peer's view, from its data channel or its signals: whether it changed.
   bool take_remote_view(int view);
+  void take_signaled_view(const PeerSignal& s);
 
   SenderParameters sender_parameters_;
 
