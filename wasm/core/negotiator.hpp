@@ -45,7 +45,9 @@
 //
 // Three additions to the W3C example. First, one end opens each connection:
 // the end that made it, or, on a new pair where both ends make theirs at
-// once, the impolite end. The other end's negotiationneeded waits for that
+// once, the impolite end. The opener makes that first offer as soon as the
+// connection is made (PeerNegotiation::create_pc), not on the browser's
+// negotiationneeded. The other end's negotiationneeded waits for that
 // first offer (answering it brings the browser back to stable, where it
 // fires negotiationneeded again if anything is still missing). Perfect
 // negotiation handles every later collision. Why: a polite end that offered

@@ -69,6 +69,15 @@ void PeerNegotiation::create_pc(std::int64_t now, Opener opener) {
   for (MediaKind kind : {MediaKind::Audio, MediaKind::Video})
     if (!media_.track(kind).empty()) ctx_.emit(AddTrack{pc_, kind, media_.track(kind)});
   sender_parameters_.set_sender(media_.video_track.empty() ? 0 : pc_, false);
+  // Ours to open: the first offer goes now, not on the browser's
+  // negotiationneeded. Everything it carries (tracks, data channels) is in
+  // the connection already, and that event is a task queued behind whatever
+  // the page is doing: 400–700 ms after the connection was made on a page
+  // joining five others (tools/dev/join-timeline.mjs). The event itself then
+  // finds our offer in the operations chain and is not fired (W3C webrtc-pc,
+  // "update the negotiation-needed flag"); a late one from an older
+  // implementation waits for stable and renegotiates nothing new.
+  if (opener == Opener::Us) negotiator_.on_negotiation_needed(now);
 }
 
 void PeerNegotiation::on_create_failed(std::int64_t now, const std::string& error_name, const std::string& message) {

@@ -78,9 +78,11 @@ struct Meeting : Harness {
     at(10, [&](Client& c, double t) { c.socket_message(t, socket, welcome_v2("b", {"a"}, ice_servers, relay_only)); });
     created = one<CreatePeerConnection>(last);
     pc = created.pc;
+    first_offer_op = one<SetLocalDescription>(last).op;  // ours to open: made with the connection
   }
   CreatePeerConnection created;
   int pc = 0;
+  int first_offer_op = 0;
   std::vector<Output>& server(const std::string& text) {
     return at(now + 1, [&](Client& c, double t) { c.socket_message(t, socket, text); });
   }
@@ -104,8 +106,7 @@ struct Meeting : Harness {
   }
   // Our first offer made and sent; the peer's answer applied.
   void offer_and_get_answer(const std::string& local_sdp, const std::string& remote_sdp) {
-    browser([&](Client& c, double t) { c.negotiation_needed(t, pc); });
-    const int op = one<SetLocalDescription>(last).op;
+    const int op = first_offer_op;
     browser([&](Client& c, double t) { c.signaling_state(t, pc, "have-local-offer"); });
     browser([&](Client& c, double t) { c.local_description(t, pc, op, "offer", local_sdp); });
     offer_sent = sent().at(0);
