@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  cleanup, startServer, launchChromium, newChromiumParticipant, createMeetingApi, joinTogetherFromLobby, sleep,
+  cleanup, startServer, launchChromium, newChromiumParticipant, createMeetingApi, joinTogetherFromLobby, framesDecoded, sleep,
 } from '../../tests/browser/harness.mjs';
 
 const NAMES = ['Ada', 'Ben', 'Cai', 'Dee', 'Eli', 'Fay'];
@@ -24,9 +24,6 @@ if (!(Number.isInteger(PAGES) && PAGES >= 2 && PAGES <= NAMES.length) || !(TRIES
   console.error('usage: PAGES=2..6 TRIES=N SLOW=ms OUT=dir node tools/dev/slow-join.mjs');
   process.exit(2);
 }
-
-const framesPerTile = (p) => p.page.evaluate(() =>
-  [...document.querySelectorAll('video[data-peer]')].map((v) => v.getVideoPlaybackQuality().totalVideoFrames));
 
 const srv = await startServer([]);
 const browser = await launchChromium([], { fakeCameraFps: null, evenPriority: true });
@@ -41,7 +38,7 @@ try {
       const t0 = performance.now();
       let complete = false;
       while (!complete && performance.now() - t0 < GIVE_UP_MS) {
-        const seen = await Promise.all(people.map(framesPerTile));
+        const seen = (await Promise.all(people.map(framesDecoded))).map(Object.values);
         complete = seen.every((tiles) => tiles.length === PAGES - 1 && tiles.every((frames) => frames > 0));
         if (!complete) await sleep(100);
       }
