@@ -25,6 +25,8 @@
 //                  (qualityLimitationDurations.cpu)
 //   received/drawn the height each tile receives against the height it draws
 //                  its picture at (object-fit cover), median and max over tiles
+//   rebuilt        connections the pages made beyond one per pair, counted at
+//                  the end of the run: a pair rebuilt or opened twice
 //
 //   node tools/mesh-bench.mjs [--pages 2,4,6] [--runs 3] [--camera-fps N] [--app-static DIR] [--no-write]
 //   (--camera-fps: the fake camera's frame rate, as a laptop's 30; Chromium's own is 20;
@@ -34,7 +36,7 @@
 // Prints one JSON object and replaces the "Meeting page against plain
 // WebRTC" section of docs/benchmarks.md (ratios app/baseline of medians).
 
-import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import {
@@ -42,6 +44,7 @@ import {
   cpuSnapshot, cpuBetween, sleep, cleanup,
 } from '../tests/browser/harness.mjs';
 import { parseFlags, usageError } from './cli-flags.mjs';
+import { chromiumTypes, chromiumThreads, threadCores, cpuByType } from './chromium-cpu.mjs';
 
 const USAGE = 'usage: node tools/mesh-bench.mjs [--pages 2,4,6] [--runs N] [--camera-fps N] [--app-static DIR] [--no-write] | --from RESULT.json';
 const NAMES = ['Ada', 'Ben', 'Cai', 'Dee', 'Eli', 'Fay'];
@@ -81,64 +84,6 @@ function tiles(p) {
   }));
 }
 
-// CPU seconds of Chromium's processes by --type (renderer, gpu-process, utility; none: the browser process).
-function chromiumTypes(snapshot) {
-  const out = new Map();
-  for (const [pid] of snapshot) {
-    let type = null;
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!/chrom/.test(cmd.split('\0')[0])) continue;
-      type = /--type=([\w-]+)/.exec(cmd)?.[1] ?? 'browser';
-    } catch {
-      continue;
-    }
-    out.set(pid, type);
-  }
-  return out;
-}
-// CPU seconds of each thread of the renderer processes (/proc/PID/task), by
-// thread name with its number taken off (8 "ThreadPoolForeg" threads are one line).
-function rendererThreads(types) {
-  const out = new Map();
-  for (const [pid, type] of types) {
-    if (type !== 'renderer') continue;
-    let tids = [];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
-      try {
-        const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-        const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')).replace(/[\d/]+$/, '');
-        out.set(`${pid}/${tid}`, { name, cpu: (Number(rest[11]) + Number(rest[12])) / 100 });
-      } catch {
-        // the thread ended
-      }
-    }
-  }
-  return out;
-}
-function threadCores(before, after, seconds) {
-  const by = {};
-  for (const [key, a] of after) by[a.name] = (by[a.name] ?? 0) + a.cpu - (before.get(key)?.cpu ?? 0);
-  return Object.fromEntries(Object.entries(by).filter(([, v]) => v / seconds >= 0.01)
-    .sort((x, y) => y[1] - x[1]).slice(0, 12).map(([k, v]) => [k, round(v / seconds)]));
-}
-
-function cpuByType(before, after, types) {
-  const by = {};
-  for (const [pid, a] of after) {
-    const type = types.get(pid);
-    if (!type) continue;
-    by[type] = (by[type] ?? 0) + a.cpu - (before.get(pid)?.cpu ?? 0);
-  }
-  return by;
-}
-
 // Registers every RTCPeerConnection a page makes (both pages alike), so the
 // bench can read their stats; nothing else changes.
 const REGISTER_PCS = `(() => {
@@ -176,6 +121,13 @@ function codecTotals(p) {
     return t;
   });
 }
+// Connections made beyond one per pair by all the pages so far (each page
+// should make one per peer): pairs rebuilt, or opened twice in a glare.
+async function extraConnections(people) {
+  const made = await Promise.all(people.map((p) => p.page.evaluate(() => window.__benchPcs?.length ?? 0)));
+  return made.reduce((a, b) => a + b, 0) - people.length * (people.length - 1);
+}
+
 async function codecWork(people, before, seconds) {
   const after = await Promise.all(people.map(codecTotals));
   const sum = (key) => after.reduce((a, x, i) => a + x[key] - before[i][key], 0);
@@ -202,7 +154,7 @@ async function oneRun(srv, browser, variant, pages, run) {
     const { firstClick, clickMs } = await joinTogetherFromLobby(people, url);
     const cpu0 = cpuSnapshot();
     const joinTypes = chromiumTypes(cpu0);
-    const joinThreads0 = rendererThreads(joinTypes);
+    const joinThreads0 = chromiumThreads(joinTypes);
     const t0 = performance.now();
     let complete = false;
     while (performance.now() - t0 < RUN_TIMEOUT) {
@@ -219,22 +171,23 @@ async function oneRun(srv, browser, variant, pages, run) {
     const toVideo = cpuBetween(cpu0, cpu1);
     // Where the join's CPU went: seconds by process type, and the renderers' by thread.
     const joinByType = Object.fromEntries(Object.entries(cpuByType(cpu0, cpu1, joinTypes)).map(([k, v]) => [k, round(v)]));
-    const joinRendererThreads = threadCores(joinThreads0, rendererThreads(joinTypes), 1);
-    if (!complete) return { variant, pages, run, complete, ms: Math.round(ms), fromFirstClickMs, clickMs };
+    const joinRendererThreads = threadCores(joinThreads0, chromiumThreads(joinTypes), 1);
+    if (!complete) return { variant, pages, run, complete, ms: Math.round(ms), fromFirstClickMs, clickMs, rebuilt: await extraConnections(people) };
     // Settled, then 10 s measured.
     await sleep(SETTLE_MS);
     const before = await Promise.all(people.map(tiles));
     const codec0 = await Promise.all(people.map(codecTotals));
     const s0 = cpuSnapshot();
     const types = chromiumTypes(s0);
-    const threads0 = rendererThreads(types);
+    const threads0 = chromiumThreads(types);
     const st0 = performance.now();
     await sleep(STEADY_MS);
     const s1 = cpuSnapshot();
-    const threads1 = rendererThreads(types);
+    const threads1 = chromiumThreads(types);
     const seconds = (performance.now() - st0) / 1000;
     const after = await Promise.all(people.map(tiles));
     const codec = await codecWork(people, codec0, seconds);
+    const rebuilt = await extraConnections(people);
     const fps = [];
     const ratios = [];
     after.forEach((ts, i) => ts.forEach((x) => {
@@ -249,6 +202,7 @@ async function oneRun(srv, browser, variant, pages, run) {
       steadyRendererThreads: threadCores(threads0, threads1, seconds), codec,
       fpsMedian: round(median(fps), 1), fpsMin: round(Math.min(...fps), 1),
       receivedOverDrawnMedian: round(median(ratios)), receivedOverDrawnMax: round(Math.max(...ratios)),
+      rebuilt,
     };
   } finally {
     for (const p of people) await p.close().catch(() => {});
@@ -267,6 +221,12 @@ function summary(runs) {
       row[key].ratio = row[key].app !== null && row[key].baseline ? round(row[key].app / row[key].baseline) : null;
     }
     row.complete = { app: of('app').length, baseline: of('baseline').length, runs: RUNS };
+    // Over every run of the size, complete or not (older results: null).
+    const rebuilt = (variant) => {
+      const all = runs.filter((r) => r.pages === pages && r.variant === variant);
+      return all.every((r) => Number.isInteger(r.rebuilt)) ? all.reduce((a, r) => a + r.rebuilt, 0) : null;
+    };
+    row.rebuilt = { app: rebuilt('app'), baseline: rebuilt('baseline') };
     out[pages] = row;
   }
   return out;
@@ -279,7 +239,7 @@ function writeSection(result) {
   const rows = Object.values(result.summary).map((r) =>
     `| ${r.pages} | ${r.ms.app ?? '–'} / ${r.ms.baseline ?? '–'} ms (**${r.ms.ratio ?? '–'}×**) | ${r.fromFirstClickMs?.app ?? '–'} / ${r.fromFirstClickMs?.baseline ?? '–'} ms (${r.fromFirstClickMs?.ratio ?? '–'}×) | ${r.cpuToVideo.app ?? '–'} / ${r.cpuToVideo.baseline ?? '–'} s (**${r.cpuToVideo.ratio ?? '–'}×**) | ` +
     `${r.steadyCores.app ?? '–'} / ${r.steadyCores.baseline ?? '–'} (**${r.steadyCores.ratio ?? '–'}×**) | ${r.fpsMedian.app ?? '–'} / ${r.fpsMedian.baseline ?? '–'} | ` +
-    `${r.receivedOverDrawnMedian.app ?? '–'} / ${r.receivedOverDrawnMedian.baseline ?? '–'} (max ${r.receivedOverDrawnMax.app ?? '–'} / ${r.receivedOverDrawnMax.baseline ?? '–'}) | ${r.complete.app}/${r.complete.baseline} of ${r.complete.runs} |`);
+    `${r.receivedOverDrawnMedian.app ?? '–'} / ${r.receivedOverDrawnMedian.baseline ?? '–'} (max ${r.receivedOverDrawnMax.app ?? '–'} / ${r.receivedOverDrawnMax.baseline ?? '–'}) | ${r.complete.app}/${r.complete.baseline} of ${r.complete.runs} | ${r.rebuilt?.app ?? '–'} / ${r.rebuilt?.baseline ?? '–'} |`);
   const runRows = result.runs.map((r) => `| ${r.pages} | ${r.run} | ${r.variant} | ${r.complete ? r.ms : `incomplete after ${r.ms}`} | ${r.fromFirstClickMs ?? '–'} | ${r.cpuToVideo ?? '–'} | ${r.steadyCores ?? '–'} | ${r.steadyByType ? Object.entries(r.steadyByType).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} | ${r.fpsMedian ?? '–'} (min ${r.fpsMin ?? '–'}) | ${r.receivedOverDrawnMedian ?? '–'} | ${r.codec ? `${r.codec.encodedFps} fps (${r.codec.encodedOverSource ?? '–'} of the camera's), enc ${r.codec.encoderCores}, dec ${r.codec.decoderCores}, cpu-limited ${r.codec.cpuLimitedShare ?? '–'}` : '–'} |`);
   const threadRows = result.runs.filter((r) => r.steadyRendererThreads).map((r) =>
     `| ${r.pages} | ${r.run} | ${r.variant} | ${Object.entries(r.steadyRendererThreads).slice(0, 8).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
@@ -298,8 +258,8 @@ context. The pages click "Join" one after another; "join → all video" is timed
 last click (the issue's measure), "first Join" from the first (a busy page takes its click
 later, and the pages before it start ahead of the clock). Medians, app / baseline (ratio):
 
-| pages | join → all video | first "Join" → all video | CPU to all video | steady, cores busy | fps per tile | received / drawn height | complete |
-|---|---|---|---|---|---|---|---|
+| pages | join → all video | first "Join" → all video | CPU to all video | steady, cores busy | fps per tile | received / drawn height | complete | connections beyond one per pair, all runs |
+|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Every run (steady CPU split by Chromium process type, cores busy):
