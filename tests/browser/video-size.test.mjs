@@ -1,15 +1,15 @@
 // Each peer is sent the video its tile shows (meeting.observeVideo, used by
 // the app for every tile): no tile receives a picture much larger than it
 // draws, not even its first one; pinning one peer makes its picture grow and
-// the others' shrink, and a hidden tab is sent no video until it is shown
-// again, within a second; a device whose CPU is under pressure sends
-// everyone a smaller picture until the pressure eases; from three people on,
-// audio goes in 40 ms packets (half the packets of a call of two); a muted
-// microphone sends each peer a few packets a second (Opus DTX). Three
-// Chromium pages, fake 640×480 camera, the real server; each page's CPU
-// pressure (the Compute Pressure API) is held at "nominal" through
-// Chromium's override, so this busy machine's own pressure does not step
-// anyone down, and set by the test.
+// the others' shrink, and a hidden tab, or a tile moved off-screen, is sent
+// no video until it is shown again, within a second; a device whose CPU is
+// under pressure sends everyone a smaller picture until the pressure eases;
+// from three people on, audio goes in 40 ms packets (half the packets of a
+// call of two); a muted microphone sends each peer a few packets a second
+// (Opus DTX). Three Chromium pages, fake 640×480 camera, the real server;
+// each page's CPU pressure (the Compute Pressure API) is held at "nominal"
+// through Chromium's override, so this busy machine's own pressure does not
+// step anyone down, and set by the test.
 //
 //   node --test --test-concurrency=1 tests/browser/video-size.test.mjs
 
@@ -199,6 +199,34 @@ describe('each peer gets the video its tile shows (Chromium)', () => {
     await waitFor(async () => (await frames()).every((f, i) => f > last[i]), 5000, 'video on both tiles again', { every: 50 });
     const ms = Date.now() - shownAt;
     t.diagnostic(`video back on both tiles ${ms} ms after the tab was shown`);
+    assert.ok(ms <= 1000, `back within a second (took ${ms} ms)`);
+  });
+
+  it('a tile moved off-screen is sent no video while the other keeps its own, and gets it back within a second', TEST, async (t) => {
+    const [alice] = people;
+    // Where a page that scrolls puts a tile out of view; the layout keeps its size.
+    const setOffScreen = (off) => alice.page.evaluate((o) => {
+      document.querySelector('video[data-peer]').closest('.tile').style.transform = o ? 'translateY(-300vh)' : '';
+    }, off);
+    const frames = async () => (await tileSizes(alice)).map((x) => x.frames);
+    await setOffScreen(true);
+    // No frame for a whole second on the moved tile, while the other still gets frames.
+    let last = await frames();
+    let stillAt = Date.now();
+    await waitFor(async () => {
+      const now = await frames();
+      if (now[0] !== last[0]) stillAt = Date.now();
+      last = now;
+      return Date.now() - stillAt >= 1000;
+    }, 10000, 'Alice\'s off-screen tile to stop receiving frames', { every: 100 });
+    const other = last[1];
+    await waitFor(async () => (await frames())[1] > other + 5, 5000, 'frames still on the tile in view', { every: 100 });
+    await setOffScreen(false);
+    const shownAt = Date.now();
+    const stopped = last[0];
+    await waitFor(async () => (await frames())[0] > stopped, 5000, 'video on the tile again', { every: 50 });
+    const ms = Date.now() - shownAt;
+    t.diagnostic(`video back on the tile ${ms} ms after it was in view again`);
     assert.ok(ms <= 1000, `back within a second (took ${ms} ms)`);
   });
 
