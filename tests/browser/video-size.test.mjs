@@ -104,6 +104,24 @@ async function audioPacketsPerSecond(p, ms) {
   return rates[Math.floor(rates.length / 2)];
 }
 
+/**
+ * Waits until the tiles at `watched` (indexes into tileSizes) have decoded no
+ * new frame for a whole second: their senders stopped. Returns every tile's
+ * frame count at that moment.
+ */
+async function untilNoFrames(p, watched, what) {
+  const frames = async () => (await tileSizes(p)).map((x) => x.frames);
+  let last = await frames();
+  let stillAt = Date.now();
+  await waitFor(async () => {
+    const now = await frames();
+    if (watched.some((i) => now[i] !== last[i])) stillAt = Date.now();
+    last = now;
+    return Date.now() - stillAt >= 1000;
+  }, 10000, what, { every: 100 });
+  return last;
+}
+
 const describeSizes = (tiles) => tiles.map((t) => `${t.name}: drawn ${t.drawn}, received ${t.received}`).join('; ');
 
 describe('each peer gets the video its tile shows (Chromium)', () => {
@@ -183,17 +201,7 @@ describe('each peer gets the video its tile shows (Chromium)', () => {
     }, hidden);
     const frames = async () => (await tileSizes(alice)).map((x) => x.frames);
     await setHidden(true);
-    // No frame for a whole second on either tile: the senders stopped.
-    let last = await frames();
-    let stillAt = Date.now();
-    await waitFor(async () => {
-      const now = await frames();
-      if (now.some((f, i) => f !== last[i])) {
-        last = now;
-        stillAt = Date.now();
-      }
-      return Date.now() - stillAt >= 1000;
-    }, 10000, 'Alice\'s tiles to stop receiving frames while her tab is hidden', { every: 100 });
+    const last = await untilNoFrames(alice, [0, 1], 'Alice\'s tiles to stop receiving frames while her tab is hidden');
     await setHidden(false);
     const shownAt = Date.now();
     await waitFor(async () => (await frames()).every((f, i) => f > last[i]), 5000, 'video on both tiles again', { every: 50 });
@@ -210,15 +218,8 @@ describe('each peer gets the video its tile shows (Chromium)', () => {
     }, off);
     const frames = async () => (await tileSizes(alice)).map((x) => x.frames);
     await setOffScreen(true);
-    // No frame for a whole second on the moved tile, while the other still gets frames.
-    let last = await frames();
-    let stillAt = Date.now();
-    await waitFor(async () => {
-      const now = await frames();
-      if (now[0] !== last[0]) stillAt = Date.now();
-      last = now;
-      return Date.now() - stillAt >= 1000;
-    }, 10000, 'Alice\'s off-screen tile to stop receiving frames', { every: 100 });
+    // No frame on the moved tile, while the other still gets frames.
+    const last = await untilNoFrames(alice, [0], 'Alice\'s off-screen tile to stop receiving frames');
     const other = last[1];
     await waitFor(async () => (await frames())[1] > other + 5, 5000, 'frames still on the tile in view', { every: 100 });
     await setOffScreen(false);
